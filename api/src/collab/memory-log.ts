@@ -1,0 +1,68 @@
+// An in-memory OperationLog with the same contract as the database one:
+// used by fast property tests, and run through the shared contract suite.
+import { Delta } from './quill-delta.js';
+import { AppendConflict, type CommittedOp, type NewOp, type OperationLog, type Snapshot } from './types.js';
+
+interface MemoryDocument {
+  ops: CommittedOp[];
+  snapshots: Snapshot[];
+  byClient: Map<string, CommittedOp>;
+}
+
+export class MemoryOperationLog implements OperationLog {
+  private readonly docs = new Map<string, MemoryDocument>();
+
+  createDocument(id: string): void {
+    this.docs.set(id, { ops: [], snapshots: [], byClient: new Map() });
+  }
+
+  deleteDocument(id: string): void {
+    this.docs.delete(id);
+  }
+
+  async exists(documentId: string): Promise<boolean> {
+    return this.docs.has(documentId);
+  }
+
+  async latestSnapshot(documentId: string, atOrBefore: number): Promise<Snapshot | null> {
+    const snaps = this.docs.get(documentId)?.snapshots ?? [];
+    let best: Snapshot | null = null;
+    for (const s of snaps) if (s.version <= atOrBefore && (!best || s.version > best.version)) best = s;
+    return best;
+  }
+
+  async readOps(documentId: string, afterVersion: number, upToVersion = Infinity, limit = Infinity): Promise<CommittedOp[]> {
+    const ops = this.docs.get(documentId)?.ops ?? [];
+    // ops[i].version === i + 1: the log has no gaps.
+    return ops.slice(Math.max(0, afterVersion), Math.min(ops.length, upToVersion)).slice(0, limit);
+  }
+
+  async findByClient(documentId: string, clientId: string, clientSeq: number): Promise<CommittedOp | null> {
+    return this.docs.get(documentId)?.byClient.get(key(clientId, clientSeq)) ?? null;
+  }
+
+  async append(documentId: string, ops: NewOp[], snapshot?: Snapshot): Promise<CommittedOp[]> {
+    const doc = this.docs.get(documentId);
+    if (!doc) throw new AppendConflict('gone');
+    // Check every key before changing anything: all or nothing.
+    const seen = new Set<string>();
+    ops.forEach((op, i) => {
+      if (op.version !== doc.ops.length + 1 + i) throw new AppendConflict('version');
+      const k = key(op.clientId, op.clientSeq);
+      if (doc.byClient.has(k) || seen.has(k)) throw new AppendConflict('client');
+      seen.add(k);
+    });
+    const createdAt = new Date();
+    const committed = ops.map((op) => ({ ...op, delta: clone(op.delta), createdAt }));
+    for (const op of committed) {
+      doc.ops.push(op);
+      doc.byClient.set(key(op.clientId, op.clientSeq), op);
+    }
+    if (snapshot && !doc.snapshots.some((s) => s.version === snapshot.version)) doc.snapshots.push(snapshot);
+    return committed;
+  }
+}
+
+const key = (clientId: string, clientSeq: number) => `${clientId}\u0000${clientSeq}`;
+// Deltas are values: the log must not share mutable objects with callers.
+const clone = (delta: Delta): Delta => new Delta(structuredClone(delta.ops));

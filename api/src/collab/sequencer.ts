@@ -1,0 +1,262 @@
+// The write path: validate -> rebase -> append at head + 1 -> publish.
+//
+// Submissions to one document are serialised in memory (a lane per
+// document). While one batch is being committed, new submissions queue up;
+// the next turn commits everything queued in one transaction (group commit).
+// Across nodes the log's (documentId, version) key is the arbiter: a node
+// that loses the race refreshes its head and re-plans, a bounded number of
+// times.
+import { Delta } from './quill-delta.js';
+import { AppError, badInput, notFound } from '../errors.js';
+import { baseLength } from './delta.js';
+import type { DocumentHead } from './document-head.js';
+import { HeadCache } from './head-cache.js';
+import { rebase } from './rebase.js';
+import { AppendConflict, type CommittedOp, type NewOp, type OperationLog, type Snapshot, type Submission } from './types.js';
+
+export interface SequencerOptions {
+  log: OperationLog;
+  /** Called for each committed op, in version order, after its commit. */
+  publish: (op: CommittedOp) => Promise<void>;
+  /** Store a snapshot whenever the head crosses a multiple of this. */
+  snapshotEvery: number;
+  /** Re-plans after a lost race before giving up with CONFLICT_RETRY_EXHAUSTED. */
+  maxRetries?: number;
+  /** Most submissions committed in one transaction. */
+  maxBatch?: number;
+  /** Documents whose head stays in memory. */
+  cachedDocuments?: number;
+  /** Recent ops kept per cached document for rebasing. */
+  recentWindow?: number;
+  /** Told about failures that do not fail a submission (e.g. publish). */
+  onBackgroundError?: (error: unknown, context: string) => void;
+}
+
+interface Pending {
+  submission: Submission;
+  resolve: (op: CommittedOp) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Planned {
+  op: NewOp;
+  waiters: Pending[];
+}
+
+const MAX_CLIENT_ID = 128;
+
+export class Sequencer {
+  readonly heads: HeadCache;
+  private readonly lanes = new Map<string, Pending[]>();
+  private readonly log: OperationLog;
+  private readonly maxRetries: number;
+  private readonly maxBatch: number;
+
+  constructor(private readonly options: SequencerOptions) {
+    this.log = options.log;
+    this.maxRetries = options.maxRetries ?? 8;
+    this.maxBatch = options.maxBatch ?? 256;
+    this.heads = new HeadCache(options.log, {
+      maxDocuments: options.cachedDocuments ?? 10_000,
+      window: options.recentWindow ?? 1_000,
+    });
+  }
+
+  /** Commits a submission (or finds its earlier commit) and returns the committed op. */
+  submit(submission: Submission): Promise<CommittedOp> {
+    checkSubmission(submission);
+    return new Promise((resolve, reject) => {
+      const pending: Pending = { submission, resolve, reject };
+      const lane = this.lanes.get(submission.documentId);
+      if (lane) {
+        lane.push(pending);
+      } else {
+        this.lanes.set(submission.documentId, [pending]);
+        void this.drain(submission.documentId);
+      }
+    });
+  }
+
+  /** The head as the log has it now (refreshed from the log). */
+  async head(documentId: string): Promise<{ version: number; content: Delta; length: number }> {
+    const head = await this.heads.refresh(documentId);
+    return { version: head.version, content: head.content, length: head.length };
+  }
+
+  /** The content right after `version` was applied (0 = empty). */
+  async contentAt(documentId: string, version: number): Promise<Delta> {
+    const head = await this.heads.refresh(documentId);
+    if (!Number.isSafeInteger(version) || version < 0 || version > head.version) {
+      throw badInput(`version must be between 0 and ${head.version}`);
+    }
+    if (version === head.version) return head.content;
+    const snapshot = await this.log.latestSnapshot(documentId, version);
+    let content = snapshot?.content ?? new Delta();
+    for (const op of await this.log.readOps(documentId, snapshot?.version ?? 0, version)) content = content.compose(op.delta);
+    return content;
+  }
+
+  /** Drops what this node remembers of a document (after deletion). */
+  forget(documentId: string): void {
+    this.heads.forget(documentId);
+  }
+
+  /** One lane per document: take everything queued, commit it, repeat. */
+  private async drain(documentId: string): Promise<void> {
+    const lane = this.lanes.get(documentId);
+    if (!lane) return;
+    while (lane.length > 0) {
+      const batch = lane.splice(0, this.maxBatch);
+      try {
+        await this.commitBatch(documentId, batch);
+      } catch (error) {
+        for (const p of batch) p.reject(error); // settled promises ignore this
+      }
+    }
+    this.lanes.delete(documentId);
+  }
+
+  private async commitBatch(documentId: string, batch: Pending[]): Promise<void> {
+    let pending = batch;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > this.maxRetries) {
+        const error = new AppError('CONFLICT_RETRY_EXHAUSTED', 'Too many concurrent writers; resubmit the same op');
+        for (const p of pending) p.reject(error);
+        return;
+      }
+      // After a lost race, or when a client has seen a version this node has
+      // not, the cached head is stale: read what other nodes appended.
+      const stale = attempt > 0 || pending.some((p) => p.submission.baseVersion > (this.cachedVersion(documentId) ?? -1));
+      const head = stale ? await this.heads.refresh(documentId) : await this.heads.get(documentId);
+
+      const planned = await this.plan(documentId, head, pending);
+      if (planned.length === 0) return;
+
+      const last = planned.at(-1)!.op.version;
+      const snapshot = crossesSnapshot(head.version, last, this.options.snapshotEvery)
+        ? snapshotAfter(head, planned)
+        : undefined;
+      let committed: CommittedOp[];
+      try {
+        committed = await this.log.append(documentId, planned.map((p) => p.op), snapshot);
+      } catch (error) {
+        if (!(error instanceof AppendConflict)) throw error;
+        if (error.kind === 'gone') {
+          this.heads.forget(documentId);
+          for (const p of planned) for (const w of p.waiters) w.reject(notFound());
+          return;
+        }
+        if (error.kind === 'client') await this.settleCommittedElsewhere(documentId, planned);
+        pending = planned.flatMap((p) => p.waiters).filter((w) => !settled.has(w));
+        continue;
+      }
+
+      for (const op of committed) {
+        if (!head.apply(op)) this.heads.forget(documentId);
+      }
+      // Publish in version order before acknowledging: "durable before
+      // visible" holds because the commit is done, and a publish failure
+      // only delays live delivery (streams fill gaps from the log).
+      for (const op of committed) {
+        try {
+          await this.options.publish(op);
+        } catch (error) {
+          this.options.onBackgroundError?.(error, 'publish');
+        }
+      }
+      planned.forEach((p, i) => {
+        for (const w of p.waiters) w.resolve(committed[i]!);
+      });
+      return;
+    }
+  }
+
+  /**
+   * Validates and rebases each pending submission over the ops committed
+   * since its base and over the ones planned before it in this batch.
+   * Rejects (only) the invalid ones; resolves resubmissions of committed ops.
+   */
+  private async plan(documentId: string, head: DocumentHead, pending: Pending[]): Promise<Planned[]> {
+    const planned: Planned[] = [];
+    const byClient = new Map<string, Planned>();
+    let version = head.version;
+    let length = head.length;
+    for (const p of pending) {
+      const s = p.submission;
+      try {
+        const key = `${s.clientId}\u0000${s.clientSeq}`;
+        const twin = byClient.get(key);
+        if (twin) {
+          twin.waiters.push(p);
+          continue;
+        }
+        if (s.baseVersion > head.version) {
+          throw badInput(`baseVersion ${s.baseVersion} is ahead of the head version ${head.version}`, { headVersion: head.version });
+        }
+        const since = head.opsAfter(s.baseVersion) ?? (await this.log.readOps(documentId, s.baseVersion, head.version));
+        const earlier = since.find((op) => op.clientId === s.clientId && op.clientSeq === s.clientSeq);
+        if (earlier) {
+          markSettled(p);
+          p.resolve(earlier);
+          continue;
+        }
+        let lengthAtBase = head.length;
+        for (const op of since) lengthAtBase -= op.delta.changeLength();
+        const needs = baseLength(s.delta);
+        if (needs > lengthAtBase) {
+          throw badInput(`delta does not apply to version ${s.baseVersion}: it spans ${needs} characters, the document has ${lengthAtBase}`);
+        }
+        const delta = rebase(rebase(s.delta, since), planned.map((x) => ({ delta: x.op.delta })));
+        version += 1;
+        length += delta.changeLength();
+        const entry: Planned = {
+          op: { documentId, version, delta, clientId: s.clientId, clientSeq: s.clientSeq, authorId: s.authorId },
+          waiters: [p],
+        };
+        planned.push(entry);
+        byClient.set(key, entry);
+      } catch (error) {
+        markSettled(p);
+        p.reject(error);
+      }
+    }
+    return planned;
+  }
+
+  /** After a `client` conflict: resolve the entries whose (clientId, clientSeq) is already in the log. */
+  private async settleCommittedElsewhere(documentId: string, planned: Planned[]): Promise<void> {
+    for (const entry of planned) {
+      const found = await this.log.findByClient(documentId, entry.op.clientId, entry.op.clientSeq);
+      if (!found) continue;
+      for (const w of entry.waiters) {
+        markSettled(w);
+        w.resolve(found);
+      }
+    }
+  }
+
+  private cachedVersion(documentId: string): number | undefined {
+    return this.heads.peek(documentId)?.version;
+  }
+}
+
+// Submissions settled during planning must not be retried; a WeakSet keeps
+// that bookkeeping off the Pending objects.
+const settled = new WeakSet<Pending>();
+const markSettled = (p: Pending) => settled.add(p);
+
+function checkSubmission(s: Submission): void {
+  if (!Number.isSafeInteger(s.baseVersion) || s.baseVersion < 0) throw badInput('baseVersion must be a non-negative integer');
+  if (!Number.isSafeInteger(s.clientSeq) || s.clientSeq < 0) throw badInput('clientSeq must be a non-negative integer');
+  if (s.clientId.length === 0 || s.clientId.length > MAX_CLIENT_ID) throw badInput(`clientId must be 1 to ${MAX_CLIENT_ID} characters`);
+}
+
+function crossesSnapshot(from: number, to: number, every: number): boolean {
+  return every > 0 && Math.floor(from / every) < Math.floor(to / every);
+}
+
+function snapshotAfter(head: DocumentHead, planned: Planned[]): Snapshot {
+  let content = head.content;
+  for (const p of planned) content = content.compose(p.op.delta);
+  return { version: planned.at(-1)!.op.version, content };
+}

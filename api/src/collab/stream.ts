@@ -1,0 +1,52 @@
+// The exact operation stream of DESIGN §3: every op with version >
+// afterVersion, in order, each exactly once, then live ones.
+//
+// Order matters: subscribe to the bus FIRST (and wait until the
+// subscription is confirmed), THEN read the catch-up from the log. An op
+// committed in between is then both in the log and in the bus buffer, and
+// the version check drops the second copy. Reading first would lose it.
+// Live events that skip versions (a dropped or reordered message) are
+// filled from the log, which has every op before it is published.
+import type { BusSubscription, CommittedOp, OperationLog } from './types.js';
+
+export interface StreamOptions {
+  log: OperationLog;
+  /** Opens a confirmed subscription to the document's committed ops. */
+  subscribe: () => Promise<BusSubscription<CommittedOp>>;
+  documentId: string;
+  afterVersion: number;
+  /** Ops read from the log per query. */
+  pageSize?: number;
+}
+
+export async function* operationStream(options: StreamOptions): AsyncGenerator<CommittedOp, void, undefined> {
+  const { log, documentId, pageSize = 500 } = options;
+  const live = await options.subscribe();
+  let last = options.afterVersion;
+
+  // Reads (last, upTo] from the log in pages, yielding each op once.
+  async function* fill(upTo: number): AsyncGenerator<CommittedOp, void, undefined> {
+    while (last < upTo) {
+      const page = await log.readOps(documentId, last, upTo === Infinity ? undefined : upTo, pageSize);
+      for (const op of page) {
+        if (op.version !== last + 1) return; // cannot happen with a gap-free log; never skip
+        last = op.version;
+        yield op;
+      }
+      if (page.length < pageSize) return;
+    }
+  }
+
+  try {
+    yield* fill(Infinity);
+    for await (const op of live) {
+      if (op.version <= last) continue; // already delivered (catch-up overlap or duplicate)
+      if (op.version > last + 1) yield* fill(op.version - 1);
+      if (op.version !== last + 1) continue; // the log did not have the gap yet; a later event fills it
+      last = op.version;
+      yield op;
+    }
+  } finally {
+    live.close();
+  }
+}

@@ -1,0 +1,79 @@
+// The collaboration core's view of the world: plain data and two I/O
+// interfaces (the log and the bus). Nothing here knows GraphQL or Prisma.
+import type { Delta } from './quill-delta.js';
+
+export type { DeltaOp } from './quill-delta.js';
+
+/** An operation as committed to a document's log. */
+export interface CommittedOp {
+  documentId: string;
+  /** The document's version after applying this op (1, 2, 3, … without gaps). */
+  version: number;
+  delta: Delta;
+  clientId: string;
+  clientSeq: number;
+  authorId: string | null;
+  createdAt: Date;
+}
+
+/** A row to append; the log stamps `createdAt`. */
+export type NewOp = Omit<CommittedOp, 'createdAt'>;
+
+export interface Snapshot {
+  version: number;
+  content: Delta;
+}
+
+export interface Submission {
+  documentId: string;
+  baseVersion: number;
+  delta: Delta;
+  clientId: string;
+  clientSeq: number;
+  authorId: string | null;
+}
+
+/**
+ * Why an append was refused. `version`: another writer took one of the
+ * versions (lost race: re-read and retry). `client`: a (clientId, clientSeq)
+ * is already in the log (idempotent resubmission). `gone`: the document no
+ * longer exists.
+ */
+export type AppendConflictKind = 'version' | 'client' | 'gone';
+
+export class AppendConflict extends Error {
+  constructor(readonly kind: AppendConflictKind) {
+    super(`append refused: ${kind}`);
+    this.name = 'AppendConflict';
+  }
+}
+
+/** The durable, append-only operation log (PGlite, PostgreSQL, or memory). */
+export interface OperationLog {
+  /** Whether the document exists. */
+  exists(documentId: string): Promise<boolean>;
+  /** The newest snapshot with version <= `atOrBefore`, if any. */
+  latestSnapshot(documentId: string, atOrBefore: number): Promise<Snapshot | null>;
+  /** Ops with `afterVersion < version <= upToVersion`, ascending, at most `limit`. */
+  readOps(documentId: string, afterVersion: number, upToVersion?: number, limit?: number): Promise<CommittedOp[]>;
+  /** The op committed for this (clientId, clientSeq), if any. */
+  findByClient(documentId: string, clientId: string, clientSeq: number): Promise<CommittedOp | null>;
+  /**
+   * Appends `ops` (consecutive versions) and, optionally, a snapshot, in one
+   * transaction: all or nothing. Throws AppendConflict when a key is taken
+   * or the document is gone.
+   */
+  append(documentId: string, ops: NewOp[], snapshot?: Snapshot): Promise<CommittedOp[]>;
+}
+
+/** A live feed of events on one topic; buffered from the moment it exists. */
+export interface BusSubscription<T> extends AsyncIterable<T> {
+  close(): void;
+}
+
+/** Fan-out of committed ops and presence (in-process or Redis). */
+export interface Bus<T> {
+  publish(topic: string, event: T): Promise<void>;
+  /** Resolves once the subscription is confirmed: no later publish can be missed. */
+  subscribe(topic: string): Promise<BusSubscription<T>>;
+}
