@@ -4,7 +4,7 @@
 import { Delta } from './quill-delta.js';
 import { notFound } from '../errors.js';
 import { DocumentHead } from './document-head.js';
-import type { OperationLog } from './types.js';
+import { MAX_VERSION, type OperationLog } from './types.js';
 
 export interface HeadCacheOptions {
   /** How many documents to keep in memory. */
@@ -61,7 +61,7 @@ export class HeadCache {
   }
 
   private async load(documentId: string): Promise<DocumentHead> {
-    const snapshot = await this.log.latestSnapshot(documentId, Number.MAX_SAFE_INTEGER);
+    const snapshot = await this.log.latestSnapshot(documentId, MAX_VERSION);
     const from = snapshot?.version ?? 0;
     const tail = await this.log.readOps(documentId, from);
     if (!snapshot && tail.length === 0 && !(await this.log.exists(documentId))) throw notFound();

@@ -19,9 +19,42 @@ export interface StreamOptions {
   pageSize?: number;
 }
 
-export async function* operationStream(options: StreamOptions): AsyncGenerator<CommittedOp, void, undefined> {
+/**
+ * Returns an iterator whose `return()` ends the stream at once, even while
+ * it waits for the next live op (a bare async generator would only notice
+ * at its next `yield`, keeping an unsubscribed stream alive until then).
+ */
+export function operationStream(options: StreamOptions): AsyncIterableIterator<CommittedOp> {
+  let live: BusSubscription<CommittedOp> | null = null;
+  let ended = false;
+  const generator = run(options, (subscription) => {
+    live = subscription;
+    if (ended) subscription.close();
+  });
+  const end = () => {
+    ended = true;
+    live?.close();
+  };
+  return {
+    next: () => generator.next(),
+    return: async () => {
+      end();
+      return generator.return(undefined);
+    },
+    throw: async (error: unknown) => {
+      end();
+      return generator.throw(error);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+async function* run(options: StreamOptions, opened: (live: BusSubscription<CommittedOp>) => void): AsyncGenerator<CommittedOp, void, undefined> {
   const { log, documentId, pageSize = 500 } = options;
   const live = await options.subscribe();
+  opened(live);
   let last = options.afterVersion;
 
   // Reads (last, upTo] from the log in pages, yielding each op once.

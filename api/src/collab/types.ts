@@ -77,3 +77,6 @@ export interface Bus<T> {
   /** Resolves once the subscription is confirmed: no later publish can be missed. */
   subscribe(topic: string): Promise<BusSubscription<T>>;
 }
+
+/** Versions are 32-bit in the log (PostgreSQL INTEGER). */
+export const MAX_VERSION = 2_147_483_647;

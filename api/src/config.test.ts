@@ -1,0 +1,42 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.js';
+
+const dataDir = () => mkdtempSync(path.join(tmpdir(), 'config-'));
+
+describe('config', () => {
+  it('defaults to embedded mode on port 4000 and generates a secret once', () => {
+    const dir = dataDir();
+    const config = loadConfig({ DATA_DIR: dir });
+    expect(config).toMatchObject({ port: 4000, mode: 'embedded', snapshotEvery: 100, env: 'development' });
+    expect(config.authSecret.length).toBeGreaterThanOrEqual(32);
+    expect(readFileSync(path.join(dir, 'auth-secret'), 'utf8').trim()).toBe(config.authSecret);
+    expect(loadConfig({ DATA_DIR: dir }).authSecret).toBe(config.authSecret);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /^Invalid setting PORT:/],
+    [{ PORT: '70000' }, /^Invalid setting PORT:/],
+    [{ SNAPSHOT_EVERY: '-1' }, /^Invalid setting SNAPSHOT_EVERY:/],
+    [{ NODE_ENV: 'staging' }, /^Invalid setting NODE_ENV:/],
+    [{ LOG_LEVEL: 'loud' }, /^Invalid setting LOG_LEVEL:/],
+    [{ DATABASE_URL: 'mysql://x' }, /^Invalid setting DATABASE_URL:/],
+    [{ DATABASE_URL: 'postgres://x/db' }, /^Invalid setting AUTH_SECRET:/],
+    [{ REDIS_URL: 'redis://x' }, /^Invalid setting REDIS_URL:/],
+    [{ AUTH_SECRET: 'short' }, /^Invalid setting AUTH_SECRET:/],
+  ])('rejects %o with a one-line message naming the setting', (env, message) => {
+    expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(message);
+    try {
+      loadConfig({ DATA_DIR: dataDir(), ...env });
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain('\n');
+    }
+  });
+
+  it('is scaled when DATABASE_URL is set', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgresql://h/db', REDIS_URL: 'redis://h:6379', AUTH_SECRET: 'x'.repeat(40) });
+    expect(config.mode).toBe('scaled');
+  });
+});

@@ -1,0 +1,190 @@
+// Documents, members and the operation log as the API sees them, with the
+// role check on every path. Strangers cannot tell a document they may not
+// see from one that does not exist: both are NOT_FOUND.
+import { randomUUID } from 'node:crypto';
+import { atLeast, type Role } from '../auth/roles.js';
+import type { PresenceRegistry, PresenceState } from '../collab/presence.js';
+import type { Delta } from '../collab/quill-delta.js';
+import type { Sequencer } from '../collab/sequencer.js';
+import type { CommittedOp, OperationLog } from '../collab/types.js';
+import { AppError, badInput, notFound } from '../errors.js';
+import type { PrismaClient } from '../store/generated/client.js';
+
+export interface Viewer {
+  userId: string;
+  sessionId: string;
+}
+
+export interface DocumentView {
+  id: string;
+  title: string;
+  createdAt: Date;
+  updatedAt: Date;
+  role: Role;
+}
+
+export interface MemberView {
+  userId: string;
+  role: Role;
+}
+
+export interface SubmitInput {
+  documentId: string;
+  baseVersion: number;
+  delta: Delta;
+  clientId: string;
+  clientSeq: number;
+}
+
+const MAX_TITLE = 200;
+const MAX_PAGE = 1_000;
+
+export function requireViewer(viewer: Viewer | null): Viewer {
+  if (!viewer) throw new AppError('UNAUTHENTICATED', 'Log in first (Authorization: Bearer <access token>)');
+  return viewer;
+}
+
+function checkTitle(title: string): string {
+  const trimmed = title.trim();
+  if (trimmed.length < 1 || trimmed.length > MAX_TITLE) throw badInput(`title must be 1 to ${MAX_TITLE} characters`);
+  return trimmed;
+}
+
+export class Documents {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly log: OperationLog,
+    private readonly sequencer: Sequencer,
+    private readonly presence: PresenceRegistry,
+  ) {}
+
+  /** The document if the viewer has at least `needed`; NOT_FOUND for strangers, FORBIDDEN for too low a role. */
+  async access(viewer: Viewer | null, documentId: string, needed: Role): Promise<DocumentView> {
+    const { userId } = requireViewer(viewer);
+    const member = await this.prisma.documentMember.findUnique({
+      where: { documentId_userId: { documentId, userId } },
+      select: { role: true, document: { select: { id: true, title: true, createdAt: true, updatedAt: true } } },
+    });
+    if (!member) throw notFound();
+    if (!atLeast(member.role, needed)) {
+      throw new AppError('FORBIDDEN', `This needs the ${needed} role; you are ${member.role}`, { role: member.role });
+    }
+    return { ...member.document, role: member.role };
+  }
+
+  /** For `document(id)`: null when absent or not visible. */
+  async find(viewer: Viewer | null, documentId: string): Promise<DocumentView | null> {
+    try {
+      return await this.access(viewer, documentId, 'VIEWER');
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'NOT_FOUND') return null;
+      throw error;
+    }
+  }
+
+  async list(viewer: Viewer | null, offset: number, limit: number): Promise<DocumentView[]> {
+    const { userId } = requireViewer(viewer);
+    const rows = await this.prisma.documentMember.findMany({
+      where: { userId },
+      orderBy: [{ document: { updatedAt: 'desc' } }, { documentId: 'asc' }],
+      skip: offset,
+      take: limit,
+      select: { role: true, document: { select: { id: true, title: true, createdAt: true, updatedAt: true } } },
+    });
+    return rows.map((r) => ({ ...r.document, role: r.role }));
+  }
+
+  async create(viewer: Viewer | null, titleInput: string, content: Delta | null): Promise<DocumentView> {
+    const { userId } = requireViewer(viewer);
+    const title = checkTitle(titleInput);
+    const doc = await this.prisma.document.create({
+      data: { title, members: { create: { userId, role: 'OWNER' } } },
+      select: { id: true, title: true, createdAt: true, updatedAt: true },
+    });
+    if (content && content.ops.length > 0) {
+      // The initial content is version 1, written by its creator like any op.
+      await this.sequencer.submit({ documentId: doc.id, baseVersion: 0, delta: content, clientId: `create-${doc.id}`, clientSeq: 0, authorId: userId });
+    }
+    return { ...doc, role: 'OWNER' };
+  }
+
+  async rename(viewer: Viewer | null, documentId: string, titleInput: string): Promise<DocumentView> {
+    const title = checkTitle(titleInput);
+    const doc = await this.access(viewer, documentId, 'OWNER');
+    const updated = await this.prisma.document.update({
+      where: { id: documentId },
+      data: { title },
+      select: { id: true, title: true, createdAt: true, updatedAt: true },
+    });
+    return { ...updated, role: doc.role };
+  }
+
+  async delete(viewer: Viewer | null, documentId: string): Promise<void> {
+    await this.access(viewer, documentId, 'OWNER');
+    // Cascades to members, operations and snapshots.
+    await this.prisma.document.deleteMany({ where: { id: documentId } });
+    this.sequencer.forget(documentId);
+    this.presence.forget(documentId);
+  }
+
+  async share(viewer: Viewer | null, documentId: string, emailInput: string, role: Role): Promise<MemberView> {
+    const me = requireViewer(viewer);
+    await this.access(viewer, documentId, 'OWNER');
+    const email = emailInput.trim().toLowerCase();
+    const user = await this.prisma.user.findUnique({ where: { email }, select: { id: true } });
+    if (!user) throw new AppError('NOT_FOUND', 'No account with this email');
+    if (user.id === me.userId) throw badInput('You cannot change your own role');
+    const member = await this.prisma.documentMember.upsert({
+      where: { documentId_userId: { documentId, userId: user.id } },
+      create: { documentId, userId: user.id, role },
+      update: { role },
+      select: { userId: true, role: true },
+    });
+    return member;
+  }
+
+  async members(documentId: string): Promise<MemberView[]> {
+    return this.prisma.documentMember.findMany({
+      where: { documentId },
+      orderBy: [{ createdAt: 'asc' }, { userId: 'asc' }],
+      select: { userId: true, role: true },
+    });
+  }
+
+  async submit(viewer: Viewer | null, input: SubmitInput): Promise<CommittedOp> {
+    const { userId } = requireViewer(viewer);
+    await this.access(viewer, input.documentId, 'EDITOR');
+    return this.sequencer.submit({ ...input, authorId: userId });
+  }
+
+  async operations(documentId: string, afterVersion: number, first: number | null): Promise<CommittedOp[]> {
+    if (!Number.isSafeInteger(afterVersion) || afterVersion < 0) throw badInput('afterVersion must be a non-negative integer');
+    const limit = first ?? 100;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) throw badInput(`first must be 1 to ${MAX_PAGE}`);
+    return this.log.readOps(documentId, afterVersion, undefined, limit);
+  }
+
+  /** Restores `version` as a new forward op: the diff from the head to it. */
+  async restore(viewer: Viewer | null, documentId: string, version: number): Promise<CommittedOp> {
+    const { userId } = requireViewer(viewer);
+    await this.access(viewer, documentId, 'EDITOR');
+    const old = await this.sequencer.contentAt(documentId, version);
+    const head = await this.sequencer.head(documentId);
+    // Ops committed after `head` are rebased over, as for any client.
+    return this.sequencer.submit({
+      documentId,
+      baseVersion: head.version,
+      delta: head.content.diff(old),
+      clientId: `restore-${randomUUID()}`,
+      clientSeq: 0,
+      authorId: userId,
+    });
+  }
+
+  async updatePresence(viewer: Viewer | null, input: Omit<PresenceState, 'updatedAt' | 'userId' | 'documentId'> & { documentId: string }): Promise<PresenceState> {
+    const { userId } = requireViewer(viewer);
+    await this.access(viewer, input.documentId, 'VIEWER');
+    const head = await this.sequencer.head(input.documentId);
+    return this.presence.update({ ...input, userId }, head.version);
+  }
+}

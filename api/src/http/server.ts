@@ -1,0 +1,87 @@
+// One HTTP server, one port: /graphql (yoga over HTTP, graphql-ws over
+// WebSocket on the same path), /healthz, /readyz, and the web client.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { Viewer } from '../documents/documents.js';
+import type { Services } from '../services.js';
+import { createGraphQL, executionArgsForSocket, viewerFromAuthorization } from './graphql.js';
+import { createStaticHandler } from './static-web.js';
+
+export interface HttpServer {
+  server: Server;
+  /** Closes every WebSocket (code 1001, going away) and stops the server. */
+  close(): Promise<void>;
+}
+
+type SocketExtra = {
+  request: IncomingMessage;
+  viewer?: Viewer | null;
+};
+
+type Root = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
+
+export function createHttpServer(services: Services, checks: { ready: () => Promise<Record<string, boolean>> }): HttpServer {
+  const yoga = createGraphQL(services);
+  const serveWeb = createStaticHandler();
+
+  const server = createServer((req, res) => {
+    const pathname = (req.url ?? '/').split('?')[0];
+    if (pathname === '/healthz') {
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' }).end('ok\n');
+    } else if (pathname === '/readyz') {
+      checks.ready().then(
+        (status) => {
+          const ok = Object.values(status).every(Boolean);
+          res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify({ ready: ok, ...status }));
+        },
+        () => res.writeHead(503, { 'Cache-Control': 'no-store' }).end(),
+      );
+    } else if (pathname?.startsWith(yoga.graphqlEndpoint)) {
+      void yoga(req, res);
+    } else if (req.method === 'GET' || req.method === 'HEAD') {
+      serveWeb(req, res);
+    } else {
+      res.writeHead(405, { 'Cache-Control': 'no-store' }).end();
+    }
+  });
+
+  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: services.config.maxPayloadBytes });
+  const disposer = useServer<Record<string, unknown> | undefined, SocketExtra>(
+    {
+      execute: (args) => (args.rootValue as Root).execute(args) as never,
+      subscribe: (args) => (args.rootValue as Root).subscribe(args) as never,
+      onConnect: async (ctx) => {
+        try {
+          ctx.extra.viewer = await viewerFromAuthorization(services, ctx.connectionParams?.authorization);
+          return true;
+        } catch {
+          return false; // bad or expired token: 4403, the client refreshes and reconnects
+        }
+      },
+      // Everything in here is caught: a throw would close the whole socket.
+      onSubscribe: async (ctx, _id, payload) => {
+        try {
+          return await executionArgsForSocket(yoga, ctx.extra.viewer ?? null, ctx.extra.request, payload);
+        } catch (error) {
+          services.logger.error({ err: error }, 'could not start a subscription');
+          return [new GraphQLError('Could not start the subscription')];
+        }
+      },
+    },
+    wss,
+  );
+
+  return {
+    server,
+    async close() {
+      for (const client of wss.clients) client.close(1001, 'Server shutting down');
+      await disposer.dispose();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

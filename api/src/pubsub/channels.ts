@@ -1,0 +1,4 @@
+// Topic names, keyed by document id so they shard cleanly (Redis Cluster
+// sharded pub/sub hashes the whole name).
+export const operationsTopic = (documentId: string) => `doc:${documentId}:ops`;
+export const presenceTopic = (documentId: string) => `doc:${documentId}:presence`;

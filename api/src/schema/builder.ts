@@ -1,0 +1,109 @@
+// The one Pothos builder: context, scalars, plugins. Domain files register
+// their types on it; schema/index.ts assembles the schema.
+import SchemaBuilder from '@pothos/core';
+import RelayPlugin from '@pothos/plugin-relay';
+import { GraphQLError, Kind, type ValueNode } from 'graphql';
+import { parseDelta } from '../collab/delta.js';
+import type { Delta } from '../collab/quill-delta.js';
+import type { Viewer } from '../documents/documents.js';
+import { AppError } from '../errors.js';
+import type { Services } from '../services.js';
+
+export interface Context {
+  services: Services;
+  viewer: Viewer | null;
+  /** The refresh cookie of the request (HTTP only). */
+  refreshToken: string | null;
+  /** Adds a Set-Cookie header to the HTTP response (no-op over WebSocket). */
+  setCookie: (cookie: string) => void;
+}
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  DefaultFieldNullability: false;
+  Scalars: {
+    Delta: { Input: Delta; Output: Delta };
+    DateTime: { Input: Date; Output: Date };
+  };
+}>({
+  plugins: [RelayPlugin],
+  defaultFieldNullability: false,
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+  },
+});
+
+/** Scalar parse failures must carry a code like every other rejection. */
+function asInputError(error: unknown): never {
+  if (error instanceof AppError) {
+    throw new GraphQLError(error.message, { extensions: { code: error.code, ...error.details } });
+  }
+  throw error;
+}
+
+function literalToJson(node: ValueNode): unknown {
+  switch (node.kind) {
+    case Kind.OBJECT:
+      return Object.fromEntries(node.fields.map((f) => [f.name.value, literalToJson(f.value)]));
+    case Kind.LIST:
+      return node.values.map(literalToJson);
+    case Kind.INT:
+      return Number.parseInt(node.value, 10);
+    case Kind.FLOAT:
+      return Number.parseFloat(node.value);
+    case Kind.STRING:
+    case Kind.ENUM:
+      return node.value;
+    case Kind.BOOLEAN:
+      return node.value;
+    case Kind.NULL:
+      return null;
+    default:
+      // Variables inside literals are not supported for Delta.
+      throw new AppError('BAD_USER_INPUT', 'Delta literals cannot contain variables');
+  }
+}
+
+builder.scalarType('Delta', {
+  description: 'A Quill Delta as JSON: { "ops": [ { "insert": "Hi", "attributes": { "bold": true } }, { "retain": 3 }, { "delete": 1 } ] }. Validated strictly on input.',
+  serialize: (delta) => ({ ops: delta.ops }),
+  parseValue: (value) => {
+    try {
+      return parseDelta(value);
+    } catch (error) {
+      return asInputError(error);
+    }
+  },
+  parseLiteral: (node) => {
+    try {
+      return parseDelta(literalToJson(node));
+    } catch (error) {
+      return asInputError(error);
+    }
+  },
+});
+
+builder.scalarType('DateTime', {
+  description: 'An ISO-8601 timestamp in UTC.',
+  serialize: (date) => date.toISOString(),
+  parseValue: (value) => {
+    const date = typeof value === 'string' ? new Date(value) : new Date(Number.NaN);
+    if (Number.isNaN(date.getTime())) asInputError(new AppError('BAD_USER_INPUT', 'DateTime must be an ISO-8601 string'));
+    return date;
+  },
+});
+
+export const RoleEnum = builder.enumType('Role', {
+  values: {
+    OWNER: { description: 'Reads, writes, shares, renames and deletes.' },
+    EDITOR: { description: 'Reads and writes.' },
+    VIEWER: { description: 'Reads.' },
+  } as const,
+});
+
+builder.queryType({});
+builder.mutationType({});
+builder.subscriptionType({});

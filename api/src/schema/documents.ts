@@ -1,0 +1,109 @@
+// Documents, members and their queries and mutations. A Document object
+// only ever comes from Documents.access/find/list, so it always carries the
+// viewer's role, and every field below is behind that check.
+import { resolveOffsetConnection } from '@pothos/plugin-relay';
+import type { DocumentView, MemberView } from '../documents/documents.js';
+import { builder, type Context, RoleEnum } from './builder.js';
+import { PresenceRef } from './presence.js';
+import { OperationRef } from './operations.js';
+import { UserRef } from './users.js';
+
+// Several fields of one Document need the head; read it once per request.
+const heads = new WeakMap<DocumentView, ReturnType<Context['services']['sequencer']['head']>>();
+function headOf(doc: DocumentView, ctx: Context) {
+  let head = heads.get(doc);
+  if (!head) heads.set(doc, (head = ctx.services.sequencer.head(doc.id)));
+  return head;
+}
+
+const MemberRef = builder.objectRef<MemberView>('Member').implement({
+  fields: (t) => ({
+    user: t.field({
+      type: UserRef,
+      resolve: async (m, _args, ctx) => {
+        const user = await ctx.services.accounts.user(m.userId);
+        if (!user) throw new Error(`member ${m.userId} has no user`);
+        return user;
+      },
+    }),
+    role: t.field({ type: RoleEnum, resolve: (m) => m.role }),
+  }),
+});
+
+export const DocumentRef = builder.objectRef<DocumentView>('Document').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    title: t.exposeString('title'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    version: t.int({ description: 'The head version (0 = empty, never edited).', resolve: async (doc, _a, ctx) => (await headOf(doc, ctx)).version }),
+    content: t.field({ type: 'Delta', description: 'The content at the head version.', resolve: async (doc, _a, ctx) => (await headOf(doc, ctx)).content }),
+    contentAt: t.field({
+      type: 'Delta',
+      description: 'The content right after `version` was applied (time travel).',
+      args: { version: t.arg.int({ required: true }) },
+      resolve: (doc, args, ctx) => ctx.services.sequencer.contentAt(doc.id, args.version),
+    }),
+    operations: t.field({
+      type: [OperationRef],
+      description: 'The log: ops with version > afterVersion, ascending, at most `first` (default 100, max 1000).',
+      args: { afterVersion: t.arg.int({ required: true }), first: t.arg.int() },
+      resolve: (doc, args, ctx) => ctx.services.documents.operations(doc.id, args.afterVersion, args.first ?? null),
+    }),
+    myRole: t.field({ type: RoleEnum, resolve: (doc) => doc.role }),
+    members: t.field({ type: [MemberRef], resolve: (doc, _a, ctx) => ctx.services.documents.members(doc.id) }),
+    presence: t.field({
+      type: [PresenceRef],
+      description: 'Who is here now (presences refreshed within the presence TTL).',
+      resolve: (doc, _a, ctx) => ctx.services.presence.list(doc.id),
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  document: t.field({
+    type: DocumentRef,
+    nullable: true,
+    description: 'Null if the document does not exist or the viewer may not see it.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.documents.find(ctx.viewer, String(args.id)),
+  }),
+  documents: t.connection(
+    {
+      type: DocumentRef,
+      description: "The viewer's documents (own and shared), most recently changed first.",
+      resolve: (_root, args, ctx) =>
+        resolveOffsetConnection({ args, defaultSize: 20, maxSize: 100 }, ({ offset, limit }) =>
+          ctx.services.documents.list(ctx.viewer, offset, limit),
+        ),
+    },
+    { name: 'DocumentConnection' },
+    { name: 'DocumentEdge' },
+  ),
+}));
+
+builder.mutationFields((t) => ({
+  createDocument: t.field({
+    type: DocumentRef,
+    args: { title: t.arg.string({ required: true }), content: t.arg({ type: 'Delta' }) },
+    resolve: (_root, args, ctx) => ctx.services.documents.create(ctx.viewer, args.title, args.content ?? null),
+  }),
+  renameDocument: t.field({
+    type: DocumentRef,
+    args: { id: t.arg.id({ required: true }), title: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.documents.rename(ctx.viewer, String(args.id), args.title),
+  }),
+  deleteDocument: t.boolean({
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      await ctx.services.documents.delete(ctx.viewer, String(args.id));
+      return true;
+    },
+  }),
+  shareDocument: t.field({
+    type: MemberRef,
+    description: 'Gives the account with this email a role on the document (or changes it). Owners only.',
+    args: { id: t.arg.id({ required: true }), email: t.arg.string({ required: true }), role: t.arg({ type: RoleEnum, required: true }) },
+    resolve: (_root, args, ctx) => ctx.services.documents.share(ctx.viewer, String(args.id), args.email, args.role),
+  }),
+}));

@@ -1,0 +1,18 @@
+// Assembles the schema from the domain files (each registers its types on
+// the builder when imported).
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { builder } from './builder.js';
+import './users.js';
+import './operations.js';
+import './presence.js';
+import './documents.js';
+
+let schema: GraphQLSchema | undefined;
+
+export function buildSchema(): GraphQLSchema {
+  schema ??= builder.toSchema({ sortSchema: false });
+  return schema;
+}
+
+/** The committed schema.graphql: stable order, for codegen and drift checks. */
+export const printedSchema = () => printSchema(lexicographicSortSchema(buildSchema())) + '\n';

@@ -1,0 +1,71 @@
+// Accounts: sign-up, log-in, sessions and the current user.
+import type { IssuedSession, UserRecord } from '../auth/accounts.js';
+import { clearRefreshCookie, refreshCookie } from '../auth/refresh-cookie.js';
+import { builder, type Context } from './builder.js';
+
+export const UserRef = builder.objectRef<UserRecord>('User').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    email: t.exposeString('email'),
+    name: t.exposeString('name'),
+  }),
+});
+
+interface AuthPayloadShape {
+  accessToken: string;
+  expiresAt: Date;
+  user: UserRecord;
+}
+
+const AuthPayload = builder.objectRef<AuthPayloadShape>('AuthPayload').implement({
+  description: 'A fresh access token (keep it in memory; send it as Authorization: Bearer). The refresh token is set as an HttpOnly cookie.',
+  fields: (t) => ({
+    accessToken: t.exposeString('accessToken'),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+    user: t.field({ type: UserRef, resolve: (p) => p.user }),
+  }),
+});
+
+function issue(ctx: Context, session: IssuedSession): AuthPayloadShape {
+  ctx.setCookie(refreshCookie(session.refreshToken, session.refreshMaxAge, ctx.services.config.production));
+  return { accessToken: session.accessToken, expiresAt: session.expiresAt, user: session.user };
+}
+
+builder.queryField('me', (t) =>
+  t.field({
+    type: UserRef,
+    nullable: true,
+    description: 'The signed-in user, or null.',
+    resolve: (_root, _args, ctx) => (ctx.viewer ? ctx.services.accounts.user(ctx.viewer.userId) : null),
+  }),
+);
+
+builder.mutationFields((t) => ({
+  signUp: t.field({
+    type: AuthPayload,
+    args: {
+      email: t.arg.string({ required: true }),
+      password: t.arg.string({ required: true }),
+      name: t.arg.string({ required: true }),
+    },
+    resolve: async (_root, args, ctx) => issue(ctx, await ctx.services.accounts.signUp(args.email, args.password, args.name)),
+  }),
+  logIn: t.field({
+    type: AuthPayload,
+    args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
+    resolve: async (_root, args, ctx) => issue(ctx, await ctx.services.accounts.logIn(args.email, args.password)),
+  }),
+  refreshSession: t.field({
+    type: AuthPayload,
+    description: 'Reads the refresh cookie, rotates it and returns a new access token.',
+    resolve: async (_root, _args, ctx) => issue(ctx, await ctx.services.accounts.refresh(ctx.refreshToken)),
+  }),
+  logOut: t.boolean({
+    description: 'Ends this session (its whole refresh-token family) and clears the cookie.',
+    resolve: async (_root, _args, ctx) => {
+      await ctx.services.accounts.logOut(ctx.refreshToken, ctx.viewer?.sessionId ?? null);
+      ctx.setCookie(clearRefreshCookie(ctx.services.config.production));
+      return true;
+    },
+  }),
+}));

@@ -1,0 +1,25 @@
+// Everything a request needs, built once per node by app.ts and passed
+// down explicitly (no module-level singletons).
+import type { Accounts } from './auth/accounts.js';
+import type { AccessTokens } from './auth/access-tokens.js';
+import type { PresenceRegistry, PresenceState } from './collab/presence.js';
+import type { Sequencer } from './collab/sequencer.js';
+import type { Bus, CommittedOp, OperationLog } from './collab/types.js';
+import type { Config } from './config.js';
+import type { Documents } from './documents/documents.js';
+import type { Logger } from './logger.js';
+import type { Database } from './store/database.js';
+
+export interface Services {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  log: OperationLog;
+  sequencer: Sequencer;
+  presence: PresenceRegistry;
+  opsBus: Bus<CommittedOp>;
+  presenceBus: Bus<PresenceState>;
+  tokens: AccessTokens;
+  accounts: Accounts;
+  documents: Documents;
+}
