@@ -63,19 +63,29 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+function parse<T extends z.ZodType>(shape: T, env: Record<string, string | undefined>): z.infer<T> {
+  // An empty variable means unset (as in `DATABASE_URL= npm start`).
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = shape.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`Invalid setting ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** Just the database settings (for `npm run db:migrate`, which needs no secrets). */
+export function loadDatabaseConfig(env: Record<string, string | undefined> = process.env) {
+  const e = parse(schema.pick({ DATA_DIR: true, DATABASE_URL: true, DATABASE_POOL_SIZE: true }), env);
+  return { dataDir: path.resolve(e.DATA_DIR), databaseUrl: e.DATABASE_URL, databasePoolSize: e.DATABASE_POOL_SIZE };
+}
+
 /**
  * Reads a Config from an environment. Throws ConfigError with a one-line
  * message naming the first bad setting.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  // An empty variable means unset (as in `DATABASE_URL= npm start`).
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(present);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`Invalid setting ${issue.path.join('.')}: ${issue.message}`);
-  }
-  const e = parsed.data;
+  const e = parse(schema, env);
   if (e.REDIS_URL && !e.DATABASE_URL) {
     throw new ConfigError('Invalid setting REDIS_URL: scaled mode needs DATABASE_URL too (nodes share PostgreSQL)');
   }

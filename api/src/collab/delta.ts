@@ -82,13 +82,6 @@ export function parseDelta(input: unknown, limits: DeltaLimits = DEFAULT_DELTA_L
   return delta;
 }
 
-/** Parses a delta meant as whole content: inserts only. */
-export function parseContent(input: unknown, limits?: DeltaLimits): Delta {
-  const delta = parseDelta(input, limits);
-  if (!isDocument(delta)) throw badInput('Content must contain inserts only');
-  return delta;
-}
-
 export function isDocument(delta: Delta): boolean {
   return delta.ops.every((op) => op.insert !== undefined);
 }

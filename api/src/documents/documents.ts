@@ -3,6 +3,7 @@
 // see from one that does not exist: both are NOT_FOUND.
 import { randomUUID } from 'node:crypto';
 import { atLeast, type Role } from '../auth/roles.js';
+import { isDocument } from '../collab/delta.js';
 import type { PresenceRegistry, PresenceState } from '../collab/presence.js';
 import type { Delta } from '../collab/quill-delta.js';
 import type { Sequencer } from '../collab/sequencer.js';
@@ -97,6 +98,7 @@ export class Documents {
   async create(viewer: Viewer | null, titleInput: string, content: Delta | null): Promise<DocumentView> {
     const { userId } = requireViewer(viewer);
     const title = checkTitle(titleInput);
+    if (content && !isDocument(content)) throw badInput('content must contain inserts only');
     const doc = await this.prisma.document.create({
       data: { title, members: { create: { userId, role: 'OWNER' } } },
       select: { id: true, title: true, createdAt: true, updatedAt: true },

@@ -2,6 +2,7 @@
 // one context builder and one error mask for both.
 import type { IncomingMessage } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { maskError as yogaMaskError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { bearerToken } from '../auth/access-tokens.js';
 import { readCookie, REFRESH_COOKIE } from '../auth/refresh-cookie.js';
@@ -33,17 +34,18 @@ export async function viewerFromAuthorization(services: Services, header: unknow
  */
 function maskError(services: Services) {
   return (error: unknown, message: string, isDev?: boolean): Error => {
-    const original = error instanceof GraphQLError ? (error.originalError ?? undefined) : error;
-    const app = original instanceof AppError ? original : original instanceof GraphQLError && original.originalError instanceof AppError ? original.originalError : null;
-    if (app) {
-      return new GraphQLError(app.message, {
+    // Errors arrive wrapped (located, then relocated by the executor): find the cause.
+    let cause: unknown = error;
+    while (cause instanceof GraphQLError && cause.originalError) cause = cause.originalError;
+    if (cause instanceof AppError) {
+      return new GraphQLError(cause.message, {
         nodes: error instanceof GraphQLError ? error.nodes : undefined,
         path: error instanceof GraphQLError ? error.path : undefined,
-        extensions: { code: app.code, ...app.details },
+        extensions: { code: cause.code, ...cause.details },
       });
     }
-    if (error instanceof GraphQLError && (!error.originalError || error.originalError instanceof GraphQLError)) return error;
-    services.logger.error({ err: original }, 'unexpected error in a resolver');
+    if (cause instanceof GraphQLError) return error as GraphQLError; // GraphQL's own: syntax, validation, scalar parsing
+    services.logger.error({ err: cause }, 'unexpected error in a resolver');
     return yogaMaskError(error, message, isDev);
   };
 }
@@ -64,6 +66,8 @@ export function createGraphQL(services: Services): Yoga {
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
     graphiql: services.config.production ? false : { title: 'Collab GraphQL', subscriptionsProtocol: 'WS' },
+    // Self-contained GraphiQL (no CDN): works offline and behind strict CSPs.
+    renderGraphiQL,
     landingPage: false,
     maskedErrors: { maskError: maskError(services) },
     logging: {

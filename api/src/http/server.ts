@@ -7,6 +7,7 @@ import { WebSocketServer } from 'ws';
 import type { Viewer } from '../documents/documents.js';
 import type { Services } from '../services.js';
 import { createGraphQL, executionArgsForSocket, viewerFromAuthorization } from './graphql.js';
+import { payloadTooLarge, readBodyWithin } from './body-limit.js';
 import { createStaticHandler } from './static-web.js';
 
 export interface HttpServer {
@@ -39,7 +40,20 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
         () => res.writeHead(503, { 'Cache-Control': 'no-store' }).end(),
       );
     } else if (pathname?.startsWith(yoga.graphqlEndpoint)) {
-      void yoga(req, res);
+      if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') {
+        void yoga(req, res);
+        return;
+      }
+      const limit = services.config.maxPayloadBytes;
+      readBodyWithin(req, limit).then(
+        (body) => {
+          if (!body) return payloadTooLarge(res, limit);
+          // whatwg-node uses a pre-read body as is (an empty one would make it read the consumed stream).
+          (req as IncomingMessage & { body?: Buffer | string }).body = body.length > 0 ? body : ' ';
+          void yoga(req, res);
+        },
+        () => res.destroy(),
+      );
     } else if (req.method === 'GET' || req.method === 'HEAD') {
       serveWeb(req, res);
     } else {
@@ -54,7 +68,10 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
       subscribe: (args) => (args.rootValue as Root).subscribe(args) as never,
       onConnect: async (ctx) => {
         try {
-          ctx.extra.viewer = await viewerFromAuthorization(services, ctx.connectionParams?.authorization);
+          // GraphiQL sends its Headers tab as connectionParams: accept any case.
+          const params = ctx.connectionParams ?? {};
+          const key = Object.keys(params).find((k) => k.toLowerCase() === 'authorization');
+          ctx.extra.viewer = await viewerFromAuthorization(services, key ? params[key] : undefined);
           return true;
         } catch {
           return false; // bad or expired token: 4403, the client refreshes and reconnects

@@ -53,3 +53,22 @@ export function createSubscriptionQueue<T>(onClose: () => void, limit = 10_000):
     },
   };
 }
+
+/**
+ * Yields `initial` first, then the live events. Open the subscription
+ * before reading `initial`, so nothing published in between is missed.
+ */
+export function startWith<T>(initial: readonly T[], live: BusSubscription<T>): AsyncIterableIterator<T> {
+  const queue = [...initial];
+  const iterator = live[Symbol.asyncIterator]();
+  return {
+    next: () => (queue.length > 0 ? Promise.resolve({ value: queue.shift()!, done: false }) : iterator.next()),
+    return: async () => {
+      live.close();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}

@@ -1,6 +1,7 @@
 // Ephemeral cursors and selections.
 import type { PresenceState } from '../collab/presence.js';
 import { presenceTopic } from '../pubsub/channels.js';
+import { startWith } from '../pubsub/subscription-queue.js';
 import { builder } from './builder.js';
 import { UserRef } from './users.js';
 
@@ -37,12 +38,14 @@ builder.mutationField('updatePresence', (t) =>
 builder.subscriptionField('documentPresence', (t) =>
   t.field({
     type: PresenceRef,
-    description: 'Presence updates of other clients in this document.',
+    description: 'Who is here: first the current presences, then every update.',
     args: { documentId: t.arg.id({ required: true }) },
     subscribe: async (_root, args, ctx) => {
       const documentId = String(args.documentId);
-      await ctx.services.documents.access(ctx.viewer, documentId, 'VIEWER');
-      return ctx.services.presenceBus.subscribe(presenceTopic(documentId));
+      const { documents, presenceBus, presence } = ctx.services;
+      await documents.access(ctx.viewer, documentId, 'VIEWER');
+      const live = await presenceBus.subscribe(presenceTopic(documentId));
+      return startWith(presence.list(documentId), live);
     },
     resolve: (p) => p,
   }),

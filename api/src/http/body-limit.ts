@@ -1,0 +1,33 @@
+// yoga has no request body limit; a 100 MiB JSON body would be parsed in
+// full. Bodies are read here with a cap and handed to yoga as a buffer.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** Reads the body; null if it exceeds `limit` bytes (the rest is not read). */
+export function readBodyWithin(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.pause();
+        resolve(null);
+      } else {
+        chunks.push(chunk);
+      }
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** The GraphQL-shaped 413 reply, typed like every other rejection. */
+export function payloadTooLarge(res: ServerResponse, limit: number): void {
+  const body = JSON.stringify({
+    errors: [{ message: `Request body is larger than ${limit} bytes`, extensions: { code: 'BAD_USER_INPUT', limit } }],
+  });
+  res.writeHead(413, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', Connection: 'close' }).end(body);
+}

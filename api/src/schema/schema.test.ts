@@ -1,0 +1,50 @@
+// The schema is a contract: DESIGN §4 names what clients rely on, and the
+// committed schema.graphql is what codegen and the web client read.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { isEnumType, isInputObjectType, isObjectType, isScalarType, Kind, parse, print } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { buildSchema, printedSchema } from './index.js';
+
+const root = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
+
+describe('GraphQL schema', () => {
+  it('matches the committed schema.graphql (run `npm run schema:print` after changing it)', () => {
+    expect(readFileSync(root('schema.graphql'), 'utf8')).toBe(printedSchema());
+  });
+
+  it('has every type, field and argument of the DESIGN §4 contract, with the same types', () => {
+    const designPath = root('../shared/DESIGN.md');
+    expect(existsSync(designPath), `${designPath} (the contract) must sit beside the repository`).toBe(true);
+    const design = readFileSync(designPath, 'utf8');
+    const sdl = /## 4\. The GraphQL contract[\s\S]*?```graphql\n([\s\S]*?)```/.exec(design)?.[1];
+    expect(sdl).toBeDefined();
+    const schema = buildSchema();
+    let checked = 0;
+    for (const def of parse(sdl!).definitions) {
+      if (!('name' in def) || !def.name) continue;
+      const ours = schema.getType(def.name.value);
+      expect(ours, `type ${def.name.value}`).toBeDefined();
+      if (def.kind === Kind.SCALAR_TYPE_DEFINITION) expect(isScalarType(ours)).toBe(true);
+      if (def.kind === Kind.ENUM_TYPE_DEFINITION) {
+        expect(isEnumType(ours) && ours.getValues().map((v) => v.name).sort()).toEqual(def.values!.map((v) => v.name.value).sort());
+      }
+      if (def.kind === Kind.OBJECT_TYPE_DEFINITION || def.kind === Kind.INPUT_OBJECT_TYPE_DEFINITION) {
+        expect(isObjectType(ours) || isInputObjectType(ours)).toBe(true);
+        const fields = (ours as { getFields(): Record<string, { type: unknown; args?: ReadonlyArray<{ name: string; type: unknown }> }> }).getFields();
+        for (const field of def.fields ?? []) {
+          const name = `${def.name.value}.${field.name.value}`;
+          const mine = fields[field.name.value];
+          expect(mine, name).toBeDefined();
+          expect(String(mine!.type), name).toBe(print(field.type));
+          for (const arg of 'arguments' in field ? (field.arguments ?? []) : []) {
+            const myArg = mine!.args?.find((a) => a.name === arg.name.value);
+            expect(myArg && String(myArg.type), `${name}(${arg.name.value})`).toBe(print(arg.type));
+          }
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(40);
+  });
+});

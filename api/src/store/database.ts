@@ -1,0 +1,187 @@
+// The Prisma client factory: embedded PGlite (files under <dataDir>/pglite)
+// or PostgreSQL through a pg pool. Both modes expose the same `Database`,
+// plus a tiny raw-SQL runner for migrations and health checks, which must
+// not go through Prisma (they run before the schema exists, and need
+// session-level state such as advisory locks).
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from './generated/client.js';
+
+/** Plain SQL on whatever connection the runner picks. */
+export interface SqlSession {
+  /** One statement with `$1…` parameters; returns its rows. */
+  query<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Several `;`-separated statements without parameters (simple query protocol). */
+  exec(sql: string): Promise<void>;
+}
+
+/** One dedicated connection: session state (advisory locks) stays on it. */
+export interface SqlConnection extends SqlSession {
+  /** BEGIN … COMMIT on this connection; ROLLBACK and rethrow if `fn` throws. */
+  transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
+}
+
+export interface SqlRunner extends SqlSession {
+  /** Runs `fn` on one connection that nothing else uses until it settles. */
+  withConnection<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T>;
+}
+
+export interface Database {
+  prisma: PrismaClient;
+  kind: 'pglite' | 'postgres';
+  sql: SqlRunner;
+  /** Throws unless the database answers `SELECT 1` (for /readyz). */
+  ping(): Promise<void>;
+  /** Disconnects Prisma, then closes the pool or PGlite. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** PostgreSQL URL; without it the embedded PGlite is used. */
+  databaseUrl?: string | undefined;
+  /** Root of local data; PGlite keeps its files in `<dataDir>/pglite`. */
+  dataDir: string;
+  /** Most pooled PostgreSQL connections (shared by Prisma and `sql`). @default 10 */
+  poolSize?: number | undefined;
+  /**
+   * Called when an idle pooled connection fails (e.g. the server restarted).
+   * pg emits these on the pool, and an unhandled 'error' event would crash
+   * the process; the pool has already discarded the connection.
+   * @default ignore
+   */
+  onPoolError?: ((err: Error) => void) | undefined;
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPGlite(opts.dataDir);
+}
+
+/** Runs `close` once; later calls share the first call's promise. */
+function once(close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => (closing ??= close());
+}
+
+async function openPGlite(dataDir: string): Promise<Database> {
+  const dir = path.resolve(dataDir, 'pglite');
+  await mkdir(dir, { recursive: true });
+  const db = await PGlite.create({ dataDir: dir });
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
+
+  const session = (q: PGlite | PGliteTransaction): SqlSession => ({
+    query: async <T>(text: string, params?: readonly unknown[]) =>
+      (await q.query<T>(text, params ? [...params] : undefined)).rows,
+    exec: async (text: string) => {
+      await q.exec(text);
+    },
+  });
+  const root = session(db);
+  // PGlite is a single backend: every caller already shares one connection.
+  // `transaction` takes PGlite's transaction mutex, so queries from Prisma
+  // issued meanwhile wait instead of landing inside our transaction.
+  const connection: SqlConnection = {
+    ...root,
+    transaction: (fn) => db.transaction((tx) => fn(session(tx))),
+  };
+  // Session state is shared too: pg_advisory_lock is re-entrant within a
+  // session, so it cannot keep two in-process callers apart. Queue them
+  // instead, making withConnection exclusive as it is with a pool.
+  let queue: Promise<unknown> = Promise.resolve();
+  const sql: SqlRunner = {
+    ...root,
+    withConnection: (fn) => {
+      const run = queue.then(() => fn(connection));
+      queue = run.catch(() => {});
+      return run;
+    },
+  };
+
+  return {
+    prisma,
+    kind: 'pglite',
+    sql,
+    ping: async () => {
+      await root.query('SELECT 1');
+    },
+    close: once(async () => {
+      try {
+        await prisma.$disconnect();
+      } finally {
+        await db.close();
+      }
+    }),
+  };
+}
+
+async function openPostgres(connectionString: string, opts: DatabaseOptions): Promise<Database> {
+  // One pool for Prisma and for raw SQL, so `poolSize` bounds the node's
+  // connections. PrismaPg does not end a pool it was given; close() does.
+  const pool = new pg.Pool({ connectionString, max: opts.poolSize ?? 10 });
+  pool.on('error', opts.onPoolError ?? (() => {}));
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+
+  const session = (q: pg.Pool | pg.PoolClient): SqlSession => ({
+    query: async <T>(text: string, params?: readonly unknown[]) =>
+      (await q.query(text, params ? [...params] : undefined)).rows as T[],
+    // Without parameters pg uses the simple query protocol, which accepts
+    // several statements in one string.
+    exec: async (text: string) => {
+      await q.query(text);
+    },
+  });
+
+  const sql: SqlRunner = {
+    ...session(pool),
+    withConnection: async (fn) => {
+      const client = await pool.connect();
+      const conn: SqlConnection = {
+        ...session(client),
+        transaction: async (body) => {
+          await client.query('BEGIN');
+          try {
+            const result = await body(session(client));
+            await client.query('COMMIT');
+            return result;
+          } catch (err) {
+            // The original error matters, not a failed ROLLBACK on a broken link.
+            await client.query('ROLLBACK').catch(() => {});
+            throw err;
+          }
+        },
+      };
+      let failure: Error | undefined;
+      try {
+        return await fn(conn);
+      } catch (err) {
+        failure = err instanceof Error ? err : new Error('withConnection failed');
+        throw err;
+      } finally {
+        // After a failure the connection may still hold session state (an
+        // open transaction, an advisory lock whose unlock failed): releasing
+        // it with the error destroys it instead of returning it to the pool,
+        // which also makes the server drop its locks.
+        client.release(failure);
+      }
+    },
+  };
+
+  return {
+    prisma,
+    kind: 'postgres',
+    sql,
+    ping: async () => {
+      await sql.query('SELECT 1');
+    },
+    close: once(async () => {
+      try {
+        await prisma.$disconnect();
+      } finally {
+        await pool.end();
+      }
+    }),
+  };
+}

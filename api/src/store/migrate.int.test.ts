@@ -1,0 +1,9 @@
+import { describe } from 'vitest';
+import { migrationSuite } from './migrate.suite.js';
+import { openTempPostgres, postgresTestUrl, SKIPPED_WITHOUT_URL } from './test-databases.js';
+
+const url = postgresTestUrl();
+
+describe.skipIf(!url)(`migrations on PostgreSQL${SKIPPED_WITHOUT_URL}`, () => {
+  migrationSuite(() => openTempPostgres(url ?? ''));
+});

@@ -1,0 +1,94 @@
+// PrismaOperationLog's tests, run against every database kind: PGlite in
+// operation-log.test.ts, PostgreSQL in operation-log.int.test.ts. One
+// migrated database per suite; every test works on fresh documents.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Delta } from '../collab/quill-delta.js';
+import { AppendConflict, type NewOp } from '../collab/types.js';
+import { Prisma } from './generated/client.js';
+import { applyMigrations, MIGRATIONS_DIR } from './migrate.js';
+import { operationLogContract } from './operation-log.contract.js';
+import { PrismaOperationLog } from './operation-log.js';
+import type { TempDatabase } from './test-databases.js';
+
+export function prismaOperationLogSuite(open: () => Promise<TempDatabase>): void {
+  let temp: TempDatabase;
+  beforeAll(async () => {
+    temp = await open();
+    await applyMigrations(temp.db.sql, MIGRATIONS_DIR);
+  });
+  afterAll(async () => {
+    await temp?.dispose();
+  });
+
+  const createDocument = async () => (await temp.db.prisma.document.create({ data: { title: 'test' } })).id;
+
+  operationLogContract('the OperationLog contract', async () => ({
+    log: new PrismaOperationLog(temp.db.prisma),
+    createDocument,
+    // The database outlives the test; documents are never shared between tests.
+    close: async () => {},
+  }));
+
+  describe('storage', () => {
+    const newOp = (documentId: string, version: number, authorId: string | null = null): NewOp => ({
+      documentId,
+      version,
+      delta: new Delta().insert(`v${version}`),
+      clientId: 'client-a',
+      clientSeq: version,
+      authorId,
+    });
+
+    test('stores deltas as Quill JSON { ops } and moves the document head with the batch', async () => {
+      const log = new PrismaOperationLog(temp.db.prisma);
+      const doc = await createDocument();
+      const [, committed] = await log.append(doc, [newOp(doc, 1), newOp(doc, 2)]);
+
+      const rows = await temp.db.sql.query<{ delta: unknown }>(
+        'SELECT delta FROM "Operation" WHERE "documentId" = $1 ORDER BY version',
+        [doc],
+      );
+      expect(rows.map((r) => r.delta)).toEqual([{ ops: [{ insert: 'v1' }] }, { ops: [{ insert: 'v2' }] }]);
+      const head = await temp.db.prisma.document.findUniqueOrThrow({ where: { id: doc } });
+      expect(head.version).toBe(2);
+      expect(head.updatedAt).toEqual(committed?.createdAt);
+    });
+
+    test('keeps the author of each op', async () => {
+      const log = new PrismaOperationLog(temp.db.prisma);
+      const doc = await createDocument();
+      const user = await temp.db.prisma.user.create({
+        data: { email: `${doc}@example.com`, name: 'A', passwordHash: 'x' },
+      });
+      await log.append(doc, [newOp(doc, 1, user.id), newOp(doc, 2)]);
+      expect((await log.readOps(doc, 0)).map((o) => o.authorId)).toEqual([user.id, null]);
+    });
+
+    test('rethrows a failure that is not a conflict unchanged (unknown author)', async () => {
+      const log = new PrismaOperationLog(temp.db.prisma);
+      const doc = await createDocument();
+      const error = await log.append(doc, [newOp(doc, 1, 'no-such-user')]).catch((err: unknown) => err);
+      expect(error).not.toBeInstanceOf(AppendConflict);
+      expect(error).toBeInstanceOf(Prisma.PrismaClientKnownRequestError);
+      expect(error).toMatchObject({ code: 'P2003' });
+      expect(await log.readOps(doc, 0)).toEqual([]);
+    });
+
+    test('rejects malformed batches before touching the database', async () => {
+      const log = new PrismaOperationLog(temp.db.prisma);
+      const doc = await createDocument();
+      await expect(log.append(doc, [])).rejects.toBeInstanceOf(RangeError);
+      await expect(log.append(doc, [newOp(doc, 1), newOp(doc, 3)])).rejects.toBeInstanceOf(RangeError);
+      await expect(log.append(doc, [newOp('other', 1)])).rejects.toBeInstanceOf(RangeError);
+    });
+
+    test('skips a snapshot that another writer already stored for that version', async () => {
+      const log = new PrismaOperationLog(temp.db.prisma);
+      const doc = await createDocument();
+      const content = new Delta().insert('v1');
+      await temp.db.prisma.snapshot.create({ data: { documentId: doc, version: 1, content: { ops: [{ insert: 'v1' }] } } });
+      await log.append(doc, [newOp(doc, 1)], { version: 1, content });
+      expect((await log.latestSnapshot(doc, 1))?.content.ops).toEqual(content.ops);
+    });
+  });
+}

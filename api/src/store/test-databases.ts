@@ -1,0 +1,89 @@
+// Throw-away databases for tests: a PGlite in a fresh temp dir, or a fresh,
+// uniquely named database on the PostgreSQL server named by DATABASE_URL
+// (dropped again on dispose), so test runs never see each other's data.
+// Test support only: the app itself never imports this.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { openDatabase, type Database } from './database.js';
+
+export interface TempDatabase {
+  db: Database;
+  /** Closes the database and deletes its files or drops it. */
+  dispose(): Promise<void>;
+}
+
+/** The PostgreSQL server for integration tests (CI sets it). */
+const postgresUrl = process.env.DATABASE_URL || undefined;
+
+let warned = false;
+
+export async function openTempPGlite(): Promise<TempDatabase> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'collab-store-'));
+  try {
+    const db = await openDatabase({ dataDir: dir });
+    return {
+      db,
+      dispose: async () => {
+        try {
+          await db.close();
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      },
+    };
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export async function openTempPostgres(serverUrl: string): Promise<TempDatabase> {
+  const name = `collab_test_${randomBytes(6).toString('hex')}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE "${name}"`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  try {
+    const db = await openDatabase({ databaseUrl: url.toString(), dataDir: os.tmpdir(), poolSize: 4 });
+    return {
+      db,
+      dispose: async () => {
+        try {
+          await db.close();
+        } finally {
+          // FORCE: a connection leaked by a failed test must not keep the database alive.
+          await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+        }
+      },
+    };
+  } catch (err) {
+    await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    throw err;
+  }
+}
+
+/**
+ * The PostgreSQL server for integration tests (CI sets DATABASE_URL), or
+ * undefined after saying once per test file that those tests are skipped.
+ */
+export function postgresTestUrl(): string | undefined {
+  if (!postgresUrl && !warned) {
+    warned = true;
+    console.warn('DATABASE_URL is not set: PostgreSQL store tests are skipped.');
+  }
+  return postgresUrl;
+}
+
+/** Suffix for the name of a suite that is skipped without DATABASE_URL. */
+export const SKIPPED_WITHOUT_URL = postgresUrl ? '' : ' (set DATABASE_URL to run)';

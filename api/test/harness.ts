@@ -1,0 +1,186 @@
+// Test support: real servers on port 0 (embedded PGlite in a temp dir, or a
+// fresh PostgreSQL database + Redis key prefix when DATABASE_URL and
+// REDIS_URL are set), GraphQL over real HTTP, graphql-ws over real sockets.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createClient, type Client } from 'graphql-ws';
+import pg from 'pg';
+import WebSocket from 'ws';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import type { Services } from '../src/services.js';
+
+export type Mode = 'embedded' | 'scaled';
+
+/** Modes the suite runs in: scaled only where CI (or you) gives the services. */
+export function availableModes(): Mode[] {
+  const scaled = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
+  if (!scaled) {
+    console.warn('[tests] DATABASE_URL and REDIS_URL not both set: scaled-mode (PostgreSQL + Redis) runs are SKIPPED; only embedded mode is tested.');
+  }
+  return scaled ? ['embedded', 'scaled'] : ['embedded'];
+}
+
+export interface TestServer {
+  url: string;
+  wsUrl: string;
+  services: Services;
+  stop(): Promise<void>;
+}
+
+async function tempPostgres(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `collab_it_${randomBytes(6).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE "${name}"`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+
+export async function startServer(mode: Mode = 'embedded', env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'collab-it-'));
+  const pgdb = mode === 'scaled' ? await tempPostgres(process.env.DATABASE_URL!) : null;
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    NODE_ENV: 'test',
+    ...(pgdb ? { DATABASE_URL: pgdb.url, REDIS_URL: process.env.REDIS_URL!, AUTH_SECRET: randomBytes(32).toString('hex') } : {}),
+    ...env,
+  });
+  const app = buildApp(config, { busPrefix: `test-${randomBytes(4).toString('hex')}:` });
+  const { url, services } = await app.start();
+  return {
+    url,
+    wsUrl: url.replace(/^http/, 'ws') + '/graphql',
+    services,
+    async stop() {
+      await app.stop();
+      await pgdb?.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface GraphQLResponse<T = Record<string, any>> {
+  status: number;
+  data?: T | null;
+  errors?: Array<{ message: string; extensions?: { code?: string; [k: string]: unknown } }>;
+  headers: Headers;
+}
+
+export async function gql<T = Record<string, any>>(
+  server: TestServer,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+  extraHeaders: Record<string, string> = {},
+): Promise<GraphQLResponse<T>> {
+  const res = await fetch(server.url + '/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...extraHeaders },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as Omit<GraphQLResponse<T>, 'status' | 'headers'>;
+  return { ...body, status: res.status, headers: res.headers };
+}
+
+/** The `extensions.code` of the first error (undefined if none). */
+export const codeOf = (res: { errors?: Array<{ extensions?: { code?: string } }> }) => res.errors?.[0]?.extensions?.code;
+
+let userCounter = 0;
+export async function signUp(server: TestServer, name = `user${++userCounter}`): Promise<{ token: string; userId: string; email: string }> {
+  const email = `${name}-${randomBytes(3).toString('hex')}@example.com`;
+  const res = await gql(server, 'mutation($e: String!, $n: String!) { signUp(email: $e, password: "correct horse", name: $n) { accessToken user { id } } }', { e: email, n: name });
+  if (!res.data) throw new Error(`signUp failed: ${JSON.stringify(res.errors)}`);
+  return { token: res.data.signUp.accessToken, userId: res.data.signUp.user.id, email };
+}
+
+export async function createDocument(server: TestServer, token: string, content?: unknown): Promise<string> {
+  const res = await gql(server, 'mutation($c: Delta) { createDocument(title: "Test doc", content: $c) { id } }', { c: content ?? null }, token);
+  if (!res.data) throw new Error(`createDocument failed: ${JSON.stringify(res.errors)}`);
+  return res.data.createDocument.id;
+}
+
+export function wsClient(server: TestServer, token?: string): Client {
+  return createClient({
+    url: server.wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    retryAttempts: 0,
+    lazy: true,
+  });
+}
+
+/**
+ * A subscription as a pull queue: `next()` resolves with the next result.
+ * Results (data or errors) are buffered from the start.
+ */
+export function subscribe<T = Record<string, any>>(client: Client, query: string, variables: Record<string, unknown>) {
+  const results: Array<{ data?: T; errors?: GraphQLResponse['errors'] }> = [];
+  const waiters: Array<() => void> = [];
+  let done = false;
+  let failure: unknown = null;
+  const wake = () => waiters.splice(0).forEach((w) => w());
+  const dispose = client.subscribe<T>({ query, variables }, {
+    next: (value) => {
+      results.push(value as never);
+      wake();
+    },
+    error: (error) => {
+      failure = error;
+      done = true;
+      wake();
+    },
+    complete: () => {
+      done = true;
+      wake();
+    },
+  });
+  return {
+    results,
+    get done() {
+      return done;
+    },
+    get failure() {
+      return failure;
+    },
+    /** Waits until `count` results have arrived (or the stream ended). */
+    async take(count: number) {
+      while (results.length < count && !done) await new Promise<void>((r) => waiters.push(r));
+      return results.slice(0, count);
+    },
+    /**
+     * Waits for the stream to end and returns the code it was refused with:
+     * graphql-ws sends a resolver's rejection as a result with errors, then
+     * completes.
+     */
+    async refusal(): Promise<string | undefined> {
+      while (!done) await new Promise<void>((r) => waiters.push(r));
+      const errors = results[0]?.errors ?? (Array.isArray(failure) ? (failure as GraphQLResponse['errors']) : undefined);
+      if (results.some((r) => r.data)) return undefined; // it delivered data: not a refusal
+      return errors?.[0]?.extensions?.code;
+    },
+    /** Waits for the stream to end. */
+    async ended() {
+      while (!done) await new Promise<void>((r) => waiters.push(r));
+      return failure;
+    },
+    dispose,
+  };
+}
+
+export const SUBMIT = `mutation($input: SubmitOperationInput!) { submitOperation(input: $input) { version delta clientId clientSeq author { id } } }`;
+export const OPS_SUBSCRIPTION = `subscription($id: ID!, $after: Int!) { documentOperations(documentId: $id, afterVersion: $after) { version delta clientId clientSeq } }`;
+export const DOC_STATE = `query($id: ID!) { document(id: $id) { version content } }`;
