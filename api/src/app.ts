@@ -1,15 +1,18 @@
 // Wires a node together. buildApp() has no side effects; start() opens the
-// database (migrating it), the buses and the HTTP server; stop() undoes it.
+// database (migrating it), the buses and the HTTP server; stop() drains and
+// undoes it.
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Accounts } from './auth/accounts.js';
 import { createAccessTokens } from './auth/access-tokens.js';
+import { OperationFeed } from './collab/feed.js';
 import { PresenceRegistry } from './collab/presence.js';
 import { Sequencer } from './collab/sequencer.js';
 import type { Config } from './config.js';
 import { Documents } from './documents/documents.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
 import { createLogger, type Logger } from './logger.js';
+import { createMetrics } from './observability/metrics.js';
 import { createLocalBuses, createRedisBuses, type Buses } from './pubsub/buses.js';
 import { operationsTopic, presenceTopic } from './pubsub/channels.js';
 import type { Services } from './services.js';
@@ -20,20 +23,27 @@ import { PrismaOperationLog } from './store/operation-log.js';
 export interface App {
   /** Listens on config.port (0 = any free port); resolves with the URL. */
   start(): Promise<{ url: string; port: number; services: Services }>;
+  /**
+   * Graceful stop: refuse new work, let in-flight commits finish, close
+   * sockets with 1012 (service restart: reconnect, maybe elsewhere).
+   */
   stop(): Promise<void>;
 }
 
 export interface AppOptions {
   logger?: Logger;
-  /** Prefix of every Redis channel (separates test runs on one Redis). @default "collab:" */
+  /** Prefix of every Redis key and channel (separates test runs on one Redis). @default "collab:" */
   busPrefix?: string;
 }
 
 export function buildApp(config: Config, options: AppOptions = {}): App {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const nodeId = randomUUID().slice(0, 8);
+  const logger = (options.logger ?? createLogger(config.logLevel)).child({ node: nodeId });
   let db: Database | undefined;
   let buses: Buses | undefined;
   let http: HttpServer | undefined;
+  let feed: OperationFeed | undefined;
+  let sequencer: Sequencer | undefined;
 
   return {
     async start() {
@@ -45,20 +55,35 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       });
       const applied = await applyMigrations(db.sql, MIGRATIONS_DIR, (msg) => logger.info(msg));
       if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-      buses = config.redisUrl ? await createRedisBuses(config.redisUrl, options.busPrefix ?? 'collab:') : createLocalBuses();
+      buses = config.redisUrl
+        ? await createRedisBuses(config.redisUrl, options.busPrefix ?? 'collab:', (err) => logger.warn({ err }, 'redis'))
+        : createLocalBuses();
+      const bus = buses;
+      bus.live.onChange((up) => logger[up ? 'info' : 'warn']({ pubsub: up ? 'up' : 'down' }, up ? 'pub/sub is back: live delivery' : 'pub/sub is down: streams poll the log'));
 
+      const metrics = createMetrics();
       const log = new PrismaOperationLog(db.prisma);
-      const opsBus = buses.ops;
-      const presenceBus = buses.presence;
-      const sequencer = new Sequencer({
+      sequencer = new Sequencer({
         log,
         snapshotEvery: config.snapshotEvery,
-        publish: (op) => opsBus.publish(operationsTopic(op.documentId), op),
+        publish: (op) => bus.ops.publish(operationsTopic(op.documentId), op),
+        metrics: metrics.collab,
         onBackgroundError: (err, context) => logger.warn({ err, context }, 'background step failed'),
+      });
+      const seq = sequencer;
+      feed = new OperationFeed({
+        log,
+        subscribe: (documentId) => bus.ops.subscribe(operationsTopic(documentId)),
+        headVersion: async (documentId) => (await seq.head(documentId)).version,
+        live: bus.live,
+        pollIntervalMs: config.fallbackPollMs,
+        onFanOut: (op, subscribers) => metrics.collab.fannedOut(Date.now() - op.createdAt.getTime(), subscribers),
+        onError: (err, context) => logger.warn({ err, context }, 'op feed'),
       });
       const presence = new PresenceRegistry({
         ttlMs: config.presenceTtlMs,
-        publish: (state) => presenceBus.publish(presenceTopic(state.documentId), state),
+        store: bus.presenceStore,
+        publish: (state) => bus.presence.publish(presenceTopic(state.documentId), state),
       });
       const tokens = createAccessTokens(config.authSecret, config.accessTokenTtl);
       const services: Services = {
@@ -67,21 +92,29 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         db,
         log,
         sequencer,
+        feed,
         presence,
-        opsBus,
-        presenceBus,
+        opsBus: bus.ops,
+        presenceBus: bus.presence,
         tokens,
         accounts: new Accounts(db.prisma, tokens, config.refreshTokenTtl),
         documents: new Documents(db.prisma, log, sequencer, presence),
+        metrics,
       };
 
       const database = db;
-      const bus = buses;
+      const watched = feed;
       http = createHttpServer(services, {
         ready: async () => ({
           database: await database.ping().then(() => true, () => false),
           pubsub: await bus.ping().then(() => true, () => false),
         }),
+      });
+      metrics.observe({
+        sockets: () => http?.sockets() ?? 0,
+        subscribers: () => watched.subscribers,
+        documentsWatched: () => watched.documents,
+        pubsubUp: () => bus.live.healthy(),
       });
       const server = http.server;
       await new Promise<void>((resolve, reject) => {
@@ -91,17 +124,25 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       const { port } = server.address() as AddressInfo;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
       const url = `http://${host}:${port}`;
-      logger.info({ url, mode: config.mode, node: randomUUID().slice(0, 8) }, 'listening');
+      logger.info({ url, mode: config.mode }, 'listening');
       return { url, port, services };
     },
 
     async stop() {
+      // 1. Stop taking new connections and say so on /readyz.
+      http?.drain();
+      // 2. Let queued submissions commit (their HTTP replies are in flight).
+      await sequencer?.idle();
+      // 3. Close sockets (1012) and the server, then the rest.
       await http?.close();
+      feed?.dispose();
       await buses?.close();
       await db?.close();
       http = undefined;
       buses = undefined;
       db = undefined;
+      feed = undefined;
+      sequencer = undefined;
     },
   };
 }

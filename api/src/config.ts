@@ -6,6 +6,12 @@ import path from 'node:path';
 import { z } from 'zod';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z.enum(['true', 'false', '1', '0', 'on', 'off']).transform((v) => v === 'true' || v === '1' || v === 'on');
+/** A comma-separated list of origins such as https://app.example.com (scheme://host[:port], no path). */
+const origins = z
+  .string()
+  .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be origins like https://app.example.com, comma-separated')));
 
 const schema = z.object({
   /** HTTP and WebSocket port. @default 4000 (0 = any free port) */
@@ -34,8 +40,50 @@ const schema = z.object({
   REFRESH_TOKEN_TTL: int(60, 31_536_000).default(2_592_000),
   /** How long a presence lives without an update, milliseconds. @default 30000 */
   PRESENCE_TTL_MS: int(1_000, 3_600_000).default(30_000),
+  /** While pub/sub is down, how often live streams read the log instead, milliseconds. @default 250 */
+  FALLBACK_POLL_MS: int(10, 60_000).default(250),
   /** Largest HTTP request body and WebSocket message, bytes. @default 1048576 */
   MAX_PAYLOAD_BYTES: int(1_024, 100 * 1024 * 1024).default(1024 * 1024),
+
+  // --- Security (README "Security model") ---
+  /** Other origins allowed to call the API from a browser (CORS) and to open its WebSocket. The API's own origin is always allowed. @default none */
+  ALLOWED_ORIGINS: origins.default([]),
+  /** Serve GraphiQL at /graphql. @default true, false when NODE_ENV=production */
+  GRAPHIQL: bool.optional(),
+  /** Answer introspection queries (__schema, __type), over HTTP and WebSocket. @default true, false when NODE_ENV=production */
+  INTROSPECTION: bool.optional(),
+  /** Take the client address for rate limits from the last X-Forwarded-For hop (set behind one reverse proxy). @default false */
+  TRUST_PROXY: bool.default(false),
+  /** Deepest selection nesting of an operation. @default 10 */
+  MAX_QUERY_DEPTH: int(1, 1_000).default(10),
+  /** Most aliases in an operation. @default 15 */
+  MAX_QUERY_ALIASES: int(0, 10_000).default(15),
+  /** Most lexical tokens in an operation document. @default 2000 */
+  MAX_QUERY_TOKENS: int(10, 1_000_000).default(2_000),
+  /** Highest cost of an operation (graphql-armor: objects 2, scalars 1, times 1.5 per level). @default 5000 */
+  MAX_QUERY_COST: int(1, 10_000_000).default(5_000),
+  /** Most ops in one submitted delta (capped by the parser at 10000). @default 10000 */
+  MAX_DELTA_OPS: int(1, 10_000).default(10_000),
+  /** Most characters one delta may insert (capped by the parser at 1000000). @default 1000000 */
+  MAX_DELTA_INSERT: int(1, 1_000_000).default(1_000_000),
+  /** Longest document, in characters (embeds count 1); edits that would grow it past this are refused. @default 2000000 */
+  MAX_DOCUMENT_LENGTH: int(1, 100_000_000).default(2_000_000),
+  /** Most live subscriptions on one WebSocket. @default 50 */
+  MAX_SUBSCRIPTIONS_PER_SOCKET: int(1, 10_000).default(50),
+  /** Rate limits on (on) or all off (off: only for tests and benchmarks). @default on */
+  RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+  /** signUp + logIn attempts per client address per minute. @default 30 */
+  RATE_LIMIT_AUTH_PER_IP: int(1, 1_000_000).default(30),
+  /** logIn attempts per account (email) per minute. @default 10 */
+  RATE_LIMIT_AUTH_PER_ACCOUNT: int(1, 1_000_000).default(10),
+  /** submitOperation + restoreVersion calls per user per minute. @default 1200 */
+  RATE_LIMIT_SUBMIT_PER_USER: int(1, 10_000_000).default(1_200),
+  /** submitOperation + restoreVersion calls per client address per minute. @default 3000 */
+  RATE_LIMIT_SUBMIT_PER_IP: int(1, 10_000_000).default(3_000),
+  /** WebSocket connections opened per user per minute. @default 30 */
+  RATE_LIMIT_SOCKETS_PER_USER: int(1, 1_000_000).default(30),
+  /** WebSocket connections opened per client address per minute. @default 60 */
+  RATE_LIMIT_SOCKETS_PER_IP: int(1, 1_000_000).default(60),
 });
 
 type Env = z.infer<typeof schema>;
@@ -56,6 +104,7 @@ export interface Config {
   accessTokenTtl: number;
   refreshTokenTtl: number;
   presenceTtlMs: number;
+  fallbackPollMs: number;
   maxPayloadBytes: number;
 }
 
@@ -112,7 +161,33 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     accessTokenTtl: e.ACCESS_TOKEN_TTL,
     refreshTokenTtl: e.REFRESH_TOKEN_TTL,
     presenceTtlMs: e.PRESENCE_TTL_MS,
+    fallbackPollMs: e.FALLBACK_POLL_MS,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    security: {
+      allowedOrigins: e.ALLOWED_ORIGINS,
+      graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
+      introspection: e.INTROSPECTION ?? e.NODE_ENV !== 'production',
+      trustProxy: e.TRUST_PROXY,
+      maxQueryDepth: e.MAX_QUERY_DEPTH,
+      maxQueryAliases: e.MAX_QUERY_ALIASES,
+      maxQueryTokens: e.MAX_QUERY_TOKENS,
+      maxQueryCost: e.MAX_QUERY_COST,
+      maxDeltaOps: e.MAX_DELTA_OPS,
+      maxDeltaInsert: e.MAX_DELTA_INSERT,
+      maxDocumentLength: e.MAX_DOCUMENT_LENGTH,
+      maxSubscriptionsPerSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET,
+      rateLimits:
+        e.RATE_LIMITS === 'off'
+          ? null
+          : {
+              authPerIp: e.RATE_LIMIT_AUTH_PER_IP,
+              authPerAccount: e.RATE_LIMIT_AUTH_PER_ACCOUNT,
+              submitPerUser: e.RATE_LIMIT_SUBMIT_PER_USER,
+              submitPerIp: e.RATE_LIMIT_SUBMIT_PER_IP,
+              socketsPerUser: e.RATE_LIMIT_SOCKETS_PER_USER,
+              socketsPerIp: e.RATE_LIMIT_SOCKETS_PER_IP,
+            },
+    },
   };
 }
 

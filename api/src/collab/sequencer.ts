@@ -12,7 +12,7 @@ import { baseLength } from './delta.js';
 import type { DocumentHead } from './document-head.js';
 import { HeadCache } from './head-cache.js';
 import { rebase } from './rebase.js';
-import { AppendConflict, type CommittedOp, type NewOp, type OperationLog, type Snapshot, type Submission } from './types.js';
+import { AppendConflict, type CollabMetrics, type CommittedOp, type NewOp, type OperationLog, type Snapshot, type Submission } from './types.js';
 
 export interface SequencerOptions {
   log: OperationLog;
@@ -28,6 +28,7 @@ export interface SequencerOptions {
   cachedDocuments?: number;
   /** Recent ops kept per cached document for rebasing. */
   recentWindow?: number;
+  metrics?: Pick<CollabMetrics, 'batchCommitted' | 'retried'>;
   /** Told about failures that do not fail a submission (e.g. publish). */
   onBackgroundError?: (error: unknown, context: string) => void;
 }
@@ -41,6 +42,8 @@ interface Pending {
 interface Planned {
   op: NewOp;
   waiters: Pending[];
+  /** How many ops it was rebased over (a measure of contention). */
+  distance: number;
 }
 
 const MAX_CLIENT_ID = 128;
@@ -48,6 +51,7 @@ const MAX_CLIENT_ID = 128;
 export class Sequencer {
   readonly heads: HeadCache;
   private readonly lanes = new Map<string, Pending[]>();
+  private readonly draining = new Set<Promise<void>>();
   private readonly log: OperationLog;
   private readonly maxRetries: number;
   private readonly maxBatch: number;
@@ -72,7 +76,8 @@ export class Sequencer {
         lane.push(pending);
       } else {
         this.lanes.set(submission.documentId, [pending]);
-        void this.drain(submission.documentId);
+        const running = this.drain(submission.documentId).finally(() => this.draining.delete(running));
+        this.draining.add(running);
       }
     });
   }
@@ -94,6 +99,11 @@ export class Sequencer {
     let content = snapshot?.content ?? new Delta();
     for (const op of await this.log.readOps(documentId, snapshot?.version ?? 0, version)) content = content.compose(op.delta);
     return content;
+  }
+
+  /** Resolves when every submission queued so far is settled (for shutdown). */
+  async idle(): Promise<void> {
+    while (this.draining.size > 0) await Promise.allSettled([...this.draining]);
   }
 
   /** Drops what this node remembers of a document (after deletion). */
@@ -146,6 +156,7 @@ export class Sequencer {
           for (const p of planned) for (const w of p.waiters) w.reject(notFound());
           return;
         }
+        this.options.metrics?.retried();
         if (error.kind === 'client') await this.settleCommittedElsewhere(documentId, planned);
         pending = planned.flatMap((p) => p.waiters).filter((w) => !settled.has(w));
         continue;
@@ -154,6 +165,7 @@ export class Sequencer {
       for (const op of committed) {
         if (!head.apply(op)) this.heads.forget(documentId);
       }
+      this.options.metrics?.batchCommitted(planned.map((p) => p.distance));
       // Publish in version order before acknowledging: "durable before
       // visible" holds because the commit is done, and a publish failure
       // only delays live delivery (streams fill gaps from the log).
@@ -212,6 +224,7 @@ export class Sequencer {
         const entry: Planned = {
           op: { documentId, version, delta, clientId: s.clientId, clientSeq: s.clientSeq, authorId: s.authorId },
           waiters: [p],
+          distance: since.length + planned.length,
         };
         planned.push(entry);
         byClient.set(key, entry);

@@ -80,3 +80,13 @@ export interface Bus<T> {
 
 /** Versions are 32-bit in the log (PostgreSQL INTEGER). */
 export const MAX_VERSION = 2_147_483_647;
+
+/** What the core reports for metrics (the app maps it to Prometheus). */
+export interface CollabMetrics {
+  /** A batch was committed; `distances[i]` = how many ops op i was rebased over. */
+  batchCommitted(distances: number[]): void;
+  /** A lost race (another writer took a version) made the sequencer re-plan. */
+  retried(): void;
+  /** An op was handed to `subscribers` local streams, `lagMs` after its commit. */
+  fannedOut(lagMs: number, subscribers: number): void;
+}

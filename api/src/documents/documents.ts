@@ -126,7 +126,7 @@ export class Documents {
     // Cascades to members, operations and snapshots.
     await this.prisma.document.deleteMany({ where: { id: documentId } });
     this.sequencer.forget(documentId);
-    this.presence.forget(documentId);
+    await this.presence.forget(documentId);
   }
 
   async share(viewer: Viewer | null, documentId: string, emailInput: string, role: Role): Promise<MemberView> {

@@ -12,9 +12,16 @@ import { createStaticHandler } from './static-web.js';
 
 export interface HttpServer {
   server: Server;
-  /** Closes every WebSocket (code 1001, going away) and stops the server. */
+  /** Open WebSocket connections. */
+  sockets(): number;
+  /** Stops accepting connections; /readyz answers 503 from now on. */
+  drain(): void;
+  /** Closes every WebSocket with 1012 (service restart: reconnect, maybe to another node) and stops the server. */
   close(): Promise<void>;
 }
+
+/** WebSocket close code sent on shutdown: RFC 6455 "Service Restart". */
+export const CLOSE_SERVICE_RESTART = 1012;
 
 type SocketExtra = {
   request: IncomingMessage;
@@ -27,9 +34,17 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
   const yoga = createGraphQL(services);
   const serveWeb = createStaticHandler();
 
+  let draining = false;
   const server = createServer((req, res) => {
     const pathname = (req.url ?? '/').split('?')[0];
-    if (pathname === '/healthz') {
+    if (pathname === '/metrics') {
+      services.metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { 'Content-Type': services.metrics.registry.contentType, 'Cache-Control': 'no-store' }).end(text),
+        () => res.writeHead(500).end(),
+      );
+    } else if (pathname === '/readyz' && draining) {
+      res.writeHead(503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify({ ready: false, draining: true }));
+    } else if (pathname === '/healthz') {
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' }).end('ok\n');
     } else if (pathname === '/readyz') {
       checks.ready().then(
@@ -92,8 +107,15 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
 
   return {
     server,
+    sockets: () => wss.clients.size,
+    drain() {
+      draining = true;
+      server.close(); // no new connections; open ones finish their requests
+      server.closeIdleConnections();
+    },
     async close() {
-      for (const client of wss.clients) client.close(1001, 'Server shutting down');
+      draining = true;
+      for (const client of wss.clients) client.close(CLOSE_SERVICE_RESTART, 'Server restarting; reconnect');
       await disposer.dispose();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

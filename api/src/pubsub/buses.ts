@@ -1,52 +1,89 @@
-// The two buses of a node: committed ops and presence. In-process when
+// The buses of a node: committed ops and presence. In-process when
 // REDIS_URL is unset; Redis (@graphql-yoga/redis-event-target, two ioredis
 // connections: a subscriber connection cannot publish) otherwise.
+//
+// Redis pub/sub is at most once and loses messages while reconnecting, so
+// nothing correct depends on it: streams fill gaps from the log, and
+// `live` tells the op feed when to poll the log instead.
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
-import type { PresenceState } from '../collab/presence.js';
-import { Delta } from '../collab/quill-delta.js';
+import { ALWAYS_LIVE, type LiveState } from '../collab/feed.js';
+import { MemoryPresenceStore, type PresenceState, type PresenceStore } from '../collab/presence.js';
 import type { Bus, CommittedOp } from '../collab/types.js';
+import { decodeOp, decodePresence } from './codec.js';
 import { createEventTargetBus, createLocalBus } from './event-target-bus.js';
+import { RedisPresenceStore } from './redis-presence-store.js';
 
 export interface Buses {
   ops: Bus<CommittedOp>;
   presence: Bus<PresenceState>;
+  presenceStore: PresenceStore;
+  /** Whether published events currently reach subscribers. */
+  live: LiveState;
   /** Throws unless the transport answers (for /readyz). */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
 export function createLocalBuses(): Buses {
-  return { ops: createLocalBus(), presence: createLocalBus(), ping: async () => {}, close: async () => {} };
+  return {
+    ops: createLocalBus(),
+    presence: createLocalBus(),
+    presenceStore: new MemoryPresenceStore(),
+    live: ALWAYS_LIVE,
+    ping: async () => {},
+    close: async () => {},
+  };
 }
 
-// Redis hands back parsed JSON: rebuild the Delta and the dates.
-type Wire<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Delta ? { ops: Delta['ops'] } : T[K] };
-const decodeOp = (detail: unknown): CommittedOp => {
-  const op = detail as Wire<CommittedOp>;
-  return { ...op, delta: new Delta(op.delta.ops), createdAt: new Date(op.createdAt) };
-};
-const decodePresence = (detail: unknown): PresenceState => {
-  const p = detail as Wire<PresenceState>;
-  return { ...p, updatedAt: new Date(p.updatedAt) };
-};
+/** Tracks whether both connections are ready, and tells listeners on change. */
+function redisLiveState(clients: Redis[]): LiveState {
+  const listeners = new Set<(healthy: boolean) => void>();
+  const healthy = () => clients.every((c) => c.status === 'ready');
+  let last = healthy();
+  const check = () => {
+    const now = healthy();
+    if (now === last) return;
+    last = now;
+    for (const l of listeners) l(now);
+  };
+  for (const c of clients) for (const event of ['ready', 'close', 'end', 'reconnecting', 'error']) c.on(event, check);
+  return {
+    healthy,
+    onChange: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
 
-export async function createRedisBuses(url: string, prefix: string): Promise<Buses> {
-  const options = { lazyConnect: true, maxRetriesPerRequest: null };
-  const publishClient = new Redis(url, options);
-  const subscribeClient = new Redis(url, options);
+export async function createRedisBuses(url: string, prefix: string, onError: (error: unknown) => void = () => {}): Promise<Buses> {
+  const retryStrategy = (attempt: number) => Math.min(100 * 2 ** attempt, 2_000);
+  // Publishing must fail fast while Redis is away (the op is committed; the
+  // log covers delivery), never queue up behind a dead connection.
+  const publishClient = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy });
+  // The subscriber keeps its queue so SUBSCRIBEs made during an outage are
+  // sent on reconnect; ioredis resubscribes existing channels by itself.
+  const subscribeClient = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy });
+  for (const c of [publishClient, subscribeClient]) c.on('error', onError);
   await Promise.all([publishClient.connect(), subscribeClient.connect()]);
+  const live = redisLiveState([publishClient, subscribeClient]);
   const target = createRedisEventTarget({ publishClient, subscribeClient }) as unknown as EventTarget;
   // The event target sends SUBSCRIBE without waiting for it; subscribing
-  // again and awaiting the reply is how we know the channel is live.
+  // again and awaiting the reply is how we know the channel is live. While
+  // Redis is down there is nothing to wait for: the feed polls the log.
   const confirm = async (topic: string) => {
-    await subscribeClient.subscribe(topic);
+    const subscribed = subscribeClient.subscribe(topic);
+    if (live.healthy()) await subscribed;
+    else subscribed.catch(onError);
   };
   return {
     ops: createEventTargetBus({ target, decode: decodeOp, confirm, prefix }),
     presence: createEventTargetBus({ target, decode: decodePresence, confirm, prefix }),
+    presenceStore: new RedisPresenceStore(publishClient, prefix),
+    live,
     ping: async () => {
-      await publishClient.ping();
+      await Promise.all([publishClient.ping(), subscribeClient.status === 'ready' ? Promise.resolve() : Promise.reject(new Error('subscriber not ready'))]);
     },
     close: async () => {
       publishClient.disconnect();

@@ -3,7 +3,7 @@
 // CustomEvent details; `decode` turns a received detail back into the
 // event type (Redis hands back parsed JSON: dates as strings, no classes).
 import type { Bus, BusSubscription } from '../collab/types.js';
-import { createSubscriptionQueue } from './subscription-queue.js';
+import { createSubscriptionQueue } from '../collab/subscription-queue.js';
 
 export interface EventTargetBusOptions<T> {
   target: EventTarget;

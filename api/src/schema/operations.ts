@@ -3,7 +3,6 @@
 import { operationStream } from '../collab/stream.js';
 import type { CommittedOp } from '../collab/types.js';
 import { badInput } from '../errors.js';
-import { operationsTopic } from '../pubsub/channels.js';
 import { builder } from './builder.js';
 import { UserRef } from './users.js';
 
@@ -58,13 +57,13 @@ builder.subscriptionField('documentOperations', (t) =>
     // before the stream starts, to reach the client as a typed error.
     subscribe: async (_root, args, ctx) => {
       const documentId = String(args.documentId);
-      const { documents, sequencer, log, opsBus } = ctx.services;
+      const { documents, sequencer, log, feed } = ctx.services;
       await documents.access(ctx.viewer, documentId, 'VIEWER');
       const head = await sequencer.head(documentId);
       if (!Number.isSafeInteger(args.afterVersion) || args.afterVersion < 0 || args.afterVersion > head.version) {
         throw badInput(`afterVersion must be between 0 and the head version ${head.version}`, { headVersion: head.version });
       }
-      return operationStream({ log, documentId, afterVersion: args.afterVersion, subscribe: () => opsBus.subscribe(operationsTopic(documentId)) });
+      return operationStream({ log, documentId, afterVersion: args.afterVersion, subscribe: () => feed.subscribe(documentId) });
     },
     resolve: (op) => op,
   }),

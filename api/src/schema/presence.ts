@@ -1,7 +1,7 @@
 // Ephemeral cursors and selections.
 import type { PresenceState } from '../collab/presence.js';
 import { presenceTopic } from '../pubsub/channels.js';
-import { startWith } from '../pubsub/subscription-queue.js';
+import { startWith } from '../collab/subscription-queue.js';
 import { builder } from './builder.js';
 import { UserRef } from './users.js';
 
@@ -45,7 +45,7 @@ builder.subscriptionField('documentPresence', (t) =>
       const { documents, presenceBus, presence } = ctx.services;
       await documents.access(ctx.viewer, documentId, 'VIEWER');
       const live = await presenceBus.subscribe(presenceTopic(documentId));
-      return startWith(presence.list(documentId), live);
+      return startWith(await presence.list(documentId), live);
     },
     resolve: (p) => p,
   }),

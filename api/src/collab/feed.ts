@@ -1,0 +1,158 @@
+// One live feed of committed ops per document per node, shared by every
+// stream of that document on the node: one transport subscription, one
+// decode per op, and, while live delivery cannot be trusted (Redis down),
+// one poll of the log per interval instead of one per subscriber.
+//
+// A feed only ever pushes ops into its subscribers' queues; ordering,
+// duplicates and gaps are the streams' business (stream.ts), so an op that
+// arrives twice (poll + transport after recovery) or out of order is fine.
+import { createSubscriptionQueue, type SubscriptionQueue } from './subscription-queue.js';
+import type { BusSubscription, CommittedOp, OperationLog } from './types.js';
+
+/** Whether the transport currently delivers, and news when that changes. */
+export interface LiveState {
+  healthy(): boolean;
+  onChange(listener: (healthy: boolean) => void): () => void;
+}
+
+export const ALWAYS_LIVE: LiveState = { healthy: () => true, onChange: () => () => {} };
+
+export interface FeedOptions {
+  log: OperationLog;
+  /** Opens the transport subscription for a document (confirmed when healthy). */
+  subscribe: (documentId: string) => Promise<BusSubscription<CommittedOp>>;
+  /** The document's head version as of now (where polling starts). */
+  headVersion: (documentId: string) => Promise<number>;
+  live: LiveState;
+  /** Poll interval while the transport is down, milliseconds. */
+  pollIntervalMs: number;
+  /** After recovery, keep polling this many intervals (the transport resubscribes asynchronously). */
+  graceIntervals?: number;
+  /** Told about each op handed to subscribers (metrics). */
+  onFanOut?: (op: CommittedOp, subscribers: number) => void;
+  onError?: (error: unknown, context: string) => void;
+}
+
+class DocumentFeed {
+  readonly queues = new Set<SubscriptionQueue<CommittedOp>>();
+  /** Highest version seen from the transport or the log. */
+  lastSeen = 0;
+  transport: BusSubscription<CommittedOp> | null = null;
+  closed = false;
+
+  constructor(readonly documentId: string) {}
+
+  push(op: CommittedOp, onFanOut?: FeedOptions['onFanOut']): void {
+    if (op.version > this.lastSeen) this.lastSeen = op.version;
+    for (const q of this.queues) q.push(op);
+    onFanOut?.(op, this.queues.size);
+  }
+}
+
+export class OperationFeed {
+  private readonly docs = new Map<string, { feed: DocumentFeed; ready: Promise<void> }>();
+  private timer: NodeJS.Timeout | null = null;
+  private pollUntil = 0;
+  private polling = false;
+  private readonly unwatch: () => void;
+
+  constructor(private readonly options: FeedOptions) {
+    this.unwatch = options.live.onChange((healthy) => {
+      if (healthy) this.pollUntil = Date.now() + (options.graceIntervals ?? 2) * options.pollIntervalMs;
+      this.schedule();
+    });
+  }
+
+  /** Number of documents with live subscribers on this node. */
+  get documents(): number {
+    return this.docs.size;
+  }
+
+  /** Number of live subscriptions on this node. */
+  get subscribers(): number {
+    let n = 0;
+    for (const { feed } of this.docs.values()) n += feed.queues.size;
+    return n;
+  }
+
+  /** A queue of this document's committed ops, live from the moment it resolves. */
+  async subscribe(documentId: string): Promise<BusSubscription<CommittedOp>> {
+    let entry = this.docs.get(documentId);
+    if (!entry) {
+      const feed = new DocumentFeed(documentId);
+      entry = { feed, ready: this.open(feed) };
+      this.docs.set(documentId, entry);
+    }
+    const { feed, ready } = entry;
+    try {
+      await ready;
+    } catch (error) {
+      if (this.docs.get(documentId)?.feed === feed) this.docs.delete(documentId);
+      throw error;
+    }
+    const queue = createSubscriptionQueue<CommittedOp>(() => {
+      feed.queues.delete(queue);
+      if (feed.queues.size === 0) this.close(feed);
+    });
+    feed.queues.add(queue);
+    return queue;
+  }
+
+  dispose(): void {
+    this.unwatch();
+    if (this.timer) clearTimeout(this.timer);
+    for (const { feed } of this.docs.values()) this.close(feed);
+  }
+
+  private async open(feed: DocumentFeed): Promise<void> {
+    feed.lastSeen = await this.options.headVersion(feed.documentId);
+    const transport = await this.options.subscribe(feed.documentId);
+    feed.transport = transport;
+    if (feed.closed) {
+      transport.close();
+      return;
+    }
+    void (async () => {
+      for await (const op of transport) feed.push(op, this.options.onFanOut);
+    })();
+    this.schedule();
+  }
+
+  private close(feed: DocumentFeed): void {
+    feed.closed = true;
+    feed.transport?.close();
+    if (this.docs.get(feed.documentId)?.feed === feed) this.docs.delete(feed.documentId);
+  }
+
+  private needsPolling(): boolean {
+    return this.docs.size > 0 && (!this.options.live.healthy() || Date.now() < this.pollUntil);
+  }
+
+  private schedule(): void {
+    if (this.timer || this.polling || !this.needsPolling()) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.pollOnce();
+    }, this.options.pollIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Reads every watched document's new ops from the log, one query each. */
+  private async pollOnce(): Promise<void> {
+    this.polling = true;
+    try {
+      for (const { feed } of [...this.docs.values()]) {
+        if (feed.closed) continue;
+        try {
+          const ops = await this.options.log.readOps(feed.documentId, feed.lastSeen, undefined, 1_000);
+          for (const op of ops) feed.push(op, this.options.onFanOut);
+        } catch (error) {
+          this.options.onError?.(error, 'poll');
+        }
+      }
+    } finally {
+      this.polling = false;
+      this.schedule();
+    }
+  }
+}

@@ -1,0 +1,79 @@
+// Prometheus metrics of one node, on a registry of its own (several nodes
+// may share a process in tests). Gauges that mirror live state are read at
+// scrape time.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CollabMetrics } from '../collab/types.js';
+
+export interface LiveGauges {
+  sockets: () => number;
+  subscribers: () => number;
+  documentsWatched: () => number;
+  pubsubUp: () => boolean;
+}
+
+export interface Metrics {
+  registry: Registry;
+  collab: CollabMetrics;
+  /** Wires the gauges read at scrape time (once the server exists). */
+  observe(gauges: LiveGauges): void;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  let gauges: LiveGauges | null = null;
+
+  const committed = new Counter({ name: 'collab_ops_committed_total', help: 'Operations committed to the log by this node', registers: [registry] });
+  const batch = new Histogram({
+    name: 'collab_commit_batch_size',
+    help: 'Operations per commit transaction (group commit)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [registry],
+  });
+  const distance = new Histogram({
+    name: 'collab_rebase_distance',
+    help: 'Committed ops an incoming op was transformed over',
+    buckets: [0, 1, 2, 4, 8, 16, 32, 64, 256, 1024],
+    registers: [registry],
+  });
+  const retries = new Counter({ name: 'collab_commit_retries_total', help: 'Commits re-planned after another writer took the version', registers: [registry] });
+  const lag = new Histogram({
+    name: 'collab_fanout_lag_seconds',
+    help: 'From commit to hand-off to local subscribers (includes pub/sub transit)',
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const fanout = new Counter({ name: 'collab_ops_delivered_total', help: 'Op deliveries to local stream subscribers', registers: [registry] });
+  const gauge = (name: string, help: string, read: (g: LiveGauges) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        if (gauges) this.set(read(gauges));
+      },
+    });
+  gauge('collab_websockets', 'Open WebSocket connections', (g) => g.sockets());
+  gauge('collab_stream_subscribers', 'Live documentOperations streams on this node', (g) => g.subscribers());
+  gauge('collab_documents_watched', 'Documents with at least one live stream on this node', (g) => g.documentsWatched());
+  gauge('collab_pubsub_up', '1 when pub/sub delivers (Redis connected or in-process), 0 while streams poll the log', (g) => (g.pubsubUp() ? 1 : 0));
+
+  return {
+    registry,
+    collab: {
+      batchCommitted(distances) {
+        committed.inc(distances.length);
+        batch.observe(distances.length);
+        for (const d of distances) distance.observe(d);
+      },
+      retried: () => retries.inc(),
+      fannedOut(lagMs, subscribers) {
+        lag.observe(Math.max(0, lagMs) / 1000);
+        fanout.inc(subscribers);
+      },
+    },
+    observe(g) {
+      gauges = g;
+    },
+  };
+}

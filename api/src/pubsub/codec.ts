@@ -1,0 +1,16 @@
+// Redis carries events as JSON: these rebuild the Delta and the dates.
+import type { PresenceState } from '../collab/presence.js';
+import { Delta } from '../collab/quill-delta.js';
+import type { CommittedOp } from '../collab/types.js';
+
+type Wire<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Delta ? { ops: Delta['ops'] } : T[K] };
+
+export const decodeOp = (detail: unknown): CommittedOp => {
+  const op = detail as Wire<CommittedOp>;
+  return { ...op, delta: new Delta(op.delta.ops), createdAt: new Date(op.createdAt) };
+};
+
+export const decodePresence = (detail: unknown): PresenceState => {
+  const p = detail as Wire<PresenceState>;
+  return { ...p, updatedAt: new Date(p.updatedAt) };
+};
