@@ -2,12 +2,7 @@
 // synchronised -> awaiting (one op in flight) -> awaiting with buffer.
 // Acks come from the stream: the client recognises its own op there by
 // (clientId, clientSeq), so an ack can never overtake an earlier remote op.
-import quill from 'quill-delta';
-
-// quill-delta is CommonJS; `.default` is the class both under NodeNext
-// typings and at run time.
-const Delta = quill.default;
-type Delta = InstanceType<typeof quill.default>;
+import { Delta, isNoop, type DeltaJSON } from './delta.js';
 
 export interface OutgoingOp {
   baseVersion: number;
@@ -25,6 +20,15 @@ export interface StreamOp {
 
 export type ClientState = 'synchronised' | 'awaiting' | 'awaiting-with-buffer';
 
+/** Everything needed to resume this client elsewhere (after a page reload). */
+export interface OtClientSnapshot {
+  clientId: string;
+  version: number;
+  inflight: { baseVersion: number; delta: DeltaJSON; clientSeq: number } | null;
+  buffer: DeltaJSON | null;
+  nextSeq: number;
+}
+
 export class OtClient {
   /** The last server version this client has seen. */
   version: number;
@@ -37,6 +41,32 @@ export class OtClient {
     this.nextSeq = firstSeq;
   }
 
+  /** A client exactly as `snapshot()` left it: same ids, same pending ops. */
+  static restore(snapshot: OtClientSnapshot): OtClient {
+    const client = new OtClient(snapshot.clientId, snapshot.version, snapshot.nextSeq);
+    if (snapshot.inflight) {
+      client.inflight = {
+        baseVersion: snapshot.inflight.baseVersion,
+        delta: new Delta(snapshot.inflight.delta.ops),
+        clientId: snapshot.clientId,
+        clientSeq: snapshot.inflight.clientSeq,
+      };
+      if (snapshot.buffer) client.buffer = new Delta(snapshot.buffer.ops);
+    }
+    return client;
+  }
+
+  snapshot(): OtClientSnapshot {
+    const inflight = this.inflight;
+    return {
+      clientId: this.clientId,
+      version: this.version,
+      inflight: inflight ? { baseVersion: inflight.baseVersion, delta: { ops: inflight.delta.ops }, clientSeq: inflight.clientSeq } : null,
+      buffer: this.buffer ? { ops: this.buffer.ops } : null,
+      nextSeq: this.nextSeq,
+    };
+  }
+
   get state(): ClientState {
     if (!this.inflight) return 'synchronised';
     return this.buffer ? 'awaiting-with-buffer' : 'awaiting';
@@ -47,9 +77,23 @@ export class OtClient {
     return this.inflight;
   }
 
+  /** Local changes not yet sent (composed while an op was in flight). */
+  get buffered(): Delta | null {
+    return this.buffer;
+  }
+
   /** Ops not yet acknowledged (in flight + buffered). */
   get pendingCount(): number {
     return (this.inflight ? 1 : 0) + (this.buffer ? 1 : 0);
+  }
+
+  /**
+   * Everything local the server has not acknowledged, as one delta that
+   * applies to the content at `version` (null when synchronised).
+   */
+  pendingDelta(): Delta | null {
+    if (!this.inflight) return null;
+    return this.buffer ? this.inflight.delta.compose(this.buffer) : this.inflight.delta;
   }
 
   /**
@@ -66,6 +110,16 @@ export class OtClient {
   }
 
   /**
+   * Forgets the pending ops (the server rejected the one in flight: a
+   * rejected op changes nothing, and the buffer was built on top of it).
+   * The caller resets its document to the content at `version`.
+   */
+  discardPending(): void {
+    this.inflight = null;
+    this.buffer = null;
+  }
+
+  /**
    * The next op of the stream (version must be this.version + 1).
    * Returns the change to apply to the local document (null for our own
    * ack) and the next op to send, if the ack released the buffer.
@@ -79,7 +133,8 @@ export class OtClient {
     if (inflight && op.clientId === this.clientId && op.clientSeq === inflight.clientSeq) {
       this.inflight = null;
       // Remote ops may have reduced the buffer to nothing (its text was
-      // deleted); an op never sent need not be sent at all.
+      // deleted); an op never sent need not be sent at all. (An op already
+      // in flight is still sent even if it became a no-op: its ack is needed.)
       if (!this.buffer || isNoop(this.buffer)) {
         this.buffer = null;
         return { apply: null, send: null };
@@ -106,11 +161,5 @@ export class OtClient {
     return { apply: remote, send: null };
   }
 }
-
-/**
- * True when the delta changes nothing. Such an op, once in flight, is still
- * sent (the server commits it as an empty version, and its ack is needed).
- */
-const isNoop = (delta: Delta) => delta.ops.every((op) => typeof op.retain === 'number' && !op.attributes);
 
 export { Delta };

@@ -1,0 +1,95 @@
+// Other people's selections, kept in local coordinates. A presence arrives
+// at the version its sender had; it is placed by transforming it over the
+// ops since then and over our pending edits, then moved along with every
+// change to the local document. One that arrives ahead of our version waits
+// until the stream catches up; one not refreshed within the TTL is dropped
+// (a closed tab sends no goodbye).
+import type { Delta } from './delta.js';
+import type { WirePresence } from './transport.js';
+
+export interface RemotePresence {
+  clientId: string;
+  user: { id: string; name: string } | null;
+  /** Selection start in the local document. */
+  index: number;
+  length: number;
+}
+
+interface Shown {
+  clientId: string;
+  user: WirePresence['user'];
+  start: number;
+  end: number;
+  expiresAt: number;
+}
+
+/** Maps positions at `version` to the local document; null when `version` is ahead of us. */
+export type PlacePositions = (version: number, positions: [number, number]) => [number, number] | null;
+
+export class PresenceTracker {
+  private readonly shown = new Map<string, Shown>();
+  private readonly waiting = new Map<string, { wire: WirePresence; expiresAt: number }>();
+  private cached: RemotePresence[] | null = [];
+
+  /** Returns whether what is shown changed. */
+  receive(wire: WirePresence, expiresAt: number, place: PlacePositions): boolean {
+    const placed = place(wire.version, [wire.index, wire.index + wire.length]);
+    if (!placed) {
+      this.waiting.set(wire.clientId, { wire, expiresAt });
+      return false;
+    }
+    this.waiting.delete(wire.clientId);
+    this.shown.set(wire.clientId, { clientId: wire.clientId, user: wire.user, start: placed[0], end: placed[1], expiresAt });
+    this.cached = null;
+    return true;
+  }
+
+  /** Places waiting presences the stream has caught up with. */
+  catchUp(place: PlacePositions): boolean {
+    let changed = false;
+    for (const { wire, expiresAt } of [...this.waiting.values()]) changed = this.receive(wire, expiresAt, place) || changed;
+    return changed;
+  }
+
+  /** `change` was applied to the local document (now `length` long). */
+  transform(change: Delta, length: number): void {
+    if (this.shown.size === 0) return;
+    for (const p of this.shown.values()) {
+      p.start = Math.min(length, change.transformPosition(p.start));
+      p.end = Math.max(p.start, Math.min(length, change.transformPosition(p.end)));
+    }
+    this.cached = null;
+  }
+
+  /** Drops presences not refreshed in time; returns the next expiry (or null). */
+  expire(now: number): { changed: boolean; next: number | null } {
+    let changed = false;
+    let next: number | null = null;
+    for (const [id, p] of this.shown) {
+      if (p.expiresAt <= now) {
+        this.shown.delete(id);
+        changed = true;
+      } else next = next === null ? p.expiresAt : Math.min(next, p.expiresAt);
+    }
+    for (const [id, w] of this.waiting) {
+      if (w.expiresAt <= now) this.waiting.delete(id);
+      else next = next === null ? w.expiresAt : Math.min(next, w.expiresAt);
+    }
+    if (changed) this.cached = null;
+    return { changed, next };
+  }
+
+  clear(): void {
+    this.shown.clear();
+    this.waiting.clear();
+    this.cached = null;
+  }
+
+  /** What to show, stable between changes (safe for React's useSyncExternalStore). */
+  list(): readonly RemotePresence[] {
+    this.cached ??= [...this.shown.values()]
+      .map((p) => ({ clientId: p.clientId, user: p.user, index: p.start, length: p.end - p.start }))
+      .sort((a, b) => a.clientId.localeCompare(b.clientId));
+    return this.cached;
+  }
+}

@@ -1,0 +1,29 @@
+// The last few server ops, kept to bring late presence (a selection sent at
+// an older version) up to date.
+import type { Delta } from './delta.js';
+
+export class RecentOps {
+  private readonly deltas: Delta[] = [];
+  /** Version of the op at deltas[0]. */
+  private first = 1;
+
+  constructor(private readonly limit: number, headVersion: number) {
+    this.first = headVersion + 1;
+  }
+
+  /** Records op `version` (always the next one). */
+  push(version: number, delta: Delta): void {
+    if (this.deltas.length === 0) this.first = version;
+    this.deltas.push(delta);
+    if (this.deltas.length > this.limit) {
+      this.deltas.shift();
+      this.first++;
+    }
+  }
+
+  /** Deltas of the ops after `version`, oldest first; null if some are no longer kept. */
+  since(version: number): Delta[] | null {
+    if (version + 1 < this.first) return null;
+    return this.deltas.slice(version + 1 - this.first);
+  }
+}
