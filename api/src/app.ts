@@ -32,8 +32,6 @@ export interface App {
 
 export interface AppOptions {
   logger?: Logger;
-  /** Prefix of every Redis key and channel (separates test runs on one Redis). @default "collab:" */
-  busPrefix?: string;
 }
 
 export function buildApp(config: Config, options: AppOptions = {}): App {
@@ -56,7 +54,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       const applied = await applyMigrations(db.sql, MIGRATIONS_DIR, (msg) => logger.info(msg));
       if (applied.length > 0) logger.info({ applied }, 'migrations applied');
       buses = config.redisUrl
-        ? await createRedisBuses(config.redisUrl, options.busPrefix ?? 'collab:', (err) => logger.warn({ err }, 'redis'))
+        ? await createRedisBuses(config.redisUrl, config.redisPrefix, (err) => logger.warn({ err }, 'redis'))
         : createLocalBuses();
       const bus = buses;
       bus.live.onChange((up) => logger[up ? 'info' : 'warn']({ pubsub: up ? 'up' : 'down' }, up ? 'pub/sub is back: live delivery' : 'pub/sub is down: streams poll the log'));
@@ -77,7 +75,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         headVersion: async (documentId) => (await seq.head(documentId)).version,
         live: bus.live,
         pollIntervalMs: config.fallbackPollMs,
-        onFanOut: (op, subscribers) => metrics.collab.fannedOut(Date.now() - op.createdAt.getTime(), subscribers),
+        onFanOut: (op, subscribers) => {
+          seq.observe(op);
+          metrics.collab.fannedOut(Date.now() - op.createdAt.getTime(), subscribers);
+        },
         onError: (err, context) => logger.warn({ err, context }, 'op feed'),
       });
       const presence = new PresenceRegistry({

@@ -40,6 +40,8 @@ const schema = z.object({
   REFRESH_TOKEN_TTL: int(60, 31_536_000).default(2_592_000),
   /** How long a presence lives without an update, milliseconds. @default 30000 */
   PRESENCE_TTL_MS: int(1_000, 3_600_000).default(30_000),
+  /** Prefix of every Redis key and channel (several deployments, or test runs, on one Redis). @default collab: */
+  REDIS_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1-64 of letters, digits, _ : . -').default('collab:'),
   /** While pub/sub is down, how often live streams read the log instead, milliseconds. @default 250 */
   FALLBACK_POLL_MS: int(10, 60_000).default(250),
   /** Largest HTTP request body and WebSocket message, bytes. @default 1048576 */
@@ -105,6 +107,7 @@ export interface Config {
   refreshTokenTtl: number;
   presenceTtlMs: number;
   fallbackPollMs: number;
+  redisPrefix: string;
   maxPayloadBytes: number;
 }
 
@@ -162,32 +165,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     refreshTokenTtl: e.REFRESH_TOKEN_TTL,
     presenceTtlMs: e.PRESENCE_TTL_MS,
     fallbackPollMs: e.FALLBACK_POLL_MS,
+    redisPrefix: e.REDIS_PREFIX,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
-    security: {
-      allowedOrigins: e.ALLOWED_ORIGINS,
-      graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
-      introspection: e.INTROSPECTION ?? e.NODE_ENV !== 'production',
-      trustProxy: e.TRUST_PROXY,
-      maxQueryDepth: e.MAX_QUERY_DEPTH,
-      maxQueryAliases: e.MAX_QUERY_ALIASES,
-      maxQueryTokens: e.MAX_QUERY_TOKENS,
-      maxQueryCost: e.MAX_QUERY_COST,
-      maxDeltaOps: e.MAX_DELTA_OPS,
-      maxDeltaInsert: e.MAX_DELTA_INSERT,
-      maxDocumentLength: e.MAX_DOCUMENT_LENGTH,
-      maxSubscriptionsPerSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET,
-      rateLimits:
-        e.RATE_LIMITS === 'off'
-          ? null
-          : {
-              authPerIp: e.RATE_LIMIT_AUTH_PER_IP,
-              authPerAccount: e.RATE_LIMIT_AUTH_PER_ACCOUNT,
-              submitPerUser: e.RATE_LIMIT_SUBMIT_PER_USER,
-              submitPerIp: e.RATE_LIMIT_SUBMIT_PER_IP,
-              socketsPerUser: e.RATE_LIMIT_SOCKETS_PER_USER,
-              socketsPerIp: e.RATE_LIMIT_SOCKETS_PER_IP,
-            },
-    },
   };
 }
 

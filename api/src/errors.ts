@@ -9,6 +9,9 @@ export const ERROR_CODES = [
   'BAD_USER_INPUT',
   'CONFLICT_RETRY_EXHAUSTED',
   'RATE_LIMITED',
+  // Not in DESIGN §4's list: the database is unreachable for a moment
+  // (restart, failover). Retryable: resubmit the same op after a pause.
+  'UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

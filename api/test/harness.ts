@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { buildApp } from '../src/app.js';
+import { buildApp, type AppOptions } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import type { Services } from '../src/services.js';
 
@@ -30,7 +30,7 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-async function tempPostgres(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function tempPostgres(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `collab_it_${randomBytes(6).toString('hex')}`;
   const admin = async (sql: string) => {
     const client = new pg.Client({ connectionString: serverUrl });
@@ -47,7 +47,7 @@ async function tempPostgres(serverUrl: string): Promise<{ url: string; drop(): P
   return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
 }
 
-export async function startServer(mode: Mode = 'embedded', env: Record<string, string> = {}): Promise<TestServer> {
+export async function startServer(mode: Mode = 'embedded', env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'collab-it-'));
   const pgdb = mode === 'scaled' ? await tempPostgres(process.env.DATABASE_URL!) : null;
   const config = loadConfig({
@@ -56,10 +56,14 @@ export async function startServer(mode: Mode = 'embedded', env: Record<string, s
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     NODE_ENV: 'test',
-    ...(pgdb ? { DATABASE_URL: pgdb.url, REDIS_URL: process.env.REDIS_URL!, AUTH_SECRET: randomBytes(32).toString('hex') } : {}),
+    // Suites sign up many users from 127.0.0.1; rate-limit tests turn them on.
+    RATE_LIMITS: 'off',
+    ...(pgdb
+      ? { DATABASE_URL: pgdb.url, REDIS_URL: process.env.REDIS_URL!, REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}:`, AUTH_SECRET: randomBytes(32).toString('hex') }
+      : {}),
     ...env,
   });
-  const app = buildApp(config, { busPrefix: `test-${randomBytes(4).toString('hex')}:` });
+  const app = buildApp(config, options);
   const { url, services } = await app.start();
   return {
     url,
@@ -81,7 +85,7 @@ export interface GraphQLResponse<T = Record<string, any>> {
 }
 
 export async function gql<T = Record<string, any>>(
-  server: TestServer,
+  server: Pick<TestServer, 'url'>,
   query: string,
   variables: Record<string, unknown> = {},
   token?: string,
@@ -113,7 +117,7 @@ export async function createDocument(server: TestServer, token: string, content?
   return res.data.createDocument.id;
 }
 
-export function wsClient(server: TestServer, token?: string): Client {
+export function wsClient(server: Pick<TestServer, 'wsUrl'>, token?: string): Client {
   return createClient({
     url: server.wsUrl,
     webSocketImpl: WebSocket,

@@ -52,13 +52,15 @@ export class Sequencer {
   readonly heads: HeadCache;
   private readonly lanes = new Map<string, Pending[]>();
   private readonly draining = new Set<Promise<void>>();
+  /** Ops committed elsewhere, seen while a lane was busy (applied between batches). */
+  private readonly observed = new Map<string, CommittedOp[]>();
   private readonly log: OperationLog;
   private readonly maxRetries: number;
   private readonly maxBatch: number;
 
   constructor(private readonly options: SequencerOptions) {
     this.log = options.log;
-    this.maxRetries = options.maxRetries ?? 8;
+    this.maxRetries = options.maxRetries ?? 16;
     this.maxBatch = options.maxBatch ?? 256;
     this.heads = new HeadCache(options.log, {
       maxDocuments: options.cachedDocuments ?? 10_000,
@@ -106,6 +108,30 @@ export class Sequencer {
     while (this.draining.size > 0) await Promise.allSettled([...this.draining]);
   }
 
+  /**
+   * An op committed by any node, seen on the bus: keeps the cached head
+   * current, so a node rarely plans against a stale head (each stale plan
+   * costs a failed transaction and a retry).
+   */
+  observe(op: CommittedOp): void {
+    // A lane plans against its head across awaits: ops seen meanwhile wait
+    // for the lane's next turn.
+    const waiting = this.observed.get(op.documentId);
+    if (waiting) waiting.push(op);
+    else this.applyObserved(op.documentId, [op]);
+  }
+
+  private applyObserved(documentId: string, ops: CommittedOp[]): void {
+    const head = this.heads.peek(documentId);
+    if (!head) return;
+    for (const op of ops) {
+      if (!head.apply(op)) {
+        this.heads.forget(documentId); // a gap: reload on next use
+        return;
+      }
+    }
+  }
+
   /** Drops what this node remembers of a document (after deletion). */
   forget(documentId: string): void {
     this.heads.forget(documentId);
@@ -115,7 +141,10 @@ export class Sequencer {
   private async drain(documentId: string): Promise<void> {
     const lane = this.lanes.get(documentId);
     if (!lane) return;
+    const observed: CommittedOp[] = [];
+    this.observed.set(documentId, observed);
     while (lane.length > 0) {
+      this.applyObserved(documentId, observed.splice(0));
       const batch = lane.splice(0, this.maxBatch);
       try {
         await this.commitBatch(documentId, batch);
@@ -124,16 +153,21 @@ export class Sequencer {
       }
     }
     this.lanes.delete(documentId);
+    this.observed.delete(documentId);
+    this.applyObserved(documentId, observed);
   }
 
   private async commitBatch(documentId: string, batch: Pending[]): Promise<void> {
     let pending = batch;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > this.maxRetries) {
-        const error = new AppError('CONFLICT_RETRY_EXHAUSTED', 'Too many concurrent writers; resubmit the same op');
+        const error = new AppError('CONFLICT_RETRY_EXHAUSTED', 'Too many concurrent writers; resubmit the same op', { retryable: true });
         for (const p of pending) p.reject(error);
         return;
       }
+      // Nodes that lost a race together would race again in lockstep: a
+      // short random pause (up to 1 ms per attempt) lets one of them win.
+      if (attempt > 1) await new Promise((r) => setTimeout(r, Math.random() * attempt));
       // After a lost race, or when a client has seen a version this node has
       // not, the cached head is stale: read what other nodes appended.
       const stale = attempt > 0 || pending.some((p) => p.submission.baseVersion > (this.cachedVersion(documentId) ?? -1));

@@ -8,6 +8,7 @@ import { bearerToken } from '../auth/access-tokens.js';
 import { readCookie, REFRESH_COOKIE } from '../auth/refresh-cookie.js';
 import type { Viewer } from '../documents/documents.js';
 import { AppError } from '../errors.js';
+import { isDatabaseUnavailable } from '../store/unavailable.js';
 import type { Context } from '../schema/builder.js';
 import { buildSchema } from '../schema/index.js';
 import type { Services } from '../services.js';
@@ -45,6 +46,14 @@ function maskError(services: Services) {
       });
     }
     if (cause instanceof GraphQLError) return error as GraphQLError; // GraphQL's own: syntax, validation, scalar parsing
+    if (isDatabaseUnavailable(cause)) {
+      services.logger.warn({ err: cause }, 'database unavailable');
+      return new GraphQLError('The database is unavailable; retry shortly', {
+        nodes: error instanceof GraphQLError ? error.nodes : undefined,
+        path: error instanceof GraphQLError ? error.path : undefined,
+        extensions: { code: 'UNAVAILABLE', retryable: true },
+      });
+    }
     services.logger.error({ err: cause }, 'unexpected error in a resolver');
     return yogaMaskError(error, message, isDev);
   };

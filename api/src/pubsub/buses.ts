@@ -77,9 +77,14 @@ export async function createRedisBuses(url: string, prefix: string, onError: (er
     if (live.healthy()) await subscribed;
     else subscribed.catch(onError);
   };
+  // Same wire format as the event target's own publish (JSON), but awaited,
+  // so a failure reaches the caller instead of crashing the process.
+  const send = async (channel: string, event: unknown) => {
+    await publishClient.publish(channel, JSON.stringify(event));
+  };
   return {
-    ops: createEventTargetBus({ target, decode: decodeOp, confirm, prefix }),
-    presence: createEventTargetBus({ target, decode: decodePresence, confirm, prefix }),
+    ops: createEventTargetBus({ target, decode: decodeOp, confirm, prefix, send }),
+    presence: createEventTargetBus({ target, decode: decodePresence, confirm, prefix, send }),
     presenceStore: new RedisPresenceStore(publishClient, prefix),
     live,
     ping: async () => {

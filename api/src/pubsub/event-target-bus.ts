@@ -12,13 +12,20 @@ export interface EventTargetBusOptions<T> {
   confirm?: (topic: string) => Promise<void>;
   /** Prefix of every topic (separates tenants and test runs on one Redis). */
   prefix?: string;
+  /**
+   * Sends an event and settles when the transport took it. Defaults to
+   * dispatching on the target (the Redis event target publishes without
+   * awaiting: its rejections would go unhandled, so Redis passes its own).
+   */
+  send?: (topic: string, event: T) => Promise<void>;
 }
 
 export function createEventTargetBus<T>(options: EventTargetBusOptions<T>): Bus<T> {
-  const { target, decode, confirm, prefix = '' } = options;
+  const { target, decode, confirm, prefix = '', send } = options;
   return {
     async publish(topic, event) {
-      target.dispatchEvent(new CustomEvent(prefix + topic, { detail: event }));
+      if (send) await send(prefix + topic, event);
+      else target.dispatchEvent(new CustomEvent(prefix + topic, { detail: event }));
     },
     async subscribe(topic): Promise<BusSubscription<T>> {
       const name = prefix + topic;
