@@ -1,0 +1,45 @@
+// One structured log line per GraphQL operation (HTTP and WebSocket):
+// request id, operation, document id, duration, error codes. Never
+// variables' values beyond the document id: no delta text, no secrets.
+import { randomUUID } from 'node:crypto';
+import type { Plugin } from 'graphql-yoga';
+import type { Logger } from '../logger.js';
+
+/** The document an operation is about, if its variables name one. */
+function documentIdOf(variables: unknown): string | undefined {
+  if (typeof variables !== 'object' || variables === null) return undefined;
+  const v = variables as Record<string, unknown>;
+  const input = v.input as Record<string, unknown> | undefined;
+  const id = v.documentId ?? input?.documentId ?? v.id;
+  return typeof id === 'string' ? id : undefined;
+}
+
+function errorCodes(result: unknown): string[] {
+  const errors = (result as { errors?: ReadonlyArray<{ extensions?: { code?: unknown } }> })?.errors ?? [];
+  return errors.map((e) => String(e.extensions?.code ?? 'INTERNAL'));
+}
+
+export function requestLogPlugin(logger: Logger): Plugin {
+  return {
+    onExecute({ args }) {
+      const started = performance.now();
+      const headers = (args.contextValue as { request?: Request }).request?.headers;
+      const log = logger.child({
+        reqId: headers?.get('x-request-id') ?? randomUUID(),
+        op: args.operationName ?? undefined,
+        documentId: documentIdOf(args.variableValues),
+      });
+      return {
+        onExecuteDone({ result }) {
+          const codes = errorCodes(result);
+          const fields = { ms: Math.round(performance.now() - started), ...(codes.length > 0 && { errors: codes }) };
+          if (codes.length > 0) log.info(fields, 'graphql operation failed');
+          else log.debug(fields, 'graphql operation');
+        },
+      };
+    },
+    onSubscribe({ args }) {
+      logger.debug({ op: args.operationName ?? undefined, documentId: documentIdOf(args.variableValues) }, 'graphql subscription started');
+    },
+  };
+}
