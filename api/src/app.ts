@@ -3,6 +3,8 @@
 // undoes it.
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { createAudit } from './audit.js';
+import { AccessWatch } from './auth/access-watch.js';
 import { Accounts } from './auth/accounts.js';
 import { createAccessTokens } from './auth/access-tokens.js';
 import { OperationFeed } from './collab/feed.js';
@@ -11,8 +13,10 @@ import { Sequencer } from './collab/sequencer.js';
 import type { Config } from './config.js';
 import { Documents } from './documents/documents.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
+import { createRateLimits, type RateLimits } from './limits/rate-limits.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './observability/metrics.js';
+import { createAccessBus, type AccessBus } from './pubsub/access-bus.js';
 import { createLocalBuses, createRedisBuses, type Buses } from './pubsub/buses.js';
 import { operationsTopic, presenceTopic } from './pubsub/channels.js';
 import type { Services } from './services.js';
@@ -42,6 +46,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   let http: HttpServer | undefined;
   let feed: OperationFeed | undefined;
   let sequencer: Sequencer | undefined;
+  let accessBus: AccessBus | undefined;
+  let rateLimits: RateLimits | undefined;
+  let stopAccessWatch: (() => void) | undefined;
 
   return {
     async start() {
@@ -59,11 +66,21 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       const bus = buses;
       bus.live.onChange((up) => logger[up ? 'info' : 'warn']({ pubsub: up ? 'up' : 'down' }, up ? 'pub/sub is back: live delivery' : 'pub/sub is down: streams poll the log'));
 
+      // Security (README "Security model"): access changes reach every node,
+      // rate limits are shared through Redis, the audit trail goes to the log.
+      const redisWarn = (err: unknown) => logger.warn({ err }, 'redis');
+      accessBus = await createAccessBus(config.redisUrl, config.redisPrefix, redisWarn);
+      rateLimits = await createRateLimits(config.security.rateLimits, config.redisUrl, config.redisPrefix, redisWarn);
+      const access = new AccessWatch(accessBus.bus, (err) => logger.warn({ err }, 'access bus'));
+      stopAccessWatch = await access.listen();
+      const audit = createAudit(logger);
+
       const metrics = createMetrics();
       const log = new PrismaOperationLog(db.prisma);
       sequencer = new Sequencer({
         log,
         snapshotEvery: config.snapshotEvery,
+        maxDocumentLength: config.security.maxDocumentLength,
         publish: (op) => bus.ops.publish(operationsTopic(op.documentId), op),
         metrics: metrics.collab,
         onBackgroundError: (err, context) => logger.warn({ err, context }, 'background step failed'),
@@ -98,8 +115,17 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         opsBus: bus.ops,
         presenceBus: bus.presence,
         tokens,
-        accounts: new Accounts(db.prisma, tokens, config.refreshTokenTtl),
-        documents: new Documents(db.prisma, log, sequencer, presence),
+        accounts: new Accounts(db.prisma, tokens, config.refreshTokenTtl, {
+          audit,
+          onRevoked: (userId, sessionIds) => access.publish({ kind: 'sessions-revoked', userId, sessionIds }),
+        }),
+        documents: new Documents(db.prisma, log, sequencer, presence, {
+          audit,
+          onAccessChange: (event) => access.publish(event),
+          deltaLimits: { maxOps: config.security.maxDeltaOps, maxInsert: config.security.maxDeltaInsert },
+        }),
+        access,
+        rateLimits,
         metrics,
       };
 
@@ -137,6 +163,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       // 3. Close sockets (1012) and the server, then the rest.
       await http?.close();
       feed?.dispose();
+      stopAccessWatch?.();
+      await accessBus?.close();
+      await rateLimits?.close();
       await buses?.close();
       await db?.close();
       http = undefined;
@@ -144,6 +173,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       db = undefined;
       feed = undefined;
       sequencer = undefined;
+      accessBus = undefined;
+      rateLimits = undefined;
+      stopAccessWatch = undefined;
     },
   };
 }

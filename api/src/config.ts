@@ -62,8 +62,8 @@ const schema = z.object({
   MAX_QUERY_ALIASES: int(0, 10_000).default(15),
   /** Most lexical tokens in an operation document. @default 2000 */
   MAX_QUERY_TOKENS: int(10, 1_000_000).default(2_000),
-  /** Highest cost of an operation (graphql-armor: objects 2, scalars 1, times 1.5 per level). @default 5000 */
-  MAX_QUERY_COST: int(1, 10_000_000).default(5_000),
+  /** Highest cost of an operation (graphql-armor: objects 2, scalars 1, x1.5 per level, x`first` for lists; one page of 1000 ops costs ~30000). @default 50000 */
+  MAX_QUERY_COST: int(1, 100_000_000).default(50_000),
   /** Most ops in one submitted delta (capped by the parser at 10000). @default 10000 */
   MAX_DELTA_OPS: int(1, 10_000).default(10_000),
   /** Most characters one delta may insert (capped by the parser at 1000000). @default 1000000 */
@@ -74,18 +74,18 @@ const schema = z.object({
   MAX_SUBSCRIPTIONS_PER_SOCKET: int(1, 10_000).default(50),
   /** Rate limits on (on) or all off (off: only for tests and benchmarks). @default on */
   RATE_LIMITS: z.enum(['on', 'off']).default('on'),
-  /** signUp + logIn attempts per client address per minute. @default 30 */
-  RATE_LIMIT_AUTH_PER_IP: int(1, 1_000_000).default(30),
+  /** signUp + logIn attempts per client address per minute (generous: offices share one address). @default 100 */
+  RATE_LIMIT_AUTH_PER_IP: int(1, 1_000_000).default(100),
   /** logIn attempts per account (email) per minute. @default 10 */
   RATE_LIMIT_AUTH_PER_ACCOUNT: int(1, 1_000_000).default(10),
   /** submitOperation + restoreVersion calls per user per minute. @default 1200 */
   RATE_LIMIT_SUBMIT_PER_USER: int(1, 10_000_000).default(1_200),
-  /** submitOperation + restoreVersion calls per client address per minute. @default 3000 */
-  RATE_LIMIT_SUBMIT_PER_IP: int(1, 10_000_000).default(3_000),
-  /** WebSocket connections opened per user per minute. @default 30 */
-  RATE_LIMIT_SOCKETS_PER_USER: int(1, 1_000_000).default(30),
-  /** WebSocket connections opened per client address per minute. @default 60 */
-  RATE_LIMIT_SOCKETS_PER_IP: int(1, 1_000_000).default(60),
+  /** submitOperation + restoreVersion calls per client address per minute. @default 6000 */
+  RATE_LIMIT_SUBMIT_PER_IP: int(1, 10_000_000).default(6_000),
+  /** WebSocket connections opened per user per minute. @default 60 */
+  RATE_LIMIT_SOCKETS_PER_USER: int(1, 1_000_000).default(60),
+  /** WebSocket connections opened per client address per minute. @default 300 */
+  RATE_LIMIT_SOCKETS_PER_IP: int(1, 1_000_000).default(300),
 });
 
 type Env = z.infer<typeof schema>;
@@ -109,6 +109,33 @@ export interface Config {
   fallbackPollMs: number;
   redisPrefix: string;
   maxPayloadBytes: number;
+  security: SecurityConfig;
+}
+
+/** Per-minute budgets; `null` when RATE_LIMITS=off. */
+export interface RateLimitConfig {
+  authPerIp: number;
+  authPerAccount: number;
+  submitPerUser: number;
+  submitPerIp: number;
+  socketsPerUser: number;
+  socketsPerIp: number;
+}
+
+export interface SecurityConfig {
+  allowedOrigins: string[];
+  graphiql: boolean;
+  introspection: boolean;
+  trustProxy: boolean;
+  maxQueryDepth: number;
+  maxQueryAliases: number;
+  maxQueryTokens: number;
+  maxQueryCost: number;
+  maxDeltaOps: number;
+  maxDeltaInsert: number;
+  maxDocumentLength: number;
+  maxSubscriptionsPerSocket: number;
+  rateLimits: RateLimitConfig | null;
 }
 
 export class ConfigError extends Error {
@@ -167,6 +194,31 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     fallbackPollMs: e.FALLBACK_POLL_MS,
     redisPrefix: e.REDIS_PREFIX,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    security: {
+      allowedOrigins: e.ALLOWED_ORIGINS,
+      graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
+      introspection: e.INTROSPECTION ?? e.NODE_ENV !== 'production',
+      trustProxy: e.TRUST_PROXY,
+      maxQueryDepth: e.MAX_QUERY_DEPTH,
+      maxQueryAliases: e.MAX_QUERY_ALIASES,
+      maxQueryTokens: e.MAX_QUERY_TOKENS,
+      maxQueryCost: e.MAX_QUERY_COST,
+      maxDeltaOps: e.MAX_DELTA_OPS,
+      maxDeltaInsert: e.MAX_DELTA_INSERT,
+      maxDocumentLength: e.MAX_DOCUMENT_LENGTH,
+      maxSubscriptionsPerSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET,
+      rateLimits:
+        e.RATE_LIMITS === 'off'
+          ? null
+          : {
+              authPerIp: e.RATE_LIMIT_AUTH_PER_IP,
+              authPerAccount: e.RATE_LIMIT_AUTH_PER_ACCOUNT,
+              submitPerUser: e.RATE_LIMIT_SUBMIT_PER_USER,
+              submitPerIp: e.RATE_LIMIT_SUBMIT_PER_IP,
+              socketsPerUser: e.RATE_LIMIT_SOCKETS_PER_USER,
+              socketsPerIp: e.RATE_LIMIT_SOCKETS_PER_IP,
+            },
+    },
   };
 }
 

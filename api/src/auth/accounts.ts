@@ -2,6 +2,7 @@
 // refresh tokens: each refresh rotates the token; presenting a rotated
 // token again means it was stolen (or replayed), so the family is revoked.
 import { createHash, randomBytes } from 'node:crypto';
+import { noAudit, type Audit } from '../audit.js';
 import { AppError, badInput } from '../errors.js';
 import type { PrismaClient } from '../store/generated/client.js';
 import type { AccessTokens } from './access-tokens.js';
@@ -26,15 +27,36 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
 const unauthenticated = () => new AppError('UNAUTHENTICATED', 'Session expired or revoked; log in again');
 
+export interface AccountsOptions {
+  now?: () => number;
+  audit?: Audit;
+  /** Told after sessions were revoked (log-out, log-out everywhere, reuse): their sockets must close. */
+  onRevoked?: (userId: string, sessionIds: string[]) => Promise<void>;
+}
+
+/** A session that may act: not revoked (the access token's own expiry is checked by its signature). */
+export interface LiveSession {
+  userId: string;
+  sessionId: string;
+  /** When this access ends: the access token's expiry, or the refresh token's for cookie-authenticated sockets. */
+  expiresAt: Date;
+}
+
 export class Accounts {
+  private readonly now: () => number;
+  private readonly audit: Audit;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly tokens: AccessTokens,
     private readonly refreshTtlSeconds: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+    private readonly options: AccountsOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.audit = options.audit ?? noAudit;
+  }
 
-  async signUp(emailInput: string, password: string, nameInput: string): Promise<IssuedSession> {
+  async signUp(emailInput: string, password: string, nameInput: string, ip: string | null = null): Promise<IssuedSession> {
     const email = emailInput.trim().toLowerCase();
     const name = nameInput.trim();
     if (!EMAIL.test(email) || email.length > 254) throw badInput('Enter a valid email address', { field: 'email' });
@@ -45,7 +67,9 @@ export class Accounts {
     if (existing) throw badInput('An account with this email already exists', { field: 'email' });
     try {
       const user = await this.prisma.user.create({ data: { email, name, passwordHash }, select: { id: true, email: true, name: true } });
-      return await this.startSession(user, randomFamily());
+      const session = await this.startSession(user, randomFamily());
+      this.audit({ event: 'sign-up', userId: user.id, email, ip });
+      return session;
     } catch (error) {
       // Two sign-ups racing for one email: the unique index decides.
       if (isUniqueViolation(error)) throw badInput('An account with this email already exists', { field: 'email' });
@@ -53,12 +77,17 @@ export class Accounts {
     }
   }
 
-  async logIn(emailInput: string, password: string): Promise<IssuedSession> {
+  async logIn(emailInput: string, password: string, ip: string | null = null): Promise<IssuedSession> {
     const email = emailInput.trim().toLowerCase();
     const user = await this.prisma.user.findUnique({ where: { email } });
     const ok = await verifyPassword(user?.passwordHash ?? DUMMY_HASH, password);
-    if (!user || !ok) throw new AppError('UNAUTHENTICATED', 'Wrong email or password');
-    return this.startSession({ id: user.id, email: user.email, name: user.name }, randomFamily());
+    if (!user || !ok) {
+      this.audit({ event: 'sign-in-failed', email: email.slice(0, 254), ip });
+      throw new AppError('UNAUTHENTICATED', 'Wrong email or password');
+    }
+    const session = await this.startSession({ id: user.id, email: user.email, name: user.name }, randomFamily());
+    this.audit({ event: 'sign-in', userId: user.id, email: user.email, ip });
+    return session;
   }
 
   /** Rotates a refresh token: the old one stops working, a new one is issued. */
@@ -67,7 +96,8 @@ export class Accounts {
     const session = await this.prisma.session.findUnique({ where: { tokenHash: sha256(refreshToken) }, include: { user: true } });
     if (!session || session.revokedAt || session.expiresAt.getTime() <= this.now()) throw unauthenticated();
     if (session.rotatedAt) {
-      await this.revokeFamily(session.familyId);
+      await this.revokeFamily(session.userId, session.familyId);
+      this.audit({ event: 'refresh-token-reuse', userId: session.userId, familyId: session.familyId });
       throw unauthenticated();
     }
     // Only one of two concurrent refreshes with the same token may win;
@@ -77,7 +107,8 @@ export class Accounts {
       data: { rotatedAt: new Date(this.now()) },
     });
     if (claimed.count !== 1) {
-      await this.revokeFamily(session.familyId);
+      await this.revokeFamily(session.userId, session.familyId);
+      this.audit({ event: 'refresh-token-reuse', userId: session.userId, familyId: session.familyId });
       throw unauthenticated();
     }
     const { user } = session;
@@ -91,15 +122,60 @@ export class Accounts {
       : sessionId
         ? await this.prisma.session.findUnique({ where: { id: sessionId } })
         : null;
-    if (session) await this.revokeFamily(session.familyId);
+    if (!session) return;
+    await this.revokeFamily(session.userId, session.familyId);
+    this.audit({ event: 'log-out', userId: session.userId, familyId: session.familyId });
+  }
+
+  /** Ends every session of the user (the one of this refresh token, or of this access token's session). */
+  async logOutEverywhere(refreshToken: string | null, sessionId: string | null): Promise<void> {
+    const session = refreshToken
+      ? await this.prisma.session.findUnique({ where: { tokenHash: sha256(refreshToken) } })
+      : sessionId
+        ? await this.prisma.session.findUnique({ where: { id: sessionId } })
+        : null;
+    // A revoked or rotated-away token must not be a key to everyone's sessions.
+    if (!session || session.revokedAt || (refreshToken && session.rotatedAt)) throw unauthenticated();
+    const revoked = await this.revoke(session.userId, { userId: session.userId, revokedAt: null });
+    this.audit({ event: 'log-out-everywhere', userId: session.userId, sessions: revoked });
+  }
+
+  /** The session behind an access token, or null once it was revoked (log-out, reuse). */
+  async liveSession(sessionId: string): Promise<{ userId: string } | null> {
+    const session = await this.prisma.session.findUnique({ where: { id: sessionId }, select: { userId: true, revokedAt: true } });
+    return session && !session.revokedAt ? { userId: session.userId } : null;
+  }
+
+  /**
+   * The session of a refresh cookie, without rotating it (for the WebSocket
+   * upgrade, which cannot set a cookie). Only the newest token of a family
+   * counts; null otherwise.
+   */
+  async sessionOfRefreshToken(refreshToken: string | null): Promise<LiveSession | null> {
+    if (!refreshToken) return null;
+    const session = await this.prisma.session.findUnique({ where: { tokenHash: sha256(refreshToken) } });
+    if (!session || session.revokedAt || session.rotatedAt || session.expiresAt.getTime() <= this.now()) return null;
+    return { userId: session.userId, sessionId: session.id, expiresAt: session.expiresAt };
   }
 
   user(id: string): Promise<UserRecord | null> {
     return this.prisma.user.findUnique({ where: { id }, select: { id: true, email: true, name: true } });
   }
 
-  private async revokeFamily(familyId: string): Promise<void> {
-    await this.prisma.session.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: new Date(this.now()) } });
+  private async revokeFamily(userId: string, familyId: string): Promise<void> {
+    await this.revoke(userId, { familyId, revokedAt: null });
+  }
+
+  /** Revokes the matching sessions and tells whoever closes their sockets. Returns how many. */
+  private async revoke(userId: string, where: { familyId?: string; userId?: string; revokedAt: null }): Promise<number> {
+    const stamp = new Date(this.now());
+    await this.prisma.session.updateMany({ where, data: { revokedAt: stamp } });
+    // The rows this call revoked (not those revoked earlier): their sockets close.
+    const rows = await this.prisma.session.findMany({ where: { ...where, revokedAt: stamp }, select: { id: true } });
+    const sessionIds = rows.map((r) => r.id);
+    if (sessionIds.length === 0) return 0;
+    await this.options.onRevoked?.(userId, sessionIds);
+    return sessionIds.length;
   }
 
   private async startSession(user: UserRecord, familyId: string): Promise<IssuedSession> {

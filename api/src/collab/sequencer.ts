@@ -24,6 +24,8 @@ export interface SequencerOptions {
   maxRetries?: number;
   /** Most submissions committed in one transaction. */
   maxBatch?: number;
+  /** Longest document (Quill length: characters + embeds); an op that would grow it past this is refused. @default unlimited */
+  maxDocumentLength?: number;
   /** Documents whose head stays in memory. */
   cachedDocuments?: number;
   /** Recent ops kept per cached document for rebasing. */
@@ -253,6 +255,12 @@ export class Sequencer {
           throw badInput(`delta does not apply to version ${s.baseVersion}: it spans ${needs} characters, the document has ${lengthAtBase}`);
         }
         const delta = rebase(rebase(s.delta, since), planned.map((x) => ({ delta: x.op.delta })));
+        // Checked on the rebased op against the length it will really meet;
+        // ops that do not grow the document always pass (they can only help).
+        const max = this.options.maxDocumentLength ?? Infinity;
+        if (delta.changeLength() > 0 && length + delta.changeLength() > max) {
+          throw badInput(`The document would be longer than ${max} characters`, { limit: 'documentLength', max });
+        }
         version += 1;
         length += delta.changeLength();
         const entry: Planned = {

@@ -2,6 +2,8 @@
 // role check on every path. Strangers cannot tell a document they may not
 // see from one that does not exist: both are NOT_FOUND.
 import { randomUUID } from 'node:crypto';
+import { noAudit, type Audit } from '../audit.js';
+import type { AccessEvent } from '../auth/access-watch.js';
 import { atLeast, type Role } from '../auth/roles.js';
 import { isDocument } from '../collab/delta.js';
 import type { PresenceRegistry, PresenceState } from '../collab/presence.js';
@@ -51,13 +53,36 @@ function checkTitle(title: string): string {
   return trimmed;
 }
 
+export interface DocumentsOptions {
+  audit?: Audit;
+  /** Told after a member was removed or a document deleted: their live streams must end. */
+  onAccessChange?: (event: AccessEvent) => Promise<void>;
+  /** Tighter delta limits than the parser's (config MAX_DELTA_OPS, MAX_DELTA_INSERT). */
+  deltaLimits?: { maxOps: number; maxInsert: number };
+}
+
 export class Documents {
+  private readonly audit: Audit;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly log: OperationLog,
     private readonly sequencer: Sequencer,
     private readonly presence: PresenceRegistry,
-  ) {}
+    private readonly options: DocumentsOptions = {},
+  ) {
+    this.audit = options.audit ?? noAudit;
+  }
+
+  /** BAD_USER_INPUT (with `limit`) for a delta over the configured size. */
+  private checkDeltaSize(delta: Delta): void {
+    const limits = this.options.deltaLimits;
+    if (!limits) return;
+    if (delta.ops.length > limits.maxOps) throw badInput(`Delta has more than ${limits.maxOps} ops`, { limit: 'deltaOps', max: limits.maxOps });
+    let inserted = 0;
+    for (const op of delta.ops) inserted += typeof op.insert === 'string' ? op.insert.length : op.insert === undefined ? 0 : 1;
+    if (inserted > limits.maxInsert) throw badInput(`Delta inserts more than ${limits.maxInsert} characters`, { limit: 'deltaInsert', max: limits.maxInsert });
+  }
 
   /** The document if the viewer has at least `needed`; NOT_FOUND for strangers, FORBIDDEN for too low a role. */
   async access(viewer: Viewer | null, documentId: string, needed: Role): Promise<DocumentView> {
@@ -99,6 +124,7 @@ export class Documents {
     const { userId } = requireViewer(viewer);
     const title = checkTitle(titleInput);
     if (content && !isDocument(content)) throw badInput('content must contain inserts only');
+    if (content) this.checkDeltaSize(content);
     const doc = await this.prisma.document.create({
       data: { title, members: { create: { userId, role: 'OWNER' } } },
       select: { id: true, title: true, createdAt: true, updatedAt: true },
@@ -122,11 +148,15 @@ export class Documents {
   }
 
   async delete(viewer: Viewer | null, documentId: string): Promise<void> {
+    const me = requireViewer(viewer);
     await this.access(viewer, documentId, 'OWNER');
     // Cascades to members, operations and snapshots.
-    await this.prisma.document.deleteMany({ where: { id: documentId } });
+    const { count } = await this.prisma.document.deleteMany({ where: { id: documentId } });
     this.sequencer.forget(documentId);
     await this.presence.forget(documentId);
+    if (count === 0) return; // a concurrent delete won and has told everyone
+    this.audit({ event: 'document-deleted', documentId, byUserId: me.userId });
+    await this.options.onAccessChange?.({ kind: 'document-deleted', documentId });
   }
 
   async share(viewer: Viewer | null, documentId: string, emailInput: string, role: Role): Promise<MemberView> {
@@ -136,13 +166,27 @@ export class Documents {
     const user = await this.prisma.user.findUnique({ where: { email }, select: { id: true } });
     if (!user) throw new AppError('NOT_FOUND', 'No account with this email');
     if (user.id === me.userId) throw badInput('You cannot change your own role');
+    const previous = await this.prisma.documentMember.findUnique({ where: { documentId_userId: { documentId, userId: user.id } }, select: { role: true } });
     const member = await this.prisma.documentMember.upsert({
       where: { documentId_userId: { documentId, userId: user.id } },
       create: { documentId, userId: user.id, role },
       update: { role },
       select: { userId: true, role: true },
     });
+    this.audit({ event: 'document-shared', documentId, byUserId: me.userId, userId: user.id, role, previousRole: previous?.role ?? null });
     return member;
+  }
+
+  /** Takes a member's access away (owners only; not their own) and ends their live streams of the document. */
+  async removeMember(viewer: Viewer | null, documentId: string, userId: string): Promise<void> {
+    const me = requireViewer(viewer);
+    await this.access(viewer, documentId, 'OWNER');
+    if (userId === me.userId) throw badInput('You cannot remove yourself');
+    const member = await this.prisma.documentMember.findUnique({ where: { documentId_userId: { documentId, userId } }, select: { role: true } });
+    const removed = member ? await this.prisma.documentMember.deleteMany({ where: { documentId, userId } }) : { count: 0 };
+    if (!member || removed.count === 0) throw new AppError('NOT_FOUND', 'No such member of this document');
+    this.audit({ event: 'member-removed', documentId, byUserId: me.userId, userId, role: member.role });
+    await this.options.onAccessChange?.({ kind: 'member-removed', documentId, userId });
   }
 
   async members(documentId: string): Promise<MemberView[]> {
@@ -156,6 +200,7 @@ export class Documents {
   async submit(viewer: Viewer | null, input: SubmitInput): Promise<CommittedOp> {
     const { userId } = requireViewer(viewer);
     await this.access(viewer, input.documentId, 'EDITOR');
+    this.checkDeltaSize(input.delta);
     return this.sequencer.submit({ ...input, authorId: userId });
   }
 

@@ -12,20 +12,49 @@ import { isDatabaseUnavailable } from '../store/unavailable.js';
 import type { Context } from '../schema/builder.js';
 import { buildSchema } from '../schema/index.js';
 import type { Services } from '../services.js';
+import { armorPlugin, corsFor, csrfPlugin, disableIntrospectionPlugin } from './security-plugins.js';
 
 /** What the WebSocket path hands to the context builder. */
 interface SocketContext {
   socketViewer: Viewer | null;
+  socketIp: string;
 }
 
 export type Yoga = YogaServerInstance<Partial<SocketContext>, Context>;
 
-/** The viewer of a bearer token; null without one. Throws UNAUTHENTICATED for a bad one. */
-export async function viewerFromAuthorization(services: Services, header: unknown): Promise<Viewer | null> {
+/** A viewer and when its access ends (the token's expiry). */
+export type AuthenticatedViewer = Viewer & { expiresAt: Date };
+
+/**
+ * The viewer of a bearer token; null without one. Throws UNAUTHENTICATED for
+ * a bad or expired token (`reason: TOKEN_EXPIRED`) and for a revoked session
+ * (`reason: SESSION_REVOKED`): log-out takes effect at once, not when the
+ * access token expires. Costs one primary-key read per request
+ * (bench/auth-overhead.ts measures it).
+ */
+export async function viewerFromAuthorization(services: Services, header: unknown): Promise<AuthenticatedViewer | null> {
   const token = bearerToken(header);
   if (!token) return null;
   const claims = await services.tokens.verify(token);
-  return { userId: claims.userId, sessionId: claims.sessionId };
+  const session = await services.accounts.liveSession(claims.sessionId);
+  if (!session || session.userId !== claims.userId) {
+    throw new AppError('UNAUTHENTICATED', 'Session revoked; log in again', { reason: 'SESSION_REVOKED' });
+  }
+  return { userId: claims.userId, sessionId: claims.sessionId, expiresAt: claims.expiresAt };
+}
+
+/**
+ * The client's address for rate limits. Behind one reverse proxy
+ * (TRUST_PROXY=true) it is the last X-Forwarded-For hop, the one the proxy
+ * itself added; earlier hops are whatever the client claimed.
+ */
+export function clientIp(req: IncomingMessage | undefined, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = req?.headers['x-forwarded-for'];
+    const last = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded)?.split(',').pop()?.trim();
+    if (last) return last;
+  }
+  return req?.socket.remoteAddress ?? 'unknown';
 }
 
 /**
@@ -71,10 +100,12 @@ export function createGraphQL(services: Services): Yoga {
     },
   };
 
+  const { security } = services.config;
   return createYoga<Partial<SocketContext>, Context>({
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
-    graphiql: services.config.production ? false : { title: 'Collab GraphQL', subscriptionsProtocol: 'WS' },
+    graphiql: security.graphiql ? { title: 'Collab GraphQL', subscriptionsProtocol: 'WS' } : false,
+    cors: corsFor(security),
     // Self-contained GraphiQL (no CDN): works offline and behind strict CSPs.
     renderGraphiQL,
     landingPage: false,
@@ -85,12 +116,12 @@ export function createGraphQL(services: Services): Yoga {
       warn: (...args) => services.logger.warn({ args }, 'yoga'),
       error: (...args) => services.logger.error({ args }, 'yoga'),
     },
-    plugins: [responsePlugin],
+    plugins: [responsePlugin, csrfPlugin(), armorPlugin(security), ...(security.introspection ? [] : [disableIntrospectionPlugin()])],
     context: async (initial): Promise<Context> => {
       if ('socketViewer' in initial) {
-        return { services, viewer: initial.socketViewer ?? null, refreshToken: null, setCookie: () => {} };
+        return { services, viewer: initial.socketViewer ?? null, ip: initial.socketIp ?? 'unknown', refreshToken: null, setCookie: () => {} };
       }
-      const { request } = initial as unknown as { request: Request };
+      const { request, req } = initial as unknown as { request: Request; req?: IncomingMessage };
       const cookies: string[] = [];
       cookiesByRequest.set(request, cookies);
       let viewer: Viewer | null = null;
@@ -103,7 +134,8 @@ export function createGraphQL(services: Services): Yoga {
       }
       return {
         services,
-        viewer,
+        viewer: viewer && { userId: viewer.userId, sessionId: viewer.sessionId },
+        ip: clientIp(req, security.trustProxy),
         refreshToken: readCookie(request.headers.get('cookie'), REFRESH_COOKIE),
         setCookie: (cookie) => cookies.push(cookie),
       };
@@ -115,11 +147,13 @@ export function createGraphQL(services: Services): Yoga {
 export async function executionArgsForSocket(
   yoga: Yoga,
   viewer: Viewer | null,
+  ip: string,
   request: IncomingMessage,
   payload: { query: string; variables?: Record<string, unknown> | null; operationName?: string | null },
 ): Promise<ExecutionArgs | readonly GraphQLError[]> {
   const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
     socketViewer: viewer,
+    socketIp: ip,
     req: request,
     params: payload,
   });

@@ -4,9 +4,9 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { Viewer } from '../documents/documents.js';
 import type { Services } from '../services.js';
-import { createGraphQL, executionArgsForSocket, viewerFromAuthorization } from './graphql.js';
+import { createGraphQL, executionArgsForSocket } from './graphql.js';
+import { beforeSubscribe, onConnect, verifyUpgrade, type SocketExtra } from './socket-guard.js';
 import { payloadTooLarge, readBodyWithin } from './body-limit.js';
 import { createStaticHandler } from './static-web.js';
 
@@ -22,11 +22,6 @@ export interface HttpServer {
 
 /** WebSocket close code sent on shutdown: RFC 6455 "Service Restart". */
 export const CLOSE_SERVICE_RESTART = 1012;
-
-type SocketExtra = {
-  request: IncomingMessage;
-  viewer?: Viewer | null;
-};
 
 type Root = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
 
@@ -76,26 +71,29 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
     }
   });
 
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: services.config.maxPayloadBytes });
+  // Origin allow-list and per-address connection limit, before any socket exists (socket-guard.ts).
+  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: services.config.maxPayloadBytes, verifyClient: verifyUpgrade(services) });
   const disposer = useServer<Record<string, unknown> | undefined, SocketExtra>(
     {
+      // Never put internal error text in a close reason, whatever NODE_ENV says.
+      isProd: true,
       execute: (args) => (args.rootValue as Root).execute(args) as never,
       subscribe: (args) => (args.rootValue as Root).subscribe(args) as never,
       onConnect: async (ctx) => {
         try {
-          // GraphiQL sends its Headers tab as connectionParams: accept any case.
-          const params = ctx.connectionParams ?? {};
-          const key = Object.keys(params).find((k) => k.toLowerCase() === 'authorization');
-          ctx.extra.viewer = await viewerFromAuthorization(services, key ? params[key] : undefined);
-          return true;
-        } catch {
-          return false; // bad or expired token: 4403, the client refreshes and reconnects
+          return await onConnect(services, ctx);
+        } catch (error) {
+          services.logger.error({ err: error }, 'could not accept a socket');
+          return false;
         }
       },
+      onClose: (ctx) => ctx.extra.release?.(),
       // Everything in here is caught: a throw would close the whole socket.
       onSubscribe: async (ctx, _id, payload) => {
         try {
-          return await executionArgsForSocket(yoga, ctx.extra.viewer ?? null, ctx.extra.request, payload);
+          const refused = await beforeSubscribe(services, ctx);
+          if (refused) return refused;
+          return await executionArgsForSocket(yoga, ctx.extra.viewer ?? null, ctx.extra.ip ?? 'unknown', ctx.extra.request, payload);
         } catch (error) {
           services.logger.error({ err: error }, 'could not start a subscription');
           return [new GraphQLError('Could not start the subscription')];

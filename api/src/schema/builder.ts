@@ -12,6 +12,8 @@ import type { Services } from '../services.js';
 export interface Context {
   services: Services;
   viewer: Viewer | null;
+  /** The client's address (rate limits), as clientIp() in http/graphql.ts finds it. */
+  ip: string;
   /** The refresh cookie of the request (HTTP only). */
   refreshToken: string | null;
   /** Adds a Set-Cookie header to the HTTP response (no-op over WebSocket). */

@@ -106,4 +106,15 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }), email: t.arg.string({ required: true }), role: t.arg({ type: RoleEnum, required: true }) },
     resolve: (_root, args, ctx) => ctx.services.documents.share(ctx.viewer, String(args.id), args.email, args.role),
   }),
+  removeMember: t.boolean({
+    description: "Takes a member's access away (owners only, not their own) and ends their live subscriptions to the document at once.",
+    args: {
+      documentId: t.arg.id({ required: true, description: 'The document.' }),
+      userId: t.arg.id({ required: true, description: 'The member to remove (User.id).' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      await ctx.services.documents.removeMember(ctx.viewer, String(args.documentId), String(args.userId));
+      return true;
+    },
+  }),
 }));

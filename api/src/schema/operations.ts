@@ -3,8 +3,13 @@
 import { operationStream } from '../collab/stream.js';
 import type { CommittedOp } from '../collab/types.js';
 import { badInput } from '../errors.js';
-import { builder } from './builder.js';
+import { builder, type Context } from './builder.js';
+import { guardedStream, unlessAccessLost } from './stream-guard.js';
 import { UserRef } from './users.js';
+
+/** Submissions per user and per address (RATE_LIMITED with retryAfterMs). */
+const limitSubmissions = (ctx: Context) =>
+  ctx.services.rateLimits.consume(['submitPerIp', ctx.ip], ...(ctx.viewer ? [['submitPerUser', ctx.viewer.userId] as const] : []));
 
 export const OperationRef = builder.objectRef<CommittedOp>('Operation').implement({
   description: 'A committed operation. `version` is the document version after it.',
@@ -37,14 +42,19 @@ builder.mutationFields((t) => ({
     type: OperationRef,
     description: 'Rebases the delta over ops committed since baseVersion and appends it. Returns the committed op (or, for a resubmission, the op committed the first time).',
     args: { input: t.arg({ type: SubmitOperationInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      ctx.services.documents.submit(ctx.viewer, { ...input, documentId: String(input.documentId) }),
+    resolve: async (_root, { input }, ctx) => {
+      await limitSubmissions(ctx);
+      return ctx.services.documents.submit(ctx.viewer, { ...input, documentId: String(input.documentId) });
+    },
   }),
   restoreVersion: t.field({
     type: OperationRef,
     description: 'Makes the content equal to that of `version` again, as a new forward op.',
     args: { documentId: t.arg.id({ required: true }), version: t.arg.int({ required: true }) },
-    resolve: (_root, args, ctx) => ctx.services.documents.restore(ctx.viewer, String(args.documentId), args.version),
+    resolve: async (_root, args, ctx) => {
+      await limitSubmissions(ctx);
+      return ctx.services.documents.restore(ctx.viewer, String(args.documentId), args.version);
+    },
   }),
 }));
 
@@ -58,13 +68,16 @@ builder.subscriptionField('documentOperations', (t) =>
     subscribe: async (_root, args, ctx) => {
       const documentId = String(args.documentId);
       const { documents, sequencer, log, feed } = ctx.services;
-      await documents.access(ctx.viewer, documentId, 'VIEWER');
-      const head = await sequencer.head(documentId);
-      if (!Number.isSafeInteger(args.afterVersion) || args.afterVersion < 0 || args.afterVersion > head.version) {
-        throw badInput(`afterVersion must be between 0 and the head version ${head.version}`, { headVersion: head.version });
-      }
-      return operationStream({ log, documentId, afterVersion: args.afterVersion, subscribe: () => feed.subscribe(documentId) });
+      // Ends with NOT_FOUND as soon as the viewer loses access (stream-guard.ts).
+      return guardedStream(ctx, documentId, async () => {
+        await documents.access(ctx.viewer, documentId, 'VIEWER');
+        const head = await sequencer.head(documentId);
+        if (!Number.isSafeInteger(args.afterVersion) || args.afterVersion < 0 || args.afterVersion > head.version) {
+          throw badInput(`afterVersion must be between 0 and the head version ${head.version}`, { headVersion: head.version });
+        }
+        return operationStream({ log, documentId, afterVersion: args.afterVersion, subscribe: () => feed.subscribe(documentId) });
+      });
     },
-    resolve: (op) => op,
+    resolve: (event) => unlessAccessLost(event),
   }),
 );

@@ -3,6 +3,7 @@ import type { PresenceState } from '../collab/presence.js';
 import { presenceTopic } from '../pubsub/channels.js';
 import { startWith } from '../collab/subscription-queue.js';
 import { builder } from './builder.js';
+import { guardedStream, unlessAccessLost } from './stream-guard.js';
 import { UserRef } from './users.js';
 
 export const PresenceRef = builder.objectRef<PresenceState>('Presence').implement({
@@ -43,10 +44,13 @@ builder.subscriptionField('documentPresence', (t) =>
     subscribe: async (_root, args, ctx) => {
       const documentId = String(args.documentId);
       const { documents, presenceBus, presence } = ctx.services;
-      await documents.access(ctx.viewer, documentId, 'VIEWER');
-      const live = await presenceBus.subscribe(presenceTopic(documentId));
-      return startWith(await presence.list(documentId), live);
+      // Ends with NOT_FOUND as soon as the viewer loses access (stream-guard.ts).
+      return guardedStream(ctx, documentId, async () => {
+        await documents.access(ctx.viewer, documentId, 'VIEWER');
+        const live = await presenceBus.subscribe(presenceTopic(documentId));
+        return startWith(await presence.list(documentId), live);
+      });
     },
-    resolve: (p) => p,
+    resolve: (event) => unlessAccessLost(event),
   }),
 );

@@ -48,12 +48,19 @@ builder.mutationFields((t) => ({
       password: t.arg.string({ required: true }),
       name: t.arg.string({ required: true }),
     },
-    resolve: async (_root, args, ctx) => issue(ctx, await ctx.services.accounts.signUp(args.email, args.password, args.name)),
+    resolve: async (_root, args, ctx) => {
+      await ctx.services.rateLimits.consume(['authPerIp', ctx.ip]);
+      return issue(ctx, await ctx.services.accounts.signUp(args.email, args.password, args.name, ctx.ip));
+    },
   }),
   logIn: t.field({
     type: AuthPayload,
     args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
-    resolve: async (_root, args, ctx) => issue(ctx, await ctx.services.accounts.logIn(args.email, args.password)),
+    resolve: async (_root, args, ctx) => {
+      // Per address (credential stuffing) and per account (guessing one password).
+      await ctx.services.rateLimits.consume(['authPerIp', ctx.ip], ['authPerAccount', args.email.trim().toLowerCase().slice(0, 254)]);
+      return issue(ctx, await ctx.services.accounts.logIn(args.email, args.password, ctx.ip));
+    },
   }),
   refreshSession: t.field({
     type: AuthPayload,
@@ -64,6 +71,15 @@ builder.mutationFields((t) => ({
     description: 'Ends this session (its whole refresh-token family) and clears the cookie.',
     resolve: async (_root, _args, ctx) => {
       await ctx.services.accounts.logOut(ctx.refreshToken, ctx.viewer?.sessionId ?? null);
+      ctx.setCookie(clearRefreshCookie(ctx.services.config.production));
+      return true;
+    },
+  }),
+  logOutEverywhere: t.boolean({
+    description:
+      "Ends every session of the signed-in user (identified by the access token or the refresh cookie): all refresh tokens stop working, all access tokens are refused, and the user's open WebSockets close with 4002.",
+    resolve: async (_root, _args, ctx) => {
+      await ctx.services.accounts.logOutEverywhere(ctx.refreshToken, ctx.viewer?.sessionId ?? null);
       ctx.setCookie(clearRefreshCookie(ctx.services.config.production));
       return true;
     },

@@ -3,7 +3,7 @@
 // node is killed, when Redis goes away, or when PostgreSQL restarts.
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { codeOf, gql, SUBMIT, tempPostgres } from '../harness.js';
+import { codeOf, gql, subscribe, SUBMIT, tempPostgres, wsClient } from '../harness.js';
 import { SyncClient, type Endpoint } from '../sync-client.js';
 import { ackedCount, editContinuously, expectConverged, untilAny } from './load.js';
 import { startNode, startPostgres, startRedis, type NodeProcess } from './processes.js';
@@ -95,6 +95,52 @@ describe.skipIf(!databaseUrl || !redisUrl)('several nodes on the shared PostgreS
     for (const c of onA) await c.moveTo(b!);
     const before = ackedCount(clients);
     await untilAny(clients, () => ackedCount(clients) >= before + 40);
+    await stop();
+    await expectConverged(clients, b!, owner.token, id);
+    for (const c of clients) await c.disconnect();
+  });
+});
+
+describe.skipIf(!databaseUrl || !redisUrl)('operations across nodes', { timeout: 120_000 }, () => {
+  it('shares presence: set on one node, seen on another (subscription and Document.presence)', async () => {
+    const db = await tempPostgres(databaseUrl!);
+    cleanups.push(() => db.drop());
+    const [a, b] = await cluster(2, { DATABASE_URL: db.url, REDIS_URL: redisUrl! });
+    const owner = await account(a!, 'owner');
+    const id = await sharedDocument(a!, owner.token, []);
+    const setPresence = (index: number) =>
+      gql(a!, 'mutation($id: ID!, $i: Int!) { updatePresence(documentId: $id, version: 1, index: $i, length: 2, clientId: "tab-a") }', { id, i: index }, owner.token);
+    await setPresence(3);
+    const client = wsClient(b!, owner.token);
+    cleanups.push(async () => client.dispose());
+    // On node b: first who is here (from Redis, written by node a), then live updates.
+    const stream = subscribe(client, 'subscription($id: ID!) { documentPresence(documentId: $id) { clientId index length } }', { id });
+    const [current] = await stream.take(1);
+    expect(current?.data?.documentPresence).toEqual({ clientId: 'tab-a', index: 3, length: 2 });
+    await setPresence(4);
+    const [, live] = await stream.take(2);
+    expect(live?.data?.documentPresence).toEqual({ clientId: 'tab-a', index: 4, length: 2 });
+    const onB = await gql(b!, 'query($id: ID!) { document(id: $id) { presence { clientId index } } }', { id }, owner.token);
+    expect(onB.data?.document.presence).toEqual([{ clientId: 'tab-a', index: 4 }]);
+  });
+
+  it('drains on SIGTERM: sockets close with 1012, in-flight ops commit, clients resume elsewhere', async () => {
+    const db = await tempPostgres(databaseUrl!);
+    cleanups.push(() => db.drop());
+    const [a, b] = await cluster(2, { DATABASE_URL: db.url, REDIS_URL: redisUrl! });
+    const owner = await account(a!, 'owner');
+    const id = await sharedDocument(a!, owner.token, []);
+    const onA = [0, 1].map((i) => new SyncClient(a!, owner.token, id, `a-${i}`));
+    const onB = [new SyncClient(b!, owner.token, id, 'b-0')];
+    const clients = [...onA, ...onB];
+    for (const c of clients) c.connect();
+    const stop = editContinuously(clients, 13);
+    await untilAny(clients, () => ackedCount(clients) >= 30);
+    await a!.stop();
+    for (const c of onA) expect((c.streamErrors.at(-1) as { code?: number } | undefined)?.code).toBe(1012);
+    for (const c of onA) await c.moveTo(b!);
+    const before = ackedCount(clients);
+    await untilAny(clients, () => ackedCount(clients) >= before + 30);
     await stop();
     await expectConverged(clients, b!, owner.token, id);
     for (const c of clients) await c.disconnect();

@@ -1,0 +1,26 @@
+// The audit trail: sign-ins, sessions ended, and who gave whom access to
+// what. The operation log already says who wrote what. One pino line per
+// event with `audit: <event>`, so a log pipeline can route them apart.
+// Never passwords, tokens or cookies: only ids, emails and roles.
+import type { Logger } from './logger.js';
+
+export type AuditEvent =
+  | { event: 'sign-up'; userId: string; email: string; ip: string | null }
+  | { event: 'sign-in'; userId: string; email: string; ip: string | null }
+  | { event: 'sign-in-failed'; email: string; ip: string | null }
+  | { event: 'refresh-token-reuse'; userId: string; familyId: string }
+  | { event: 'log-out'; userId: string; familyId: string }
+  | { event: 'log-out-everywhere'; userId: string; sessions: number }
+  | { event: 'document-shared'; documentId: string; byUserId: string; userId: string; role: string; previousRole: string | null }
+  | { event: 'member-removed'; documentId: string; byUserId: string; userId: string; role: string }
+  | { event: 'document-deleted'; documentId: string; byUserId: string };
+
+export type Audit = (event: AuditEvent) => void;
+
+export const createAudit = (logger: Logger): Audit => {
+  const audit = logger.child({ component: 'audit' });
+  return ({ event, ...fields }) => audit.info({ audit: event, ...fields }, `audit: ${event}`);
+};
+
+/** For code built without a logger (unit tests). */
+export const noAudit: Audit = () => {};

@@ -1,0 +1,109 @@
+// Ends what a lost access must end, at once and on every node: a removed
+// member's streams of that document, every stream of a deleted document,
+// and the sockets of revoked sessions.
+//
+// Changes are published on the access bus (in-process, or Redis: every node
+// hears them) and also dispatched here locally, so this node acts even while
+// Redis is away. Dispatching twice is harmless: ending is idempotent.
+//
+// Order matters for a stream that starts while access is being removed:
+// watch FIRST, then check access. A change committed in between is then
+// either seen by the check or delivered to the watcher; checking first would
+// let a stream start after the event and live on.
+import type { Bus } from '../collab/types.js';
+import { ACCESS_TOPIC } from '../pubsub/channels.js';
+
+export type AccessEvent =
+  | { kind: 'member-removed'; documentId: string; userId: string }
+  | { kind: 'document-deleted'; documentId: string }
+  | { kind: 'sessions-revoked'; userId: string; sessionIds: string[] };
+
+type DocumentListener = { userId: string; onLost: (event: AccessEvent) => void };
+
+export class AccessWatch {
+  private readonly documents = new Map<string, Set<DocumentListener>>();
+  private readonly sessions = new Map<string, Set<() => void>>();
+
+  constructor(private readonly bus: Bus<AccessEvent>, private readonly onError: (error: unknown) => void = () => {}) {}
+
+  /** Calls `onLost` (once) when `userId` loses access to the document. Returns the unwatch function. */
+  watchDocument(documentId: string, userId: string, onLost: (event: AccessEvent) => void): () => void {
+    let fired = false;
+    const listener: DocumentListener = {
+      userId,
+      onLost: (event) => {
+        if (fired) return;
+        fired = true;
+        onLost(event);
+      },
+    };
+    return add(this.documents, documentId, listener);
+  }
+
+  /** Calls `onRevoked` (once) when the session is revoked. Returns the unwatch function. */
+  watchSession(sessionId: string, onRevoked: () => void): () => void {
+    let fired = false;
+    return add(this.sessions, sessionId, () => {
+      if (fired) return;
+      fired = true;
+      onRevoked();
+    });
+  }
+
+  /** Acts on this node now, and tells the others. Never throws: the change itself is already committed. */
+  async publish(event: AccessEvent): Promise<void> {
+    this.dispatch(event);
+    try {
+      await this.bus.publish(ACCESS_TOPIC, event);
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  /** Listens to the bus until the returned function is called. Resolves once the subscription is confirmed. */
+  async listen(): Promise<() => void> {
+    const subscription = await this.bus.subscribe(ACCESS_TOPIC);
+    void (async () => {
+      try {
+        for await (const event of subscription) this.dispatch(event);
+      } catch (error) {
+        this.onError(error);
+      }
+    })();
+    return () => subscription.close();
+  }
+
+  dispatch(event: AccessEvent): void {
+    if (event.kind === 'sessions-revoked') {
+      for (const id of event.sessionIds) for (const listener of [...(this.sessions.get(id) ?? [])]) listener();
+      return;
+    }
+    for (const listener of [...(this.documents.get(event.documentId) ?? [])]) {
+      if (event.kind === 'document-deleted' || listener.userId === event.userId) listener.onLost(event);
+    }
+  }
+
+  /** Live watchers (for tests and metrics). */
+  get size(): number {
+    let n = 0;
+    for (const set of [...this.documents.values(), ...this.sessions.values()]) n += set.size;
+    return n;
+  }
+}
+
+function add<T>(map: Map<string, Set<T>>, key: string, value: T): () => void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(value);
+  return () => {
+    set.delete(value);
+    if (set.size === 0 && map.get(key) === set) map.delete(key);
+  };
+}
+
+/** Redis hands back parsed JSON; anything that is not an access event is dropped. */
+export function decodeAccessEvent(detail: unknown): AccessEvent {
+  const e = detail as Partial<AccessEvent> | null;
+  if (e && (e.kind === 'member-removed' || e.kind === 'document-deleted' || e.kind === 'sessions-revoked')) return e as AccessEvent;
+  return { kind: 'sessions-revoked', userId: '', sessionIds: [] };
+}

@@ -1,0 +1,150 @@
+// What guards the WebSocket path, where yoga's HTTP plugins (CORS, CSRF)
+// never run: the Origin of the upgrade request, connection rate limits,
+// authentication (connectionParams, or the refresh cookie of the upgrade),
+// closing sockets whose access token expires or whose session is revoked,
+// and the number of subscriptions per socket.
+import type { IncomingMessage } from 'node:http';
+import { GraphQLError } from 'graphql';
+import type { Context as WsContext } from 'graphql-ws';
+import type { Extra } from 'graphql-ws/use/ws';
+import type { VerifyClientCallbackAsync } from 'ws';
+import { readCookie, REFRESH_COOKIE } from '../auth/refresh-cookie.js';
+import type { Viewer } from '../documents/documents.js';
+import { AppError } from '../errors.js';
+import type { Services } from '../services.js';
+import { clientIp, viewerFromAuthorization, type AuthenticatedViewer } from './graphql.js';
+import { isAllowedOrigin } from './security-plugins.js';
+
+/**
+ * Close codes this server uses besides graphql-ws's own (4400 bad message,
+ * 4403 bad token at connect, 4408 no connection_init in time, 4500 internal)
+ * and RFC 6455's (1009 message too big, 1012 server restarting).
+ * Upgrades are refused before any socket exists: HTTP 403 for a foreign
+ * Origin, HTTP 429 (Retry-After) for too many connections from one address.
+ */
+export const CLOSE_CODES = {
+  /** The access token expired: refresh it (refreshSession) and reconnect. */
+  TOKEN_EXPIRED: 4001,
+  /** The session was revoked (log-out, log-out everywhere, refresh-token reuse): log in again. */
+  SESSION_REVOKED: 4002,
+  /** Too many connections by this user: reconnect after the delay named in the reason. */
+  RATE_LIMITED: 4029,
+} as const;
+
+export type SocketExtra = {
+  viewer?: Viewer | null;
+  ip?: string;
+  /** Stops the expiry timer and the revocation watch. */
+  release?: () => void;
+};
+
+type Ctx = WsContext<Record<string, unknown> | undefined, Extra & Partial<SocketExtra>>;
+
+// setTimeout's longest delay (~24.8 days); a later expiry re-arms.
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** ws verifyClient: refuses foreign origins (403) and connection floods per address (429). */
+export function verifyUpgrade(services: Services): VerifyClientCallbackAsync {
+  const { security } = services.config;
+  return (info, done) => {
+    const { req } = info;
+    if (!isAllowedOrigin(security, req.headers.origin, req.headers.host)) {
+      services.logger.info({ origin: req.headers.origin }, 'WebSocket upgrade from a foreign origin refused');
+      done(false, 403, 'Origin not allowed');
+      return;
+    }
+    services.rateLimits.consume(['socketsPerIp', clientIp(req, security.trustProxy)]).then(
+      () => done(true),
+      (error: unknown) => {
+        const retryAfterMs = error instanceof AppError && error.code === 'RATE_LIMITED' ? Number(error.details?.retryAfterMs) : null;
+        if (retryAfterMs === null) services.logger.error({ err: error }, 'WebSocket rate limit check failed');
+        if (retryAfterMs === null) done(false, 503, 'Service Unavailable');
+        else done(false, 429, 'Too Many Requests', { 'Retry-After': String(Math.ceil(retryAfterMs / 1000)) });
+      },
+    );
+  };
+}
+
+function closeWith(ctx: Ctx, code: number, reason: string): false {
+  ctx.extra.socket.close(code, reason);
+  return false; // graphql-ws then closes with 4403, which ws ignores: the socket is already closing
+}
+
+/** The access a socket is opened with: the bearer token in connectionParams, else the refresh cookie of the upgrade request. */
+async function authenticate(services: Services, ctx: Ctx): Promise<AuthenticatedViewer | null> {
+  // GraphiQL sends its Headers tab as connectionParams: accept any case.
+  const params = ctx.connectionParams ?? {};
+  const key = Object.keys(params).find((k) => k.toLowerCase() === 'authorization');
+  if (key) return viewerFromAuthorization(services, params[key]);
+  const cookie = readCookie(ctx.extra.request.headers.cookie, REFRESH_COOKIE);
+  if (!cookie) return null;
+  const session = await services.accounts.sessionOfRefreshToken(cookie);
+  if (!session) throw new AppError('UNAUTHENTICATED', 'Session expired or revoked');
+  return session;
+}
+
+/** graphql-ws onConnect: authenticates, rate-limits per user, and arms the expiry and revocation closes. */
+export async function onConnect(services: Services, ctx: Ctx): Promise<boolean> {
+  const ip = clientIp(ctx.extra.request as IncomingMessage, services.config.security.trustProxy);
+  ctx.extra.ip = ip;
+  let viewer: AuthenticatedViewer | null;
+  try {
+    viewer = await authenticate(services, ctx);
+  } catch (error) {
+    const reason = error instanceof AppError ? error.details?.reason : undefined;
+    if (reason === 'TOKEN_EXPIRED') return closeWith(ctx, CLOSE_CODES.TOKEN_EXPIRED, 'Access token expired');
+    if (reason === 'SESSION_REVOKED') return closeWith(ctx, CLOSE_CODES.SESSION_REVOKED, 'Session revoked');
+    if (!(error instanceof AppError)) services.logger.error({ err: error }, 'WebSocket authentication failed');
+    return false; // 4403: a bad token
+  }
+  ctx.extra.viewer = viewer && { userId: viewer.userId, sessionId: viewer.sessionId };
+  if (!viewer) return true; // anonymous: every document operation will say UNAUTHENTICATED
+
+  try {
+    await services.rateLimits.consume(['socketsPerUser', viewer.userId]);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'RATE_LIMITED') {
+      return closeWith(ctx, CLOSE_CODES.RATE_LIMITED, `Too many connections; retry in ${Math.ceil(Number(error.details?.retryAfterMs) / 1000)} s`);
+    }
+    throw error;
+  }
+
+  const socket = ctx.extra.socket;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    const left = viewer.expiresAt.getTime() - Date.now();
+    if (left <= 0) {
+      socket.close(CLOSE_CODES.TOKEN_EXPIRED, 'Access token expired');
+      return;
+    }
+    timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+    timer.unref();
+  };
+  arm();
+  const unwatch = services.access.watchSession(viewer.sessionId, () => socket.close(CLOSE_CODES.SESSION_REVOKED, 'Session revoked'));
+  ctx.extra.release = () => {
+    clearTimeout(timer);
+    unwatch();
+  };
+  return true;
+}
+
+/**
+ * Checks to run before each subscribe message: the subscription budget of
+ * the socket, and that its session is still live (a revocation published
+ * while Redis was away is caught here at the latest). Returns errors to
+ * refuse with, or null.
+ */
+export async function beforeSubscribe(services: Services, ctx: Ctx): Promise<readonly GraphQLError[] | null> {
+  const max = services.config.security.maxSubscriptionsPerSocket;
+  // graphql-ws has already registered this one.
+  if (Object.keys(ctx.subscriptions).length > max) {
+    return [new GraphQLError(`At most ${max} operations at once on one socket`, { extensions: { code: 'BAD_USER_INPUT', limit: 'subscriptionsPerSocket', max } })];
+  }
+  const viewer = ctx.extra.viewer;
+  if (viewer && !(await services.accounts.liveSession(viewer.sessionId))) {
+    ctx.extra.socket.close(CLOSE_CODES.SESSION_REVOKED, 'Session revoked');
+    return [new GraphQLError('Session revoked; log in again', { extensions: { code: 'UNAUTHENTICATED', reason: 'SESSION_REVOKED' } })];
+  }
+  return null;
+}

@@ -1,0 +1,35 @@
+// The access bus: membership removals, document deletions and session
+// revocations, so every node ends the streams and sockets they concern.
+// In-process when REDIS_URL is unset; otherwise its own pair of Redis
+// connections (a subscriber cannot publish), kept apart from the op and
+// presence buses. Access changes are rare: one node-wide topic.
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { Redis } from 'ioredis';
+import { decodeAccessEvent, type AccessEvent } from '../auth/access-watch.js';
+import type { Bus } from '../collab/types.js';
+import { createEventTargetBus, createLocalBus } from './event-target-bus.js';
+
+export interface AccessBus {
+  bus: Bus<AccessEvent>;
+  close(): Promise<void>;
+}
+
+export async function createAccessBus(redisUrl: string | undefined, prefix: string, onError: (error: unknown) => void): Promise<AccessBus> {
+  if (!redisUrl) return { bus: createLocalBus<AccessEvent>(), close: async () => {} };
+  const retryStrategy = (attempt: number) => Math.min(100 * 2 ** attempt, 2_000);
+  // Publishing fails fast while Redis is away (this node has already acted
+  // locally); the subscriber queues its SUBSCRIBE and resubscribes on reconnect.
+  const publishClient = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy });
+  const subscribeClient = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy });
+  for (const c of [publishClient, subscribeClient]) c.on('error', onError);
+  await Promise.all([publishClient.connect(), subscribeClient.connect()]);
+  const target = createRedisEventTarget({ publishClient, subscribeClient }) as unknown as EventTarget;
+  return {
+    // The event target does not await SUBSCRIBE; subscribing again and awaiting the reply does.
+    bus: createEventTargetBus({ target, decode: decodeAccessEvent, prefix, confirm: async (topic) => void (await subscribeClient.subscribe(topic)) }),
+    close: async () => {
+      publishClient.disconnect();
+      subscribeClient.disconnect();
+    },
+  };
+}

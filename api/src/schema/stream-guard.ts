@@ -1,0 +1,74 @@
+// Ends a document stream the moment its viewer loses access (removed from
+// the document, or the document deleted), on whichever node the change
+// happened: AccessWatch hears it on the access bus. The stream ends with one
+// last result carrying NOT_FOUND (what a stranger sees), then completes.
+import type { AccessEvent } from '../auth/access-watch.js';
+import { requireViewer } from '../documents/documents.js';
+import { AppError } from '../errors.js';
+import type { Context } from './builder.js';
+
+const LOST = Symbol('access lost');
+
+/** The last event of a guarded stream: its field resolver throws `error`. */
+export interface AccessLost {
+  [LOST]: true;
+  error: AppError;
+}
+
+export const isAccessLost = (value: unknown): value is AccessLost => typeof value === 'object' && value !== null && LOST in value;
+
+/** For a subscription field's `resolve`: the event itself, or the typed error that ends the stream. */
+export function unlessAccessLost<T>(event: T | AccessLost): T {
+  if (isAccessLost(event)) throw event.error;
+  return event;
+}
+
+const lostError = (event: AccessEvent) =>
+  new AppError('NOT_FOUND', 'Document not found', { reason: event.kind === 'document-deleted' ? 'DOCUMENT_DELETED' : 'ACCESS_REVOKED' });
+
+/**
+ * Starts a stream of `documentId` for the viewer with `start` (which must
+ * check access) and ends it when access goes. The watch is set up BEFORE
+ * `start` checks access, so a removal racing with the start is never missed
+ * (see AccessWatch).
+ */
+export async function guardedStream<T>(ctx: Context, documentId: string, start: () => Promise<AsyncIterator<T>>): Promise<AsyncIterableIterator<T | AccessLost>> {
+  const { userId } = requireViewer(ctx.viewer);
+  let inner: AsyncIterator<T> | undefined;
+  let lost: AccessEvent | null = null;
+  let finished = false;
+  const unwatch = ctx.services.access.watchDocument(documentId, userId, (event) => {
+    lost = event;
+    // Ends a pending next() at once (the op stream and presence queue both end on return()).
+    void inner?.return?.();
+  });
+  try {
+    inner = await start();
+  } catch (error) {
+    unwatch();
+    throw error;
+  }
+  const source = inner;
+  if (lost) void source.return?.();
+
+  const finish = async (): Promise<IteratorResult<T | AccessLost>> => {
+    finished = true;
+    unwatch();
+    await source.return?.();
+    return { value: undefined, done: true };
+  };
+  const iterator: AsyncIterableIterator<T | AccessLost> = {
+    async next() {
+      if (finished) return { value: undefined, done: true };
+      const result = lost ? null : await source.next();
+      if (result && !result.done && !lost) return result;
+      const event: AccessEvent | null = lost;
+      await finish();
+      if (event) return { value: { [LOST]: true, error: lostError(event) } as AccessLost, done: false };
+      return { value: undefined, done: true };
+    },
+    return: finish,
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
+}
