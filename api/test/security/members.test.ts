@@ -32,7 +32,7 @@ describe.each(availableModes())('members (%s)', (mode) => {
 
   beforeAll(async () => {
     server = await startServer(mode);
-    [owner, editor, viewer, stranger] = await Promise.all(['owner', 'editor', 'viewer', 'stranger'].map((n) => signUp(server, n)));
+    [owner, editor, viewer, stranger] = await Promise.all([signUp(server, 'owner'), signUp(server, 'editor'), signUp(server, 'viewer'), signUp(server, 'stranger')]);
   });
   afterAll(async () => {
     await server?.stop();
