@@ -6,11 +6,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
-import pg from 'pg';
 import WebSocket from 'ws';
 import { buildApp, type AppOptions } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import type { Services } from '../src/services.js';
+import { createTempPostgresDatabase } from '../src/store/test-databases.js';
 
 export type Mode = 'embedded' | 'scaled';
 
@@ -30,22 +30,8 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function tempPostgres(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `collab_it_${randomBytes(6).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE "${name}"`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
-}
+/** A fresh database on the PostgreSQL server of `serverUrl` (dropped by `drop()`). */
+export const tempPostgres = (serverUrl: string) => createTempPostgresDatabase(serverUrl, 'collab_it');
 
 export async function startServer(mode: Mode = 'embedded', env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'collab-it-'));

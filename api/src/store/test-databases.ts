@@ -40,8 +40,13 @@ export async function openTempPGlite(): Promise<TempDatabase> {
   }
 }
 
-export async function openTempPostgres(serverUrl: string): Promise<TempDatabase> {
-  const name = `collab_test_${randomBytes(6).toString('hex')}`;
+/**
+ * A fresh, uniquely named database on the server of `serverUrl`; `drop()`
+ * removes it (WITH FORCE: a connection leaked by a failed test must not
+ * keep it alive).
+ */
+export async function createTempPostgresDatabase(serverUrl: string, prefix = 'collab_test'): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = async (statement: string) => {
     const client = new pg.Client({ connectionString: serverUrl });
     await client.connect();
@@ -54,21 +59,25 @@ export async function openTempPostgres(serverUrl: string): Promise<TempDatabase>
   await admin(`CREATE DATABASE "${name}"`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+
+export async function openTempPostgres(serverUrl: string): Promise<TempDatabase> {
+  const temp = await createTempPostgresDatabase(serverUrl);
   try {
-    const db = await openDatabase({ databaseUrl: url.toString(), dataDir: os.tmpdir(), poolSize: 4 });
+    const db = await openDatabase({ databaseUrl: temp.url, dataDir: os.tmpdir(), poolSize: 4 });
     return {
       db,
       dispose: async () => {
         try {
           await db.close();
         } finally {
-          // FORCE: a connection leaked by a failed test must not keep the database alive.
-          await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+          await temp.drop();
         }
       },
     };
   } catch (err) {
-    await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await temp.drop();
     throw err;
   }
 }
