@@ -35,6 +35,20 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
     nodeQueryOptions: false,
     nodesQueryOptions: false,
+    // Relay's own types and arguments, described for GraphiQL's docs pane.
+    pageInfoTypeOptions: { description: 'Where a page of a connection sits in the whole list.' },
+    hasNextPageFieldOptions: { description: 'Whether there are items after this page (ask again with `after: endCursor`).' },
+    hasPreviousPageFieldOptions: { description: 'Whether there are items before this page (ask again with `before: startCursor`).' },
+    startCursorFieldOptions: { description: 'The cursor of the first item of this page; null when the page is empty.' },
+    endCursorFieldOptions: { description: 'The cursor of the last item of this page; null when the page is empty.' },
+    edgesFieldOptions: { description: 'The items of this page, each with its cursor.' },
+    pageInfoFieldOptions: { description: 'Whether there are more pages, and the cursors to ask for them.' },
+    cursorFieldOptions: { description: 'Opaque position of this item; pass it as `after` or `before`.' },
+    nodeFieldOptions: { description: 'The item.' },
+    firstArgOptions: { description: 'Return at most this many items from the start (after `after`).' },
+    afterArgOptions: { description: 'Return items after this cursor (an `endCursor` or edge `cursor`).' },
+    lastArgOptions: { description: 'Return at most this many items from the end (before `before`).' },
+    beforeArgOptions: { description: 'Return items before this cursor (a `startCursor` or edge `cursor`).' },
   },
 });
 
@@ -99,6 +113,7 @@ builder.scalarType('DateTime', {
 });
 
 export const RoleEnum = builder.enumType('Role', {
+  description: "A member's rights on one document. Each role includes the rights of the roles below it.",
   values: {
     OWNER: { description: 'Reads, writes, shares, renames and deletes.' },
     EDITOR: { description: 'Reads and writes.' },
@@ -106,6 +121,8 @@ export const RoleEnum = builder.enumType('Role', {
   } as const,
 });
 
-builder.queryType({});
-builder.mutationType({});
-builder.subscriptionType({});
+builder.queryType({ description: 'Reads. Send `Authorization: Bearer <accessToken>` (over HTTP) or `connectionParams: { authorization }` (over WebSocket).' });
+builder.mutationType({
+  description: 'Writes. A rejected mutation changes nothing; its error carries `extensions.code` (see docs/protocol.md, "Errors").',
+});
+builder.subscriptionType({ description: 'Live streams, over WebSocket (graphql-ws protocol) on the same /graphql path.' });

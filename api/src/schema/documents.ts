@@ -17,41 +17,51 @@ function headOf(doc: DocumentView, ctx: Context) {
 }
 
 const MemberRef = builder.objectRef<MemberView>('Member').implement({
+  description: 'Someone with a role on a document.',
   fields: (t) => ({
     user: t.field({
       type: UserRef,
+      description: 'The member.',
       resolve: async (m, _args, ctx) => {
         const user = await ctx.services.accounts.user(m.userId);
         if (!user) throw new Error(`member ${m.userId} has no user`);
         return user;
       },
     }),
-    role: t.field({ type: RoleEnum, resolve: (m) => m.role }),
+    role: t.field({ type: RoleEnum, description: 'What the member may do.', resolve: (m) => m.role }),
   }),
 });
 
 export const DocumentRef = builder.objectRef<DocumentView>('Document').implement({
+  description: 'A rich-text document: its content is the composition of its operation log (docs/protocol.md).',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    title: t.exposeString('title'),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    id: t.exposeID('id', { description: 'Stable id of the document.' }),
+    title: t.exposeString('title', { description: 'Title, 1 to 200 characters.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When it was last edited or renamed (documents are listed by this, newest first).' }),
     version: t.int({ description: 'The head version (0 = empty, never edited).', resolve: async (doc, _a, ctx) => (await headOf(doc, ctx)).version }),
     content: t.field({ type: 'Delta', description: 'The content at the head version.', resolve: async (doc, _a, ctx) => (await headOf(doc, ctx)).content }),
     contentAt: t.field({
       type: 'Delta',
       description: 'The content right after `version` was applied (time travel).',
-      args: { version: t.arg.int({ required: true }) },
+      args: { version: t.arg.int({ required: true, description: 'From 0 (empty) to the head version.' }) },
       resolve: (doc, args, ctx) => ctx.services.sequencer.contentAt(doc.id, args.version),
     }),
     operations: t.field({
       type: [OperationRef],
       description: 'The log: ops with version > afterVersion, ascending, at most `first` (default 100, max 1000).',
-      args: { afterVersion: t.arg.int({ required: true }), first: t.arg.int() },
+      args: {
+        afterVersion: t.arg.int({ required: true, description: 'Start after this version (0 = from the first op).' }),
+        first: t.arg.int({ description: 'At most this many ops, 1 to 1000; default 100.' }),
+      },
       resolve: (doc, args, ctx) => ctx.services.documents.operations(doc.id, args.afterVersion, args.first ?? null),
     }),
-    myRole: t.field({ type: RoleEnum, resolve: (doc) => doc.role }),
-    members: t.field({ type: [MemberRef], resolve: (doc, _a, ctx) => ctx.services.documents.members(doc.id) }),
+    myRole: t.field({ type: RoleEnum, description: "The viewer's role on this document.", resolve: (doc) => doc.role }),
+    members: t.field({
+      type: [MemberRef],
+      description: 'Everyone with a role on it, in the order they were added.',
+      resolve: (doc, _a, ctx) => ctx.services.documents.members(doc.id),
+    }),
     presence: t.field({
       type: [PresenceRef],
       description: 'Who is here now (presences refreshed within the presence TTL).',
@@ -65,7 +75,7 @@ builder.queryFields((t) => ({
     type: DocumentRef,
     nullable: true,
     description: 'Null if the document does not exist or the viewer may not see it.',
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: 'The document id.' }) },
     resolve: (_root, args, ctx) => ctx.services.documents.find(ctx.viewer, String(args.id)),
   }),
   documents: t.connection(
@@ -77,24 +87,33 @@ builder.queryFields((t) => ({
           ctx.services.documents.list(ctx.viewer, offset, limit),
         ),
     },
-    { name: 'DocumentConnection' },
-    { name: 'DocumentEdge' },
+    { name: 'DocumentConnection', description: 'A page of documents (Relay connection; `first` defaults to 20, at most 100).' },
+    { name: 'DocumentEdge', description: 'A document and its cursor.' },
   ),
 }));
 
 builder.mutationFields((t) => ({
   createDocument: t.field({
     type: DocumentRef,
-    args: { title: t.arg.string({ required: true }), content: t.arg({ type: 'Delta' }) },
+    description: 'Creates a document owned by the viewer. With `content`, that content is committed as version 1 (clientId `create-<id>`); without, the document is at version 0, empty.',
+    args: {
+      title: t.arg.string({ required: true, description: 'Title, 1 to 200 characters (trimmed).' }),
+      content: t.arg({ type: 'Delta', description: 'Initial content: inserts only, e.g. { "ops": [{ "insert": "Hello\\n" }] }.' }),
+    },
     resolve: (_root, args, ctx) => ctx.services.documents.create(ctx.viewer, args.title, args.content ?? null),
   }),
   renameDocument: t.field({
     type: DocumentRef,
-    args: { id: t.arg.id({ required: true }), title: t.arg.string({ required: true }) },
+    description: 'Changes the title (owners only).',
+    args: {
+      id: t.arg.id({ required: true, description: 'The document.' }),
+      title: t.arg.string({ required: true, description: 'New title, 1 to 200 characters (trimmed).' }),
+    },
     resolve: (_root, args, ctx) => ctx.services.documents.rename(ctx.viewer, String(args.id), args.title),
   }),
   deleteDocument: t.boolean({
-    args: { id: t.arg.id({ required: true }) },
+    description: 'Deletes the document with its log and members (owners only). Its live subscriptions end.',
+    args: { id: t.arg.id({ required: true, description: 'The document.' }) },
     resolve: async (_root, args, ctx) => {
       await ctx.services.documents.delete(ctx.viewer, String(args.id));
       return true;
@@ -103,7 +122,11 @@ builder.mutationFields((t) => ({
   shareDocument: t.field({
     type: MemberRef,
     description: 'Gives the account with this email a role on the document (or changes it). Owners only.',
-    args: { id: t.arg.id({ required: true }), email: t.arg.string({ required: true }), role: t.arg({ type: RoleEnum, required: true }) },
+    args: {
+      id: t.arg.id({ required: true, description: 'The document.' }),
+      email: t.arg.string({ required: true, description: 'The email of an existing account (NOT_FOUND otherwise).' }),
+      role: t.arg({ type: RoleEnum, required: true, description: 'The role to give.' }),
+    },
     resolve: (_root, args, ctx) => ctx.services.documents.share(ctx.viewer, String(args.id), args.email, args.role),
   }),
   removeMember: t.boolean({

@@ -14,26 +14,46 @@ const limitSubmissions = (ctx: Context) =>
 export const OperationRef = builder.objectRef<CommittedOp>('Operation').implement({
   description: 'A committed operation. `version` is the document version after it.',
   fields: (t) => ({
-    version: t.exposeInt('version'),
-    delta: t.expose('delta', { type: 'Delta' }),
-    clientId: t.exposeString('clientId'),
-    clientSeq: t.exposeInt('clientSeq'),
+    version: t.exposeInt('version', { description: 'The document version after this op: 1 for the first op, then +1 per op, without gaps.' }),
+    delta: t.expose('delta', {
+      type: 'Delta',
+      description: 'The change as committed: the submitted delta rebased over every op committed after its baseVersion. It applies to the content at `version - 1`.',
+    }),
+    clientId: t.exposeString('clientId', {
+      description: 'The clientId it was submitted with. Server-made ops use `create-<documentId>` (initial content) and `restore-<uuid>` (restoreVersion).',
+    }),
+    clientSeq: t.exposeInt('clientSeq', { description: 'The clientSeq it was submitted with. A client finds its ack in the stream by (clientId, clientSeq).' }),
     author: t.field({
       type: UserRef,
       nullable: true,
+      description: 'Who submitted it; null if the account no longer exists.',
       resolve: (op, _a, ctx) => (op.authorId ? ctx.services.accounts.user(op.authorId) : null),
     }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was committed.' }),
   }),
 });
 
 const SubmitOperationInput = builder.inputType('SubmitOperationInput', {
+  description: 'One change to a document, as a client submits it (docs/protocol.md, "Submitting").',
   fields: (t) => ({
-    documentId: t.id({ required: true }),
-    baseVersion: t.int({ required: true, description: 'The version the delta applies to.' }),
-    delta: t.field({ type: 'Delta', required: true }),
-    clientId: t.string({ required: true, description: 'Stable id of the submitting client (1-128 chars).' }),
-    clientSeq: t.int({ required: true, description: "The client's sequence number; (clientId, clientSeq) makes resubmission idempotent." }),
+    documentId: t.id({ required: true, description: 'The document to change (EDITOR or OWNER role needed).' }),
+    baseVersion: t.int({
+      required: true,
+      description: 'The version the delta applies to: the last version this client has seen. Must not be ahead of the head (BAD_USER_INPUT, with `headVersion`).',
+    }),
+    delta: t.field({
+      type: 'Delta',
+      required: true,
+      description: 'The change, against the content at baseVersion: retains, inserts and deletes that span no more than that content.',
+    }),
+    clientId: t.string({
+      required: true,
+      description: 'Id of the submitting client, 1-128 characters: a random UUID per editor session. It must be unique to this client, since the idempotency key is (documentId, clientId, clientSeq) whoever submits.',
+    }),
+    clientSeq: t.int({
+      required: true,
+      description: "The client's sequence number (>= 0; one per op). Resubmitting the same (clientId, clientSeq) returns the op committed the first time and adds nothing.",
+    }),
   }),
 });
 
@@ -41,7 +61,7 @@ builder.mutationFields((t) => ({
   submitOperation: t.field({
     type: OperationRef,
     description: 'Rebases the delta over ops committed since baseVersion and appends it. Returns the committed op (or, for a resubmission, the op committed the first time).',
-    args: { input: t.arg({ type: SubmitOperationInput, required: true }) },
+    args: { input: t.arg({ type: SubmitOperationInput, required: true, description: 'The change and its idempotency key.' }) },
     resolve: async (_root, { input }, ctx) => {
       await limitSubmissions(ctx);
       return ctx.services.documents.submit(ctx.viewer, { ...input, documentId: String(input.documentId) });
@@ -49,8 +69,11 @@ builder.mutationFields((t) => ({
   }),
   restoreVersion: t.field({
     type: OperationRef,
-    description: 'Makes the content equal to that of `version` again, as a new forward op.',
-    args: { documentId: t.arg.id({ required: true }), version: t.arg.int({ required: true }) },
+    description: 'Makes the content equal to that of `version` again, as a new forward op (EDITOR or OWNER). History is kept.',
+    args: {
+      documentId: t.arg.id({ required: true, description: 'The document to restore.' }),
+      version: t.arg.int({ required: true, description: 'The version whose content to bring back (0 = empty, up to the head).' }),
+    },
     resolve: async (_root, args, ctx) => {
       await limitSubmissions(ctx);
       return ctx.services.documents.restore(ctx.viewer, String(args.documentId), args.version);
@@ -62,7 +85,13 @@ builder.subscriptionField('documentOperations', (t) =>
   t.field({
     type: OperationRef,
     description: 'Every op with version > afterVersion, in order, exactly once, then live ops. Your own ops arrive here too: that is the ack.',
-    args: { documentId: t.arg.id({ required: true }), afterVersion: t.arg.int({ required: true }) },
+    args: {
+      documentId: t.arg.id({ required: true, description: 'The document to follow (any role).' }),
+      afterVersion: t.arg.int({
+        required: true,
+        description: 'The last version you have: the stream starts with version afterVersion + 1. 0 = from the beginning; more than the head is BAD_USER_INPUT.',
+      }),
+    },
     // An async function, not a generator: access errors must reject here,
     // before the stream starts, to reach the client as a typed error.
     subscribe: async (_root, args, ctx) => {

@@ -2,7 +2,7 @@
 // committed schema.graphql is what codegen and the web client read.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { isEnumType, isInputObjectType, isObjectType, isScalarType, Kind, parse, print } from 'graphql';
+import { isEnumType, isInputObjectType, isInterfaceType, isObjectType, isScalarType, Kind, parse, print } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { buildSchema, printedSchema } from './index.js';
 
@@ -46,5 +46,29 @@ describe('GraphQL schema', () => {
       }
     }
     expect(checked).toBeGreaterThan(40);
+  });
+
+  // GraphiQL's docs pane is the reference for client authors (issue 7):
+  // whatever a client can see must say what it is.
+  it('describes every type, field, argument, input field and enum value', () => {
+    const missing: string[] = [];
+    const need = (what: string, description: string | null | undefined) => {
+      if (!description?.trim()) missing.push(what);
+    };
+    for (const type of Object.values(buildSchema().getTypeMap())) {
+      if (type.name.startsWith('__')) continue; // introspection's own types
+      need(type.name, type.description);
+      if (isObjectType(type) || isInterfaceType(type)) {
+        for (const field of Object.values(type.getFields())) {
+          need(`${type.name}.${field.name}`, field.description);
+          for (const arg of field.args) need(`${type.name}.${field.name}(${arg.name})`, arg.description);
+        }
+      } else if (isInputObjectType(type)) {
+        for (const field of Object.values(type.getFields())) need(`${type.name}.${field.name}`, field.description);
+      } else if (isEnumType(type)) {
+        for (const value of type.getValues()) need(`${type.name}.${value.name}`, value.description);
+      }
+    }
+    expect(missing, 'add a description to each of these').toEqual([]);
   });
 });

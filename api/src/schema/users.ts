@@ -4,10 +4,11 @@ import { clearRefreshCookie, refreshCookie } from '../auth/refresh-cookie.js';
 import { builder, type Context } from './builder.js';
 
 export const UserRef = builder.objectRef<UserRecord>('User').implement({
+  description: 'An account.',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    email: t.exposeString('email'),
-    name: t.exposeString('name'),
+    id: t.exposeID('id', { description: 'Stable id of the account.' }),
+    email: t.exposeString('email', { description: 'The email the account signs in with (lower-cased).' }),
+    name: t.exposeString('name', { description: 'Display name (1-100 characters).' }),
   }),
 });
 
@@ -20,9 +21,11 @@ interface AuthPayloadShape {
 const AuthPayload = builder.objectRef<AuthPayloadShape>('AuthPayload').implement({
   description: 'A fresh access token (keep it in memory; send it as Authorization: Bearer). The refresh token is set as an HttpOnly cookie.',
   fields: (t) => ({
-    accessToken: t.exposeString('accessToken'),
-    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
-    user: t.field({ type: UserRef, resolve: (p) => p.user }),
+    accessToken: t.exposeString('accessToken', {
+      description: 'Send as `Authorization: Bearer <accessToken>` over HTTP, and as `connectionParams: { authorization: "Bearer <accessToken>" }` over WebSocket.',
+    }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', description: 'When the access token stops working; call refreshSession before then.' }),
+    user: t.field({ type: UserRef, description: 'The signed-in account.', resolve: (p) => p.user }),
   }),
 });
 
@@ -43,10 +46,11 @@ builder.queryField('me', (t) =>
 builder.mutationFields((t) => ({
   signUp: t.field({
     type: AuthPayload,
+    description: 'Creates an account and signs it in (sets the refresh cookie). BAD_USER_INPUT names the bad `field` in extensions.',
     args: {
-      email: t.arg.string({ required: true }),
-      password: t.arg.string({ required: true }),
-      name: t.arg.string({ required: true }),
+      email: t.arg.string({ required: true, description: 'A valid email address, unique among accounts (case-insensitive).' }),
+      password: t.arg.string({ required: true, description: '8 to 256 characters.' }),
+      name: t.arg.string({ required: true, description: 'Display name, 1 to 100 characters.' }),
     },
     resolve: async (_root, args, ctx) => {
       await ctx.services.rateLimits.consume(['authPerIp', ctx.ip]);
@@ -55,7 +59,11 @@ builder.mutationFields((t) => ({
   }),
   logIn: t.field({
     type: AuthPayload,
-    args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
+    description: 'Signs in (sets the refresh cookie). A wrong email or password is UNAUTHENTICATED.',
+    args: {
+      email: t.arg.string({ required: true, description: 'The email of the account (case-insensitive).' }),
+      password: t.arg.string({ required: true, description: 'Its password.' }),
+    },
     resolve: async (_root, args, ctx) => {
       // Per address (credential stuffing) and per account (guessing one password).
       await ctx.services.rateLimits.consume(['authPerIp', ctx.ip], ['authPerAccount', args.email.trim().toLowerCase().slice(0, 254)]);
