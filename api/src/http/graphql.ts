@@ -74,7 +74,13 @@ function maskError(services: Services) {
         extensions: { code: cause.code, ...cause.details },
       });
     }
-    if (cause instanceof GraphQLError) return error as GraphQLError; // GraphQL's own: syntax, validation, scalar parsing
+    if (cause instanceof GraphQLError) {
+      // GraphQL's own (syntax, validation, variable coercion, scalar parsing):
+      // the client's request was malformed. Those without a code get one.
+      const own = error as GraphQLError;
+      if (own.extensions.code !== undefined) return own;
+      return new GraphQLError(own.message, { nodes: own.nodes, source: own.source, positions: own.positions, path: own.path, extensions: { ...own.extensions, code: 'BAD_USER_INPUT' } });
+    }
     if (isDatabaseUnavailable(cause)) {
       services.logger.warn({ err: cause }, 'database unavailable');
       return new GraphQLError('The database is unavailable; retry shortly', {
