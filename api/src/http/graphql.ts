@@ -13,6 +13,7 @@ import type { Context } from '../schema/builder.js';
 import { buildSchema } from '../schema/index.js';
 import type { Services } from '../services.js';
 import { armorPlugin, corsFor, csrfPlugin, disableIntrospectionPlugin } from './security-plugins.js';
+import { graphiqlTabs } from './graphiql-examples.js';
 
 /** What the WebSocket path hands to the context builder. */
 interface SocketContext {
@@ -110,7 +111,8 @@ export function createGraphQL(services: Services): Yoga {
   return createYoga<Partial<SocketContext>, Context>({
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
-    graphiql: security.graphiql ? { title: 'Collab GraphQL', subscriptionsProtocol: 'WS' } : false,
+    // Tabs with the README's walk-through, for browsers with no stored tabs.
+    graphiql: security.graphiql ? { title: 'Collab GraphQL', subscriptionsProtocol: 'WS', defaultTabs: graphiqlTabs } : false,
     cors: corsFor(security),
     // Self-contained GraphiQL (no CDN): works offline and behind strict CSPs.
     renderGraphiQL,

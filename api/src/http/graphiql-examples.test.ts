@@ -1,0 +1,86 @@
+// GraphiQL's default tabs are the README's walk-through: run them in order
+// against a real server, with the placeholders filled in as a reader
+// would, and check each one does what its comment promises.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, subscribe, wsClient, type TestServer } from '../../test/harness.js';
+import { DOCUMENT_PLACEHOLDER, graphiqlTabs, TOKEN_PLACEHOLDER, type GraphiQLTab } from './graphiql-examples.js';
+
+describe('GraphiQL default tabs', () => {
+  let server: TestServer;
+  const filled = { token: '', documentId: '' };
+  const fill = (text: string) => text.replaceAll(TOKEN_PLACEHOLDER, filled.token).replaceAll(DOCUMENT_PLACEHOLDER, filled.documentId);
+  const tab = (n: number) => graphiqlTabs[n - 1]!;
+  const variablesOf = (t: GraphiQLTab, override: Record<string, unknown> = {}) => ({ ...JSON.parse(fill(t.variables ?? '{}')), ...override });
+
+  /** What GraphiQL does over HTTP: the tab's query, variables and headers, one operation of it. */
+  async function run(t: GraphiQLTab, operationName: string, override: Record<string, unknown> = {}) {
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...JSON.parse(fill(t.headers ?? '{}')) },
+      body: JSON.stringify({ query: t.query, variables: variablesOf(t, override), operationName }),
+    });
+    const body = (await res.json()) as { data?: Record<string, any>; errors?: unknown[] };
+    expect(body.errors, `${operationName}: ${JSON.stringify(body.errors)}`).toBeUndefined();
+    return body.data!;
+  }
+
+  /** A subscription tab, over graphql-ws with the tab's Authorization header as connectionParams. */
+  function subscribeTo(t: GraphiQLTab) {
+    const headers = JSON.parse(fill(t.headers ?? '{}')) as { Authorization: string };
+    const client = wsClient(server, headers.Authorization.replace(/^Bearer /, ''));
+    return { client, stream: subscribe(client, t.query, variablesOf(t)) };
+  }
+
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('are the five steps, in order, each with its headers and placeholders', () => {
+    const names = graphiqlTabs.map((t) => [...t.query.matchAll(/^(?:query|mutation|subscription) (\w+)/gm)].map((m) => m[1]));
+    expect(names).toEqual([['SignUp', 'LogIn'], ['CreateDocument'], ['DocumentOperations'], ['SubmitOperation', 'UpdatePresence', 'Document'], ['DocumentPresence']]);
+    expect(tab(1).headers).toBe('{}');
+    for (const n of [2, 3, 4, 5]) expect(tab(n).headers).toContain(`Bearer ${TOKEN_PLACEHOLDER}`);
+    for (const n of [3, 4, 5]) expect(tab(n).variables).toContain(DOCUMENT_PLACEHOLDER);
+  });
+
+  it('run end to end: sign up, create, subscribe, submit, resubmit, rebase, presence', async () => {
+    const signedUp = await run(tab(1), 'SignUp');
+    filled.token = signedUp.signUp.accessToken;
+    expect((await run(tab(1), 'LogIn')).logIn.user).toEqual(signedUp.signUp.user);
+
+    const created = (await run(tab(2), 'CreateDocument')).createDocument;
+    expect(created).toMatchObject({ title: 'Notes', version: 1, content: { ops: [{ insert: 'Hello\n' }] } });
+    filled.documentId = created.id;
+
+    const ops = subscribeTo(tab(3));
+    const presence = subscribeTo(tab(5));
+    const [first] = await ops.stream.take(1);
+    expect(first?.data?.documentOperations).toMatchObject({ version: 1, clientSeq: 0, author: { name: 'Ann' } });
+
+    const submitted = (await run(tab(4), 'SubmitOperation')).submitOperation;
+    expect(submitted).toEqual({ version: 2, delta: { ops: [{ insert: 'Hi! ' }] }, clientId: 'graphiql-tab-4', clientSeq: 0 });
+    // "Run it again": the same op, nothing added.
+    expect((await run(tab(4), 'SubmitOperation')).submitOperation).toEqual(submitted);
+    // "Set clientSeq to 1 … still at baseVersion 1": rebased, the committed op first.
+    const rebased = (await run(tab(4), 'SubmitOperation', { clientSeq: 1 })).submitOperation;
+    expect(rebased).toEqual({ version: 3, delta: { ops: [{ retain: 4 }, { insert: 'Hi! ' }] }, clientId: 'graphiql-tab-4', clientSeq: 1 });
+    const live = await ops.stream.take(3);
+    expect(live.map((r) => r.data?.documentOperations.version)).toEqual([1, 2, 3]);
+
+    expect((await run(tab(4), 'UpdatePresence')).updatePresence).toBe(true);
+    const [seen] = await presence.stream.take(1);
+    expect(seen?.data?.documentPresence).toMatchObject({ clientId: 'graphiql-tab-4', user: { name: 'Ann' }, version: 1, index: 0, length: 5 });
+
+    const doc = (await run(tab(4), 'Document')).document;
+    expect(doc).toMatchObject({ version: 3, content: { ops: [{ insert: 'Hi! Hi! Hello\n' }] }, contentAt: { ops: [{ insert: 'Hello\n' }] } });
+    expect(doc.presence).toEqual([{ clientId: 'graphiql-tab-4', index: 0, length: 5, version: 1 }]);
+
+    for (const { client, stream } of [ops, presence]) {
+      stream.dispose();
+      await client.dispose();
+    }
+  });
+});

@@ -1,0 +1,153 @@
+// GraphiQL's default tabs: the README's "30 seconds in GraphiQL", ready to
+// run one tab after another. GraphiQL shows them only to a browser that has
+// no tabs of its own stored yet (it keeps tabs in localStorage).
+//
+// A token and a document id cannot be known in advance: the tabs carry the
+// placeholders <accessToken> and <documentId>, which tab 1 and tab 2 print
+// the values for. graphiql-examples.test.ts runs every tab against a real
+// server with the placeholders filled in, so these stay runnable.
+
+/** What GraphiQL's `defaultTabs` option takes (JSON strings, as typed in its editors). */
+export interface GraphiQLTab {
+  query: string;
+  variables?: string;
+  headers?: string;
+}
+
+export const TOKEN_PLACEHOLDER = '<accessToken>';
+export const DOCUMENT_PLACEHOLDER = '<documentId>';
+
+const json = (value: unknown) => JSON.stringify(value, null, 2);
+const withToken = json({ Authorization: `Bearer ${TOKEN_PLACEHOLDER}` });
+const withDocument = json({ documentId: DOCUMENT_PLACEHOLDER });
+
+export const graphiqlTabs: GraphiQLTab[] = [
+  {
+    // Literal arguments, no variables: GraphiQL fills the editors of the tab
+    // it opens first from its own storage, not from the tab.
+    query: `# 1 of 5: sign up (or log in, if you have an account).
+# Copy "accessToken" from the result into the Headers of tabs 2
+# to 5, in place of <accessToken>. It lasts 15 minutes;
+# refreshSession gets a new one. Choose SignUp or LogIn when
+# you press the run button.
+mutation SignUp {
+  signUp(email: "ann@example.com", password: "correct horse", name: "Ann") {
+    accessToken
+    expiresAt
+    user { id name }
+  }
+}
+
+mutation LogIn {
+  logIn(email: "ann@example.com", password: "correct horse") {
+    accessToken
+    expiresAt
+    user { id name }
+  }
+}
+`,
+    headers: '{}',
+  },
+  {
+    query: `# 2 of 5: create a document. Copy its "id" into the
+# Variables of tabs 3 to 5, in place of <documentId>. Its
+# content is committed as version 1.
+mutation CreateDocument {
+  createDocument(title: "Notes", content: { ops: [{ insert: "Hello\\n" }] }) {
+    id
+    title
+    version
+    content
+  }
+}
+`,
+    headers: withToken,
+  },
+  {
+    query: `# 3 of 5: follow the document's operations, over WebSocket.
+# It first replays every op after afterVersion (here: version 1,
+# the initial content), then shows each new op as it commits.
+# GraphiQL stops a running operation when you switch tabs, so
+# run this one in a second browser window at the same address
+# and leave it running while you use tab 4 in the first.
+# (GraphiQL's socket is signed in by the session cookie that
+# tab 1 set in this browser; its Headers reach HTTP only.)
+subscription DocumentOperations($documentId: ID!) {
+  documentOperations(documentId: $documentId, afterVersion: 0) {
+    version
+    delta
+    clientId
+    clientSeq
+    author { name }
+  }
+}
+`,
+    variables: withDocument,
+    headers: withToken,
+  },
+  {
+    query: `# 4 of 5: submit an edit. baseVersion is the version the
+# delta applies to; this one inserts "Hi! " at the start. The
+# committed op appears in tab 3.
+# - Run it again: the same (clientId, clientSeq) returns the
+#   same op and adds nothing.
+# - Set clientSeq to 1 and run it again, still at baseVersion 1:
+#   the server rebases it over the op committed since. The reply
+#   is the op as committed, { retain: 4 } then "Hi! ": at one
+#   position, the op committed first stays first.
+# Run UpdatePresence while tab 5 watches, and Document to see
+# the result.
+mutation SubmitOperation($documentId: ID!, $baseVersion: Int!, $clientSeq: Int!) {
+  submitOperation(input: {
+    documentId: $documentId
+    baseVersion: $baseVersion
+    clientId: "graphiql-tab-4"
+    clientSeq: $clientSeq
+    delta: { ops: [{ insert: "Hi! " }] }
+  }) {
+    version
+    delta
+    clientId
+    clientSeq
+  }
+}
+
+mutation UpdatePresence($documentId: ID!) {
+  # Selects "Hello" as it was at version 1 (others map it to theirs).
+  updatePresence(documentId: $documentId, clientId: "graphiql-tab-4",
+                 version: 1, index: 0, length: 5)
+}
+
+query Document($documentId: ID!) {
+  document(id: $documentId) {
+    version
+    content
+    contentAt(version: 1)
+    operations(afterVersion: 0) { version delta clientId clientSeq }
+    presence { clientId index length version }
+  }
+}
+`,
+    variables: json({ documentId: DOCUMENT_PLACEHOLDER, baseVersion: 1, clientSeq: 0 }),
+    headers: withToken,
+  },
+  {
+    query: `# 5 of 5: watch presence (in a second browser window, as
+# tab 3): first who is here now, then every update live. Run
+# UpdatePresence in tab 4. Presence is never in the log; it
+# expires 30 seconds after its last update, silently.
+subscription DocumentPresence($documentId: ID!) {
+  documentPresence(documentId: $documentId) {
+    clientId
+    user { name }
+    version
+    index
+    length
+    updatedAt
+  }
+}
+`,
+    variables: withDocument,
+    headers: withToken,
+  },
+];
