@@ -11,7 +11,7 @@ const bool = z.enum(['true', 'false', '1', '0', 'on', 'off']).transform((v) => v
 const origins = z
   .string()
   .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
-  .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be origins like https://app.example.com, comma-separated')));
+  .refine((list) => list.every((o) => /^https?:\/\/[^/\s]+$/.test(o)), 'must be origins like https://app.example.com, comma-separated');
 
 const schema = z.object({
   /** HTTP and WebSocket port. @default 4000 (0 = any free port) */

@@ -1,0 +1,52 @@
+// The security settings: documented defaults, production turning GraphiQL
+// and introspection off, and one-line errors for bad values.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.js';
+
+const dataDir = () => mkdtempSync(path.join(tmpdir(), 'config-security-'));
+
+describe('security settings', () => {
+  it('has the documented defaults', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).security).toEqual({
+      allowedOrigins: [],
+      graphiql: true,
+      introspection: true,
+      trustProxy: false,
+      maxQueryDepth: 10,
+      maxQueryAliases: 15,
+      maxQueryTokens: 2_000,
+      maxQueryCost: 50_000,
+      maxDeltaOps: 10_000,
+      maxDeltaInsert: 1_000_000,
+      maxDocumentLength: 2_000_000,
+      maxSubscriptionsPerSocket: 50,
+      rateLimits: { authPerIp: 100, authPerAccount: 10, submitPerUser: 1_200, submitPerIp: 6_000, socketsPerUser: 60, socketsPerIp: 300 },
+    });
+  });
+
+  it('turns GraphiQL and introspection off in production unless asked for', () => {
+    expect(loadConfig({ DATA_DIR: dataDir(), NODE_ENV: 'production' }).security).toMatchObject({ graphiql: false, introspection: false });
+    expect(loadConfig({ DATA_DIR: dataDir(), NODE_ENV: 'production', INTROSPECTION: 'true' }).security).toMatchObject({ graphiql: false, introspection: true });
+    expect(loadConfig({ DATA_DIR: dataDir(), GRAPHIQL: 'off' }).security.graphiql).toBe(false);
+  });
+
+  it('reads origin lists and turns rate limits off as a whole', () => {
+    const config = loadConfig({ DATA_DIR: dataDir(), ALLOWED_ORIGINS: 'https://a.example.com, http://localhost:5173', RATE_LIMITS: 'off' });
+    expect(config.security.allowedOrigins).toEqual(['https://a.example.com', 'http://localhost:5173']);
+    expect(config.security.rateLimits).toBeNull();
+  });
+
+  it.each([
+    [{ ALLOWED_ORIGINS: 'https://a.example.com/app' }, /^Invalid setting ALLOWED_ORIGINS:/],
+    [{ ALLOWED_ORIGINS: '*' }, /^Invalid setting ALLOWED_ORIGINS:/],
+    [{ INTROSPECTION: 'maybe' }, /^Invalid setting INTROSPECTION:/],
+    [{ MAX_QUERY_DEPTH: '0' }, /^Invalid setting MAX_QUERY_DEPTH:/],
+    [{ MAX_DELTA_OPS: '10001' }, /^Invalid setting MAX_DELTA_OPS:/],
+    [{ RATE_LIMIT_AUTH_PER_IP: '-1' }, /^Invalid setting RATE_LIMIT_AUTH_PER_IP:/],
+  ])('rejects %o with a one-line message naming the setting', (env, message) => {
+    expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(message);
+  });
+});
