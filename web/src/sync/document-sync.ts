@@ -42,6 +42,8 @@ export interface SyncSnapshot {
   retryAt: number | null;
   /** False when pending edits cannot be saved for a reload (storage refused). */
   durable: boolean;
+  /** A write to the PendingStore is under way (pending edits are safe from a reload once it is false). */
+  persisting: boolean;
   /** Other people's selections in local coordinates. */
   presences: readonly RemotePresence[];
 }
@@ -223,6 +225,7 @@ export class DocumentSync {
       error: this.error,
       retryAt: this.retryAt,
       durable: !this.storageFailed,
+      persisting: this.writing,
       presences: this.presence.list(),
     };
     return this.snapshot;
@@ -593,6 +596,7 @@ export class DocumentSync {
 
   private async writeLoop(): Promise<void> {
     this.writing = true;
+    this.snapshot = null; // `persisting` changed; callers of persist() notify
     // Always asynchronous, so that `saving` is assigned before the loop can end.
     await null;
     while (this.dirty) {
@@ -621,6 +625,7 @@ export class DocumentSync {
       }
     }
     this.writing = false;
+    this.changed();
   }
 
   // --- plumbing ----------------------------------------------------------------

@@ -1,0 +1,69 @@
+// Errors as the user should read them. The server's typed codes (DESIGN §4,
+// extensions.code) decide the message; the server's own text is shown only
+// for BAD_USER_INPUT, whose messages are written for people ("Password must
+// be 8 to 256 characters"). Everything else gets a fixed, friendly sentence.
+import type { CombinedError } from '@urql/core';
+import { SyncError, type SyncErrorCode } from '../sync/index.js';
+
+export type ErrorCode = SyncErrorCode;
+
+const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'BAD_USER_INPUT',
+  'CONFLICT_RETRY_EXHAUSTED',
+  'RATE_LIMITED',
+  'UNAVAILABLE',
+  'NETWORK',
+]);
+
+export class ApiError extends SyncError {
+  constructor(code: ErrorCode, message: string, readonly field?: string) {
+    super(code, message);
+    this.name = 'ApiError';
+  }
+}
+
+/** An urql error as an ApiError: the first GraphQL error's code, else a network failure. */
+export function apiErrorOf(error: CombinedError | undefined): ApiError {
+  const first = error?.graphQLErrors[0];
+  if (first) {
+    const code = first.extensions?.code;
+    const field = first.extensions?.field;
+    // Unknown codes (e.g. a masked internal error) read as "try again".
+    return new ApiError(typeof code === 'string' && KNOWN.has(code) ? (code as ErrorCode) : 'UNAVAILABLE', first.message, typeof field === 'string' ? field : undefined);
+  }
+  return new ApiError('NETWORK', error?.networkError?.message ?? 'network error');
+}
+
+/** Where the error happened changes what the user needs to hear. */
+export type ErrorContext = 'log-in' | 'sign-up' | 'document' | 'edit' | 'share' | 'history' | 'list';
+
+export function messageFor(error: { code: ErrorCode; message: string }, context: ErrorContext): string {
+  switch (error.code) {
+    case 'UNAUTHENTICATED':
+      return context === 'log-in' ? 'Wrong email or password.' : 'Your session has ended. Please log in again.';
+    case 'FORBIDDEN':
+      if (context === 'edit') return 'You can view this document but not edit it. Your last change was undone.';
+      if (context === 'share') return 'Only the owner can change who has access.';
+      if (context === 'history') return 'Viewers cannot restore versions. Ask the owner for edit access.';
+      return 'You do not have permission to do that.';
+    case 'NOT_FOUND':
+      if (context === 'share') return 'There is no account with that email. Ask them to sign up first.';
+      return 'This document does not exist, or it is no longer shared with you.';
+    case 'BAD_USER_INPUT':
+      if (context === 'edit') return `The server refused an edit (${error.message}); it was undone. Reload if the text looks wrong.`;
+      return error.message;
+    case 'CONFLICT_RETRY_EXHAUSTED':
+      return 'The document is very busy right now. Your edit is being retried.';
+    case 'RATE_LIMITED':
+      return context === 'log-in' || context === 'sign-up' ? 'Too many attempts. Wait a minute and try again.' : 'Too many requests. Slowing down and retrying shortly.';
+    case 'UNAVAILABLE':
+      return 'The server is briefly unavailable. Retrying…';
+    case 'NETWORK':
+      return context === 'edit'
+        ? 'Cannot reach the server. Your edits are kept and will be sent when the connection returns.'
+        : 'Cannot reach the server. Check your connection and try again.';
+  }
+}

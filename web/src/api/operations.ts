@@ -1,0 +1,188 @@
+// Every GraphQL operation the web client sends, typed by GraphQL Code
+// Generator from the committed schema.graphql (`npm run codegen` writes
+// ../gql/; a document that does not match the schema fails codegen, which
+// runs before the web type check in `npm test`).
+import { graphql } from '../gql/index.js';
+
+export const SignUp = graphql(`
+  mutation SignUp($email: String!, $password: String!, $name: String!) {
+    signUp(email: $email, password: $password, name: $name) {
+      accessToken
+      expiresAt
+      user { id email name }
+    }
+  }
+`);
+
+export const LogIn = graphql(`
+  mutation LogIn($email: String!, $password: String!) {
+    logIn(email: $email, password: $password) {
+      accessToken
+      expiresAt
+      user { id email name }
+    }
+  }
+`);
+
+export const RefreshSession = graphql(`
+  mutation RefreshSession {
+    refreshSession {
+      accessToken
+      expiresAt
+      user { id email name }
+    }
+  }
+`);
+
+export const LogOut = graphql(`
+  mutation LogOut {
+    logOut
+  }
+`);
+
+export const DocumentList = graphql(`
+  query DocumentList {
+    documents(first: 100) {
+      edges {
+        node {
+          id
+          title
+          updatedAt
+          myRole
+          members { role user { id name } }
+        }
+      }
+    }
+  }
+`);
+
+export const CreateDocument = graphql(`
+  mutation CreateDocument($title: String!, $content: Delta) {
+    createDocument(title: $title, content: $content) { id }
+  }
+`);
+
+export const RenameDocument = graphql(`
+  mutation RenameDocument($id: ID!, $title: String!) {
+    renameDocument(id: $id, title: $title) { id title }
+  }
+`);
+
+export const DeleteDocument = graphql(`
+  mutation DeleteDocument($id: ID!) {
+    deleteDocument(id: $id)
+  }
+`);
+
+export const OpenDocument = graphql(`
+  query OpenDocument($id: ID!) {
+    document(id: $id) {
+      id
+      title
+      myRole
+      version
+      content
+    }
+  }
+`);
+
+export const HeadDocument = graphql(`
+  query HeadDocument($id: ID!) {
+    document(id: $id) {
+      version
+      content
+    }
+  }
+`);
+
+export const Members = graphql(`
+  query Members($id: ID!) {
+    document(id: $id) {
+      id
+      myRole
+      members { role user { id email name } }
+    }
+  }
+`);
+
+export const ShareDocument = graphql(`
+  mutation ShareDocument($id: ID!, $email: String!, $role: Role!) {
+    shareDocument(id: $id, email: $email, role: $role) { role user { id email name } }
+  }
+`);
+
+export const RemoveMember = graphql(`
+  mutation RemoveMember($documentId: ID!, $userId: ID!) {
+    removeMember(documentId: $documentId, userId: $userId)
+  }
+`);
+
+export const History = graphql(`
+  query History($id: ID!, $after: Int!) {
+    document(id: $id) {
+      id
+      version
+      operations(afterVersion: $after, first: 200) {
+        version
+        createdAt
+        author { id name }
+      }
+    }
+  }
+`);
+
+export const VersionPreview = graphql(`
+  query VersionPreview($id: ID!, $before: Int!) {
+    document(id: $id) {
+      id
+      before: contentAt(version: $before)
+      operations(afterVersion: $before, first: 1) {
+        version
+        delta
+        createdAt
+        author { id name }
+      }
+    }
+  }
+`);
+
+export const RestoreVersion = graphql(`
+  mutation RestoreVersion($documentId: ID!, $version: Int!) {
+    restoreVersion(documentId: $documentId, version: $version) { version }
+  }
+`);
+
+export const SubmitOperation = graphql(`
+  mutation SubmitOperation($input: SubmitOperationInput!) {
+    submitOperation(input: $input) { version }
+  }
+`);
+
+export const UpdatePresence = graphql(`
+  mutation UpdatePresence($documentId: ID!, $clientId: String!, $version: Int!, $index: Int!, $length: Int!) {
+    updatePresence(documentId: $documentId, clientId: $clientId, version: $version, index: $index, length: $length)
+  }
+`);
+
+export const DocumentOperations = graphql(`
+  subscription DocumentOperations($documentId: ID!, $afterVersion: Int!) {
+    documentOperations(documentId: $documentId, afterVersion: $afterVersion) {
+      version
+      delta
+      clientId
+      clientSeq
+    }
+  }
+`);
+
+export const DocumentPresence = graphql(`
+  subscription DocumentPresence($documentId: ID!) {
+    documentPresence(documentId: $documentId) {
+      clientId
+      version
+      index
+      length
+      user { id name }
+    }
+  }
+`);

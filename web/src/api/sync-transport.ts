@@ -1,0 +1,104 @@
+// The sync engine's transport over the app's urql client: the engine
+// decides when to (re)subscribe and what to resubmit; this only moves data
+// and turns failures into SyncErrors.
+import { onEnd, pipe, subscribe, type Source } from 'wonka';
+import type { CombinedError } from '@urql/core';
+import { SyncError, type StreamSink, type SyncTransport, type Unsubscribe } from '../sync/index.js';
+import type { ApiClients } from './client.js';
+import { apiErrorOf } from './errors.js';
+import { DocumentOperations, DocumentPresence, HeadDocument, SubmitOperation, UpdatePresence } from './operations.js';
+
+function toSyncError(error: CombinedError | undefined): SyncError {
+  const close = error?.networkError as { code?: unknown } | undefined;
+  // graphql-ws reports a closed socket as its CloseEvent; 4403 = the token was refused.
+  if (close && close.code === 4403) return new SyncError('UNAUTHENTICATED', 'The connection was refused; signing in again');
+  return apiErrorOf(error);
+}
+
+export function createSyncTransport(clients: ApiClients): SyncTransport {
+  const { urql, socket } = clients;
+
+  function stream<T, Data>(source: Source<{ data?: Data; error?: CombinedError }>, pick: (data: Data) => T, sink: StreamSink<T>): Unsubscribe {
+    let done = false;
+    let opened = false;
+    const open = () => {
+      if (done || opened) return;
+      opened = true;
+      sink.open();
+    };
+    // "Open" = the socket carrying this subscription is up.
+    const stopWatching = socket.onChange((connected) => connected && open());
+    const finish = () => {
+      done = true;
+      stopWatching();
+    };
+    const subscription = pipe(
+      source,
+      // The source ends when the server completes the stream (or when we stop it; then `done` is set).
+      onEnd(() => {
+        if (done) return;
+        finish();
+        sink.complete();
+      }),
+      subscribe((result) => {
+        if (done) return;
+        if (result.error) {
+          finish();
+          subscription.unsubscribe();
+          sink.error(toSyncError(result.error));
+        } else if (result.data) {
+          open();
+          sink.next(pick(result.data));
+        }
+      }),
+    );
+    if (socket.connected) queueMicrotask(open);
+    return () => {
+      if (done) return;
+      finish();
+      subscription.unsubscribe();
+    };
+  }
+
+  return {
+    async loadDocument(documentId) {
+      const result = await urql.query(HeadDocument, { id: documentId }).toPromise();
+      if (result.error) throw toSyncError(result.error);
+      const doc = result.data?.document;
+      if (!doc) throw new SyncError('NOT_FOUND', 'Document not found');
+      return { version: doc.version, content: doc.content as never };
+    },
+
+    subscribeOperations(documentId, afterVersion, sink) {
+      return stream(
+        urql.subscription(DocumentOperations, { documentId, afterVersion }),
+        (data: { documentOperations: { version: number; delta: unknown; clientId: string; clientSeq: number } }) => ({
+          ...data.documentOperations,
+          delta: data.documentOperations.delta as never,
+        }),
+        sink,
+      );
+    },
+
+    subscribePresence(documentId, sink) {
+      return stream(
+        urql.subscription(DocumentPresence, { documentId }),
+        (data: { documentPresence: { clientId: string; version: number; index: number; length: number; user?: { id: string; name: string } | null } }) => ({
+          ...data.documentPresence,
+          user: data.documentPresence.user ?? null,
+        }),
+        sink,
+      );
+    },
+
+    async submitOperation(input) {
+      const result = await urql.mutation(SubmitOperation, { input: { ...input, delta: input.delta as never } }).toPromise();
+      if (result.error) throw toSyncError(result.error);
+    },
+
+    async updatePresence(input) {
+      const result = await urql.mutation(UpdatePresence, input).toPromise();
+      if (result.error) throw toSyncError(result.error);
+    },
+  };
+}

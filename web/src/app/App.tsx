@@ -1,0 +1,67 @@
+// Routes: / (documents), /documents/:id (editor), /login. A browser holding
+// the refresh cookie is signed in at load (Session.restore) and lands where
+// it asked to go; anyone else gets the log-in form first, then goes there.
+import { useEffect, useSyncExternalStore } from 'react';
+import { colorFor, initials } from '../editor/colors.js';
+import { AuthPage } from '../pages/AuthPage.js';
+import { DocumentsPage } from '../pages/DocumentsPage.js';
+import { EditorPage } from '../pages/EditorPage.js';
+import { Link } from './Link.js';
+import { matchDocument, navigate, useLocation } from './router.js';
+import { useServices } from './services.js';
+
+export function App() {
+  const { session } = useServices();
+  const state = useSyncExternalStore(session.subscribe, session.getState);
+  const location = useLocation();
+
+  useEffect(() => {
+    void session.restore();
+  }, [session]);
+
+  // After logging in: go where the user was headed.
+  useEffect(() => {
+    if (state.status === 'signed-in' && location.startsWith('/login')) {
+      const next = new URLSearchParams(location.split('?')[1] ?? '').get('next');
+      navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true });
+    }
+  }, [state.status, location]);
+
+  if (state.status === 'loading') {
+    return (
+      <div className="splash" aria-busy="true">
+        <span className="brand-mark" /> Loading…
+      </div>
+    );
+  }
+
+  if (state.status === 'signed-out') return <AuthPage expired={state.error} />;
+
+  const documentId = matchDocument(location);
+  const logOut = async () => {
+    await session.logOut().catch(() => {});
+    navigate('/login', { replace: true });
+  };
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <Link to="/" className="brand">
+          <span className="brand-mark" /> Collab
+        </Link>
+        <div className="topbar-user">
+          <span className="avatar small" style={{ background: colorFor(state.user.id) }} title={state.user.email}>
+            {initials(state.user.name)}
+          </span>
+          <span className="user-name" data-testid="user-name">
+            {state.user.name}
+          </span>
+          <button type="button" className="button ghost" onClick={logOut}>
+            Log out
+          </button>
+        </div>
+      </header>
+      {documentId ? <EditorPage key={documentId} documentId={documentId} me={state.user} /> : <DocumentsPage me={state.user} />}
+    </div>
+  );
+}

@@ -1,0 +1,24 @@
+import { colorFor, initials } from '../editor/colors.js';
+
+export interface AvatarUser {
+  id: string;
+  name: string;
+  /** Tooltip, if not the name. */
+  label?: string;
+}
+
+/** Overlapping initials in each person's colour, "+n" beyond `max`. */
+export function Avatars({ users, max = 5, label }: { users: AvatarUser[]; max?: number; label?: string }) {
+  if (users.length === 0) return null;
+  const shown = users.slice(0, max);
+  return (
+    <span className="avatars" aria-label={label ?? users.map((u) => u.label ?? u.name).join(', ')} data-testid="avatars">
+      {shown.map((u) => (
+        <span key={u.id} className="avatar" style={{ background: colorFor(u.id) }} title={u.label ?? u.name} data-user={u.name}>
+          {initials(u.name)}
+        </span>
+      ))}
+      {users.length > max && <span className="avatar more">+{users.length - max}</span>}
+    </span>
+  );
+}

@@ -1,0 +1,100 @@
+// Who has access: owners invite by email, change roles and remove people;
+// everyone else sees the list.
+import { useState, type FormEvent } from 'react';
+import { useMutation, useQuery } from 'urql';
+import { apiErrorOf, messageFor } from '../api/errors.js';
+import { Members, RemoveMember, ShareDocument } from '../api/operations.js';
+import type { SessionUser } from '../api/session.js';
+import type { Role } from '../gql/graphql.js';
+import { colorFor, initials } from '../editor/colors.js';
+import { Modal } from './Modal.js';
+
+const ROLE_LABEL: Record<Role, string> = { OWNER: 'Owner', EDITOR: 'Can edit', VIEWER: 'Can view' };
+
+export function ShareDialog({ documentId, me, onClose }: { documentId: string; me: SessionUser; onClose: () => void }) {
+  const [{ data, error: loadError }, refetch] = useQuery({ query: Members, variables: { id: documentId } });
+  const [, share] = useMutation(ShareDocument);
+  const [, removeMember] = useMutation(RemoveMember);
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<Role>('EDITOR');
+  const [problem, setProblem] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const owner = data?.document?.myRole === 'OWNER';
+  const reload = () => refetch({ requestPolicy: 'network-only' });
+
+  const invite = async (event: FormEvent) => {
+    event.preventDefault();
+    setProblem(null);
+    setNotice(null);
+    const result = await share({ id: documentId, email, role });
+    if (result.error) return setProblem(messageFor(apiErrorOf(result.error), 'share'));
+    setNotice(`${result.data!.shareDocument.user.name} ${role === 'VIEWER' ? 'can now view' : 'can now edit'} this document.`);
+    setEmail('');
+    reload();
+  };
+
+  const changeRole = async (memberEmail: string, next: Role) => {
+    setProblem(null);
+    const result = await share({ id: documentId, email: memberEmail, role: next });
+    if (result.error) setProblem(messageFor(apiErrorOf(result.error), 'share'));
+    reload();
+  };
+
+  const remove = async (userId: string) => {
+    setProblem(null);
+    const result = await removeMember({ documentId, userId });
+    if (result.error) setProblem(messageFor(apiErrorOf(result.error), 'share'));
+    reload();
+  };
+
+  return (
+    <Modal title="Share" onClose={onClose}>
+      {owner && (
+        <form className="invite" onSubmit={invite}>
+          <input type="email" required placeholder="Email address" aria-label="Email address" value={email} onChange={(e) => setEmail(e.target.value)} />
+          <select aria-label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
+            <option value="EDITOR">Can edit</option>
+            <option value="VIEWER">Can view</option>
+          </select>
+          <button type="submit" className="button primary">
+            Invite
+          </button>
+        </form>
+      )}
+      {problem && (
+        <p className="error" role="alert">
+          {problem}
+        </p>
+      )}
+      {notice && <p className="notice">{notice}</p>}
+      {loadError && <p className="error">{messageFor(apiErrorOf(loadError), 'share')}</p>}
+      <ul className="members">
+        {data?.document?.members.map((m) => (
+          <li key={m.user.id} className="member">
+            <span className="avatar" style={{ background: colorFor(m.user.id) }}>
+              {initials(m.user.name)}
+            </span>
+            <span className="member-name">
+              {m.user.name}
+              {m.user.id === me.id && <span className="muted"> (you)</span>}
+              <span className="muted small">{m.user.email}</span>
+            </span>
+            {owner && m.role !== 'OWNER' ? (
+              <span className="member-actions">
+                <select aria-label={`Role of ${m.user.name}`} value={m.role} onChange={(e) => changeRole(m.user.email, e.target.value as Role)}>
+                  <option value="EDITOR">Can edit</option>
+                  <option value="VIEWER">Can view</option>
+                </select>
+                <button type="button" className="button ghost small danger" onClick={() => remove(m.user.id)}>
+                  Remove
+                </button>
+              </span>
+            ) : (
+              <span className="muted">{ROLE_LABEL[m.role]}</span>
+            )}
+          </li>
+        ))}
+      </ul>
+    </Modal>
+  );
+}

@@ -1,0 +1,59 @@
+// Glue between a Quill 2 editor and a DocumentSync: user edits go to the
+// engine, remote changes come back as `api` edits, other people's
+// selections become quill-cursors. No React here; Editor.tsx mounts it.
+import type Quill from 'quill';
+import type QuillCursors from 'quill-cursors';
+import { Delta, type DocumentSync } from '../sync/index.js';
+import { colorFor } from './colors.js';
+
+export function bindQuill(quill: Quill, sync: DocumentSync): () => void {
+  const cursors = quill.getModule('cursors') as QuillCursors;
+
+  // Quill always shows a final newline; a document created empty through
+  // the API has none, and line formats (headings, lists) need one to land
+  // on. Add it as an ordinary edit, so that Quill and the engine agree on
+  // every position.
+  const content = sync.content;
+  const last = content.ops[content.ops.length - 1];
+  if (!sync.getSnapshot().readOnly && !(typeof last?.insert === 'string' && last.insert.endsWith('\n'))) {
+    sync.applyLocal(new Delta().retain(content.length()).insert('\n'));
+  }
+  quill.setContents(sync.content, 'silent');
+  quill.history.clear();
+
+  const onText = (delta: Delta, _old: Delta, source: string) => {
+    if (source !== 'user') return;
+    // Refused (read-only): put back what the engine has.
+    if (!sync.applyLocal(delta)) quill.setContents(sync.content, 'silent');
+  };
+  const onSelection = (range: { index: number; length: number } | null) => sync.setSelection(range);
+  quill.on('text-change', onText);
+  quill.on('selection-change', onSelection);
+
+  const stopContent = sync.onContent((change) => {
+    if (change.kind === 'remote') quill.updateContents(change.delta, 'api');
+    else quill.setContents(change.content, 'api');
+  });
+
+  const render = () => {
+    const snapshot = sync.getSnapshot();
+    quill.enable(!snapshot.readOnly && snapshot.status !== 'closed');
+    const shown = new Set<string>();
+    for (const p of snapshot.presences) {
+      shown.add(p.clientId);
+      cursors.createCursor(p.clientId, p.user?.name ?? 'Someone', colorFor(p.user?.id ?? p.clientId));
+      cursors.moveCursor(p.clientId, { index: p.index, length: p.length });
+    }
+    for (const cursor of cursors.cursors()) if (!shown.has(cursor.id)) cursors.removeCursor(cursor.id);
+  };
+  const stopState = sync.subscribe(render);
+  render();
+
+  return () => {
+    quill.off('text-change', onText);
+    quill.off('selection-change', onSelection);
+    stopContent();
+    stopState();
+    cursors.clearCursors();
+  };
+}

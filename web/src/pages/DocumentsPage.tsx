@@ -1,0 +1,143 @@
+// The viewer's documents: their own, and those shared with them. Owners
+// rename and delete here; anyone creates.
+import { useState, type FormEvent } from 'react';
+import { useMutation, useQuery } from 'urql';
+import { apiErrorOf, messageFor } from '../api/errors.js';
+import { CreateDocument, DeleteDocument, DocumentList, RenameDocument } from '../api/operations.js';
+import type { SessionUser } from '../api/session.js';
+import type { DocumentListQuery } from '../gql/graphql.js';
+import { Link } from '../app/Link.js';
+import { navigate } from '../app/router.js';
+import { Avatars } from '../components/Avatars.js';
+import { relativeTime } from '../components/relative-time.js';
+
+type Row = DocumentListQuery['documents']['edges'][number]['node'];
+
+export function DocumentsPage({ me }: { me: SessionUser }) {
+  const [{ data, fetching, error }, refetch] = useQuery({ query: DocumentList });
+  const [, create] = useMutation(CreateDocument);
+  const [problem, setProblem] = useState<string | null>(null);
+  const reload = () => refetch({ requestPolicy: 'network-only' });
+
+  const createDocument = async () => {
+    setProblem(null);
+    // Quill documents end with a newline; starting with one keeps line formats simple.
+    const result = await create({ title: 'Untitled document', content: { ops: [{ insert: '\n' }] } });
+    if (result.data) navigate(`/documents/${result.data.createDocument.id}`);
+    else setProblem(messageFor(apiErrorOf(result.error), 'list'));
+  };
+
+  const rows = data?.documents.edges.map((e) => e.node) ?? [];
+  const mine = rows.filter((d) => d.myRole === 'OWNER');
+  const shared = rows.filter((d) => d.myRole !== 'OWNER');
+
+  return (
+    <main className="page">
+      <div className="page-head">
+        <h1>Documents</h1>
+        <button type="button" className="button primary" onClick={createDocument} data-testid="new-document">
+          New document
+        </button>
+      </div>
+      {problem && (
+        <p className="error" role="alert">
+          {problem}
+        </p>
+      )}
+      {error && (
+        <p className="error" role="alert">
+          {messageFor(apiErrorOf(error), 'list')}{' '}
+          <button type="button" className="button link" onClick={reload}>
+            Try again
+          </button>
+        </p>
+      )}
+      {fetching && !data ? (
+        <p className="muted">Loading…</p>
+      ) : (
+        <>
+          <Section title="My documents" empty="No documents yet. Create one to start writing." rows={mine} me={me} onChange={reload} onProblem={setProblem} />
+          <Section title="Shared with me" empty="Nothing shared with you yet." rows={shared} me={me} onChange={reload} onProblem={setProblem} />
+        </>
+      )}
+    </main>
+  );
+}
+
+function Section(props: { title: string; empty: string; rows: Row[]; me: SessionUser; onChange: () => void; onProblem: (message: string | null) => void }) {
+  return (
+    <section className="doc-section">
+      <h2>{props.title}</h2>
+      {props.rows.length === 0 ? (
+        <p className="muted">{props.empty}</p>
+      ) : (
+        <ul className="doc-list">
+          {props.rows.map((row) => (
+            <DocumentRow key={row.id} row={row} me={props.me} onChange={props.onChange} onProblem={props.onProblem} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function DocumentRow({ row, me, onChange, onProblem }: { row: Row; me: SessionUser; onChange: () => void; onProblem: (message: string | null) => void }) {
+  const [renaming, setRenaming] = useState(false);
+  const [title, setTitle] = useState(row.title);
+  const [, rename] = useMutation(RenameDocument);
+  const [, remove] = useMutation(DeleteDocument);
+  const owner = row.myRole === 'OWNER';
+  const others = row.members.filter((m) => m.user.id !== me.id).map((m) => m.user);
+
+  const submitRename = async (event: FormEvent) => {
+    event.preventDefault();
+    const result = await rename({ id: row.id, title });
+    if (result.error) return onProblem(messageFor(apiErrorOf(result.error), 'list'));
+    onProblem(null);
+    setRenaming(false);
+    onChange();
+  };
+
+  const deleteDocument = async () => {
+    if (!confirm(`Delete “${row.title}” for everyone? This cannot be undone.`)) return;
+    const result = await remove({ id: row.id });
+    if (result.error) return onProblem(messageFor(apiErrorOf(result.error), 'list'));
+    onProblem(null);
+    onChange();
+  };
+
+  return (
+    <li className="doc-row" data-testid="document-row">
+      {renaming ? (
+        <form className="rename" onSubmit={submitRename}>
+          <input aria-label="Title" value={title} maxLength={200} autoFocus onChange={(e) => setTitle(e.target.value)} />
+          <button type="submit" className="button primary small">
+            Save
+          </button>
+          <button type="button" className="button ghost small" onClick={() => setRenaming(false)}>
+            Cancel
+          </button>
+        </form>
+      ) : (
+        <Link to={`/documents/${row.id}`} className="doc-title">
+          {row.title}
+        </Link>
+      )}
+      <span className="doc-meta">
+        {row.myRole !== 'OWNER' && <span className={`role-badge ${row.myRole.toLowerCase()}`}>{row.myRole.toLowerCase()}</span>}
+        <Avatars users={others} max={3} />
+        <span className="muted">edited {relativeTime(row.updatedAt)}</span>
+        {owner && !renaming && (
+          <>
+            <button type="button" className="button ghost small" onClick={() => setRenaming(true)}>
+              Rename
+            </button>
+            <button type="button" className="button ghost small danger" onClick={deleteDocument}>
+              Delete
+            </button>
+          </>
+        )}
+      </span>
+    </li>
+  );
+}

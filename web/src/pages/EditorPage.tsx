@@ -1,0 +1,194 @@
+// /documents/:id: loads the document, opens its sync engine (taking over
+// edits a closed page left pending), and shows the editor with presence,
+// connection state, sharing and history.
+import { useCallback, useEffect, useState, useSyncExternalStore, type FormEvent } from 'react';
+import { useMutation, useQuery } from 'urql';
+import { ApiError, apiErrorOf, messageFor } from '../api/errors.js';
+import { OpenDocument, RenameDocument } from '../api/operations.js';
+import type { SessionUser } from '../api/session.js';
+import { Link } from '../app/Link.js';
+import { useServices } from '../app/services.js';
+import { Avatars, type AvatarUser } from '../components/Avatars.js';
+import { ConnectionIndicator } from '../components/ConnectionIndicator.js';
+import { HistoryPanel } from '../components/HistoryPanel.js';
+import { ShareDialog } from '../components/ShareDialog.js';
+import { Editor } from '../editor/Editor.js';
+import type { OpenDocumentQuery } from '../gql/graphql.js';
+import { DocumentSync, MemoryPendingStore, SyncError, type DeltaJSON } from '../sync/index.js';
+
+type OpenedDocument = NonNullable<OpenDocumentQuery['document']>;
+
+export function EditorPage({ documentId, me }: { documentId: string; me: SessionUser }) {
+  const [{ data, error, fetching }, refetch] = useQuery({ query: OpenDocument, variables: { id: documentId } });
+  if (error) {
+    return (
+      <Problem>
+        {messageFor(apiErrorOf(error), 'document')}{' '}
+        <button type="button" className="button link" onClick={() => refetch({ requestPolicy: 'network-only' })}>
+          Try again
+        </button>
+      </Problem>
+    );
+  }
+  if (fetching || !data) return <main className="page muted">Opening…</main>;
+  if (!data.document) return <Problem>{messageFor({ code: 'NOT_FOUND', message: '' }, 'document')}</Problem>;
+  return <OpenEditor document={data.document} me={me} />;
+}
+
+function Problem({ children }: { children: React.ReactNode }) {
+  return (
+    <main className="page">
+      <p className="error" role="alert">
+        {children}
+      </p>
+      <p>
+        <Link to="/">← All documents</Link>
+      </p>
+    </main>
+  );
+}
+
+function useDocumentSync(doc: OpenedDocument): { sync: DocumentSync | null; error: SyncError | null } {
+  const { transport, store } = useServices();
+  const [sync, setSync] = useState<DocumentSync | null>(null);
+  const [error, setError] = useState<SyncError | null>(null);
+  useEffect(() => {
+    let cancelled = false;
+    let opened: DocumentSync | null = null;
+    DocumentSync.open({
+      documentId: doc.id,
+      transport,
+      store: store ?? new MemoryPendingStore(),
+      initial: { version: doc.version, content: doc.content as DeltaJSON },
+      readOnly: doc.myRole === 'VIEWER',
+      online: navigator.onLine,
+    }).then(
+      (s) => {
+        if (cancelled) void s.close();
+        else setSync((opened = s));
+      },
+      (e: unknown) => !cancelled && setError(e instanceof SyncError ? e : new SyncError('NETWORK', String(e))),
+    );
+    return () => {
+      cancelled = true;
+      void opened?.close();
+      setSync(null);
+    };
+    // The document's id decides the session; its other fields are only the starting point.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [doc.id, transport, store]);
+
+  // The browser's own view of the network: no retry storms while offline.
+  useEffect(() => {
+    if (!sync) return;
+    const online = () => sync.setNetworkOnline(true);
+    const offline = () => sync.setNetworkOnline(false);
+    window.addEventListener('online', online);
+    window.addEventListener('offline', offline);
+    return () => {
+      window.removeEventListener('online', online);
+      window.removeEventListener('offline', offline);
+    };
+  }, [sync]);
+
+  return { sync, error };
+}
+
+function OpenEditor({ document: doc, me }: { document: OpenedDocument; me: SessionUser }) {
+  const { sync, error } = useDocumentSync(doc);
+  const [title, setTitle] = useState(doc.title);
+  const [panel, setPanel] = useState<'history' | null>(null);
+  const [sharing, setSharing] = useState(false);
+  const closeShare = useCallback(() => setSharing(false), []);
+
+  if (error) return <Problem>{messageFor(error, 'document')}</Problem>;
+  if (!sync) return <main className="page muted">Opening…</main>;
+
+  return (
+    <main className="editor-page">
+      <div className="doc-bar">
+        <Link to="/" className="back" aria-label="All documents">
+          ←
+        </Link>
+        <Title id={doc.id} title={title} canRename={doc.myRole === 'OWNER'} onRenamed={setTitle} />
+        <SyncStatus sync={sync} me={me} />
+        <button type="button" className="button ghost" onClick={() => setPanel(panel === 'history' ? null : 'history')} aria-pressed={panel === 'history'} data-testid="open-history">
+          History
+        </button>
+        <button type="button" className="button primary" onClick={() => setSharing(true)} data-testid="open-share">
+          Share
+        </button>
+      </div>
+      <EditorBody sync={sync} documentId={doc.id} panel={panel} onClosePanel={() => setPanel(null)} />
+      {sharing && <ShareDialog documentId={doc.id} me={me} onClose={closeShare} />}
+    </main>
+  );
+}
+
+function SyncStatus({ sync, me }: { sync: DocumentSync; me: SessionUser }) {
+  const snapshot = useSyncExternalStore(sync.subscribe, sync.getSnapshot);
+  // One avatar per person, however many tabs they have open.
+  const people = new Map<string, AvatarUser>([[me.id, { id: me.id, name: me.name, label: `${me.name} (you)` }]]);
+  for (const p of snapshot.presences) if (p.user && !people.has(p.user.id)) people.set(p.user.id, p.user);
+  return (
+    <div className="sync-status">
+      <Avatars users={[...people.values()]} label="People here" />
+      <ConnectionIndicator snapshot={snapshot} />
+    </div>
+  );
+}
+
+function EditorBody({ sync, documentId, panel, onClosePanel }: { sync: DocumentSync; documentId: string; panel: 'history' | null; onClosePanel: () => void }) {
+  const snapshot = useSyncExternalStore(sync.subscribe, sync.getSnapshot);
+  const error = snapshot.error;
+  return (
+    <div className={panel ? 'editor-body with-panel' : 'editor-body'}>
+      <div className="editor-column">
+        {snapshot.readOnly && (
+          <p className="banner info" data-testid="read-only">
+            View only — you can read and see who is here, but not edit.
+          </p>
+        )}
+        {error && (
+          <p className={snapshot.status === 'closed' ? 'banner error' : 'banner warn'} role="alert" data-testid="sync-error" data-code={error.code}>
+            {messageFor(error instanceof ApiError ? error : { code: error.code, message: error.message }, 'edit')}
+            {snapshot.status === 'closed' && (
+              <>
+                {' '}
+                <Link to="/">Back to documents</Link>
+              </>
+            )}
+          </p>
+        )}
+        <Editor sync={sync} readOnly={snapshot.readOnly} />
+      </div>
+      {panel === 'history' && <HistoryPanel documentId={documentId} headVersion={snapshot.version} canRestore={!snapshot.readOnly} onClose={onClosePanel} />}
+    </div>
+  );
+}
+
+function Title({ id, title, canRename, onRenamed }: { id: string; title: string; canRename: boolean; onRenamed: (title: string) => void }) {
+  const [draft, setDraft] = useState(title);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [, rename] = useMutation(RenameDocument);
+  useEffect(() => setDraft(title), [title]);
+  if (!canRename) return <h1 className="doc-title-static">{title}</h1>;
+  const save = async (event?: FormEvent) => {
+    event?.preventDefault();
+    if (draft.trim() === title) return;
+    const result = await rename({ id, title: draft });
+    if (result.error) {
+      setProblem(messageFor(apiErrorOf(result.error), 'document'));
+      setDraft(title);
+    } else {
+      setProblem(null);
+      onRenamed(result.data!.renameDocument.title);
+    }
+  };
+  return (
+    <form className="doc-title-form" onSubmit={save}>
+      <input className="doc-title-input" aria-label="Document title" value={draft} maxLength={200} onChange={(e) => setDraft(e.target.value)} onBlur={() => void save()} />
+      {problem && <span className="error small">{problem}</span>}
+    </form>
+  );
+}
