@@ -1,0 +1,258 @@
+// The built web client in headless Chromium against a real server (port 0,
+// embedded store): people sign up, share, type at once and converge; one
+// goes offline and comes back; pending edits survive closing the page; a
+// viewer cannot type; a version is restored from the history panel.
+// Skipped (loudly) only where /usr/bin/chromium is absent; .ci/run installs it.
+import { randomBytes } from 'node:crypto';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureWebBuild } from '../../scripts/build-web.js';
+import { gql, startServer, type TestServer } from '../../api/test/harness.js';
+import { hasChromium, launchChromium } from './browser.js';
+
+const available = hasChromium();
+if (!available) {
+  console.warn('[tests] /usr/bin/chromium not found: the browser end-to-end tests (web/e2e) are SKIPPED. Install it with `apt-get install -y chromium`.');
+}
+
+const SIGN_UP = 'mutation($e: String!, $n: String!) { signUp(email: $e, password: "correct horse", name: $n) { accessToken user { id } } }';
+
+interface Person {
+  name: string;
+  email: string;
+  token: string;
+  context: BrowserContext;
+  page: Page;
+}
+
+describe.skipIf(!available)('web client in Chromium', () => {
+  let server: TestServer;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    await ensureWebBuild({ log: () => {} });
+    server = await startServer('embedded');
+    browser = await launchChromium();
+  }, 120_000);
+
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((c) => c.close()));
+    // Uncaught exceptions in the app fail the test that caused them.
+    expect(pageErrors.splice(0)).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  async function newContext(): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    return { context, page };
+  }
+
+  /** Someone signed up through the API, in a browser that holds the refresh cookie (as after logging in). */
+  async function person(name: string): Promise<Person> {
+    const { context, page } = await newContext();
+    const email = `${name.toLowerCase()}-${randomBytes(3).toString('hex')}@example.com`;
+    const res = await context.request.post(`${server.url}/graphql`, { data: { query: SIGN_UP, variables: { e: email, n: name } } });
+    const body = (await res.json()) as { data: { signUp: { accessToken: string } } };
+    return { name, email, token: body.data.signUp.accessToken, context, page };
+  }
+
+  async function createDocument(owner: Person, text: string): Promise<string> {
+    const res = await gql(server, 'mutation($c: Delta) { createDocument(title: "Notes", content: $c) { id } }', { c: { ops: [{ insert: text }] } }, owner.token);
+    return res.data!.createDocument.id;
+  }
+
+  async function share(owner: Person, id: string, who: Person, role: 'EDITOR' | 'VIEWER'): Promise<void> {
+    const res = await gql(server, 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }', { id, e: who.email, r: role }, owner.token);
+    expect(res.errors).toBeUndefined();
+  }
+
+  async function head(owner: Person, id: string): Promise<{ version: number; text: string }> {
+    const res = await gql(server, 'query($id: ID!) { document(id: $id) { version content } }', { id }, owner.token);
+    const doc = res.data!.document as { version: number; content: { ops: Array<{ insert: unknown }> } };
+    return { version: doc.version, text: doc.content.ops.map((op) => (typeof op.insert === 'string' ? op.insert : '')).join('') };
+  }
+
+  const connection = (page: Page) => page.getByTestId('connection');
+
+  async function openEditor(page: Page, id: string): Promise<void> {
+    await page.goto(`${server.url}/documents/${id}`);
+    await page.locator(`[data-testid="connection"][data-status="online"]`).waitFor();
+  }
+
+  /** Quill's text as the delta has it: one line per block, each ending with a newline. */
+  const editorText = (page: Page) =>
+    page.locator('[data-testid="editor"] .ql-editor').evaluate((el) => [...el.querySelectorAll('p, h1, h2, h3, li')].map((line) => `${line.textContent}\n`).join(''));
+
+  /** Everyone acknowledged, at the server's head version. */
+  async function settled(pages: Page[], owner: Person, id: string): Promise<string> {
+    for (const page of pages) await page.locator('[data-testid="connection"][data-status="online"][data-pending="0"]').waitFor();
+    const { version, text } = await head(owner, id);
+    for (const page of pages) await page.locator(`[data-testid="connection"][data-version="${version}"]`).waitFor();
+    return text;
+  }
+
+  it('signs up, shares, and two people typing at once converge and see each other', async () => {
+    // Ann signs up in the app itself.
+    const { page: ann } = await newContext();
+    await ann.goto(server.url + '/');
+    await ann.getByRole('tab', { name: 'Sign up' }).click();
+    await ann.getByLabel('Name').fill('Ann');
+    const annEmail = `ann-${randomBytes(3).toString('hex')}@example.com`;
+    await ann.getByLabel('Email').fill(annEmail);
+    await ann.getByLabel('Password').fill('correct horse');
+    await ann.getByRole('button', { name: 'Create account' }).click();
+    await ann.getByTestId('new-document').click();
+    await ann.locator('[data-testid="connection"][data-status="online"]').waitFor();
+    const id = new URL(ann.url()).pathname.split('/').pop()!;
+    await ann.locator('[data-testid="editor"] .ql-editor').click();
+    await ann.keyboard.type('First line');
+    await ann.keyboard.press('Enter');
+    await ann.keyboard.type('Second line');
+
+    // Ann shares it with Bob from the share dialog.
+    const bob = await person('Bob');
+    await ann.getByTestId('open-share').click();
+    await ann.getByLabel('Email address').fill(bob.email);
+    await ann.getByRole('button', { name: 'Invite' }).click();
+    await ann.getByText('Bob can now edit this document.').waitFor();
+    await ann.getByRole('button', { name: 'Close' }).click();
+
+    // Bob's browser holds a session: the link opens straight into the editor.
+    await openEditor(bob.page, id);
+    expect(await editorText(bob.page)).toBe('First line\nSecond line\n');
+
+    // Both type at once, on different lines.
+    await ann.locator('[data-testid="editor"] .ql-editor').click();
+    await ann.keyboard.press('Control+Home');
+    await ann.keyboard.press('End');
+    await bob.page.locator('[data-testid="editor"] .ql-editor').click();
+    await bob.page.keyboard.press('Control+End');
+    await Promise.all([ann.keyboard.type(' (Ann was here)', { delay: 15 }), bob.page.keyboard.type(' (Bob too)', { delay: 15 })]);
+
+    const annLogin = await gql(server, 'mutation($e: String!) { logIn(email: $e, password: "correct horse") { accessToken } }', { e: annEmail });
+    const owner = { token: annLogin.data!.logIn.accessToken } as Person;
+    const text = await settled([ann, bob.page], owner, id);
+    expect(text).toBe('First line (Ann was here)\nSecond line (Bob too)\n');
+    expect(await editorText(ann)).toBe(text);
+    expect(await editorText(bob.page)).toBe(text);
+
+    // Each sees the other: an avatar, and a named cursor in the text.
+    await ann.locator('[data-testid="avatars"] [data-user="Bob"]').waitFor();
+    await bob.page.locator('[data-testid="avatars"] [data-user="Ann"]').waitFor();
+    await ann.locator('.ql-cursor .ql-cursor-name', { hasText: 'Bob' }).waitFor({ state: 'attached' });
+    await bob.page.locator('.ql-cursor .ql-cursor-name', { hasText: 'Ann' }).waitFor({ state: 'attached' });
+  });
+
+  it('keeps typing offline, then comes back and converges', async () => {
+    const ann = await person('Ann');
+    const bob = await person('Bob');
+    const id = await createDocument(ann, 'Shared notes\n');
+    await share(ann, id, bob, 'EDITOR');
+    await openEditor(ann.page, id);
+    await openEditor(bob.page, id);
+
+    await bob.context.setOffline(true);
+    await connection(bob.page).and(bob.page.locator('[data-status="offline"]')).waitFor();
+    await bob.page.locator('[data-testid="editor"] .ql-editor').click();
+    await bob.page.keyboard.press('Control+End');
+    await bob.page.keyboard.type('Typed offline.');
+    await ann.page.locator('[data-testid="editor"] .ql-editor').click();
+    await ann.page.keyboard.press('Control+Home');
+    await ann.page.keyboard.type('Meanwhile: ');
+    await ann.page.locator('[data-testid="connection"][data-pending="0"]').waitFor();
+    expect(await connection(bob.page).getAttribute('data-pending')).not.toBe('0');
+    expect(await editorText(ann.page)).not.toContain('Typed offline.');
+
+    await bob.context.setOffline(false);
+    const text = await settled([ann.page, bob.page], ann, id);
+    expect(text).toBe('Meanwhile: Shared notesTyped offline.\n');
+    expect(await editorText(ann.page)).toBe(text);
+    expect(await editorText(bob.page)).toBe(text);
+  });
+
+  it('keeps edits made offline when the page is closed, and sends them from the next page', async () => {
+    const ann = await person('Ann');
+    const bob = await person('Bob');
+    const id = await createDocument(ann, 'Draft\n');
+    await share(ann, id, bob, 'EDITOR');
+    await openEditor(ann.page, id);
+    await openEditor(bob.page, id);
+
+    await bob.context.setOffline(true);
+    await bob.page.locator('[data-testid="connection"][data-status="offline"]').waitFor();
+    await bob.page.locator('[data-testid="editor"] .ql-editor').click();
+    await bob.page.keyboard.press('Control+End');
+    await bob.page.keyboard.type('Not lost.');
+    // Saved in IndexedDB (the engine says so), then the page goes away.
+    await bob.page.locator('[data-testid="connection"][data-persisting="false"]:not([data-pending="0"])').waitFor();
+    await bob.page.close();
+    await ann.page.locator('[data-testid="editor"] .ql-editor').click();
+    await ann.page.keyboard.press('Control+Home');
+    await ann.page.keyboard.type('Ann: ');
+
+    await bob.context.setOffline(false);
+    const next = await bob.context.newPage();
+    next.on('pageerror', (error) => pageErrors.push(error.message));
+    await openEditor(next, id);
+    const text = await settled([ann.page, next], ann, id);
+    expect(text).toBe('Ann: DraftNot lost.\n');
+    expect(await editorText(next)).toBe(text);
+    expect(await editorText(ann.page)).toBe(text);
+  });
+
+  it('lets a viewer read and see others, but not type', async () => {
+    const ann = await person('Ann');
+    const carol = await person('Carol');
+    const id = await createDocument(ann, 'Read me\n');
+    await share(ann, id, carol, 'VIEWER');
+    await openEditor(carol.page, id);
+
+    await carol.page.getByTestId('read-only').waitFor();
+    expect(await carol.page.locator('[data-testid="editor"] .ql-editor').getAttribute('contenteditable')).toBe('false');
+    expect(await carol.page.locator('.ql-toolbar').count()).toBe(0);
+    await carol.page.locator('[data-testid="editor"] .ql-editor').click();
+    await carol.page.keyboard.type('vandalism');
+    expect(await editorText(carol.page)).toBe('Read me\n');
+    expect(await head(ann, id)).toEqual({ version: 1, text: 'Read me\n' });
+
+    // She still sees who is editing.
+    await openEditor(ann.page, id);
+    await carol.page.locator('[data-testid="avatars"] [data-user="Ann"]').waitFor();
+  });
+
+  it('restores an old version from the history panel, for everyone', async () => {
+    const ann = await person('Ann');
+    const bob = await person('Bob');
+    const id = await createDocument(ann, 'Version one\n');
+    await share(ann, id, bob, 'EDITOR');
+    await openEditor(ann.page, id);
+    await openEditor(bob.page, id);
+
+    await ann.page.locator('[data-testid="editor"] .ql-editor').click();
+    await ann.page.keyboard.press('Control+End');
+    await ann.page.keyboard.type('A regrettable paragraph.');
+    await settled([ann.page, bob.page], ann, id);
+
+    await ann.page.getByTestId('open-history').click();
+    const panel = ann.page.getByTestId('history-panel');
+    await panel.getByRole('button', { name: /^v1 / }).click();
+    await panel.locator('[data-testid="history-version"]', { hasText: /^1$/ }).waitFor();
+    await panel.getByTestId('history-preview').getByText('Version one').waitFor();
+    await panel.getByTestId('restore-version').click();
+    await panel.getByText(/Restored version 1/).waitFor();
+
+    const text = await settled([ann.page, bob.page], ann, id);
+    expect(text).toBe('Version one\n');
+    expect(await editorText(ann.page)).toBe(text);
+    expect(await editorText(bob.page)).toBe(text);
+  });
+});
