@@ -1,0 +1,68 @@
+// operationStream's promises to clients (docs/protocol.md, "The stream"):
+// every op after afterVersion, in order, each once, with gaps in the live
+// feed filled from the log, and an end as soon as the client unsubscribes.
+import { describe, expect, it } from 'vitest';
+import { MemoryOperationLog } from './memory-log.js';
+import { Delta } from './quill-delta.js';
+import { operationStream } from './stream.js';
+import { createSubscriptionQueue } from './subscription-queue.js';
+import type { CommittedOp } from './types.js';
+
+async function setup(committed: number) {
+  const log = new MemoryOperationLog();
+  log.createDocument('d');
+  const ops: CommittedOp[] = [];
+  const commit = async (count: number) => {
+    for (let i = 0; i < count; i++) {
+      const version = ops.length + 1;
+      const [op] = await log.append('d', [{ documentId: 'd', version, delta: new Delta().insert(String(version % 10)), clientId: 'c', clientSeq: version, authorId: null }]);
+      ops.push(op!);
+    }
+  };
+  await commit(committed);
+  let closed = false;
+  const live = createSubscriptionQueue<CommittedOp>(() => (closed = true));
+  const open = (afterVersion: number) => operationStream({ log, documentId: 'd', afterVersion, subscribe: async () => live });
+  return { ops, commit, live, open, closed: () => closed };
+}
+
+async function take(stream: AsyncIterator<CommittedOp>, count: number): Promise<number[]> {
+  const versions: number[] = [];
+  while (versions.length < count) {
+    const { value, done } = await stream.next();
+    if (done) break;
+    versions.push(value.version);
+  }
+  return versions;
+}
+
+describe('operationStream', () => {
+  it('replays the log after afterVersion, then live ops, dropping what it already delivered', async () => {
+    const { ops, commit, live, open } = await setup(3);
+    const stream = open(1);
+    expect(await take(stream, 2)).toEqual([2, 3]);
+    await commit(1);
+    // The live feed repeats op 3 (it was published while the catch-up was read), then brings 4.
+    live.push(ops[2]!);
+    live.push(ops[3]!);
+    expect(await take(stream, 1)).toEqual([4]);
+  });
+
+  it('fills a gap in the live feed from the log: ops 3 and 4 never arrive live, 5 does', async () => {
+    const { ops, commit, live, open } = await setup(2);
+    const stream = open(0);
+    expect(await take(stream, 2)).toEqual([1, 2]);
+    await commit(3);
+    live.push(ops[4]!);
+    expect(await take(stream, 3)).toEqual([3, 4, 5]);
+  });
+
+  it('ends at once when the client unsubscribes, even while it waits for a live op', async () => {
+    const { open, closed } = await setup(1);
+    const stream = open(1);
+    const waiting = stream.next();
+    await stream.return!();
+    expect(await waiting).toMatchObject({ done: true });
+    expect(closed()).toBe(true);
+  });
+});

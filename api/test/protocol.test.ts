@@ -1,0 +1,82 @@
+// Rules of docs/protocol.md that no other test pins down, over a real
+// server: acks arrive in the stream in version order, the idempotency key
+// is per document (not per user), server-made ops are told apart by their
+// clientId, and the WebSocket carries queries and mutations too.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { availableModes, createDocument, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.js';
+
+const SHARE = 'mutation($id: ID!, $e: String!) { shareDocument(id: $id, email: $e, role: EDITOR) { role } }';
+
+describe.each(availableModes())('client protocol (%s)', (mode) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer(mode);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  async function sharedDocument(content = 'ab\n') {
+    const ann = await signUp(server, 'ann');
+    const bob = await signUp(server, 'bob');
+    const id = await createDocument(server, ann.token, { ops: [{ insert: content }] });
+    await gql(server, SHARE, { id, e: bob.email }, ann.token);
+    return { ann, bob, id };
+  }
+  const input = (id: string, clientId: string, clientSeq: number, text: string, baseVersion = 1) => ({
+    input: { documentId: id, baseVersion, delta: { ops: [{ retain: 1 }, { insert: text }] }, clientId, clientSeq },
+  });
+
+  it('acknowledges through the stream: your op arrives with your (clientId, clientSeq), after the ops committed before it', async () => {
+    const { ann, bob, id } = await sharedDocument();
+    const client = wsClient(server, ann.token);
+    const stream = subscribe(client, OPS_SUBSCRIPTION, { id, after: 1 });
+    const remote = await gql(server, SUBMIT, input(id, 'bob-tab', 0, 'Y'), bob.token);
+    const mine = await gql(server, SUBMIT, input(id, 'ann-tab', 0, 'X'), ann.token);
+    const got = (await stream.take(2)).map((r) => r.data?.documentOperations);
+    expect(got).toEqual([
+      { version: 2, delta: remote.data!.submitOperation.delta, clientId: 'bob-tab', clientSeq: 0 },
+      { version: 3, delta: mine.data!.submitOperation.delta, clientId: 'ann-tab', clientSeq: 0 },
+    ]);
+    // Ann's op was rebased over Bob's (same position, committed op first): the stream carries it as committed.
+    expect(got[1]!.delta).toEqual({ ops: [{ retain: 2 }, { insert: 'X' }] });
+    stream.dispose();
+    await client.dispose();
+  });
+
+  it("keys idempotency by (documentId, clientId, clientSeq), whoever submits: reusing another client's pair returns its op", async () => {
+    const { ann, bob, id } = await sharedDocument();
+    const first = await gql(server, SUBMIT, input(id, 'tab-1', 0, 'A'), ann.token);
+    const reused = await gql(server, SUBMIT, input(id, 'tab-1', 0, 'B'), bob.token);
+    expect(reused.data?.submitOperation).toEqual(first.data?.submitOperation);
+    expect(reused.data?.submitOperation.author).toEqual({ id: ann.userId });
+    const doc = await gql(server, 'query($id: ID!) { document(id: $id) { version content } }', { id }, ann.token);
+    expect(doc.data?.document).toEqual({ version: 2, content: { ops: [{ insert: 'aAb\n' }] } });
+  });
+
+  it('marks server-made ops: initial content by create-<documentId>, restoreVersion by restore-<uuid>', async () => {
+    const { ann, id } = await sharedDocument();
+    await gql(server, SUBMIT, input(id, 'tab', 0, 'X'), ann.token);
+    await gql(server, 'mutation($id: ID!) { restoreVersion(documentId: $id, version: 1) { version } }', { id }, ann.token);
+    const log = await gql(server, 'query($id: ID!) { document(id: $id) { operations(afterVersion: 0) { version clientId clientSeq } } }', { id }, ann.token);
+    expect(log.data?.document.operations).toEqual([
+      { version: 1, clientId: `create-${id}`, clientSeq: 0 },
+      { version: 2, clientId: 'tab', clientSeq: 0 },
+      { version: 3, clientId: expect.stringMatching(/^restore-[0-9a-f-]{36}$/), clientSeq: 0 },
+    ]);
+  });
+
+  it('answers queries and mutations over the WebSocket as over HTTP, as the socket’s viewer', async () => {
+    const { ann, id } = await sharedDocument();
+    const client = wsClient(server, ann.token);
+    const once = async (query: string, variables: Record<string, unknown>) => {
+      for await (const result of client.iterate({ query, variables })) return result;
+      throw new Error('no result');
+    };
+    const submitted = await once(SUBMIT, input(id, 'socket-tab', 0, 'S'));
+    expect(submitted.data?.submitOperation).toMatchObject({ version: 2, clientId: 'socket-tab', author: { id: ann.userId } });
+    const state = await once('query($id: ID!) { document(id: $id) { version content } }', { id });
+    expect(state.data?.document).toEqual({ version: 2, content: { ops: [{ insert: 'aSb\n' }] } });
+    await client.dispose();
+  });
+});
