@@ -25,8 +25,16 @@ export async function createAccessBus(redisUrl: string | undefined, prefix: stri
   await Promise.all([publishClient.connect(), subscribeClient.connect()]);
   const target = createRedisEventTarget({ publishClient, subscribeClient }) as unknown as EventTarget;
   return {
-    // The event target does not await SUBSCRIBE; subscribing again and awaiting the reply does.
-    bus: createEventTargetBus({ target, decode: decodeAccessEvent, prefix, confirm: async (topic) => void (await subscribeClient.subscribe(topic)) }),
+    bus: createEventTargetBus({
+      target,
+      decode: decodeAccessEvent,
+      prefix,
+      // The event target does not await SUBSCRIBE; subscribing again and awaiting the reply does.
+      confirm: async (topic) => void (await subscribeClient.subscribe(topic)),
+      // Nor PUBLISH: while Redis is down its rejection would go unhandled and
+      // end the process. Same wire format (JSON), awaited.
+      send: async (channel, event) => void (await publishClient.publish(channel, JSON.stringify(event))),
+    }),
     close: async () => {
       publishClient.disconnect();
       subscribeClient.disconnect();
