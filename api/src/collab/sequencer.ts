@@ -202,16 +202,15 @@ export class Sequencer {
         if (!head.apply(op)) this.heads.forget(documentId);
       }
       this.options.metrics?.batchCommitted(planned.map((p) => p.distance));
-      // Publish in version order before acknowledging: "durable before
-      // visible" holds because the commit is done, and a publish failure
-      // only delays live delivery (streams fill gaps from the log).
-      for (const op of committed) {
-        try {
-          await this.options.publish(op);
-        } catch (error) {
-          this.options.onBackgroundError?.(error, 'publish');
-        }
-      }
+      // Publish before acknowledging: "durable before visible" holds because
+      // the commit is done, and a publish failure only delays live delivery
+      // (streams fill gaps from the log). A batch's publishes go out at once
+      // and are awaited together: one round trip, not one per op; they leave
+      // in version order (one connection is FIFO), and receivers cope with
+      // any order anyway.
+      await Promise.all(
+        committed.map((op) => this.options.publish(op).catch((error: unknown) => this.options.onBackgroundError?.(error, 'publish'))),
+      );
       planned.forEach((p, i) => {
         for (const w of p.waiters) w.resolve(committed[i]!);
       });

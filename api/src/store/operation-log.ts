@@ -188,7 +188,9 @@ export class PrismaOperationLog implements OperationLog {
               }),
             ]
           : []),
-      ]);
+        // Many documents commit at once and share the pool: wait for a
+        // connection rather than fail after Prisma's default 2 s.
+      ], { maxWait: 10_000 });
     } catch (err) {
       const kind = conflictKind(err);
       if (kind === null) throw err;

@@ -2,7 +2,8 @@
 // failover, network, pool exhausted)? Such errors are retryable and reach
 // clients as UNAVAILABLE; anything else stays an internal error.
 
-const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+// P2024/P2028: no pool connection (or transaction) within the wait: overload, retryable.
+const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028']);
 const ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TlsConnectionError']);
 // PostgreSQL SQLSTATEs: connection exceptions (08…), shutting down or
 // starting up (57P01-57P03), too many connections (53300).

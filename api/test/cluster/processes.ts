@@ -71,8 +71,9 @@ export async function startNode(env: Record<string, string>): Promise<NodeProces
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const line = await waitForLine(child, /"msg":"listening"/, 'api node');
-  const url = (JSON.parse(line) as { url: string }).url;
+  // main.ts prints this banner whatever LOG_LEVEL says.
+  const line = await waitForLine(child, /web client\s+http:\/\/\S+\//, 'api node');
+  const url = /(http:\/\/\S+?)\/$/.exec(line.trim())![1]!.replace('localhost', '127.0.0.1');
   // Keep the pipes flowing so a chatty node never blocks on a full pipe.
   child.stderr?.resume();
   return {
