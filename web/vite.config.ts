@@ -16,6 +16,8 @@ export default defineConfig({
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: true, chunkSizeWarningLimit: 1024 },
   server: {
     port: 5173,
+    // Builds (npm start's prestart) write here; not sources to reload for.
+    watch: { ignored: ['**/dist/**', '**/.dist-*/**'] },
     // The Host header stays the dev server's, so the API's same-origin
     // check (Origin vs Host) passes for the WebSocket upgrade too.
     proxy: { '/graphql': { target: api, ws: true } },

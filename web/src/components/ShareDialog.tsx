@@ -75,8 +75,10 @@ export function ShareDialog({ documentId, me, onClose }: { documentId: string; m
               {initials(m.user.name)}
             </span>
             <span className="member-name">
-              {m.user.name}
-              {m.user.id === me.id && <span className="muted"> (you)</span>}
+              <span>
+                {m.user.name}
+                {m.user.id === me.id && <span className="muted"> (you)</span>}
+              </span>
               <span className="muted small">{m.user.email}</span>
             </span>
             {owner && m.role !== 'OWNER' ? (

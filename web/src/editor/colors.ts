@@ -1,10 +1,22 @@
 // One colour per person, the same in every browser (derived from the user
 // id), readable on white and as a cursor flag behind white text.
+const PALETTE = ['#2563eb', '#db2777', '#059669', '#d97706', '#7c3aed', '#dc2626', '#0891b2', '#65a30d', '#c026d3', '#ea580c', '#4f46e5', '#0d9488'];
+
+/** FNV-1a with a final avalanche, so ids that differ in one character still land far apart. */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  // murmur3's fmix32
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
 export function colorFor(id: string): string {
-  let hash = 0;
-  for (let i = 0; i < id.length; i++) hash = (Math.imul(hash, 31) + id.charCodeAt(i)) | 0;
-  const hue = Math.abs(hash) % 360;
-  return `hsl(${hue} 62% 42%)`;
+  return PALETTE[hash(id) % PALETTE.length]!;
 }
 
 export function initials(name: string): string {
