@@ -40,7 +40,7 @@ export function parseDelta(input: unknown, limits: DeltaLimits = DEFAULT_DELTA_L
   const extra = Object.keys(input).filter((k) => k !== 'ops');
   if (extra.length > 0) throw badInput(`Delta has unknown field "${extra[0]}"`);
   const ops: unknown[] = input.ops;
-  if (ops.length > limits.maxOps) throw badInput(`Delta has more than ${limits.maxOps} ops`, { limit: limits.maxOps });
+  if (ops.length > limits.maxOps) throw badInput(`Delta has more than ${limits.maxOps} ops`, { limit: 'deltaOps', max: limits.maxOps });
 
   let inserted = 0;
   const out: DeltaOp[] = [];
@@ -74,7 +74,7 @@ export function parseDelta(input: unknown, limits: DeltaLimits = DEFAULT_DELTA_L
     }
   });
   if (inserted > limits.maxInsertLength) {
-    throw badInput(`Delta inserts more than ${limits.maxInsertLength} characters`, { limit: limits.maxInsertLength });
+    throw badInput(`Delta inserts more than ${limits.maxInsertLength} characters`, { limit: 'deltaInsert', max: limits.maxInsertLength });
   }
   // Re-pushing canonicalises (merges neighbours, orders insert before delete).
   const delta = new Delta();
