@@ -1,0 +1,237 @@
+// Headless clients of our product, as the web app's are: the sync engine of
+// web/src/sync (DocumentSync) over a transport that speaks what the web
+// client speaks, GraphQL mutations over HTTP POST /graphql and the op
+// stream over graphql-ws. Watchers are bare graphql-ws subscriptions that
+// only note what arrives when (ShareDB's watchers are as bare).
+import http from 'node:http';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { Delta, DocumentSync, SyncError, type DeltaOp, type SyncErrorCode, type SyncTransport, type WireOp } from '../../web/src/sync/index.js';
+
+// Keep-alive sockets, as a browser keeps them; no cap, so that every client
+// can have its one request in flight.
+const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+
+interface GraphQLReply<T> {
+  data?: T | null;
+  errors?: Array<{ message: string; extensions?: { code?: string } }>;
+}
+
+function post<T>(url: string, token: string | null, query: string, variables: Record<string, unknown>): Promise<GraphQLReply<T>> {
+  const body = JSON.stringify({ query, variables });
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url + '/graphql',
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(token && { authorization: `Bearer ${token}` }) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as GraphQLReply<T>);
+          } catch (error) {
+            reject(error);
+          }
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const KNOWN_CODES = new Set<SyncErrorCode>(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT_RETRY_EXHAUSTED', 'RATE_LIMITED', 'UNAVAILABLE']);
+
+function syncErrorOf(reply: GraphQLReply<unknown>): SyncError {
+  const first = reply.errors?.[0];
+  const code = first?.extensions?.code as SyncErrorCode | undefined;
+  return new SyncError(code && KNOWN_CODES.has(code) ? code : 'NETWORK', first?.message ?? 'no data');
+}
+
+const SUBMIT = 'mutation Submit($input: SubmitOperationInput!) { submitOperation(input: $input) { version } }';
+const OPS = 'subscription Ops($id: ID!, $after: Int!) { documentOperations(documentId: $id, afterVersion: $after) { version delta clientId clientSeq } }';
+const HEAD = 'query Head($id: ID!) { document(id: $id) { version content } }';
+
+/** One signed-in user on one node: documents, and clients for them. */
+export class OursApi {
+  constructor(readonly url: string, readonly token: string) {}
+
+  static async signUp(url: string): Promise<OursApi> {
+    const email = `bench-${Math.random().toString(36).slice(2)}@example.com`;
+    const reply = await post<{ signUp: { accessToken: string } }>(url, null, 'mutation($e: String!) { signUp(email: $e, password: "correct horse battery", name: "Bench") { accessToken } }', { e: email });
+    if (!reply.data) throw new Error(`signUp failed: ${JSON.stringify(reply.errors)}`);
+    return new OursApi(url, reply.data.signUp.accessToken);
+  }
+
+  get wsUrl(): string {
+    return this.url.replace(/^http/, 'ws') + '/graphql';
+  }
+
+  async createDocument(content: DeltaOp[]): Promise<string> {
+    const reply = await post<{ createDocument: { id: string } }>(this.url, this.token, 'mutation($c: Delta) { createDocument(title: "Bench", content: $c) { id } }', { c: { ops: content } });
+    if (!reply.data) throw new Error(`createDocument failed: ${JSON.stringify(reply.errors)}`);
+    return reply.data.createDocument.id;
+  }
+
+  async head(documentId: string): Promise<{ version: number; content: { ops: DeltaOp[] } }> {
+    const reply = await post<{ document: { version: number; content: { ops: DeltaOp[] } } | null }>(this.url, this.token, HEAD, { id: documentId });
+    if (!reply.data?.document) throw syncErrorOf(reply);
+    return reply.data.document;
+  }
+
+  socket(): Client {
+    return createClient({
+      url: this.wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${this.token}` },
+      lazy: true,
+      retryAttempts: 0,
+    });
+  }
+
+  /** The transport of one editor: its own socket, HTTP for mutations. Presence is left out (ShareDB's side has none either). */
+  transport(): { transport: SyncTransport; dispose(): Promise<void> } {
+    const socket = this.socket();
+    let connected = false;
+    const opens = new Set<() => void>();
+    socket.on('connected', () => {
+      connected = true;
+      for (const open of opens) open();
+    });
+    socket.on('closed', () => {
+      connected = false;
+    });
+    const transport: SyncTransport = {
+      loadDocument: (documentId) => this.head(documentId),
+      subscribeOperations: (documentId, afterVersion, sink) => {
+        let done = false;
+        const open = () => !done && sink.open();
+        opens.add(open);
+        if (connected) queueMicrotask(open);
+        const stop = socket.subscribe<{ documentOperations: WireOp }>(
+          { query: OPS, variables: { id: documentId, after: afterVersion } },
+          {
+            next: (result) => {
+              if (done) return;
+              if (result.data) sink.next(result.data.documentOperations);
+              else if (result.errors) {
+                done = true;
+                sink.error(syncErrorOf(result as GraphQLReply<unknown>));
+              }
+            },
+            error: () => {
+              if (!done) sink.error(new SyncError('NETWORK', 'socket failed'));
+              done = true;
+            },
+            complete: () => {
+              if (!done) sink.complete();
+              done = true;
+            },
+          },
+        );
+        return () => {
+          done = true;
+          opens.delete(open);
+          stop();
+        };
+      },
+      submitOperation: async (input) => {
+        const reply = await post(this.url, this.token, SUBMIT, { input }).catch((error: unknown) => {
+          throw new SyncError('NETWORK', String(error));
+        });
+        if (reply.errors) throw syncErrorOf(reply);
+      },
+      subscribePresence: () => () => {},
+      updatePresence: async () => {},
+    };
+    return { transport, dispose: () => socket.dispose() as Promise<void> };
+  }
+
+  /** An editor of the document: DocumentSync, one op in flight, later edits composed meanwhile. */
+  async openWriter(documentId: string): Promise<OursWriter> {
+    const { transport, dispose } = this.transport();
+    const sync = await DocumentSync.open({ documentId, transport });
+    return new OursWriter(sync, dispose);
+  }
+
+  /** A bare subscription from `afterVersion` that reports each op's version and arrival. */
+  openWatcher(documentId: string, afterVersion: number, onOp: (version: number) => void): { close(): Promise<void> } {
+    const socket = this.socket();
+    socket.subscribe<{ documentOperations: { version: number } }>(
+      { query: OPS, variables: { id: documentId, after: afterVersion } },
+      {
+        next: (result) => {
+          if (result.data) onOp(result.data.documentOperations.version);
+        },
+        error: () => {},
+        complete: () => {},
+      },
+    );
+    return { close: () => socket.dispose() as Promise<void> };
+  }
+}
+
+/** A writer as the workloads see it (ShareDB's has the same shape). */
+export interface Writer {
+  /** Local document length (Quill units). */
+  length(): number;
+  /** A local edit: sent now, or composed into the buffer while one is in flight. */
+  edit(ops: DeltaOp[]): void;
+  /** Resolves with the server version once every local edit is acknowledged. */
+  synced(): Promise<number>;
+  /** The local content as plain ops. */
+  content(): Array<{ insert?: unknown }>;
+  close(): Promise<void>;
+}
+
+export class OursWriter implements Writer {
+  private waiters: Array<{ resolve: (v: number) => void; reject: (e: Error) => void }> = [];
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly sync: DocumentSync, private readonly dispose: () => Promise<void>) {
+    this.unsubscribe = sync.subscribe(() => this.check());
+  }
+
+  private check(): void {
+    if (this.waiters.length === 0) return;
+    const snapshot = this.sync.getSnapshot();
+    if (snapshot.status === 'closed' && snapshot.error) {
+      for (const w of this.waiters.splice(0)) w.reject(snapshot.error);
+    } else if (snapshot.pendingEdits === 0) {
+      for (const w of this.waiters.splice(0)) w.resolve(snapshot.version);
+    }
+  }
+
+  length(): number {
+    return this.sync.content.length();
+  }
+
+  edit(ops: DeltaOp[]): void {
+    this.sync.applyLocal(new Delta(ops));
+  }
+
+  synced(): Promise<number> {
+    const snapshot = this.sync.getSnapshot();
+    if (snapshot.pendingEdits === 0) return Promise.resolve(snapshot.version);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  content(): Array<{ insert?: unknown }> {
+    return this.sync.content.ops;
+  }
+
+  get error(): SyncError | null {
+    return this.sync.getSnapshot().error;
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe();
+    await this.sync.close();
+    await this.dispose();
+  }
+}

@@ -1,0 +1,106 @@
+// The servers under test, started as their users start them: one Node
+// process each, on a free port, talking over real HTTP and WebSockets.
+// Ours is `npm start`'s entry point (node --import tsx api/src/main.ts);
+// ShareDB is bench/sharedb-server.ts, started the same way, so both sides
+// pay the same process, loader and loopback costs.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface ServerProcess {
+  /** http://127.0.0.1:port */
+  url: string;
+  pid: number;
+  /** Resident set size now, bytes (from /proc). */
+  rss(): number;
+  /** SIGTERM and wait for the exit (a --cpu-prof profile is written then). */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  env: Record<string, string>;
+  /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir', dir]. */
+  nodeArgs?: string[];
+}
+
+/** Resident set size of a process, bytes. */
+export function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
+  if (!match) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(match[1]) * 1024;
+}
+
+/** Resolves with the first output line matching `pattern`; rejects if the process exits first. */
+function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    const tail: string[] = [];
+    const readers = [child.stdout, child.stderr].filter((s) => s !== null).map((s) => createInterface({ input: s! }));
+    const onLine = (line: string) => {
+      tail.push(line);
+      if (tail.length > 40) tail.shift();
+      const match = pattern.exec(line);
+      if (match) {
+        cleanup();
+        resolve(match);
+      }
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`${what} exited (${code}) before it was ready:\n${tail.join('\n')}`));
+    };
+    for (const r of readers) r.on('line', onLine);
+    child.once('exit', onExit);
+    const cleanup = () => {
+      for (const r of readers) r.off('line', onLine);
+      child.off('exit', onExit);
+      // Keep the pipes flowing so a chatty server never blocks on a full pipe.
+      child.stdout?.resume();
+      child.stderr?.resume();
+    };
+  });
+}
+
+const exited = (child: ChildProcess) =>
+  child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+async function start(script: string, ready: RegExp, what: string, options: StartOptions): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', script], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let match: RegExpExecArray;
+  try {
+    match = await waitForLine(child, ready, what);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  const pid = child.pid!;
+  return {
+    url: match[1]!.replace('localhost', '127.0.0.1'),
+    pid,
+    rss: () => rssOf(pid),
+    async stop() {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited(child);
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Our api node; `env` picks the mode (DATA_DIR only = embedded; DATABASE_URL + REDIS_URL = scaled). */
+export function startOurNode(options: StartOptions): Promise<ServerProcess> {
+  // main.ts prints the URL on stdout whatever LOG_LEVEL says.
+  return start('api/src/main.ts', /web client\s+(http:\/\/\S+?)\/?$/, 'api node', options);
+}
+
+/** bench/sharedb-server.ts; env SHAREDB_DB = memory | a PostgreSQL URL, SHAREDB_REDIS = a Redis URL or unset. */
+export function startShareDbServer(options: StartOptions): Promise<ServerProcess> {
+  return start('bench/sharedb-server.ts', /^sharedb listening (http:\/\/\S+)$/, 'sharedb server', options);
+}

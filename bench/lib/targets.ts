@@ -1,0 +1,203 @@
+// A system under test in one mode: ours (embedded: PGlite + in-process
+// pub/sub; scaled: PostgreSQL + Redis) or ShareDB (memory db + in-process
+// pub/sub; sharedb-postgres + sharedb-redis-pubsub). Each launch gets fresh
+// storage (temp dir, new database, new Redis prefix), removed by dispose().
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import type { DeltaOp } from '../../web/src/sync/index.js';
+import { OursApi, type Writer } from './ours.js';
+import { ROOT, startOurNode, startShareDbServer, type ServerProcess } from './processes.js';
+import { createTempDatabase, uniquePrefix, type Services, type TempDatabase } from './services.js';
+import { ShareDbApi } from './sharedb.js';
+
+export type SystemName = 'ours' | 'sharedb';
+export type Mode = 'embedded' | 'scaled';
+
+export const LABELS: Record<SystemName, Record<Mode, string>> = {
+  ours: { embedded: 'ours (embedded)', scaled: 'ours (PostgreSQL + Redis)' },
+  sharedb: { embedded: 'ShareDB (memory)', scaled: 'ShareDB (sharedb-postgres + redis)' },
+};
+
+export interface Watcher {
+  close(): Promise<void>;
+}
+
+export interface LaunchOptions {
+  /** Write a V8 CPU profile of the server process into this folder. */
+  cpuProfDir?: string;
+}
+
+export interface Target {
+  system: SystemName;
+  mode: Mode;
+  server: ServerProcess;
+  createDocument(content: DeltaOp[]): Promise<string>;
+  openWriter(documentId: string): Promise<Writer>;
+  /** Watches from the current head on; resolves once the subscription was sent (ours) or confirmed (ShareDB). */
+  openWatcher(documentId: string, onOp: (version: number) => void): Promise<Watcher>;
+  /** A fresh client opens the document: content in hand, live subscription started. */
+  open(documentId: string): Promise<{ version: number; text: string; close(): Promise<void> }>;
+  /** Writes a history of `ops` (whose result is `content`) straight into the store, for a new document id. */
+  seed(ops: DeltaOp[][], texts: (version: number) => string | undefined): Promise<string>;
+  /** Stops and starts the server on the same data (ours: cold caches). */
+  restart(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+const SERVER_ENV = { LOG_LEVEL: 'warn', NODE_ENV: 'production', RATE_LIMITS: 'off', ACCESS_TOKEN_TTL: '86400' };
+
+function profArgs(options: LaunchOptions): string[] {
+  return options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
+}
+
+export async function launch(system: SystemName, mode: Mode, services: Services | null, options: LaunchOptions = {}): Promise<Target> {
+  if (mode === 'scaled' && !services) throw new Error('scaled mode needs PostgreSQL and Redis');
+  return system === 'ours' ? launchOurs(mode, services, options) : launchShareDb(mode, services, options);
+}
+
+const seedOpsJson = (ops: DeltaOp[][], from: number, to: number) => JSON.stringify(ops.slice(from, to).map((d, i) => ({ v: from + i + 1, d: { ops: d } })));
+
+async function launchOurs(mode: Mode, services: Services | null, options: LaunchOptions): Promise<Target> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-ours-'));
+  const db: TempDatabase | null = mode === 'scaled' ? await createTempDatabase(services!.databaseUrl, 'ours') : null;
+  const env: Record<string, string> = {
+    ...SERVER_ENV,
+    DATA_DIR: dataDir,
+    ...(db && { DATABASE_URL: db.url, REDIS_URL: services!.redisUrl, REDIS_PREFIX: uniquePrefix('ours'), AUTH_SECRET: randomBytes(32).toString('hex') }),
+  };
+  let server = await startOurNode({ env, nodeArgs: profArgs(options) });
+  let api = await OursApi.signUp(server.url);
+
+  /** Runs SQL on the node's database; embedded: only while the node is stopped (PGlite is single-process). */
+  async function withSql<T>(fn: (query: (sql: string, params?: unknown[]) => Promise<unknown[]>) => Promise<T>): Promise<T> {
+    if (db) return fn((sql, params) => db.query(sql, params));
+    const pglite = await PGlite.create({ dataDir: path.join(dataDir, 'pglite') });
+    try {
+      return await fn(async (sql, params) => (await pglite.query(sql, params)).rows);
+    } finally {
+      await pglite.close();
+    }
+  }
+
+  const target: Target = {
+    system: 'ours',
+    mode,
+    get server() {
+      return server;
+    },
+    createDocument: (content) => api.createDocument(content),
+    openWriter: (id) => api.openWriter(id),
+    async openWatcher(id, onOp) {
+      const head = await api.head(id);
+      return api.openWatcher(id, head.version, onOp);
+    },
+    async open(id) {
+      // What DocumentSync.open does: the head over HTTP, then the stream from it.
+      const head = await api.head(id);
+      const watcher = api.openWatcher(id, head.version, () => {});
+      return { version: head.version, text: head.content.ops.map((op) => (typeof op.insert === 'string' ? op.insert : '')).join(''), close: () => watcher.close() };
+    },
+    async seed(ops, texts) {
+      const id = await api.createDocument([]);
+      const wasRunning = mode === 'embedded';
+      if (wasRunning) await server.stop();
+      await withSql(async (query) => {
+        for (let from = 0; from < ops.length; from += 5_000) {
+          await query(
+            `INSERT INTO "Operation" ("documentId", "version", "delta", "clientId", "clientSeq")
+             SELECT $1, (e->>'v')::int, e->'d', 'seed', (e->>'v')::int FROM jsonb_array_elements($2::jsonb) AS e`,
+            [id, seedOpsJson(ops, from, Math.min(ops.length, from + 5_000))],
+          );
+        }
+        // Snapshots as the node writes them (SNAPSHOT_EVERY=100 by default).
+        const snapshots: Array<{ v: number; c: { ops: DeltaOp[] } }> = [];
+        for (let v = 100; v <= ops.length; v += 100) {
+          const text = texts(v);
+          if (text !== undefined) snapshots.push({ v, c: { ops: text ? [{ insert: text }] : [] } });
+        }
+        for (let i = 0; i < snapshots.length; i += 100) {
+          await query(`INSERT INTO "Snapshot" ("documentId", "version", "content") SELECT $1, (e->>'v')::int, e->'c' FROM jsonb_array_elements($2::jsonb) AS e`, [
+            id,
+            JSON.stringify(snapshots.slice(i, i + 100)),
+          ]);
+        }
+        await query(`UPDATE "Document" SET "version" = $2 WHERE "id" = $1`, [id, ops.length]);
+      });
+      if (wasRunning) {
+        server = await startOurNode({ env, nodeArgs: profArgs(options) });
+        api = new OursApi(server.url, api.token);
+      }
+      return id;
+    },
+    async restart() {
+      await server.stop();
+      server = await startOurNode({ env, nodeArgs: profArgs(options) });
+      api = new OursApi(server.url, api.token); // the same account: the secret and the data survive restarts
+    },
+    async dispose() {
+      await server.stop();
+      await db?.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return target;
+}
+
+const SHAREDB_STRUCTURE = path.join(ROOT, 'node_modules/sharedb-postgres/structure.sql');
+const RICH_TEXT_URI = 'http://sharejs.org/types/rich-text/v1';
+
+async function launchShareDb(mode: Mode, services: Services | null, options: LaunchOptions): Promise<Target> {
+  const db: TempDatabase | null = mode === 'scaled' ? await createTempDatabase(services!.databaseUrl, 'sharedb') : null;
+  if (db) await db.query(readFileSync(SHAREDB_STRUCTURE, 'utf8'));
+  const env: Record<string, string> = {
+    SHAREDB_DB: db ? db.url : 'memory',
+    ...(db && { SHAREDB_REDIS: services!.redisUrl, SHAREDB_PREFIX: uniquePrefix('sharedb') }),
+  };
+  let server = await startShareDbServer({ env, nodeArgs: profArgs(options) });
+  let api = new ShareDbApi(server.url);
+  return {
+    system: 'sharedb',
+    mode,
+    get server() {
+      return server;
+    },
+    createDocument: (content) => api.createDocument(content),
+    openWriter: (id) => api.openWriter(id),
+    openWatcher: (id, onOp) => api.openWatcher(id, onOp),
+    async open(id) {
+      const doc = await api.open(id);
+      return { version: doc.version, text: doc.text, close: async () => doc.close() };
+    },
+    async seed(ops, texts) {
+      const id = `seed-${randomBytes(6).toString('hex')}`;
+      const finalText = texts(ops.length) ?? '';
+      const content = finalText ? [{ insert: finalText }] : [];
+      if (!db) {
+        await api.seed(id, ops, content);
+        return id;
+      }
+      const ts = Date.now();
+      await db.query(`INSERT INTO ops (collection, doc_id, version, operation) VALUES ('docs', $1, 0, $2::jsonb)`, [id, JSON.stringify({ v: 0, create: { type: RICH_TEXT_URI, data: { ops: [] } }, m: { ts } })]);
+      for (let from = 0; from < ops.length; from += 5_000) {
+        const batch = ops.slice(from, from + 5_000).map((op, i) => ({ v: from + i + 1, src: 'seed', seq: from + i + 1, op, m: { ts } }));
+        await db.query(`INSERT INTO ops (collection, doc_id, version, operation) SELECT 'docs', $1, (e->>'v')::int, e FROM jsonb_array_elements($2::jsonb) AS e`, [id, JSON.stringify(batch)]);
+      }
+      await db.query(`INSERT INTO snapshots (collection, doc_id, doc_type, version, data) VALUES ('docs', $1, $2, $3, $4::jsonb)`, [id, RICH_TEXT_URI, ops.length + 1, JSON.stringify({ ops: content })]);
+      return id;
+    },
+    async restart() {
+      if (!db) return; // the memory db is the data: a restart would lose it
+      await server.stop();
+      server = await startShareDbServer({ env, nodeArgs: profArgs(options) });
+      api = new ShareDbApi(server.url);
+    },
+    async dispose() {
+      await server.stop();
+      await db?.drop();
+    },
+  };
+}

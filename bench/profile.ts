@@ -1,0 +1,161 @@
+// Where our server's time goes under load:
+//   npx tsx bench/profile.ts [--mode embedded|scaled] [--writers 32] [--watchers 100] [--seconds 10] [--top 40] [--system ours|sharedb]
+// Starts the server with `node --cpu-prof`, runs the hot-document load,
+// stops it (the profile is written at exit) and prints self time by layer
+// and the top functions by self time. The .cpuprofile stays in the printed
+// folder (open it in Chrome DevTools or speedscope for the call tree).
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { probeServices } from './lib/services.js';
+import { launch, type Mode, type SystemName } from './lib/targets.js';
+import { editLoad } from './workloads/edit-load.js';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+/** Which layer a function belongs to, from its script URL. */
+export function layerOf(url: string, name: string): string {
+  if (url === '') {
+    if (name === '(garbage collector)') return 'GC';
+    if (name === '(idle)') return 'idle';
+    if (name === '(program)') return 'V8/native (program)';
+    if (/^(stringify|parse)$/.test(name)) return 'JSON (native)';
+    return `native: ${name}`;
+  }
+  const rules: Array<[RegExp, string]> = [
+    [/node_modules\/graphql\//, 'graphql-js (execute/validate/parse)'],
+    [/node_modules\/(graphql-yoga|@graphql-yoga|@whatwg-node|@envelop|@graphql-tools|@escape\.tech)\//, 'yoga/envelop/whatwg-node/armor'],
+    [/node_modules\/@pothos\//, 'Pothos'],
+    [/node_modules\/graphql-ws\//, 'graphql-ws'],
+    [/node_modules\/ws\//, 'ws'],
+    [/node_modules\/(@prisma|\.prisma|prisma)\//, 'Prisma client/engine'],
+    [/api\/src\/store\/generated\//, 'Prisma client/engine'],
+    [/node_modules\/(pg|pg-protocol|pg-pool|pg-types|postgres-array|pg-cloudflare)\//, 'pg driver'],
+    [/node_modules\/@prisma\/adapter-pg\//, 'Prisma pg adapter'],
+    [/node_modules\/(@electric-sql\/pglite|pglite-prisma-adapter)\//, 'PGlite (WASM Postgres)'],
+    [/node_modules\/(ioredis|@graphql-yoga\/redis-event-target|redis-parser|@ioredis)\//, 'Redis client'],
+    [/node_modules\/(quill-delta|fast-diff|lodash\.(clonedeep|isequal))\//, 'quill-delta (compose/transform)'],
+    [/node_modules\/(pino|pino-std-serializers|sonic-boom|thread-stream)\//, 'pino (logging)'],
+    [/node_modules\/(prom-client)\//, 'prom-client (metrics)'],
+    [/node_modules\/(jose)\//, 'jose (tokens)'],
+    [/node_modules\/(zod)\//, 'zod'],
+    [/node_modules\/(rate-limiter-flexible)\//, 'rate limits'],
+    [/node_modules\/(sharedb|rich-text|@teamwork)\//, 'ShareDB'],
+    [/node_modules\/tsx\//, 'tsx loader'],
+    [/api\/src\/collab\//, 'ours: api/src/collab'],
+    [/api\/src\/store\//, 'ours: api/src/store'],
+    [/api\/src\/pubsub\//, 'ours: api/src/pubsub'],
+    [/api\/src\/schema\//, 'ours: api/src/schema'],
+    [/api\/src\/http\//, 'ours: api/src/http'],
+    [/api\/src\//, 'ours: api/src (other)'],
+    [/^node:/, 'Node core (net, http, streams, timers)'],
+  ];
+  for (const [pattern, layer] of rules) if (pattern.test(url)) return layer;
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  return pkg ? `other: ${pkg[1]}` : `other: ${url}`;
+}
+
+/**
+ * Self time (ms) per layer and per function, over the samples inside
+ * `window` (monotonic microseconds) when given. WebAssembly and native
+ * frames are charged to the layer of the JavaScript that called them
+ * (PGlite's Postgres and Prisma's query compiler are both WASM).
+ */
+export function summarise(profile: CpuProfile, window?: { startUs: number; endUs: number }) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const layerCache = new Map<number, string>();
+  const layerOfNode = (id: number): string => {
+    const cached = layerCache.get(id);
+    if (cached) return cached;
+    const { url, functionName } = byId.get(id)!.callFrame;
+    let layer: string;
+    const special = url === '' && /^\((garbage collector|idle|program|root)\)$/.test(functionName);
+    if ((url === '' || url.startsWith('wasm://')) && !special) {
+      const up = parent.get(id);
+      const callerLayer = up === undefined || byId.get(up)!.callFrame.functionName === '(root)' ? null : layerOfNode(up);
+      layer = callerLayer ?? layerOf(url, functionName);
+    } else {
+      layer = layerOf(url, functionName);
+    }
+    layerCache.set(id, layer);
+    return layer;
+  };
+  const self = new Map<number, number>();
+  let t = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    t += delta;
+    if (window && (t < window.startUs || t > window.endUs)) return;
+    self.set(id, (self.get(id) ?? 0) + delta / 1000);
+  });
+  const layers = new Map<string, number>();
+  const functions = new Map<string, { ms: number; layer: string }>();
+  let total = 0;
+  for (const [id, ms] of self) {
+    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+    const layer = layerOfNode(id);
+    total += ms;
+    layers.set(layer, (layers.get(layer) ?? 0) + ms);
+    const where = url.startsWith('wasm://') ? 'wasm' : url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/api\//, 'api/');
+    const key = `${functionName || '(anonymous)'} ${where}${url ? `:${lineNumber + 1}` : ''}`;
+    const f = functions.get(key) ?? { ms: 0, layer };
+    f.ms += ms;
+    functions.set(key, f);
+  }
+  return { total, layers: [...layers].sort((a, b) => b[1] - a[1]), functions: [...functions].sort((a, b) => b[1].ms - a[1].ms) };
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const arg = (name: string, fallback: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1]! : fallback;
+  };
+  const mode = arg('--mode', 'embedded') as Mode;
+  const system = arg('--system', 'ours') as SystemName;
+  const writers = Number(arg('--writers', '32'));
+  const watchers = Number(arg('--watchers', '100'));
+  const seconds = Number(arg('--seconds', '10'));
+  const top = Number(arg('--top', '40'));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-profile-'));
+  const services = await probeServices();
+  const target = await launch(system, mode, services, { cpuProfDir: dir });
+  const load = await editLoad(target, { documents: 1, writersPerDocument: writers, watchers, warmupMs: 2_000, measureMs: seconds * 1000 });
+  await target.dispose();
+  const { window, ...result } = load;
+  console.log(`${system} ${mode}, ${writers} writers + ${watchers} watchers: ${JSON.stringify(result)}`);
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error(`no profile written in ${dir}`);
+  const { total, layers, functions } = summarise(JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile, window);
+  const busy = total - (layers.find(([l]) => l === 'idle')?.[1] ?? 0);
+  console.log(`\nprofile: ${path.join(dir, file)}\nmeasured window ${(total / 1000).toFixed(1)} s, busy ${(busy / 1000).toFixed(1)} s\n\nself time by layer (% of busy):`);
+  for (const [layer, ms] of layers.filter(([, ms]) => ms / busy > 0.002)) if (layer !== 'idle') console.log(`  ${((100 * ms) / busy).toFixed(1).padStart(5)} %  ${(ms / 1000).toFixed(2).padStart(6)} s  ${layer}`);
+  console.log(`\ntop ${top} functions by self time (% of busy):`);
+  for (const [name, { ms, layer }] of functions.filter(([, f]) => f.layer !== 'idle').slice(0, top)) {
+    console.log(`  ${((100 * ms) / busy).toFixed(1).padStart(5)} %  ${name}  [${layer}]`);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

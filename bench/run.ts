@@ -1,0 +1,235 @@
+// npm run bench [-- --quick] [-- --only hot,many,trace,cold,memory,steady] [-- --modes embedded,scaled]
+//
+// Runs every workload against our product and against ShareDB, one after
+// the other (alternating which goes first), each on a freshly started
+// server process with fresh storage, and prints one Markdown table. The
+// last line is `ratio vs sharedb: X`: our committed ops/s over ShareDB's
+// on the hot document with 32 writers (scaled vs ShareDB + PostgreSQL when
+// PostgreSQL and Redis are reachable, else embedded vs ShareDB's memory db).
+// A full run (no options) also rewrites bench/RESULTS.md.
+import { execSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadTrace } from './lib/edits.js';
+import { ROOT } from './lib/processes.js';
+import { advantage, loadAverage, machine, machineLine, table, type Row } from './lib/report.js';
+import { probeServices } from './lib/services.js';
+import { launch, type Mode, type SystemName, type Target } from './lib/targets.js';
+import { coldOpen, historyOf } from './workloads/cold-open.js';
+import { editLoad } from './workloads/edit-load.js';
+import { idleConnections, steadyLoad } from './workloads/memory.js';
+import { typeTrace } from './workloads/trace.js';
+
+export const WORKLOADS = ['hot', 'many', 'trace', 'cold', 'memory', 'steady'] as const;
+export type Workload = (typeof WORKLOADS)[number];
+
+export interface BenchOptions {
+  quick: boolean;
+  only: readonly Workload[];
+  modes: readonly Mode[] | null;
+  /** Smaller still, for the smoke test. */
+  tiny?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface BenchOutput {
+  rows: Row[];
+  text: string;
+  ratio: number;
+  failures: string[];
+}
+
+const MODE_LABEL: Record<Mode, string> = { embedded: 'embedded vs memory', scaled: 'PG+Redis vs sharedb-postgres+redis' };
+
+export async function runBench(options: BenchOptions): Promise<BenchOutput> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const services = await probeServices();
+  const modes = (options.modes ?? ['embedded', 'scaled']).filter((m) => m === 'embedded' || services);
+  if (!services) log('[bench] PostgreSQL or Redis not reachable: scaled rows skipped');
+  // Single-mode workloads run in the mode that decides the ratio.
+  const primary: Mode = modes.includes('scaled') ? 'scaled' : 'embedded';
+  const info = machine(services);
+  const rows: Row[] = [];
+  const failures: string[] = [];
+  const size = options.tiny ? 'tiny' : options.quick ? 'quick' : 'full';
+  const timing = { tiny: { warmupMs: 300, measureMs: 1_000 }, quick: { warmupMs: 1_000, measureMs: 3_000 }, full: { warmupMs: 3_000, measureMs: 10_000 } }[size];
+  let turn = 0;
+
+  /** Runs `fn` on each system in `mode` (fresh server each), alternating which goes first. */
+  async function pair<T>(label: string, mode: Mode, fn: (target: Target) => Promise<T>): Promise<Record<SystemName, T> | null> {
+    const order: SystemName[] = turn++ % 2 === 0 ? ['ours', 'sharedb'] : ['sharedb', 'ours'];
+    const out: Partial<Record<SystemName, T>> = {};
+    for (const system of order) {
+      const started = performance.now();
+      let target: Target | null = null;
+      try {
+        target = await launch(system, mode, services);
+        out[system] = await fn(target);
+        log(`[bench] ${label} (${mode}) ${system}: ${JSON.stringify(out[system])} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      } catch (error) {
+        const message = `${label} (${mode}) ${system}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`;
+        failures.push(message);
+        log(`[bench] FAILED ${message}`);
+      } finally {
+        await target?.dispose().catch((error: unknown) => log(`[bench] dispose failed: ${String(error)}`));
+      }
+    }
+    return out.ours !== undefined && out.sharedb !== undefined ? (out as Record<SystemName, T>) : null;
+  }
+
+  const wants = (w: Workload) => options.only.includes(w);
+
+  if (wants('hot')) {
+    const writerCounts = options.tiny ? [1, 2] : options.quick ? [1, 32] : [1, 8, 32];
+    const watchers = options.tiny ? 3 : 100;
+    for (const mode of modes) {
+      for (const writers of writerCounts) {
+        const label = `hot document, ${writers} writer${writers > 1 ? 's' : ''} + ${watchers} watchers (${MODE_LABEL[mode]})`;
+        const r = await pair(label, mode, (t) => editLoad(t, { documents: 1, writersPerDocument: writers, watchers, ...timing }));
+        if (!r) continue;
+        const hotKey = writers === writerCounts.at(-1) ? `hot:${mode}` : '';
+        rows.push({ workload: label, metric: 'committed ops/s', better: 'higher', unit: 'ops/s', ours: r.ours.opsPerSec, sharedb: r.sharedb.opsPerSec, ...(hotKey && { key: hotKey }) });
+        rows.push({ workload: label, metric: 'ack p50', better: 'lower', unit: 'ms', ours: r.ours.ack.p50, sharedb: r.sharedb.ack.p50 });
+        rows.push({ workload: label, metric: 'ack p99', better: 'lower', unit: 'ms', ours: r.ours.ack.p99, sharedb: r.sharedb.ack.p99 });
+        rows.push({ workload: label, metric: 'fan-out p50', better: 'lower', unit: 'ms', ours: r.ours.fanout.p50, sharedb: r.sharedb.fanout.p50 });
+        rows.push({ workload: label, metric: 'fan-out p99', better: 'lower', unit: 'ms', ours: r.ours.fanout.p99, sharedb: r.sharedb.fanout.p99 });
+      }
+    }
+  }
+
+  if (wants('many')) {
+    const documents = options.tiny ? 3 : options.quick ? 50 : 200;
+    for (const mode of options.quick || options.tiny ? [primary] : modes) {
+      const label = `${documents} documents × 2 writers (${MODE_LABEL[mode]})`;
+      const r = await pair(label, mode, (t) => editLoad(t, { documents, writersPerDocument: 2, watchers: 0, ...timing }));
+      if (!r) continue;
+      rows.push({ workload: label, metric: 'committed ops/s', better: 'higher', unit: 'ops/s', ours: r.ours.opsPerSec, sharedb: r.sharedb.opsPerSec });
+      rows.push({ workload: label, metric: 'ack p50', better: 'lower', unit: 'ms', ours: r.ours.ack.p50, sharedb: r.sharedb.ack.p50 });
+      rows.push({ workload: label, metric: 'ack p99', better: 'lower', unit: 'ms', ours: r.ours.ack.p99, sharedb: r.sharedb.ack.p99 });
+    }
+  }
+
+  if (wants('trace')) {
+    const files = options.quick || options.tiny ? ['automerge-paper.json.gz'] : ['automerge-paper.json.gz', 'seph-blog1.json.gz'];
+    const limit = options.tiny ? 300 : options.quick ? 20_000 : undefined;
+    for (const file of files) {
+      const trace = loadTrace(file, limit);
+      const prefix = limit !== undefined && limit < trace.totalEdits ? ` (first ${trace.edits.length.toLocaleString('en-US')} of ${trace.totalEdits.toLocaleString('en-US')} edits)` : ` (${trace.edits.length.toLocaleString('en-US')} edits)`;
+      for (const mode of options.quick || options.tiny ? [primary] : modes) {
+        const label = `typing ${trace.name}${prefix} (${MODE_LABEL[mode]})`;
+        const r = await pair(label, mode, (t) => typeTrace(t, trace));
+        if (!r) continue;
+        rows.push({ workload: label, metric: 'wall time', better: 'lower', unit: 's', ours: r.ours.wallMs / 1000, sharedb: r.sharedb.wallMs / 1000 });
+        rows.push({ workload: label, metric: 'versions created', better: 'lower', unit: 'count', ours: r.ours.versions, sharedb: r.sharedb.versions });
+      }
+    }
+  }
+
+  if (wants('cold')) {
+    const ops = options.tiny ? 500 : options.quick ? 10_000 : 100_000;
+    const documents = options.tiny || options.quick ? 1 : 3;
+    const trace = loadTrace('automerge-paper.json.gz', ops);
+    const history = historyOf(trace.edits, ops);
+    for (const mode of options.quick || options.tiny ? [primary] : modes) {
+      const label = `open a document with ${ops.toLocaleString('en-US')} ops of history (${MODE_LABEL[mode]})`;
+      const r = await pair(label, mode, (t) => coldOpen(t, history, documents));
+      if (!r) continue;
+      rows.push({ workload: label, metric: 'cold open p50', better: 'lower', unit: 'ms', ours: r.ours.cold.p50, sharedb: r.sharedb.cold.p50 });
+      rows.push({ workload: label, metric: 'warm open p50', better: 'lower', unit: 'ms', ours: r.ours.warm.p50, sharedb: r.sharedb.warm.p50 });
+    }
+  }
+
+  if (wants('memory')) {
+    const counts = options.tiny ? [20] : options.quick ? [200] : [1_000, 5_000];
+    const label = `idle connections, one document subscription each (${MODE_LABEL[primary]})`;
+    const r = await pair(label, primary, (t) => idleConnections(t, counts));
+    if (r) {
+      counts.forEach((count, i) => {
+        rows.push({
+          workload: label,
+          metric: `RSS per connection at ${count.toLocaleString('en-US')}`,
+          better: 'lower',
+          unit: 'KiB',
+          ours: r.ours[i]!.bytesPerConnection / 1024,
+          sharedb: r.sharedb[i]!.bytesPerConnection / 1024,
+        });
+      });
+    }
+  }
+
+  if (wants('steady')) {
+    const measureMs = options.tiny ? 1_000 : options.quick ? 10_000 : 120_000;
+    const label = `steady load ${measureMs / 1000} s: hot document, 8 writers + 20 watchers (${MODE_LABEL[primary]})`;
+    const r = await pair(label, primary, (t) => steadyLoad(t, { documents: 1, writersPerDocument: 8, watchers: 20, warmupMs: timing.warmupMs, measureMs, sampleEveryMs: 5_000 }));
+    if (r) {
+      rows.push({ workload: label, metric: 'RSS growth', better: 'lower', unit: 'MiB', ours: r.ours.growthBytes / 2 ** 20, sharedb: r.sharedb.growthBytes / 2 ** 20 });
+      rows.push({ workload: label, metric: 'RSS at end', better: 'lower', unit: 'MiB', ours: r.ours.endRss / 2 ** 20, sharedb: r.sharedb.endRss / 2 ** 20 });
+      rows.push({ workload: label, metric: 'committed ops/s', better: 'higher', unit: 'ops/s', ours: r.ours.load.opsPerSec, sharedb: r.sharedb.load.opsPerSec });
+    }
+  }
+
+  info.loadAfter = loadAverage();
+  const hot = rows.find((r) => r.key === `hot:${primary}`);
+  const ratio = hot ? hot.ours / hot.sharedb : NaN;
+  const text = [`## collab-graphql vs ShareDB (${size} run, ${new Date().toISOString()})`, '', machineLine(info), '', table(rows), ''].join('\n');
+  return { rows, text, ratio, failures };
+}
+
+function parseArgs(argv: string[]): BenchOptions & { write: boolean } {
+  const value = (name: string) => {
+    const i = argv.findIndex((a) => a === name || a.startsWith(name + '='));
+    if (i < 0) return undefined;
+    const arg = argv[i]!;
+    return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[i + 1];
+  };
+  const only = value('--only')?.split(',') ?? [...WORKLOADS];
+  for (const w of only) if (!WORKLOADS.includes(w as Workload)) throw new Error(`--only: unknown workload ${w} (one of ${WORKLOADS.join(', ')})`);
+  const modes = value('--modes')?.split(',') ?? null;
+  for (const m of modes ?? []) if (m !== 'embedded' && m !== 'scaled') throw new Error(`--modes: unknown mode ${m}`);
+  const quick = argv.includes('--quick');
+  const partial = quick || value('--only') !== undefined || modes !== null;
+  return { quick, only: only as Workload[], modes: modes as Mode[] | null, write: !partial && !argv.includes('--no-write') };
+}
+
+const commit = () => {
+  try {
+    return execSync('git rev-parse --short HEAD', { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return '?';
+  }
+};
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const out = await runBench(options);
+  console.log(out.text);
+  for (const failure of out.failures) console.log(`FAILED: ${failure.split('\n')[0]}`);
+  const minutes = (performance.now() - started) / 60_000;
+  if (options.write) {
+    const notes = [
+      `# Benchmark results`,
+      '',
+      `The latest full run of \`npm run bench\` (commit ${commit()}, ${minutes.toFixed(1)} min). How each figure is measured: bench/README.md.`,
+      `Ratios > 1 mean ours is better. The machine was shared with other work during the run: see the load averages.`,
+      '',
+      out.text,
+      ...(out.failures.length > 0 ? ['', 'Failures:', '', ...out.failures.map((f) => `- ${f.split('\n')[0]}`)] : []),
+      '',
+      `ratio vs sharedb: ${Number.isFinite(out.ratio) ? out.ratio.toFixed(2) : 'n/a'}`,
+      '',
+    ];
+    writeFileSync(path.join(ROOT, 'bench/RESULTS.md'), notes.join('\n'));
+  }
+  console.error(`[bench] done in ${minutes.toFixed(1)} min`);
+  console.log(`ratio vs sharedb: ${Number.isFinite(out.ratio) ? out.ratio.toFixed(2) : 'n/a'}`);
+  process.exit(0);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    console.log('ratio vs sharedb: n/a');
+    process.exit(1);
+  });
+}
