@@ -66,7 +66,7 @@ describe.each(availableModes())('client protocol (%s)', (mode) => {
     ]);
   });
 
-  it('answers queries and mutations over the WebSocket as over HTTP, as the socket’s viewer', async () => {
+  it("answers queries and mutations over the WebSocket as over HTTP, as the socket's viewer", async () => {
     const { ann, id } = await sharedDocument();
     const client = wsClient(server, ann.token);
     const once = async (query: string, variables: Record<string, unknown>) => {
