@@ -56,7 +56,15 @@ export async function ensureWebBuild(options: { force?: boolean; log?: (line: st
   // Build beside the live directory, then swap, so a server starting now
   // never sees a half-written build.
   const staging = at('web', `.dist-${process.pid}`);
-  await vite.build({ configFile: at('web', 'vite.config.ts'), logLevel: 'warn', build: { outDir: staging, emptyOutDir: true } });
+  // A production build whoever calls (vitest sets NODE_ENV=test, which would give React's development build).
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await vite.build({ configFile: at('web', 'vite.config.ts'), mode: 'production', logLevel: 'warn', build: { outDir: staging, emptyOutDir: true } });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   rmSync(dist, { recursive: true, force: true });
   renameSync(staging, dist);
   log(`[web] built web/dist in ${((Date.now() - started) / 1000).toFixed(1)} s`);

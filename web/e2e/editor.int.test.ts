@@ -192,8 +192,19 @@ describe.skipIf(!available)('web client in Chromium', () => {
     await bob.page.locator('[data-testid="editor"] .ql-editor').click();
     await bob.page.keyboard.press('Control+End');
     await bob.page.keyboard.type('Not lost.');
-    // Saved in IndexedDB (the engine says so), then the page goes away.
-    await bob.page.locator('[data-testid="connection"][data-persisting="false"]:not([data-pending="0"])').waitFor();
+    // Wait until the edit is in IndexedDB, then the page goes away.
+    await bob.page.waitForFunction(
+      () =>
+        new Promise<boolean>((resolve) => {
+          const open = indexedDB.open('collab-sync');
+          open.onsuccess = () => {
+            const read = open.result.transaction('pending').objectStore('pending').getAll();
+            read.onsuccess = () => resolve(JSON.stringify(read.result).includes('lost.'));
+            read.onerror = () => resolve(false);
+          };
+          open.onerror = () => resolve(false);
+        }),
+    );
     await bob.page.close();
     await ann.page.locator('[data-testid="editor"] .ql-editor').click();
     await ann.page.keyboard.press('Control+Home');

@@ -11,6 +11,14 @@ const STORE = 'pending';
 
 const lockName = (documentId: string, clientId: string) => `collab-sync:${documentId}:${clientId}`;
 
+/**
+ * How long a new page waits for the lock of a saved state, milliseconds. A
+ * page being replaced (reload, or React remounting in development) frees its
+ * lock a moment after the new one starts; a live tab never does, and then
+ * its state stays with it.
+ */
+const CLAIM_WAIT_MS = 1_000;
+
 function request<T>(req: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     req.onsuccess = () => resolve(req.result);
@@ -40,9 +48,9 @@ export class IndexedDbPendingStore implements PendingStore {
     const tx = db.transaction(STORE, 'readonly');
     const saved = await request(tx.objectStore(STORE).index('documentId').getAll(documentId) as IDBRequest<PersistedState[]>);
     for (const state of saved) {
-      if (await this.lock(lockName(documentId, state.clientId))) return state;
+      if (await this.lock(lockName(documentId, state.clientId), CLAIM_WAIT_MS)) return state;
     }
-    await this.lock(lockName(documentId, freshClientId));
+    await this.lock(lockName(documentId, freshClientId), 0);
     return null;
   }
 
@@ -80,19 +88,24 @@ export class IndexedDbPendingStore implements PendingStore {
     return this.db;
   }
 
-  /** Takes the lock if nobody holds it, and keeps it until release(). */
-  private lock(name: string): Promise<boolean> {
+  /** Takes the lock if it is free within `waitMs`, and keeps it until release(). */
+  private lock(name: string, waitMs: number): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      navigator.locks
-        .request(name, { ifAvailable: true }, (lock) => {
-          if (!lock) {
-            resolve(false);
-            return undefined;
-          }
-          resolve(true);
-          return new Promise<void>((release) => this.releases.set(name, release));
-        })
-        .catch(reject);
+      const hold = (lock: Lock | null) => {
+        if (!lock) {
+          resolve(false);
+          return undefined;
+        }
+        resolve(true);
+        return new Promise<void>((release) => this.releases.set(name, release));
+      };
+      const request =
+        waitMs > 0 ? navigator.locks.request(name, { signal: AbortSignal.timeout(waitMs) }, hold) : navigator.locks.request(name, { ifAvailable: true }, hold);
+      request.catch((error: unknown) => {
+        // Not freed in time: someone else's live page.
+        if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) resolve(false);
+        else reject(error);
+      });
     });
   }
 }
