@@ -9,7 +9,8 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
   },
   test: {
-    include: ['api/**/*.test.ts', 'web/**/*.test.ts'],
+    // bench/: only the harness's smoke test; benchmarks themselves never run as tests.
+    include: ['api/**/*.test.ts', 'web/**/*.test.ts', 'bench/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

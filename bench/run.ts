@@ -14,7 +14,7 @@ import { loadTrace } from './lib/edits.js';
 import { ROOT } from './lib/processes.js';
 import { advantage, loadAverage, machine, machineLine, table, type Row } from './lib/report.js';
 import { probeServices } from './lib/services.js';
-import { launch, type Mode, type SystemName, type Target } from './lib/targets.js';
+import { launch, type LaunchOptions, type Mode, type SystemName, type Target } from './lib/targets.js';
 import { coldOpen, historyOf } from './workloads/cold-open.js';
 import { editLoad } from './workloads/edit-load.js';
 import { idleConnections, steadyLoad } from './workloads/memory.js';
@@ -56,15 +56,16 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
   let turn = 0;
 
   /** Runs `fn` on each system in `mode` (fresh server each), alternating which goes first. */
-  async function pair<T>(label: string, mode: Mode, fn: (target: Target) => Promise<T>): Promise<Record<SystemName, T> | null> {
+  async function pair<T>(label: string, mode: Mode, fn: (target: Target) => Promise<T>, launchOptions: LaunchOptions = {}): Promise<Record<SystemName, T> | null> {
     const order: SystemName[] = turn++ % 2 === 0 ? ['ours', 'sharedb'] : ['sharedb', 'ours'];
     const out: Partial<Record<SystemName, T>> = {};
     for (const system of order) {
       const started = performance.now();
       let target: Target | null = null;
       try {
-        target = await launch(system, mode, services);
-        out[system] = await fn(target);
+        target = await launch(system, mode, services, launchOptions);
+        // A server that dies mid-run fails the row instead of leaving the run waiting.
+        out[system] = await Promise.race([fn(target), target.server.died]);
         log(`[bench] ${label} (${mode}) ${system}: ${JSON.stringify(out[system])} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       } catch (error) {
         const message = `${label} (${mode}) ${system}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`;
@@ -80,7 +81,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
   const wants = (w: Workload) => options.only.includes(w);
 
   if (wants('hot')) {
-    const writerCounts = options.tiny ? [1, 2] : options.quick ? [1, 32] : [1, 8, 32];
+    const writerCounts = options.tiny ? [2] : options.quick ? [1, 32] : [1, 8, 32];
     const watchers = options.tiny ? 3 : 100;
     for (const mode of modes) {
       for (const writers of writerCounts) {
@@ -142,7 +143,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
   if (wants('memory')) {
     const counts = options.tiny ? [20] : options.quick ? [200] : [1_000, 5_000];
     const label = `idle connections, one document subscription each (${MODE_LABEL[primary]})`;
-    const r = await pair(label, primary, (t) => idleConnections(t, counts));
+    const r = await pair(label, primary, (t) => idleConnections(t, counts), { gcOnSignal: true });
     if (r) {
       counts.forEach((count, i) => {
         rows.push({
@@ -160,7 +161,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
   if (wants('steady')) {
     const measureMs = options.tiny ? 1_000 : options.quick ? 10_000 : 120_000;
     const label = `steady load ${measureMs / 1000} s: hot document, 8 writers + 20 watchers (${MODE_LABEL[primary]})`;
-    const r = await pair(label, primary, (t) => steadyLoad(t, { documents: 1, writersPerDocument: 8, watchers: 20, warmupMs: timing.warmupMs, measureMs, sampleEveryMs: 5_000 }));
+    const r = await pair(label, primary, (t) => steadyLoad(t, { documents: 1, writersPerDocument: 8, watchers: 20, warmupMs: timing.warmupMs, measureMs, sampleEveryMs: 5_000 }), { gcOnSignal: true });
     if (r) {
       rows.push({ workload: label, metric: 'RSS growth', better: 'lower', unit: 'MiB', ours: r.ours.growthBytes / 2 ** 20, sharedb: r.sharedb.growthBytes / 2 ** 20 });
       rows.push({ workload: label, metric: 'RSS at end', better: 'lower', unit: 'MiB', ours: r.ours.endRss / 2 ** 20, sharedb: r.sharedb.endRss / 2 ** 20 });

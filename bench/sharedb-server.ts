@@ -59,7 +59,14 @@ const server = createServer((req, res) => {
 });
 
 const wss = new WebSocketServer({ server });
-wss.on('connection', (ws) => backend.listen(new WebSocketJSONStream(ws)));
+wss.on('connection', (ws) => {
+  const stream = new WebSocketJSONStream(ws);
+  // A client that goes away while ops are on their way to it makes the
+  // stream emit ERR_CLOSED; unhandled, that would crash the server (every
+  // ShareDB deployment handles it so).
+  stream.on('error', () => ws.terminate());
+  backend.listen(stream);
+});
 
 server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
   const { port } = server.address() as { port: number };

@@ -16,14 +16,20 @@ export interface ServerProcess {
   pid: number;
   /** Resident set size now, bytes (from /proc). */
   rss(): number;
+  /** A full GC in the server (needs StartOptions.gcOnSignal), then a short pause for it to finish. */
+  collect(): Promise<void>;
   /** SIGTERM and wait for the exit (a --cpu-prof profile is written then). */
   stop(): Promise<void>;
+  /** Rejects if the process exits before stop() is called. */
+  died: Promise<never>;
 }
 
 export interface StartOptions {
   env: Record<string, string>;
   /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir', dir]. */
   nodeArgs?: string[];
+  /** Preload bench/lib/gc-on-signal.mjs (memory measurements). */
+  gcOnSignal?: boolean;
 }
 
 /** Resident set size of a process, bytes. */
@@ -68,7 +74,8 @@ const exited = (child: ChildProcess) =>
   child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
 async function start(script: string, ready: RegExp, what: string, options: StartOptions): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', script], {
+  const gcArgs = options.gcOnSignal ? ['--expose-gc', '--import', './bench/lib/gc-on-signal.mjs'] : [];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...gcArgs, '--import', 'tsx', script], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -81,11 +88,28 @@ async function start(script: string, ready: RegExp, what: string, options: Start
     throw error;
   }
   const pid = child.pid!;
+  let stopping = false;
+  // The last lines it wrote to stderr, for the error if it dies.
+  const tail: string[] = [];
+  if (child.stderr) createInterface({ input: child.stderr }).on('line', (line) => tail.push(line) > 20 && tail.shift());
+  const died = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) => {
+      if (!stopping) reject(new Error(`${what} (pid ${pid}) exited unexpectedly (${signal ?? code}):\n${tail.join('\n')}`));
+    }),
+  );
+  died.catch(() => {}); // observed by whoever races it
   return {
+    died,
     url: match[1]!.replace('localhost', '127.0.0.1'),
     pid,
     rss: () => rssOf(pid),
+    async collect() {
+      if (!options.gcOnSignal) return;
+      child.kill('SIGUSR2');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    },
     async stop() {
+      stopping = true;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       await exited(child);

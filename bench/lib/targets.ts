@@ -29,6 +29,8 @@ export interface Watcher {
 export interface LaunchOptions {
   /** Write a V8 CPU profile of the server process into this folder. */
   cpuProfDir?: string;
+  /** Let the bench trigger full GCs in the server (memory workloads). */
+  gcOnSignal?: boolean;
 }
 
 export interface Target {
@@ -50,8 +52,8 @@ export interface Target {
 
 const SERVER_ENV = { LOG_LEVEL: 'warn', NODE_ENV: 'production', RATE_LIMITS: 'off', ACCESS_TOKEN_TTL: '86400' };
 
-function profArgs(options: LaunchOptions): string[] {
-  return options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
+function processOptions(options: LaunchOptions, env: Record<string, string>) {
+  return { env, nodeArgs: options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [], gcOnSignal: options.gcOnSignal ?? false };
 }
 
 export async function launch(system: SystemName, mode: Mode, services: Services | null, options: LaunchOptions = {}): Promise<Target> {
@@ -69,7 +71,7 @@ async function launchOurs(mode: Mode, services: Services | null, options: Launch
     DATA_DIR: dataDir,
     ...(db && { DATABASE_URL: db.url, REDIS_URL: services!.redisUrl, REDIS_PREFIX: uniquePrefix('ours'), AUTH_SECRET: randomBytes(32).toString('hex') }),
   };
-  let server = await startOurNode({ env, nodeArgs: profArgs(options) });
+  let server = await startOurNode(processOptions(options, env));
   let api = await OursApi.signUp(server.url);
 
   /** Runs SQL on the node's database; embedded: only while the node is stopped (PGlite is single-process). */
@@ -128,14 +130,14 @@ async function launchOurs(mode: Mode, services: Services | null, options: Launch
         await query(`UPDATE "Document" SET "version" = $2 WHERE "id" = $1`, [id, ops.length]);
       });
       if (wasRunning) {
-        server = await startOurNode({ env, nodeArgs: profArgs(options) });
+        server = await startOurNode(processOptions(options, env));
         api = new OursApi(server.url, api.token);
       }
       return id;
     },
     async restart() {
       await server.stop();
-      server = await startOurNode({ env, nodeArgs: profArgs(options) });
+      server = await startOurNode(processOptions(options, env));
       api = new OursApi(server.url, api.token); // the same account: the secret and the data survive restarts
     },
     async dispose() {
@@ -157,7 +159,7 @@ async function launchShareDb(mode: Mode, services: Services | null, options: Lau
     SHAREDB_DB: db ? db.url : 'memory',
     ...(db && { SHAREDB_REDIS: services!.redisUrl, SHAREDB_PREFIX: uniquePrefix('sharedb') }),
   };
-  let server = await startShareDbServer({ env, nodeArgs: profArgs(options) });
+  let server = await startShareDbServer(processOptions(options, env));
   let api = new ShareDbApi(server.url);
   return {
     system: 'sharedb',
@@ -192,7 +194,7 @@ async function launchShareDb(mode: Mode, services: Services | null, options: Lau
     async restart() {
       if (!db) return; // the memory db is the data: a restart would lose it
       await server.stop();
-      server = await startShareDbServer({ env, nodeArgs: profArgs(options) });
+      server = await startShareDbServer(processOptions(options, env));
       api = new ShareDbApi(server.url);
     },
     async dispose() {

@@ -1,14 +1,16 @@
 // Server memory: resident set size per idle connection holding one
 // document subscription, and RSS growth under a steady editing load.
-// RSS is what the OS charges the process (heap, buffers, code, garbage not
-// yet collected), read from /proc; nothing forces a GC, on either side.
+// RSS is what the OS charges the process (heap, buffers, code), read from
+// /proc right after a full GC that the bench triggers in the server (both
+// servers run with bench/lib/gc-on-signal.mjs for these workloads).
 import { prng, randomEdit, initialContent } from '../lib/edits.js';
 import { mapLimit, range, sleep, waitFor } from '../lib/stats.js';
 import type { Target, Watcher } from '../lib/targets.js';
 import { editLoad, type LoadOptions, type LoadResult } from './edit-load.js';
 
-/** Median of three RSS readings 200 ms apart (one reading can catch a GC mid-way). */
+/** Median of three RSS readings 200 ms apart, after a full GC. */
 async function steadyRss(target: Target): Promise<number> {
+  await target.server.collect();
   const readings: number[] = [];
   for (let i = 0; i < 3; i++) {
     readings.push(target.server.rss());
@@ -65,17 +67,20 @@ export interface SteadyResult {
   load: LoadResult;
 }
 
-/** RSS from the start to the end of a steady hot-document load (`measureMs` long). */
+/** RSS (after a full GC) at the start and at the end of a steady hot-document load (`measureMs` long). */
 export async function steadyLoad(target: Target, options: Omit<LoadOptions, 'onSample'>): Promise<SteadyResult> {
-  let startRss = NaN;
-  let endRss = NaN;
+  const gcThenRss = () => target.server.collect().then(() => target.server.rss());
+  let start: Promise<number> | null = null;
+  let end: Promise<number> | null = null;
   const load = await editLoad(target, {
     ...options,
     onSample: (elapsed) => {
-      const rss = target.server.rss();
-      if (Number.isNaN(startRss)) startRss = rss;
-      if (elapsed >= options.measureMs) endRss = rss;
+      // One collection at each end of the window; the load keeps running meanwhile.
+      if (elapsed === 0) start = gcThenRss();
+      else if (elapsed >= options.measureMs) end = gcThenRss();
     },
   });
+  const startRss = await (start ?? Promise.resolve(NaN));
+  const endRss = await (end ?? Promise.resolve(NaN));
   return { startRss, endRss, growthBytes: endRss - startRss, load };
 }
