@@ -6,8 +6,12 @@ import { Client, fetchExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import type { Session } from './session.js';
 
-/** The server closes a socket with these when its token is bad or its session ended. */
-const AUTH_CLOSE_CODES = new Set([4401, 4403, 4002]);
+/**
+ * The server closes a socket with these when its token is refused (4403,
+ * graphql-ws's), has expired (4001) or its session ended (4002): the next
+ * socket must not reuse the token (api/src/http/socket-guard.ts).
+ */
+const AUTH_CLOSE_CODES = new Set([4001, 4002, 4403]);
 
 export interface ApiClients {
   urql: Client;

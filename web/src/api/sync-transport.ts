@@ -8,10 +8,18 @@ import type { ApiClients } from './client.js';
 import { apiErrorOf } from './errors.js';
 import { DocumentOperations, DocumentPresence, HeadDocument, SubmitOperation, UpdatePresence } from './operations.js';
 
+/** Close codes of the server's sockets (api/src/http/socket-guard.ts) as sync errors; all retryable. */
+const CLOSE_CODES: Record<number, SyncError> = {
+  4001: new SyncError('UNAUTHENTICATED', 'The access token expired; reconnecting with a new one'),
+  4002: new SyncError('UNAUTHENTICATED', 'The session ended'),
+  4403: new SyncError('UNAUTHENTICATED', 'The connection was refused; signing in again'),
+  4029: new SyncError('RATE_LIMITED', 'Too many connections; retrying later'),
+};
+
 function toSyncError(error: CombinedError | undefined): SyncError {
-  const close = error?.networkError as { code?: unknown } | undefined;
-  // graphql-ws reports a closed socket as its CloseEvent; 4403 = the token was refused.
-  if (close && close.code === 4403) return new SyncError('UNAUTHENTICATED', 'The connection was refused; signing in again');
+  // graphql-ws reports a closed socket as its CloseEvent.
+  const code = (error?.networkError as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'number' && CLOSE_CODES[code]) return CLOSE_CODES[code];
   return apiErrorOf(error);
 }
 

@@ -368,7 +368,9 @@ export class DocumentSync {
   private onConnectionLost(error: SyncError): void {
     this.disconnect();
     if (!isRetryable(error.code)) return this.fail(error);
-    if (error.code !== 'NETWORK') this.error = error;
+    // A live connection that drops (e.g. its token expired) is resumed
+    // quietly; a reconnect that fails again is worth showing.
+    if (error.code !== 'NETWORK' && this.attempt > 0) this.error = error;
     this.scheduleReconnect();
   }
 
