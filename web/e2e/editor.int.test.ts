@@ -25,7 +25,8 @@ interface Person {
   page: Page;
 }
 
-describe.skipIf(!available)('web client in Chromium', () => {
+// Generous: a browser, a server and typing share two cores with the rest of the suite.
+describe.skipIf(!available)('web client in Chromium', { timeout: 60_000 }, () => {
   let server: TestServer;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
@@ -150,6 +151,12 @@ describe.skipIf(!available)('web client in Chromium', () => {
     await bob.page.locator('[data-testid="avatars"] [data-user="Ann"]').waitFor();
     await ann.locator('.ql-cursor .ql-cursor-name', { hasText: 'Bob' }).waitFor({ state: 'attached' });
     await bob.page.locator('.ql-cursor .ql-cursor-name', { hasText: 'Ann' }).waitFor({ state: 'attached' });
+
+    // Log out ends the session: a reload does not sign her back in.
+    await ann.getByRole('button', { name: 'Log out' }).click();
+    await ann.getByRole('button', { name: 'Log in' }).waitFor();
+    await ann.reload();
+    await ann.getByRole('button', { name: 'Log in' }).waitFor();
   });
 
   it('keeps typing offline, then comes back and converges', async () => {
