@@ -99,6 +99,23 @@ describe.each(availableModes())('access control and typed errors (%s)', (mode) =
       await client.dispose();
     });
 
+    it('accepts a bearer token sent with the operation (GraphiQL Headers tab) on an anonymous socket', async () => {
+      const client = wsClient(server);
+      const results: Array<{ data?: unknown; errors?: Array<{ extensions?: { code?: string } }> }> = [];
+      const run = (authorization: string) =>
+        new Promise<void>((resolve) => {
+          client.subscribe(
+            { query: 'query($id: ID!) { document(id: $id) { myRole } }', variables: { id }, extensions: { headers: { Authorization: authorization } } },
+            { next: (r) => results.push(r as never), error: (e) => { results.push({ errors: e as never }); resolve(); }, complete: () => resolve() },
+          );
+        });
+      await run(`Bearer ${viewer.token}`);
+      await run('Bearer not-a-token');
+      expect(results[0]).toEqual({ data: { document: { myRole: 'VIEWER' } } });
+      expect(results[1]?.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      await client.dispose();
+    });
+
     it('closes a socket that presents a bad token (4403)', async () => {
       const client = wsClient(server, 'not-a-token');
       const stream = subscribe(client, OPS_SUBSCRIPTION, { id, after: 0 });

@@ -6,7 +6,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Services } from '../services.js';
 import { createGraphQL, executionArgsForSocket } from './graphql.js';
-import { beforeSubscribe, onConnect, verifyUpgrade, type SocketExtra } from './socket-guard.js';
+import type { Viewer } from '../documents/documents.js';
+import { beforeSubscribe, onConnect, operationViewer, verifyUpgrade, type SocketExtra } from './socket-guard.js';
 import { payloadTooLarge, readBodyWithin } from './body-limit.js';
 import { createStaticHandler } from './static-web.js';
 
@@ -93,7 +94,9 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
         try {
           const refused = await beforeSubscribe(services, ctx);
           if (refused) return refused;
-          return await executionArgsForSocket(yoga, ctx.extra.viewer ?? null, ctx.extra.ip ?? 'unknown', ctx.extra.request, payload);
+          const viewer = await operationViewer(services, ctx, payload);
+          if (Array.isArray(viewer)) return viewer;
+          return await executionArgsForSocket(yoga, viewer as Viewer | null, ctx.extra.ip ?? 'unknown', ctx.extra.request, payload);
         } catch (error) {
           services.logger.error({ err: error }, 'could not start a subscription');
           return [new GraphQLError('Could not start the subscription')];

@@ -72,7 +72,7 @@ function closeWith(ctx: Ctx, code: number, reason: string): false {
 
 /** The access a socket is opened with: the bearer token in connectionParams, else the refresh cookie of the upgrade request. */
 async function authenticate(services: Services, ctx: Ctx): Promise<AuthenticatedViewer | null> {
-  // GraphiQL sends its Headers tab as connectionParams: accept any case.
+  // Any case: clients spell the key "authorization" or "Authorization".
   const params = ctx.connectionParams ?? {};
   const key = Object.keys(params).find((k) => k.toLowerCase() === 'authorization');
   if (key) return viewerFromAuthorization(services, params[key]);
@@ -127,6 +127,32 @@ export async function onConnect(services: Services, ctx: Ctx): Promise<boolean> 
     unwatch();
   };
   return true;
+}
+
+/**
+ * The viewer of one operation on the socket. GraphiQL sends its Headers tab
+ * not in connectionParams but with each operation, as
+ * `extensions.headers`; on an anonymous socket such a bearer token signs in
+ * that operation alone (checked like any token, session included).
+ */
+export async function operationViewer(
+  services: Services,
+  ctx: Ctx,
+  payload: { extensions?: Record<string, unknown> | null },
+): Promise<Viewer | null | readonly GraphQLError[]> {
+  if (ctx.extra.viewer) return ctx.extra.viewer;
+  const headers = payload.extensions?.headers;
+  if (typeof headers !== 'object' || headers === null) return null;
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === 'authorization');
+  if (!key) return null;
+  try {
+    const viewer = await viewerFromAuthorization(services, (headers as Record<string, unknown>)[key]);
+    if (viewer && !(await services.accounts.liveSession(viewer.sessionId))) throw new AppError('UNAUTHENTICATED', 'Session revoked; log in again');
+    return viewer && { userId: viewer.userId, sessionId: viewer.sessionId };
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    return [new GraphQLError(error.message, { extensions: { code: error.code, ...error.details } })];
+  }
 }
 
 /**
