@@ -49,9 +49,13 @@ interface Page {
   link: FakeLink;
 }
 
-/** Unique characters, so that every inserted character can be traced. */
+/**
+ * Unique characters, so that every inserted character can be traced: CJK
+ * ideographs, one UTF-16 unit each (a surrogate pair could be split by an
+ * edit), numbered afresh for every run.
+ */
 let nextChar = 0;
-const freshText = (n: number) => Array.from({ length: n }, () => String.fromCodePoint(0x4e00 + nextChar++)).join('');
+const freshText = (n: number) => Array.from({ length: n }, () => String.fromCharCode(0x4e00 + nextChar++)).join('');
 
 const editArb = fc.record({
   kind: fc.constantFrom('insert', 'insert', 'insert', 'delete', 'format'),
@@ -146,6 +150,7 @@ function expectPresencesInPlace(page: Page, authority: FakeAuthority): void {
 }
 
 async function simulate(browserCount: number, actions: Action[], slowStores: boolean, seed: number) {
+  nextChar = 0;
   const authority = new FakeAuthority(DOC, { ops: [{ insert: `${freshText(3)}\n` }] });
   const scheduler = new FakeScheduler(seed);
   const stores = Array.from({ length: browserCount }, () => new SlowStore(slowStores));
@@ -455,6 +460,22 @@ describe('DocumentSync behaviours', () => {
     openPages.push(second);
     expect(second.clientId).toBe('tab-2');
     expect(second.getSnapshot().pendingEdits).toBe(0);
+  });
+
+  it('edits without persistence when the store cannot be opened, and says so', async () => {
+    const authority = new FakeAuthority(DOC, { ops: [{ insert: 'Hello\n' }] });
+    const broken = new MemoryPendingStore();
+    broken.claim = () => Promise.reject(new Error('IndexedDB is not available'));
+    const link = authority.link();
+    const sync = await DocumentSync.open({ documentId: DOC, transport: link, store: broken, scheduler: new FakeScheduler(4) });
+    openPages.push(sync);
+    expect(sync.getSnapshot().durable).toBe(false);
+    link.deliver(10);
+    sync.applyLocal(new Delta().insert('x'));
+    await settle();
+    link.process();
+    link.deliver(10);
+    expect(authority.content.ops).toEqual([{ insert: 'xHello\n' }]);
   });
 
   it('retries the same op later when the server is busy (RATE_LIMITED)', async () => {

@@ -94,9 +94,19 @@ export class DocumentSync {
    * original ids), or starts from `initial` / the server's head.
    */
   static async open(options: DocumentSyncOptions): Promise<DocumentSync> {
-    const store = options.store ?? new MemoryPendingStore();
+    let store = options.store ?? new MemoryPendingStore();
     const freshId = (options.newClientId ?? randomClientId)();
-    const saved = await store.claim(options.documentId, freshId);
+    let saved: PersistedState | null;
+    let storageFailed = false;
+    try {
+      saved = await store.claim(options.documentId, freshId);
+    } catch {
+      // Storage unusable (private browsing, quota, a broken database): edit
+      // without it; `durable: false` tells the user a reload would lose edits.
+      store = new MemoryPendingStore();
+      saved = await store.claim(options.documentId, freshId);
+      storageFailed = true;
+    }
     let start: PersistedState;
     if (saved) {
       start = saved;
@@ -119,6 +129,7 @@ export class DocumentSync {
       }
     }
     const sync = new DocumentSync(options, store, start, saved !== null);
+    sync.storageFailed = storageFailed;
     sync.connect();
     return sync;
   }
@@ -505,11 +516,12 @@ export class DocumentSync {
 
   /** Positions at `version` (server coordinates) -> local coordinates. */
   private readonly place: PlacePositions = (version, [start, end]) => {
-    if (version > this.ot.version) return null;
+    if (version > this.ot.version) return 'ahead';
+    const since = this.recent.since(version);
+    if (!since) return 'unknown';
     let a = start;
     let b = end;
-    // Too old to transform exactly: clamping below still keeps it inside the text.
-    for (const delta of this.recent.since(version) ?? []) {
+    for (const delta of since) {
       a = delta.transformPosition(a);
       b = delta.transformPosition(b);
     }

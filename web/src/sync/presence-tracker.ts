@@ -2,8 +2,10 @@
 // at the version its sender had; it is placed by transforming it over the
 // ops since then and over our pending edits, then moved along with every
 // change to the local document. One that arrives ahead of our version waits
-// until the stream catches up; one not refreshed within the TTL is dropped
-// (a closed tab sends no goodbye).
+// until the stream catches up; one from before the ops we still know (its
+// sender lags behind, and we joined later) is not shown, rather than shown
+// in the wrong place, until its sender's next update (within a heartbeat);
+// one not refreshed within the TTL is dropped (a closed tab sends no goodbye).
 import type { Delta } from './delta.js';
 import type { WirePresence } from './transport.js';
 
@@ -23,8 +25,11 @@ interface Shown {
   expiresAt: number;
 }
 
-/** Maps positions at `version` to the local document; null when `version` is ahead of us. */
-export type PlacePositions = (version: number, positions: [number, number]) => [number, number] | null;
+/**
+ * Maps positions at `version` to the local document: 'ahead' when we have
+ * not seen `version` yet, 'unknown' when the ops after it are no longer kept.
+ */
+export type PlacePositions = (version: number, positions: [number, number]) => [number, number] | 'ahead' | 'unknown';
 
 export class PresenceTracker {
   private readonly shown = new Map<string, Shown>();
@@ -34,11 +39,15 @@ export class PresenceTracker {
   /** Returns whether what is shown changed. */
   receive(wire: WirePresence, expiresAt: number, place: PlacePositions): boolean {
     const placed = place(wire.version, [wire.index, wire.index + wire.length]);
-    if (!placed) {
+    if (placed === 'ahead') {
       this.waiting.set(wire.clientId, { wire, expiresAt });
       return false;
     }
     this.waiting.delete(wire.clientId);
+    if (placed === 'unknown') {
+      this.cached = null;
+      return this.shown.delete(wire.clientId);
+    }
     this.shown.set(wire.clientId, { clientId: wire.clientId, user: wire.user, start: placed[0], end: placed[1], expiresAt });
     this.cached = null;
     return true;
