@@ -76,7 +76,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       const audit = createAudit(logger);
 
       const metrics = createMetrics();
-      const log = new PrismaOperationLog(db.prisma);
+      const log = new PrismaOperationLog(db.prisma, db.sql);
       sequencer = new Sequencer({
         log,
         snapshotEvery: config.snapshotEvery,
