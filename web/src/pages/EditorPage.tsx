@@ -75,7 +75,6 @@ function useDocumentSync(doc: OpenedDocument): { sync: DocumentSync | null; erro
       setSync(null);
     };
     // The document's id decides the session; its other fields are only the starting point.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [doc.id, transport, store]);
 
   // The browser's own view of the network: no retry storms while offline.
