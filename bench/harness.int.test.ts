@@ -14,7 +14,7 @@ describe('bench harness', () => {
     const metrics = out.rows.map((r) => `${r.workload.split(' (')[0]}: ${r.metric}`);
     expect(metrics).toEqual(
       expect.arrayContaining([
-        'hot document, 2 writers + 3 watchers: committed ops/s',
+        'hot document, 2 writers + 3 watchers: committed',
         'hot document, 2 writers + 3 watchers: fan-out p99',
         'typing automerge-paper: wall time',
         'open a document with 500 ops of history: cold open p50',

@@ -81,7 +81,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
   const wants = (w: Workload) => options.only.includes(w);
 
   if (wants('hot')) {
-    const writerCounts = options.tiny ? [2] : options.quick ? [1, 32] : [1, 8, 32];
+    const writerCounts = options.tiny ? [2] : options.quick ? [32] : [1, 8, 32];
     const watchers = options.tiny ? 3 : 100;
     for (const mode of modes) {
       for (const writers of writerCounts) {
@@ -89,7 +89,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
         const r = await pair(label, mode, (t) => editLoad(t, { documents: 1, writersPerDocument: writers, watchers, ...timing }));
         if (!r) continue;
         const hotKey = writers === writerCounts.at(-1) ? `hot:${mode}` : '';
-        rows.push({ workload: label, metric: 'committed ops/s', better: 'higher', unit: 'ops/s', ours: r.ours.opsPerSec, sharedb: r.sharedb.opsPerSec, ...(hotKey && { key: hotKey }) });
+        rows.push({ workload: label, metric: 'committed', better: 'higher', unit: 'ops/s', ours: r.ours.opsPerSec, sharedb: r.sharedb.opsPerSec, ...(hotKey && { key: hotKey }) });
         rows.push({ workload: label, metric: 'ack p50', better: 'lower', unit: 'ms', ours: r.ours.ack.p50, sharedb: r.sharedb.ack.p50 });
         rows.push({ workload: label, metric: 'ack p99', better: 'lower', unit: 'ms', ours: r.ours.ack.p99, sharedb: r.sharedb.ack.p99 });
         rows.push({ workload: label, metric: 'fan-out p50', better: 'lower', unit: 'ms', ours: r.ours.fanout.p50, sharedb: r.sharedb.fanout.p50 });
@@ -99,12 +99,12 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
   }
 
   if (wants('many')) {
-    const documents = options.tiny ? 3 : options.quick ? 50 : 200;
+    const documents = options.tiny ? 3 : options.quick ? 30 : 200;
     for (const mode of options.quick || options.tiny ? [primary] : modes) {
       const label = `${documents} documents × 2 writers (${MODE_LABEL[mode]})`;
       const r = await pair(label, mode, (t) => editLoad(t, { documents, writersPerDocument: 2, watchers: 0, ...timing }));
       if (!r) continue;
-      rows.push({ workload: label, metric: 'committed ops/s', better: 'higher', unit: 'ops/s', ours: r.ours.opsPerSec, sharedb: r.sharedb.opsPerSec });
+      rows.push({ workload: label, metric: 'committed', better: 'higher', unit: 'ops/s', ours: r.ours.opsPerSec, sharedb: r.sharedb.opsPerSec });
       rows.push({ workload: label, metric: 'ack p50', better: 'lower', unit: 'ms', ours: r.ours.ack.p50, sharedb: r.sharedb.ack.p50 });
       rows.push({ workload: label, metric: 'ack p99', better: 'lower', unit: 'ms', ours: r.ours.ack.p99, sharedb: r.sharedb.ack.p99 });
     }
@@ -127,7 +127,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
   }
 
   if (wants('cold')) {
-    const ops = options.tiny ? 500 : options.quick ? 10_000 : 100_000;
+    const ops = options.tiny ? 500 : options.quick ? 5_000 : 100_000;
     const documents = options.tiny || options.quick ? 1 : 3;
     const trace = loadTrace('automerge-paper.json.gz', ops);
     const history = historyOf(trace.edits, ops);
@@ -141,7 +141,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
   }
 
   if (wants('memory')) {
-    const counts = options.tiny ? [20] : options.quick ? [200] : [1_000, 5_000];
+    const counts = options.tiny ? [20] : options.quick ? [500] : [1_000, 5_000];
     const label = `idle connections, one document subscription each (${MODE_LABEL[primary]})`;
     const r = await pair(label, primary, (t) => idleConnections(t, counts), { gcOnSignal: true });
     if (r) {
@@ -165,7 +165,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
     if (r) {
       rows.push({ workload: label, metric: 'RSS growth', better: 'lower', unit: 'MiB', ours: r.ours.growthBytes / 2 ** 20, sharedb: r.sharedb.growthBytes / 2 ** 20 });
       rows.push({ workload: label, metric: 'RSS at end', better: 'lower', unit: 'MiB', ours: r.ours.endRss / 2 ** 20, sharedb: r.sharedb.endRss / 2 ** 20 });
-      rows.push({ workload: label, metric: 'committed ops/s', better: 'higher', unit: 'ops/s', ours: r.ours.load.opsPerSec, sharedb: r.sharedb.load.opsPerSec });
+      rows.push({ workload: label, metric: 'committed', better: 'higher', unit: 'ops/s', ours: r.ours.load.opsPerSec, sharedb: r.sharedb.load.opsPerSec });
     }
   }
 
