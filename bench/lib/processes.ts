@@ -73,11 +73,18 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promis
 const exited = (child: ChildProcess) =>
   child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
+function withoutServiceUrls(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const { DATABASE_URL: _d, REDIS_URL: _r, REDIS_PREFIX: _p, AUTH_SECRET: _a, ...rest } = env;
+  return rest;
+}
+
 async function start(script: string, ready: RegExp, what: string, options: StartOptions): Promise<ServerProcess> {
   const gcArgs = options.gcOnSignal ? ['--expose-gc', '--import', './bench/lib/gc-on-signal.mjs'] : [];
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...gcArgs, '--import', 'tsx', script], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...options.env },
+    // The bench's own DATABASE_URL/REDIS_URL (CI exports them) must not turn
+    // an embedded node into a scaled one: each node gets only what its row sets.
+    env: { ...withoutServiceUrls(process.env), PORT: '0', HOST: '127.0.0.1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let match: RegExpExecArray;
