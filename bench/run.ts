@@ -146,14 +146,9 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
     const r = await pair(label, primary, (t) => idleConnections(t, counts), { gcOnSignal: true });
     if (r) {
       counts.forEach((count, i) => {
-        rows.push({
-          workload: label,
-          metric: `RSS per connection at ${count.toLocaleString('en-US')}`,
-          better: 'lower',
-          unit: 'KiB',
-          ours: r.ours[i]!.bytesPerConnection / 1024,
-          sharedb: r.sharedb[i]!.bytesPerConnection / 1024,
-        });
+        const at = count.toLocaleString('en-US');
+        rows.push({ workload: label, metric: `RSS per connection at ${at}`, better: 'lower', unit: 'KiB', ours: r.ours[i]!.bytesPerConnection / 1024, sharedb: r.sharedb[i]!.bytesPerConnection / 1024 });
+        rows.push({ workload: label, metric: `heap per connection at ${at}`, better: 'lower', unit: 'KiB', ours: r.ours[i]!.heapPerConnection / 1024, sharedb: r.sharedb[i]!.heapPerConnection / 1024 });
       });
     }
   }

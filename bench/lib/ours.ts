@@ -53,6 +53,23 @@ function syncErrorOf(reply: GraphQLReply<unknown>): SyncError {
   return new SyncError(code && KNOWN_CODES.has(code) ? code : 'NETWORK', first?.message ?? 'no data');
 }
 
+/**
+ * BENCH_SUBMIT=ws sends submitOperation over the client's graphql-ws socket
+ * instead of HTTP POST (an experiment: the web app posts; the server takes
+ * both). Off by default, so the table measures what the web client does.
+ */
+const SUBMIT_OVER_WS = process.env.BENCH_SUBMIT === 'ws';
+
+function submitOverSocket(socket: Client, input: unknown): Promise<GraphQLReply<unknown>> {
+  return new Promise((resolve, reject) => {
+    let reply: GraphQLReply<unknown> | null = null;
+    socket.subscribe(
+      { query: SUBMIT, variables: { input } },
+      { next: (result) => void (reply = result as GraphQLReply<unknown>), error: reject, complete: () => (reply ? resolve(reply) : reject(new Error('no reply'))) },
+    );
+  });
+}
+
 const SUBMIT = 'mutation Submit($input: SubmitOperationInput!) { submitOperation(input: $input) { version } }';
 const OPS = 'subscription Ops($id: ID!, $after: Int!) { documentOperations(documentId: $id, afterVersion: $after) { version delta clientId clientSeq } }';
 const HEAD = 'query Head($id: ID!) { document(id: $id) { version content } }';
@@ -141,9 +158,11 @@ export class OursApi {
         };
       },
       submitOperation: async (input) => {
-        const reply = await post(this.url, this.token, SUBMIT, { input }).catch((error: unknown) => {
+        const reply = await (SUBMIT_OVER_WS ? submitOverSocket(socket, input) : post(this.url, this.token, SUBMIT, { input })).catch((error: unknown) => {
+          if (process.env.BENCH_DEBUG) console.error('[bench] submit failed:', error);
           throw new SyncError('NETWORK', String(error));
         });
+        if (process.env.BENCH_DEBUG && reply.errors) console.error('[bench] submit refused:', JSON.stringify(reply.errors));
         if (reply.errors) throw syncErrorOf(reply);
       },
       subscribePresence: () => () => {},

@@ -16,8 +16,8 @@ export interface ServerProcess {
   pid: number;
   /** Resident set size now, bytes (from /proc). */
   rss(): number;
-  /** A full GC in the server (needs StartOptions.gcOnSignal), then a short pause for it to finish. */
-  collect(): Promise<void>;
+  /** A full GC in the server (needs StartOptions.gcOnSignal); resolves with its memory usage right after (null without gcOnSignal). */
+  collect(): Promise<NodeJS.MemoryUsage | null>;
   /** SIGTERM and wait for the exit (a --cpu-prof profile is written then). */
   stop(): Promise<void>;
   /** Rejects if the process exits before stop() is called. */
@@ -96,9 +96,19 @@ async function start(script: string, ready: RegExp, what: string, options: Start
   }
   const pid = child.pid!;
   let stopping = false;
+  // BENCH_SERVER_LOGS=1 shows what the servers print (LOG_LEVEL=warn on ours).
+  if (process.env.BENCH_SERVER_LOGS) for (const s of [child.stdout, child.stderr]) s?.on('data', (d: Buffer) => process.stderr.write(`[${what} ${child.pid}] ${d}`));
   // The last lines it wrote to stderr, for the error if it dies.
   const tail: string[] = [];
-  if (child.stderr) createInterface({ input: child.stderr }).on('line', (line) => tail.push(line) > 20 && tail.shift());
+  const memoryWaiters: Array<(usage: NodeJS.MemoryUsage) => void> = [];
+  if (child.stderr) {
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      if (line.startsWith('BENCH_MEMORY ')) {
+        const usage = JSON.parse(line.slice('BENCH_MEMORY '.length)) as NodeJS.MemoryUsage;
+        for (const resolve of memoryWaiters.splice(0)) resolve(usage);
+      } else if (tail.push(line) > 20) tail.shift();
+    });
+  }
   const died = new Promise<never>((_, reject) =>
     child.once('exit', (code, signal) => {
       if (!stopping) reject(new Error(`${what} (pid ${pid}) exited unexpectedly (${signal ?? code}):\n${tail.join('\n')}`));
@@ -111,9 +121,10 @@ async function start(script: string, ready: RegExp, what: string, options: Start
     pid,
     rss: () => rssOf(pid),
     async collect() {
-      if (!options.gcOnSignal) return;
+      if (!options.gcOnSignal) return null;
+      const usage = new Promise<NodeJS.MemoryUsage>((resolve) => memoryWaiters.push(resolve));
       child.kill('SIGUSR2');
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      return Promise.race([usage, died]);
     },
     async stop() {
       stopping = true;

@@ -16,7 +16,9 @@ export interface Row {
   key?: string;
 }
 
+/** How many times better ours is; NaN when a side is not positive (e.g. memory that shrank: no meaningful ratio). */
 export function advantage(row: Row): number {
+  if (!(row.ours > 0 && row.sharedb > 0)) return NaN;
   return row.better === 'higher' ? row.ours / row.sharedb : row.sharedb / row.ours;
 }
 

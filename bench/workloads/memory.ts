@@ -8,20 +8,29 @@ import { mapLimit, range, sleep, waitFor } from '../lib/stats.js';
 import type { Target, Watcher } from '../lib/targets.js';
 import { editLoad, type LoadOptions, type LoadResult } from './edit-load.js';
 
-/** Median of three RSS readings 200 ms apart, after a full GC. */
-async function steadyRss(target: Target): Promise<number> {
-  await target.server.collect();
+interface MemoryReading {
+  rss: number;
+  /** V8 heap in use + memory held outside it (buffers, WASM), after a full GC. */
+  heap: number;
+}
+
+/** After a full GC: the median of three RSS readings 200 ms apart, and the heap. */
+async function steadyMemory(target: Target): Promise<MemoryReading> {
+  const usage = await target.server.collect();
   const readings: number[] = [];
   for (let i = 0; i < 3; i++) {
     readings.push(target.server.rss());
     await sleep(200);
   }
-  return readings.sort((a, b) => a - b)[1]!;
+  return { rss: readings.sort((a, b) => a - b)[1]!, heap: usage ? usage.heapUsed + usage.external : NaN };
 }
 
 export interface IdleResult {
   connections: number;
+  /** RSS growth per connection. */
   bytesPerConnection: number;
+  /** Heap (used + external) growth per connection: steadier than RSS, which keeps freed pages. */
+  heapPerConnection: number;
 }
 
 /** Opens connections up to each count in turn (one subscription each) and reports RSS growth per connection. */
@@ -37,7 +46,7 @@ export async function idleConnections(target: Target, counts: number[]): Promise
     await Promise.all(warm.map((w) => w.close()));
     seen.length = 0;
     await sleep(2_000);
-    const base = await steadyRss(target);
+    const base = await steadyMemory(target);
     const results: IdleResult[] = [];
     for (const count of counts) {
       const more = await mapLimit(range(count - watchers.length), 100, async () => {
@@ -50,8 +59,8 @@ export async function idleConnections(target: Target, counts: number[]): Promise
       const version = await writer.synced();
       if (!(await waitFor(() => seen.every((v) => v >= version), 60_000))) throw new Error(`not all ${count} connections received the op`);
       await sleep(3_000);
-      const rss = await steadyRss(target);
-      results.push({ connections: count, bytesPerConnection: (rss - base) / count });
+      const now = await steadyMemory(target);
+      results.push({ connections: count, bytesPerConnection: (now.rss - base.rss) / count, heapPerConnection: (now.heap - base.heap) / count });
     }
     return results;
   } finally {
@@ -69,7 +78,7 @@ export interface SteadyResult {
 
 /** RSS (after a full GC) at the start and at the end of a steady hot-document load (`measureMs` long). */
 export async function steadyLoad(target: Target, options: Omit<LoadOptions, 'onSample'>): Promise<SteadyResult> {
-  const gcThenRss = () => target.server.collect().then(() => target.server.rss());
+  const gcThenRss = () => steadyMemory(target).then((m) => m.rss);
   let start: Promise<number> | null = null;
   let end: Promise<number> | null = null;
   const load = await editLoad(target, {
