@@ -96,7 +96,3 @@ export function baseLength(delta: Delta): number {
   return n;
 }
 
-/** Length of the document after the change minus before it. */
-export function lengthChange(delta: Delta): number {
-  return delta.changeLength();
-}

@@ -1,7 +1,7 @@
 // What a node keeps in memory per document: the head version, the head
 // content and a window of the latest ops (to rebase submissions without a
 // database read). Always contiguous: the window ends at `version`.
-import { Delta } from './quill-delta.js';
+import type { Delta } from './quill-delta.js';
 import type { CommittedOp } from './types.js';
 
 export class DocumentHead {
@@ -44,4 +44,3 @@ export class DocumentHead {
   }
 }
 
-export const emptyContent = () => new Delta();
