@@ -16,9 +16,20 @@ const DOC = 'doc-1';
 /** Lets promise callbacks (store writes, submission answers) run; not a wait on time. */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Freezes `value` and everything in it: changing any of it then throws (modules are strict). */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 /**
  * A store whose writes become durable only when the test flushes them, and
  * which loses unflushed writes when its page crashes (as IndexedDB does).
+ * Saved states are frozen: the engine promises never to change one it has
+ * handed over (the memory store keeps them by reference).
  */
 class SlowStore extends MemoryPendingStore {
   private queue: Array<() => Promise<void>> = [];
@@ -26,6 +37,7 @@ class SlowStore extends MemoryPendingStore {
     super();
   }
   override save(state: PersistedState): Promise<void> {
+    deepFreeze(state);
     if (!this.slow) return super.save(state);
     return new Promise((resolve) => this.queue.push(() => super.save(state).then(resolve)));
   }
@@ -47,6 +59,8 @@ interface Page {
   browser: number;
   sync: DocumentSync;
   link: FakeLink;
+  /** What the page's editor shows: its own edits and the engine's content changes, applied as they come. */
+  editor: Delta;
 }
 
 /**
@@ -107,7 +121,17 @@ async function openPage(authority: FakeAuthority, store: MemoryPendingStore, sch
     presenceTtlMs: 30_000,
   });
   openPages.push(sync);
-  return { browser, sync, link };
+  const page: Page = { browser, sync, link, editor: sync.content };
+  sync.onContent((change) => {
+    page.editor = change.kind === 'remote' ? page.editor.compose(change.delta) : change.content;
+  });
+  return page;
+}
+
+/** The engine's content is exactly what its editor shows, and its length is that content's. */
+function expectEditorInStep(page: Page): void {
+  expect(page.sync.content.ops).toEqual(page.editor.ops);
+  expect(page.sync.contentLength).toBe(page.editor.length());
 }
 
 /** Positions of the traceable characters in a document. */
@@ -179,6 +203,7 @@ async function simulate(browserCount: number, actions: Action[], slowStores: boo
         const after = charPositions(page.sync.content.compose(delta));
         for (const ch of before.keys()) if (!after.has(ch)) deleted.add(ch);
         expect(page.sync.applyLocal(delta)).toBe(true);
+        page.editor = page.editor.compose(delta);
         break;
       }
       case 'select': {
@@ -224,7 +249,10 @@ async function simulate(browserCount: number, actions: Action[], slowStores: boo
       }
     }
     await settle();
-    for (const p of pages) expectPresencesInPlace(p, authority);
+    for (const p of pages) {
+      expectPresencesInPlace(p, authority);
+      expectEditorInStep(p);
+    }
   }
 
   // Quiesce: network back, everything saved, sent, judged and delivered.
@@ -271,6 +299,7 @@ describe('DocumentSync against a fake authority', () => {
             expect(snapshot.version).toBe(authority.version);
             expect(snapshot.pendingEdits).toBe(0);
             expect(p.sync.content.ops).toEqual(authority.content.ops);
+            expectEditorInStep(p);
           }
           // The log is exactly-once, and the head is its composition.
           expect(new Set(authority.log.map((op) => `${op.clientId}/${op.clientSeq}`)).size).toBe(authority.log.length);
@@ -452,6 +481,35 @@ describe('DocumentSync behaviours', () => {
     expect(link.pendingSubmits).toBe(1);
   });
 
+  it('hands the store the same content object for as long as the server content is unchanged', async () => {
+    const { authority, link, sync } = await setup();
+    const saved: PersistedState[] = [];
+    const store = new (class extends MemoryPendingStore {
+      override save(state: PersistedState): Promise<void> {
+        saved.push(state);
+        return super.save(state);
+      }
+    })();
+    const pageLink = authority.link();
+    const page = await DocumentSync.open({ documentId: DOC, transport: pageLink, store, scheduler: new FakeScheduler(5), newClientId: () => 'tab-2' });
+    openPages.push(page);
+    sync.applyLocal(new Delta().insert('x'));
+    await settle();
+    link.process();
+    pageLink.deliver(1); // open, but not the op yet
+    page.applyLocal(new Delta().retain(1).insert('a'));
+    await settle();
+    page.applyLocal(new Delta().retain(2).insert('b'));
+    await settle();
+    expect(saved).toHaveLength(2);
+    expect(saved[1]!.content).toBe(saved[0]!.content);
+    pageLink.deliver(1); // the other page's op: the server content changes
+    await settle();
+    expect(saved).toHaveLength(3);
+    expect(saved[2]!.content).not.toBe(saved[1]!.content);
+    expect(saved[2]!.content.ops).toEqual([{ insert: 'xHello\n' }]);
+  });
+
   it('does not hand a live page\'s saved edits to a second page', async () => {
     const { authority, store, sync } = await setup();
     sync.applyLocal(new Delta().insert('mine '));
@@ -521,6 +579,8 @@ describe('DocumentSync behaviours', () => {
     await settle();
     expect(sync.getSnapshot()).toMatchObject({ status: 'closed', error: { code: 'NOT_FOUND' } });
     expect(store.size).toBe(0);
+    // Never to be committed, but the page still shows them.
+    expect(sync.content.ops).toEqual([{ insert: 'xHello\n' }]);
   });
 
   it('shows others where they are, moves them with the text, and forgets them when they stop refreshing', async () => {

@@ -5,9 +5,19 @@
 import type { DeltaJSON } from './delta.js';
 import type { OtClientSnapshot } from './ot-client.js';
 
+/**
+ * A value: the engine builds a new state for every save and never changes
+ * one it has handed over (nor the deltas in it: quill-delta ops are never
+ * changed in place), so a store may keep it by reference.
+ */
 export interface PersistedState extends OtClientSnapshot {
   documentId: string;
-  /** The server's content at `version` (the local content minus the pending ops). */
+  /**
+   * The server's content at `version` (the local content minus the pending
+   * ops). The engine saves on every keystroke but this changes only with
+   * the server's version, and until then it is the same object, so a store
+   * can tell that it need not write it again.
+   */
   content: DeltaJSON;
   /** Local edits in the op in flight and in the buffer (for "n unsaved edits"). */
   pendingEdits: { inflight: number; buffer: number };
@@ -20,7 +30,7 @@ export interface PendingStore {
    * the returned (or fresh) client id belongs to the caller until release().
    */
   claim(documentId: string, freshClientId: string): Promise<PersistedState | null>;
-  /** Durably replaces the state of (documentId, clientId). */
+  /** Durably replaces the state of (documentId, clientId). `state` is never changed afterwards. */
   save(state: PersistedState): Promise<void>;
   /** Deletes the state of (documentId, clientId): nothing is pending. */
   clear(documentId: string, clientId: string): Promise<void>;
@@ -47,7 +57,10 @@ export class MemoryPendingStore implements PendingStore {
   }
 
   async save(state: PersistedState): Promise<void> {
-    this.states.set(key(state.documentId, state.clientId), structuredClone(state));
+    // By reference: states are values (see PersistedState), and copying one
+    // on every keystroke cost the engine a fifth of its time. claim() hands
+    // out a copy, so a page never shares its state with the store.
+    this.states.set(key(state.documentId, state.clientId), state);
   }
 
   async clear(documentId: string, clientId: string): Promise<void> {
