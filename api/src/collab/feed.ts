@@ -113,7 +113,12 @@ export class OperationFeed {
       return;
     }
     void (async () => {
-      for await (const op of transport) feed.push(op, this.options.onFanOut);
+      // Ops that arrived together (one commit's publishes) reach every
+      // stream's queue in the same turn, so each stream sends them as one batch.
+      for await (const op of transport) {
+        feed.push(op, this.options.onFanOut);
+        for (const next of transport.drain()) feed.push(next, this.options.onFanOut);
+      }
     })();
     this.schedule();
   }

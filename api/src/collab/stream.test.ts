@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryOperationLog } from './memory-log.js';
 import { Delta } from './quill-delta.js';
-import { operationStream } from './stream.js';
+import { operationBatches, operationStream } from './stream.js';
 import { createSubscriptionQueue } from './subscription-queue.js';
 import type { CommittedOp } from './types.js';
 
@@ -23,7 +23,9 @@ async function setup(committed: number) {
   let closed = false;
   const live = createSubscriptionQueue<CommittedOp>(() => (closed = true));
   const open = (afterVersion: number) => operationStream({ log, documentId: 'd', afterVersion, subscribe: async () => live });
-  return { ops, commit, live, open, closed: () => closed };
+  const openBatches = (afterVersion: number, pageSize?: number) =>
+    operationBatches({ log, documentId: 'd', afterVersion, subscribe: async () => live, ...(pageSize !== undefined && { pageSize }) });
+  return { ops, commit, live, open, openBatches, closed: () => closed };
 }
 
 async function take(stream: AsyncIterator<CommittedOp>, count: number): Promise<number[]> {
@@ -64,5 +66,52 @@ describe('operationStream', () => {
     await stream.return!();
     expect(await waiting).toMatchObject({ done: true });
     expect(closed()).toBe(true);
+  });
+});
+
+describe('operationBatches', () => {
+  const versions = (batch: CommittedOp[] | undefined) => batch?.map((op) => op.version);
+
+  it('sends the catch-up in pages and the live ops that arrived together as one batch', async () => {
+    const { ops, commit, live, openBatches } = await setup(5);
+    const stream = openBatches(0, 2);
+    expect(versions((await stream.next()).value)).toEqual([1, 2]);
+    expect(versions((await stream.next()).value)).toEqual([3, 4]);
+    expect(versions((await stream.next()).value)).toEqual([5]);
+    await commit(3);
+    // One group commit's publishes arrive in one turn (plus a duplicate of 5).
+    for (const op of [ops[4]!, ops[5]!, ops[6]!]) live.push(op);
+    expect(versions((await stream.next()).value)).toEqual([6, 7]); // at most pageSize per batch
+    live.push(ops[7]!);
+    expect(versions((await stream.next()).value)).toEqual([8]);
+  });
+
+  it('fills a gap inside a live batch from the log, keeping version order and delivering each op once', async () => {
+    const { ops, commit, live, openBatches } = await setup(1);
+    const stream = openBatches(1);
+    await commit(4); // versions 2..5; 3 and 4 never arrive live
+    live.push(ops[1]!);
+    live.push(ops[4]!);
+    live.push(ops[4]!);
+    const delivered: number[] = [];
+    while (delivered.length < 4) delivered.push(...versions((await stream.next()).value)!);
+    expect(delivered).toEqual([2, 3, 4, 5]);
+  });
+
+  it('delivers the same catch-up as operationStream, only grouped', async () => {
+    const { open, openBatches } = await setup(12);
+    const single = open(2);
+    const batched = openBatches(2, 3);
+    const one: number[] = [];
+    while (one.length < 10) one.push((await single.next()).value!.version);
+    const sizes: number[] = [];
+    const many: number[] = [];
+    while (many.length < 10) {
+      const batch = (await batched.next()).value!;
+      sizes.push(batch.length);
+      many.push(...versions(batch)!);
+    }
+    expect(many).toEqual(one);
+    expect(sizes).toEqual([3, 3, 3, 1]);
   });
 });

@@ -20,21 +20,39 @@ export interface StreamOptions {
 }
 
 /**
- * Returns an iterator whose `return()` ends the stream at once, even while
- * it waits for the next live op (a bare async generator would only notice
- * at its next `yield`, keeping an unsubscribed stream alive until then).
+ * The same stream in batches: each item is one or more consecutive ops
+ * (a page of the catch-up, or the live ops that arrived together, such as
+ * one group commit), so a subscriber gets one message per batch instead of
+ * one per op. At most `pageSize` ops per batch.
  */
-export function operationStream(options: StreamOptions): AsyncIterableIterator<CommittedOp> {
+export function operationBatches(options: StreamOptions): AsyncIterableIterator<CommittedOp[]> {
   let live: BusSubscription<CommittedOp> | null = null;
   let ended = false;
   const generator = run(options, (subscription) => {
     live = subscription;
     if (ended) subscription.close();
   });
-  const end = () => {
+  return endable(generator, () => {
     ended = true;
     live?.close();
-  };
+  });
+}
+
+/** One op at a time (`documentOperations`). */
+export function operationStream(options: StreamOptions): AsyncIterableIterator<CommittedOp> {
+  const batches = operationBatches(options);
+  async function* flatten(): AsyncGenerator<CommittedOp, void, undefined> {
+    for await (const batch of batches) yield* batch;
+  }
+  return endable(flatten(), () => void batches.return?.());
+}
+
+/**
+ * An iterator whose `return()` ends the stream at once, even while it waits
+ * for the next live op (a bare async generator would only notice at its
+ * next `yield`, keeping an unsubscribed stream alive until then).
+ */
+function endable<T>(generator: AsyncGenerator<T, void, undefined>, end: () => void): AsyncIterableIterator<T> {
   return {
     next: () => generator.next(),
     return: async () => {
@@ -51,33 +69,50 @@ export function operationStream(options: StreamOptions): AsyncIterableIterator<C
   };
 }
 
-async function* run(options: StreamOptions, opened: (live: BusSubscription<CommittedOp>) => void): AsyncGenerator<CommittedOp, void, undefined> {
+async function* run(options: StreamOptions, opened: (live: BusSubscription<CommittedOp>) => void): AsyncGenerator<CommittedOp[], void, undefined> {
   const { log, documentId, pageSize = 500 } = options;
   const live = await options.subscribe();
   opened(live);
   let last = options.afterVersion;
 
   // Reads (last, upTo] from the log in pages, yielding each op once.
-  async function* fill(upTo: number): AsyncGenerator<CommittedOp, void, undefined> {
+  async function* fill(upTo: number): AsyncGenerator<CommittedOp[], void, undefined> {
     while (last < upTo) {
       const page = await log.readOps(documentId, last, upTo === Infinity ? undefined : upTo, pageSize);
+      const fresh: CommittedOp[] = [];
       for (const op of page) {
-        if (op.version !== last + 1) return; // cannot happen with a gap-free log; never skip
+        if (op.version !== last + 1) break; // cannot happen with a gap-free log; never skip
         last = op.version;
-        yield op;
+        fresh.push(op);
       }
-      if (page.length < pageSize) return;
+      if (fresh.length > 0) yield fresh;
+      if (fresh.length < pageSize) return;
     }
   }
 
   try {
     yield* fill(Infinity);
-    for await (const op of live) {
-      if (op.version <= last) continue; // already delivered (catch-up overlap or duplicate)
-      if (op.version > last + 1) yield* fill(op.version - 1);
-      if (op.version !== last + 1) continue; // the log did not have the gap yet; a later event fills it
-      last = op.version;
-      yield op;
+    const arrivals = live[Symbol.asyncIterator]();
+    for (;;) {
+      const first = await arrivals.next();
+      if (first.done) return;
+      let batch: CommittedOp[] = [];
+      for (const op of [first.value, ...live.drain()]) {
+        if (op.version <= last) continue; // already delivered (catch-up overlap or duplicate)
+        if (op.version > last + 1) {
+          if (batch.length > 0) yield batch;
+          batch = [];
+          yield* fill(op.version - 1);
+        }
+        if (op.version !== last + 1) continue; // the log did not have the gap yet; a later event fills it
+        last = op.version;
+        batch.push(op);
+        if (batch.length === pageSize) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) yield batch;
     }
   } finally {
     live.close();

@@ -38,6 +38,7 @@ export function createSubscriptionQueue<T>(onClose: () => void, limit = 10_000):
       }
     },
     close,
+    drain: () => buffer.splice(0),
     [Symbol.asyncIterator]() {
       return {
         next: () => {

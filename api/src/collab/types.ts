@@ -69,6 +69,8 @@ export interface OperationLog {
 /** A live feed of events on one topic; buffered from the moment it exists. */
 export interface BusSubscription<T> extends AsyncIterable<T> {
   close(): void;
+  /** Takes the events already buffered, without waiting: what arrived together travels on together. */
+  drain(): T[];
 }
 
 /** Fan-out of committed ops and presence (in-process or Redis). */

@@ -1,6 +1,6 @@
 // The write path (submitOperation, restoreVersion) and the exact stream
 // (documentOperations).
-import { operationStream } from '../collab/stream.js';
+import { operationBatches, operationStream, type StreamOptions } from '../collab/stream.js';
 import type { CommittedOp } from '../collab/types.js';
 import { badInput } from '../errors.js';
 import { builder, type Context } from './builder.js';
@@ -81,32 +81,50 @@ builder.mutationFields((t) => ({
   }),
 }));
 
+const streamArgs = (t: Parameters<Parameters<typeof builder.subscriptionField>[1]>[0]) => ({
+  documentId: t.arg.id({ required: true, description: 'The document to follow (any role).' }),
+  afterVersion: t.arg.int({
+    required: true,
+    description: 'The last version you have: the stream starts with version afterVersion + 1. 0 = from the beginning; more than the head is BAD_USER_INPUT.',
+  }),
+});
+
+/**
+ * Checks access and afterVersion, then opens the exact stream made by
+ * `open`. An async function, not a generator: access errors must reject
+ * here, before the stream starts, to reach the client as a typed error.
+ * The stream ends with NOT_FOUND as soon as the viewer loses access (stream-guard.ts).
+ */
+function subscribeExact<T>(ctx: Context, args: { documentId: string | number; afterVersion: number }, open: (options: StreamOptions) => AsyncIterator<T>) {
+  const documentId = String(args.documentId);
+  const { documents, sequencer, log, feed } = ctx.services;
+  return guardedStream(ctx, documentId, async () => {
+    await documents.role(ctx.viewer, documentId, 'VIEWER');
+    const head = await sequencer.head(documentId);
+    if (!Number.isSafeInteger(args.afterVersion) || args.afterVersion < 0 || args.afterVersion > head.version) {
+      throw badInput(`afterVersion must be between 0 and the head version ${head.version}`, { headVersion: head.version });
+    }
+    return open({ log, documentId, afterVersion: args.afterVersion, subscribe: () => feed.subscribe(documentId) });
+  });
+}
+
 builder.subscriptionField('documentOperations', (t) =>
   t.field({
     type: OperationRef,
     description: 'Every op with version > afterVersion, in order, exactly once, then live ops. Your own ops arrive here too: that is the ack.',
-    args: {
-      documentId: t.arg.id({ required: true, description: 'The document to follow (any role).' }),
-      afterVersion: t.arg.int({
-        required: true,
-        description: 'The last version you have: the stream starts with version afterVersion + 1. 0 = from the beginning; more than the head is BAD_USER_INPUT.',
-      }),
-    },
-    // An async function, not a generator: access errors must reject here,
-    // before the stream starts, to reach the client as a typed error.
-    subscribe: async (_root, args, ctx) => {
-      const documentId = String(args.documentId);
-      const { documents, sequencer, log, feed } = ctx.services;
-      // Ends with NOT_FOUND as soon as the viewer loses access (stream-guard.ts).
-      return guardedStream(ctx, documentId, async () => {
-        await documents.access(ctx.viewer, documentId, 'VIEWER');
-        const head = await sequencer.head(documentId);
-        if (!Number.isSafeInteger(args.afterVersion) || args.afterVersion < 0 || args.afterVersion > head.version) {
-          throw badInput(`afterVersion must be between 0 and the head version ${head.version}`, { headVersion: head.version });
-        }
-        return operationStream({ log, documentId, afterVersion: args.afterVersion, subscribe: () => feed.subscribe(documentId) });
-      });
-    },
+    args: streamArgs(t),
+    subscribe: (_root, args, ctx) => subscribeExact(ctx, args, operationStream),
+    resolve: (event) => unlessAccessLost(event),
+  }),
+);
+
+builder.subscriptionField('documentOperationBatches', (t) =>
+  t.field({
+    type: [OperationRef],
+    description:
+      'The same exact stream as documentOperations (every op with version > afterVersion, in order, exactly once, then live ops), in batches: each event is one or more consecutive ops, such as a page of the catch-up or the ops of one group commit. One message per batch instead of one per op: what busy documents and the web client use.',
+    args: streamArgs(t),
+    subscribe: (_root, args, ctx) => subscribeExact(ctx, args, operationBatches),
     resolve: (event) => unlessAccessLost(event),
   }),
 );
