@@ -146,6 +146,11 @@ export class Sequencer {
     const observed: CommittedOp[] = [];
     this.observed.set(documentId, observed);
     while (lane.length > 0) {
+      // Let the event loop read what else has arrived before taking the
+      // batch. Without this turn, a database that answers without real I/O
+      // wait (embedded PGlite runs in this thread) would commit each
+      // submission inside the callback that read it: batches of one.
+      await nextTurn();
       this.applyObserved(documentId, observed.splice(0));
       const batch = lane.splice(0, this.maxBatch);
       try {
@@ -293,6 +298,8 @@ export class Sequencer {
     return this.heads.peek(documentId)?.version;
   }
 }
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 // Submissions settled during planning must not be retried; a WeakSet keeps
 // that bookkeeping off the Pending objects.
