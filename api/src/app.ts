@@ -4,6 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createAudit } from './audit.js';
+import { AccessCache } from './auth/access-cache.js';
 import { AccessWatch } from './auth/access-watch.js';
 import { Accounts } from './auth/accounts.js';
 import { createAccessTokens } from './auth/access-tokens.js';
@@ -72,6 +73,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       accessBus = await createAccessBus(config.redisUrl, config.redisPrefix, redisWarn);
       rateLimits = await createRateLimits(config.security.rateLimits, config.redisUrl, config.redisPrefix, redisWarn);
       const access = new AccessWatch(accessBus.bus, (err) => logger.warn({ err }, 'access bus'));
+      const accessCache = new AccessCache(config.accessCacheMs);
+      access.observe((event) => accessCache.forget(event));
       stopAccessWatch = await access.listen();
       const audit = createAudit(logger);
 
@@ -118,10 +121,12 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         accounts: new Accounts(db.prisma, tokens, config.refreshTokenTtl, {
           audit,
           onRevoked: (userId, sessionIds) => access.publish({ kind: 'sessions-revoked', userId, sessionIds }),
+          cache: accessCache,
         }),
         documents: new Documents(db.prisma, log, sequencer, presence, {
           audit,
           onAccessChange: (event) => access.publish(event),
+          cache: accessCache,
           deltaLimits: { maxOps: config.security.maxDeltaOps, maxInsert: config.security.maxDeltaInsert },
         }),
         access,

@@ -44,6 +44,8 @@ const schema = z.object({
   REDIS_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1-64 of letters, digits, _ : . -').default('collab:'),
   /** While pub/sub is down, how often live streams read the log instead, milliseconds. @default 250 */
   FALLBACK_POLL_MS: int(10, 60_000).default(250),
+  /** How long a node trusts a session's liveness and a member's role without reading them again, milliseconds; every change is forgotten at once through the access bus, so this only bounds a change missed while Redis is down. 0 = read on every request. @default 5000 */
+  ACCESS_CACHE_MS: int(0, 60_000).default(5_000),
   /** Largest HTTP request body and WebSocket message, bytes. @default 1048576 */
   MAX_PAYLOAD_BYTES: int(1_024, 100 * 1024 * 1024).default(1024 * 1024),
 
@@ -107,6 +109,7 @@ export interface Config {
   refreshTokenTtl: number;
   presenceTtlMs: number;
   fallbackPollMs: number;
+  accessCacheMs: number;
   redisPrefix: string;
   maxPayloadBytes: number;
   security: SecurityConfig;
@@ -192,6 +195,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     refreshTokenTtl: e.REFRESH_TOKEN_TTL,
     presenceTtlMs: e.PRESENCE_TTL_MS,
     fallbackPollMs: e.FALLBACK_POLL_MS,
+    accessCacheMs: e.ACCESS_CACHE_MS,
     redisPrefix: e.REDIS_PREFIX,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     security: {

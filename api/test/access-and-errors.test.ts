@@ -10,7 +10,7 @@ describe.each(availableModes())('access control and typed errors (%s)', (mode) =
   let owner: { token: string; email: string };
   let editor: { token: string; email: string };
   let viewer: { token: string; email: string };
-  let stranger: { token: string; email: string };
+  let stranger: { token: string; email: string; userId: string };
   let id: string;
 
   const state = async () => (await gql(server, SNAPSHOT, { id }, owner.token)).data?.document;
@@ -57,6 +57,25 @@ describe.each(availableModes())('access control and typed errors (%s)', (mode) =
       await gql(server, 'mutation($id: ID!, $e: String!) { shareDocument(id: $id, email: $e, role: EDITOR) { role } }', { id: other, e: editor.email }, owner.token);
       const ok = await gql(server, SUBMIT, { input: { documentId: other, baseVersion: 0, delta: { ops: [{ insert: 'hi' }] }, clientId: 'e', clientSeq: 0 } }, editor.token);
       expect(ok.data?.submitOperation).toMatchObject({ version: 1, clientId: 'e' });
+    });
+
+    it('applies a role change to the very next submission (roles are cached per node, and forgotten on change)', async () => {
+      const other = await createDocument(server, owner.token);
+      const share = (role: string) =>
+        gql(server, 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }', { id: other, e: stranger.email, r: role }, owner.token);
+      const write = (seq: number) =>
+        gql(server, SUBMIT, { input: { documentId: other, baseVersion: 0, delta: { ops: [{ insert: 'x' }] }, clientId: 'downgraded', clientSeq: seq } }, stranger.token);
+      await share('EDITOR');
+      expect((await write(0)).data?.submitOperation).toMatchObject({ version: 1 });
+      await share('VIEWER');
+      const refused = await write(1);
+      expect(codeOf(refused)).toBe('FORBIDDEN');
+      await share('EDITOR');
+      expect((await write(1)).data?.submitOperation).toMatchObject({ version: 2 });
+      await gql(server, 'mutation($id: ID!, $u: ID!) { removeMember(documentId: $id, userId: $u) }', { id: other, u: stranger.userId }, owner.token);
+      expect(codeOf(await write(2))).toBe('NOT_FOUND');
+      const log = await gql(server, 'query($id: ID!) { document(id: $id) { version } }', { id: other }, owner.token);
+      expect(log.data?.document).toEqual({ version: 2 });
     });
 
     it('shows strangers nothing: unknown and forbidden documents look the same', async () => {

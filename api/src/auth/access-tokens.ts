@@ -1,5 +1,6 @@
 // Short-lived access tokens (JWT, HS256 via jose). Clients keep them in
 // memory; the refresh cookie gets a new one.
+import { createSecretKey } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { AppError } from '../errors.js';
 
@@ -17,8 +18,13 @@ export interface AccessTokens {
 
 const ISSUER = 'collab-graphql';
 
+/** Verified tokens remembered (a client sends the same one for many minutes); bounded, dropped when full. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 export function createAccessTokens(secret: string, ttlSeconds: number, now: () => number = Date.now): AccessTokens {
-  const key = new TextEncoder().encode(secret);
+  // A KeyObject made once: a raw Uint8Array would be imported again on every call.
+  const key = createSecretKey(new TextEncoder().encode(secret));
+  const verified = new Map<string, AccessClaims>();
   return {
     async issue(userId, sessionId) {
       const issuedAt = Math.floor(now() / 1000);
@@ -33,6 +39,9 @@ export function createAccessTokens(secret: string, ttlSeconds: number, now: () =
       return { token, expiresAt: new Date(exp * 1000) };
     },
     async verify(token) {
+      // A token is immutable: once its signature checked out, only its expiry can change the answer.
+      const known = verified.get(token);
+      if (known && known.expiresAt.getTime() > now()) return known;
       try {
         const { payload } = await jwtVerify(token, key, {
           issuer: ISSUER,
@@ -42,7 +51,10 @@ export function createAccessTokens(secret: string, ttlSeconds: number, now: () =
         if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.exp !== 'number') {
           throw new AppError('UNAUTHENTICATED', 'Invalid access token');
         }
-        return { userId: payload.sub, sessionId: payload.sid, expiresAt: new Date(payload.exp * 1000) };
+        const claims = { userId: payload.sub, sessionId: payload.sid, expiresAt: new Date(payload.exp * 1000) };
+        if (verified.size >= VERIFIED_CACHE_SIZE) verified.clear();
+        verified.set(token, claims);
+        return claims;
       } catch (error) {
         if (error instanceof AppError) throw error;
         const expired = error instanceof errors.JWTExpired;

@@ -15,6 +15,8 @@ import { ACCESS_TOPIC } from '../pubsub/channels.js';
 
 export type AccessEvent =
   | { kind: 'member-removed'; documentId: string; userId: string }
+  /** A member's role changed: nothing ends, but cached roles must go (AccessCache). */
+  | { kind: 'role-changed'; documentId: string; userId: string }
   | { kind: 'document-deleted'; documentId: string }
   | { kind: 'sessions-revoked'; userId: string; sessionIds: string[] };
 
@@ -24,7 +26,15 @@ export class AccessWatch {
   private readonly documents = new Map<string, Set<DocumentListener>>();
   private readonly sessions = new Map<string, Set<() => void>>();
 
+  private readonly observers = new Set<(event: AccessEvent) => void>();
+
   constructor(private readonly bus: Bus<AccessEvent>, private readonly onError: (error: unknown) => void = () => {}) {}
+
+  /** Calls `observer` with every event, from this node or another (caches forget what changed). */
+  observe(observer: (event: AccessEvent) => void): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
 
   /** Calls `onLost` (once) when `userId` loses access to the document. Returns the unwatch function. */
   watchDocument(documentId: string, userId: string, onLost: (event: AccessEvent) => void): () => void {
@@ -74,6 +84,8 @@ export class AccessWatch {
   }
 
   dispatch(event: AccessEvent): void {
+    for (const observer of this.observers) observer(event);
+    if (event.kind === 'role-changed') return; // still a member: nothing ends
     if (event.kind === 'sessions-revoked') {
       for (const id of event.sessionIds) for (const listener of [...(this.sessions.get(id) ?? [])]) listener();
       return;
@@ -104,6 +116,6 @@ function add<T>(map: Map<string, Set<T>>, key: string, value: T): () => void {
 /** Redis hands back parsed JSON; anything that is not an access event is dropped. */
 export function decodeAccessEvent(detail: unknown): AccessEvent {
   const e = detail as Partial<AccessEvent> | null;
-  if (e && (e.kind === 'member-removed' || e.kind === 'document-deleted' || e.kind === 'sessions-revoked')) return e as AccessEvent;
+  if (e && (e.kind === 'member-removed' || e.kind === 'role-changed' || e.kind === 'document-deleted' || e.kind === 'sessions-revoked')) return e as AccessEvent;
   return { kind: 'sessions-revoked', userId: '', sessionIds: [] };
 }

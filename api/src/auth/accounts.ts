@@ -1,6 +1,7 @@
 // Sign-up, log-in and refresh-token sessions. A session is a family of
 // refresh tokens: each refresh rotates the token; presenting a rotated
 // token again means it was stolen (or replayed), so the family is revoked.
+import type { AccessCache } from './access-cache.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { noAudit, type Audit } from '../audit.js';
 import { AppError, badInput } from '../errors.js';
@@ -32,6 +33,8 @@ export interface AccountsOptions {
   audit?: Audit;
   /** Told after sessions were revoked (log-out, log-out everywhere, reuse): their sockets must close. */
   onRevoked?: (userId: string, sessionIds: string[]) => Promise<void>;
+  /** Remembers live sessions for a moment (forgotten on revocation). */
+  cache?: AccessCache;
 }
 
 /** A session that may act: not revoked (the access token's own expiry is checked by its signature). */
@@ -142,8 +145,14 @@ export class Accounts {
 
   /** The session behind an access token, or null once it was revoked (log-out, reuse). */
   async liveSession(sessionId: string): Promise<{ userId: string } | null> {
+    const cache = this.options.cache;
+    const known = cache?.sessionUser(sessionId);
+    if (known) return { userId: known };
+    const epoch = cache?.epoch ?? 0;
     const session = await this.prisma.session.findUnique({ where: { id: sessionId }, select: { userId: true, revokedAt: true } });
-    return session && !session.revokedAt ? { userId: session.userId } : null;
+    if (!session || session.revokedAt) return null;
+    cache?.sessionIsLive(sessionId, session.userId, epoch);
+    return { userId: session.userId };
   }
 
   /**

@@ -3,6 +3,7 @@
 // see from one that does not exist: both are NOT_FOUND.
 import { randomUUID } from 'node:crypto';
 import { noAudit, type Audit } from '../audit.js';
+import type { AccessCache } from '../auth/access-cache.js';
 import type { AccessEvent } from '../auth/access-watch.js';
 import { atLeast, type Role } from '../auth/roles.js';
 import { isDocument } from '../collab/delta.js';
@@ -55,8 +56,10 @@ function checkTitle(title: string): string {
 
 export interface DocumentsOptions {
   audit?: Audit;
-  /** Told after a member was removed or a document deleted: their live streams must end. */
+  /** Told after a member was removed or a document deleted (their live streams must end), or a role changed. */
   onAccessChange?: (event: AccessEvent) => Promise<void>;
+  /** Remembers roles for a moment, for the hot paths (forgotten on every access change). */
+  cache?: AccessCache;
   /** Tighter delta limits than the parser's (config MAX_DELTA_OPS, MAX_DELTA_INSERT). */
   deltaLimits?: { maxOps: number; maxInsert: number };
 }
@@ -82,6 +85,26 @@ export class Documents {
     let inserted = 0;
     for (const op of delta.ops) inserted += typeof op.insert === 'string' ? op.insert.length : op.insert === undefined ? 0 : 1;
     if (inserted > limits.maxInsert) throw badInput(`Delta inserts more than ${limits.maxInsert} characters`, { limit: 'deltaInsert', max: limits.maxInsert });
+  }
+
+  /**
+   * The viewer's role if it is at least `needed`, as access() decides, for
+   * the hot paths (submissions, presence, streams): from the AccessCache
+   * when it knows, so a busy editor's ops cost no membership read.
+   */
+  async role(viewer: Viewer | null, documentId: string, needed: Role): Promise<Role> {
+    const { userId } = requireViewer(viewer);
+    const cache = this.options.cache;
+    let role = cache?.role(documentId, userId);
+    if (!role) {
+      const epoch = cache?.epoch ?? 0;
+      const member = await this.prisma.documentMember.findUnique({ where: { documentId_userId: { documentId, userId } }, select: { role: true } });
+      if (!member) throw notFound();
+      role = member.role;
+      cache?.roleIs(documentId, userId, role, epoch);
+    }
+    if (!atLeast(role, needed)) throw new AppError('FORBIDDEN', `This needs the ${needed} role; you are ${role}`, { role });
+    return role;
   }
 
   /** The document if the viewer has at least `needed`; NOT_FOUND for strangers, FORBIDDEN for too low a role. */
@@ -174,6 +197,7 @@ export class Documents {
       select: { userId: true, role: true },
     });
     this.audit({ event: 'document-shared', documentId, byUserId: me.userId, userId: user.id, role, previousRole: previous?.role ?? null });
+    if (previous && previous.role !== role) await this.options.onAccessChange?.({ kind: 'role-changed', documentId, userId: user.id });
     return member;
   }
 
@@ -199,7 +223,7 @@ export class Documents {
 
   async submit(viewer: Viewer | null, input: SubmitInput): Promise<CommittedOp> {
     const { userId } = requireViewer(viewer);
-    await this.access(viewer, input.documentId, 'EDITOR');
+    await this.role(viewer, input.documentId, 'EDITOR');
     this.checkDeltaSize(input.delta);
     return this.sequencer.submit({ ...input, authorId: userId });
   }
@@ -230,7 +254,7 @@ export class Documents {
 
   async updatePresence(viewer: Viewer | null, input: Omit<PresenceState, 'updatedAt' | 'userId' | 'documentId'> & { documentId: string }): Promise<PresenceState> {
     const { userId } = requireViewer(viewer);
-    await this.access(viewer, input.documentId, 'VIEWER');
+    await this.role(viewer, input.documentId, 'VIEWER');
     const head = await this.sequencer.head(input.documentId);
     return this.presence.update({ ...input, userId }, head.version);
   }

@@ -9,7 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { CLOSE_CODES } from '../../src/http/socket-guard.js';
-import { createDocument, gql, OPS_SUBSCRIPTION, signUp, subscribe, tempPostgres, wsClient, type TestServer } from '../harness.js';
+import { codeOf, createDocument, gql, OPS_SUBSCRIPTION, signUp, SUBMIT, subscribe, tempPostgres, wsClient, type TestServer } from '../harness.js';
+
+/** Polls `check` for up to two seconds (the access bus delivers in milliseconds). */
+async function eventually(check: () => Promise<boolean>): Promise<boolean> {
+  for (const started = Date.now(); Date.now() - started < 2_000; await new Promise((r) => setTimeout(r, 20))) if (await check()) return true;
+  return false;
+}
 import { closeCode } from './socket-helpers.js';
 
 const databaseUrl = process.env.DATABASE_URL;
@@ -30,7 +36,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('access changes across nodes', () => 
     const start = async (): Promise<TestServer> => {
       const dataDir = await mkdtemp(path.join(os.tmpdir(), 'collab-acc-'));
       dirs.push(dataDir);
-      const app = buildApp(loadConfig({ ...shared, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', RATE_LIMITS: 'off' }));
+      const app = buildApp(loadConfig({ ...shared, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', RATE_LIMITS: 'off', ACCESS_CACHE_MS: '60000' }));
       apps.push(app);
       const { url, services } = await app.start();
       return { url, wsUrl: url.replace(/^http/, 'ws') + '/graphql', services, stop: () => app.stop() };
@@ -67,6 +73,23 @@ describe.skipIf(!databaseUrl || !redisUrl)('access changes across nodes', () => 
     await stream.take(1);
     expect((await gql(a, 'mutation { logOutEverywhere }', {}, user.token)).data).toEqual({ logOutEverywhere: true });
     expect(closeCode(await stream.ended())).toBe(CLOSE_CODES.SESSION_REVOKED);
+  });
+
+  // ACCESS_CACHE_MS is a minute here: only the access bus can make node B forget in time.
+  it("forgets node B's cached role and session as soon as node A changes them", async () => {
+    const owner = await signUp(a, 'owner');
+    const member = await signUp(a, 'member');
+    const id = await createDocument(a, owner.token);
+    const share = (role: string) => gql(a, 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }', { id, e: member.email, r: role }, owner.token);
+    const write = (seq: number) => gql(b, SUBMIT, { input: { documentId: id, baseVersion: 0, delta: { ops: [{ insert: 'x' }] }, clientId: 'm', clientSeq: seq } }, member.token);
+    await share('EDITOR');
+    expect((await write(0)).data?.submitOperation).toMatchObject({ version: 1 }); // node B now holds the role and the session
+    await share('VIEWER');
+    expect(await eventually(async () => codeOf(await write(1)) === 'FORBIDDEN')).toBe(true);
+    expect((await gql(a, 'mutation { logOutEverywhere }', {}, member.token)).data).toEqual({ logOutEverywhere: true });
+    // A revoked token reads as no token at all over HTTP: `me` is null.
+    expect(await eventually(async () => (await gql(b, '{ me { id } }', {}, member.token)).data?.me === null)).toBe(true);
+    expect((await gql(a, 'query($id: ID!) { document(id: $id) { version } }', { id }, owner.token)).data?.document).toEqual({ version: 1 });
   });
 
   it('shares rate-limit budgets between nodes through Redis', async () => {

@@ -1,0 +1,106 @@
+// A per-node memory of the two reads every submission used to make: "is this
+// session still live?" and "what is this user's role in this document?".
+// A busy editor submits several ops a second; each of those reads was a
+// database round trip on the hot path.
+//
+// Entries live at most `ttlMs`, and go at once when the access bus says
+// they changed (AccessWatch dispatches every event here, from this node and
+// from the others). So a revocation takes effect on this node immediately,
+// on other nodes as soon as the access bus delivers it (about a
+// millisecond), and at the latest after `ttlMs` if Redis is down meanwhile.
+// Only positive answers are kept: a refusal is always read fresh. An answer
+// read while a change was being forgotten is not kept either (`epoch`): the
+// read may predate the change.
+import type { AccessEvent } from './access-watch.js';
+import type { Role } from './roles.js';
+
+/** Bounds memory under many users: past it, the oldest half is dropped. */
+const MAX_ENTRIES = 50_000;
+
+class ExpiringMap<V> {
+  private readonly entries = new Map<string, { value: V; until: number }>();
+
+  constructor(private readonly ttlMs: number, private readonly now: () => number) {}
+
+  get(key: string): V | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.until <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(key: string, value: V): void {
+    if (this.ttlMs <= 0) return;
+    if (this.entries.size >= MAX_ENTRIES) {
+      let drop = MAX_ENTRIES / 2;
+      for (const k of this.entries.keys()) {
+        if (drop-- <= 0) break;
+        this.entries.delete(k);
+      }
+    }
+    this.entries.delete(key); // re-insert: Map order is age order
+    this.entries.set(key, { value, until: this.now() + this.ttlMs });
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
+  deleteWhere(test: (key: string) => boolean): void {
+    for (const key of this.entries.keys()) if (test(key)) this.entries.delete(key);
+  }
+}
+
+const roleKey = (documentId: string, userId: string) => `${documentId}\u0000${userId}`;
+
+export class AccessCache {
+  private readonly sessions: ExpiringMap<string>;
+  private readonly roles: ExpiringMap<Role>;
+  /** Bumped by every forget(); take it before a read, hand it back with the answer. */
+  epoch = 0;
+
+  /** `ttlMs` 0 turns the cache off (every check reads the database). */
+  constructor(ttlMs: number, now: () => number = Date.now) {
+    this.sessions = new ExpiringMap(ttlMs, now);
+    this.roles = new ExpiringMap(ttlMs, now);
+  }
+
+  /** The user of a live session, if known to be live. */
+  sessionUser(sessionId: string): string | undefined {
+    return this.sessions.get(sessionId);
+  }
+
+  sessionIsLive(sessionId: string, userId: string, readAt: number): void {
+    if (readAt === this.epoch) this.sessions.set(sessionId, userId);
+  }
+
+  role(documentId: string, userId: string): Role | undefined {
+    return this.roles.get(roleKey(documentId, userId));
+  }
+
+  roleIs(documentId: string, userId: string, role: Role, readAt: number): void {
+    if (readAt === this.epoch) this.roles.set(roleKey(documentId, userId), role);
+  }
+
+  /** Forgets what `event` changed. */
+  forget(event: AccessEvent): void {
+    this.epoch++;
+    switch (event.kind) {
+      case 'sessions-revoked':
+        for (const id of event.sessionIds) this.sessions.delete(id);
+        return;
+      case 'member-removed':
+      case 'role-changed':
+        this.roles.delete(roleKey(event.documentId, event.userId));
+        return;
+      case 'document-deleted': {
+        const prefix = `${event.documentId}\u0000`;
+        this.roles.deleteWhere((key) => key.startsWith(prefix));
+        return;
+      }
+    }
+  }
+}
