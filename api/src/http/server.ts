@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
+import { coalesceWrites } from './coalesce-writes.js';
 import { WebSocketServer } from 'ws';
 import type { Services } from '../services.js';
 import { createGraphQL, executionArgsForSocket } from './graphql.js';
@@ -74,6 +75,7 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
 
   // Origin allow-list and per-address connection limit, before any socket exists (socket-guard.ts).
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: services.config.maxPayloadBytes, verifyClient: verifyUpgrade(services) });
+  coalesceWrites(wss);
   const disposer = useServer<Record<string, unknown> | undefined, SocketExtra>(
     {
       // Never put internal error text in a close reason, whatever NODE_ENV says.
