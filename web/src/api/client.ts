@@ -98,12 +98,15 @@ export function createApiClients(session: Session, origin: string = location.ori
           await session.refresh().catch(() => null);
         },
       })),
-      fetchExchange,
+      // Subscriptions, and operations whose context says `overSocket` (the
+      // sync engine's submissions), go over the graphql-ws socket; the rest over HTTP.
       subscriptionExchange({
+        isSubscriptionOperation: (operation) => operation.kind === 'subscription' || operation.context.overSocket === true,
         forwardSubscription: (request) => ({
           subscribe: (sink) => ({ unsubscribe: ws.subscribe({ ...request, query: request.query ?? '' }, sink) }),
         }),
       }),
+      fetchExchange,
     ],
   });
 

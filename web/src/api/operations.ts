@@ -164,9 +164,10 @@ export const UpdatePresence = graphql(`
   }
 `);
 
-export const DocumentOperations = graphql(`
-  subscription DocumentOperations($documentId: ID!, $afterVersion: Int!) {
-    documentOperations(documentId: $documentId, afterVersion: $afterVersion) {
+// The batched form of documentOperations: one message per group commit.
+export const DocumentOperationBatches = graphql(`
+  subscription DocumentOperationBatches($documentId: ID!, $afterVersion: Int!) {
+    documentOperationBatches(documentId: $documentId, afterVersion: $afterVersion) {
       version
       delta
       clientId

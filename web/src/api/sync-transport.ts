@@ -6,7 +6,7 @@ import type { CombinedError } from '@urql/core';
 import { SyncError, type StreamSink, type SyncTransport, type Unsubscribe } from '../sync/index.js';
 import type { ApiClients } from './client.js';
 import { apiErrorOf } from './errors.js';
-import { DocumentOperations, DocumentPresence, HeadDocument, SubmitOperation, UpdatePresence } from './operations.js';
+import { DocumentOperationBatches, DocumentPresence, HeadDocument, SubmitOperation, UpdatePresence } from './operations.js';
 
 /** Close codes of the server's sockets (api/src/http/socket-guard.ts) as sync errors; all retryable. */
 const CLOSE_CODES: Record<number, SyncError> = {
@@ -23,10 +23,14 @@ function toSyncError(error: CombinedError | undefined): SyncError {
   return apiErrorOf(error);
 }
 
+/** urql context for operations that go over the graphql-ws socket (client.ts routes them). */
+const OVER_SOCKET = { overSocket: true };
+
 export function createSyncTransport(clients: ApiClients): SyncTransport {
   const { urql, socket } = clients;
 
-  function stream<T, Data>(source: Source<{ data?: Data; error?: CombinedError }>, pick: (data: Data) => T, sink: StreamSink<T>): Unsubscribe {
+  /** `pick` gives the values of one result (a batch may carry several). */
+  function stream<T, Data>(source: Source<{ data?: Data; error?: CombinedError }>, pick: (data: Data) => T[], sink: StreamSink<T>): Unsubscribe {
     let done = false;
     let opened = false;
     const open = () => {
@@ -56,7 +60,7 @@ export function createSyncTransport(clients: ApiClients): SyncTransport {
           sink.error(toSyncError(result.error));
         } else if (result.data) {
           open();
-          sink.next(pick(result.data));
+          for (const value of pick(result.data)) sink.next(value);
         }
       }),
     );
@@ -79,11 +83,9 @@ export function createSyncTransport(clients: ApiClients): SyncTransport {
 
     subscribeOperations(documentId, afterVersion, sink) {
       return stream(
-        urql.subscription(DocumentOperations, { documentId, afterVersion }),
-        (data: { documentOperations: { version: number; delta: unknown; clientId: string; clientSeq: number } }) => ({
-          ...data.documentOperations,
-          delta: data.documentOperations.delta as never,
-        }),
+        urql.subscription(DocumentOperationBatches, { documentId, afterVersion }),
+        (data: { documentOperationBatches: Array<{ version: number; delta: unknown; clientId: string; clientSeq: number }> }) =>
+          data.documentOperationBatches.map((op) => ({ ...op, delta: op.delta as never })),
         sink,
       );
     },
@@ -91,16 +93,16 @@ export function createSyncTransport(clients: ApiClients): SyncTransport {
     subscribePresence(documentId, sink) {
       return stream(
         urql.subscription(DocumentPresence, { documentId }),
-        (data: { documentPresence: { clientId: string; version: number; index: number; length: number; user?: { id: string; name: string } | null } }) => ({
-          ...data.documentPresence,
-          user: data.documentPresence.user ?? null,
-        }),
+        (data: { documentPresence: { clientId: string; version: number; index: number; length: number; user?: { id: string; name: string } | null } }) => [
+          { ...data.documentPresence, user: data.documentPresence.user ?? null },
+        ],
         sink,
       );
     },
 
     async submitOperation(input) {
-      const result = await urql.mutation(SubmitOperation, { input: { ...input, delta: input.delta as never } }).toPromise();
+      // Over the socket the stream already uses: no HTTP request, token check or session read per keystroke batch.
+      const result = await urql.mutation(SubmitOperation, { input: { ...input, delta: input.delta as never } }, OVER_SOCKET).toPromise();
       if (result.error) throw toSyncError(result.error);
     },
 
