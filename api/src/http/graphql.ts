@@ -10,6 +10,7 @@ import type { Viewer } from '../documents/documents.js';
 import { AppError } from '../errors.js';
 import { isDatabaseUnavailable } from '../store/unavailable.js';
 import { requestLogPlugin } from './request-log.js';
+import { sharedStreamResultsPlugin } from './shared-stream-results.js';
 import type { Context } from '../schema/builder.js';
 import { buildSchema } from '../schema/index.js';
 import type { Services } from '../services.js';
@@ -125,7 +126,7 @@ export function createGraphQL(services: Services): Yoga {
       warn: (...args) => services.logger.warn({ args }, 'yoga'),
       error: (...args) => services.logger.error({ args }, 'yoga'),
     },
-    plugins: [responsePlugin, requestLogPlugin(services.logger), csrfPlugin(), armorPlugin(security), ...(security.introspection ? [] : [disableIntrospectionPlugin()])],
+    plugins: [responsePlugin, requestLogPlugin(services.logger), sharedStreamResultsPlugin(), csrfPlugin(), armorPlugin(security), ...(security.introspection ? [] : [disableIntrospectionPlugin()])],
     context: async (initial): Promise<Context> => {
       if ('socketViewer' in initial) {
         return { services, viewer: initial.socketViewer ?? null, ip: initial.socketIp ?? 'unknown', refreshToken: null, setCookie: () => {} };

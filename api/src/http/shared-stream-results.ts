@@ -1,0 +1,119 @@
+// Executes each live batch of an op stream once per query, not once per
+// subscriber. Every subscriber of a busy document receives the same
+// committed ops; graphql-js would run the same selection set over them for
+// each subscriber (with 100 watchers, 100 times per batch). Here the
+// result for (document, first version, op count, query, variables used
+// below the root field) is computed by the first subscriber to need it and
+// handed to the others.
+//
+// Sound because what the op streams deliver depends only on the ops: no
+// field reachable from Operation reads the viewer (schema.test.ts lists
+// them, so adding one forces a second look here), and the root field's own
+// arguments only choose the ops. Anything else (the access-lost event that
+// ends a stream, other subscriptions) is executed per subscriber as usual.
+import { createSourceEventStream, execute, Kind, visit, type ASTNode, type DocumentNode, type ExecutionArgs, type ExecutionResult, type OperationDefinitionNode } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { CommittedOp } from '../collab/types.js';
+
+/** The op-stream fields whose results can be shared. */
+const SHARED_FIELDS = new Set(['documentOperations', 'documentOperationBatches']);
+
+/** Results kept for subscribers that have not reached a batch yet; a slow one beyond this executes its own. */
+const MAX_RESULTS = 512;
+
+type Result = ExecutionResult | Promise<ExecutionResult>;
+
+/** What a shareable subscription is: its query's identity and the variables its selection reads. */
+interface Shape {
+  queryId: number;
+  innerVariables: string[];
+}
+
+export function sharedStreamResultsPlugin(): Plugin {
+  const queryIds = new WeakMap<DocumentNode, number>();
+  let nextQueryId = 0;
+  const results = new Map<string, Result>();
+
+  const remember = (key: string, result: Result) => {
+    if (results.size >= MAX_RESULTS) results.delete(results.keys().next().value!);
+    results.set(key, result);
+  };
+
+  return {
+    onSubscribe({ args, setSubscribeFn }) {
+      const operation = shareableOperation(args.document as DocumentNode, args.operationName);
+      if (!operation) return;
+      let queryId = queryIds.get(args.document);
+      if (queryId === undefined) queryIds.set(args.document, (queryId = nextQueryId++));
+      const fragments = (args.document as DocumentNode).definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
+      const shape: Shape = { queryId, innerVariables: variablesIn([operation.selectionSet.selections[0]!, ...fragments]) };
+      setSubscribeFn(async (subscribeArgs) => {
+        const source = await createSourceEventStream(subscribeArgs);
+        if (!isAsyncIterable(source)) return source; // an error result: access refused, bad input
+        return mapEvents(source, (event) => {
+          const run = () => execute({ ...(subscribeArgs as ExecutionArgs), rootValue: event });
+          const key = eventKey(event, shape, subscribeArgs.variableValues);
+          if (key === null) return run();
+          const known = results.get(key);
+          if (known) return known;
+          const result = run();
+          remember(key, result);
+          return result;
+        });
+      });
+    },
+  };
+}
+
+/** The subscription operation if it selects exactly one op-stream field (nothing else shares a payload). */
+function shareableOperation(document: DocumentNode, operationName: string | null | undefined): OperationDefinitionNode | null {
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  if (!operation || operation.operation !== 'subscription') return null;
+  const [field, ...rest] = operation.selectionSet.selections;
+  if (!field || rest.length > 0 || field.kind !== Kind.FIELD || !SHARED_FIELDS.has(field.name.value) || field.directives?.length) return null;
+  return operation;
+}
+
+/** Names of the variables read in `nodes` (the root field and the fragments, e.g. by @include): they can differ per subscriber. */
+function variablesIn(nodes: readonly ASTNode[]): string[] {
+  const names = new Set<string>();
+  for (const node of nodes) visit(node, { Variable: (variable) => void names.add(variable.name.value) });
+  return [...names].sort();
+}
+
+function eventKey(event: unknown, shape: Shape, variables: ExecutionArgs['variableValues']): string | null {
+  const ops = Array.isArray(event) ? (event as CommittedOp[]) : isOp(event) ? [event] : null;
+  const first = ops?.[0];
+  if (!ops || !first || !ops.every(isOp)) return null;
+  // Committed ops never change: a document's version range names its content.
+  const inner = shape.innerVariables.map((name) => JSON.stringify(variables?.[name] ?? null)).join(',');
+  return `${shape.queryId}\u0000${Array.isArray(event) ? 'batch' : 'op'}\u0000${first.documentId}\u0000${first.version}\u0000${ops.length}\u0000${inner}`;
+}
+
+const isOp = (value: unknown): value is CommittedOp =>
+  typeof value === 'object' && value !== null && typeof (value as CommittedOp).documentId === 'string' && Number.isInteger((value as CommittedOp).version);
+
+const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> => typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+
+/** Maps a stream; `return()` ends the source at once (the op streams rely on it to unsubscribe). */
+function mapEvents(source: AsyncIterable<unknown>, map: (event: unknown) => Result): AsyncIterableIterator<ExecutionResult> {
+  const iterator = source[Symbol.asyncIterator]();
+  const mapped: AsyncIterableIterator<ExecutionResult> = {
+    async next() {
+      const step = await iterator.next();
+      if (step.done) return { value: undefined, done: true };
+      return { value: await map(step.value), done: false };
+    },
+    async return() {
+      await iterator.return?.();
+      return { value: undefined, done: true };
+    },
+    async throw(error: unknown) {
+      await iterator.return?.();
+      throw error;
+    },
+    [Symbol.asyncIterator]: () => mapped,
+  };
+  return mapped;
+}

@@ -1,0 +1,109 @@
+// Live op batches are executed once per query and shared between
+// subscribers (api/src/http/shared-stream-results.ts). Sharing must never
+// change what anyone receives: subscribers that started at different
+// versions, or whose selections differ by a variable, each get exactly
+// their own stream; and nothing reachable from Operation may depend on who
+// is asking, or sharing would leak it.
+import { isObjectType, getNamedType, type GraphQLNamedType } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSchema } from '../src/schema/index.js';
+import { availableModes, createDocument, gql, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.js';
+
+const BATCHES = `subscription($id: ID!, $after: Int!, $withDelta: Boolean!) {
+  documentOperationBatches(documentId: $id, afterVersion: $after) { version clientId delta @include(if: $withDelta) author { name } }
+}`;
+
+describe.each(availableModes())('shared op-stream results (%s)', (mode) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer(mode);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('gives every subscriber exactly its own stream, whatever it started from or selected', async () => {
+    const owner = await signUp(server, 'owner');
+    const viewer = await signUp(server, 'viewer');
+    const id = await createDocument(server, owner.token, { ops: [{ insert: 'ab\n' }] }); // version 1
+    await gql(server, 'mutation($id: ID!, $e: String!) { shareDocument(id: $id, email: $e, role: VIEWER) { role } }', { id, e: viewer.email }, owner.token);
+    const clients = [wsClient(server, owner.token), wsClient(server, viewer.token), wsClient(server, viewer.token)];
+    const streams = [
+      subscribe(clients[0]!, BATCHES, { id, after: 0, withDelta: true }),
+      subscribe(clients[1]!, BATCHES, { id, after: 1, withDelta: true }),
+      subscribe(clients[2]!, BATCHES, { id, after: 1, withDelta: false }),
+    ];
+    await streams[0]!.take(1); // the catch-up (version 1) proves the first is live
+    for (let seq = 0; seq < 5; seq++) {
+      const res = await gql(server, SUBMIT, { input: { documentId: id, baseVersion: 1 + seq, delta: { ops: [{ insert: String(seq) }] }, clientId: 'w', clientSeq: seq } }, owner.token);
+      expect(res.errors).toBeUndefined();
+    }
+    const flat = async (stream: (typeof streams)[number], count: number) => {
+      const ops: Array<Record<string, unknown>> = [];
+      for (let n = 1; ops.length < count; n++) {
+        const [result] = (await stream.take(n)).slice(n - 1);
+        expect(result?.errors).toBeUndefined();
+        ops.push(...(result!.data!.documentOperationBatches as Array<Record<string, unknown>>));
+      }
+      return ops;
+    };
+    const expected = (from: number, withDelta: boolean) =>
+      [1, 2, 3, 4, 5, 6].filter((v) => v > from).map((version) => ({
+        version,
+        clientId: version === 1 ? `create-${id}` : 'w',
+        ...(withDelta && { delta: { ops: version === 1 ? [{ insert: 'ab\n' }] : [{ insert: String(version - 2) }] } }),
+        author: { name: 'owner' },
+      }));
+    expect(await flat(streams[0]!, 6)).toEqual(expected(0, true));
+    expect(await flat(streams[1]!, 5)).toEqual(expected(1, true));
+    expect(await flat(streams[2]!, 5)).toEqual(expected(1, false));
+    await Promise.all(clients.map((c) => c.dispose()));
+  });
+
+  it('still ends a shared stream for the one subscriber who lost access, and only for them', async () => {
+    const owner = await signUp(server, 'owner');
+    const member = await signUp(server, 'member');
+    const id = await createDocument(server, owner.token, { ops: [{ insert: 'x\n' }] });
+    await gql(server, 'mutation($id: ID!, $e: String!) { shareDocument(id: $id, email: $e, role: VIEWER) { role } }', { id, e: member.email }, owner.token);
+    const [a, b] = [wsClient(server, owner.token), wsClient(server, member.token)];
+    const ownerStream = subscribe(a, BATCHES, { id, after: 0, withDelta: true });
+    const memberStream = subscribe(b, BATCHES, { id, after: 0, withDelta: true });
+    await Promise.all([ownerStream.take(1), memberStream.take(1)]);
+    await gql(server, 'mutation($id: ID!, $u: ID!) { removeMember(documentId: $id, userId: $u) }', { id, u: member.userId }, owner.token);
+    await memberStream.ended();
+    expect(memberStream.results.at(-1)?.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
+    await gql(server, SUBMIT, { input: { documentId: id, baseVersion: 1, delta: { ops: [{ insert: 'y' }] }, clientId: 'o', clientSeq: 0 } }, owner.token);
+    const [, second] = await ownerStream.take(2);
+    expect(second?.data?.documentOperationBatches).toMatchObject([{ version: 2, clientId: 'o' }]);
+    expect(ownerStream.done).toBe(false);
+    await Promise.all([a.dispose(), b.dispose()]);
+  });
+});
+
+describe('what an op stream can reach', () => {
+  it('is only ops and their authors (no field that reads the viewer): re-check sharing before adding to this list', () => {
+    const schema = buildSchema();
+    const seen = new Set<string>();
+    const walk = (type: GraphQLNamedType) => {
+      if (!isObjectType(type)) return;
+      for (const field of Object.values(type.getFields())) {
+        const name = `${type.name}.${field.name}`;
+        if (seen.has(name)) continue;
+        seen.add(name);
+        walk(getNamedType(field.type));
+      }
+    };
+    walk(schema.getType('Operation')!);
+    expect([...seen].sort()).toEqual([
+      'Operation.author',
+      'Operation.clientId',
+      'Operation.clientSeq',
+      'Operation.createdAt',
+      'Operation.delta',
+      'Operation.version',
+      'User.email',
+      'User.id',
+      'User.name',
+    ]);
+  });
+});
