@@ -23,18 +23,21 @@ export function requestLogPlugin(logger: Logger): Plugin {
   return {
     onExecute({ args }) {
       const started = performance.now();
-      const headers = (args.contextValue as { request?: Request }).request?.headers;
-      const log = logger.child({
-        reqId: headers?.get('x-request-id') ?? randomUUID(),
-        op: args.operationName ?? undefined,
-        documentId: documentIdOf(args.variableValues),
-      });
       return {
         onExecuteDone({ result }) {
           const codes = errorCodes(result);
-          const fields = { ms: Math.round(performance.now() - started), ...(codes.length > 0 && { errors: codes }) };
-          if (codes.length > 0) log.info(fields, 'graphql operation failed');
-          else log.debug(fields, 'graphql operation');
+          // Built only when the line is written: most operations log nothing at the default level.
+          if (codes.length === 0 && !logger.isLevelEnabled('debug')) return;
+          const headers = (args.contextValue as { request?: Request }).request?.headers;
+          const fields = {
+            reqId: headers?.get('x-request-id') ?? randomUUID(),
+            op: args.operationName ?? undefined,
+            documentId: documentIdOf(args.variableValues),
+            ms: Math.round(performance.now() - started),
+            ...(codes.length > 0 && { errors: codes }),
+          };
+          if (codes.length > 0) logger.info(fields, 'graphql operation failed');
+          else logger.debug(fields, 'graphql operation');
         },
       };
     },
