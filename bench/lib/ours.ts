@@ -227,7 +227,7 @@ export class OursWriter implements Writer {
   }
 
   length(): number {
-    return this.sync.content.length();
+    return this.sync.contentLength;
   }
 
   edit(ops: DeltaOp[]): void {
