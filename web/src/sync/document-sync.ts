@@ -14,7 +14,7 @@
 //   from one the server may already hold under that (clientId, clientSeq),
 //   which would make the server's ack mean something else than ours.
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-import { Delta, isNoop, type DeltaJSON } from './delta.js';
+import { applyChange, Delta, isNoop, type DeltaJSON } from './delta.js';
 import { OtClient } from './ot-client.js';
 import { MemoryPendingStore, type PendingStore, type PersistedState } from './pending-store.js';
 import { PresenceTracker, type PlacePositions, type RemotePresence } from './presence-tracker.js';
@@ -238,7 +238,7 @@ export class DocumentSync {
 
   private localContent(): Delta {
     const pending = this.ot.pendingDelta();
-    return pending ? this.serverDoc.compose(pending) : this.serverDoc;
+    return pending ? applyChange(this.serverDoc, pending) : this.serverDoc;
   }
 
   /** The content at `getSnapshot().version`, as the server has it. */
@@ -451,7 +451,7 @@ export class DocumentSync {
     const delta = new Delta(wire.delta.ops);
     const inflightSeq = this.ot.pending?.clientSeq;
     const { apply, send } = this.ot.receive({ version: wire.version, delta, clientId: wire.clientId, clientSeq: wire.clientSeq });
-    this.serverDoc = this.serverDoc.compose(delta);
+    this.serverDoc = applyChange(this.serverDoc, delta);
     this.recent.push(wire.version, delta);
     if (wire.clientId === this.ot.clientId && wire.clientSeq === inflightSeq) {
       // Our ack. A buffer that remote deletions reduced to nothing is not
