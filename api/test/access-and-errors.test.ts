@@ -170,6 +170,18 @@ describe.each(availableModes())('access control and typed errors (%s)', (mode) =
       await rejects('BAD_USER_INPUT', () => submit(editor.token, { delta }));
     });
 
+    it('keeps the error message short when the refused value is huge (it is not echoed whole)', async () => {
+      const delta = { ops: Array.from({ length: 10_001 }, (_, i) => ({ insert: `${'y'.repeat(20)}${i}`, attributes: { bold: true } })) };
+      let message = '';
+      await rejects('BAD_USER_INPUT', async () => {
+        const res = await submit(editor.token, { delta });
+        message = res.errors?.[0]?.message ?? '';
+        return res;
+      });
+      expect(message.length).toBeGreaterThan(0);
+      expect(message.length).toBeLessThanOrEqual(1_100);
+    });
+
     it('rejects a delta that does not apply to its base version', async () => {
       const { version, content } = (await state())!;
       const length = content.ops.reduce((n: number, op: { insert: string }) => n + op.insert.length, 0);

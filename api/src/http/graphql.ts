@@ -65,6 +65,9 @@ export function clientIp(req: IncomingMessage | undefined, trustProxy: boolean):
  * (syntax, validation, scalar parsing) pass through; anything else is
  * masked and logged.
  */
+/** Longest error message sent as is. */
+const MAX_MESSAGE = 1_000;
+
 function maskError(services: Services) {
   return (error: unknown, message: string, isDev?: boolean): Error => {
     // Errors arrive wrapped (located, then relocated by the executor): find the cause.
@@ -79,10 +82,18 @@ function maskError(services: Services) {
     }
     if (cause instanceof GraphQLError) {
       // GraphQL's own (syntax, validation, variable coercion, scalar parsing):
-      // the client's request was malformed. Those without a code get one.
+      // the client's request was malformed. Those without a code get one;
+      // a message quoting a huge refused value is cut (it can be 100s of KB).
       const own = error as GraphQLError;
-      if (own.extensions.code !== undefined) return own;
-      return new GraphQLError(own.message, { nodes: own.nodes, source: own.source, positions: own.positions, path: own.path, extensions: { ...own.extensions, code: 'BAD_USER_INPUT' } });
+      const message = own.message.length > MAX_MESSAGE ? `${own.message.slice(0, MAX_MESSAGE)}… (cut)` : own.message;
+      if (own.extensions.code !== undefined && message === own.message) return own;
+      return new GraphQLError(message, {
+        nodes: own.nodes,
+        source: own.source,
+        positions: own.positions,
+        path: own.path,
+        extensions: { ...own.extensions, code: own.extensions.code ?? 'BAD_USER_INPUT' },
+      });
     }
     if (isDatabaseUnavailable(cause)) {
       services.logger.warn({ err: cause }, 'database unavailable');
