@@ -58,6 +58,11 @@ export function sharedStreamResultsPlugin(): Plugin {
           if (known) return known;
           const result = run();
           remember(key, result);
+          // A result with errors (say, the database away while resolving an
+          // author) is not kept: whoever asks again gets a fresh attempt.
+          const forgetIfFailed = (settled: ExecutionResult) => settled.errors && results.get(key) === result && results.delete(key);
+          if (result instanceof Promise) result.then(forgetIfFailed, () => results.delete(key));
+          else forgetIfFailed(result);
           return result;
         });
       });
