@@ -1,6 +1,9 @@
 // What a node keeps in memory per document: the head version, the head
 // content and a window of the latest ops (to rebase submissions without a
 // database read). Always contiguous: the window ends at `version`.
+// The sync engine's applyChange (pure; quill-delta only) is shared with the
+// server: compose() on a long formatted head costs a deep copy per op.
+import { applyChange } from '../../../web/src/sync/delta.js';
 import type { Delta } from './quill-delta.js';
 import type { CommittedOp } from './types.js';
 
@@ -27,7 +30,7 @@ export class DocumentHead {
   apply(op: CommittedOp): boolean {
     if (op.version <= this.version) return true;
     if (op.version !== this.version + 1) return false;
-    this.content = this.content.compose(op.delta);
+    this.content = applyChange(this.content, op.delta);
     this.length += op.delta.changeLength();
     this.version = op.version;
     this.recent.push(op);
