@@ -60,14 +60,14 @@ export function clientIp(req: IncomingMessage | undefined, trustProxy: boolean):
   return req?.socket.remoteAddress ?? 'unknown';
 }
 
-/**
- * AppError -> GraphQLError with `extensions.code`; GraphQL's own errors
- * (syntax, validation, scalar parsing) pass through; anything else is
- * masked and logged.
- */
 /** Longest error message sent as is. */
 const MAX_MESSAGE = 1_000;
 
+/**
+ * AppError -> GraphQLError with `extensions.code`; GraphQL's own errors
+ * (syntax, validation, scalar parsing) pass through, cut to MAX_MESSAGE;
+ * anything else is masked and logged.
+ */
 function maskError(services: Services) {
   return (error: unknown, message: string, isDev?: boolean): Error => {
     // Errors arrive wrapped (located, then relocated by the executor): find the cause.
