@@ -48,6 +48,11 @@ export function requireViewer(viewer: Viewer | null): Viewer {
   return viewer;
 }
 
+/** FORBIDDEN (with the role held) unless `role` is at least `needed`. */
+function requireRole(role: Role, needed: Role): void {
+  if (!atLeast(role, needed)) throw new AppError('FORBIDDEN', `This needs the ${needed} role; you are ${role}`, { role });
+}
+
 function checkTitle(title: string): string {
   const trimmed = title.trim();
   if (trimmed.length < 1 || trimmed.length > MAX_TITLE) throw badInput(`title must be 1 to ${MAX_TITLE} characters`);
@@ -103,7 +108,7 @@ export class Documents {
       role = member.role;
       cache?.roleIs(documentId, userId, role, epoch);
     }
-    if (!atLeast(role, needed)) throw new AppError('FORBIDDEN', `This needs the ${needed} role; you are ${role}`, { role });
+    requireRole(role, needed);
     return role;
   }
 
@@ -115,9 +120,7 @@ export class Documents {
       select: { role: true, document: { select: { id: true, title: true, createdAt: true, updatedAt: true } } },
     });
     if (!member) throw notFound();
-    if (!atLeast(member.role, needed)) {
-      throw new AppError('FORBIDDEN', `This needs the ${needed} role; you are ${member.role}`, { role: member.role });
-    }
+    requireRole(member.role, needed);
     return { ...member.document, role: member.role };
   }
 

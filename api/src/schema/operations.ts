@@ -1,5 +1,5 @@
 // The write path (submitOperation, restoreVersion) and the exact stream
-// (documentOperations).
+// (documentOperations, and documentOperationBatches in batches).
 import { operationBatches, operationStream, type StreamOptions } from '../collab/stream.js';
 import type { CommittedOp } from '../collab/types.js';
 import { badInput } from '../errors.js';
