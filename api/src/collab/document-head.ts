@@ -1,24 +1,22 @@
 // What a node keeps in memory per document: the head version, the head
 // content and a window of the latest ops (to rebase submissions without a
 // database read). Always contiguous: the window ends at `version`.
-// The sync engine's applyChange (pure; quill-delta only) is shared with the
-// server: compose() on a long formatted head costs a deep copy per op.
-import { applyChange } from '../../../web/src/sync/delta.js';
+// The sync engine's ChunkedDocument (pure; quill-delta only) is shared with
+// the server: compose() on a long formatted head costs a deep copy per op,
+// and even a span-only compose copied the whole op array per commit.
+import { ChunkedDocument } from '../../../web/src/sync/chunked-document.js';
 import type { Delta } from './quill-delta.js';
 import type { CommittedOp } from './types.js';
 
 export class DocumentHead {
   version: number;
-  content: Delta;
-  /** Length of `content` in Quill units (characters + embeds). */
-  length: number;
+  private readonly document: ChunkedDocument;
   /** The newest ops, ascending; the last one (if any) has `version`. */
   private recent: CommittedOp[];
 
   constructor(version: number, content: Delta, recent: CommittedOp[], private readonly window: number) {
     this.version = version;
-    this.content = content;
-    this.length = content.length();
+    this.document = new ChunkedDocument(content);
     this.recent = recent.slice(-window);
   }
 
@@ -30,12 +28,28 @@ export class DocumentHead {
   apply(op: CommittedOp): boolean {
     if (op.version <= this.version) return true;
     if (op.version !== this.version + 1) return false;
-    this.content = applyChange(this.content, op.delta);
-    this.length += op.delta.changeLength();
+    this.document.apply(op.delta);
     this.version = op.version;
     this.recent.push(op);
     if (this.recent.length > this.window * 2) this.recent = this.recent.slice(-this.window);
     return true;
+  }
+
+  /** The content at `version` (built when read; the same object until the next op). */
+  get content(): Delta {
+    return this.document.toDelta();
+  }
+
+  /** Length of `content` in Quill units (characters + embeds). */
+  get length(): number {
+    return this.document.length;
+  }
+
+  /** The content after `ops` (the next ones after `version`), leaving this head as it is. */
+  contentAfter(ops: ReadonlyArray<{ delta: Delta }>): Delta {
+    const document = this.document.clone();
+    for (const op of ops) document.apply(op.delta);
+    return document.toDelta();
   }
 
   /** Ops with version > `base` if the window still holds all of them, else null. */

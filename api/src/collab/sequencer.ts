@@ -6,7 +6,6 @@
 // Across nodes the log's (documentId, version) key is the arbiter: a node
 // that loses the race refreshes its head and re-plans, a bounded number of
 // times.
-import { applyChange } from '../../../web/src/sync/delta.js';
 import { Delta } from './quill-delta.js';
 import { AppError, badInput, notFound } from '../errors.js';
 import { baseLength } from './delta.js';
@@ -318,7 +317,5 @@ function crossesSnapshot(from: number, to: number, every: number): boolean {
 }
 
 function snapshotAfter(head: DocumentHead, planned: Planned[]): Snapshot {
-  let content = head.content;
-  for (const p of planned) content = applyChange(content, p.op.delta);
-  return { version: planned.at(-1)!.op.version, content };
+  return { version: planned.at(-1)!.op.version, content: head.contentAfter(planned.map((p) => p.op)) };
 }

@@ -14,6 +14,7 @@
 //   from one the server may already hold under that (clientId, clientSeq),
 //   which would make the server's ack mean something else than ours.
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { ChunkedDocument } from './chunked-document.js';
 import { applyChange, Delta, isNoop, type DeltaJSON } from './delta.js';
 import { OtClient } from './ot-client.js';
 import { MemoryPendingStore, type PendingStore, type PersistedState } from './pending-store.js';
@@ -153,8 +154,8 @@ export class DocumentSync {
   private doc: Delta | null;
   /** Length of the local content, kept up to date (presence needs it on every change). */
   private docLength: number;
-  /** Content at ot.version, as the server has it. */
-  private serverDoc: Delta;
+  /** Content at ot.version, as the server has it (chunked: a busy stream applies dozens of ops a second to it). */
+  private readonly server: ChunkedDocument;
   private readonly recent: RecentOps;
   private readonly presence = new PresenceTracker();
   private inflightEdits: number;
@@ -193,7 +194,7 @@ export class DocumentSync {
   /** A saved state exists in the store (so it must be cleared once nothing is pending). */
   private stored: boolean;
   private storageFailed = false;
-  private savedContent: { of: Delta; json: DeltaJSON } | null = null;
+  private savedContent: { version: number; json: DeltaJSON } | null = null;
 
   private readonly listeners = new Set<() => void>();
   private readonly contentListeners = new Set<(change: ContentChange) => void>();
@@ -211,7 +212,7 @@ export class DocumentSync {
     this.readOnly = options.readOnly ?? false;
     this.networkOnline = options.online ?? true;
     this.ot = OtClient.restore(start);
-    this.serverDoc = new Delta(start.content.ops);
+    this.server = new ChunkedDocument(new Delta(start.content.ops));
     this.doc = this.localContent();
     this.docLength = this.doc.length();
     this.inflightEdits = start.pendingEdits.inflight;
@@ -238,12 +239,13 @@ export class DocumentSync {
 
   private localContent(): Delta {
     const pending = this.ot.pendingDelta();
-    return pending ? applyChange(this.serverDoc, pending) : this.serverDoc;
+    const server = this.server.toDelta();
+    return pending ? applyChange(server, pending) : server;
   }
 
   /** The content at `getSnapshot().version`, as the server has it. */
   get serverContent(): Delta {
-    return this.serverDoc;
+    return this.server.toDelta();
   }
 
   getSnapshot = (): SyncSnapshot => {
@@ -451,7 +453,7 @@ export class DocumentSync {
     const delta = new Delta(wire.delta.ops);
     const inflightSeq = this.ot.pending?.clientSeq;
     const { apply, send } = this.ot.receive({ version: wire.version, delta, clientId: wire.clientId, clientSeq: wire.clientSeq });
-    this.serverDoc = applyChange(this.serverDoc, delta);
+    this.server.apply(delta);
     this.recent.push(wire.version, delta);
     if (wire.clientId === this.ot.clientId && wire.clientSeq === inflightSeq) {
       // Our ack. A buffer that remote deletions reduced to nothing is not
@@ -525,12 +527,13 @@ export class DocumentSync {
     this.inflightEdits = this.bufferEdits = 0;
     this.sentSeq = null;
     if (pending) {
-      const undo = pending.invert(this.serverDoc);
-      this.doc = this.serverDoc;
-      this.docLength = this.serverDoc.length();
+      const server = this.server.toDelta();
+      const undo = pending.invert(server);
+      this.doc = server;
+      this.docLength = this.server.length;
       this.presence.transform(undo, this.docLength);
       this.selection = moveRange(this.selection, undo);
-      this.emitContent({ kind: 'reset', content: this.serverDoc });
+      this.emitContent({ kind: 'reset', content: server });
     }
     this.error = error;
     this.persist();
@@ -597,11 +600,11 @@ export class DocumentSync {
     let end = selection.index + selection.length;
     const pending = this.ot.pendingDelta();
     if (pending) {
-      const undo = pending.invert(this.serverDoc);
+      const undo = pending.invert(this.server.toDelta());
       start = undo.transformPosition(start);
       end = undo.transformPosition(end);
     }
-    const length = this.serverDoc.length();
+    const length = this.server.length;
     start = clamp(start, 0, length);
     end = clamp(end, start, length);
     this.lastPresenceAt = this.scheduler.now();
@@ -635,7 +638,8 @@ export class DocumentSync {
 
   /** The same object for as long as the server content is the same (PersistedState.content says why). */
   private serverContentJSON(): DeltaJSON {
-    if (this.savedContent?.of !== this.serverDoc) this.savedContent = { of: this.serverDoc, json: { ops: this.serverDoc.ops } };
+    // Built only when a store reads it: a writer following a busy stream saves after every batch.
+    if (this.savedContent?.version !== this.ot.version) this.savedContent = { version: this.ot.version, json: this.server.frozenJSON() };
     return this.savedContent.json;
   }
 

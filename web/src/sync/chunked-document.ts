@@ -1,0 +1,124 @@
+// A document (a delta of inserts) that takes small changes cheaply. Kept as
+// one array, every change copies or scans all of its ops: on a busy document
+// (thousands of formatted runs, dozens of ops a second from others) that was
+// most of a client's time, and the server's head did the same per commit.
+// Here the ops live in chunks of about CHUNK ops with their lengths: a
+// change finds its chunk by the lengths and rewrites only that chunk, and
+// the whole delta is built only when someone reads it.
+import { applyChange, Delta, type DeltaOp } from './delta.js';
+
+/** Ops per chunk: a change costs ~(ops / chunk) length reads + one chunk rewritten. */
+const CHUNK = 16;
+
+const insertLength = (op: DeltaOp): number => (typeof op.insert === 'string' ? op.insert.length : 1);
+const lengthOf = (ops: readonly DeltaOp[]): number => {
+  let n = 0;
+  for (const op of ops) n += insertLength(op);
+  return n;
+};
+
+export class ChunkedDocument {
+  /** Canonical within a chunk; two chunks may meet where one op would do (toDelta() joins them). */
+  private chunks: DeltaOp[][] = [];
+  private lengths: number[] = [];
+  private total = 0;
+  private built: Delta | null;
+
+  /** `chunk`: ops per chunk (tests make it tiny to split and join often). */
+  constructor(content: Delta = new Delta(), private readonly chunk = CHUNK) {
+    this.built = content;
+    this.fill(0, 0, content.ops);
+  }
+
+  /** Length in Quill units (characters, 1 per embed). */
+  get length(): number {
+    return this.total;
+  }
+
+  /** The document as one canonical delta (the same object until the next change). */
+  toDelta(): Delta {
+    if (this.built) return this.built;
+    const doc = new Delta();
+    for (const chunk of this.chunks) {
+      if (chunk.length === 0) continue;
+      doc.push(chunk[0]!); // merges with the previous chunk's last op where it can
+      for (let k = 1; k < chunk.length; k++) doc.ops.push(chunk[k]!);
+    }
+    this.built = doc;
+    return doc;
+  }
+
+  /**
+   * The content as it is now, as JSON whose `ops` are built on first read
+   * (a save that is overtaken by the next one never builds them).
+   */
+  frozenJSON(): { readonly ops: DeltaOp[] } {
+    const copy = this.built ? null : this.clone();
+    let ops = this.built?.ops;
+    return {
+      get ops() {
+        return (ops ??= copy!.toDelta().ops);
+      },
+    };
+  }
+
+  /** A copy that changes independently (chunks are copied, ops are shared: ops are never changed in place). */
+  clone(): ChunkedDocument {
+    const copy = new ChunkedDocument(new Delta(), this.chunk);
+    copy.chunks = this.chunks.slice();
+    copy.lengths = this.lengths.slice();
+    copy.total = this.total;
+    copy.built = this.built;
+    return copy;
+  }
+
+  /** Applies `change` (as `toDelta().compose(change)` would). */
+  apply(change: Delta): void {
+    const ops = change.ops;
+    const lead = ops[0];
+    const start = lead && typeof lead.retain === 'number' && !lead.attributes ? lead.retain : 0;
+    let end = start;
+    for (let k = start > 0 ? 1 : 0; k < ops.length; k++) if (ops[k]!.insert === undefined) end += Delta.Op.length(ops[k]!);
+
+    // Chunks [from, to] hold [offset, end) and start at or before `start`
+    // (the last chunk takes changes at the very end).
+    const count = this.chunks.length;
+    let from = 0;
+    let offset = 0;
+    while (from < count - 1 && offset + this.lengths[from]! <= start) offset += this.lengths[from++]!;
+    let to = from;
+    let covered = offset + (this.lengths[from] ?? 0);
+    while (to < count - 1 && covered < end) covered += this.lengths[++to]!;
+
+    const region = to === from ? (this.chunks[from] ?? []) : this.chunks.slice(from, to + 1).flat();
+    const local = start > offset ? [{ retain: start - offset }, ...ops.slice(start > 0 ? 1 : 0)] : start > 0 ? ops.slice(1) : ops;
+    const updated = applyChange(new Delta(region), new Delta(local)).ops;
+    this.fill(from, Math.min(to - from + 1, count), updated);
+    this.built = null;
+  }
+
+  /** Replaces `remove` chunks at `at` with `ops`, cut into chunks (a small one joins its neighbour). */
+  private fill(at: number, remove: number, ops: DeltaOp[]): void {
+    const chunks: DeltaOp[][] = [];
+    if (ops.length <= 2 * this.chunk) {
+      if (ops.length > 0) chunks.push(at === 0 && remove === 0 ? ops.slice() : ops); // not the caller's array: it may change it
+    } else {
+      for (let k = 0; k < ops.length; k += this.chunk) chunks.push(ops.slice(k, k + this.chunk));
+    }
+    const lengths = chunks.map(lengthOf);
+    for (let k = at; k < at + remove; k++) this.total -= this.lengths[k]!;
+    for (const n of lengths) this.total += n;
+    this.chunks.splice(at, remove, ...chunks);
+    this.lengths.splice(at, remove, ...lengths);
+    // Deletions shrink chunks; keep them from turning into many tiny ones.
+    if (chunks.length === 1 && chunks[0]!.length < this.chunk / 4) this.joinWithNext(at + 1 < this.chunks.length ? at : at - 1);
+  }
+
+  private joinWithNext(k: number): void {
+    if (k < 0 || k + 1 >= this.chunks.length) return;
+    const joined = new Delta(this.chunks[k]).concat(new Delta(this.chunks[k + 1])).ops;
+    if (joined.length > 2 * this.chunk) return;
+    this.chunks.splice(k, 2, joined);
+    this.lengths.splice(k, 2, this.lengths[k]! + this.lengths[k + 1]!);
+  }
+}
