@@ -119,6 +119,15 @@ export function summarise(profile: CpuProfile, window?: { startUs: number; endUs
   return { total, layers: [...layers].sort((a, b) => b[1] - a[1]), functions: [...functions].sort((a, b) => b[1].ms - a[1].ms) };
 }
 
+/** Commits, ops per commit and deliveries, from the node's /metrics (whole run, warm-up included). */
+async function commitFigures(url: string): Promise<string> {
+  const text = await (await fetch(url + '/metrics')).text();
+  const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const commits = value('collab_commit_batch_size_count');
+  const ops = value('collab_commit_batch_size_sum');
+  return `commits ${commits}, ops per commit ${(ops / commits).toFixed(2)}, deliveries per op ${(value('collab_ops_delivered_total') / ops).toFixed(1)}`;
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const arg = (name: string, fallback: string) => {
@@ -135,6 +144,7 @@ async function main(): Promise<void> {
   const services = await probeServices();
   const target = await launch(system, mode, services, { cpuProfDir: dir });
   const load = await editLoad(target, { documents: 1, writersPerDocument: writers, watchers, warmupMs: 2_000, measureMs: seconds * 1000 });
+  if (system === 'ours') console.log(await commitFigures(target.server.url));
   await target.dispose();
   const { window, ...result } = load;
   console.log(`${system} ${mode}, ${writers} writers + ${watchers} watchers: ${JSON.stringify(result)}`);
@@ -142,7 +152,7 @@ async function main(): Promise<void> {
   if (!file) throw new Error(`no profile written in ${dir}`);
   const { total, layers, functions } = summarise(JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile, window);
   const busy = total - (layers.find(([l]) => l === 'idle')?.[1] ?? 0);
-  console.log(`\nprofile: ${path.join(dir, file)}\nmeasured window ${(total / 1000).toFixed(1)} s, busy ${(busy / 1000).toFixed(1)} s\n\nself time by layer (% of busy):`);
+  console.log(`\nprofile: ${path.join(dir, file)}\nmeasured window ${(total / 1000).toFixed(1)} s (monotonic µs ${window.startUs}-${window.endUs}), busy ${(busy / 1000).toFixed(1)} s\n\nself time by layer (% of busy):`);
   for (const [layer, ms] of layers.filter(([, ms]) => ms / busy > 0.002)) if (layer !== 'idle') console.log(`  ${((100 * ms) / busy).toFixed(1).padStart(5)} %  ${(ms / 1000).toFixed(2).padStart(6)} s  ${layer}`);
   console.log(`\ntop ${top} functions by self time (% of busy):`);
   for (const [name, { ms, layer }] of functions.filter(([, f]) => f.layer !== 'idle').slice(0, top)) {
