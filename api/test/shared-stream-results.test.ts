@@ -6,6 +6,7 @@
 // is asking, or sharing would leak it.
 import { isObjectType, getNamedType, type GraphQLNamedType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedSerialisations } from '../src/http/shared-payloads.js';
 import { buildSchema } from '../src/schema/index.js';
 import { availableModes, createDocument, gql, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.js';
 
@@ -77,6 +78,28 @@ describe.each(availableModes())('shared op-stream results (%s)', (mode) => {
     expect(second?.data?.documentOperationBatches).toMatchObject([{ version: 2, clientId: 'o' }]);
     expect(ownerStream.done).toBe(false);
     await Promise.all([a.dispose(), b.dispose()]);
+  });
+  it('serialises a batch shared by many subscribers once, and each still gets its own message id and the exact payload', async () => {
+    const owner = await signUp(server, 'owner');
+    const id = await createDocument(server, owner.token, { ops: [{ insert: 'ab\n' }] }); // version 1
+    const clients = Array.from({ length: 5 }, () => wsClient(server, owner.token));
+    const streams = clients.map((c) => subscribe(c, BATCHES, { id, after: 1, withDelta: true }));
+    // Live: a first op seen by all (subscriptions have no "started" message).
+    await gql(server, SUBMIT, { input: { documentId: id, baseVersion: 1, delta: { ops: [{ insert: '<' }] }, clientId: 'w', clientSeq: 0 } }, owner.token);
+    await Promise.all(streams.map((s) => s.take(1)));
+    const before = sharedSerialisations();
+    // Text that looks like the stand-in's JSON must come through as text.
+    const tricky = '"payload":"shared-payload:"}';
+    const res = await gql(server, SUBMIT, { input: { documentId: id, baseVersion: 2, delta: { ops: [{ retain: 1 }, { insert: tricky, attributes: { bold: true } }] }, clientId: 'w', clientSeq: 1 } }, owner.token);
+    expect(res.errors).toBeUndefined();
+    for (const stream of streams) {
+      const [, second] = await stream.take(2);
+      expect(second).toEqual({
+        data: { documentOperationBatches: [{ version: 3, clientId: 'w', delta: { ops: [{ retain: 1 }, { insert: tricky, attributes: { bold: true } }] }, author: { name: 'owner' } }] },
+      });
+    }
+    expect(sharedSerialisations() - before).toBe(1);
+    await Promise.all(clients.map((c) => c.dispose()));
   });
 });
 

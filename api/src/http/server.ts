@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { coalesceWrites } from './coalesce-writes.js';
+import { expandSharedPayloads, sharedPayload } from './shared-payloads.js';
 import { WebSocketServer } from 'ws';
 import type { Services } from '../services.js';
 import { createGraphQL, executionArgsForSocket } from './graphql.js';
@@ -76,6 +77,7 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
   // Origin allow-list and per-address connection limit, before any socket exists (socket-guard.ts).
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: services.config.maxPayloadBytes, verifyClient: verifyUpgrade(services) });
   coalesceWrites(wss);
+  expandSharedPayloads(wss);
   const disposer = useServer<Record<string, unknown> | undefined, SocketExtra>(
     {
       // Never put internal error text in a close reason, whatever NODE_ENV says.
@@ -91,6 +93,8 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
         }
       },
       onClose: (ctx) => ctx.extra.release?.(),
+      // A batch shared by many subscribers is serialised once (shared-payloads.ts).
+      onNext: (_ctx, _id, _payload, _args, result) => sharedPayload(result),
       // Everything in here is caught: a throw would close the whole socket.
       onSubscribe: async (ctx, _id, payload) => {
         try {

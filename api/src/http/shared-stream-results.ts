@@ -14,6 +14,7 @@
 import { createSourceEventStream, execute, Kind, visit, type ASTNode, type DocumentNode, type ExecutionArgs, type ExecutionResult, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { CommittedOp } from '../collab/types.js';
+import { markShared } from './shared-payloads.js';
 
 /** The op-stream fields whose results can be shared. */
 const SHARED_FIELDS = new Set(['documentOperations', 'documentOperationBatches']);
@@ -60,9 +61,16 @@ export function sharedStreamResultsPlugin(): Plugin {
           remember(key, result);
           // A result with errors (say, the database away while resolving an
           // author) is not kept: whoever asks again gets a fresh attempt.
-          const forgetIfFailed = (settled: ExecutionResult) => settled.errors && results.get(key) === result && results.delete(key);
-          if (result instanceof Promise) result.then(forgetIfFailed, () => results.delete(key));
-          else forgetIfFailed(result);
+          // The others get it serialised once (shared-payloads.ts).
+          const settle = (settled: ExecutionResult) => {
+            if (settled.errors) {
+              if (results.get(key) === result) results.delete(key);
+            } else {
+              markShared(settled);
+            }
+          };
+          if (result instanceof Promise) result.then(settle, () => results.delete(key));
+          else settle(result);
           return result;
         });
       });
