@@ -85,6 +85,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         snapshotEvery: config.snapshotEvery,
         maxDocumentLength: config.security.maxDocumentLength,
         publish: (op) => bus.ops.publish(operationsTopic(op.documentId), op),
+        deliver: (ops) => feed?.deliver(ops),
         metrics: metrics.collab,
         onBackgroundError: (err, context) => logger.warn({ err, context }, 'background step failed'),
       });

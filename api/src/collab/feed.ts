@@ -33,16 +33,26 @@ export interface FeedOptions {
   onError?: (error: unknown, context: string) => void;
 }
 
+/** Own commits remembered per document until their transport copy returns (a down transport returns none). */
+const MAX_LOCAL = 10_000;
+
 class DocumentFeed {
   readonly queues = new Set<SubscriptionQueue<CommittedOp>>();
-  /** Highest version seen from the transport or the log. */
+  /** Highest version seen from the transport, the log or this node's own commits. */
   lastSeen = 0;
   transport: BusSubscription<CommittedOp> | null = null;
   closed = false;
+  /** Versions handed out as this node's own commits whose copy from the transport has not come back yet. */
+  readonly local = new Set<number>();
 
   constructor(readonly documentId: string) {}
 
   push(op: CommittedOp, onFanOut?: FeedOptions['onFanOut']): void {
+    if (this.local.delete(op.version)) return; // the transport's copy of an op already handed out
+    this.handOut(op, onFanOut);
+  }
+
+  handOut(op: CommittedOp, onFanOut?: FeedOptions['onFanOut']): void {
     if (op.version > this.lastSeen) this.lastSeen = op.version;
     for (const q of this.queues) q.push(op);
     onFanOut?.(op, this.queues.size);
@@ -96,6 +106,28 @@ export class OperationFeed {
     });
     feed.queues.add(queue);
     return queue;
+  }
+
+  /**
+   * Ops this node has just committed: handed to the document's streams now
+   * rather than when the transport brings them back (with Redis, a round
+   * trip later), and their copy from the transport is dropped. Only when
+   * they follow what the feed has seen: out of order, every stream would
+   * read the gap from the log, so those wait for the transport.
+   */
+  deliver(ops: readonly CommittedOp[]): void {
+    const first = ops[0];
+    const feed = first && this.docs.get(first.documentId)?.feed;
+    if (!feed || feed.closed || !feed.transport || first.version !== feed.lastSeen + 1) return;
+    for (const op of ops) {
+      feed.local.add(op.version);
+      feed.handOut(op, this.options.onFanOut);
+    }
+    // A transport that is down never sends the copies back: keep the newest only.
+    for (const version of feed.local) {
+      if (feed.local.size <= MAX_LOCAL) break;
+      feed.local.delete(version);
+    }
   }
 
   dispose(): void {

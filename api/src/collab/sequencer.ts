@@ -18,6 +18,8 @@ export interface SequencerOptions {
   log: OperationLog;
   /** Called for each committed op, in version order, after its commit. */
   publish: (op: CommittedOp) => Promise<void>;
+  /** Called with each committed batch before it is published: this node's own streams need not wait for the bus. */
+  deliver?: (ops: readonly CommittedOp[]) => void;
   /** Store a snapshot whenever the head crosses a multiple of this. */
   snapshotEvery: number;
   /** Re-plans after a lost race before giving up with CONFLICT_RETRY_EXHAUSTED. */
@@ -207,6 +209,7 @@ export class Sequencer {
         if (!head.apply(op)) this.heads.forget(documentId);
       }
       this.options.metrics?.batchCommitted(planned.map((p) => p.distance));
+      this.options.deliver?.(committed);
       // Publish before acknowledging: "durable before visible" holds because
       // the commit is done, and a publish failure only delays live delivery
       // (streams fill gaps from the log). A batch's publishes go out at once
