@@ -86,6 +86,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         maxDocumentLength: config.security.maxDocumentLength,
         publish: (op) => bus.ops.publish(operationsTopic(op.documentId), op),
         deliver: (ops) => feed?.deliver(ops),
+        groupAppends: db.kind === 'pglite',
         metrics: metrics.collab,
         onBackgroundError: (err, context) => logger.warn({ err, context }, 'background step failed'),
       });

@@ -64,6 +64,19 @@ export interface OperationLog {
    * or the document is gone.
    */
   append(documentId: string, ops: NewOp[], snapshot?: Snapshot): Promise<CommittedOp[]>;
+  /**
+   * Several documents' appends (one per document) in as few round trips as
+   * it can; each settles as append() would have settled it alone.
+   * Optional: the sequencer uses it where a statement costs much more than
+   * its rows (PGlite; SequencerOptions.groupAppends).
+   */
+  appendMany?(requests: readonly AppendRequest[]): Promise<Array<PromiseSettledResult<CommittedOp[]>>>;
+}
+
+export interface AppendRequest {
+  documentId: string;
+  ops: NewOp[];
+  snapshot?: Snapshot | undefined;
 }
 
 /** A live feed of events on one topic; buffered from the moment it exists. */

@@ -81,6 +81,50 @@ export function prismaOperationLogSuite(open: () => Promise<TempDatabase>): void
       await expect(log.append(doc, [newOp('other', 1)])).rejects.toBeInstanceOf(RangeError);
     });
 
+    test('appendMany commits several documents in one call, each settling as its own append would', async () => {
+      const log = new PrismaOperationLog(temp.db.prisma, temp.db.sql);
+      const [fresh, stale, gone, withSnapshot, malformed] = [await createDocument(), await createDocument(), await createDocument(), await createDocument(), await createDocument()];
+      await log.append(stale, [newOp(stale, 1)]);
+      await temp.db.prisma.document.delete({ where: { id: gone } });
+      const results = await log.appendMany([
+        { documentId: fresh, ops: [newOp(fresh, 1), newOp(fresh, 2)] },
+        { documentId: stale, ops: [newOp(stale, 1)] },
+        { documentId: gone, ops: [newOp(gone, 1)] },
+        { documentId: withSnapshot, ops: [newOp(withSnapshot, 1)], snapshot: { version: 1, content: new Delta().insert('v1') } },
+        { documentId: malformed, ops: [newOp(malformed, 1), newOp(malformed, 3)] },
+      ]);
+      expect(results.map((r) => (r.status === 'fulfilled' ? r.value.map((op) => op.version) : r.reason))).toEqual([
+        [1, 2],
+        new AppendConflict('version'),
+        new AppendConflict('gone'),
+        [1],
+        expect.any(RangeError),
+      ]);
+      expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ kind: 'version' });
+      expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ kind: 'gone' });
+      expect((await log.readOps(fresh, 0)).map((op) => op.delta.ops)).toEqual([[{ insert: 'v1' }], [{ insert: 'v2' }]]);
+      expect((await log.readOps(stale, 0)).map((op) => op.version)).toEqual([1]);
+      expect((await log.latestSnapshot(withSnapshot, 1))?.content.ops).toEqual([{ insert: 'v1' }]);
+      expect(await log.readOps(malformed, 0)).toEqual([]);
+      const heads = await temp.db.prisma.document.findMany({ where: { id: { in: [fresh, stale, malformed] } }, select: { id: true, version: true } });
+      expect(Object.fromEntries(heads.map((h) => [h.id, h.version]))).toEqual({ [fresh]: 2, [stale]: 1, [malformed]: 0 });
+    });
+
+    test('appendMany: a client key already taken fails only its own request, the others commit', async () => {
+      const log = new PrismaOperationLog(temp.db.prisma, temp.db.sql);
+      const [taken, other] = [await createDocument(), await createDocument()];
+      await log.append(taken, [newOp(taken, 1)]); // client-a, seq 1
+      const resubmitted = { ...newOp(taken, 2), clientSeq: 1 };
+      const results = await log.appendMany([
+        { documentId: taken, ops: [resubmitted] },
+        { documentId: other, ops: [newOp(other, 1)] },
+      ]);
+      expect(results[0]).toMatchObject({ status: 'rejected', reason: { kind: 'client' } });
+      expect(results[1]).toMatchObject({ status: 'fulfilled' });
+      expect((await log.readOps(taken, 0)).map((op) => op.version)).toEqual([1]);
+      expect((await log.readOps(other, 0)).map((op) => op.version)).toEqual([1]);
+    });
+
     test('skips a snapshot that another writer already stored for that version', async () => {
       const log = new PrismaOperationLog(temp.db.prisma, temp.db.sql);
       const doc = await createDocument();

@@ -16,6 +16,7 @@ import { Delta, type DeltaOp } from '../collab/quill-delta.js';
 import {
   AppendConflict,
   MAX_VERSION,
+  type AppendRequest,
   type AppendConflictKind,
   type CommittedOp,
   type NewOp,
@@ -97,6 +98,24 @@ const APPEND_WITH_SNAPSHOT = `${APPEND_CTES}, snapshot AS (
     RETURNING 1
   ) SELECT (SELECT count(*) FROM head)::int AS moved`;
 
+// appendMany: the same guarded head update and inserts for several
+// documents at once (one request per document). $1 heads as a JSON array of
+// { doc, first, last }, $2 ops as a JSON array (each with its doc), $3
+// commit time. Returns the documents whose head moved; the others lost a
+// race or are gone, exactly as APPEND's guard would have said.
+const APPEND_MANY = `
+  WITH head AS (
+    UPDATE "Document" AS d SET "version" = i.last, "updatedAt" = $3::timestamptz AT TIME ZONE 'UTC'
+    FROM jsonb_to_recordset($1::jsonb) AS i(doc text, first int, last int)
+    WHERE d."id" = i.doc AND d."version" = i.first - 1
+    RETURNING d."id"
+  ), ops AS (
+    INSERT INTO "Operation" ("documentId", "version", "delta", "clientId", "clientSeq", "authorId", "createdAt")
+    SELECT o.doc, o.v, o.d, o.c, o.s, o.a, $3::timestamptz AT TIME ZONE 'UTC'
+    FROM head JOIN jsonb_to_recordset($2::jsonb) AS o(doc text, v int, d jsonb, c text, s int, a text) ON o.doc = head."id"
+    RETURNING 1
+  ) SELECT "id" FROM head`;
+
 // createdAt is stored as UTC without a time zone (as Prisma stores DateTime);
 // reading it AT TIME ZONE 'UTC' gives an absolute time both drivers parse right.
 const READ_OPS = `
@@ -143,13 +162,7 @@ export class PrismaOperationLog implements OperationLog {
   }
 
   async append(documentId: string, ops: NewOp[], snapshot?: Snapshot): Promise<CommittedOp[]> {
-    const first = ops[0];
-    const last = ops.at(-1);
-    if (first === undefined || last === undefined) throw new RangeError('append needs at least one op');
-    ops.forEach((op, i) => {
-      if (op.documentId !== documentId) throw new RangeError('append: every op must belong to the document');
-      if (op.version !== first.version + i) throw new RangeError('append: versions must be consecutive');
-    });
+    const [first, last] = checkBatch(documentId, ops);
 
     // One timestamp for the batch: the ops became durable together.
     const createdAt = new Date();
@@ -172,4 +185,57 @@ export class PrismaOperationLog implements OperationLog {
     if (moved === 0) throw new AppendConflict((await this.exists(documentId)) ? 'version' : 'gone');
     return ops.map((op) => ({ ...op, createdAt }));
   }
+
+  async appendMany(requests: readonly AppendRequest[]): Promise<Array<PromiseSettledResult<CommittedOp[]>>> {
+    const alone = (r: AppendRequest) => this.append(r.documentId, r.ops, r.snapshot);
+    // A snapshot is rare (one commit in SNAPSHOT_EVERY): those go alone.
+    const together = requests.filter((r) => !r.snapshot);
+    if (together.length < 2 || new Set(together.map((r) => r.documentId)).size !== together.length) {
+      return Promise.allSettled(requests.map(alone));
+    }
+    const invalid = new Map<AppendRequest, unknown>();
+    const heads: Array<{ doc: string; first: number; last: number }> = [];
+    const rows: unknown[] = [];
+    for (const r of together) {
+      try {
+        const [first, last] = checkBatch(r.documentId, r.ops);
+        heads.push({ doc: r.documentId, first: first.version, last: last.version });
+        for (const op of r.ops) rows.push({ doc: r.documentId, v: op.version, d: deltaToJson(op.delta), c: op.clientId, s: op.clientSeq, a: op.authorId });
+      } catch (error) {
+        invalid.set(r, error);
+      }
+    }
+    const createdAt = new Date();
+    let moved: Set<string>;
+    try {
+      const result = await this.sql.query<{ id: string }>(APPEND_MANY, [JSON.stringify(heads), JSON.stringify(rows), createdAt.toISOString()]);
+      moved = new Set(result.map((row) => row.id));
+    } catch (err) {
+      // A key or constraint of one request (23xxx); nothing was written (one
+      // statement). Which one, and how, is each one's own answer: ask them
+      // one at a time. Anything else (the database away) fails them all.
+      if (!/^23/.test(String((err as { code?: unknown })?.code))) throw err;
+      return Promise.allSettled(requests.map(alone));
+    }
+    return Promise.allSettled(
+      requests.map(async (r) => {
+        if (r.snapshot) return alone(r);
+        if (invalid.has(r)) throw invalid.get(r);
+        if (!moved.has(r.documentId)) throw new AppendConflict((await this.exists(r.documentId)) ? 'version' : 'gone');
+        return r.ops.map((op) => ({ ...op, createdAt }));
+      }),
+    );
+  }
+}
+
+/** The first and last op of a batch for `documentId`, which must be consecutive versions of it. */
+function checkBatch(documentId: string, ops: NewOp[]): [NewOp, NewOp] {
+  const first = ops[0];
+  const last = ops.at(-1);
+  if (first === undefined || last === undefined) throw new RangeError('append needs at least one op');
+  ops.forEach((op, i) => {
+    if (op.documentId !== documentId) throw new RangeError('append: every op must belong to the document');
+    if (op.version !== first.version + i) throw new RangeError('append: versions must be consecutive');
+  });
+  return [first, last];
 }
