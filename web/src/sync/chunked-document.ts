@@ -5,12 +5,11 @@
 // Here the ops live in chunks of about CHUNK ops with their lengths: a
 // change finds its chunk by the lengths and rewrites only that chunk, and
 // the whole delta is built only when someone reads it.
-import { applyChange, Delta, type DeltaOp } from './delta.js';
+import { applyChange, Delta, insertLength, type DeltaOp } from './delta.js';
 
 /** Ops per chunk: a change costs ~(ops / chunk) length reads + one chunk rewritten. */
 const CHUNK = 16;
 
-const insertLength = (op: DeltaOp): number => (typeof op.insert === 'string' ? op.insert.length : 1);
 const lengthOf = (ops: readonly DeltaOp[]): number => {
   let n = 0;
   for (const op of ops) n += insertLength(op);
@@ -27,7 +26,7 @@ export class ChunkedDocument {
   /** `chunk`: ops per chunk (tests make it tiny to split and join often). */
   constructor(content: Delta = new Delta(), private readonly chunk = CHUNK) {
     this.built = content;
-    this.fill(0, 0, content.ops);
+    this.fill(0, 0, content.ops.slice()); // chunks are ours: the caller's array may change
   }
 
   /** Length in Quill units (characters, 1 per embed). */
@@ -101,7 +100,7 @@ export class ChunkedDocument {
   private fill(at: number, remove: number, ops: DeltaOp[]): void {
     const chunks: DeltaOp[][] = [];
     if (ops.length <= 2 * this.chunk) {
-      if (ops.length > 0) chunks.push(at === 0 && remove === 0 ? ops.slice() : ops); // not the caller's array: it may change it
+      if (ops.length > 0) chunks.push(ops);
     } else {
       for (let k = 0; k < ops.length; k += this.chunk) chunks.push(ops.slice(k, k + this.chunk));
     }
