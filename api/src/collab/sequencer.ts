@@ -244,7 +244,7 @@ export class Sequencer {
       if (this.group.length > 1) return;
       // Lanes woken in this turn reach this point one after another; the
       // next turn appends everything they brought.
-      setImmediate(() => {
+      void nextTurn().then(() => {
         const group = this.group;
         this.group = [];
         log.appendMany!(group.map((g) => g.request)).then(
