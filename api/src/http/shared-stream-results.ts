@@ -63,11 +63,8 @@ export function sharedStreamResultsPlugin(): Plugin {
           // author) is not kept: whoever asks again gets a fresh attempt.
           // The others get it serialised once (shared-payloads.ts).
           const settle = (settled: ExecutionResult) => {
-            if (settled.errors) {
-              if (results.get(key) === result) results.delete(key);
-            } else {
-              markShared(settled);
-            }
+            if (settled.errors && results.get(key) === result) results.delete(key);
+            markShared(settled); // ignores a result with errors
           };
           if (result instanceof Promise) result.then(settle, () => results.delete(key));
           else settle(result);
