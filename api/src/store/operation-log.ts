@@ -68,40 +68,17 @@ function conflictKind(err: unknown): AppendConflictKind | null {
   return null;
 }
 
-// One statement, so one implicit transaction and one round trip. The head
-// update is guarded on the previous head, so the head only ever moves from
-// v to v + n and the log can have no gaps; the inserts join on its result,
-// so nothing is inserted unless the head moved. Two writers racing for the
-// same versions serialise on the document row: the second one's guard is
-// re-checked after the first commits and matches nothing (READ COMMITTED
-// re-evaluates the WHERE on the new row version). A deleted document also
-// matches nothing. A snapshot is the content at a version, hence the same
-// for every writer: an existing one is equal, so a duplicate is skipped.
-// $1 document, $2 first version, $3 last version, $4 ops as a JSON array,
-// $5 commit time (ISO); $6 snapshot version, $7 snapshot content.
-const APPEND_CTES = `
-  WITH head AS (
-    UPDATE "Document" SET "version" = $3, "updatedAt" = $5::timestamptz AT TIME ZONE 'UTC'
-    WHERE "id" = $1 AND "version" = $2::int - 1
-    RETURNING "id"
-  ), ops AS (
-    INSERT INTO "Operation" ("documentId", "version", "delta", "clientId", "clientSeq", "authorId", "createdAt")
-    SELECT $1, o.v, o.d, o.c, o.s, o.a, $5::timestamptz AT TIME ZONE 'UTC'
-    FROM head, jsonb_to_recordset($4::jsonb) AS o(v int, d jsonb, c text, s int, a text)
-    RETURNING 1
-  )`;
-const APPEND = `${APPEND_CTES} SELECT (SELECT count(*) FROM head)::int AS moved`;
-const APPEND_WITH_SNAPSHOT = `${APPEND_CTES}, snapshot AS (
-    INSERT INTO "Snapshot" ("documentId", "version", "content", "createdAt")
-    SELECT $1, $6, $7::jsonb, $5::timestamptz AT TIME ZONE 'UTC' FROM head
-    ON CONFLICT DO NOTHING
-    RETURNING 1
-  ) SELECT (SELECT count(*) FROM head)::int AS moved`;
+// One statement, so one implicit transaction and one round trip: the
+// "collab_append" function (prisma/migrations/*_append_function) moves the
+// head from first - 1 to last, guarded on the previous head, and only then
+// inserts the ops (and the snapshot, if any), so the log can have no gaps.
+// It returns 1 when the head moved; 0 means a lost race or a deleted document.
+const APPEND = 'SELECT "collab_append"($1, $2, $3, $4::jsonb, $5::timestamptz, $6, $7::jsonb) AS moved';
 
 // appendMany: the same guarded head update and inserts for several
-// documents at once (one request per document). $1 heads as a JSON array of
-// { doc, first, last }, $2 ops as a JSON array (each with its doc), $3
-// commit time. Returns the documents whose head moved; the others lost a
+// documents at once, as one statement (one request per document). $1 heads
+// as a JSON array of { doc, first, last }, $2 ops as a JSON array (each with
+// its doc), $3 commit time. Returns the documents whose head moved; the others lost a
 // race or are gone, exactly as APPEND's guard would have said.
 const APPEND_MANY = `
   WITH head AS (
@@ -172,9 +149,11 @@ export class PrismaOperationLog implements OperationLog {
     const params = [documentId, first.version, last.version, rows, createdAt.toISOString()];
     let moved: number;
     try {
-      const result = snapshot
-        ? await this.sql.query<{ moved: number }>(APPEND_WITH_SNAPSHOT, [...params, snapshot.version, JSON.stringify(deltaToJson(snapshot.content))])
-        : await this.sql.query<{ moved: number }>(APPEND, params);
+      const result = await this.sql.query<{ moved: number }>(APPEND, [
+        ...params,
+        snapshot?.version ?? null,
+        snapshot ? JSON.stringify(deltaToJson(snapshot.content)) : null,
+      ]);
       moved = result[0]?.moved ?? 0;
     } catch (err) {
       const kind = conflictKind(err);
