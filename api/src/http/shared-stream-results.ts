@@ -24,11 +24,6 @@ const MAX_RESULTS = 512;
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
-/** What a shareable subscription is: its query's identity and the variables its selection reads. */
-interface Shape {
-  queryId: number;
-  innerVariables: string[];
-}
 
 export function sharedStreamResultsPlugin(): Plugin {
   const queryIds = new WeakMap<DocumentNode, number>();
@@ -47,17 +42,20 @@ export function sharedStreamResultsPlugin(): Plugin {
       let queryId = queryIds.get(args.document);
       if (queryId === undefined) queryIds.set(args.document, (queryId = nextQueryId++));
       const fragments = (args.document as DocumentNode).definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
-      const shape: Shape = { queryId, innerVariables: variablesIn([operation.selectionSet.selections[0]!, ...fragments]) };
+      const innerVariables = variablesIn([operation.selectionSet.selections[0]!, ...fragments]);
       setSubscribeFn(async (subscribeArgs) => {
         const source = await createSourceEventStream(subscribeArgs);
         if (!isAsyncIterable(source)) return source; // an error result: access refused, bad input
+        // What this subscriber's results depend on besides the ops: the query and the variables its selection reads.
+        const variables = subscribeArgs.variableValues;
+        const shape = `${queryId}\u0000${innerVariables.map((name) => JSON.stringify(variables?.[name] ?? null)).join(',')}`;
+        const run = (event: unknown) => execute({ ...(subscribeArgs as ExecutionArgs), rootValue: event });
         return mapEvents(source, (event) => {
-          const run = () => execute({ ...(subscribeArgs as ExecutionArgs), rootValue: event });
-          const key = eventKey(event, shape, subscribeArgs.variableValues);
-          if (key === null) return run();
+          const key = eventKey(event, shape);
+          if (key === null) return run(event);
           const known = results.get(key);
           if (known) return known;
-          const result = run();
+          const result = run(event);
           remember(key, result);
           // A result with errors (say, the database away while resolving an
           // author) is not kept: whoever asks again gets a fresh attempt.
@@ -92,13 +90,12 @@ function variablesIn(nodes: readonly ASTNode[]): string[] {
   return [...names].sort();
 }
 
-function eventKey(event: unknown, shape: Shape, variables: ExecutionArgs['variableValues']): string | null {
+function eventKey(event: unknown, shape: string): string | null {
   const ops = Array.isArray(event) ? (event as CommittedOp[]) : isOp(event) ? [event] : null;
   const first = ops?.[0];
   if (!ops || !first || !ops.every(isOp)) return null;
   // Committed ops never change: a document's version range names its content.
-  const inner = shape.innerVariables.map((name) => JSON.stringify(variables?.[name] ?? null)).join(',');
-  return `${shape.queryId}\u0000${Array.isArray(event) ? 'batch' : 'op'}\u0000${first.documentId}\u0000${first.version}\u0000${ops.length}\u0000${inner}`;
+  return `${shape}\u0000${Array.isArray(event) ? 'batch' : 'op'}\u0000${first.documentId}\u0000${first.version}\u0000${ops.length}`;
 }
 
 const isOp = (value: unknown): value is CommittedOp =>
@@ -109,12 +106,14 @@ const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> => typ
 /** Maps a stream; `return()` ends the source at once (the op streams rely on it to unsubscribe). */
 function mapEvents(source: AsyncIterable<unknown>, map: (event: unknown) => Result): AsyncIterableIterator<ExecutionResult> {
   const iterator = source[Symbol.asyncIterator]();
+  // Plain promise chains, not async functions: this runs once per subscriber per batch.
   const mapped: AsyncIterableIterator<ExecutionResult> = {
-    async next() {
-      const step = await iterator.next();
-      if (step.done) return { value: undefined, done: true };
-      return { value: await map(step.value), done: false };
-    },
+    next: () =>
+      iterator.next().then((step): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> => {
+        if (step.done) return { value: undefined, done: true };
+        const result = map(step.value);
+        return result instanceof Promise ? result.then((value) => ({ value, done: false })) : { value: result, done: false };
+      }),
     async return() {
       await iterator.return?.();
       return { value: undefined, done: true };

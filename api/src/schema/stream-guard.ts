@@ -57,15 +57,19 @@ export async function guardedStream<T>(ctx: Context, documentId: string, start: 
     await source.return?.();
     return { value: undefined, done: true };
   };
+  /** Ends the stream: with the access-lost event if that is why, else as the source ended. */
+  const end = async (): Promise<IteratorResult<T | AccessLost>> => {
+    const event: AccessEvent | null = lost;
+    await finish();
+    if (event) return { value: { [LOST]: true, error: lostError(event) } as AccessLost, done: false };
+    return { value: undefined, done: true };
+  };
   const iterator: AsyncIterableIterator<T | AccessLost> = {
-    async next() {
-      if (finished) return { value: undefined, done: true };
-      const result = lost ? null : await source.next();
-      if (result && !result.done && !lost) return result;
-      const event: AccessEvent | null = lost;
-      await finish();
-      if (event) return { value: { [LOST]: true, error: lostError(event) } as AccessLost, done: false };
-      return { value: undefined, done: true };
+    // A plain promise chain, not an async function: this runs once per subscriber per batch.
+    next() {
+      if (finished) return Promise.resolve({ value: undefined, done: true });
+      if (lost) return end();
+      return source.next().then((result) => (!result.done && !lost ? result : end()));
     },
     return: finish,
     [Symbol.asyncIterator]: () => iterator,
