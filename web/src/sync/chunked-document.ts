@@ -76,41 +76,77 @@ export class ChunkedDocument {
     const ops = change.ops;
     const lead = ops[0];
     const start = lead && typeof lead.retain === 'number' && !lead.attributes ? lead.retain : 0;
+    const first = start > 0 ? 1 : 0;
+    // The span the change covers, and how much it grows the document.
     let end = start;
-    for (let k = start > 0 ? 1 : 0; k < ops.length; k++) if (ops[k]!.insert === undefined) end += Delta.Op.length(ops[k]!);
+    let growth = 0;
+    for (let k = first; k < ops.length; k++) {
+      const op = ops[k]!;
+      if (op.insert !== undefined) growth += insertLength(op);
+      else {
+        const length = Delta.Op.length(op);
+        end += length;
+        if (op.delete !== undefined) growth -= length;
+      }
+    }
 
     // Chunks [from, to] hold [offset, end) and start at or before `start`
-    // (the last chunk takes changes at the very end).
-    const count = this.chunks.length;
-    let from = 0;
-    let offset = 0;
-    while (from < count - 1 && offset + this.lengths[from]! <= start) offset += this.lengths[from++]!;
+    // (the last chunk takes changes at the very end). Searched from the
+    // nearer end of the document.
+    const lengths = this.lengths;
+    const count = lengths.length;
+    let from: number;
+    let offset: number;
+    if (count === 0 || start < this.total / 2) {
+      from = 0;
+      offset = 0;
+      while (from < count - 1 && offset + lengths[from]! <= start) offset += lengths[from++]!;
+    } else {
+      from = count - 1;
+      offset = this.total - (lengths[from] ?? 0);
+      while (from > 0 && offset > start) offset -= lengths[--from]!;
+    }
     let to = from;
-    let covered = offset + (this.lengths[from] ?? 0);
-    while (to < count - 1 && covered < end) covered += this.lengths[++to]!;
+    let covered = offset + (lengths[from] ?? 0);
+    while (to < count - 1 && covered < end) covered += lengths[++to]!;
 
     const region = to === from ? (this.chunks[from] ?? []) : this.chunks.slice(from, to + 1).flat();
-    const local = start > offset ? [{ retain: start - offset }, ...ops.slice(start > 0 ? 1 : 0)] : start > 0 ? ops.slice(1) : ops;
+    let local = ops;
+    if (start > offset) {
+      local = [{ retain: start - offset }];
+      for (let k = first; k < ops.length; k++) local.push(ops[k]!);
+    } else if (first > 0) local = ops.slice(1);
     const updated = applyChange(new Delta(region), new Delta(local)).ops;
-    this.fill(from, Math.min(to - from + 1, count), updated);
+    this.fill(from, Math.min(to - from + 1, count), updated, covered - offset + growth);
     this.built = null;
   }
 
-  /** Replaces `remove` chunks at `at` with `ops`, cut into chunks (a small one joins its neighbour). */
-  private fill(at: number, remove: number, ops: DeltaOp[]): void {
-    const chunks: DeltaOp[][] = [];
-    if (ops.length <= 2 * this.chunk) {
-      if (ops.length > 0) chunks.push(ops);
+  /**
+   * Replaces `remove` chunks at `at` with `ops`, cut into chunks (a small one
+   * joins its neighbour); `length` is the ops' length when the caller knows it.
+   */
+  private fill(at: number, remove: number, ops: DeltaOp[], length?: number): void {
+    if (ops.length > 0 && ops.length <= 2 * this.chunk && remove === 1 && length !== undefined) {
+      // The usual change: one chunk rewritten in place.
+      this.total += length - this.lengths[at]!;
+      this.chunks[at] = ops;
+      this.lengths[at] = length;
     } else {
-      for (let k = 0; k < ops.length; k += this.chunk) chunks.push(ops.slice(k, k + this.chunk));
+      const chunks: DeltaOp[][] = [];
+      if (ops.length <= 2 * this.chunk) {
+        if (ops.length > 0) chunks.push(ops);
+      } else {
+        for (let k = 0; k < ops.length; k += this.chunk) chunks.push(ops.slice(k, k + this.chunk));
+      }
+      const lengths = chunks.map(lengthOf);
+      for (let k = at; k < at + remove; k++) this.total -= this.lengths[k]!;
+      for (const n of lengths) this.total += n;
+      this.chunks.splice(at, remove, ...chunks);
+      this.lengths.splice(at, remove, ...lengths);
+      if (chunks.length !== 1) return;
     }
-    const lengths = chunks.map(lengthOf);
-    for (let k = at; k < at + remove; k++) this.total -= this.lengths[k]!;
-    for (const n of lengths) this.total += n;
-    this.chunks.splice(at, remove, ...chunks);
-    this.lengths.splice(at, remove, ...lengths);
     // Deletions shrink chunks; keep them from turning into many tiny ones.
-    if (chunks.length === 1 && chunks[0]!.length < this.chunk / 4) this.joinWithNext(at + 1 < this.chunks.length ? at : at - 1);
+    if (this.chunks[at]!.length < this.chunk / 4) this.joinWithNext(at + 1 < this.chunks.length ? at : at - 1);
   }
 
   private joinWithNext(k: number): void {
