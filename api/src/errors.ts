@@ -1,20 +1,11 @@
-// The one place that defines the error codes clients see (DESIGN §4).
 // Every layer throws AppError; the GraphQL layer turns it into
-// `extensions.code`, and anything else is masked.
+// `extensions.code`, and anything else is masked. The codes are the
+// protocol's (web/src/sync/transport.ts), one list for server and clients.
+import { SERVER_ERROR_CODES, type ServerErrorCode } from '../../web/src/sync/transport.js';
 
-export const ERROR_CODES = [
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'BAD_USER_INPUT',
-  'CONFLICT_RETRY_EXHAUSTED',
-  'RATE_LIMITED',
-  // Not in DESIGN §4's list: the database is unreachable for a moment
-  // (restart, failover). Retryable: resubmit the same op after a pause.
-  'UNAVAILABLE',
-] as const;
+export const ERROR_CODES = SERVER_ERROR_CODES;
 
-export type ErrorCode = (typeof ERROR_CODES)[number];
+export type ErrorCode = ServerErrorCode;
 
 export class AppError extends Error {
   readonly code: ErrorCode;

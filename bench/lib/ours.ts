@@ -6,7 +6,7 @@
 import http from 'node:http';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { Delta, DocumentSync, SyncError, type DeltaOp, type SyncErrorCode, type SyncTransport, type WireOp } from '../../web/src/sync/index.js';
+import { Delta, DocumentSync, isServerErrorCode, SyncError, type DeltaOp, type SyncTransport, type WireOp } from '../../web/src/sync/index.js';
 
 // Keep-alive sockets, as a browser keeps them; no cap, so that every client
 // can have its one request in flight.
@@ -45,12 +45,10 @@ function post<T>(url: string, token: string | null, query: string, variables: Re
   });
 }
 
-const KNOWN_CODES = new Set<SyncErrorCode>(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT_RETRY_EXHAUSTED', 'RATE_LIMITED', 'UNAVAILABLE']);
-
 function syncErrorOf(reply: GraphQLReply<unknown>): SyncError {
   const first = reply.errors?.[0];
-  const code = first?.extensions?.code as SyncErrorCode | undefined;
-  return new SyncError(code && KNOWN_CODES.has(code) ? code : 'NETWORK', first?.message ?? 'no data');
+  const code = first?.extensions?.code;
+  return new SyncError(isServerErrorCode(code) ? code : 'NETWORK', first?.message ?? 'no data');
 }
 
 /**

@@ -3,20 +3,9 @@
 // for BAD_USER_INPUT, whose messages are written for people ("Password must
 // be 8 to 256 characters"). Everything else gets a fixed, friendly sentence.
 import type { CombinedError } from '@urql/core';
-import { SyncError, type SyncErrorCode } from '../sync/index.js';
+import { isServerErrorCode, SyncError, type SyncErrorCode } from '../sync/index.js';
 
 export type ErrorCode = SyncErrorCode;
-
-const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'BAD_USER_INPUT',
-  'CONFLICT_RETRY_EXHAUSTED',
-  'RATE_LIMITED',
-  'UNAVAILABLE',
-  'NETWORK',
-]);
 
 export class ApiError extends SyncError {
   constructor(code: ErrorCode, message: string, readonly field?: string) {
@@ -32,7 +21,7 @@ export function apiErrorOf(error: CombinedError | undefined): ApiError {
     const code = first.extensions?.code;
     const field = first.extensions?.field;
     // Unknown codes (e.g. a masked internal error) read as "try again".
-    return new ApiError(typeof code === 'string' && KNOWN.has(code) ? (code as ErrorCode) : 'UNAVAILABLE', first.message, typeof field === 'string' ? field : undefined);
+    return new ApiError(isServerErrorCode(code) ? code : 'UNAVAILABLE', first.message, typeof field === 'string' ? field : undefined);
   }
   return new ApiError('NETWORK', error?.networkError?.message ?? 'network error');
 }

@@ -15,9 +15,12 @@ export type { RemotePresence } from './presence-tracker.js';
 export { randomClientId, systemScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
 export {
   isRetryable,
+  isServerErrorCode,
+  SERVER_ERROR_CODES,
   SyncError,
   toSyncError,
   type PresenceInput,
+  type ServerErrorCode,
   type StreamSink,
   type SubmitInput,
   type SyncErrorCode,

@@ -4,18 +4,22 @@
 import type { DeltaJSON } from './delta.js';
 
 /**
- * The error codes of DESIGN §4, UNAVAILABLE (the server's database is away
- * for a moment), and NETWORK for "the server could not be reached".
+ * The codes a server puts in `extensions.code` (DESIGN §4), the one list of
+ * them: the api's AppError takes its codes from here. UNAVAILABLE is not in
+ * DESIGN §4's list: the database is unreachable for a moment (restart,
+ * failover); retryable, resubmit the same op after a pause.
  */
-export type SyncErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'BAD_USER_INPUT'
-  | 'CONFLICT_RETRY_EXHAUSTED'
-  | 'RATE_LIMITED'
-  | 'UNAVAILABLE'
-  | 'NETWORK';
+export const SERVER_ERROR_CODES = ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT_RETRY_EXHAUSTED', 'RATE_LIMITED', 'UNAVAILABLE'] as const;
+
+export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
+
+/** A server's code, or NETWORK for "the server could not be reached". */
+export type SyncErrorCode = ServerErrorCode | 'NETWORK';
+
+const SERVER_CODES: ReadonlySet<unknown> = new Set(SERVER_ERROR_CODES);
+
+/** Whether `code` (an `extensions.code` as received) is one of the server's. */
+export const isServerErrorCode = (code: unknown): code is ServerErrorCode => SERVER_CODES.has(code);
 
 export class SyncError extends Error {
   constructor(readonly code: SyncErrorCode, message: string = code) {
