@@ -48,18 +48,37 @@ function sameAttributes(a: DeltaOp['attributes'], b: DeltaOp['attributes']): boo
   return true;
 }
 
-/** Appends a document op, merged into the last one where Delta.push would merge them (false: undecided, see sameAttributes). */
-function pushInsert(ops: DeltaOp[], op: DeltaOp): boolean {
-  const last = ops[ops.length - 1];
-  if (last && typeof last.insert === 'string' && typeof op.insert === 'string') {
-    const same = sameAttributes(last.attributes, op.attributes);
+/** Appends `op` to `out`, merged where Delta.push would merge it (false: undecided, see sameAttributes). */
+function pushOp(out: DeltaOp[], op: DeltaOp): boolean {
+  let index = out.length;
+  let last = out[index - 1];
+  if (last) {
+    if (typeof op.delete === 'number' && typeof last.delete === 'number') {
+      out[index - 1] = { delete: last.delete + op.delete };
+      return true;
+    }
+    // An insert next to a delete goes before it (the order does not matter; this is the canonical one).
+    if (typeof last.delete === 'number' && op.insert !== undefined) {
+      index -= 1;
+      last = out[index - 1];
+      if (!last) {
+        out.unshift(op);
+        return true;
+      }
+    }
+    const same = sameAttributes(op.attributes, last.attributes);
     if (same === null) return false;
-    if (same) {
-      ops[ops.length - 1] = op.attributes ? { insert: last.insert + op.insert, attributes: op.attributes } : { insert: last.insert + op.insert };
+    if (same && typeof op.insert === 'string' && typeof last.insert === 'string') {
+      out[index - 1] = op.attributes ? { insert: last.insert + op.insert, attributes: op.attributes } : { insert: last.insert + op.insert };
+      return true;
+    }
+    if (same && typeof op.retain === 'number' && typeof last.retain === 'number') {
+      out[index - 1] = op.attributes ? { retain: last.retain + op.retain, attributes: op.attributes } : { retain: last.retain + op.retain };
       return true;
     }
   }
-  ops.push(op);
+  if (index === out.length) out.push(op);
+  else out.splice(index, 0, op);
   return true;
 }
 
@@ -76,7 +95,7 @@ function composeSpan(out: DeltaOp[], docOps: readonly DeltaOp[], from: number, t
   let offset = 0; // into docOps[i]
   for (const op of change) {
     if (op.insert !== undefined) {
-      if (!pushInsert(out, op)) return false;
+      if (!pushOp(out, op)) return false;
       continue;
     }
     const retain = op.retain;
@@ -90,7 +109,7 @@ function composeSpan(out: DeltaOp[], docOps: readonly DeltaOp[], from: number, t
       if (retain !== undefined) {
         const insert = typeof doc.insert === 'string' && piece < length ? doc.insert.substr(offset, piece) : doc.insert;
         const attributes = op.attributes || doc.attributes ? Delta.AttributeMap.compose(doc.attributes, op.attributes, false) : undefined;
-        if (!pushInsert(out, attributes ? { insert, attributes } : { insert })) return false;
+        if (!pushOp(out, attributes ? { insert, attributes } : { insert })) return false;
       }
       left -= piece;
       offset += piece;
@@ -103,10 +122,10 @@ function composeSpan(out: DeltaOp[], docOps: readonly DeltaOp[], from: number, t
   if (offset > 0) {
     const doc = docOps[i]!;
     const rest = (doc.insert as string).substr(offset);
-    if (!pushInsert(out, doc.attributes ? { insert: rest, attributes: doc.attributes } : { insert: rest })) return false;
+    if (!pushOp(out, doc.attributes ? { insert: rest, attributes: doc.attributes } : { insert: rest })) return false;
     i += 1;
   }
-  for (; i < to; i++) if (!pushInsert(out, docOps[i]!)) return false;
+  for (; i < to; i++) if (!pushOp(out, docOps[i]!)) return false;
   return true;
 }
 
@@ -144,46 +163,12 @@ export function applyChange(doc: Delta, change: Delta): Delta {
   const local = start > offset ? [{ retain: start - offset }, ...ops.slice(first, last)] : ops.slice(first, last);
 
   const out = docOps.slice(0, from);
-  if (composeSpan(out, docOps, from, to, local) && (to === docOps.length || pushInsert(out, docOps[to]!))) {
+  if (composeSpan(out, docOps, from, to, local) && (to === docOps.length || pushOp(out, docOps[to]!))) {
     for (let k = to + 1; k < docOps.length; k++) out.push(docOps[k]!);
     return new Delta(out);
   }
   const window = new Delta(docOps.slice(from, to)).compose(new Delta(local));
   return new Delta(docOps.slice(0, from)).concat(window).concat(new Delta(docOps.slice(to)));
-}
-
-/** Delta.push's merge rules, for `transform`'s output (false: undecided, see sameAttributes). */
-function pushOp(out: DeltaOp[], op: DeltaOp): boolean {
-  let index = out.length;
-  let last = out[index - 1];
-  if (last) {
-    if (typeof op.delete === 'number' && typeof last.delete === 'number') {
-      out[index - 1] = { delete: last.delete + op.delete };
-      return true;
-    }
-    // An insert next to a delete goes before it (the order does not matter; this is the canonical one).
-    if (typeof last.delete === 'number' && op.insert !== undefined) {
-      index -= 1;
-      last = out[index - 1];
-      if (!last) {
-        out.unshift(op);
-        return true;
-      }
-    }
-    const same = sameAttributes(op.attributes, last.attributes);
-    if (same === null) return false;
-    if (same && typeof op.insert === 'string' && typeof last.insert === 'string') {
-      out[index - 1] = op.attributes ? { insert: last.insert + op.insert, attributes: op.attributes } : { insert: last.insert + op.insert };
-      return true;
-    }
-    if (same && typeof op.retain === 'number' && typeof last.retain === 'number') {
-      out[index - 1] = op.attributes ? { retain: last.retain + op.retain, attributes: op.attributes } : { retain: last.retain + op.retain };
-      return true;
-    }
-  }
-  if (index === out.length) out.push(op);
-  else out.splice(index, 0, op);
-  return true;
 }
 
 const opLength = (op: DeltaOp | undefined): number => (op === undefined ? Infinity : Delta.Op.length(op));
