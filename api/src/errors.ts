@@ -1,9 +1,7 @@
 // Every layer throws AppError; the GraphQL layer turns it into
 // `extensions.code`, and anything else is masked. The codes are the
 // protocol's (web/src/sync/transport.ts), one list for server and clients.
-import { SERVER_ERROR_CODES, type ServerErrorCode } from '../../web/src/sync/transport.js';
-
-export const ERROR_CODES = SERVER_ERROR_CODES;
+import type { ServerErrorCode } from '../../web/src/sync/transport.js';
 
 export type ErrorCode = ServerErrorCode;
 

@@ -16,7 +16,6 @@ export { randomClientId, systemScheduler, type Scheduler, type TimerHandle } fro
 export {
   isRetryable,
   isServerErrorCode,
-  SERVER_ERROR_CODES,
   SyncError,
   toSyncError,
   type PresenceInput,

@@ -9,7 +9,7 @@ import type { DeltaJSON } from './delta.js';
  * DESIGN §4's list: the database is unreachable for a moment (restart,
  * failover); retryable, resubmit the same op after a pause.
  */
-export const SERVER_ERROR_CODES = ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT_RETRY_EXHAUSTED', 'RATE_LIMITED', 'UNAVAILABLE'] as const;
+const SERVER_ERROR_CODES = ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT_RETRY_EXHAUSTED', 'RATE_LIMITED', 'UNAVAILABLE'] as const;
 
 export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
 
