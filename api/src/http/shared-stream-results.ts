@@ -24,7 +24,6 @@ const MAX_RESULTS = 512;
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
-
 export function sharedStreamResultsPlugin(): Plugin {
   const queryIds = new WeakMap<DocumentNode, number>();
   let nextQueryId = 0;

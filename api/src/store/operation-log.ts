@@ -78,8 +78,8 @@ const APPEND = 'SELECT "collab_append"($1, $2, $3, $4::jsonb, $5::timestamptz, $
 // appendMany: the same guarded head update and inserts for several
 // documents at once, as one statement (one request per document). $1 heads
 // as a JSON array of { doc, first, last }, $2 ops as a JSON array (each with
-// its doc), $3 commit time. Returns the documents whose head moved; the others lost a
-// race or are gone, exactly as APPEND's guard would have said.
+// its doc), $3 commit time. Returns the documents whose head moved; the
+// others lost a race or are gone, exactly as APPEND's guard would have said.
 const APPEND_MANY = `
   WITH head AS (
     UPDATE "Document" AS d SET "version" = i.last, "updatedAt" = $3::timestamptz AT TIME ZONE 'UTC'
