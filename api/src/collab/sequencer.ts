@@ -219,18 +219,21 @@ export class Sequencer {
       }
       this.options.metrics?.batchCommitted(planned.map((p) => p.distance));
       this.options.deliver?.(committed);
-      // Publish before acknowledging: "durable before visible" holds because
-      // the commit is done, and a publish failure only delays live delivery
-      // (streams fill gaps from the log). A batch's publishes go out at once
-      // and are awaited together: one round trip, not one per op; they leave
-      // in version order (one connection is FIFO), and receivers cope with
-      // any order anyway.
-      await Promise.all(
+      // Durable before visible holds from here: the commit is done. The
+      // publishes leave now (in version order: one connection is FIFO;
+      // receivers cope with any order anyway) and the submitters are
+      // answered in the same turn as this node's own streams, so each
+      // submitter's reply shares a socket write with its stream's batch.
+      // The lane still waits for the publishes before its next batch: a slow
+      // bus slows commits instead of piling up. A publish failure only
+      // delays live delivery elsewhere (streams fill gaps from the log).
+      const published = Promise.all(
         committed.map((op) => this.options.publish(op).catch((error: unknown) => this.options.onBackgroundError?.(error, 'publish'))),
       );
       planned.forEach((p, i) => {
         for (const w of p.waiters) w.resolve(committed[i]!);
       });
+      await published;
       return;
     }
   }
