@@ -5,7 +5,7 @@
 // Here the ops live in chunks of about CHUNK ops with their lengths: a
 // change finds its chunk by the lengths and rewrites only that chunk, and
 // the whole delta is built only when someone reads it.
-import { applyChange, Delta, insertLength, type DeltaOp } from './delta.js';
+import { applyChangeOps, Delta, insertLength, type DeltaOp } from './delta.js';
 
 /** Ops per chunk: a change costs ~(ops / chunk) length reads + one chunk rewritten. */
 const CHUNK = 16;
@@ -111,12 +111,8 @@ export class ChunkedDocument {
     while (to < count - 1 && covered < end) covered += lengths[++to]!;
 
     const region = to === from ? (this.chunks[from] ?? []) : this.chunks.slice(from, to + 1).flat();
-    let local = ops;
-    if (start > offset) {
-      local = [{ retain: start - offset }];
-      for (let k = first; k < ops.length; k++) local.push(ops[k]!);
-    } else if (first > 0) local = ops.slice(1);
-    const updated = applyChange(new Delta(region), new Delta(local)).ops;
+    const updated = applyChangeOps(region, ops, offset);
+    if (updated === region) return; // plain retains
     this.fill(from, Math.min(to - from + 1, count), updated, covered - offset + growth);
     this.built = null;
   }

@@ -83,17 +83,33 @@ function pushOp(out: DeltaOp[], op: DeltaOp): boolean {
 }
 
 /**
- * `new Delta(docOps.slice(from, to)).compose(new Delta(change))` appended
- * to `out`, for document ops that the change spans exactly; false where it
+ * `new Delta(docOps.slice(from, to)).compose(new Delta([{ retain: lead },
+ * ...change.slice(first, last)]))` appended to `out`, for document ops that
+ * the change spans exactly; false where it
  * would have to guess (embed retains, object attributes, a change longer
  * than the span), and then `out` is garbage. Ops are values (never changed
  * in place), so the untouched ones are kept by reference: quill-delta's
  * compose deep-copies each op it passes, which was most of its cost here.
  */
-function composeSpan(out: DeltaOp[], docOps: readonly DeltaOp[], from: number, to: number, change: readonly DeltaOp[]): boolean {
+function composeSpan(out: DeltaOp[], docOps: readonly DeltaOp[], from: number, to: number, lead: number, change: readonly DeltaOp[], first: number, last: number): boolean {
   let i = from;
   let offset = 0; // into docOps[i]
-  for (const op of change) {
+  // The leading plain retain keeps document ops as they are.
+  while (lead > 0) {
+    const doc = docOps[i];
+    if (!doc || i >= to) return false;
+    const length = insertLength(doc);
+    if (lead < length) {
+      if (!pushOp(out, doc.attributes ? { insert: (doc.insert as string).substr(0, lead), attributes: doc.attributes } : { insert: (doc.insert as string).substr(0, lead) })) return false;
+      offset = lead;
+      break;
+    }
+    if (!pushOp(out, doc)) return false;
+    lead -= length;
+    i += 1;
+  }
+  for (let k = first; k < last; k++) {
+    const op = change[k]!;
     if (op.insert !== undefined) {
       if (!pushOp(out, op)) return false;
       continue;
@@ -141,34 +157,43 @@ function composeSpan(out: DeltaOp[], docOps: readonly DeltaOp[], from: number, t
  * on random input).
  */
 export function applyChange(doc: Delta, change: Delta): Delta {
-  const ops = change.ops;
+  const ops = applyChangeOps(doc.ops, change.ops, 0);
+  return ops === doc.ops ? doc : new Delta(ops);
+}
+
+/**
+ * applyChange on op arrays, for a change whose positions are `shift`
+ * characters ahead of `docOps` (the caller holds a part of a document that
+ * starts there, and the change's leading retain reaches at least that far).
+ * Returns `docOps` itself when the change changes nothing.
+ */
+export function applyChangeOps(docOps: DeltaOp[], ops: readonly DeltaOp[], shift: number): DeltaOp[] {
   const lead = ops[0];
-  const start = lead && typeof lead.retain === 'number' && !lead.attributes ? lead.retain : 0;
-  const first = start > 0 ? 1 : 0;
+  const start = (lead && typeof lead.retain === 'number' && !lead.attributes ? lead.retain : 0) - shift;
+  const first = start + shift > 0 ? 1 : 0;
   let last = ops.length;
   const trail = ops[last - 1];
   if (last > first && trail && typeof trail.retain === 'number' && !trail.attributes) last -= 1;
-  if (first >= last) return doc; // plain retains: nothing changes
+  if (first >= last) return docOps; // plain retains: nothing changes
   // The part of the document the change spans: its retains and deletes (inserts add, they span nothing).
   let end = start;
   for (let k = first; k < last; k++) if (ops[k]!.insert === undefined) end += Delta.Op.length(ops[k]!);
 
   // Document ops [from, to) cover [offset, end) of the document and contain [start, end).
-  const docOps = doc.ops;
   let from = 0;
   let offset = 0;
   while (from < docOps.length && offset + insertLength(docOps[from]!) <= start) offset += insertLength(docOps[from++]!);
   let to = from;
   for (let covered = offset; to < docOps.length && covered < end; to++) covered += insertLength(docOps[to]!);
-  const local = start > offset ? [{ retain: start - offset }, ...ops.slice(first, last)] : ops.slice(first, last);
 
   const out = docOps.slice(0, from);
-  if (composeSpan(out, docOps, from, to, local) && (to === docOps.length || pushOp(out, docOps[to]!))) {
+  if (composeSpan(out, docOps, from, to, start - offset, ops, first, last) && (to === docOps.length || pushOp(out, docOps[to]!))) {
     for (let k = to + 1; k < docOps.length; k++) out.push(docOps[k]!);
-    return new Delta(out);
+    return out;
   }
+  const local = start > offset ? [{ retain: start - offset }, ...ops.slice(first, last)] : ops.slice(first, last);
   const window = new Delta(docOps.slice(from, to)).compose(new Delta(local));
-  return new Delta(docOps.slice(0, from)).concat(window).concat(new Delta(docOps.slice(to)));
+  return new Delta(docOps.slice(0, from)).concat(window).concat(new Delta(docOps.slice(to))).ops;
 }
 
 const opLength = (op: DeltaOp | undefined): number => (op === undefined ? Infinity : Delta.Op.length(op));
