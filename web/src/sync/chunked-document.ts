@@ -7,8 +7,13 @@
 // the whole delta is built only when someone reads it.
 import { applyChangeOps, Delta, insertLength, type DeltaOp } from './delta.js';
 
-/** Ops per chunk: a change costs ~(ops / chunk) length reads + one chunk rewritten. */
-const CHUNK = 16;
+/**
+ * Ops per chunk: a change costs ~(ops / chunk) length reads + one chunk
+ * rewritten. In a process following a busy document, where each change
+ * meets a cold chunk, 8 measured ~20 % faster per change than 16 (4 was no
+ * better than 8, with twice the chunks).
+ */
+const CHUNK = 8;
 
 const lengthOf = (ops: readonly DeltaOp[]): number => {
   let n = 0;
