@@ -5,6 +5,7 @@
 // their own stream; and nothing reachable from Operation may depend on who
 // is asking, or sharing would leak it.
 import { isObjectType, getNamedType, type GraphQLNamedType } from 'graphql';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedSerialisations } from '../src/http/shared-payloads.js';
 import { buildSchema } from '../src/schema/index.js';
@@ -100,6 +101,50 @@ describe.each(availableModes())('shared op-stream results (%s)', (mode) => {
     }
     expect(sharedSerialisations() - before).toBe(1);
     await Promise.all(clients.map((c) => c.dispose()));
+  });
+
+  it('sends a shared batch as a text frame whose bytes are exactly the JSON, whatever characters the ids and the text hold', async () => {
+    const owner = await signUp(server, 'owner');
+    const id = await createDocument(server, owner.token, { ops: [{ insert: 'ab\n' }] }); // version 1
+    // Raw graphql-transport-ws, so the frames themselves are seen; the
+    // message ids (chosen by each client) have multi-byte characters.
+    const ids = ['ü-1', '订阅-2', 'plain-3'];
+    const frames: Array<{ id: string; binary: boolean; text: string }> = [];
+    const sockets = await Promise.all(
+      ids.map(
+        (subscriptionId) =>
+          new Promise<WebSocket>((resolve, reject) => {
+            const ws = new WebSocket(server.wsUrl, 'graphql-transport-ws');
+            ws.on('error', reject);
+            ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${owner.token}` } })));
+            ws.on('message', (data: Buffer, isBinary: boolean) => {
+              const message = JSON.parse(data.toString('utf8')) as { type: string };
+              if (message.type === 'connection_ack') {
+                ws.send(JSON.stringify({ id: subscriptionId, type: 'subscribe', payload: { query: BATCHES, variables: { id, after: 1, withDelta: true } } }));
+                resolve(ws);
+              } else if (message.type === 'next') frames.push({ id: subscriptionId, binary: isBinary, text: data.toString('utf8') });
+            });
+          }),
+      ),
+    );
+    // Live: a first op seen by all (subscriptions have no "started" message).
+    const submit = (seq: number, ops: unknown[]) =>
+      gql(server, SUBMIT, { input: { documentId: id, baseVersion: 1 + seq, delta: { ops }, clientId: 'w', clientSeq: seq } }, owner.token);
+    expect((await submit(0, [{ insert: '<' }])).errors).toBeUndefined();
+    await expect.poll(() => frames.length).toBe(ids.length);
+    const text = 'héllo wörld ✓ 😀';
+    expect((await submit(1, [{ retain: 1 }, { insert: text }])).errors).toBeUndefined();
+    await expect.poll(() => frames.length).toBe(2 * ids.length);
+    for (const subscriptionId of ids) {
+      const frame = frames.filter((f) => f.id === subscriptionId).at(-1)!;
+      expect(frame.binary).toBe(false);
+      expect(JSON.parse(frame.text)).toEqual({
+        id: subscriptionId,
+        type: 'next',
+        payload: { data: { documentOperationBatches: [{ version: 3, clientId: 'w', delta: { ops: [{ retain: 1 }, { insert: text }] }, author: { name: 'owner' } }] } },
+      });
+    }
+    for (const ws of sockets) ws.close();
   });
 });
 
