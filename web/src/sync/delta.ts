@@ -85,9 +85,9 @@ function pushOp(out: DeltaOp[], op: DeltaOp): boolean {
 /**
  * `new Delta(docOps.slice(from, to)).compose(new Delta([{ retain: lead },
  * ...change.slice(first, last)]))` appended to `out`, for document ops that
- * the change spans exactly; false where it
- * would have to guess (embed retains, object attributes, a change longer
- * than the span), and then `out` is garbage. Ops are values (never changed
+ * the change spans exactly; false where it would have to guess (embed
+ * retains, object attributes, a change longer than the span), and then
+ * `out` is garbage. Ops are values (never changed
  * in place), so the untouched ones are kept by reference: quill-delta's
  * compose deep-copies each op it passes, which was most of its cost here.
  */
@@ -169,8 +169,9 @@ export function applyChange(doc: Delta, change: Delta): Delta {
  */
 export function applyChangeOps(docOps: DeltaOp[], ops: readonly DeltaOp[], shift: number): DeltaOp[] {
   const lead = ops[0];
-  const start = (lead && typeof lead.retain === 'number' && !lead.attributes ? lead.retain : 0) - shift;
-  const first = start + shift > 0 ? 1 : 0;
+  const leadRetain = lead && typeof lead.retain === 'number' && !lead.attributes ? lead.retain : 0;
+  const first = leadRetain > 0 ? 1 : 0;
+  const start = leadRetain - shift; // where the change acts, in docOps' positions
   let last = ops.length;
   const trail = ops[last - 1];
   if (last > first && trail && typeof trail.retain === 'number' && !trail.attributes) last -= 1;
