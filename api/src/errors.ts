@@ -22,3 +22,6 @@ export const badInput = (message: string, details?: Record<string, unknown>) =>
   new AppError('BAD_USER_INPUT', message, details);
 
 export const notFound = (what = 'Document') => new AppError('NOT_FOUND', `${what} not found`);
+
+/** FORBIDDEN: the action needs the `needed` role and the viewer holds `role`. */
+export const forbidden = (needed: string, role: string) => new AppError('FORBIDDEN', `This needs the ${needed} role; you are ${role}`, { role });

@@ -8,6 +8,9 @@
 // from the others). So a revocation takes effect on this node immediately,
 // on other nodes as soon as the access bus delivers it (about a
 // millisecond), and at the latest after `ttlMs` if Redis is down meanwhile.
+// Writes do not depend on that: the commit checks every author's role and
+// session again in the database (collab_append), so a stale entry here can
+// let a presence update or a read through for that moment, never a write.
 // Only positive answers are kept: a refusal is always read fresh. An answer
 // read while a change was being forgotten is not kept either (`epoch`): the
 // read may predate the change.

@@ -7,12 +7,12 @@
 // that loses the race refreshes its head and re-plans, a bounded number of
 // times.
 import { Delta } from './quill-delta.js';
-import { AppError, badInput, notFound } from '../errors.js';
+import { AppError, badInput, forbidden, notFound } from '../errors.js';
 import { baseLength } from './delta.js';
 import type { DocumentHead } from './document-head.js';
 import { HeadCache } from './head-cache.js';
 import { rebase } from './rebase.js';
-import { AppendConflict, type AppendRequest, type CollabMetrics, type CommittedOp, type NewOp, type OperationLog, type Snapshot, type Submission } from './types.js';
+import { AppendConflict, type AppendRequest, type CollabMetrics, type CommittedOp, type NewOp, type OperationLog, type Snapshot, type Submission, type WriteRefusal } from './types.js';
 
 export interface SequencerOptions {
   log: OperationLog;
@@ -208,7 +208,8 @@ export class Sequencer {
           for (const p of planned) for (const w of p.waiters) w.reject(notFound());
           return;
         }
-        this.options.metrics?.retried();
+        if (error.kind === 'access') refuseWriters(planned, error.refused);
+        else this.options.metrics?.retried();
         if (error.kind === 'client') await this.settleCommittedElsewhere(documentId, planned);
         pending = planned.flatMap((p) => p.waiters).filter((w) => !settled.has(w));
         continue;
@@ -303,7 +304,7 @@ export class Sequencer {
         version += 1;
         length += delta.changeLength();
         const entry: Planned = {
-          op: { documentId, version, delta, clientId: s.clientId, clientSeq: s.clientSeq, authorId: s.authorId },
+          op: { documentId, version, delta, clientId: s.clientId, clientSeq: s.clientSeq, authorId: s.authorId, sessionId: s.sessionId ?? null },
           waiters: [p],
           distance: since.length + planned.length,
         };
@@ -340,6 +341,30 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 // that bookkeeping off the Pending objects.
 const settled = new WeakSet<Pending>();
 const markSettled = (p: Pending) => settled.add(p);
+
+/**
+ * After an `access` conflict: the log found that some authors may no longer
+ * write (their access changed after this node cached it). Their
+ * submissions are refused as the access check would refuse them now; the
+ * others are planned again without them.
+ */
+function refuseWriters(planned: Planned[], refused: readonly WriteRefusal[]): void {
+  for (const entry of planned) {
+    const { authorId, sessionId } = entry.op;
+    const refusal = refused.find((r) => r.authorId === authorId && r.sessionId === (sessionId ?? null));
+    if (!refusal) continue;
+    const error =
+      refusal.reason === 'session'
+        ? new AppError('UNAUTHENTICATED', 'This session has ended; log in again')
+        : refusal.reason === 'not-member'
+          ? notFound()
+          : forbidden('EDITOR', refusal.role ?? 'VIEWER');
+    for (const w of entry.waiters) {
+      markSettled(w);
+      w.reject(error);
+    }
+  }
+}
 
 function checkSubmission(s: Submission): void {
   if (!Number.isSafeInteger(s.baseVersion) || s.baseVersion < 0) throw badInput('baseVersion must be a non-negative integer');

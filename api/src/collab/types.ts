@@ -16,8 +16,11 @@ export interface CommittedOp {
   createdAt: Date;
 }
 
-/** A row to append; the log stamps `createdAt`. */
-export type NewOp = Omit<CommittedOp, 'createdAt'>;
+/**
+ * A row to append; the log stamps `createdAt`. `sessionId` (the submitter's
+ * session, if any) is checked at commit and never stored or published.
+ */
+export type NewOp = Omit<CommittedOp, 'createdAt'> & { sessionId?: string | null };
 
 export interface Snapshot {
   version: number;
@@ -31,18 +34,34 @@ export interface Submission {
   clientId: string;
   clientSeq: number;
   authorId: string | null;
+  /** The session it was submitted in: the log refuses it if that session is revoked by then. */
+  sessionId?: string | null;
 }
 
 /**
  * Why an append was refused. `version`: another writer took one of the
  * versions (lost race: re-read and retry). `client`: a (clientId, clientSeq)
  * is already in the log (idempotent resubmission). `gone`: the document no
- * longer exists.
+ * longer exists. `access`: an author may no longer write (`refused` says who
+ * and why), checked in the commit itself, so that an access change binds
+ * every node as soon as it commits.
  */
-export type AppendConflictKind = 'version' | 'client' | 'gone';
+export type AppendConflictKind = 'version' | 'client' | 'gone' | 'access';
+
+/** An author (in a session) whose ops the log refused: no longer a member, too low a role, or a revoked session. */
+export interface WriteRefusal {
+  authorId: string;
+  sessionId: string | null;
+  reason: 'session' | 'not-member' | 'role';
+  /** The role held, for `role`. */
+  role?: string;
+}
 
 export class AppendConflict extends Error {
-  constructor(readonly kind: AppendConflictKind) {
+  constructor(
+    readonly kind: AppendConflictKind,
+    readonly refused: readonly WriteRefusal[] = [],
+  ) {
     super(`append refused: ${kind}`);
     this.name = 'AppendConflict';
   }

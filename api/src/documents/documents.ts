@@ -11,7 +11,7 @@ import type { PresenceRegistry, PresenceState } from '../collab/presence.js';
 import type { Delta } from '../collab/quill-delta.js';
 import type { Sequencer } from '../collab/sequencer.js';
 import type { CommittedOp, OperationLog } from '../collab/types.js';
-import { AppError, badInput, notFound } from '../errors.js';
+import { AppError, badInput, forbidden, notFound } from '../errors.js';
 import type { PrismaClient } from '../store/generated/client.js';
 
 export interface Viewer {
@@ -50,7 +50,7 @@ export function requireViewer(viewer: Viewer | null): Viewer {
 
 /** FORBIDDEN (with the role held) unless `role` is at least `needed`. */
 function requireRole(role: Role, needed: Role): void {
-  if (!atLeast(role, needed)) throw new AppError('FORBIDDEN', `This needs the ${needed} role; you are ${role}`, { role });
+  if (!atLeast(role, needed)) throw forbidden(needed, role);
 }
 
 function checkTitle(title: string): string {
@@ -147,7 +147,7 @@ export class Documents {
   }
 
   async create(viewer: Viewer | null, titleInput: string, content: Delta | null): Promise<DocumentView> {
-    const { userId } = requireViewer(viewer);
+    const { userId, sessionId } = requireViewer(viewer);
     const title = checkTitle(titleInput);
     if (content && !isDocument(content)) throw badInput('content must contain inserts only');
     if (content) this.checkDeltaSize(content);
@@ -157,7 +157,7 @@ export class Documents {
     });
     if (content && content.ops.length > 0) {
       // The initial content is version 1, written by its creator like any op.
-      await this.sequencer.submit({ documentId: doc.id, baseVersion: 0, delta: content, clientId: `create-${doc.id}`, clientSeq: 0, authorId: userId });
+      await this.sequencer.submit({ documentId: doc.id, baseVersion: 0, delta: content, clientId: `create-${doc.id}`, clientSeq: 0, authorId: userId, sessionId });
     }
     return { ...doc, role: 'OWNER' };
   }
@@ -225,10 +225,12 @@ export class Documents {
   }
 
   async submit(viewer: Viewer | null, input: SubmitInput): Promise<CommittedOp> {
-    const { userId } = requireViewer(viewer);
+    const { userId, sessionId } = requireViewer(viewer);
+    // Checked here from the cache for speed, and again in the commit itself
+    // (the log refuses an author whose access changed meanwhile).
     await this.role(viewer, input.documentId, 'EDITOR');
     this.checkDeltaSize(input.delta);
-    return this.sequencer.submit({ ...input, authorId: userId });
+    return this.sequencer.submit({ ...input, authorId: userId, sessionId });
   }
 
   async operations(documentId: string, afterVersion: number, first: number | null): Promise<CommittedOp[]> {
@@ -240,7 +242,7 @@ export class Documents {
 
   /** Restores `version` as a new forward op: the diff from the head to it. */
   async restore(viewer: Viewer | null, documentId: string, version: number): Promise<CommittedOp> {
-    const { userId } = requireViewer(viewer);
+    const { userId, sessionId } = requireViewer(viewer);
     await this.access(viewer, documentId, 'EDITOR');
     const old = await this.sequencer.contentAt(documentId, version);
     const head = await this.sequencer.head(documentId);
@@ -252,6 +254,7 @@ export class Documents {
       clientId: `restore-${randomUUID()}`,
       clientSeq: 0,
       authorId: userId,
+      sessionId,
     });
   }
 

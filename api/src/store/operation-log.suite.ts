@@ -1,6 +1,7 @@
 // PrismaOperationLog's tests, run against every database kind: PGlite in
 // operation-log.test.ts, PostgreSQL in operation-log.int.test.ts. One
 // migrated database per suite; every test works on fresh documents.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Delta } from '../collab/quill-delta.js';
 import { AppendConflict, type NewOp } from '../collab/types.js';
@@ -53,24 +54,43 @@ export function prismaOperationLogSuite(open: () => Promise<TempDatabase>): void
       expect(head.updatedAt).toEqual(committed?.createdAt);
     });
 
-    test('keeps the author of each op', async () => {
+    /** A user with `role` in `doc` (none: not a member) and one session, revoked or not. */
+    const writer = async (doc: string, role: 'OWNER' | 'EDITOR' | 'VIEWER' | null, revoked = false) => {
+      const user = await temp.db.prisma.user.create({ data: { email: `${randomUUID()}@example.com`, name: 'A', passwordHash: 'x' } });
+      if (role) await temp.db.prisma.documentMember.create({ data: { documentId: doc, userId: user.id, role } });
+      const session = await temp.db.prisma.session.create({
+        data: { userId: user.id, familyId: randomUUID(), tokenHash: randomUUID(), expiresAt: new Date(Date.now() + 60_000), revokedAt: revoked ? new Date() : null },
+      });
+      return { authorId: user.id, sessionId: session.id };
+    };
+
+    test('keeps the author of each op, and not the session it was submitted in', async () => {
       const log = new PrismaOperationLog(temp.db.prisma, temp.db.sql);
       const doc = await createDocument();
-      const user = await temp.db.prisma.user.create({
-        data: { email: `${doc}@example.com`, name: 'A', passwordHash: 'x' },
-      });
-      await log.append(doc, [newOp(doc, 1, user.id), newOp(doc, 2)]);
-      expect((await log.readOps(doc, 0)).map((o) => o.authorId)).toEqual([user.id, null]);
+      const editor = await writer(doc, 'EDITOR');
+      const committed = await log.append(doc, [{ ...newOp(doc, 1), ...editor }, newOp(doc, 2)]);
+      expect(committed.map((o) => 'sessionId' in o)).toEqual([false, false]);
+      expect((await log.readOps(doc, 0)).map((o) => o.authorId)).toEqual([editor.authorId, null]);
     });
 
-    test('rethrows a failure that is not a conflict unchanged (unknown author)', async () => {
+    test('refuses, in the commit, a batch with an author who may not write, and writes none of it', async () => {
       const log = new PrismaOperationLog(temp.db.prisma, temp.db.sql);
       const doc = await createDocument();
-      const error = await log.append(doc, [newOp(doc, 1, 'no-such-user')]).catch((err: unknown) => err);
-      expect(error).not.toBeInstanceOf(AppendConflict);
-      // The driver's own error (append is plain SQL): foreign-key violation.
-      expect(error).toMatchObject({ code: '23503', constraint: 'Operation_authorId_fkey' });
+      const [owner, editor] = [await writer(doc, 'OWNER'), await writer(doc, 'EDITOR')];
+      const bad = { viewer: await writer(doc, 'VIEWER'), stranger: await writer(doc, null), revoked: await writer(doc, 'EDITOR', true) };
+      for (const [name, who] of Object.entries(bad)) {
+        const error = await log.append(doc, [{ ...newOp(doc, 1), ...editor }, { ...newOp(doc, 2), ...who }]).catch((err: unknown) => err);
+        expect(error, name).toBeInstanceOf(AppendConflict);
+        expect(error, name).toMatchObject({ kind: 'access' });
+        expect((error as AppendConflict).refused, name).toEqual([
+          { ...who, ...{ viewer: { reason: 'role', role: 'VIEWER' }, stranger: { reason: 'not-member' }, revoked: { reason: 'session' } }[name] },
+        ]);
+      }
       expect(await log.readOps(doc, 0)).toEqual([]);
+      expect((await temp.db.prisma.document.findUniqueOrThrow({ where: { id: doc } })).version).toBe(0);
+      // Owners and editors in live sessions, and the server's own ops (no author), commit.
+      await log.append(doc, [{ ...newOp(doc, 1), ...owner }, { ...newOp(doc, 2), ...editor }, newOp(doc, 3)]);
+      expect((await log.readOps(doc, 0)).map((o) => o.authorId)).toEqual([owner.authorId, editor.authorId, null]);
     });
 
     test('rejects malformed batches before touching the database', async () => {
@@ -122,6 +142,20 @@ export function prismaOperationLogSuite(open: () => Promise<TempDatabase>): void
       expect(results[0]).toMatchObject({ status: 'rejected', reason: { kind: 'client' } });
       expect(results[1]).toMatchObject({ status: 'fulfilled' });
       expect((await log.readOps(taken, 0)).map((op) => op.version)).toEqual([1]);
+      expect((await log.readOps(other, 0)).map((op) => op.version)).toEqual([1]);
+    });
+
+    test('appendMany: a refused author fails only their own request, the others commit', async () => {
+      const log = new PrismaOperationLog(temp.db.prisma, temp.db.sql);
+      const [refusing, other] = [await createDocument(), await createDocument()];
+      const viewer = await writer(refusing, 'VIEWER');
+      const results = await log.appendMany([
+        { documentId: refusing, ops: [{ ...newOp(refusing, 1), ...viewer }] },
+        { documentId: other, ops: [newOp(other, 1)] },
+      ]);
+      expect(results[0]).toMatchObject({ status: 'rejected', reason: { kind: 'access', refused: [{ ...viewer, reason: 'role', role: 'VIEWER' }] } });
+      expect(results[1]).toMatchObject({ status: 'fulfilled' });
+      expect(await log.readOps(refusing, 0)).toEqual([]);
       expect((await log.readOps(other, 0)).map((op) => op.version)).toEqual([1]);
     });
 

@@ -1,8 +1,10 @@
 // The durable operation log (PGlite or PostgreSQL). The database is the
 // arbiter between writers on different nodes: the primary key
 // (documentId, version) admits one op per version, the unique key
-// (documentId, clientId, clientSeq) one op per client submission, and the
-// guarded head update below refuses batches that do not start at head + 1.
+// (documentId, clientId, clientSeq) one op per client submission, the
+// guarded head update below refuses batches that do not start at head + 1,
+// and the same commit refuses ops whose author may no longer write (the
+// access check of record: node caches may lag an access change).
 //
 // The two hot paths, append (every commit) and readOps (every stream
 // start, head refresh and gap fill), are plain SQL on the node's own
@@ -17,11 +19,11 @@ import {
   AppendConflict,
   MAX_VERSION,
   type AppendRequest,
-  type AppendConflictKind,
   type CommittedOp,
   type NewOp,
   type OperationLog,
   type Snapshot,
+  type WriteRefusal,
 } from '../collab/types.js';
 import type { SqlSession } from './database.js';
 import type { Prisma, PrismaClient, Operation as OperationRow } from './generated/client.js';
@@ -52,46 +54,60 @@ function toCommitted(documentId: string, row: OpRow): CommittedOp {
 // Constraint names as created by prisma/migrations (Prisma's naming scheme).
 const OPERATION_PKEY = 'Operation_pkey';
 const OPERATION_CLIENT_KEY = 'Operation_documentId_clientId_clientSeq_key';
+/** What collab_append raises when an author may not write (20261125000000_append_checks_write_access). */
+const INSUFFICIENT_PRIVILEGE = '42501';
 
 /**
  * Maps a failed append to the conflict it stands for, or null when the
  * error is something else (it is then rethrown untouched, and the GraphQL
- * layer masks it). pg and PGlite both report the SQLSTATE as `code` and
- * the violated constraint's name as `constraint`.
+ * layer masks it). pg and PGlite both report the SQLSTATE as `code`, the
+ * violated constraint's name as `constraint` and a RAISE's DETAIL as `detail`.
  */
-function conflictKind(err: unknown): AppendConflictKind | null {
+function conflictOf(err: unknown): AppendConflict | null {
   if (typeof err !== 'object' || err === null) return null;
-  const { code, constraint } = err as { code?: unknown; constraint?: unknown };
-  if (code !== '23505') return null; // unique violation; anything else (e.g. an unknown author) is not a conflict
-  if (constraint === OPERATION_PKEY) return 'version';
-  if (constraint === OPERATION_CLIENT_KEY) return 'client';
+  const { code, constraint, detail } = err as { code?: unknown; constraint?: unknown; detail?: unknown };
+  if (code === INSUFFICIENT_PRIVILEGE && typeof detail === 'string') return new AppendConflict('access', refusalsOf(detail));
+  if (code !== '23505') return null; // unique violation; anything else (e.g. a foreign key) is not a conflict
+  if (constraint === OPERATION_PKEY) return new AppendConflict('version');
+  if (constraint === OPERATION_CLIENT_KEY) return new AppendConflict('client');
   return null;
 }
 
+/** collab_append's refusal DETAIL: [{ author, session, role, live }]. */
+function refusalsOf(detail: string): WriteRefusal[] {
+  const rows = JSON.parse(detail) as Array<{ author: string; session: string | null; role: string | null; live: boolean }>;
+  return rows.map(({ author, session, role, live }) => {
+    if (!live) return { authorId: author, sessionId: session, reason: 'session' };
+    if (role === null) return { authorId: author, sessionId: session, reason: 'not-member' };
+    return { authorId: author, sessionId: session, reason: 'role', role };
+  });
+}
+
+/** The JSON rows collab_append takes: `x`, the session, is checked and not stored. */
+const opRows = (ops: NewOp[]) =>
+  ops.map((op) => ({ v: op.version, d: deltaToJson(op.delta), c: op.clientId, s: op.clientSeq, a: op.authorId, x: op.sessionId ?? null }));
+
+/** What was appended, as committed ops (without the session, which stays here). */
+const committedOps = (ops: NewOp[], createdAt: Date): CommittedOp[] =>
+  ops.map(({ documentId, version, delta, clientId, clientSeq, authorId }) => ({ documentId, version, delta, clientId, clientSeq, authorId, createdAt }));
+
 // One statement, so one implicit transaction and one round trip: the
-// "collab_append" function (prisma/migrations/*_append_function) moves the
-// head from first - 1 to last, guarded on the previous head, and only then
-// inserts the ops (and the snapshot, if any), so the log can have no gaps.
-// It returns 1 when the head moved; 0 means a lost race or a deleted document.
+// "collab_append" function (prisma/migrations/*_append_function, with the
+// access check of *_append_checks_write_access) moves the head from
+// first - 1 to last, guarded on the previous head, and only then inserts the
+// ops whose authors may write (all of them, or it raises) and the snapshot,
+// if any, so the log can have no gaps. It returns 1 when the head moved; 0
+// means a lost race or a deleted document.
 const APPEND = 'SELECT "collab_append"($1, $2, $3, $4::jsonb, $5::timestamptz, $6, $7::jsonb) AS moved';
 
-// appendMany: the same guarded head update and inserts for several
-// documents at once, as one statement (one request per document). $1 heads
-// as a JSON array of { doc, first, last }, $2 ops as a JSON array (each with
-// its doc), $3 commit time. Returns the documents whose head moved; the
-// others lost a race or are gone, exactly as APPEND's guard would have said.
+// appendMany: collab_append for several documents in one statement (one
+// request per document). $1 as a JSON array of { doc, first, last, ops },
+// $2 the commit time. Returns, per document, whether its head moved. A
+// raise in any of them (a taken key, a refused author) aborts the whole
+// statement, as one transaction.
 const APPEND_MANY = `
-  WITH head AS (
-    UPDATE "Document" AS d SET "version" = i.last, "updatedAt" = $3::timestamptz AT TIME ZONE 'UTC'
-    FROM jsonb_to_recordset($1::jsonb) AS i(doc text, first int, last int)
-    WHERE d."id" = i.doc AND d."version" = i.first - 1
-    RETURNING d."id"
-  ), ops AS (
-    INSERT INTO "Operation" ("documentId", "version", "delta", "clientId", "clientSeq", "authorId", "createdAt")
-    SELECT o.doc, o.v, o.d, o.c, o.s, o.a, $3::timestamptz AT TIME ZONE 'UTC'
-    FROM head JOIN jsonb_to_recordset($2::jsonb) AS o(doc text, v int, d jsonb, c text, s int, a text) ON o.doc = head."id"
-    RETURNING 1
-  ) SELECT "id" FROM head`;
+  SELECT i.doc AS id, "collab_append"(i.doc, i.first, i.last, i.ops, $2::timestamptz, NULL, NULL) AS moved
+  FROM jsonb_to_recordset($1::jsonb) AS i(doc text, first int, last int, ops jsonb)`;
 
 // createdAt is stored as UTC without a time zone (as Prisma stores DateTime);
 // reading it AT TIME ZONE 'UTC' gives an absolute time both drivers parse right.
@@ -143,9 +159,7 @@ export class PrismaOperationLog implements OperationLog {
 
     // One timestamp for the batch: the ops became durable together.
     const createdAt = new Date();
-    const rows = JSON.stringify(
-      ops.map((op) => ({ v: op.version, d: deltaToJson(op.delta), c: op.clientId, s: op.clientSeq, a: op.authorId })),
-    );
+    const rows = JSON.stringify(opRows(ops));
     const params = [documentId, first.version, last.version, rows, createdAt.toISOString()];
     let moved: number;
     try {
@@ -156,13 +170,11 @@ export class PrismaOperationLog implements OperationLog {
       ]);
       moved = result[0]?.moved ?? 0;
     } catch (err) {
-      const kind = conflictKind(err);
-      if (kind === null) throw err;
-      throw new AppendConflict(kind);
+      throw conflictOf(err) ?? err;
     }
     // The guard matched nothing: the head moved (a lost race), or the document is gone.
     if (moved === 0) throw new AppendConflict((await this.exists(documentId)) ? 'version' : 'gone');
-    return ops.map((op) => ({ ...op, createdAt }));
+    return committedOps(ops, createdAt);
   }
 
   async appendMany(requests: readonly AppendRequest[]): Promise<Array<PromiseSettledResult<CommittedOp[]>>> {
@@ -173,13 +185,11 @@ export class PrismaOperationLog implements OperationLog {
       return Promise.allSettled(requests.map(alone));
     }
     const invalid = new Map<AppendRequest, unknown>();
-    const heads: Array<{ doc: string; first: number; last: number }> = [];
-    const rows: unknown[] = [];
+    const batches: Array<{ doc: string; first: number; last: number; ops: unknown[] }> = [];
     for (const r of together) {
       try {
         const [first, last] = checkBatch(r.documentId, r.ops);
-        heads.push({ doc: r.documentId, first: first.version, last: last.version });
-        for (const op of r.ops) rows.push({ doc: r.documentId, v: op.version, d: deltaToJson(op.delta), c: op.clientId, s: op.clientSeq, a: op.authorId });
+        batches.push({ doc: r.documentId, first: first.version, last: last.version, ops: opRows(r.ops) });
       } catch (error) {
         invalid.set(r, error);
       }
@@ -187,13 +197,14 @@ export class PrismaOperationLog implements OperationLog {
     const createdAt = new Date();
     let moved: Set<string>;
     try {
-      const result = await this.sql.query<{ id: string }>(APPEND_MANY, [JSON.stringify(heads), JSON.stringify(rows), createdAt.toISOString()]);
-      moved = new Set(result.map((row) => row.id));
+      const result = await this.sql.query<{ id: string; moved: number }>(APPEND_MANY, [JSON.stringify(batches), createdAt.toISOString()]);
+      moved = new Set(result.filter((row) => row.moved === 1).map((row) => row.id));
     } catch (err) {
-      // A key or constraint of one request (23xxx); nothing was written (one
-      // statement). Which one, and how, is each one's own answer: ask them
-      // one at a time. Anything else (the database away) fails them all.
-      if (!/^23/.test(String((err as { code?: unknown })?.code))) throw err;
+      // A key or constraint of one request (23xxx), or a refused author;
+      // nothing was written (one statement). Which one, and how, is each
+      // one's own answer: ask them one at a time. Anything else (the
+      // database away) fails them all.
+      if (!/^23/.test(String((err as { code?: unknown })?.code)) && conflictOf(err)?.kind !== 'access') throw err;
       return Promise.allSettled(requests.map(alone));
     }
     return Promise.allSettled(
@@ -201,7 +212,7 @@ export class PrismaOperationLog implements OperationLog {
         if (r.snapshot) return alone(r);
         if (invalid.has(r)) throw invalid.get(r);
         if (!moved.has(r.documentId)) throw new AppendConflict((await this.exists(r.documentId)) ? 'version' : 'gone');
-        return r.ops.map((op) => ({ ...op, createdAt }));
+        return committedOps(r.ops, createdAt);
       }),
     );
   }

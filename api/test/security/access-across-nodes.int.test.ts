@@ -1,6 +1,8 @@
 // Access changes made on one node end streams and sockets on another: two
 // nodes on one PostgreSQL and one Redis (same prefix), a member removed and
 // a session revoked through node A while the victim is connected to node B.
+// And a write that an access change forbids is refused on every node from
+// the moment the change commits, even on a node that never hears of it.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -28,15 +30,16 @@ describe.skipIf(!databaseUrl || !redisUrl)('access changes across nodes', () => 
   let drop: () => Promise<void> = async () => {};
   let a: TestServer;
   let b: TestServer;
+  let start: (env?: Record<string, string>) => Promise<TestServer>;
 
   beforeAll(async () => {
     const db = await tempPostgres(databaseUrl!);
     drop = db.drop;
     const shared = { DATABASE_URL: db.url, REDIS_URL: redisUrl!, REDIS_PREFIX: `acc-${randomBytes(4).toString('hex')}:`, AUTH_SECRET: randomBytes(32).toString('hex') };
-    const start = async (): Promise<TestServer> => {
+    start = async (env: Record<string, string> = {}): Promise<TestServer> => {
       const dataDir = await mkdtemp(path.join(os.tmpdir(), 'collab-acc-'));
       dirs.push(dataDir);
-      const app = buildApp(loadConfig({ ...shared, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', RATE_LIMITS: 'off', ACCESS_CACHE_MS: '60000' }));
+      const app = buildApp(loadConfig({ ...shared, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', RATE_LIMITS: 'off', ACCESS_CACHE_MS: '60000', ...env }));
       apps.push(app);
       const { url, services } = await app.start();
       return { url, wsUrl: url.replace(/^http/, 'ws') + '/graphql', services, stop: () => app.stop() };
@@ -82,14 +85,51 @@ describe.skipIf(!databaseUrl || !redisUrl)('access changes across nodes', () => 
     const id = await createDocument(a, owner.token);
     const share = (role: string) => gql(a, 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }', { id, e: member.email, r: role }, owner.token);
     const write = (seq: number) => gql(b, SUBMIT, { input: { documentId: id, baseVersion: 0, delta: { ops: [{ insert: 'x' }] }, clientId: 'm', clientSeq: seq } }, member.token);
+    const presence = () => gql(b, 'mutation($id: ID!) { updatePresence(documentId: $id, version: 0, index: 0, length: 0) }', { id }, member.token);
     await share('EDITOR');
     expect((await write(0)).data?.submitOperation).toMatchObject({ version: 1 }); // node B now holds the role and the session
+    expect((await presence()).data).toEqual({ updatePresence: true });
     await share('VIEWER');
-    expect(await eventually(async () => codeOf(await write(1)) === 'FORBIDDEN')).toBe(true);
+    // Refused at once, whether or not the bus has reached node B yet: the commit checks the role of record.
+    expect(codeOf(await write(1))).toBe('FORBIDDEN');
+    // Presence has no commit to check it: the bus must make node B forget.
+    expect((await gql(a, 'mutation($id: ID!, $u: ID!) { removeMember(documentId: $id, userId: $u) }', { id, u: member.userId }, owner.token)).data).toEqual({ removeMember: true });
+    expect(await eventually(async () => codeOf(await presence()) === 'NOT_FOUND')).toBe(true);
     expect((await gql(a, 'mutation { logOutEverywhere }', {}, member.token)).data).toEqual({ logOutEverywhere: true });
     // A revoked token reads as no token at all over HTTP: `me` is null.
     expect(await eventually(async () => (await gql(b, '{ me { id } }', {}, member.token)).data?.me === null)).toBe(true);
     expect((await gql(a, 'query($id: ID!) { document(id: $id) { version } }', { id }, owner.token)).data?.document).toEqual({ version: 1 });
+  });
+
+  // Node C shares the database but not the bus (another prefix), and trusts
+  // its cache for a minute: it never hears of the changes below. The commit
+  // still refuses every write the change forbids, as of the moment it committed.
+  it('refuses, in the commit, writes that a node with a stale cache would let through', async () => {
+    const c = await start({ REDIS_PREFIX: `deaf-${randomBytes(4).toString('hex')}:` });
+    const owner = await signUp(a, 'owner');
+    const [demoted, removed, loggedOut] = [await signUp(a, 'demoted'), await signUp(a, 'removed'), await signUp(a, 'loggedout')];
+    const id = await createDocument(a, owner.token);
+    for (const user of [demoted, removed, loggedOut]) {
+      await gql(a, 'mutation($id: ID!, $e: String!) { shareDocument(id: $id, email: $e, role: EDITOR) { role } }', { id, e: user.email }, owner.token);
+    }
+    let version = 0;
+    const write = (user: { token: string; userId: string }) =>
+      gql(c, SUBMIT, { input: { documentId: id, baseVersion: version, delta: { ops: [{ insert: 'x' }] }, clientId: user.userId, clientSeq: version } }, user.token);
+    for (const user of [demoted, removed, loggedOut]) expect((await write(user)).data?.submitOperation).toMatchObject({ version: ++version }); // C caches each
+
+    await gql(a, 'mutation($id: ID!, $e: String!) { shareDocument(id: $id, email: $e, role: VIEWER) { role } }', { id, e: demoted.email }, owner.token);
+    await gql(a, 'mutation($id: ID!, $u: ID!) { removeMember(documentId: $id, userId: $u) }', { id, u: removed.userId }, owner.token);
+    await gql(a, 'mutation { logOutEverywhere }', {}, loggedOut.token);
+
+    const refused = await Promise.all([write(demoted), write(removed), write(loggedOut)]);
+    expect(refused.map((r) => r.errors?.[0]?.extensions)).toEqual([
+      expect.objectContaining({ code: 'FORBIDDEN', role: 'VIEWER' }),
+      expect.objectContaining({ code: 'NOT_FOUND' }),
+      expect.objectContaining({ code: 'UNAUTHENTICATED' }),
+    ]);
+    // Nothing of them reached the log, and the owner's next write commits at the next version.
+    expect((await gql(a, 'query($id: ID!) { document(id: $id) { version } }', { id }, owner.token)).data?.document).toEqual({ version: 3 });
+    expect((await write(owner)).data?.submitOperation).toMatchObject({ version: 4 });
   });
 
   it('shares rate-limit budgets between nodes through Redis', async () => {
