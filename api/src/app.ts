@@ -56,6 +56,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       db = await openDatabase({
         databaseUrl: config.databaseUrl,
         dataDir: config.dataDir,
+        embeddedFsync: config.embeddedFsync,
         poolSize: config.databasePoolSize,
         onPoolError: (err) => logger.warn({ err }, 'database connection lost'),
       });

@@ -10,7 +10,8 @@ describe('config', () => {
   it('defaults to embedded mode on port 4000 and generates a secret once', () => {
     const dir = dataDir();
     const config = loadConfig({ DATA_DIR: dir });
-    expect(config).toMatchObject({ port: 4000, mode: 'embedded', snapshotEvery: 100, env: 'development' });
+    expect(config).toMatchObject({ port: 4000, mode: 'embedded', snapshotEvery: 100, env: 'development', embeddedFsync: true });
+    expect(loadConfig({ DATA_DIR: dir, EMBEDDED_FSYNC: 'off' }).embeddedFsync).toBe(false);
     expect(config.authSecret.length).toBeGreaterThanOrEqual(32);
     expect(readFileSync(path.join(dir, 'auth-secret'), 'utf8').trim()).toBe(config.authSecret);
     expect(loadConfig({ DATA_DIR: dir }).authSecret).toBe(config.authSecret);
@@ -26,6 +27,7 @@ describe('config', () => {
     [{ DATABASE_URL: 'postgres://x/db' }, /^Invalid setting AUTH_SECRET:/],
     [{ REDIS_URL: 'redis://x' }, /^Invalid setting REDIS_URL:/],
     [{ AUTH_SECRET: 'short' }, /^Invalid setting AUTH_SECRET:/],
+    [{ EMBEDDED_FSYNC: 'maybe' }, /^Invalid setting EMBEDDED_FSYNC:/],
   ])('rejects %o with a one-line message naming the setting', (env, message) => {
     expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(message);
     try {

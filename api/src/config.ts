@@ -22,6 +22,8 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** PostgreSQL URL; unset = embedded PGlite in DATA_DIR. @default unset */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+  /** Embedded mode: sync every commit to disk before acknowledging it (on), or leave that to the OS (off: faster; an OS crash or power loss can then lose the last acknowledged ops, a killed process cannot). @default on */
+  EMBEDDED_FSYNC: z.enum(['on', 'off']).default('on'),
   /** Connections per node to PostgreSQL. @default 10 */
   DATABASE_POOL_SIZE: int(1, 1000).default(10),
   /** Redis URL for fan-out; unset = in-process pub/sub. @default unset */
@@ -44,7 +46,7 @@ const schema = z.object({
   REDIS_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1-64 of letters, digits, _ : . -').default('collab:'),
   /** While pub/sub is down, how often live streams read the log instead, milliseconds. @default 250 */
   FALLBACK_POLL_MS: int(10, 60_000).default(250),
-  /** How long a node trusts a session's liveness and a member's role without reading them again, milliseconds; every change is forgotten at once through the access bus, so this only bounds a change missed while Redis is down. 0 = read on every request. @default 5000 */
+  /** How long a node trusts a session's liveness and a member's role without reading them again, milliseconds; every change is forgotten at once through the access bus, so this only bounds a change missed while Redis is down (writes are checked again in the commit). 0 = read on every request. @default 5000 */
   ACCESS_CACHE_MS: int(0, 60_000).default(5_000),
   /** Largest HTTP request body and WebSocket message, bytes. @default 1048576 */
   MAX_PAYLOAD_BYTES: int(1_024, 100 * 1024 * 1024).default(1024 * 1024),
@@ -98,6 +100,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /** Embedded mode syncs every commit to disk before acknowledging it. */
+  embeddedFsync: boolean;
   redisUrl: string | undefined;
   mode: 'embedded' | 'scaled';
   env: Env['NODE_ENV'];
@@ -158,8 +162,8 @@ function parse<T extends z.ZodType>(shape: T, env: Record<string, string | undef
 
 /** Just the database settings (for `npm run db:migrate`, which needs no secrets). */
 export function loadDatabaseConfig(env: Record<string, string | undefined> = process.env) {
-  const e = parse(schema.pick({ DATA_DIR: true, DATABASE_URL: true, DATABASE_POOL_SIZE: true }), env);
-  return { dataDir: path.resolve(e.DATA_DIR), databaseUrl: e.DATABASE_URL, databasePoolSize: e.DATABASE_POOL_SIZE };
+  const e = parse(schema.pick({ DATA_DIR: true, DATABASE_URL: true, DATABASE_POOL_SIZE: true, EMBEDDED_FSYNC: true }), env);
+  return { dataDir: path.resolve(e.DATA_DIR), databaseUrl: e.DATABASE_URL, databasePoolSize: e.DATABASE_POOL_SIZE, embeddedFsync: e.EMBEDDED_FSYNC === 'on' };
 }
 
 /**
@@ -184,6 +188,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    embeddedFsync: e.EMBEDDED_FSYNC === 'on',
     redisUrl: e.REDIS_URL,
     mode: e.DATABASE_URL ? 'scaled' : 'embedded',
     env: e.NODE_ENV,

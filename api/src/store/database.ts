@@ -9,6 +9,7 @@ import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pgl
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { checkDurable, durableStartParams, syncThroughToDisk, syncTree } from './pglite-durability.js';
 import { PrismaClient } from './generated/client.js';
 
 /** Plain SQL on whatever connection the runner picks. */
@@ -45,6 +46,12 @@ export interface DatabaseOptions {
   databaseUrl?: string | undefined;
   /** Root of local data; PGlite keeps its files in `<dataDir>/pglite`. */
   dataDir: string;
+  /**
+   * PGlite only: sync every commit to disk before it returns (pglite-durability.ts).
+   * Off, a commit survives the process being killed, not an OS crash or power loss.
+   * @default true
+   */
+  embeddedFsync?: boolean | undefined;
   /** Most pooled PostgreSQL connections (shared by Prisma and `sql`). @default 10 */
   poolSize?: number | undefined;
   /**
@@ -57,7 +64,7 @@ export interface DatabaseOptions {
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
-  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPGlite(opts.dataDir);
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPGlite(opts.dataDir, opts.embeddedFsync ?? true);
 }
 
 /** Runs `close` once; later calls share the first call's promise. */
@@ -66,10 +73,15 @@ function once(close: () => Promise<void>): () => Promise<void> {
   return () => (closing ??= close());
 }
 
-async function openPGlite(dataDir: string): Promise<Database> {
+async function openPGlite(dataDir: string, fsync: boolean): Promise<Database> {
   const dir = path.resolve(dataDir, 'pglite');
   await mkdir(dir, { recursive: true });
-  const db = await PGlite.create({ dataDir: dir });
+  const db = await PGlite.create({ dataDir: dir, ...(fsync ? { startParams: durableStartParams() } : {}) });
+  if (fsync) {
+    syncThroughToDisk(db);
+    await checkDurable(db);
+    await syncTree(dir);
+  }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
 
   const session = (q: PGlite | PGliteTransaction): SqlSession => ({
