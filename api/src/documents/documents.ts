@@ -230,7 +230,23 @@ export class Documents {
     // (the log refuses an author whose access changed meanwhile).
     await this.role(viewer, input.documentId, 'EDITOR');
     this.checkDeltaSize(input.delta);
-    return this.sequencer.submit({ ...input, authorId: userId, sessionId });
+    try {
+      return await this.sequencer.submit({ ...input, authorId: userId, sessionId });
+    } catch (error) {
+      if (error instanceof AppError) this.forgetRefused(error.code, input.documentId, userId, sessionId);
+      throw error;
+    }
+  }
+
+  /**
+   * A refusal from the commit means this node's cache is behind an access
+   * change (the bus will say so too, unless Redis is down): forget what it
+   * held, so that reads and presence are refused from now on as well.
+   */
+  private forgetRefused(code: string, documentId: string, userId: string, sessionId: string): void {
+    const cache = this.options.cache;
+    if (code === 'FORBIDDEN' || code === 'NOT_FOUND') cache?.forget({ kind: 'role-changed', documentId, userId });
+    if (code === 'UNAUTHENTICATED') cache?.forget({ kind: 'sessions-revoked', userId, sessionIds: [sessionId] });
   }
 
   async operations(documentId: string, afterVersion: number, first: number | null): Promise<CommittedOp[]> {

@@ -127,6 +127,10 @@ describe.skipIf(!databaseUrl || !redisUrl)('access changes across nodes', () => 
       expect.objectContaining({ code: 'NOT_FOUND' }),
       expect.objectContaining({ code: 'UNAUTHENTICATED' }),
     ]);
+    // Node C took the refusals as news: it no longer trusts what it cached for them.
+    const presence = (user: { token: string }) => gql(c, 'mutation($id: ID!) { updatePresence(documentId: $id, version: 0, index: 0, length: 0) }', { id }, user.token);
+    expect(codeOf(await presence(removed))).toBe('NOT_FOUND');
+    expect((await gql(c, '{ me { id } }', {}, loggedOut.token)).data?.me).toBeNull();
     // Nothing of them reached the log, and the owner's next write commits at the next version.
     expect((await gql(a, 'query($id: ID!) { document(id: $id) { version } }', { id }, owner.token)).data?.document).toEqual({ version: 3 });
     expect((await write(owner)).data?.submitOperation).toMatchObject({ version: 4 });
