@@ -78,9 +78,14 @@ async function openPGlite(dataDir: string, fsync: boolean): Promise<Database> {
   await mkdir(dir, { recursive: true });
   const db = await PGlite.create({ dataDir: dir, ...(fsync ? { startParams: durableStartParams() } : {}) });
   if (fsync) {
-    syncThroughToDisk(db);
-    await checkDurable(db);
-    await syncTree(dir);
+    try {
+      syncThroughToDisk(db);
+      await checkDurable(db);
+      await syncTree(dir);
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
   }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
 
