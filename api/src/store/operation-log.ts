@@ -204,7 +204,8 @@ export class PrismaOperationLog implements OperationLog {
       // nothing was written (one statement). Which one, and how, is each
       // one's own answer: ask them one at a time. Anything else (the
       // database away) fails them all.
-      if (!/^23/.test(String((err as { code?: unknown })?.code)) && conflictOf(err)?.kind !== 'access') throw err;
+      const code = String((err as { code?: unknown })?.code);
+      if (!code.startsWith('23') && code !== INSUFFICIENT_PRIVILEGE) throw err;
       return Promise.allSettled(requests.map(alone));
     }
     return Promise.allSettled(
