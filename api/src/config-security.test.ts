@@ -23,7 +23,7 @@ describe('security settings', () => {
       maxDeltaInsert: 1_000_000,
       maxDocumentLength: 2_000_000,
       maxSubscriptionsPerSocket: 50,
-      rateLimits: { authPerIp: 100, authPerAccount: 10, submitPerUser: 1_200, submitPerIp: 6_000, socketsPerUser: 60, socketsPerIp: 300 },
+      rateLimits: { authPerIp: 100, authPerAccount: 10, submitPerUser: 1_200, submitPerIp: 6_000, socketsPerUser: 60, socketsPerIp: 300, presencePerUser: 3_000 },
     });
   });
 

@@ -90,6 +90,8 @@ const schema = z.object({
   RATE_LIMIT_SOCKETS_PER_USER: int(1, 1_000_000).default(60),
   /** WebSocket connections opened per client address per minute. @default 300 */
   RATE_LIMIT_SOCKETS_PER_IP: int(1, 1_000_000).default(300),
+  /** updatePresence calls per user per minute (the web client sends at most 10 a second per tab; updates closer than 50 ms are coalesced anyway). @default 3000 */
+  RATE_LIMIT_PRESENCE_PER_USER: int(1, 10_000_000).default(3_000),
 });
 
 type Env = z.infer<typeof schema>;
@@ -127,6 +129,7 @@ export interface RateLimitConfig {
   submitPerIp: number;
   socketsPerUser: number;
   socketsPerIp: number;
+  presencePerUser: number;
 }
 
 export interface SecurityConfig {
@@ -226,6 +229,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
               submitPerIp: e.RATE_LIMIT_SUBMIT_PER_IP,
               socketsPerUser: e.RATE_LIMIT_SOCKETS_PER_USER,
               socketsPerIp: e.RATE_LIMIT_SOCKETS_PER_IP,
+              presencePerUser: e.RATE_LIMIT_PRESENCE_PER_USER,
             },
     },
   };

@@ -7,7 +7,7 @@ import { startRedis, type PrivateRedis } from '../../test/cluster/processes.js';
 import { createRateLimits, type RateLimits } from './rate-limits.js';
 
 const hasRedis = spawnSync('which', ['redis-server']).status === 0;
-const budgets = { authPerIp: 100, authPerAccount: 3, submitPerUser: 100, submitPerIp: 100, socketsPerUser: 100, socketsPerIp: 100 };
+const budgets = { authPerIp: 100, authPerAccount: 3, submitPerUser: 100, submitPerIp: 100, socketsPerUser: 100, socketsPerIp: 100, presencePerUser: 100 };
 
 describe.skipIf(!hasRedis)('rate limits when Redis goes away', () => {
   let redis: PrivateRedis;
