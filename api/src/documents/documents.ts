@@ -12,7 +12,7 @@ import type { Delta } from '../collab/quill-delta.js';
 import type { Sequencer } from '../collab/sequencer.js';
 import type { CommittedOp, OperationLog } from '../collab/types.js';
 import { AppError, badInput, forbidden, notFound } from '../errors.js';
-import type { PrismaClient } from '../store/generated/client.js';
+import type { Prisma, PrismaClient } from '../store/generated/client.js';
 
 export interface Viewer {
   userId: string;
@@ -187,33 +187,68 @@ export class Documents {
 
   async share(viewer: Viewer | null, documentId: string, emailInput: string, role: Role): Promise<MemberView> {
     const me = requireViewer(viewer);
-    await this.access(viewer, documentId, 'OWNER');
-    const email = emailInput.trim().toLowerCase();
-    const user = await this.prisma.user.findUnique({ where: { email }, select: { id: true } });
-    if (!user) throw new AppError('NOT_FOUND', 'No account with this email');
-    if (user.id === me.userId) throw badInput('You cannot change your own role');
-    const previous = await this.prisma.documentMember.findUnique({ where: { documentId_userId: { documentId, userId: user.id } }, select: { role: true } });
-    const member = await this.prisma.documentMember.upsert({
-      where: { documentId_userId: { documentId, userId: user.id } },
-      create: { documentId, userId: user.id, role },
-      update: { role },
-      select: { userId: true, role: true },
+    const email = checkText(emailInput, 'email', { trim: true, maxBytes: 254, limit: 'emailBytes' }).toLowerCase();
+    const { member, previous } = await this.changeMembers(me, documentId, async (tx) => {
+      const user = await tx.user.findUnique({ where: { email }, select: { id: true } });
+      if (!user) throw new AppError('NOT_FOUND', 'No account with this email');
+      if (user.id === me.userId) throw badInput('You cannot change your own role');
+      const previous = await tx.documentMember.findUnique({ where: { documentId_userId: { documentId, userId: user.id } }, select: { role: true } });
+      const member = await tx.documentMember.upsert({
+        where: { documentId_userId: { documentId, userId: user.id } },
+        create: { documentId, userId: user.id, role },
+        update: { role },
+        select: { userId: true, role: true },
+      });
+      return { member, previous };
     });
-    this.audit({ event: 'document-shared', documentId, byUserId: me.userId, userId: user.id, role, previousRole: previous?.role ?? null });
-    if (previous && previous.role !== role) await this.options.onAccessChange?.({ kind: 'role-changed', documentId, userId: user.id });
+    this.audit({ event: 'document-shared', documentId, byUserId: me.userId, userId: member.userId, role, previousRole: previous?.role ?? null });
+    if (previous && previous.role !== role) await this.options.onAccessChange?.({ kind: 'role-changed', documentId, userId: member.userId });
     return member;
   }
 
   /** Takes a member's access away (owners only; not their own) and ends their live streams of the document. */
   async removeMember(viewer: Viewer | null, documentId: string, userId: string): Promise<void> {
     const me = requireViewer(viewer);
-    await this.access(viewer, documentId, 'OWNER');
-    if (userId === me.userId) throw badInput('You cannot remove yourself');
-    const member = await this.prisma.documentMember.findUnique({ where: { documentId_userId: { documentId, userId } }, select: { role: true } });
-    const removed = member ? await this.prisma.documentMember.deleteMany({ where: { documentId, userId } }) : { count: 0 };
-    if (!member || removed.count === 0) throw new AppError('NOT_FOUND', 'No such member of this document');
-    this.audit({ event: 'member-removed', documentId, byUserId: me.userId, userId, role: member.role });
+    const role = await this.changeMembers(me, documentId, async (tx) => {
+      if (userId === me.userId) throw badInput('You cannot remove yourself');
+      const member = await tx.documentMember.findUnique({ where: { documentId_userId: { documentId, userId } }, select: { role: true } });
+      if (!member) throw new AppError('NOT_FOUND', 'No such member of this document');
+      await tx.documentMember.delete({ where: { documentId_userId: { documentId, userId } } });
+      return member.role;
+    });
+    this.audit({ event: 'member-removed', documentId, byUserId: me.userId, userId, role });
     await this.options.onAccessChange?.({ kind: 'member-removed', documentId, userId });
+  }
+
+  /**
+   * Runs a change of the document's members in one transaction that holds
+   * the document's row lock and re-checks, under it, that the caller is
+   * still an OWNER. Without the lock, two owners demoting each other at the
+   * same moment (on two nodes, or two requests on one) would each pass the
+   * check before the other's change and leave the document with no owner;
+   * with it the second waits, then finds itself demoted (FORBIDDEN). The
+   * database refuses an ownerless document anyway (trigger
+   * "DocumentMember_keeps_an_owner"), reported as BAD_USER_INPUT LAST_OWNER.
+   */
+  private async changeMembers<T>(me: Viewer, documentId: string, change: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+    try {
+      return await this.prisma.$transaction(
+        async (tx) => {
+          // The lock collab_append's head update takes: it leaves the foreign-key checks of concurrent inserts alone.
+          const locked = await tx.$queryRaw<unknown[]>`SELECT 1 FROM "Document" WHERE "id" = ${documentId} FOR NO KEY UPDATE`;
+          if (locked.length === 0) throw notFound();
+          const mine = await tx.documentMember.findUnique({ where: { documentId_userId: { documentId, userId: me.userId } }, select: { role: true } });
+          if (!mine) throw notFound();
+          requireRole(mine.role, 'OWNER');
+          return await change(tx);
+        },
+        // Changes queue on the document's lock: wait for a connection and the lock longer than Prisma's 2 s / 5 s defaults.
+        { maxWait: 10_000, timeout: 15_000 },
+      );
+    } catch (error) {
+      if (isLastOwnerRefusal(error)) throw badInput('A document must keep at least one owner', { reason: 'LAST_OWNER' });
+      throw error;
+    }
   }
 
   async members(documentId: string): Promise<MemberView[]> {
@@ -280,4 +315,14 @@ export class Documents {
     const head = await this.sequencer.head(input.documentId);
     return this.presence.update({ ...input, userId }, head.version);
   }
+}
+
+/** The trigger "DocumentMember_keeps_an_owner" (prisma/migrations/20261205100000_*) refused a change. */
+function isLastOwnerRefusal(error: unknown): boolean {
+  // Prisma reports a raise from a trigger as P2039 with the driver's error in
+  // meta.driverAdapterError.cause (the same shape for pg and PGlite); the
+  // constraint's name is not passed on, so the trigger's SQLSTATE and its
+  // message's fixed part identify it.
+  const cause = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; originalMessage?: unknown } } } } | null)?.meta?.driverAdapterError?.cause;
+  return cause?.originalCode === '23514' && typeof cause.originalMessage === 'string' && cause.originalMessage.endsWith('would have no owner');
 }

@@ -96,6 +96,38 @@ describe.each(availableModes())('members (%s)', (mode) => {
     await Promise.all([editorSocket.dispose(), viewerSocket.dispose()]);
   });
 
+  it('of two owners demoting each other at the same moment, one wins (the other gets FORBIDDEN): no document ends without an owner', async () => {
+    const coOwner = await signUp(server);
+    const ids = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const id = await createDocument(server, owner.token);
+        await gql(server, SHARE, { id, e: coOwner.email, r: 'OWNER' }, owner.token);
+        return id;
+      }),
+    );
+    const replies = await Promise.all(
+      ids.flatMap((id) => [gql(server, SHARE, { id, e: coOwner.email, r: 'EDITOR' }, owner.token), gql(server, SHARE, { id, e: owner.email, r: 'EDITOR' }, coOwner.token)]),
+    );
+    for (const [i, id] of ids.entries()) {
+      const pair = replies.slice(2 * i, 2 * i + 2);
+      expect(pair.map((r) => r.status)).toEqual([200, 200]);
+      expect(pair.map((r) => (r.data?.shareDocument ? 'ok' : codeOf(r))).sort()).toEqual(['FORBIDDEN', 'ok']);
+      const roles = (await server.services.db.prisma.documentMember.findMany({ where: { documentId: id }, select: { role: true } })).map((m) => m.role).sort();
+      expect(roles).toEqual(['EDITOR', 'OWNER']);
+    }
+  });
+
+  it('refuses removeMember and shareDocument from an owner who was demoted meanwhile (FORBIDDEN), changing nothing', async () => {
+    const coOwner = await signUp(server);
+    const id = await sharedDocument();
+    await gql(server, SHARE, { id, e: coOwner.email, r: 'OWNER' }, owner.token);
+    await gql(server, SHARE, { id, e: coOwner.email, r: 'VIEWER' }, owner.token);
+    const before = await members(id);
+    expect(codeOf(await gql(server, REMOVE, { id, u: owner.userId }, coOwner.token))).toBe('FORBIDDEN');
+    expect(codeOf(await gql(server, SHARE, { id, e: owner.email, r: 'VIEWER' }, coOwner.token))).toBe('FORBIDDEN');
+    expect(await members(id)).toEqual(before);
+  });
+
   it('ends every live stream of a deleted document with NOT_FOUND', async () => {
     const id = await sharedDocument();
     const socket = wsClient(server, viewer.token);

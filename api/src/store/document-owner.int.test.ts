@@ -1,0 +1,10 @@
+import { describe } from 'vitest';
+import { documentOwnerRaceSuite, documentOwnerSuite } from './document-owner.suite.js';
+import { openTempPostgres, postgresTestUrl, SKIPPED_WITHOUT_URL } from './test-databases.js';
+
+const url = postgresTestUrl();
+
+describe.skipIf(!url)(`a document keeps an owner, on PostgreSQL${SKIPPED_WITHOUT_URL}`, () => {
+  documentOwnerSuite(() => openTempPostgres(url ?? ''));
+  documentOwnerRaceSuite(() => openTempPostgres(url ?? ''));
+});
