@@ -115,15 +115,16 @@ export function wsClient(server: Pick<TestServer, 'wsUrl'>, token?: string): Cli
 
 /**
  * A subscription as a pull queue: `next()` resolves with the next result.
- * Results (data or errors) are buffered from the start.
+ * Results (data or errors) are buffered from the start. `extensions` goes
+ * with the subscribe message (GraphiQL sends its Headers tab there).
  */
-export function subscribe<T = Record<string, any>>(client: Client, query: string, variables: Record<string, unknown>) {
+export function subscribe<T = Record<string, any>>(client: Client, query: string, variables: Record<string, unknown>, extensions?: Record<string, unknown>) {
   const results: Array<{ data?: T; errors?: GraphQLResponse['errors'] }> = [];
   const waiters: Array<() => void> = [];
   let done = false;
   let failure: unknown = null;
   const wake = () => waiters.splice(0).forEach((w) => w());
-  const dispose = client.subscribe<T>({ query, variables }, {
+  const dispose = client.subscribe<T>({ query, variables, ...(extensions ? { extensions } : {}) }, {
     next: (value) => {
       results.push(value as never);
       wake();
