@@ -159,6 +159,25 @@ export function prismaOperationLogSuite(open: () => Promise<TempDatabase>): void
       expect((await log.readOps(other, 0)).map((op) => op.version)).toEqual([1]);
     });
 
+    test('appendMany: a request the database refuses for its values fails only itself, the others commit', async () => {
+      const log = new PrismaOperationLog(temp.db.prisma, temp.db.sql);
+      // jsonb stores neither NUL (22P05) nor a lone surrogate (22P02): an
+      // attacker's op that reached the log would abort the group's statement.
+      for (const bad of ['nul\u0000', 'half \uD83D']) {
+        const [attacked, victim, other] = [await createDocument(), await createDocument(), await createDocument()];
+        const results = await log.appendMany([
+          { documentId: victim, ops: [newOp(victim, 1)] },
+          { documentId: attacked, ops: [{ ...newOp(attacked, 1), delta: new Delta().insert(bad) }] },
+          { documentId: other, ops: [newOp(other, 1), newOp(other, 2)] },
+        ]);
+        expect(results.map((r) => r.status), JSON.stringify(bad)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect((await log.readOps(victim, 0)).map((op) => op.delta.ops)).toEqual([[{ insert: 'v1' }]]);
+        expect((await log.readOps(other, 0)).map((op) => op.version)).toEqual([1, 2]);
+        expect(await log.readOps(attacked, 0)).toEqual([]);
+        expect((await temp.db.prisma.document.findUniqueOrThrow({ where: { id: attacked } })).version).toBe(0);
+      }
+    });
+
     test('skips a snapshot that another writer already stored for that version', async () => {
       const log = new PrismaOperationLog(temp.db.prisma, temp.db.sql);
       const doc = await createDocument();

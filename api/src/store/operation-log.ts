@@ -103,8 +103,9 @@ const APPEND = 'SELECT "collab_append"($1, $2, $3, $4::jsonb, $5::timestamptz, $
 // appendMany: collab_append for several documents in one statement (one
 // request per document). $1 as a JSON array of { doc, first, last, ops },
 // $2 the commit time. Returns, per document, whether its head moved. A
-// raise in any of them (a taken key, a refused author) aborts the whole
-// statement, as one transaction.
+// raise in any of them (a taken key, a refused author, a value jsonb
+// refuses) aborts the whole statement, as one transaction: appendMany then
+// appends each alone.
 const APPEND_MANY = `
   SELECT i.doc AS id, "collab_append"(i.doc, i.first, i.last, i.ops, $2::timestamptz, NULL, NULL) AS moved
   FROM jsonb_to_recordset($1::jsonb) AS i(doc text, first int, last int, ops jsonb)`;
@@ -199,13 +200,13 @@ export class PrismaOperationLog implements OperationLog {
     try {
       const result = await this.sql.query<{ id: string; moved: number }>(APPEND_MANY, [JSON.stringify(batches), createdAt.toISOString()]);
       moved = new Set(result.filter((row) => row.moved === 1).map((row) => row.id));
-    } catch (err) {
-      // A key or constraint of one request (23xxx), or a refused author;
-      // nothing was written (one statement). Which one, and how, is each
-      // one's own answer: ask them one at a time. Anything else (the
-      // database away) fails them all.
-      const code = String((err as { code?: unknown })?.code);
-      if (!code.startsWith('23') && code !== INSUFFICIENT_PRIVILEGE) throw err;
+    } catch {
+      // Nothing was written (one statement). The cause may be any one
+      // request: a taken key, a refused author, a value the database will
+      // not store. One document's failure must never fail another's
+      // commit, so each is asked again alone and settles as its own append
+      // would; each finds its own answer (with the database away, each
+      // fails on its own too, at the cost of one attempt each).
       return Promise.allSettled(requests.map(alone));
     }
     return Promise.allSettled(
