@@ -84,7 +84,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       sequencer = new Sequencer({
         log,
         snapshotEvery: config.snapshotEvery,
-        maxDocumentLength: config.security.maxDocumentLength,
+        maxDocumentBytes: config.security.maxDocumentBytes,
         publish: (op) => bus.ops.publish(operationsTopic(op.documentId), op),
         deliver: (ops) => feed?.deliver(ops),
         groupAppends: db.kind === 'pglite',
@@ -130,7 +130,13 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
           audit,
           onAccessChange: (event) => access.publish(event),
           cache: accessCache,
-          deltaLimits: { maxOps: config.security.maxDeltaOps, maxInsert: config.security.maxDeltaInsert },
+          deltaPolicy: {
+            maxOps: config.security.maxDeltaOps,
+            maxInsertBytes: config.security.maxDeltaInsertBytes,
+            maxEmbedBytes: config.security.maxEmbedBytes,
+            formats: new Set(config.security.allowedFormats),
+          },
+          maxTitleBytes: config.security.maxTitleBytes,
         }),
         access,
         rateLimits,

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from './config.js';
+import { DEFAULT_ALLOWED_FORMATS, loadConfig } from './config.js';
 
 const dataDir = () => mkdtempSync(path.join(tmpdir(), 'config-security-'));
 
@@ -20,8 +20,12 @@ describe('security settings', () => {
       maxQueryTokens: 2_000,
       maxQueryCost: 50_000,
       maxDeltaOps: 10_000,
-      maxDeltaInsert: 1_000_000,
-      maxDocumentLength: 2_000_000,
+      maxDeltaInsertBytes: 1_000_000,
+      maxEmbedBytes: 65_536,
+      maxDocumentBytes: 8 * 1024 * 1024,
+      maxTitleBytes: 800,
+      maxResponseBytes: 32 * 1024 * 1024,
+      allowedFormats: DEFAULT_ALLOWED_FORMATS,
       maxSubscriptionsPerSocket: 50,
       rateLimits: { authPerIp: 100, authPerAccount: 10, submitPerUser: 1_200, submitPerIp: 6_000, socketsPerUser: 60, socketsPerIp: 300, presencePerUser: 3_000 },
     });
@@ -37,6 +41,14 @@ describe('security settings', () => {
     const config = loadConfig({ DATA_DIR: dataDir(), ALLOWED_ORIGINS: 'https://a.example.com, http://localhost:5173', RATE_LIMITS: 'off' });
     expect(config.security.allowedOrigins).toEqual(['https://a.example.com', 'http://localhost:5173']);
     expect(config.security.rateLimits).toBeNull();
+  });
+
+  it('reads the byte limits, their old character-counting names as bytes, and the format list', () => {
+    const old = loadConfig({ DATA_DIR: dataDir(), MAX_DOCUMENT_LENGTH: '5000', MAX_DELTA_INSERT: '300' }).security;
+    expect(old).toMatchObject({ maxDocumentBytes: 5_000, maxDeltaInsertBytes: 300 });
+    const both = loadConfig({ DATA_DIR: dataDir(), MAX_DOCUMENT_LENGTH: '5000', MAX_DOCUMENT_BYTES: '7000', ALLOWED_FORMATS: 'bold, link' }).security;
+    expect(both).toMatchObject({ maxDocumentBytes: 7_000, allowedFormats: ['bold', 'link'] });
+    expect(() => loadConfig({ DATA_DIR: dataDir(), ALLOWED_FORMATS: 'bold,<script>' })).toThrow(/^Invalid setting ALLOWED_FORMATS:/);
   });
 
   it.each([

@@ -13,6 +13,12 @@ const origins = z
   .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
   .refine((list) => list.every((o) => /^https?:\/\/[^/\s]+$/.test(o)), 'must be origins like https://app.example.com, comma-separated');
 
+/** ALLOWED_FORMATS by default (web/src/editor: its toolbar, and what Quill keeps from a paste). */
+export const DEFAULT_ALLOWED_FORMATS = [
+  ...['bold', 'italic', 'underline', 'strike', 'code', 'script', 'link', 'color', 'background', 'font', 'size'],
+  ...['header', 'list', 'blockquote', 'code-block', 'indent', 'align', 'direction', 'image'],
+];
+
 const schema = z.object({
   /** HTTP and WebSocket port. @default 4000 (0 = any free port) */
   PORT: int(0, 65535).default(4000),
@@ -70,10 +76,26 @@ const schema = z.object({
   MAX_QUERY_COST: int(1, 100_000_000).default(50_000),
   /** Most ops in one submitted delta (capped by the parser at 10000). @default 10000 */
   MAX_DELTA_OPS: int(1, 10_000).default(10_000),
-  /** Most characters one delta may insert (capped by the parser at 1000000). @default 1000000 */
-  MAX_DELTA_INSERT: int(1, 1_000_000).default(1_000_000),
-  /** Longest document, in characters (embeds count 1); edits that would grow it past this are refused. @default 2000000 */
-  MAX_DOCUMENT_LENGTH: int(1, 100_000_000).default(2_000_000),
+  /** Most bytes one delta may insert: UTF-8 bytes of its text plus JSON bytes of its embeds (capped by the parser at 1048576). @default 1000000 */
+  MAX_DELTA_INSERT_BYTES: int(1, 1_048_576).optional(),
+  /** Deprecated name of MAX_DELTA_INSERT_BYTES (it counted characters), read as bytes when that is unset. */
+  MAX_DELTA_INSERT: int(1, 1_048_576).optional(),
+  /** Largest single embed (an image, …), JSON bytes. An embed is a reference (a URL, a small inline picture), not storage: 64 KiB holds any URL and a pasted icon, and keeps one op from being mostly one blob. @default 65536 */
+  MAX_EMBED_BYTES: int(16, 1_048_576).default(65_536),
+  /** Largest document, bytes: UTF-8 text plus the JSON of its embeds and formats (api/src/collab/content-bytes.ts); edits that would grow it past this are refused. @default 8388608 (8 MiB) */
+  MAX_DOCUMENT_BYTES: int(1, 1_073_741_824).optional(),
+  /** Deprecated name of MAX_DOCUMENT_BYTES (it counted characters), read as bytes when that is unset. */
+  MAX_DOCUMENT_LENGTH: int(1, 1_073_741_824).optional(),
+  /** Longest document title, UTF-8 bytes after trimming (200 characters of any script fit in 800). @default 800 */
+  MAX_TITLE_BYTES: int(1, 65_536).default(800),
+  /** Most bytes of content (document content, contentAt, op deltas) one GraphQL operation may return, over HTTP and per WebSocket operation or stream event: a field that would pass it fails with BAD_USER_INPUT (limit responseBytes). At least MAX_DOCUMENT_BYTES, or a full document could not be read. @default 33554432 (32 MiB) */
+  MAX_RESPONSE_BYTES: int(1_024, 1_073_741_824).default(32 * 1024 * 1024),
+  /** Formats (attribute names and embed types) a delta may use, comma-separated: the Quill formats the web editor makes or a paste brings in. Not video (an iframe) or formula (needs KaTeX). @default bold,italic,underline,strike,code,script,link,color,background,font,size,header,list,blockquote,code-block,indent,align,direction,image */
+  ALLOWED_FORMATS: z
+    .string()
+    .transform((v) => v.split(',').map((f) => f.trim()).filter(Boolean))
+    .refine((list) => list.every((f) => /^[A-Za-z][\w-]{0,63}$/.test(f)), 'must be format names (letters, digits, _ and -), comma-separated')
+    .default(DEFAULT_ALLOWED_FORMATS),
   /** Most live subscriptions on one WebSocket. @default 50 */
   MAX_SUBSCRIPTIONS_PER_SOCKET: int(1, 10_000).default(50),
   /** Rate limits on (on) or all off (off: only for tests and benchmarks). @default on */
@@ -142,8 +164,13 @@ export interface SecurityConfig {
   maxQueryTokens: number;
   maxQueryCost: number;
   maxDeltaOps: number;
-  maxDeltaInsert: number;
-  maxDocumentLength: number;
+  /** Most bytes one delta inserts (text UTF-8 + embed JSON). */
+  maxDeltaInsertBytes: number;
+  maxEmbedBytes: number;
+  maxDocumentBytes: number;
+  maxTitleBytes: number;
+  maxResponseBytes: number;
+  allowedFormats: string[];
   maxSubscriptionsPerSocket: number;
   rateLimits: RateLimitConfig | null;
 }
@@ -177,6 +204,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parse(schema, env);
   if (e.REDIS_URL && !e.DATABASE_URL) {
     throw new ConfigError('Invalid setting REDIS_URL: scaled mode needs DATABASE_URL too (nodes share PostgreSQL)');
+  }
+  const maxDocumentBytes = e.MAX_DOCUMENT_BYTES ?? e.MAX_DOCUMENT_LENGTH ?? 8 * 1024 * 1024;
+  if (e.MAX_RESPONSE_BYTES < maxDocumentBytes) {
+    throw new ConfigError('Invalid setting MAX_RESPONSE_BYTES: must be at least MAX_DOCUMENT_BYTES, or a whole document could not be read');
   }
   const dataDir = path.resolve(e.DATA_DIR);
   let authSecret = e.AUTH_SECRET;
@@ -216,8 +247,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxQueryTokens: e.MAX_QUERY_TOKENS,
       maxQueryCost: e.MAX_QUERY_COST,
       maxDeltaOps: e.MAX_DELTA_OPS,
-      maxDeltaInsert: e.MAX_DELTA_INSERT,
-      maxDocumentLength: e.MAX_DOCUMENT_LENGTH,
+      maxDeltaInsertBytes: e.MAX_DELTA_INSERT_BYTES ?? e.MAX_DELTA_INSERT ?? 1_000_000,
+      maxEmbedBytes: e.MAX_EMBED_BYTES,
+      maxDocumentBytes,
+      maxTitleBytes: e.MAX_TITLE_BYTES,
+      maxResponseBytes: e.MAX_RESPONSE_BYTES,
+      allowedFormats: e.ALLOWED_FORMATS,
       maxSubscriptionsPerSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET,
       rateLimits:
         e.RATE_LIMITS === 'off'

@@ -5,6 +5,7 @@ import type { AccessCache } from './access-cache.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { noAudit, type Audit } from '../audit.js';
 import { AppError, badInput } from '../errors.js';
+import { checkText } from '../validation/text.js';
 import type { PrismaClient } from '../store/generated/client.js';
 import type { AccessTokens } from './access-tokens.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
@@ -60,8 +61,9 @@ export class Accounts {
   }
 
   async signUp(emailInput: string, password: string, nameInput: string, ip: string | null = null): Promise<IssuedSession> {
-    const email = emailInput.trim().toLowerCase();
-    const name = nameInput.trim();
+    const email = checkText(emailInput, 'email', { trim: true }).toLowerCase();
+    const name = checkText(nameInput, 'name', { trim: true });
+    checkText(password, 'password');
     if (!EMAIL.test(email) || email.length > 254) throw badInput('Enter a valid email address', { field: 'email' });
     if (password.length < 8 || password.length > 256) throw badInput('Password must be 8 to 256 characters', { field: 'password' });
     if (name.length < 1 || name.length > 100) throw badInput('Name must be 1 to 100 characters', { field: 'name' });
@@ -81,7 +83,7 @@ export class Accounts {
   }
 
   async logIn(emailInput: string, password: string, ip: string | null = null): Promise<IssuedSession> {
-    const email = emailInput.trim().toLowerCase();
+    const email = checkText(emailInput, 'email', { trim: true }).toLowerCase();
     const user = await this.prisma.user.findUnique({ where: { email } });
     const ok = await verifyPassword(user?.passwordHash ?? DUMMY_HASH, password);
     if (!user || !ok) {

@@ -5,8 +5,16 @@
 // the server: compose() on a long formatted head costs a deep copy per op,
 // and even a span-only compose copied the whole op array per commit.
 import { ChunkedDocument } from '../../../web/src/sync/chunked-document.js';
+import { opsBytes } from './content-bytes.js';
 import type { Delta } from './quill-delta.js';
 import type { CommittedOp } from './types.js';
+
+/** A copy of a head's content to try changes on. */
+export interface ContentDraft {
+  apply(change: Delta): void;
+  /** Bytes of the content (as DocumentHead.bytes). */
+  readonly size: number;
+}
 
 export class DocumentHead {
   version: number;
@@ -16,7 +24,7 @@ export class DocumentHead {
 
   constructor(version: number, content: Delta, recent: CommittedOp[], private readonly window: number) {
     this.version = version;
-    this.document = new ChunkedDocument(content);
+    this.document = new ChunkedDocument(content, undefined, opsBytes);
     this.recent = recent.slice(-window);
   }
 
@@ -43,6 +51,20 @@ export class DocumentHead {
   /** Length of `content` in Quill units (characters + embeds). */
   get length(): number {
     return this.document.length;
+  }
+
+  /**
+   * Size of `content` in bytes (content-bytes.ts), kept up to date per op
+   * from the region the op rewrites (O(op), not O(document)). Ops that only
+   * a chunk boundary keeps apart count apart: at most a few bytes more.
+   */
+  get bytes(): number {
+    return this.document.size;
+  }
+
+  /** A copy of the content to try changes on (`apply`, then read `size` and `length`); this head stays as it is. */
+  draft(): ContentDraft {
+    return this.document.clone();
   }
 
   /** The content after `ops` (the next ones after `version`), leaving this head as it is. */

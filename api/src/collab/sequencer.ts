@@ -9,7 +9,7 @@
 import { Delta } from './quill-delta.js';
 import { AppError, badInput, forbidden, notFound } from '../errors.js';
 import { baseLength } from './delta.js';
-import type { DocumentHead } from './document-head.js';
+import type { ContentDraft, DocumentHead } from './document-head.js';
 import { HeadCache } from './head-cache.js';
 import { rebase } from './rebase.js';
 import { AppendConflict, type AppendRequest, type CollabMetrics, type CommittedOp, type NewOp, type OperationLog, type Snapshot, type Submission, type WriteRefusal } from './types.js';
@@ -33,8 +33,8 @@ export interface SequencerOptions {
   maxRetries?: number;
   /** Most submissions committed in one transaction. */
   maxBatch?: number;
-  /** Longest document (Quill length: characters + embeds); an op that would grow it past this is refused. @default unlimited */
-  maxDocumentLength?: number;
+  /** Largest document in bytes (content-bytes.ts: text, embeds and formats); an op that would grow it past this is refused. @default unlimited */
+  maxDocumentBytes?: number;
   /** Documents whose head stays in memory. */
   cachedDocuments?: number;
   /** Recent ops kept per cached document for rebasing. */
@@ -98,9 +98,9 @@ export class Sequencer {
   }
 
   /** The head as the log has it now (refreshed from the log). */
-  async head(documentId: string): Promise<{ version: number; content: Delta; length: number }> {
+  async head(documentId: string): Promise<{ version: number; content: Delta; length: number; bytes: number }> {
     const head = await this.heads.refresh(documentId);
-    return { version: head.version, content: head.content, length: head.length };
+    return { version: head.version, content: head.content, length: head.length, bytes: head.bytes };
   }
 
   /** The content right after `version` was applied (0 = empty). */
@@ -268,7 +268,9 @@ export class Sequencer {
     const planned: Planned[] = [];
     const byClient = new Map<string, Planned>();
     let version = head.version;
-    let length = head.length;
+    // The head after the ops planned so far, to measure each op on: built
+    // on first need (a cheap copy of the chunk index), dropped after a refusal.
+    let draft: ContentDraft | null = null;
     for (const p of pending) {
       const s = p.submission;
       try {
@@ -295,14 +297,20 @@ export class Sequencer {
           throw badInput(`delta does not apply to version ${s.baseVersion}: it spans ${needs} characters, the document has ${lengthAtBase}`);
         }
         const delta = rebase(rebase(s.delta, since), planned.map((x) => ({ delta: x.op.delta })));
-        // Checked on the rebased op against the length it will really meet;
-        // ops that do not grow the document always pass (they can only help).
-        const max = this.options.maxDocumentLength ?? Infinity;
-        if (delta.changeLength() > 0 && length + delta.changeLength() > max) {
-          throw badInput(`The document would be longer than ${max} characters`, { limit: 'documentLength', max });
+        // Checked on the rebased op against the content it will really meet,
+        // in bytes (an embed or a format counts its size, not 1); ops that do
+        // not grow the document always pass (they can only help).
+        const max = this.options.maxDocumentBytes;
+        if (max !== undefined) {
+          draft ??= draftAfter(head, planned);
+          const before = draft.size;
+          draft.apply(delta);
+          if (draft.size > before && draft.size > max) {
+            draft = null;
+            throw badInput(`The document would be larger than ${max} bytes`, { limit: 'documentBytes', max });
+          }
         }
         version += 1;
-        length += delta.changeLength();
         const entry: Planned = {
           op: { documentId, version, delta, clientId: s.clientId, clientSeq: s.clientSeq, authorId: s.authorId, sessionId: s.sessionId ?? null },
           waiters: [p],
@@ -370,6 +378,12 @@ function checkSubmission(s: Submission): void {
   if (!Number.isSafeInteger(s.baseVersion) || s.baseVersion < 0) throw badInput('baseVersion must be a non-negative integer');
   if (!Number.isSafeInteger(s.clientSeq) || s.clientSeq < 0) throw badInput('clientSeq must be a non-negative integer');
   if (s.clientId.length === 0 || s.clientId.length > MAX_CLIENT_ID) throw badInput(`clientId must be 1 to ${MAX_CLIENT_ID} characters`);
+}
+
+function draftAfter(head: DocumentHead, planned: readonly Planned[]): ContentDraft {
+  const draft = head.draft();
+  for (const p of planned) draft.apply(p.op.delta);
+  return draft;
 }
 
 function crossesSnapshot(from: number, to: number, every: number): boolean {

@@ -7,6 +7,7 @@
 // the version check drops the second copy. Reading first would lose it.
 // Live events that skip versions (a dropped or reordered message) are
 // filled from the log, which has every op before it is published.
+import { opsBytes } from './content-bytes.js';
 import type { BusSubscription, CommittedOp, OperationLog } from './types.js';
 
 export interface StreamOptions {
@@ -17,6 +18,12 @@ export interface StreamOptions {
   afterVersion: number;
   /** Ops read from the log per query. */
   pageSize?: number;
+  /**
+   * Most bytes of ops (content-bytes.ts) in one batch, so that a batch fits
+   * a response's byte budget (MAX_RESPONSE_BYTES); a larger op travels
+   * alone. @default unlimited
+   */
+  maxBatchBytes?: number;
 }
 
 /**
@@ -70,7 +77,8 @@ function endable<T>(generator: AsyncGenerator<T, void, undefined>, end: () => vo
 }
 
 async function* run(options: StreamOptions, opened: (live: BusSubscription<CommittedOp>) => void): AsyncGenerator<CommittedOp[], void, undefined> {
-  const { log, documentId, pageSize = 500 } = options;
+  const { log, documentId, pageSize = 500, maxBatchBytes = Infinity } = options;
+  const cut = (ops: CommittedOp[]) => splitByBytes(ops, maxBatchBytes);
   const live = await options.subscribe();
   opened(live);
   let last = options.afterVersion;
@@ -85,7 +93,7 @@ async function* run(options: StreamOptions, opened: (live: BusSubscription<Commi
         last = op.version;
         fresh.push(op);
       }
-      if (fresh.length > 0) yield fresh;
+      if (fresh.length > 0) yield* cut(fresh);
       if (fresh.length < pageSize) return;
     }
   }
@@ -100,7 +108,7 @@ async function* run(options: StreamOptions, opened: (live: BusSubscription<Commi
       for (const op of [first.value, ...live.drain()]) {
         if (op.version <= last) continue; // already delivered (catch-up overlap or duplicate)
         if (op.version > last + 1) {
-          if (batch.length > 0) yield batch;
+          if (batch.length > 0) yield* cut(batch);
           batch = [];
           yield* fill(op.version - 1);
         }
@@ -108,13 +116,34 @@ async function* run(options: StreamOptions, opened: (live: BusSubscription<Commi
         last = op.version;
         batch.push(op);
         if (batch.length === pageSize) {
-          yield batch;
+          yield* cut(batch);
           batch = [];
         }
       }
-      if (batch.length > 0) yield batch;
+      if (batch.length > 0) yield* cut(batch);
     }
   } finally {
     live.close();
   }
+}
+
+/** Consecutive runs of `ops` of at most `maxBytes` each (one op alone may be more). */
+function* splitByBytes(ops: CommittedOp[], maxBytes: number): Generator<CommittedOp[], void, undefined> {
+  if (maxBytes === Infinity) {
+    yield ops;
+    return;
+  }
+  let part: CommittedOp[] = [];
+  let bytes = 0;
+  for (const op of ops) {
+    const size = opsBytes(op.delta.ops);
+    if (part.length > 0 && bytes + size > maxBytes) {
+      yield part;
+      part = [];
+      bytes = 0;
+    }
+    part.push(op);
+    bytes += size;
+  }
+  if (part.length > 0) yield part;
 }

@@ -6,12 +6,13 @@ import { noAudit, type Audit } from '../audit.js';
 import type { AccessCache } from '../auth/access-cache.js';
 import type { AccessEvent } from '../auth/access-watch.js';
 import { atLeast, type Role } from '../auth/roles.js';
-import { isDocument } from '../collab/delta.js';
+import { checkDelta, isDocument, type DeltaPolicy } from '../collab/delta.js';
 import type { PresenceRegistry, PresenceState } from '../collab/presence.js';
 import type { Delta } from '../collab/quill-delta.js';
 import type { Sequencer } from '../collab/sequencer.js';
 import type { CommittedOp, OperationLog } from '../collab/types.js';
 import { AppError, badInput, forbidden, notFound } from '../errors.js';
+import { checkText } from '../validation/text.js';
 import type { Prisma, PrismaClient } from '../store/generated/client.js';
 
 export interface Viewer {
@@ -41,6 +42,8 @@ export interface SubmitInput {
 }
 
 const MAX_TITLE = 200;
+/** MAX_TITLE characters of any script (UTF-8: at most 4 bytes per character): config MAX_TITLE_BYTES's default. */
+const MAX_TITLE_BYTES = 4 * MAX_TITLE;
 const MAX_PAGE = 1_000;
 
 export function requireViewer(viewer: Viewer | null): Viewer {
@@ -53,9 +56,9 @@ function requireRole(role: Role, needed: Role): void {
   if (!atLeast(role, needed)) throw forbidden(needed, role);
 }
 
-function checkTitle(title: string): string {
-  const trimmed = title.trim();
-  if (trimmed.length < 1 || trimmed.length > MAX_TITLE) throw badInput(`title must be 1 to ${MAX_TITLE} characters`);
+function checkTitle(title: string, maxBytes: number): string {
+  const trimmed = checkText(title, 'title', { trim: true, minLength: 1, maxBytes });
+  if (trimmed.length > MAX_TITLE) throw badInput(`title must be 1 to ${MAX_TITLE} characters`, { field: 'title' });
   return trimmed;
 }
 
@@ -65,8 +68,10 @@ export interface DocumentsOptions {
   onAccessChange?: (event: AccessEvent) => Promise<void>;
   /** Remembers roles for a moment, for the hot paths (forgotten on every access change). */
   cache?: AccessCache;
-  /** Tighter delta limits than the parser's (config MAX_DELTA_OPS, MAX_DELTA_INSERT). */
-  deltaLimits?: { maxOps: number; maxInsert: number };
+  /** Formats and byte limits for submitted deltas and initial content (config MAX_DELTA_OPS, MAX_DELTA_INSERT_BYTES, MAX_EMBED_BYTES, ALLOWED_FORMATS); unset: only the parser's checks. */
+  deltaPolicy?: DeltaPolicy;
+  /** Longest title in UTF-8 bytes (config MAX_TITLE_BYTES). @default 800 */
+  maxTitleBytes?: number;
 }
 
 export class Documents {
@@ -82,14 +87,13 @@ export class Documents {
     this.audit = options.audit ?? noAudit;
   }
 
-  /** BAD_USER_INPUT (with `limit`) for a delta over the configured size. */
-  private checkDeltaSize(delta: Delta): void {
-    const limits = this.options.deltaLimits;
-    if (!limits) return;
-    if (delta.ops.length > limits.maxOps) throw badInput(`Delta has more than ${limits.maxOps} ops`, { limit: 'deltaOps', max: limits.maxOps });
-    let inserted = 0;
-    for (const op of delta.ops) inserted += typeof op.insert === 'string' ? op.insert.length : op.insert === undefined ? 0 : 1;
-    if (inserted > limits.maxInsert) throw badInput(`Delta inserts more than ${limits.maxInsert} characters`, { limit: 'deltaInsert', max: limits.maxInsert });
+  /** The node's delta policy (delta.ts checkDelta): supported formats only, within the configured sizes. */
+  private checkDelta(delta: Delta): void {
+    if (this.options.deltaPolicy) checkDelta(delta, this.options.deltaPolicy);
+  }
+
+  private checkTitle(title: string): string {
+    return checkTitle(title, this.options.maxTitleBytes ?? MAX_TITLE_BYTES);
   }
 
   /**
@@ -148,9 +152,9 @@ export class Documents {
 
   async create(viewer: Viewer | null, titleInput: string, content: Delta | null): Promise<DocumentView> {
     const { userId, sessionId } = requireViewer(viewer);
-    const title = checkTitle(titleInput);
+    const title = this.checkTitle(titleInput);
     if (content && !isDocument(content)) throw badInput('content must contain inserts only');
-    if (content) this.checkDeltaSize(content);
+    if (content) this.checkDelta(content);
     const doc = await this.prisma.document.create({
       data: { title, members: { create: { userId, role: 'OWNER' } } },
       select: { id: true, title: true, createdAt: true, updatedAt: true },
@@ -163,7 +167,7 @@ export class Documents {
   }
 
   async rename(viewer: Viewer | null, documentId: string, titleInput: string): Promise<DocumentView> {
-    const title = checkTitle(titleInput);
+    const title = this.checkTitle(titleInput);
     const doc = await this.access(viewer, documentId, 'OWNER');
     const updated = await this.prisma.document.update({
       where: { id: documentId },
@@ -264,7 +268,7 @@ export class Documents {
     // Checked here from the cache for speed, and again in the commit itself
     // (the log refuses an author whose access changed meanwhile).
     await this.role(viewer, input.documentId, 'EDITOR');
-    this.checkDeltaSize(input.delta);
+    this.checkDelta(input.delta);
     try {
       return await this.sequencer.submit({ ...input, authorId: userId, sessionId });
     } catch (error) {

@@ -15,6 +15,7 @@ import type { Context } from '../schema/builder.js';
 import { buildSchema } from '../schema/index.js';
 import type { Services } from '../services.js';
 import { armorPlugin, corsFor, csrfPlugin, disableIntrospectionPlugin } from './security-plugins.js';
+import { cleanInputPlugin } from './clean-input.js';
 import { graphiqlTabs } from './graphiql-examples.js';
 
 /** What the WebSocket path hands to the context builder. */
@@ -137,7 +138,7 @@ export function createGraphQL(services: Services): Yoga {
       warn: (...args) => services.logger.warn({ args }, 'yoga'),
       error: (...args) => services.logger.error({ args }, 'yoga'),
     },
-    plugins: [responsePlugin, requestLogPlugin(services.logger), sharedStreamResultsPlugin(), csrfPlugin(), armorPlugin(security), ...(security.introspection ? [] : [disableIntrospectionPlugin()])],
+    plugins: [responsePlugin, requestLogPlugin(services.logger), sharedStreamResultsPlugin(), csrfPlugin(), armorPlugin(security), cleanInputPlugin(), ...(security.introspection ? [] : [disableIntrospectionPlugin()])],
     context: async (initial): Promise<Context> => {
       if ('socketViewer' in initial) {
         return { services, viewer: initial.socketViewer ?? null, ip: initial.socketIp ?? 'unknown', refreshToken: null, setCookie: () => {} };

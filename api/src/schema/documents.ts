@@ -3,7 +3,9 @@
 // viewer's role, and every field below is behind that check.
 import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import type { DocumentView, MemberView } from '../documents/documents.js';
+import { opsBytes } from '../collab/content-bytes.js';
 import { builder, type Context, RoleEnum } from './builder.js';
+import { chargeResponse } from './response-budget.js';
 import { PresenceRef } from './presence.js';
 import { OperationRef } from './operations.js';
 import { UserRef } from './users.js';
@@ -40,12 +42,24 @@ export const DocumentRef = builder.objectRef<DocumentView>('Document').implement
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When it was last edited or renamed (documents are listed by this, newest first).' }),
     version: t.int({ description: 'The head version (0 = empty, never edited).', resolve: async (doc, _a, ctx) => (await headOf(doc, ctx)).version }),
-    content: t.field({ type: 'Delta', description: 'The content at the head version.', resolve: async (doc, _a, ctx) => (await headOf(doc, ctx)).content }),
+    content: t.field({
+      type: 'Delta',
+      description: 'The content at the head version. Counts its size against the response budget (MAX_RESPONSE_BYTES; BAD_USER_INPUT, limit responseBytes).',
+      resolve: async (doc, _a, ctx, info) => {
+        const head = await headOf(doc, ctx);
+        chargeResponse(ctx, info, head.bytes);
+        return head.content;
+      },
+    }),
     contentAt: t.field({
       type: 'Delta',
       description: 'The content right after `version` was applied (time travel).',
       args: { version: t.arg.int({ required: true, description: 'From 0 (empty) to the head version.' }) },
-      resolve: (doc, args, ctx) => ctx.services.sequencer.contentAt(doc.id, args.version),
+      resolve: async (doc, args, ctx, info) => {
+        const content = await ctx.services.sequencer.contentAt(doc.id, args.version);
+        chargeResponse(ctx, info, opsBytes(content.ops));
+        return content;
+      },
     }),
     operations: t.field({
       type: [OperationRef],

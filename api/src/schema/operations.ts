@@ -3,7 +3,9 @@
 import { operationBatches, operationStream, type StreamOptions } from '../collab/stream.js';
 import type { CommittedOp } from '../collab/types.js';
 import { badInput } from '../errors.js';
+import { opsBytes } from '../collab/content-bytes.js';
 import { builder, type Context } from './builder.js';
+import { chargeResponse } from './response-budget.js';
 import { guardedStream, unlessAccessLost } from './stream-guard.js';
 import { UserRef } from './users.js';
 
@@ -15,9 +17,14 @@ export const OperationRef = builder.objectRef<CommittedOp>('Operation').implemen
   description: 'A committed operation. `version` is the document version after it.',
   fields: (t) => ({
     version: t.exposeInt('version', { description: 'The document version after this op: 1 for the first op, then +1 per op, without gaps.' }),
-    delta: t.expose('delta', {
+    delta: t.field({
       type: 'Delta',
-      description: 'The change as committed: the submitted delta rebased over every op committed after its baseVersion. It applies to the content at `version - 1`.',
+      description:
+        'The change as committed: the submitted delta rebased over every op committed after its baseVersion. It applies to the content at `version - 1`. Counts its size against the response budget (MAX_RESPONSE_BYTES).',
+      resolve: (op, _a, ctx, info) => {
+        chargeResponse(ctx, info, opsBytes(op.delta.ops));
+        return op.delta;
+      },
     }),
     clientId: t.exposeString('clientId', {
       description: 'The clientId it was submitted with. Server-made ops use `create-<documentId>` (initial content) and `restore-<uuid>` (restoreVersion).',
@@ -104,7 +111,9 @@ function subscribeExact<T>(ctx: Context, args: { documentId: string | number; af
     if (!Number.isSafeInteger(args.afterVersion) || args.afterVersion < 0 || args.afterVersion > head.version) {
       throw badInput(`afterVersion must be between 0 and the head version ${head.version}`, { headVersion: head.version });
     }
-    return open({ log, documentId, afterVersion: args.afterVersion, subscribe: () => feed.subscribe(documentId) });
+    // Half the response budget per batch: with one op (at most a request body) over it, a batch still fits.
+    const maxBatchBytes = Math.floor(ctx.services.config.security.maxResponseBytes / 2);
+    return open({ log, documentId, afterVersion: args.afterVersion, subscribe: () => feed.subscribe(documentId), maxBatchBytes });
   });
 }
 

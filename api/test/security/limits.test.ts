@@ -25,8 +25,8 @@ describe('query shape, delta, document and socket limits', () => {
       MAX_QUERY_TOKENS: '200',
       MAX_QUERY_COST: '3000',
       MAX_DELTA_OPS: '4',
-      MAX_DELTA_INSERT: '10',
-      MAX_DOCUMENT_LENGTH: '20',
+      MAX_DELTA_INSERT_BYTES: '10',
+      MAX_DOCUMENT_BYTES: '20',
       MAX_SUBSCRIPTIONS_PER_SOCKET: '2',
       MAX_PAYLOAD_BYTES: '2048',
     });
@@ -80,13 +80,13 @@ describe('query shape, delta, document and socket limits', () => {
     const tooMany = await submit({ ops: [{ retain: 1 }, { insert: 'a', attributes: { bold: true } }, { retain: 1 }, { insert: 'b', attributes: { italic: true } }, { insert: 'c' }] });
     expect(tooMany.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'deltaOps', max: 4 });
     const tooLong = await submit({ ops: [{ insert: 'eleven char' }] });
-    expect(tooLong.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'deltaInsert', max: 10 });
+    expect(tooLong.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'deltaInsertBytes', max: 10 });
     const created = await gql(server, 'mutation { createDocument(title: "big", content: { ops: [{ insert: "far too long for this\\n" }] }) { id } }', {}, owner.token);
-    expect(created.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'deltaInsert' });
+    expect(created.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'deltaInsertBytes' });
     expect(await doc()).toEqual(before);
   });
 
-  it('refuses an edit that would make the document longer than the limit; shrinking edits still pass', async () => {
+  it('refuses an edit that would make the document larger than the limit (bytes); shrinking edits still pass', async () => {
     const doc = async () => (await gql(server, DOC_STATE, { id }, owner.token)).data?.document;
     const before = await doc();
     const length = before.content.ops.reduce((n: number, op: { insert: string }) => n + op.insert.length, 0);
@@ -97,7 +97,7 @@ describe('query shape, delta, document and socket limits', () => {
     const grown = await doc();
     // Based on the old version: it is rebased over the first insert, then meets 16 + 5 > 20.
     const over = await submit({ ops: [{ insert: 'y'.repeat(5) }] }, 1);
-    expect(over.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'documentLength', max: 20 });
+    expect(over.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'documentBytes', max: 20 });
     expect(await doc()).toEqual(grown);
     expect((await submit({ ops: [{ insert: 'y'.repeat(4) }] }, 2)).data?.submitOperation.version).toBe(before.version + 2);
     expect((await submit({ ops: [{ delete: 1 }] }, 3)).data?.submitOperation.version).toBe(before.version + 3);

@@ -21,22 +21,38 @@ const lengthOf = (ops: readonly DeltaOp[]): number => {
   return n;
 };
 
+/** A size of ops (e.g. bytes); only `apply`'s rewritten region is measured again. */
+export type OpsMeasure = (ops: readonly DeltaOp[]) => number;
+
 export class ChunkedDocument {
   /** Canonical within a chunk; two chunks may meet where one op would do (toDelta() joins them). */
   private chunks: DeltaOp[][] = [];
   private lengths: number[] = [];
   private total = 0;
   private built: Delta | null;
+  /** measure(all ops), kept up to date from the region each change rewrites. */
+  private measured = 0;
 
-  /** `chunk`: ops per chunk (tests make it tiny to split and join often). */
-  constructor(content: Delta = new Delta(), private readonly chunk = CHUNK) {
+  /**
+   * `chunk`: ops per chunk (tests make it tiny to split and join often).
+   * `measure`: a size to keep (the server's byte size), read as `size`: the
+   * measure of the chunks, so two ops that only a chunk boundary keeps
+   * apart (toDelta() joins them) count apart.
+   */
+  constructor(content: Delta = new Delta(), private readonly chunk = CHUNK, private readonly measure?: OpsMeasure) {
     this.built = content;
     this.fill(0, 0, content.ops.slice()); // chunks are ours: the caller's array may change
+    if (measure) this.measured = measure(content.ops);
   }
 
   /** Length in Quill units (characters, 1 per embed). */
   get length(): number {
     return this.total;
+  }
+
+  /** `measure` of the whole document (0 without one). */
+  get size(): number {
+    return this.measured;
   }
 
   /** The document as one canonical delta (the same object until the next change). */
@@ -68,10 +84,11 @@ export class ChunkedDocument {
 
   /** A copy that changes independently (chunks are copied, ops are shared: ops are never changed in place). */
   clone(): ChunkedDocument {
-    const copy = new ChunkedDocument(new Delta(), this.chunk);
+    const copy = new ChunkedDocument(new Delta(), this.chunk, this.measure);
     copy.chunks = this.chunks.slice();
     copy.lengths = this.lengths.slice();
     copy.total = this.total;
+    copy.measured = this.measured;
     copy.built = this.built;
     return copy;
   }
@@ -118,6 +135,7 @@ export class ChunkedDocument {
     const region = to === from ? (this.chunks[from] ?? []) : this.chunks.slice(from, to + 1).flat();
     const updated = applyChangeOps(region, ops, offset);
     if (updated === region) return; // plain retains
+    if (this.measure) this.measured += this.measure(updated) - this.measure(region);
     this.fill(from, Math.min(to - from + 1, count), updated, covered - offset + growth);
     this.built = null;
   }
@@ -154,6 +172,8 @@ export class ChunkedDocument {
     if (k < 0 || k + 1 >= this.chunks.length) return;
     const joined = new Delta(this.chunks[k]).concat(new Delta(this.chunks[k + 1])).ops;
     if (joined.length > 2 * this.chunk) return;
+    // Joining may merge the two ops that meet (one copy of their attributes goes).
+    if (this.measure) this.measured += this.measure(joined) - this.measure(this.chunks[k]!) - this.measure(this.chunks[k + 1]!);
     this.chunks.splice(k, 2, joined);
     this.lengths.splice(k, 2, this.lengths[k]! + this.lengths[k + 1]!);
   }
