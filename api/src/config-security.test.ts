@@ -27,6 +27,7 @@ describe('security settings', () => {
       maxResponseBytes: 32 * 1024 * 1024,
       allowedFormats: DEFAULT_ALLOWED_FORMATS,
       maxSubscriptionsPerSocket: 50,
+      anonymousSocketIdleMs: 30_000,
       rateLimits: { authPerIp: 100, authPerAccount: 10, submitPerUser: 1_200, submitPerIp: 6_000, socketsPerUser: 60, socketsPerIp: 300, presencePerUser: 3_000 },
     });
   });

@@ -98,6 +98,8 @@ const schema = z.object({
     .default(DEFAULT_ALLOWED_FORMATS),
   /** Most live subscriptions on one WebSocket. @default 50 */
   MAX_SUBSCRIPTIONS_PER_SOCKET: int(1, 10_000).default(50),
+  /** An anonymous WebSocket (no token at connect, no refresh cookie) is closed with 4008 at the first of its checks, this many milliseconds apart, that finds no operation in progress. @default 30000 */
+  ANONYMOUS_SOCKET_IDLE_MS: int(100, 3_600_000).default(30_000),
   /** Rate limits on (on) or all off (off: only for tests and benchmarks). @default on */
   RATE_LIMITS: z.enum(['on', 'off']).default('on'),
   /** signUp + logIn attempts per client address per minute (generous: offices share one address). @default 100 */
@@ -172,6 +174,7 @@ export interface SecurityConfig {
   maxResponseBytes: number;
   allowedFormats: string[];
   maxSubscriptionsPerSocket: number;
+  anonymousSocketIdleMs: number;
   rateLimits: RateLimitConfig | null;
 }
 
@@ -254,6 +257,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxResponseBytes: e.MAX_RESPONSE_BYTES,
       allowedFormats: e.ALLOWED_FORMATS,
       maxSubscriptionsPerSocket: e.MAX_SUBSCRIPTIONS_PER_SOCKET,
+      anonymousSocketIdleMs: e.ANONYMOUS_SOCKET_IDLE_MS,
       rateLimits:
         e.RATE_LIMITS === 'off'
           ? null

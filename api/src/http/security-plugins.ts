@@ -22,10 +22,21 @@ function rejectWith(limit: Limit, max: number) {
   };
 }
 
+/**
+ * How deep an introspection query may nest: the depth of the standard one
+ * (graphql-js getIntrospectionQuery, with every option, which is what
+ * GraphiQL sends), counting fields only (fragment spreads flattened).
+ * test/security/introspection-depth.test.ts holds it to that.
+ */
+export const INTROSPECTION_DEPTH = 15;
+
 export function armorPlugin(security: SecurityConfig): Plugin {
   const MAX_DIRECTIVES = 50;
-  return EnvelopArmorPlugin({
-    maxDepth: { n: security.maxQueryDepth, onReject: [rejectWith('queryDepth', security.maxQueryDepth)], propagateOnRejection: false },
+  const main = EnvelopArmorPlugin({
+    // Whatever sits under `__schema` is skipped here (ignoreIntrospection):
+    // the standard introspection query is deeper than MAX_QUERY_DEPTH's
+    // default. `introspectionDepth` below bounds it instead.
+    maxDepth: { n: security.maxQueryDepth, ignoreIntrospection: true, onReject: [rejectWith('queryDepth', security.maxQueryDepth)], propagateOnRejection: false },
     maxAliases: { n: security.maxQueryAliases, onReject: [rejectWith('queryAliases', security.maxQueryAliases)], propagateOnRejection: false },
     maxTokens: { n: security.maxQueryTokens, onReject: [rejectWith('queryTokens', security.maxQueryTokens)], propagateOnRejection: false },
     costLimit: { maxCost: security.maxQueryCost, onReject: [rejectWith('queryCost', security.maxQueryCost)], propagateOnRejection: false },
@@ -33,6 +44,26 @@ export function armorPlugin(security: SecurityConfig): Plugin {
     // "Did you mean …?" hints reveal the schema: hidden when introspection is.
     blockFieldSuggestion: { enabled: !security.introspection },
   }) as Plugin;
+  // The second depth rule counts `__schema` too, fields only: it allows the
+  // standard introspection query and refuses `__schema { types { fields {
+  // type { fields { … } } } } }` nested deeper, in every mode. Any other
+  // operation it passes is already bounded by the first rule, whose count is
+  // never lower (it also counts fragment spreads).
+  const max = Math.max(security.maxQueryDepth, INTROSPECTION_DEPTH);
+  const introspectionDepth = EnvelopArmorPlugin({
+    maxDepth: { n: max, ignoreIntrospection: false, flattenFragments: true, onReject: [rejectWith('queryDepth', max)], propagateOnRejection: false },
+    maxAliases: { enabled: false },
+    maxTokens: { enabled: false },
+    costLimit: { enabled: false },
+    maxDirectives: { enabled: false },
+    blockFieldSuggestion: { enabled: false },
+  }) as Plugin;
+  return {
+    onPluginInit({ addPlugin }) {
+      addPlugin(main);
+      addPlugin(introspectionDepth);
+    },
+  };
 }
 
 /** Refuses __schema / __type (not __typename) with FORBIDDEN. */

@@ -9,7 +9,8 @@ import { WebSocketServer } from 'ws';
 import type { Services } from '../services.js';
 import { createGraphQL, executionArgsForSocket } from './graphql.js';
 import type { Viewer } from '../documents/documents.js';
-import { beforeSubscribe, onConnect, operationViewer, verifyUpgrade, type SocketExtra } from './socket-guard.js';
+import { beforeSubscribe, onConnect, verifyUpgrade, type SocketExtra } from './socket-guard.js';
+import { endOperation, guardOperation, operationViewer } from './operation-auth.js';
 import { payloadTooLarge, readBodyWithin } from './body-limit.js';
 import { createStaticHandler } from './static-web.js';
 
@@ -93,14 +94,18 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
         }
       },
       onClose: (ctx) => ctx.extra.release?.(),
+      // An operation signed in by its own token ends with that token's access (operation-auth.ts).
+      onOperation: (ctx, id, _payload, _args, result) => guardOperation(ctx, id, result),
+      // Refused after it was signed in (or its stream failed): its access lease goes.
+      onError: (ctx, id) => void endOperation(ctx, id),
       // A batch shared by many subscribers is serialised once (shared-payloads.ts).
       onNext: (_ctx, _id, _payload, _args, result) => sharedPayload(result),
       // Everything in here is caught: a throw would close the whole socket.
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         try {
           const refused = await beforeSubscribe(services, ctx);
           if (refused) return refused;
-          const viewer = await operationViewer(services, ctx, payload);
+          const viewer = await operationViewer(services, ctx, id, payload);
           if (Array.isArray(viewer)) return viewer;
           return await executionArgsForSocket(yoga, viewer as Viewer | null, ctx.extra.ip ?? 'unknown', ctx.extra.request, payload);
         } catch (error) {

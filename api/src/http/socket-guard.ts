@@ -2,17 +2,20 @@
 // never run: the Origin of the upgrade request, connection rate limits,
 // authentication (connectionParams, or the refresh cookie of the upgrade),
 // closing sockets whose access token expires or whose session is revoked,
-// and the number of subscriptions per socket.
+// closing anonymous sockets that sit idle, and the number of subscriptions
+// per socket. Operations signed in on their own: operation-auth.ts.
 import type { IncomingMessage } from 'node:http';
 import { GraphQLError } from 'graphql';
 import type { Context as WsContext } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
 import type { VerifyClientCallbackAsync } from 'ws';
+import { holdAccess } from '../auth/access-lease.js';
 import { readCookie, REFRESH_COOKIE } from '../auth/refresh-cookie.js';
 import type { Viewer } from '../documents/documents.js';
 import { AppError } from '../errors.js';
 import type { Services } from '../services.js';
 import { clientIp, viewerFromAuthorization, type AuthenticatedViewer } from './graphql.js';
+import { endOperations, type OperationGrant } from './operation-auth.js';
 import { isAllowedOrigin } from './security-plugins.js';
 
 /**
@@ -27,6 +30,8 @@ export const CLOSE_CODES = {
   TOKEN_EXPIRED: 4001,
   /** The session was revoked (log-out, log-out everywhere, refresh-token reuse): log in again. */
   SESSION_REVOKED: 4002,
+  /** An anonymous socket had no operation in progress for ANONYMOUS_SOCKET_IDLE_MS: reconnect when there is something to do. */
+  IDLE: 4008,
   /** Too many connections by this user: reconnect after the delay named in the reason. */
   RATE_LIMITED: 4029,
 } as const;
@@ -34,14 +39,16 @@ export const CLOSE_CODES = {
 export type SocketExtra = {
   viewer?: Viewer | null;
   ip?: string;
-  /** Stops the expiry timer and the revocation watch. */
+  /** Stops the expiry timer, the revocation watch, the idle check and every operation's lease. */
   release?: () => void;
+  /** Access of the operations signed in on their own, by operation id (operation-auth.ts). */
+  operations?: Map<string, OperationGrant>;
+  /** Users who signed in operations on this socket: each counted once against socketsPerUser. */
+  operationUsers?: Map<string, Promise<void>>;
 };
 
-type Ctx = WsContext<Record<string, unknown> | undefined, Extra & Partial<SocketExtra>>;
-
-// setTimeout's longest delay (~24.8 days); a later expiry re-arms.
-const MAX_TIMER_MS = 2_147_483_647;
+export type SocketCtx = WsContext<Record<string, unknown> | undefined, Extra & Partial<SocketExtra>>;
+type Ctx = SocketCtx;
 
 /** ws verifyClient: refuses foreign origins (403) and connection floods per address (429). */
 export function verifyUpgrade(services: Services): VerifyClientCallbackAsync {
@@ -98,7 +105,15 @@ export async function onConnect(services: Services, ctx: Ctx): Promise<boolean> 
     return false; // 4403: a bad token
   }
   ctx.extra.viewer = viewer && { userId: viewer.userId, sessionId: viewer.sessionId };
-  if (!viewer) return true; // anonymous: every document operation will say UNAUTHENTICATED
+  if (!viewer) {
+    // Anonymous: every document operation will say UNAUTHENTICATED.
+    const stopIdleCheck = closeWhenIdle(ctx, services.config.security.anonymousSocketIdleMs);
+    ctx.extra.release = () => {
+      stopIdleCheck();
+      endOperations(ctx);
+    };
+    return true;
+  }
 
   try {
     await services.rateLimits.consume(['socketsPerUser', viewer.userId]);
@@ -110,49 +125,31 @@ export async function onConnect(services: Services, ctx: Ctx): Promise<boolean> 
   }
 
   const socket = ctx.extra.socket;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    const left = viewer.expiresAt.getTime() - Date.now();
-    if (left <= 0) {
-      socket.close(CLOSE_CODES.TOKEN_EXPIRED, 'Access token expired');
-      return;
-    }
-    timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
-    timer.unref();
-  };
-  arm();
-  const unwatch = services.access.watchSession(viewer.sessionId, () => socket.close(CLOSE_CODES.SESSION_REVOKED, 'Session revoked'));
+  const lease = holdAccess(services.access, viewer.sessionId, viewer.expiresAt, (reason) =>
+    reason === 'TOKEN_EXPIRED' ? socket.close(CLOSE_CODES.TOKEN_EXPIRED, 'Access token expired') : socket.close(CLOSE_CODES.SESSION_REVOKED, 'Session revoked'),
+  );
   ctx.extra.release = () => {
-    clearTimeout(timer);
-    unwatch();
+    lease.release();
+    endOperations(ctx);
   };
   return true;
 }
 
 /**
- * The viewer of one operation on the socket. GraphiQL sends its Headers tab
- * not in connectionParams but with each operation, as
- * `extensions.headers`; on an anonymous socket such a bearer token signs in
- * that operation alone (checked like any token, session included).
+ * An anonymous socket costs memory and a file descriptor and serves nobody
+ * until it runs an operation: every `idleMs` it is closed (4008) unless an
+ * operation is in progress at that moment. Checking at fixed times, rather
+ * than timing from the last operation, means a stream of instant operations
+ * (each refused, or `{ __typename }`) cannot keep it open; a lazy client
+ * (graphql-ws's default, GraphiQL's) has closed its socket long before.
  */
-export async function operationViewer(
-  services: Services,
-  ctx: Ctx,
-  payload: { extensions?: Record<string, unknown> | null },
-): Promise<Viewer | null | readonly GraphQLError[]> {
-  if (ctx.extra.viewer) return ctx.extra.viewer;
-  const headers = payload.extensions?.headers;
-  if (typeof headers !== 'object' || headers === null) return null;
-  const key = Object.keys(headers).find((k) => k.toLowerCase() === 'authorization');
-  if (!key) return null;
-  try {
-    // Checks the token and that its session is live (SESSION_REVOKED otherwise).
-    const viewer = await viewerFromAuthorization(services, (headers as Record<string, unknown>)[key]);
-    return viewer && { userId: viewer.userId, sessionId: viewer.sessionId };
-  } catch (error) {
-    if (!(error instanceof AppError)) throw error;
-    return [new GraphQLError(error.message, { extensions: { code: error.code, ...error.details } })];
-  }
+function closeWhenIdle(ctx: Ctx, idleMs: number): () => void {
+  const timer = setInterval(() => {
+    // Includes operations still being set up (graphql-ws registers each id first).
+    if (Object.keys(ctx.subscriptions).length === 0) ctx.extra.socket.close(CLOSE_CODES.IDLE, 'Idle anonymous connection');
+  }, idleMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /**

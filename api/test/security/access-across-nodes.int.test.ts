@@ -18,7 +18,7 @@ async function eventually(check: () => Promise<boolean>): Promise<boolean> {
   for (const started = Date.now(); Date.now() - started < 2_000; await new Promise((r) => setTimeout(r, 20))) if (await check()) return true;
   return false;
 }
-import { closeCode } from './socket-helpers.js';
+import { closeCode, headersOf } from './socket-helpers.js';
 
 const databaseUrl = process.env.DATABASE_URL;
 const redisUrl = process.env.REDIS_URL;
@@ -76,6 +76,19 @@ describe.skipIf(!databaseUrl || !redisUrl)('access changes across nodes', () => 
     await stream.take(1);
     expect((await gql(a, 'mutation { logOutEverywhere }', {}, user.token)).data).toEqual({ logOutEverywhere: true });
     expect(closeCode(await stream.ended())).toBe(CLOSE_CODES.SESSION_REVOKED);
+  });
+
+  it('ends a stream signed in by its own operation token on the other node when the session is revoked (UNAUTHENTICATED, SESSION_REVOKED)', async () => {
+    const user = await signUp(a, 'optoken');
+    const id = await createDocument(a, user.token, { ops: [{ insert: 'Hi\n' }] });
+    const client = wsClient(b); // anonymous: the token comes with the operation, as from GraphiQL's Headers tab
+    const stream = subscribe(client, OPS_SUBSCRIPTION, { id, after: 0 }, headersOf(user.token));
+    await stream.take(1);
+    expect((await gql(a, 'mutation { logOutEverywhere }', {}, user.token)).data).toEqual({ logOutEverywhere: true });
+    await stream.ended();
+    expect(stream.failure).toBeNull(); // the operation ended, not the socket
+    expect(stream.results.at(-1)?.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'SESSION_REVOKED' });
+    await client.dispose();
   });
 
   // ACCESS_CACHE_MS is a minute here: only the access bus can make node B forget in time.

@@ -34,5 +34,8 @@ export function upgradeStatus(server: Pick<TestServer, 'wsUrl'>, options: { orig
   });
 }
 
+/** The `extensions` GraphiQL sends with each operation when its Headers tab holds a token. */
+export const headersOf = (token: string) => ({ headers: { Authorization: `Bearer ${token}` } });
+
 /** The close event a subscription's socket ended with (graphql-ws hands it to `error`). */
 export const closeCode = (failure: unknown) => (failure as { code?: number } | null)?.code;
