@@ -28,7 +28,18 @@ describe('security settings', () => {
       allowedFormats: DEFAULT_ALLOWED_FORMATS,
       maxSubscriptionsPerSocket: 50,
       anonymousSocketIdleMs: 30_000,
-      rateLimits: { authPerIp: 100, authPerAccount: 10, submitPerUser: 1_200, submitPerIp: 6_000, socketsPerUser: 60, socketsPerIp: 300, presencePerUser: 3_000 },
+      rateLimits: {
+        authPerIp: 100,
+        authPerAccount: 30,
+        authFailuresPerAccountIp: 5,
+        submitPerUser: { perSecond: 100, burst: 2_000 },
+        submitPerIp: { perSecond: 500, burst: 10_000 },
+        createPerUser: { perSecond: 2, burst: 100 },
+        sharePerUser: { perSecond: 1, burst: 60 },
+        socketsPerUser: 60,
+        socketsPerIp: 300,
+        presencePerUser: 3_000,
+      },
     });
   });
 
@@ -53,6 +64,9 @@ describe('security settings', () => {
   });
 
   it.each([
+    [{ RATE_LIMIT_SUBMIT_PER_USER: '1200' }, /^Invalid setting RATE_LIMIT_SUBMIT_PER_USER: replaced by RATE_LIMIT_SUBMIT_PER_USER_RATE/],
+    [{ RATE_LIMIT_SUBMIT_PER_IP: '6000' }, /^Invalid setting RATE_LIMIT_SUBMIT_PER_IP: replaced by RATE_LIMIT_SUBMIT_PER_IP_RATE/],
+    [{ RATE_LIMIT_SUBMIT_PER_USER_BURST: '-1' }, /^Invalid setting RATE_LIMIT_SUBMIT_PER_USER_BURST:/],
     [{ ALLOWED_ORIGINS: 'https://a.example.com/app' }, /^Invalid setting ALLOWED_ORIGINS:/],
     [{ ALLOWED_ORIGINS: '*' }, /^Invalid setting ALLOWED_ORIGINS:/],
     [{ INTROSPECTION: 'maybe' }, /^Invalid setting INTROSPECTION:/],

@@ -104,12 +104,32 @@ const schema = z.object({
   RATE_LIMITS: z.enum(['on', 'off']).default('on'),
   /** signUp + logIn attempts per client address per minute (generous: offices share one address). @default 100 */
   RATE_LIMIT_AUTH_PER_IP: int(1, 1_000_000).default(100),
-  /** logIn attempts per account (email) per minute. @default 10 */
-  RATE_LIMIT_AUTH_PER_ACCOUNT: int(1, 1_000_000).default(10),
-  /** submitOperation + restoreVersion calls per user per minute. @default 1200 */
-  RATE_LIMIT_SUBMIT_PER_USER: int(1, 10_000_000).default(1_200),
-  /** submitOperation + restoreVersion calls per client address per minute. @default 6000 */
-  RATE_LIMIT_SUBMIT_PER_IP: int(1, 10_000_000).default(6_000),
+  /** Failed logIn attempts per account (email) per minute, from all addresses together: bounds guessing from many addresses. Only failures count. @default 30 */
+  RATE_LIMIT_AUTH_PER_ACCOUNT: int(1, 1_000_000).default(30),
+  /** Failed logIn attempts per account from one client address per minute; a successful log-in from that address starts it again. Someone guessing from elsewhere cannot lock the owner out. @default 5 */
+  RATE_LIMIT_AUTH_FAILURES_PER_ACCOUNT_IP: int(1, 1_000_000).default(5),
+  // Rate budgets: RATE points in each second, plus a reserve of BURST points
+  // renewed every minute; a client over both waits for the next second.
+  /** submitOperation + restoreVersion calls per user per second. A client typing a real editing trace at full speed on one machine sends ~50-350 a second (one op in flight, later edits composed), a person typing ~10. @default 100 */
+  RATE_LIMIT_SUBMIT_PER_USER_RATE: int(1, 1_000_000).default(100),
+  /** Reserve of submissions per user above the rate, renewed every minute. @default 2000 */
+  RATE_LIMIT_SUBMIT_PER_USER_BURST: int(0, 10_000_000).default(2_000),
+  /** submitOperation + restoreVersion calls per client address per second (several users behind one address). @default 500 */
+  RATE_LIMIT_SUBMIT_PER_IP_RATE: int(1, 1_000_000).default(500),
+  /** Reserve of submissions per client address above the rate, renewed every minute. @default 10000 */
+  RATE_LIMIT_SUBMIT_PER_IP_BURST: int(0, 10_000_000).default(10_000),
+  /** createDocument calls per user per second. @default 2 */
+  RATE_LIMIT_CREATE_PER_USER_RATE: int(1, 1_000_000).default(2),
+  /** Reserve of createDocument calls per user above the rate, renewed every minute (an import of many documents). @default 100 */
+  RATE_LIMIT_CREATE_PER_USER_BURST: int(0, 10_000_000).default(100),
+  /** shareDocument + removeMember calls per user per second (each share looks an email up: this bounds that too). @default 1 */
+  RATE_LIMIT_SHARE_PER_USER_RATE: int(1, 1_000_000).default(1),
+  /** Reserve of shareDocument + removeMember calls per user above the rate, renewed every minute. @default 60 */
+  RATE_LIMIT_SHARE_PER_USER_BURST: int(0, 10_000_000).default(60),
+  /** Removed (it counted per minute): set RATE_LIMIT_SUBMIT_PER_USER_RATE and RATE_LIMIT_SUBMIT_PER_USER_BURST. */
+  RATE_LIMIT_SUBMIT_PER_USER: z.string().optional(),
+  /** Removed (it counted per minute): set RATE_LIMIT_SUBMIT_PER_IP_RATE and RATE_LIMIT_SUBMIT_PER_IP_BURST. */
+  RATE_LIMIT_SUBMIT_PER_IP: z.string().optional(),
   /** WebSocket connections opened per user per minute. @default 60 */
   RATE_LIMIT_SOCKETS_PER_USER: int(1, 1_000_000).default(60),
   /** WebSocket connections opened per client address per minute. @default 300 */
@@ -145,12 +165,23 @@ export interface Config {
   security: SecurityConfig;
 }
 
-/** Per-minute budgets; `null` when RATE_LIMITS=off. */
+/** Points per second, plus a reserve of `burst` points renewed every minute (api/src/limits/rate-limits.ts). */
+export interface RateBudget {
+  perSecond: number;
+  burst: number;
+}
+
+/** Budgets: a number is points per minute; `null` when RATE_LIMITS=off. */
 export interface RateLimitConfig {
   authPerIp: number;
+  /** Failed log-ins per account, from all addresses. */
   authPerAccount: number;
-  submitPerUser: number;
-  submitPerIp: number;
+  /** Failed log-ins per account from one address (key `<email>_<address>`). */
+  authFailuresPerAccountIp: number;
+  submitPerUser: RateBudget;
+  submitPerIp: RateBudget;
+  createPerUser: RateBudget;
+  sharePerUser: RateBudget;
   socketsPerUser: number;
   socketsPerIp: number;
   presencePerUser: number;
@@ -208,6 +239,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.REDIS_URL && !e.DATABASE_URL) {
     throw new ConfigError('Invalid setting REDIS_URL: scaled mode needs DATABASE_URL too (nodes share PostgreSQL)');
   }
+  // A per-minute number read as per second would be 60 times looser: refuse it.
+  for (const old of ['RATE_LIMIT_SUBMIT_PER_USER', 'RATE_LIMIT_SUBMIT_PER_IP'] as const) {
+    if (e[old] !== undefined) throw new ConfigError(`Invalid setting ${old}: replaced by ${old}_RATE (per second) and ${old}_BURST (reserve per minute)`);
+  }
   const maxDocumentBytes = e.MAX_DOCUMENT_BYTES ?? e.MAX_DOCUMENT_LENGTH ?? 8 * 1024 * 1024;
   if (e.MAX_RESPONSE_BYTES < maxDocumentBytes) {
     throw new ConfigError('Invalid setting MAX_RESPONSE_BYTES: must be at least MAX_DOCUMENT_BYTES, or a whole document could not be read');
@@ -264,8 +299,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           : {
               authPerIp: e.RATE_LIMIT_AUTH_PER_IP,
               authPerAccount: e.RATE_LIMIT_AUTH_PER_ACCOUNT,
-              submitPerUser: e.RATE_LIMIT_SUBMIT_PER_USER,
-              submitPerIp: e.RATE_LIMIT_SUBMIT_PER_IP,
+              authFailuresPerAccountIp: e.RATE_LIMIT_AUTH_FAILURES_PER_ACCOUNT_IP,
+              submitPerUser: { perSecond: e.RATE_LIMIT_SUBMIT_PER_USER_RATE, burst: e.RATE_LIMIT_SUBMIT_PER_USER_BURST },
+              submitPerIp: { perSecond: e.RATE_LIMIT_SUBMIT_PER_IP_RATE, burst: e.RATE_LIMIT_SUBMIT_PER_IP_BURST },
+              createPerUser: { perSecond: e.RATE_LIMIT_CREATE_PER_USER_RATE, burst: e.RATE_LIMIT_CREATE_PER_USER_BURST },
+              sharePerUser: { perSecond: e.RATE_LIMIT_SHARE_PER_USER_RATE, burst: e.RATE_LIMIT_SHARE_PER_USER_BURST },
               socketsPerUser: e.RATE_LIMIT_SOCKETS_PER_USER,
               socketsPerIp: e.RATE_LIMIT_SOCKETS_PER_IP,
               presencePerUser: e.RATE_LIMIT_PRESENCE_PER_USER,

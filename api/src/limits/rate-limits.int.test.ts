@@ -1,26 +1,29 @@
-// Rate limits over a private Redis that goes away: each node falls back to
+// Rate limits shared through Redis (a private redis-server): the same
+// behaviour as in memory; and when Redis goes away each node falls back to
 // its own memory (still limiting), never fails a request for it, and never
 // leaves an unhandled rejection behind.
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type PrivateRedis } from '../../test/cluster/processes.js';
 import { createRateLimits, type RateLimits } from './rate-limits.js';
+import { rateLimitsSuite, TEST_BUDGETS } from './rate-limits.suite.js';
 
 const hasRedis = spawnSync('which', ['redis-server']).status === 0;
-const budgets = { authPerIp: 100, authPerAccount: 3, submitPerUser: 100, submitPerIp: 100, socketsPerUser: 100, socketsPerIp: 100, presencePerUser: 100 };
 
-describe.skipIf(!hasRedis)('rate limits when Redis goes away', () => {
+describe.skipIf(!hasRedis)('rate limits over Redis', () => {
   let redis: PrivateRedis;
   let limits: RateLimits;
 
   beforeAll(async () => {
     redis = await startRedis();
-    limits = await createRateLimits(budgets, redis.url, 'rl-test:', () => {});
+    limits = await createRateLimits(TEST_BUDGETS, redis.url, 'rl-test:', () => {});
   });
   afterAll(async () => {
     await limits?.close();
     await redis?.stop();
   });
+
+  rateLimitsSuite(() => limits);
 
   it('keeps limiting from memory while Redis is down', async () => {
     await limits.consume(['authPerAccount', 'a@example.com']);
@@ -29,5 +32,7 @@ describe.skipIf(!hasRedis)('rate limits when Redis goes away', () => {
     await limits.consume(['authPerAccount', 'b@example.com']);
     await limits.consume(['authPerAccount', 'b@example.com']);
     await expect(limits.consume(['authPerAccount', 'b@example.com'])).rejects.toMatchObject({ code: 'RATE_LIMITED', details: { limit: 'authPerAccount' } });
+    for (let i = 0; i < 8; i++) await limits.consume(['submitPerUser', 'down']);
+    await expect(limits.consume(['submitPerUser', 'down'])).rejects.toMatchObject({ code: 'RATE_LIMITED', details: { limit: 'submitPerUser' } });
   });
 });

@@ -1,12 +1,21 @@
-// Rate limits (rate-limiter-flexible): fixed one-minute windows per user,
-// per account and per client address. Shared by all nodes through Redis in
-// scaled mode; in memory otherwise. While Redis is away each node falls
-// back to its own in-memory counters (the insurance limiter), so a Redis
-// outage loosens the limits by the number of nodes instead of failing
-// every request.
+// Rate limits (rate-limiter-flexible), per user, per account and per client
+// address. Shared by all nodes through Redis in scaled mode; in memory
+// otherwise. While Redis is away each node falls back to its own in-memory
+// counters (the insurance limiter), so a Redis outage loosens the limits by
+// the number of nodes instead of failing every request.
+//
+// Two kinds of budget:
+// - a plain number: that many points per minute (fixed windows). For what
+//   should be slow when abused: sign-ups, log-in failures, new sockets.
+// - a RateBudget: `perSecond` points in each one-second window, plus a
+//   reserve of `burst` points renewed every minute for moments above the
+//   rate (rate-limiter-flexible's BurstyRateLimiter). This shapes instead
+//   of punishing: a client over the rate waits for the next second (its
+//   retryAfterMs is under 1000), not for the rest of a minute. For the
+//   steady traffic of honest clients: submissions, new documents, shares.
 import { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { RateLimitConfig } from '../config.js';
+import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateBudget, RateLimitConfig } from '../config.js';
 import { AppError } from '../errors.js';
 
 export type LimitName = keyof RateLimitConfig;
@@ -20,13 +29,24 @@ export interface RateLimits {
    * `retryAfterMs` (and `limit`, the budget's name) at the first one spent.
    */
   consume(...checks: LimitCheck[]): Promise<void>;
+  /** Gives back the point `consume` took from each (e.g. a log-in that succeeded is no failure). */
+  refund(...checks: LimitCheck[]): Promise<void>;
+  /** Gives each key its whole budget back. */
+  reset(...checks: LimitCheck[]): Promise<void>;
   close(): Promise<void>;
 }
 
-const WINDOW_SECONDS = 60;
+const MINUTE = 60;
 
 export const rateLimited = (limit: LimitName, retryAfterMs: number) =>
   new AppError('RATE_LIMITED', `Too many requests; retry in ${Math.ceil(retryAfterMs / 1000)} s`, { limit, retryAfterMs });
+
+/** What one budget needs: take a point, give one back, forget a key. */
+interface Limiter {
+  consume(key: string): Promise<unknown>;
+  refund(key: string): Promise<unknown>;
+  reset(key: string): Promise<unknown>;
+}
 
 export async function createRateLimits(
   config: RateLimitConfig | null,
@@ -34,7 +54,7 @@ export async function createRateLimits(
   prefix: string,
   onError: (error: unknown) => void,
 ): Promise<RateLimits> {
-  if (!config) return { consume: async () => {}, close: async () => {} };
+  if (!config) return { consume: async () => {}, refund: async () => {}, reset: async () => {}, close: async () => {} };
 
   let redis: Redis | null = null;
   if (redisUrl) {
@@ -44,23 +64,60 @@ export async function createRateLimits(
     redis.on('error', onError);
     await redis.connect();
   }
-  const limiters = new Map<LimitName, RateLimiterAbstract>();
-  for (const name of Object.keys(config) as LimitName[]) {
-    const options = { points: config[name], duration: WINDOW_SECONDS, keyPrefix: `${prefix}rl:${String(name)}` };
+  const store = (points: number, duration: number, keyPrefix: string): RateLimiterAbstract => {
+    const options = { points, duration, keyPrefix };
     const memory = new RateLimiterMemory(options);
-    limiters.set(name, redis ? new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: memory }) : memory);
+    return redis ? new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: memory }) : memory;
+  };
+
+  const limiters = new Map<LimitName, Limiter>();
+  for (const name of Object.keys(config) as LimitName[]) {
+    const budget: number | RateBudget = config[name];
+    const keyPrefix = `${prefix}rl:${String(name)}`;
+    if (typeof budget === 'number') {
+      const one = store(budget, MINUTE, keyPrefix);
+      limiters.set(name, { consume: (key) => one.consume(key), refund: (key) => one.reward(key), reset: (key) => one.delete(key) });
+      continue;
+    }
+    const rate = store(budget.perSecond, 1, keyPrefix);
+    if (budget.burst === 0) {
+      limiters.set(name, { consume: (key) => rate.consume(key), refund: (key) => rate.reward(key), reset: (key) => rate.delete(key) });
+      continue;
+    }
+    const reserve = store(budget.burst, MINUTE, `${keyPrefix}:burst`);
+    // The reserve is only drawn on once the second's points are spent; a
+    // refusal's msBeforeNext is then the nearer of the two renewals: the
+    // next second.
+    const bursty = new BurstyRateLimiter(rate, reserve);
+    limiters.set(name, {
+      consume: (key) => bursty.consume(key),
+      refund: (key) => rate.reward(key),
+      reset: (key) => Promise.all([rate.delete(key), reserve.delete(key)]),
+    });
   }
+  const limiter = (name: LimitName) => {
+    const found = limiters.get(name);
+    if (!found) throw new Error(`no rate limit named ${String(name)}`);
+    return found;
+  };
 
   return {
     async consume(...checks) {
       for (const [name, key] of checks) {
         try {
-          await limiters.get(name)!.consume(key);
+          await limiter(name).consume(key);
         } catch (result) {
-          if (result instanceof RateLimiterRes) throw rateLimited(name, Math.max(1, result.msBeforeNext));
+          // Whole milliseconds, and never 0: a client that waits this long finds the window renewed.
+          if (result instanceof RateLimiterRes) throw rateLimited(name, Math.max(1, Math.ceil(result.msBeforeNext)));
           throw result;
         }
       }
+    },
+    async refund(...checks) {
+      for (const [name, key] of checks) await limiter(name).refund(key);
+    },
+    async reset(...checks) {
+      for (const [name, key] of checks) await limiter(name).reset(key);
     },
     async close() {
       redis?.disconnect();

@@ -114,7 +114,10 @@ builder.mutationFields((t) => ({
       title: t.arg.string({ required: true, description: 'Title, 1 to 200 characters (trimmed).' }),
       content: t.arg({ type: 'Delta', description: 'Initial content: inserts only, e.g. { "ops": [{ "insert": "Hello\\n" }] }.' }),
     },
-    resolve: (_root, args, ctx) => ctx.services.documents.create(ctx.viewer, args.title, args.content ?? null),
+    resolve: async (_root, args, ctx) => {
+      if (ctx.viewer) await ctx.services.rateLimits.consume(['createPerUser', ctx.viewer.userId]);
+      return ctx.services.documents.create(ctx.viewer, args.title, args.content ?? null);
+    },
   }),
   renameDocument: t.field({
     type: DocumentRef,
@@ -141,7 +144,10 @@ builder.mutationFields((t) => ({
       email: t.arg.string({ required: true, description: 'The email of an existing account (NOT_FOUND otherwise).' }),
       role: t.arg({ type: RoleEnum, required: true, description: 'The role to give.' }),
     },
-    resolve: (_root, args, ctx) => ctx.services.documents.share(ctx.viewer, String(args.id), args.email, args.role),
+    resolve: async (_root, args, ctx) => {
+      if (ctx.viewer) await ctx.services.rateLimits.consume(['sharePerUser', ctx.viewer.userId]);
+      return ctx.services.documents.share(ctx.viewer, String(args.id), args.email, args.role);
+    },
   }),
   removeMember: t.boolean({
     description: "Takes a member's access away (owners only, not their own) and ends their live subscriptions to the document at once.",
@@ -150,6 +156,7 @@ builder.mutationFields((t) => ({
       userId: t.arg.id({ required: true, description: 'The member to remove (User.id).' }),
     },
     resolve: async (_root, args, ctx) => {
+      if (ctx.viewer) await ctx.services.rateLimits.consume(['sharePerUser', ctx.viewer.userId]);
       await ctx.services.documents.removeMember(ctx.viewer, String(args.documentId), String(args.userId));
       return true;
     },

@@ -65,9 +65,21 @@ builder.mutationFields((t) => ({
       password: t.arg.string({ required: true, description: 'Its password.' }),
     },
     resolve: async (_root, args, ctx) => {
-      // Per address (credential stuffing) and per account (guessing one password).
-      await ctx.services.rateLimits.consume(['authPerIp', ctx.ip], ['authPerAccount', args.email.trim().toLowerCase().slice(0, 254)]);
-      return issue(ctx, await ctx.services.accounts.logIn(args.email, args.password, ctx.ip));
+      const limits = ctx.services.rateLimits;
+      const email = args.email.trim().toLowerCase().slice(0, 254);
+      // Every attempt counts per address (credential stuffing). Failures
+      // count per account from this address, and per account from all
+      // addresses (a looser cap on guessing from many): each attempt takes
+      // its point before the password is checked, so a flood of parallel
+      // guesses cannot outrun the count, and a success gives it back. So
+      // someone guessing from elsewhere never locks the owner out; only
+      // guessing from many addresses at once reaches the account's cap.
+      const failures = [['authFailuresPerAccountIp', `${email}_${ctx.ip}`], ['authPerAccount', email]] as const;
+      await limits.consume(['authPerIp', ctx.ip], ...failures);
+      const session = await ctx.services.accounts.logIn(args.email, args.password, ctx.ip);
+      await limits.reset(failures[0]);
+      await limits.refund(failures[1]);
+      return issue(ctx, session);
     },
   }),
   refreshSession: t.field({

@@ -1,0 +1,14 @@
+import { afterAll, beforeAll, describe } from 'vitest';
+import { createRateLimits, type RateLimits } from './rate-limits.js';
+import { rateLimitsSuite, TEST_BUDGETS } from './rate-limits.suite.js';
+
+describe('rate limits in memory', () => {
+  let limits: RateLimits;
+  beforeAll(async () => {
+    limits = await createRateLimits(TEST_BUDGETS, undefined, 'rl-memory:', () => {});
+  });
+  afterAll(async () => {
+    await limits?.close();
+  });
+  rateLimitsSuite(() => limits);
+});
