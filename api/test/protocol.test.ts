@@ -1,6 +1,6 @@
 // Rules of docs/protocol.md that no other test pins down, over a real
 // server: acks arrive in the stream in version order, the idempotency key
-// is per document (not per user), server-made ops are told apart by their
+// belongs to the author who used it first, server-made ops are told apart by their
 // clientId, and the WebSocket carries queries and mutations too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableModes, createDocument, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.js';
@@ -44,12 +44,12 @@ describe.each(availableModes())('client protocol (%s)', (mode) => {
     await client.dispose();
   });
 
-  it("keys idempotency by (documentId, clientId, clientSeq), whoever submits: reusing another client's pair returns its op", async () => {
+  it("keys idempotency by (documentId, clientId, clientSeq) and its first author: reusing another's pair is refused, not answered with their op", async () => {
     const { ann, bob, id } = await sharedDocument();
     const first = await gql(server, SUBMIT, input(id, 'tab-1', 0, 'A'), ann.token);
     const reused = await gql(server, SUBMIT, input(id, 'tab-1', 0, 'B'), bob.token);
-    expect(reused.data?.submitOperation).toEqual(first.data?.submitOperation);
-    expect(reused.data?.submitOperation.author).toEqual({ id: ann.userId });
+    expect(reused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'IDEMPOTENCY_KEY_REUSED' });
+    expect((await gql(server, SUBMIT, input(id, 'tab-1', 0, 'A'), ann.token)).data?.submitOperation).toEqual(first.data?.submitOperation);
     const doc = await gql(server, 'query($id: ID!) { document(id: $id) { version content } }', { id }, ann.token);
     expect(doc.data?.document).toEqual({ version: 2, content: { ops: [{ insert: 'aAb\n' }] } });
   });

@@ -1,8 +1,9 @@
 // Sequencer rules a client relies on (docs/protocol.md, "Submitting" and
 // "Errors"): a bounded number of lost races ends in CONFLICT_RETRY_EXHAUSTED
 // with nothing appended, and the same op resubmitted later commits once;
-// (clientId, clientSeq) alone identifies an op, whatever is resubmitted
-// with it; a delta that changes nothing still takes a version.
+// (clientId, clientSeq) names an op, and reusing it for another edit is
+// refused (sequencer-idempotency.test.ts has the rest); a delta that changes
+// nothing still takes a version.
 import { describe, expect, it } from 'vitest';
 import { MemoryOperationLog } from './memory-log.js';
 import { Delta } from './quill-delta.js';
@@ -49,13 +50,14 @@ describe('Sequencer, as clients see it', () => {
     expect(await submit(new Delta().insert('mine'), 'c', 0)).toEqual(committed);
   });
 
-  it('identifies an op by (clientId, clientSeq) alone: a resubmission gets the first commit, whatever its delta and base', async () => {
+  it('returns the first commit to a resubmission of the same op, and refuses the pair reused for another delta', async () => {
     const { log, submit } = setup();
     const first = await submit(new Delta().insert('one'), 'c', 0);
     await submit(new Delta().insert('two'), 'other', 0, 1);
+    expect(await submit(new Delta().insert('one'), 'c', 0)).toEqual(first);
     // Reused with another delta, at the head (the first commit is not among the ops it is rebased over).
-    expect(await submit(new Delta().insert('three'), 'c', 0, 2)).toEqual(first);
-    // Nothing was appended for it.
+    await expect(submit(new Delta().insert('three'), 'c', 0, 2)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { reason: 'IDEMPOTENCY_KEY_REUSED' } });
+    // Nothing was appended for either.
     expect((await log.readOps('d', 0)).map((op) => `${op.clientId}/${op.clientSeq}`)).toEqual(['c/0', 'other/0']);
   });
 

@@ -12,6 +12,7 @@ import { baseLength } from './delta.js';
 import type { ContentDraft, DocumentHead } from './document-head.js';
 import { HeadCache } from './head-cache.js';
 import { rebase } from './rebase.js';
+import { basedBefore, isReplayOf, keyReused, sameAuthor } from './replay.js';
 import { AppendConflict, type AppendRequest, type CollabMetrics, type CommittedOp, type NewOp, type OperationLog, type Snapshot, type Submission, type WriteRefusal } from './types.js';
 
 export interface SequencerOptions {
@@ -274,18 +275,23 @@ export class Sequencer {
     for (const p of pending) {
       const s = p.submission;
       try {
-        const key = `${s.clientId}\u0000${s.clientSeq}`;
-        const twin = byClient.get(key);
-        if (twin) {
-          twin.waiters.push(p);
-          continue;
-        }
         if (s.baseVersion > head.version) {
           throw badInput(`baseVersion ${s.baseVersion} is ahead of the head version ${head.version}`, { headVersion: head.version });
         }
         const since = head.opsAfter(s.baseVersion) ?? (await this.log.readOps(documentId, s.baseVersion, head.version));
+        // A key already used, in this batch or in the log since the base:
+        // the first op's answer, if this is that op again (replay.ts).
+        const key = `${s.clientId}\u0000${s.clientSeq}`;
+        const twin = byClient.get(key);
+        if (twin) {
+          if (!isReplayOf(s, twin.op, [...since, ...planned.slice(0, planned.indexOf(twin)).map((x) => x.op)])) throw keyReused();
+          twin.waiters.push(p);
+          continue;
+        }
         const earlier = since.find((op) => op.clientId === s.clientId && op.clientSeq === s.clientSeq);
         if (earlier) {
+          // `since` is contiguous from baseVersion + 1: the ops before `earlier` come first.
+          if (!isReplayOf(s, earlier, since.slice(0, earlier.version - s.baseVersion - 1))) throw keyReused();
           markSettled(p);
           p.resolve(earlier);
           continue;
@@ -326,16 +332,27 @@ export class Sequencer {
     return planned;
   }
 
-  /** After a `client` conflict: resolve the entries whose (clientId, clientSeq) is already in the log. */
+  /**
+   * After a `client` conflict: settles the entries whose (clientId,
+   * clientSeq) is already in the log (committed before their base, or by
+   * another node): the first commit for a replay of it, else refused.
+   */
   private async settleCommittedElsewhere(documentId: string, planned: Planned[]): Promise<void> {
     for (const entry of planned) {
       const found = await this.log.findByClient(documentId, entry.op.clientId, entry.op.clientSeq);
       if (!found) continue;
       for (const w of entry.waiters) {
         markSettled(w);
-        w.resolve(found);
+        if (await this.replays(documentId, w.submission, found)) w.resolve(found);
+        else w.reject(keyReused());
       }
     }
+  }
+
+  /** Whether `s` replays `first`, reading the ops between them from the log (a rare path). */
+  private async replays(documentId: string, s: Submission, first: CommittedOp): Promise<boolean> {
+    if (!sameAuthor(s, first) || !basedBefore(s, first)) return false;
+    return isReplayOf(s, first, await this.log.readOps(documentId, s.baseVersion, first.version - 1));
   }
 
   private cachedVersion(documentId: string): number | undefined {
