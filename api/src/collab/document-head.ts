@@ -7,6 +7,7 @@
 import { ChunkedDocument } from '../../../web/src/sync/chunked-document.js';
 import { opsBytes } from './content-bytes.js';
 import type { Delta } from './quill-delta.js';
+import { holdsSurrogates } from './surrogate-pairs.js';
 import type { CommittedOp } from './types.js';
 
 /** A copy of a head's content to try changes on. */
@@ -21,11 +22,18 @@ export class DocumentHead {
   private readonly document: ChunkedDocument;
   /** The newest ops, ascending; the last one (if any) has `version`. */
   private recent: CommittedOp[];
+  /**
+   * Whether the content may hold a surrogate (surrogate-pairs.ts): from the
+   * content loaded and every op applied since, never cleared. While false,
+   * no change can split a pair, and none is checked for it.
+   */
+  mayHoldSurrogates: boolean;
 
   constructor(version: number, content: Delta, recent: CommittedOp[], private readonly window: number) {
     this.version = version;
     this.document = new ChunkedDocument(content, undefined, opsBytes);
     this.recent = recent.slice(-window);
+    this.mayHoldSurrogates = holdsSurrogates(content.ops);
   }
 
   /**
@@ -37,6 +45,7 @@ export class DocumentHead {
     if (op.version <= this.version) return true;
     if (op.version !== this.version + 1) return false;
     this.document.apply(op.delta);
+    this.mayHoldSurrogates ||= holdsSurrogates(op.delta.ops);
     this.version = op.version;
     this.recent.push(op);
     if (this.recent.length > this.window * 2) this.recent = this.recent.slice(-this.window);

@@ -13,6 +13,7 @@ import type { ContentDraft, DocumentHead } from './document-head.js';
 import { HeadCache } from './head-cache.js';
 import { rebase } from './rebase.js';
 import { basedBefore, isReplayOf, keyReused, sameAuthor } from './replay.js';
+import { holdsSurrogates, isStorable, splitsSurrogatePair } from './surrogate-pairs.js';
 import { AppendConflict, type AppendRequest, type CollabMetrics, type CommittedOp, type NewOp, type OperationLog, type Snapshot, type Submission, type WriteRefusal } from './types.js';
 
 export interface SequencerOptions {
@@ -201,7 +202,7 @@ export class Sequencer {
         : undefined;
       let committed: CommittedOp[];
       try {
-        committed = await this.append({ documentId, ops: planned.map((p) => p.op), snapshot });
+        committed = await this.appendWithSnapshot({ documentId, ops: planned.map((p) => p.op), snapshot });
       } catch (error) {
         if (!(error instanceof AppendConflict)) throw error;
         if (error.kind === 'gone') {
@@ -240,6 +241,23 @@ export class Sequencer {
     }
   }
 
+  /**
+   * A snapshot is only a cache: when an append that carries one fails for
+   * any reason but a conflict (say, content that older versions let in and
+   * the database refuses as jsonb), the ops are appended again without it,
+   * so a document whose snapshots fail still takes edits. If the ops were
+   * the cause, this second try fails as the first did.
+   */
+  private async appendWithSnapshot(request: AppendRequest): Promise<CommittedOp[]> {
+    try {
+      return await this.append(request);
+    } catch (error) {
+      if (!request.snapshot || error instanceof AppendConflict) throw error;
+      this.options.onBackgroundError?.(error, 'snapshot');
+      return this.append({ ...request, snapshot: undefined });
+    }
+  }
+
   /** log.append, or a place in the next group append while other documents have lanes too. */
   private append(request: AppendRequest): Promise<CommittedOp[]> {
     const log = this.log;
@@ -269,6 +287,8 @@ export class Sequencer {
     const planned: Planned[] = [];
     const byClient = new Map<string, Planned>();
     let version = head.version;
+    // Whether the content ops meet may hold surrogate pairs to split.
+    let surrogates = head.mayHoldSurrogates;
     // The head after the ops planned so far, to measure each op on: built
     // on first need (a cheap copy of the chunk index), dropped after a refusal.
     let draft: ContentDraft | null = null;
@@ -303,6 +323,9 @@ export class Sequencer {
           throw badInput(`delta does not apply to version ${s.baseVersion}: it spans ${needs} characters, the document has ${lengthAtBase}`);
         }
         const delta = rebase(rebase(s.delta, since), planned.map((x) => ({ delta: x.op.delta })));
+        if (surrogates && splitsSurrogatePair(planned.length === 0 ? head.content : head.contentAfter(planned.map((x) => x.op)), delta)) {
+          throw badInput('delta would split a character in two (between the halves of a surrogate pair)', { reason: 'SPLITS_SURROGATE_PAIR' });
+        }
         // Checked on the rebased op against the content it will really meet,
         // in bytes (an embed or a format counts its size, not 1); ops that do
         // not grow the document always pass (they can only help).
@@ -324,6 +347,7 @@ export class Sequencer {
         };
         planned.push(entry);
         byClient.set(key, entry);
+        surrogates ||= holdsSurrogates(delta.ops);
       } catch (error) {
         markSettled(p);
         p.reject(error);
@@ -407,6 +431,8 @@ function crossesSnapshot(from: number, to: number, every: number): boolean {
   return every > 0 && Math.floor(from / every) < Math.floor(to / every);
 }
 
-function snapshotAfter(head: DocumentHead, planned: Planned[]): Snapshot {
-  return { version: planned.at(-1)!.op.version, content: head.contentAfter(planned.map((p) => p.op)) };
+/** The snapshot after `planned`, unless its content cannot be stored (lone surrogates that older versions let in: skipped, loads replay more ops). */
+function snapshotAfter(head: DocumentHead, planned: Planned[]): Snapshot | undefined {
+  const content = head.contentAfter(planned.map((p) => p.op));
+  return isStorable(content) ? { version: planned.at(-1)!.op.version, content } : undefined;
 }
