@@ -13,6 +13,7 @@ export type AuditEvent =
   | { event: 'log-out-everywhere'; userId: string; sessions: number }
   | { event: 'document-shared'; documentId: string; byUserId: string; userId: string; role: string; previousRole: string | null }
   | { event: 'member-removed'; documentId: string; byUserId: string; userId: string; role: string }
+  | { event: 'share-unknown-email'; documentId: string; byUserId: string; email: string }
   | { event: 'document-deleted'; documentId: string; byUserId: string };
 
 export type Audit = (event: AuditEvent) => void;

@@ -194,7 +194,11 @@ export class Documents {
     const email = checkText(emailInput, 'email', { trim: true, maxBytes: 254, limit: 'emailBytes' }).toLowerCase();
     const { member, previous } = await this.changeMembers(me, documentId, async (tx) => {
       const user = await tx.user.findUnique({ where: { email }, select: { id: true } });
-      if (!user) throw new AppError('NOT_FOUND', 'No account with this email');
+      if (!user) {
+        // The owner learns that this email has no account (README "Security model"): recorded, so that probing shows.
+        this.audit({ event: 'share-unknown-email', documentId, byUserId: me.userId, email: email.slice(0, 254) });
+        throw new AppError('NOT_FOUND', 'No account with this email');
+      }
       if (user.id === me.userId) throw badInput('You cannot change your own role');
       const previous = await tx.documentMember.findUnique({ where: { documentId_userId: { documentId, userId: user.id } }, select: { role: true } });
       const member = await tx.documentMember.upsert({

@@ -28,6 +28,7 @@ describe('audit log', () => {
     await gql(server, 'mutation($id: ID!, $e: String!) { shareDocument(id: $id, email: $e, role: EDITOR) { role } }', { id, e: bob.email }, ann.token);
     await gql(server, 'mutation($id: ID!, $e: String!) { shareDocument(id: $id, email: $e, role: VIEWER) { role } }', { id, e: bob.email }, ann.token);
     await gql(server, 'mutation($id: ID!, $u: ID!) { removeMember(documentId: $id, userId: $u) }', { id, u: bob.userId }, ann.token);
+    await gql(server, 'mutation($id: ID!) { shareDocument(id: $id, email: "nobody-here@example.com", role: VIEWER) { role } }', { id }, ann.token);
     const rotated = await gql(server, 'mutation { refreshSession { accessToken } }', {}, undefined, { cookie });
     await gql(server, 'mutation { refreshSession { accessToken } }', {}, undefined, { cookie }); // replay: reuse
     await gql(server, 'mutation($id: ID!) { deleteDocument(id: $id) }', { id }, ann.token);
@@ -43,6 +44,7 @@ describe('audit log', () => {
       expect.objectContaining({ documentId: id, byUserId: ann.userId, userId: bob.userId, role: 'VIEWER', previousRole: 'EDITOR' }),
     ]);
     expect(of('member-removed')).toEqual([expect.objectContaining({ documentId: id, byUserId: ann.userId, userId: bob.userId, role: 'VIEWER' })]);
+    expect(of('share-unknown-email')).toEqual([expect.objectContaining({ documentId: id, byUserId: ann.userId, email: 'nobody-here@example.com' })]);
     expect(of('refresh-token-reuse')).toEqual([expect.objectContaining({ userId: ann.userId })]);
     expect(of('document-deleted')).toEqual([expect.objectContaining({ documentId: id, byUserId: ann.userId })]);
     expect(of('log-out-everywhere')).toEqual([expect.objectContaining({ userId: bob.userId, sessions: 1 })]);
