@@ -1,9 +1,40 @@
-// Presence shared by all nodes: per document, a sorted set of client ids
-// scored by expiry time and a hash of their states. Readers drop expired
-// members; the keys themselves expire when a document goes quiet.
+// Presence shared by all nodes: per document, a sorted set of entry keys
+// (user, clientId) scored by expiry time and a hash of their states.
+// Removing (a socket closed) and sweeping (expired) are Lua scripts, so
+// that of several nodes removing one entry exactly one gets it back and
+// announces the leave. The keys themselves expire when a document goes
+// quiet. A node that dies takes its sockets' entries with it only by TTL:
+// the next sweep of a node watching the document announces them.
 import type { Redis } from 'ioredis';
-import type { PresenceState, PresenceStore } from '../collab/presence.js';
+import { presenceKey, type PresenceState, type PresenceStore } from '../collab/presence.js';
 import { decodePresence } from './codec.js';
+
+// KEYS: expiries, states. ARGV: entry key, owner ('' = any). Returns the removed state or nil.
+const REMOVE = `
+local v = redis.call('HGET', KEYS[2], ARGV[1])
+if not v then return nil end
+if ARGV[2] ~= '' then
+  local ok, s = pcall(cjson.decode, v)
+  if not ok or s.owner ~= ARGV[2] then return nil end
+end
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[1], ARGV[1])
+return v`;
+
+// KEYS: expiries, states. ARGV: now, most to remove. Returns the removed states.
+const SWEEP = `
+local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {}
+for _, m in ipairs(stale) do
+  local v = redis.call('HGET', KEYS[2], m)
+  redis.call('ZREM', KEYS[1], m)
+  redis.call('HDEL', KEYS[2], m)
+  if v then out[#out + 1] = v end
+end
+return out`;
+
+/** Entries removed per document per sweep; the rest go on the next one. */
+const SWEEP_BATCH = 1_000;
 
 export class RedisPresenceStore implements PresenceStore {
   constructor(private readonly redis: Redis, private readonly prefix: string) {}
@@ -15,11 +46,14 @@ export class RedisPresenceStore implements PresenceStore {
 
   async put(state: PresenceState, expiresAt: number): Promise<void> {
     const { expiries, states } = this.keys(state.documentId);
-    const ttl = Math.max(1, expiresAt - Date.now());
+    const key = presenceKey(state);
+    // Every entry lives ttl, so the latest put sets the keys' expiry; they
+    // outlive their last entry by a minute so that a sweep can still find and announce it.
+    const ttl = Math.max(1, expiresAt - Date.now()) + 60_000;
     await this.redis
       .multi()
-      .zadd(expiries, expiresAt, state.clientId)
-      .hset(states, state.clientId, JSON.stringify(state))
+      .zadd(expiries, expiresAt, key)
+      .hset(states, key, JSON.stringify(state))
       .pexpire(expiries, ttl)
       .pexpire(states, ttl)
       .exec();
@@ -27,14 +61,23 @@ export class RedisPresenceStore implements PresenceStore {
 
   async list(documentId: string, now: number): Promise<PresenceState[]> {
     const { expiries, states } = this.keys(documentId);
-    const stale = await this.redis.zrangebyscore(expiries, '-inf', now);
-    if (stale.length > 0) {
-      await this.redis.multi().zrem(expiries, ...stale).hdel(states, ...stale).exec();
-    }
+    // Expired entries are left to the sweep, which announces them.
     const live = await this.redis.zrangebyscore(expiries, `(${now}`, '+inf');
     if (live.length === 0) return [];
     const values = await this.redis.hmget(states, ...live);
     return values.flatMap((v) => (v ? [decodePresence(JSON.parse(v))] : []));
+  }
+
+  async remove(documentId: string, key: string, owner?: string): Promise<PresenceState | null> {
+    const { expiries, states } = this.keys(documentId);
+    const removed = (await this.redis.eval(REMOVE, 2, expiries, states, key, owner ?? '')) as string | null;
+    return removed ? decodePresence(JSON.parse(removed)) : null;
+  }
+
+  async sweep(documentId: string, now: number): Promise<PresenceState[]> {
+    const { expiries, states } = this.keys(documentId);
+    const removed = (await this.redis.eval(SWEEP, 2, expiries, states, now, SWEEP_BATCH)) as string[];
+    return removed.map((v) => decodePresence(JSON.parse(v)));
   }
 
   async forget(documentId: string): Promise<void> {

@@ -9,7 +9,9 @@ import { UserRef } from './users.js';
 export const PresenceRef = builder.objectRef<PresenceState>('Presence').implement({
   description: 'A selection at `version`; transform it to your own version before showing it.',
   fields: (t) => ({
-    clientId: t.exposeString('clientId', { description: 'Whose selection: one entry per clientId (a newer update replaces the older one).' }),
+    clientId: t.exposeString('clientId', {
+      description: 'Which client of `user`: one entry per (user, clientId); a newer update replaces the older one. Another user with the same clientId is another entry.',
+    }),
     user: t.field({
       type: UserRef,
       nullable: true,
@@ -21,14 +23,20 @@ export const PresenceRef = builder.objectRef<PresenceState>('Presence').implemen
     length: t.exposeInt('length', { description: 'How many characters are selected (0 = a caret).' }),
     updatedAt: t.expose('updatedAt', {
       type: 'DateTime',
-      description: 'When it was sent. It expires after the presence TTL (30 s by default) without an update; no event says so.',
+      description: 'When it was sent (on a leave: when it left). It expires after the presence TTL (30 s by default) without an update.',
+    }),
+    left: t.boolean({
+      description:
+        'True on the last event of an entry: that client has gone (the socket it sent its presence over closed, or it was not refreshed within the presence TTL). Drop the entry of (user, clientId); version, index and length are its last ones. Always false in Document.presence.',
+      resolve: (p) => p.left === true,
     }),
   }),
 });
 
 builder.mutationField('updatePresence', (t) =>
   t.boolean({
-    description: 'Shares your caret or selection with everyone on the document (any role). Ephemeral: never in the log. Send it again within the presence TTL to stay visible.',
+    description:
+      'Shares your caret or selection with everyone on the document (any role). Ephemeral: never in the log. Send it again within the presence TTL to stay visible. Sent over the WebSocket, it also ends (a leave event) when that socket closes. Updates of one client closer together than 50 ms are coalesced (the latest wins); beyond the per-user budget: RATE_LIMITED.',
     args: {
       documentId: t.arg.id({ required: true, description: 'The document you are in.' }),
       version: t.arg.int({ required: true, description: 'The version your index and length refer to (your current version; not ahead of the head).' }),
@@ -39,7 +47,8 @@ builder.mutationField('updatePresence', (t) =>
     resolve: async (_root, args, ctx) => {
       const documentId = String(args.documentId);
       const clientId = args.clientId ?? `session-${ctx.viewer?.sessionId ?? 'anonymous'}`;
-      await ctx.services.documents.updatePresence(ctx.viewer, { documentId, clientId, version: args.version, index: args.index, length: args.length });
+      if (ctx.viewer) await ctx.services.rateLimits.consume(['presencePerUser', ctx.viewer.userId]);
+      await ctx.services.documents.updatePresence(ctx.viewer, { documentId, clientId, version: args.version, index: args.index, length: args.length }, ctx.connection ?? undefined);
       return true;
     },
   }),
@@ -48,7 +57,8 @@ builder.mutationField('updatePresence', (t) =>
 builder.subscriptionField('documentPresence', (t) =>
   t.field({
     type: PresenceRef,
-    description: 'Who is here: first the current presences, then every update. Expiry sends nothing: drop entries not updated within the presence TTL.',
+    description:
+      'Who is here: first the current presences, then every update and every leave (`left: true`: its socket closed or it expired). Entries are per (user, clientId).',
     args: { documentId: t.arg.id({ required: true, description: 'The document to watch (any role).' }) },
     subscribe: async (_root, args, ctx) => {
       const documentId = String(args.documentId);
@@ -57,7 +67,19 @@ builder.subscriptionField('documentPresence', (t) =>
       return guardedStream(ctx, documentId, async () => {
         await documents.access(ctx.viewer, documentId, 'VIEWER');
         const live = await presenceBus.subscribe(presenceTopic(documentId));
-        return startWith(await presence.list(documentId), live);
+        // While it is watched, this node announces the entries that expire there (whoever set them).
+        const unwatch = presence.watch(documentId);
+        const close = live.close.bind(live);
+        live.close = () => {
+          unwatch();
+          close();
+        };
+        try {
+          return startWith(await presence.list(documentId), live);
+        } catch (error) {
+          live.close();
+          throw error;
+        }
       });
     },
     resolve: (event) => unlessAccessLost(event),

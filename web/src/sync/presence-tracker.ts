@@ -5,7 +5,9 @@
 // until the stream catches up; one from before the ops we still know (its
 // sender lags behind, and we joined later) is not shown, rather than shown
 // in the wrong place, until its sender's next update (within a heartbeat);
-// one not refreshed within the TTL is dropped (a closed tab sends no goodbye).
+// one is dropped when the server says it left (its socket closed, or it
+// expired there) and, failing that, when not refreshed within the TTL.
+// Entries are per (user, clientId): a clientId is only unique per user.
 import type { Delta } from './delta.js';
 import type { WirePresence } from './transport.js';
 
@@ -17,7 +19,10 @@ export interface RemotePresence {
   length: number;
 }
 
+const keyOf = (wire: WirePresence) => JSON.stringify([wire.user?.id ?? null, wire.clientId]);
+
 interface Shown {
+  key: string;
   clientId: string;
   user: WirePresence['user'];
   start: number;
@@ -38,17 +43,24 @@ export class PresenceTracker {
 
   /** Returns whether what is shown changed. */
   receive(wire: WirePresence, expiresAt: number, place: PlacePositions): boolean {
+    const key = keyOf(wire);
+    if (wire.left) {
+      this.waiting.delete(key);
+      if (!this.shown.delete(key)) return false;
+      this.cached = null;
+      return true;
+    }
     const placed = place(wire.version, [wire.index, wire.index + wire.length]);
     if (placed === 'ahead') {
-      this.waiting.set(wire.clientId, { wire, expiresAt });
+      this.waiting.set(key, { wire, expiresAt });
       return false;
     }
-    this.waiting.delete(wire.clientId);
+    this.waiting.delete(key);
     if (placed === 'unknown') {
       this.cached = null;
-      return this.shown.delete(wire.clientId);
+      return this.shown.delete(key);
     }
-    this.shown.set(wire.clientId, { clientId: wire.clientId, user: wire.user, start: placed[0], end: placed[1], expiresAt });
+    this.shown.set(key, { key, clientId: wire.clientId, user: wire.user, start: placed[0], end: placed[1], expiresAt });
     this.cached = null;
     return true;
   }
@@ -97,8 +109,8 @@ export class PresenceTracker {
   /** What to show, stable between changes (safe for React's useSyncExternalStore). */
   list(): readonly RemotePresence[] {
     this.cached ??= [...this.shown.values()]
-      .map((p) => ({ clientId: p.clientId, user: p.user, index: p.start, length: p.end - p.start }))
-      .sort((a, b) => a.clientId.localeCompare(b.clientId));
+      .sort((a, b) => a.clientId.localeCompare(b.clientId) || a.key.localeCompare(b.key))
+      .map((p) => ({ clientId: p.clientId, user: p.user, index: p.start, length: p.end - p.start }));
     return this.cached;
   }
 }

@@ -51,6 +51,8 @@ export interface WirePresence {
   version: number;
   index: number;
   length: number;
+  /** The entry is gone (its socket closed, or it expired): drop it. */
+  left?: boolean;
 }
 
 export interface SubmitInput {

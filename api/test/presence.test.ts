@@ -1,0 +1,225 @@
+// Presence under abuse, over real HTTP and sockets, in both modes (scaled:
+// two nodes on one PostgreSQL and one Redis, the sender on one, the watcher
+// on the other): nobody overwrites someone else's entry by reusing its
+// clientId; a flood is coalesced (subscribers get far fewer events than were
+// sent, the latest always) and bounded by a per-user budget (RATE_LIMITED);
+// a socket that closes takes its presence with it (a leave event, no ghost
+// for the TTL); an entry that expires is swept and announced as a leave.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { availableModes, codeOf, createDocument, gql, signUp, startServer, subscribe, tempPostgres, wsClient, type Mode, type TestServer } from './harness.js';
+
+const UPDATE = 'mutation($id: ID!, $c: String!, $i: Int!) { updatePresence(documentId: $id, version: 1, index: $i, length: 0, clientId: $c) }';
+const FIELDS = 'clientId index left user { id }';
+/** Without `left`: what a client that predates leave events asks for (the spoofing and flood tests need nothing newer). */
+const PLAIN_FIELDS = 'clientId index user { id }';
+const watchQuery = (fields: string) => `subscription($id: ID!) { documentPresence(documentId: $id) { ${fields} } }`;
+const listQuery = (fields: string) => `query($id: ID!) { document(id: $id) { presence { ${fields} } } }`;
+
+type Presence = { clientId: string; index: number; left?: boolean; user: { id: string } | null };
+type Result = { data?: Record<string, any> | null; errors?: Array<{ extensions?: { code?: string } }> };
+
+/** A socket that stays open until disposed (as the web client's, which always has streams on it). */
+function socketOf(server: TestServer, token: string): Client {
+  return createClient({ url: server.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: false });
+}
+
+/** One operation over the socket of `client` (as the web client sends presence). */
+function overSocket(client: Client, query: string, variables: Record<string, unknown>): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    let result: Result = {};
+    client.subscribe({ query, variables }, { next: (value) => void (result = value as Result), error: reject, complete: () => resolve(result) });
+  });
+}
+
+/**
+ * A presence stream with a wait for the first event that matches. Resolves
+ * once the stream is live: it has seen the watcher's own presence (the
+ * clientId `watcher`, which the tests then leave out).
+ */
+async function watch(server: TestServer, token: string, id: string, fields = FIELDS) {
+  const client = wsClient(server, token);
+  const stream = subscribe<{ documentPresence: Presence }>(client, watchQuery(fields), { id });
+  const events = () => stream.results.flatMap((r) => (r.data ? [r.data.documentPresence] : []));
+  const until = async (match: (p: Presence) => boolean): Promise<Presence> => {
+    for (let n = 1; ; n++) {
+      const taken = await stream.take(n);
+      if (taken.length < n) throw new Error(`the presence stream ended before the event it waited for: ${JSON.stringify(stream.results.at(-1))}`);
+      const p = taken[n - 1]?.data?.documentPresence;
+      if (p && match(p)) return p;
+    }
+  };
+  const marker = 'watcher';
+  const set = await gql(server, UPDATE, { id, c: marker, i: 0 }, token);
+  if (set.data?.updatePresence !== true) throw new Error(`could not set the watcher's presence: ${JSON.stringify(set.errors)}`);
+  await until((p) => p.clientId === marker);
+  return {
+    events,
+    until,
+    async close() {
+      stream.dispose();
+      await client.dispose();
+    },
+  };
+}
+
+/** Document.presence without the watchers' markers. */
+async function listed(server: TestServer, token: string, id: string, fields = FIELDS): Promise<Presence[]> {
+  const res = await gql(server, listQuery(fields), { id }, token);
+  if (!res.data?.document) throw new Error(`could not list presence: ${JSON.stringify(res.errors)}`);
+  return (res.data.document.presence as Presence[]).filter((p) => p.clientId !== 'watcher');
+}
+
+/** Two nodes: in scaled mode on one database and Redis prefix; embedded, the same node twice. */
+async function startNodes(mode: Mode, env: Record<string, string> = {}): Promise<{ a: TestServer; b: TestServer; stop(): Promise<void> }> {
+  if (mode === 'embedded') {
+    const server = await startServer('embedded', env);
+    return { a: server, b: server, stop: () => server.stop() };
+  }
+  const db = await tempPostgres(process.env.DATABASE_URL!);
+  const shared = { DATABASE_URL: db.url, REDIS_URL: process.env.REDIS_URL!, REDIS_PREFIX: `pres-${randomBytes(4).toString('hex')}:`, AUTH_SECRET: randomBytes(32).toString('hex') };
+  const apps: App[] = [];
+  const dirs: string[] = [];
+  const start = async (): Promise<TestServer> => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'collab-pres-'));
+    dirs.push(dataDir);
+    const app = buildApp(loadConfig({ ...shared, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', RATE_LIMITS: 'off', ...env }));
+    apps.push(app);
+    const { url, services } = await app.start();
+    return { url, wsUrl: url.replace(/^http/, 'ws') + '/graphql', services, stop: () => app.stop() };
+  };
+  const a = await start(); // migrates first
+  const b = await start();
+  return {
+    a,
+    b,
+    async stop() {
+      for (const app of apps) await app.stop();
+      await db.drop();
+      for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function sharedDocument(server: TestServer) {
+  const owner = await signUp(server, 'owner');
+  const viewer = await signUp(server, 'viewer');
+  const id = await createDocument(server, owner.token, { ops: [{ insert: 'Hello\n' }] });
+  await gql(server, 'mutation($id: ID!, $e: String!) { shareDocument(id: $id, email: $e, role: VIEWER) { role } }', { id, e: viewer.email }, owner.token);
+  return { owner, viewer, id };
+}
+
+describe.each(availableModes())('presence (%s)', (mode) => {
+  let nodes: Awaited<ReturnType<typeof startNodes>>;
+  beforeAll(async () => {
+    nodes = await startNodes(mode);
+  });
+  afterAll(async () => {
+    await nodes?.stop();
+  });
+
+  it("keeps one entry per (user, clientId): a viewer reusing the owner's clientId gets an entry of its own", async () => {
+    const { a, b } = nodes;
+    const { owner, viewer, id } = await sharedDocument(a);
+    expect((await gql(a, UPDATE, { id, c: 'owner-tab', i: 3 }, owner.token)).data?.updatePresence).toBe(true);
+    const watcher = await watch(b, owner.token, id, PLAIN_FIELDS);
+    await watcher.until((p) => p.clientId === 'owner-tab' && p.user?.id === owner.userId);
+    expect((await gql(b, UPDATE, { id, c: 'owner-tab', i: 5 }, viewer.token)).data?.updatePresence).toBe(true);
+    await watcher.until((p) => p.user?.id === viewer.userId);
+    const list = await listed(a, owner.token, id, PLAIN_FIELDS);
+    const byUser = Object.fromEntries(list.map((p) => [p.user?.id, p.index]));
+    expect(byUser).toEqual({ [owner.userId]: 3, [viewer.userId]: 5 });
+    await watcher.close();
+  });
+
+  it('coalesces a flood of updates from one client: watchers get far fewer events, ending with the latest', async () => {
+    const { a, b } = nodes;
+    const { owner, viewer, id } = await sharedDocument(a);
+    const watcher = await watch(b, viewer.token, id, PLAIN_FIELDS);
+    const sender = socketOf(a, owner.token);
+    const total = 2_000;
+    // Waves of 40 at once (a socket runs at most 50 operations at a time), then the last one alone.
+    for (let start = 0; start < total - 1; start += 40) {
+      const wave = Array.from({ length: Math.min(40, total - 1 - start) }, (_, k) => overSocket(sender, UPDATE, { id, c: 'flood', i: start + k }));
+      for (const result of await Promise.all(wave)) expect(result.data?.updatePresence).toBe(true);
+    }
+    expect((await overSocket(sender, UPDATE, { id, c: 'flood', i: total - 1 })).data?.updatePresence).toBe(true);
+    await watcher.until((p) => p.clientId === 'flood' && p.index === total - 1);
+    const received = watcher.events().filter((p) => p.clientId === 'flood');
+    expect(received.length).toBeLessThan(total / 4);
+    const list = await listed(a, owner.token, id, PLAIN_FIELDS);
+    expect(list.filter((p) => p.clientId === 'flood').map((p) => p.index)).toEqual([total - 1]);
+    await watcher.close();
+    await sender.dispose();
+  });
+
+  it("closes a socket's presence with it: the others get a leave event at once; presence set over HTTP stays", async () => {
+    const { a, b } = nodes;
+    const { owner, viewer, id } = await sharedDocument(a);
+    const watcher = await watch(b, viewer.token, id);
+    const tab = socketOf(a, owner.token);
+    expect((await overSocket(tab, UPDATE, { id, c: 'tab', i: 2 })).data?.updatePresence).toBe(true);
+    expect((await gql(a, UPDATE, { id, c: 'http', i: 4 }, owner.token)).data?.updatePresence).toBe(true);
+    await watcher.until((p) => p.clientId === 'tab' && !p.left);
+    await tab.dispose();
+    expect(await watcher.until((p) => p.clientId === 'tab' && p.left === true)).toMatchObject({ clientId: 'tab', left: true, index: 2, user: { id: owner.userId } });
+    expect(await listed(b, viewer.token, id)).toEqual([{ clientId: 'http', index: 4, left: false, user: { id: owner.userId } }]);
+    await watcher.close();
+  });
+});
+
+describe.each(availableModes())('presence expiry and budget (%s)', (mode) => {
+  let nodes: Awaited<ReturnType<typeof startNodes>>;
+  beforeAll(async () => {
+    nodes = await startNodes(mode, { PRESENCE_TTL_MS: '1000' });
+  });
+  afterAll(async () => {
+    await nodes?.stop();
+  });
+
+  it('sweeps an expired entry and announces it as a leave, without anyone listing presence', async () => {
+    const { a, b } = nodes;
+    const { owner, viewer, id } = await sharedDocument(a);
+    const watcher = await watch(b, viewer.token, id);
+    expect((await gql(a, UPDATE, { id, c: 'idle', i: 1 }, owner.token)).data?.updatePresence).toBe(true);
+    await watcher.until((p) => p.clientId === 'idle' && !p.left);
+    expect(await watcher.until((p) => p.clientId === 'idle' && p.left === true)).toMatchObject({ left: true, index: 1, user: { id: owner.userId } });
+    expect((await listed(a, owner.token, id)).filter((p) => p.clientId === 'idle')).toEqual([]);
+    await watcher.close();
+  });
+
+  it('bounds one user: past the per-user budget updatePresence is RATE_LIMITED, and the node keeps answering', async () => {
+    // A tighter budget than the default (3000 a minute; config-security.test.ts) keeps this quick on a loaded machine.
+    const server = await startServer(mode, { RATE_LIMITS: 'on', RATE_LIMIT_PRESENCE_PER_USER: '300' });
+    try {
+      const { owner, id } = await sharedDocument(server);
+      const sender = socketOf(server, owner.token);
+      let accepted = 0;
+      let limited = 0;
+      // Ten times the budget at most, in waves of 40; stops at the first wave that was refused.
+      for (let start = 0; start < 3_000 && limited === 0; start += 40) {
+        const wave = await Promise.all(Array.from({ length: 40 }, (_, k) => overSocket(sender, UPDATE, { id, c: 'flood', i: start + k })));
+        for (const result of wave) {
+          if (result.data?.updatePresence === true) accepted++;
+          else {
+            expect(codeOf(result)).toBe('RATE_LIMITED');
+            limited++;
+          }
+        }
+      }
+      expect(limited).toBeGreaterThan(0);
+      expect(accepted).toBeLessThan(3_000);
+      expect((await gql(server, 'query { me { id } }', {}, owner.token)).data?.me.id).toBe(owner.userId);
+      await sender.dispose();
+    } finally {
+      await server.stop();
+    }
+  });
+});
