@@ -183,7 +183,6 @@ export const DocumentPresence = graphql(`
       version
       index
       length
-      left
       user { id name }
     }
   }
