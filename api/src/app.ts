@@ -50,6 +50,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   let accessBus: AccessBus | undefined;
   let rateLimits: RateLimits | undefined;
   let stopAccessWatch: (() => void) | undefined;
+  let presenceRegistry: PresenceRegistry | undefined;
 
   return {
     async start() {
@@ -108,7 +109,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         ttlMs: config.presenceTtlMs,
         store: bus.presenceStore,
         publish: (state) => bus.presence.publish(presenceTopic(state.documentId), state),
+        onError: (err, context) => logger.warn({ err, context }, 'presence'),
       });
+      presenceRegistry = presence;
       const tokens = createAccessTokens(config.authSecret, config.accessTokenTtl);
       const services: Services = {
         config,
@@ -176,6 +179,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       await sequencer?.idle();
       // 3. Close sockets (1012) and the server, then the rest.
       await http?.close();
+      // The closed sockets' presence leaves go out while the buses are still up.
+      await presenceRegistry?.dispose();
       feed?.dispose();
       stopAccessWatch?.();
       await accessBus?.close();
@@ -190,6 +195,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       accessBus = undefined;
       rateLimits = undefined;
       stopAccessWatch = undefined;
+      presenceRegistry = undefined;
     },
   };
 }

@@ -7,7 +7,7 @@ import type { AccessCache } from '../auth/access-cache.js';
 import type { AccessEvent } from '../auth/access-watch.js';
 import { atLeast, type Role } from '../auth/roles.js';
 import { checkDelta, isDocument, type DeltaPolicy } from '../collab/delta.js';
-import type { PresenceRegistry, PresenceState } from '../collab/presence.js';
+import type { PresenceOwner, PresenceRegistry, PresenceState } from '../collab/presence.js';
 import type { Delta } from '../collab/quill-delta.js';
 import type { Sequencer } from '../collab/sequencer.js';
 import type { CommittedOp, OperationLog } from '../collab/types.js';
@@ -317,11 +317,15 @@ export class Documents {
     });
   }
 
-  async updatePresence(viewer: Viewer | null, input: Omit<PresenceState, 'updatedAt' | 'userId' | 'documentId'> & { documentId: string }): Promise<PresenceState> {
+  async updatePresence(
+    viewer: Viewer | null,
+    input: Omit<PresenceState, 'updatedAt' | 'userId' | 'documentId' | 'left' | 'owner'> & { documentId: string },
+    owner?: PresenceOwner,
+  ): Promise<PresenceState> {
     const { userId } = requireViewer(viewer);
     await this.role(viewer, input.documentId, 'VIEWER');
     const head = await this.sequencer.head(input.documentId);
-    return this.presence.update({ ...input, userId }, head.version);
+    return this.presence.update({ ...input, userId }, head.version, owner);
   }
 }
 

@@ -17,11 +17,13 @@ import type { Services } from '../services.js';
 import { armorPlugin, corsFor, csrfPlugin, disableIntrospectionPlugin } from './security-plugins.js';
 import { cleanInputPlugin } from './clean-input.js';
 import { graphiqlTabs } from './graphiql-examples.js';
+import type { SocketConnection } from './socket-connection.js';
 
 /** What the WebSocket path hands to the context builder. */
 interface SocketContext {
   socketViewer: Viewer | null;
   socketIp: string;
+  socketConnection: SocketConnection;
 }
 
 export type Yoga = YogaServerInstance<Partial<SocketContext>, Context>;
@@ -141,7 +143,14 @@ export function createGraphQL(services: Services): Yoga {
     plugins: [responsePlugin, requestLogPlugin(services.logger), sharedStreamResultsPlugin(), csrfPlugin(), armorPlugin(security), cleanInputPlugin(), ...(security.introspection ? [] : [disableIntrospectionPlugin()])],
     context: async (initial): Promise<Context> => {
       if ('socketViewer' in initial) {
-        return { services, viewer: initial.socketViewer ?? null, ip: initial.socketIp ?? 'unknown', refreshToken: null, setCookie: () => {} };
+        return {
+          services,
+          viewer: initial.socketViewer ?? null,
+          ip: initial.socketIp ?? 'unknown',
+          refreshToken: null,
+          setCookie: () => {},
+          connection: initial.socketConnection ?? null,
+        };
       }
       const { request, req } = initial as unknown as { request: Request; req?: IncomingMessage };
       const cookies: string[] = [];
@@ -160,6 +169,7 @@ export function createGraphQL(services: Services): Yoga {
         ip: clientIp(req, security.trustProxy),
         refreshToken: readCookie(request.headers.get('cookie'), REFRESH_COOKIE),
         setCookie: (cookie) => cookies.push(cookie),
+        connection: null,
       };
     },
   });
@@ -171,11 +181,13 @@ export async function executionArgsForSocket(
   viewer: Viewer | null,
   ip: string,
   request: IncomingMessage,
+  connection: SocketConnection,
   payload: { query: string; variables?: Record<string, unknown> | null; operationName?: string | null },
 ): Promise<ExecutionArgs | readonly GraphQLError[]> {
   const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
     socketViewer: viewer,
     socketIp: ip,
+    socketConnection: connection,
     req: request,
     params: payload,
   });

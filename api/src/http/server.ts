@@ -13,6 +13,7 @@ import { beforeSubscribe, onConnect, verifyUpgrade, type SocketExtra } from './s
 import { endOperation, guardOperation, operationViewer } from './operation-auth.js';
 import { payloadTooLarge, readBodyWithin } from './body-limit.js';
 import { createStaticHandler } from './static-web.js';
+import { connectionOf } from './socket-connection.js';
 
 export interface HttpServer {
   server: Server;
@@ -107,7 +108,7 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
           if (refused) return refused;
           const viewer = await operationViewer(services, ctx, id, payload);
           if (Array.isArray(viewer)) return viewer;
-          return await executionArgsForSocket(yoga, viewer as Viewer | null, ctx.extra.ip ?? 'unknown', ctx.extra.request, payload);
+          return await executionArgsForSocket(yoga, viewer as Viewer | null, ctx.extra.ip ?? 'unknown', ctx.extra.request, connectionOf(ctx.extra.socket), payload);
         } catch (error) {
           services.logger.error({ err: error }, 'could not start a subscription');
           return [new GraphQLError('Could not start the subscription')];

@@ -8,6 +8,7 @@ import type { Delta } from '../collab/quill-delta.js';
 import type { Viewer } from '../documents/documents.js';
 import { AppError } from '../errors.js';
 import type { Services } from '../services.js';
+import type { SocketConnection } from '../http/socket-connection.js';
 
 export interface Context {
   services: Services;
@@ -18,6 +19,8 @@ export interface Context {
   refreshToken: string | null;
   /** Adds a Set-Cookie header to the HTTP response (no-op over WebSocket). */
   setCookie: (cookie: string) => void;
+  /** The WebSocket the operation came over (null over HTTP): what lives as long as it does, such as presence, is bound to it. */
+  connection: SocketConnection | null;
 }
 
 export const builder = new SchemaBuilder<{

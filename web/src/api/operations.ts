@@ -183,6 +183,7 @@ export const DocumentPresence = graphql(`
       version
       index
       length
+      left
       user { id name }
     }
   }

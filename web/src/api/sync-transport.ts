@@ -93,7 +93,7 @@ export function createSyncTransport(clients: ApiClients): SyncTransport {
     subscribePresence(documentId, sink) {
       return stream(
         urql.subscription(DocumentPresence, { documentId }),
-        (data: { documentPresence: { clientId: string; version: number; index: number; length: number; user?: { id: string; name: string } | null } }) => [
+        (data: { documentPresence: { clientId: string; version: number; index: number; length: number; left: boolean; user?: { id: string; name: string } | null } }) => [
           { ...data.documentPresence, user: data.documentPresence.user ?? null },
         ],
         sink,
@@ -107,7 +107,8 @@ export function createSyncTransport(clients: ApiClients): SyncTransport {
     },
 
     async updatePresence(input) {
-      const result = await urql.mutation(UpdatePresence, input).toPromise();
+      // Over the socket: the server then removes it (and tells the others) when this socket closes.
+      const result = await urql.mutation(UpdatePresence, input, OVER_SOCKET).toPromise();
       if (result.error) throw toSyncError(result.error);
     },
   };
