@@ -114,6 +114,18 @@ describe.each(availableModes())('content validation (%s)', (mode) => {
     await stillWorks();
   });
 
+  it('refuses ill-formed text over the WebSocket too (a subscription and a mutation)', async () => {
+    const before = await world();
+    const client = wsClient(server, owner.token);
+    const stream = subscribe(client, 'subscription($id: ID!) { documentOperations(documentId: $id, afterVersion: 0) { version } }', { id: `${id}\u0000` });
+    expect(await stream.refusal()).toBe('BAD_USER_INPUT');
+    const rename = subscribe(client, 'mutation($id: ID!, $t: String!) { renameDocument(id: $id, title: $t) { id } }', { id, t: 'a\uD800' });
+    expect(await rename.refusal()).toBe('BAD_USER_INPUT');
+    expect(await world()).toEqual(before);
+    await client.dispose();
+    await stillWorks();
+  });
+
   it('keeps well-formed text, supported formats and safe links as sent', async () => {
     const head = await state();
     const delta = { ops: [{ retain: 1 }, { insert: '😀 ok', attributes: { bold: true, link: 'https://example.com/a?b=1' } }, { insert: { image: picture(100) } }] };
