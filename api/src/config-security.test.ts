@@ -38,7 +38,7 @@ describe('security settings', () => {
         sharePerUser: { perSecond: 1, burst: 60 },
         socketsPerUser: 60,
         socketsPerIp: 300,
-        presencePerUser: 3_000,
+        presencePerUser: { perSecond: 30, burst: 600 },
       },
     });
   });

@@ -134,8 +134,10 @@ const schema = z.object({
   RATE_LIMIT_SOCKETS_PER_USER: int(1, 1_000_000).default(60),
   /** WebSocket connections opened per client address per minute. @default 300 */
   RATE_LIMIT_SOCKETS_PER_IP: int(1, 1_000_000).default(300),
-  /** updatePresence calls per user per minute (the web client sends at most 10 a second per tab; updates closer than 50 ms are coalesced anyway). @default 3000 */
-  RATE_LIMIT_PRESENCE_PER_USER: int(1, 10_000_000).default(3_000),
+  /** updatePresence calls per user per second: the web client sends at most 10 a second per tab (a second tab, a paste, a reconnect stay well inside); updates closer than 50 ms are coalesced anyway. @default 30 */
+  RATE_LIMIT_PRESENCE_PER_USER_RATE: int(1, 1_000_000).default(30),
+  /** Reserve of updatePresence calls per user above the rate, renewed every minute. @default 600 */
+  RATE_LIMIT_PRESENCE_PER_USER_BURST: int(0, 10_000_000).default(600),
 });
 
 type Env = z.infer<typeof schema>;
@@ -184,7 +186,7 @@ export interface RateLimitConfig {
   sharePerUser: RateBudget;
   socketsPerUser: number;
   socketsPerIp: number;
-  presencePerUser: number;
+  presencePerUser: RateBudget;
 }
 
 export interface SecurityConfig {
@@ -306,7 +308,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
               sharePerUser: { perSecond: e.RATE_LIMIT_SHARE_PER_USER_RATE, burst: e.RATE_LIMIT_SHARE_PER_USER_BURST },
               socketsPerUser: e.RATE_LIMIT_SOCKETS_PER_USER,
               socketsPerIp: e.RATE_LIMIT_SOCKETS_PER_IP,
-              presencePerUser: e.RATE_LIMIT_PRESENCE_PER_USER,
+              presencePerUser: { perSecond: e.RATE_LIMIT_PRESENCE_PER_USER_RATE, burst: e.RATE_LIMIT_PRESENCE_PER_USER_BURST },
             },
     },
   };

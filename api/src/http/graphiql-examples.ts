@@ -134,8 +134,8 @@ query Document($documentId: ID!) {
   {
     query: `# 5 of 5: watch presence (in a second browser window, as
 # tab 3): first who is here now, then every update live. Run
-# UpdatePresence in tab 4. Presence is never in the log; it
-# expires 30 seconds after its last update, silently.
+# UpdatePresence in tab 4. Presence is never in the log; 30
+# seconds after its last update it ends with left: true.
 subscription DocumentPresence($documentId: ID!) {
   documentPresence(documentId: $documentId) {
     clientId
@@ -143,6 +143,7 @@ subscription DocumentPresence($documentId: ID!) {
     version
     index
     length
+    left
     updatedAt
   }
 }

@@ -19,7 +19,7 @@ export const TEST_BUDGETS: RateLimitConfig = {
   sharePerUser: { perSecond: 2, burst: 2 },
   socketsPerUser: 100,
   socketsPerIp: 100,
-  presencePerUser: 100,
+  presencePerUser: { perSecond: 100, burst: 0 },
 };
 
 let keys = 0;
