@@ -1,6 +1,7 @@
 // Wires a node together. buildApp() has no side effects; start() opens the
 // database (migrating it), the buses and the HTTP server; stop() drains and
 // undoes it.
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createAudit } from './audit.js';
@@ -13,10 +14,12 @@ import { PresenceRegistry } from './collab/presence.js';
 import { Sequencer } from './collab/sequencer.js';
 import type { Config } from './config.js';
 import { Documents } from './documents/documents.js';
+import { createMetricsServer } from './http/metrics-endpoint.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
 import { createRateLimits, type RateLimits } from './limits/rate-limits.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './observability/metrics.js';
+import { probe } from './observability/readiness.js';
 import { createAccessBus, type AccessBus } from './pubsub/access-bus.js';
 import { createLocalBuses, createRedisBuses, type Buses } from './pubsub/buses.js';
 import { operationsTopic, presenceTopic } from './pubsub/channels.js';
@@ -26,8 +29,8 @@ import { applyMigrations, MIGRATIONS_DIR } from './store/migrate.js';
 import { PrismaOperationLog } from './store/operation-log.js';
 
 export interface App {
-  /** Listens on config.port (0 = any free port); resolves with the URL. */
-  start(): Promise<{ url: string; port: number; services: Services }>;
+  /** Listens on config.port (0 = any free port); resolves with the URL (and that of METRICS_PORT's server when set). */
+  start(): Promise<{ url: string; port: number; services: Services; metricsUrl?: string }>;
   /**
    * Graceful stop: refuse new work, let in-flight commits finish, close
    * sockets with 1012 (service restart: reconnect, maybe elsewhere).
@@ -45,6 +48,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   let db: Database | undefined;
   let buses: Buses | undefined;
   let http: HttpServer | undefined;
+  let metricsServer: Server | undefined;
   let feed: OperationFeed | undefined;
   let sequencer: Sequencer | undefined;
   let accessBus: AccessBus | undefined;
@@ -148,17 +152,18 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
 
       const database = db;
       const watched = feed;
-      http = createHttpServer(services, {
-        ready: async () => ({
-          database: await database.ping().then(() => true, () => false),
-          pubsub: await bus.ping().then(() => true, () => false),
-        }),
-      });
+      // /readyz and the metrics' view of the dependencies (observability/readiness.ts).
+      const dependencies = async () => {
+        const [databaseUp, pubsubUp] = await Promise.all([probe(() => database.ping()), probe(() => bus.ping())]);
+        return { database: databaseUp, pubsub: pubsubUp };
+      };
+      http = createHttpServer(services, { ready: dependencies });
       metrics.observe({
         sockets: () => http?.sockets() ?? 0,
         subscribers: () => watched.subscribers,
         documentsWatched: () => watched.documents,
         pubsubUp: () => bus.live.healthy(),
+        dependencies,
       });
       const server = http.server;
       await new Promise<void>((resolve, reject) => {
@@ -169,7 +174,17 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
       const url = `http://${host}:${port}`;
       logger.info({ url, mode: config.mode }, 'listening');
-      return { url, port, services };
+      let metricsUrl: string | undefined;
+      if (config.metrics.port !== undefined) {
+        const ms = (metricsServer = createMetricsServer(metrics.registry, { production: config.production, ...config.metrics }, logger));
+        await new Promise<void>((resolve, reject) => {
+          ms.once('error', reject);
+          ms.listen(config.metrics.port, config.host, () => resolve());
+        });
+        metricsUrl = `http://${host}:${(ms.address() as AddressInfo).port}/metrics`;
+        logger.info({ url: metricsUrl }, 'metrics listening');
+      }
+      return { url, port, services, ...(metricsUrl && { metricsUrl }) };
     },
 
     async stop() {
@@ -179,6 +194,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       await sequencer?.idle();
       // 3. Close sockets (1012) and the server, then the rest.
       await http?.close();
+      const ms = metricsServer;
+      if (ms) await new Promise<void>((resolve) => ms.close(() => resolve()).closeAllConnections());
+      metricsServer = undefined;
       // The closed sockets' presence leaves go out while the buses are still up.
       await presenceRegistry?.dispose();
       feed?.dispose();

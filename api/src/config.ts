@@ -56,6 +56,10 @@ const schema = z.object({
   ACCESS_CACHE_MS: int(0, 60_000).default(5_000),
   /** Largest HTTP request body and WebSocket message, bytes. @default 1048576 */
   MAX_PAYLOAD_BYTES: int(1_024, 100 * 1024 * 1024).default(1024 * 1024),
+  /** Serve GET /metrics on this port (on HOST) instead of the API port; for the scraper's network. @default unset (the API port) */
+  METRICS_PORT: int(0, 65535).optional(),
+  /** Bearer token a scraper must send to read /metrics (>= 16 chars). In production /metrics needs METRICS_PORT or this; with neither it answers 404. @default unset (open in development and test) */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
 
   // --- Security (README "Security model") ---
   /** Other origins allowed to call the API from a browser (CORS) and to open its WebSocket. The API's own origin is always allowed. @default none */
@@ -164,6 +168,8 @@ export interface Config {
   accessCacheMs: number;
   redisPrefix: string;
   maxPayloadBytes: number;
+  /** Who may read /metrics (http/metrics-endpoint.ts). */
+  metrics: { port: number | undefined; token: string | undefined };
   security: SecurityConfig;
 }
 
@@ -277,6 +283,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     accessCacheMs: e.ACCESS_CACHE_MS,
     redisPrefix: e.REDIS_PREFIX,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    metrics: { port: e.METRICS_PORT, token: e.METRICS_TOKEN },
     security: {
       allowedOrigins: e.ALLOWED_ORIGINS,
       graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',

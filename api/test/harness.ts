@@ -27,6 +27,8 @@ export interface TestServer {
   url: string;
   wsUrl: string;
   services: Services;
+  /** GET /metrics on METRICS_PORT, when that is set. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -50,11 +52,12 @@ export async function startServer(mode: Mode = 'embedded', env: Record<string, s
     ...env,
   });
   const app = buildApp(config, options);
-  const { url, services } = await app.start();
+  const { url, services, metricsUrl } = await app.start();
   return {
     url,
     wsUrl: url.replace(/^http/, 'ws') + '/graphql',
     services,
+    ...(metricsUrl && { metricsUrl }),
     async stop() {
       await app.stop();
       await pgdb?.drop();

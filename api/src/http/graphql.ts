@@ -10,6 +10,9 @@ import type { Viewer } from '../documents/documents.js';
 import { AppError } from '../errors.js';
 import { isDatabaseUnavailable } from '../store/unavailable.js';
 import { requestLogPlugin } from './request-log.js';
+import { clientCode, INTERNAL } from './error-code.js';
+import type { CompressionCache } from './compression.js';
+import { compressGraphiQLPlugin } from './compress-graphiql.js';
 import { sharedStreamResultsPlugin } from './shared-stream-results.js';
 import type { Context } from '../schema/builder.js';
 import { buildSchema } from '../schema/index.js';
@@ -111,7 +114,7 @@ function maskError(services: Services) {
   };
 }
 
-export function createGraphQL(services: Services): Yoga {
+export function createGraphQL(services: Services, options: { compression?: CompressionCache } = {}): Yoga {
   const cookiesByRequest = new WeakMap<Request, string[]>();
 
   // Every API reply: no caching anywhere (DESIGN §1), and any refresh
@@ -138,9 +141,25 @@ export function createGraphQL(services: Services): Yoga {
       debug: (...args) => services.logger.debug({ args }, 'yoga'),
       info: (...args) => services.logger.info({ args }, 'yoga'),
       warn: (...args) => services.logger.warn({ args }, 'yoga'),
-      error: (...args) => services.logger.error({ args }, 'yoga'),
+      // yoga logs every error it masks, a client's mistakes too: those are the
+      // request log's (at info, with their code); faults stay at error
+      // (maskError has logged them with their stack already).
+      error: (...args) => {
+        const clientMistake = args.length > 0 && args.every((a) => a instanceof Error && clientCode(a) !== INTERNAL);
+        services.logger[clientMistake ? 'debug' : 'error']({ args }, 'yoga');
+      },
     },
-    plugins: [responsePlugin, requestLogPlugin(services.logger), sharedStreamResultsPlugin(), csrfPlugin(), armorPlugin(security), cleanInputPlugin(), ...(security.introspection ? [] : [disableIntrospectionPlugin()])],
+    plugins: [
+      responsePlugin,
+      requestLogPlugin(services.logger),
+      sharedStreamResultsPlugin(),
+      csrfPlugin(),
+      armorPlugin(security),
+      cleanInputPlugin(),
+      ...(security.introspection ? [] : [disableIntrospectionPlugin()]),
+      // Last: it copies the headers the others set.
+      ...(options.compression && security.graphiql ? [compressGraphiQLPlugin(options.compression)] : []),
+    ],
     context: async (initial): Promise<Context> => {
       if ('socketViewer' in initial) {
         return {

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../logger.js';
+import { clientCode, logLevelFor } from './error-code.js';
 
 /** The document an operation is about, if its variables name one. */
 function documentIdOf(variables: unknown): string | undefined {
@@ -14,9 +15,10 @@ function documentIdOf(variables: unknown): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
+/** The codes the client gets (the result here is not masked yet: errors still wrap their cause). */
 function errorCodes(result: unknown): string[] {
-  const errors = (result as { errors?: ReadonlyArray<{ extensions?: { code?: unknown } }> })?.errors ?? [];
-  return errors.map((e) => String(e.extensions?.code ?? 'INTERNAL'));
+  const errors = (result as { errors?: readonly unknown[] })?.errors ?? [];
+  return errors.map(clientCode);
 }
 
 export function requestLogPlugin(logger: Logger): Plugin {
@@ -36,7 +38,8 @@ export function requestLogPlugin(logger: Logger): Plugin {
             ms: Math.round(performance.now() - started),
             ...(codes.length > 0 && { errors: codes }),
           };
-          if (codes.length > 0) logger.info(fields, 'graphql operation failed');
+          // A client's mistake (UNAUTHENTICATED, NOT_FOUND…) is info, abuse or a dependency warn, a fault of ours error.
+          if (codes.length > 0) logger[logLevelFor(codes)](fields, 'graphql operation failed');
           else logger.debug(fields, 'graphql operation');
         },
       };

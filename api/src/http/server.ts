@@ -1,6 +1,6 @@
 // One HTTP server, one port: /graphql (yoga over HTTP, graphql-ws over
 // WebSocket on the same path), /healthz, /readyz, and the web client.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { coalesceWrites } from './coalesce-writes.js';
@@ -13,6 +13,10 @@ import { beforeSubscribe, onConnect, verifyUpgrade, type SocketExtra } from './s
 import { endOperation, guardOperation, operationViewer } from './operation-auth.js';
 import { payloadTooLarge, readBodyWithin } from './body-limit.js';
 import { createStaticHandler } from './static-web.js';
+import { guardClientErrors, guardRequests } from './request-guard.js';
+import { apiPortMetrics } from './metrics-endpoint.js';
+import { CompressionCache } from './compression.js';
+import { assessReadiness, type DependencyChecks } from '../observability/readiness.js';
 import { connectionOf } from './socket-connection.js';
 
 export interface HttpServer {
@@ -30,51 +34,57 @@ export const CLOSE_SERVICE_RESTART = 1012;
 
 type Root = { execute: (args: ExecutionArgs) => unknown; subscribe: (args: ExecutionArgs) => unknown };
 
-export function createHttpServer(services: Services, checks: { ready: () => Promise<Record<string, boolean>> }): HttpServer {
-  const yoga = createGraphQL(services);
-  const serveWeb = createStaticHandler();
+export function createHttpServer(services: Services, checks: { ready: () => Promise<DependencyChecks> }): HttpServer {
+  const { config, logger } = services;
+  // One cache for the web client's files and the GraphiQL page.
+  const compression = new CompressionCache();
+  const yoga = createGraphQL(services, { compression });
+  const serveWeb = createStaticHandler(undefined, { production: config.production, compression });
+  const serveMetrics = apiPortMetrics(services.metrics.registry, { production: config.production, ...config.metrics });
+  const json = (res: ServerResponse, status: number, body: unknown) =>
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(body));
 
   let draining = false;
-  const server = createServer((req, res) => {
-    const pathname = (req.url ?? '/').split('?')[0];
-    if (pathname === '/metrics') {
-      services.metrics.registry.metrics().then(
-        (text) => res.writeHead(200, { 'Content-Type': services.metrics.registry.contentType, 'Cache-Control': 'no-store' }).end(text),
-        () => res.writeHead(500).end(),
-      );
-    } else if (pathname === '/readyz' && draining) {
-      res.writeHead(503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify({ ready: false, draining: true }));
-    } else if (pathname === '/healthz') {
-      res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' }).end('ok\n');
-    } else if (pathname === '/readyz') {
-      checks.ready().then(
-        (status) => {
-          const ok = Object.values(status).every(Boolean);
-          res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify({ ready: ok, ...status }));
-        },
-        () => res.writeHead(503, { 'Cache-Control': 'no-store' }).end(),
-      );
-    } else if (pathname?.startsWith(yoga.graphqlEndpoint)) {
-      if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') {
-        void yoga(req, res);
-        return;
+  // guardRequests: a 400 for targets we cannot route, and no throw or rejection escapes (request-guard.ts).
+  const server = createServer(
+    guardRequests(async (req, res) => {
+      const pathname = (req.url ?? '/').split('?')[0];
+      if (pathname === '/metrics') {
+        await serveMetrics(req, res);
+      } else if (pathname === '/readyz' && draining) {
+        json(res, 503, { ready: false, status: 'draining', draining: true });
+      } else if (pathname === '/healthz') {
+        res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' }).end('ok\n');
+      } else if (pathname === '/readyz') {
+        // Ready while the database answers; Redis down is degraded, still 200 (observability/readiness.ts).
+        const status = await checks.ready();
+        const { ready, status: state, down } = assessReadiness(status);
+        json(res, ready ? 200 : 503, { ready, status: state, ...status, ...(state === 'degraded' && { degraded: down }) });
+      } else if (pathname?.startsWith(yoga.graphqlEndpoint)) {
+        if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') {
+          await yoga(req, res);
+          return;
+        }
+        const limit = config.maxPayloadBytes;
+        let body: Buffer | null;
+        try {
+          body = await readBodyWithin(req, limit);
+        } catch {
+          res.destroy(); // the client went away mid-body
+          return;
+        }
+        if (!body) return payloadTooLarge(res, limit);
+        // whatwg-node uses a pre-read body as is (an empty one would make it read the consumed stream).
+        (req as IncomingMessage & { body?: Buffer | string }).body = body.length > 0 ? body : ' ';
+        await yoga(req, res);
+      } else if (req.method === 'GET' || req.method === 'HEAD') {
+        await serveWeb(req, res);
+      } else {
+        res.writeHead(405, { 'Cache-Control': 'no-store' }).end();
       }
-      const limit = services.config.maxPayloadBytes;
-      readBodyWithin(req, limit).then(
-        (body) => {
-          if (!body) return payloadTooLarge(res, limit);
-          // whatwg-node uses a pre-read body as is (an empty one would make it read the consumed stream).
-          (req as IncomingMessage & { body?: Buffer | string }).body = body.length > 0 ? body : ' ';
-          void yoga(req, res);
-        },
-        () => res.destroy(),
-      );
-    } else if (req.method === 'GET' || req.method === 'HEAD') {
-      serveWeb(req, res);
-    } else {
-      res.writeHead(405, { 'Cache-Control': 'no-store' }).end();
-    }
-  });
+    }, logger),
+  );
+  guardClientErrors(server, logger);
 
   // Origin allow-list and per-address connection limit, before any socket exists (socket-guard.ts).
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: services.config.maxPayloadBytes, verifyClient: verifyUpgrade(services) });

@@ -3,12 +3,15 @@
 // scrape time.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CollabMetrics } from '../collab/types.js';
+import { assessReadiness, type DependencyChecks } from './readiness.js';
 
 export interface LiveGauges {
   sockets: () => number;
   subscribers: () => number;
   documentsWatched: () => number;
   pubsubUp: () => boolean;
+  /** Probes the node's dependencies (the same as /readyz). */
+  dependencies: () => Promise<DependencyChecks>;
 }
 
 export interface Metrics {
@@ -57,6 +60,30 @@ export function createMetrics(): Metrics {
   gauge('collab_stream_subscribers', 'Live documentOperations streams on this node', (g) => g.subscribers());
   gauge('collab_documents_watched', 'Documents with at least one live stream on this node', (g) => g.documentsWatched());
   gauge('collab_pubsub_up', '1 when pub/sub delivers (Redis connected or in-process), 0 while streams poll the log', (g) => (g.pubsubUp() ? 1 : 0));
+  // One probe per scrape for both gauges (prom-client collects metrics concurrently).
+  let probing: Promise<DependencyChecks> | null = null;
+  const probe = (g: LiveGauges) =>
+    (probing ??= g.dependencies().finally(() => {
+      probing = null;
+    }));
+  new Gauge({
+    name: 'collab_dependency_up',
+    help: '1 when the dependency (database, pubsub) answered its probe at scrape time, as on /readyz',
+    labelNames: ['dependency'],
+    registers: [registry],
+    async collect() {
+      if (!gauges) return;
+      for (const [dependency, up] of Object.entries(await probe(gauges))) this.set({ dependency }, up ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'collab_degraded',
+    help: '1 while the node serves (ready) but a dependency it can ride out (pub/sub) is down, as on /readyz',
+    registers: [registry],
+    async collect() {
+      if (gauges) this.set(assessReadiness(await probe(gauges)).status === 'degraded' ? 1 : 0);
+    },
+  });
 
   return {
     registry,
