@@ -49,11 +49,19 @@ describe.skipIf(!available)('web client in Chromium', { timeout: 60_000 }, () =>
     await server?.stop();
   });
 
+  /** Uncaught exceptions and anything the page's Content-Security-Policy refused (Chromium reports those on the console) fail the test. */
+  function watch(page: Page): void {
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) pageErrors.push(message.text());
+    });
+  }
+
   async function newContext(): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
     contexts.push(context);
     const page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    watch(page);
     return { context, page };
   }
 
@@ -219,7 +227,7 @@ describe.skipIf(!available)('web client in Chromium', { timeout: 60_000 }, () =>
 
     await bob.context.setOffline(false);
     const next = await bob.context.newPage();
-    next.on('pageerror', (error) => pageErrors.push(error.message));
+    watch(next);
     await openEditor(next, id);
     const text = await settled([ann.page, next], ann, id);
     expect(text).toBe('Ann: DraftNot lost.\n');

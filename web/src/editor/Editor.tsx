@@ -2,7 +2,10 @@
 // italic, underline, headings, lists, links), remote cursors, read-only for
 // viewers. The editable area is Quill's `.ql-editor`.
 import Quill from 'quill';
-import QuillCursors from 'quill-cursors';
+// The core build and its stylesheet: the default build injects a <style>
+// element at run time, which the page's CSP (style-src 'self') refuses.
+import QuillCursors from 'quill-cursors/core';
+import 'quill-cursors/css';
 import 'quill/dist/quill.snow.css';
 import { useEffect, useRef } from 'react';
 import type { DocumentSync } from '../sync/index.js';
