@@ -26,7 +26,13 @@ export interface FeedOptions {
   live: LiveState;
   /** Poll interval while the transport is down, milliseconds. */
   pollIntervalMs: number;
-  /** After recovery, keep polling this many intervals (the transport resubscribes asynchronously). */
+  /**
+   * Polls still made after the transport reports healthy again, each one
+   * started after that report (default 2). One suffices when `healthy()`
+   * only turns true once the transport's subscriptions are confirmed live:
+   * an op published before that was committed before it, so a read that
+   * starts later has it.
+   */
   graceIntervals?: number;
   /** Told about each op handed to subscribers (metrics). */
   onFanOut?: (op: CommittedOp, subscribers: number) => void;
@@ -62,13 +68,20 @@ class DocumentFeed {
 export class OperationFeed {
   private readonly docs = new Map<string, { feed: DocumentFeed; ready: Promise<void> }>();
   private timer: NodeJS.Timeout | null = null;
-  private pollUntil = 0;
+  /**
+   * Polls owed since the transport came back. Counted in polls that start
+   * after the recovery, not in wall-clock time: a poll that was already
+   * under way (or a timer that fired late on a busy node) read the log
+   * before the recovery, and an op published before the transport's
+   * subscriptions were live again reaches this node through no other path.
+   */
+  private pollsOwed = 0;
   private polling = false;
   private readonly unwatch: () => void;
 
   constructor(private readonly options: FeedOptions) {
     this.unwatch = options.live.onChange((healthy) => {
-      if (healthy) this.pollUntil = Date.now() + (options.graceIntervals ?? 2) * options.pollIntervalMs;
+      if (healthy) this.pollsOwed = Math.max(1, options.graceIntervals ?? 2);
       this.schedule();
     });
   }
@@ -162,7 +175,7 @@ export class OperationFeed {
   }
 
   private needsPolling(): boolean {
-    return this.docs.size > 0 && (!this.options.live.healthy() || Date.now() < this.pollUntil);
+    return this.docs.size > 0 && (!this.options.live.healthy() || this.pollsOwed > 0);
   }
 
   private schedule(): void {
@@ -177,6 +190,7 @@ export class OperationFeed {
   /** Reads every watched document's new ops from the log, one query each. */
   private async pollOnce(): Promise<void> {
     this.polling = true;
+    if (this.options.live.healthy() && this.pollsOwed > 0) this.pollsOwed--;
     try {
       for (const { feed } of [...this.docs.values()]) {
         if (feed.closed) continue;

@@ -36,10 +36,28 @@ export function createLocalBuses(): Buses {
   };
 }
 
-/** Tracks whether both connections are ready, and tells listeners on change. */
-function redisLiveState(clients: Redis[]): LiveState {
+export interface RedisLiveState extends LiveState {
+  /** A SUBSCRIBE sent while not healthy: not healthy again until Redis has answered it too. */
+  track(subscribed: Promise<unknown>): void;
+}
+
+/**
+ * Tracks whether published events reach this node, and tells listeners on
+ * change: the publisher is ready, and the subscriber is ready AND has
+ * answered a PING sent after it came back. ioredis reports a reconnected
+ * subscriber ready as soon as it has re-sent its SUBSCRIBEs, before Redis
+ * has processed them; an op published in between is lost to this node.
+ * Redis answers a connection in order, so the PONG means the subscriptions
+ * are live again, and the feed's next poll of the log covers everything
+ * published before (OperationFeed counts its polls from this moment).
+ */
+export function redisLiveState(publisher: Redis, subscriber: Redis, onError: (error: unknown) => void = () => {}): RedisLiveState {
   const listeners = new Set<(healthy: boolean) => void>();
-  const healthy = () => clients.every((c) => c.status === 'ready');
+  let confirmed = subscriber.status === 'ready';
+  let unanswered = 0;
+  /** Bumped on every change of the subscriber's connection: a PONG from an older connection proves nothing. */
+  let epoch = 0;
+  const healthy = () => publisher.status === 'ready' && subscriber.status === 'ready' && confirmed && unanswered === 0;
   let last = healthy();
   const check = () => {
     const now = healthy();
@@ -47,12 +65,42 @@ function redisLiveState(clients: Redis[]): LiveState {
     last = now;
     for (const l of listeners) l(now);
   };
-  for (const c of clients) for (const event of ['ready', 'close', 'end', 'reconnecting', 'error']) c.on(event, check);
+  for (const event of ['close', 'end', 'reconnecting']) {
+    subscriber.on(event, () => {
+      epoch++;
+      confirmed = false;
+      check();
+    });
+  }
+  subscriber.on('ready', () => {
+    const mine = ++epoch;
+    confirmed = false;
+    subscriber.ping().then(
+      () => {
+        if (mine !== epoch) return;
+        confirmed = true;
+        check();
+      },
+      (error: unknown) => {
+        if (mine === epoch) onError(error); // the connection dropped again: its next 'ready' pings again
+      },
+    );
+  });
+  for (const event of ['ready', 'close', 'end', 'reconnecting', 'error']) publisher.on(event, check);
+  subscriber.on('error', check);
   return {
     healthy,
     onChange: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    track(subscribed) {
+      unanswered++;
+      check();
+      void subscribed.finally(() => {
+        unanswered--;
+        check();
+      });
     },
   };
 }
@@ -69,15 +117,31 @@ export async function createRedisBuses(url: string, prefix: string, onError: (er
   const subscribeClient = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy });
   for (const c of [publishClient, subscribeClient]) c.on('error', onError);
   await Promise.all([publishClient.connect(), subscribeClient.connect()]);
-  const live = redisLiveState([publishClient, subscribeClient]);
+  const live = redisLiveState(publishClient, subscribeClient, onError);
   const target = createRedisEventTarget({ publishClient, subscribeClient }) as unknown as EventTarget;
   // The event target sends SUBSCRIBE without waiting for it; subscribing
   // again and awaiting the reply is how we know the channel is live. While
-  // Redis is down there is nothing to wait for: the feed polls the log.
+  // Redis is down there is nothing to wait for: the feed polls the log, and
+  // keeps polling until this SUBSCRIBE is answered as well. That includes a
+  // SUBSCRIBE sent just before the connection dropped: ioredis re-sends it
+  // after the reconnect, so waiting for its answer would hold the stream
+  // (no catch-up, no ops) for as long as Redis stays away.
   const confirm = async (topic: string) => {
-    const subscribed = subscribeClient.subscribe(topic);
-    if (live.healthy()) await subscribed;
-    else subscribed.catch(onError);
+    const subscribed = subscribeClient.subscribe(topic).then(
+      () => true,
+      (error: unknown) => {
+        onError(error);
+        return false;
+      },
+    );
+    if (!live.healthy()) return live.track(subscribed);
+    let unwatch = () => {};
+    const down = new Promise<false>((resolve) => (unwatch = live.onChange((up) => up || resolve(false))));
+    try {
+      if (!(await Promise.race([subscribed, down]))) live.track(subscribed);
+    } finally {
+      unwatch();
+    }
   };
   // Same wire format as the event target's own publish (JSON), but awaited,
   // so a failure reaches the caller instead of crashing the process.

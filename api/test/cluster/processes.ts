@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '../wait-for.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -23,10 +24,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Resolves with the first stdout/stderr line matching `pattern`; rejects if the process exits first. */
+/**
+ * How long a process may take to print a line a test waits for. Start-up
+ * included: an api node needs 3-9 s of CPU to start (tsx, Prisma, PGlite
+ * when embedded), which took 35-90 s on a two-core machine at load 25.
+ */
+const LINE_WAIT_MS = 120_000;
+
+/**
+ * Resolves with the first stdout/stderr line matching `pattern`; rejects if
+ * the process exits first, or after `LINE_WAIT_MS` with the lines it printed.
+ */
 function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const tail: string[] = [];
+  const tail: string[] = [];
+  const seen = new Promise<string>((resolve, reject) => {
     const onLine = (line: string) => {
       tail.push(line);
       if (tail.length > 30) tail.shift();
@@ -47,6 +58,20 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promis
       child.off('exit', onExit);
     };
   });
+  return waitFor(seen, { what: `${what} (pid ${child.pid}) to print a line matching ${pattern}`, timeoutMs: LINE_WAIT_MS, state: () => tail.join('\n') });
+}
+
+/** Keeps the last `size` lines a process printed (both streams), for failure messages. */
+function keepTail(child: ChildProcess, size = 40): () => string[] {
+  const lines: string[] = [];
+  for (const s of [child.stdout, child.stderr]) {
+    if (!s) continue;
+    createInterface({ input: s }).on('line', (line) => {
+      lines.push(line);
+      if (lines.length > size) lines.shift();
+    });
+  }
+  return () => [...lines];
 }
 
 const exited = (child: ChildProcess) =>
@@ -62,6 +87,8 @@ export interface NodeProcess {
   stop(): Promise<void>;
   /** Resolves on the next log line matching `pattern` (register before causing it). */
   waitForLog(pattern: RegExp): Promise<string>;
+  /** The last lines the node printed. */
+  logTail(): string[];
 }
 
 /** Starts an api node as `npm start` would, on a free port, and waits until it listens. */
@@ -71,13 +98,14 @@ export async function startNode(env: Record<string, string>): Promise<NodeProces
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Reading both pipes from the start also keeps them flowing, so a chatty node never blocks on a full pipe.
+  const logTail = keepTail(child);
   // main.ts prints this banner whatever LOG_LEVEL says.
   const line = await waitForLine(child, /web client\s+http:\/\/\S+\//, 'api node');
   const url = /(http:\/\/\S+?)\/$/.exec(line.trim())![1]!.replace('localhost', '127.0.0.1');
-  // Keep the pipes flowing so a chatty node never blocks on a full pipe.
-  child.stderr?.resume();
   return {
-    waitForLog: (pattern) => waitForLine(child, pattern, 'api node'),
+    waitForLog: (pattern) => waitForLine(child, pattern, `api node ${url}`),
+    logTail,
     url,
     wsUrl: url.replace(/^http/, 'ws') + '/graphql',
     child,
@@ -94,6 +122,8 @@ export async function startNode(env: Record<string, string>): Promise<NodeProces
 
 export interface PrivateRedis {
   url: string;
+  /** SIGSTOP: the server keeps its connections but answers nothing (until stop()). */
+  freeze(): void;
   stop(): Promise<void>;
   start(): Promise<void>;
 }
@@ -111,6 +141,9 @@ export async function startRedis(): Promise<PrivateRedis> {
   return {
     url: `redis://127.0.0.1:${port}`,
     start,
+    freeze() {
+      child?.kill('SIGSTOP');
+    },
     async stop() {
       if (!child) return;
       child.kill('SIGKILL'); // an abrupt loss, as a crash or a failover would be
