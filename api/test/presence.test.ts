@@ -139,6 +139,18 @@ describe.each(availableModes())('presence (%s)', (mode) => {
     await watcher.close();
   });
 
+  it("does not show others the session id in the default clientId", async () => {
+    const { a } = nodes;
+    const { owner, viewer, id } = await sharedDocument(a);
+    const res = await gql(a, 'mutation($id: ID!) { updatePresence(documentId: $id, version: 1, index: 0, length: 0) }', { id }, owner.token);
+    expect(res.data?.updatePresence).toBe(true);
+    const sessionId = JSON.parse(Buffer.from(owner.token.split('.')[1]!, 'base64url').toString()).sid as string;
+    const mine = (await listed(a, viewer.token, id, PLAIN_FIELDS)).filter((p) => p.user?.id === owner.userId);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.clientId).toMatch(/^session-/);
+    expect(mine[0]!.clientId).not.toContain(sessionId);
+  });
+
   it('coalesces a flood of updates from one client: watchers get far fewer events, ending with the latest', async () => {
     const { a, b } = nodes;
     const { owner, viewer, id } = await sharedDocument(a);

@@ -1,4 +1,5 @@
 // Ephemeral cursors and selections.
+import { createHash } from 'node:crypto';
 import type { PresenceState } from '../collab/presence.js';
 import { presenceTopic } from '../pubsub/channels.js';
 import { startWith } from '../collab/subscription-queue.js';
@@ -46,7 +47,8 @@ builder.mutationField('updatePresence', (t) =>
     },
     resolve: async (_root, args, ctx) => {
       const documentId = String(args.documentId);
-      const clientId = args.clientId ?? `session-${ctx.viewer?.sessionId ?? 'anonymous'}`;
+      // Others see this id: a digest, not the session id itself.
+      const clientId = args.clientId ?? `session-${ctx.viewer ? createHash('sha256').update(ctx.viewer.sessionId).digest('hex').slice(0, 16) : 'anonymous'}`;
       if (ctx.viewer) await ctx.services.rateLimits.consume(['presencePerUser', ctx.viewer.userId]);
       await ctx.services.documents.updatePresence(ctx.viewer, { documentId, clientId, version: args.version, index: args.index, length: args.length }, ctx.connection ?? undefined);
       return true;
