@@ -21,6 +21,10 @@ export function readBodyWithin(req: IncomingMessage, limit: number): Promise<Buf
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
+    // A client that goes away mid-body: not every Node version says so with 'error'.
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('request aborted'));
+    });
   });
 }
 
