@@ -1,0 +1,77 @@
+// Idempotency keys across nodes: two nodes on one PostgreSQL and one Redis.
+// An editor's op committed through node A; the owner reuses its
+// (clientId, clientSeq) through node B, whose cached head may or may not
+// have the op yet, on a base before it (found among the ops rebased over)
+// and on a base after it (found only by the log's unique key). Each reuse
+// is BAD_USER_INPUT (IDEMPOTENCY_KEY_REUSED) and changes nothing; the
+// editor's own resubmission through B gets the first commit.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { codeOf, createDocument, DOC_STATE, gql, signUp, SUBMIT, tempPostgres, type GraphQLResponse, type TestServer } from '../harness.js';
+
+const databaseUrl = process.env.DATABASE_URL;
+const redisUrl = process.env.REDIS_URL;
+if (!databaseUrl || !redisUrl) console.warn('[tests] DATABASE_URL and REDIS_URL not both set: idempotency across nodes is SKIPPED.');
+
+const SHARE = 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }';
+
+describe.skipIf(!databaseUrl || !redisUrl)('idempotency keys across nodes', () => {
+  const apps: App[] = [];
+  const dirs: string[] = [];
+  let drop: () => Promise<void> = async () => {};
+  let a: TestServer;
+  let b: TestServer;
+
+  beforeAll(async () => {
+    const db = await tempPostgres(databaseUrl!);
+    drop = db.drop;
+    const shared = { DATABASE_URL: db.url, REDIS_URL: redisUrl!, REDIS_PREFIX: `idem-${randomBytes(4).toString('hex')}:`, AUTH_SECRET: randomBytes(32).toString('hex') };
+    const start = async (): Promise<TestServer> => {
+      const dataDir = await mkdtemp(path.join(os.tmpdir(), 'collab-idem-'));
+      dirs.push(dataDir);
+      const app = buildApp(loadConfig({ ...shared, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', RATE_LIMITS: 'off' }));
+      apps.push(app);
+      const { url, services } = await app.start();
+      return { url, wsUrl: url.replace(/^http/, 'ws') + '/graphql', services, stop: () => app.stop() };
+    };
+    a = await start(); // migrates first
+    b = await start();
+  });
+  afterAll(async () => {
+    for (const app of apps) await app.stop();
+    await drop();
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  const expectReused = (res: GraphQLResponse) => {
+    expect(res.status).toBeLessThan(500);
+    expect(codeOf(res)).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.extensions).toMatchObject({ reason: 'IDEMPOTENCY_KEY_REUSED' });
+  };
+
+  it("refuses, on another node, the owner's reuse of an editor's pair, on a base before or after the editor's op", async () => {
+    const ann = await signUp(a, 'ann');
+    const bob = await signUp(a, 'bob');
+    const id = await createDocument(a, ann.token, { ops: [{ insert: 'ab\n' }] });
+    await gql(a, SHARE, { id, e: bob.email, r: 'EDITOR' }, ann.token);
+    const submit = (node: TestServer, token: string, baseVersion: number, text: string) =>
+      gql(node, SUBMIT, { input: { documentId: id, baseVersion, delta: { ops: [{ insert: text }] }, clientId: 'x', clientSeq: 8 } }, token);
+    // Node B holds the head at version 1 before Bob's op.
+    expect((await gql(b, DOC_STATE, { id }, ann.token)).data?.document.version).toBe(1);
+
+    const bobs = await submit(a, bob.token, 1, 'B');
+    expect(bobs.data?.submitOperation).toMatchObject({ version: 2, author: { id: bob.userId } });
+    const before = (await gql(a, DOC_STATE, { id }, ann.token)).data?.document;
+    expectReused(await submit(b, ann.token, 1, 'A'));
+    expectReused(await submit(b, ann.token, 2, 'A'));
+    expectReused(await submit(b, ann.token, 1, 'B'));
+    expect((await gql(b, DOC_STATE, { id }, ann.token)).data?.document).toEqual(before);
+    expect((await submit(b, bob.token, 1, 'B')).data?.submitOperation).toEqual(bobs.data?.submitOperation);
+    expect((await gql(a, DOC_STATE, { id }, ann.token)).data?.document).toEqual(before);
+  });
+});
