@@ -17,6 +17,16 @@ interface WireOp {
 
 const RETRYABLE = new Set(['UNAVAILABLE', 'CONFLICT_RETRY_EXHAUSTED']);
 
+function show(value: unknown): string {
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  if (typeof value === 'object' && value !== null && 'code' in value) return `close ${String((value as { code: unknown }).code)} ${String((value as { reason?: unknown }).reason ?? '')}`;
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+}
+
 export class SyncClient {
   readonly ot: OtClient;
   doc = new Delta();
@@ -28,9 +38,12 @@ export class SyncClient {
   readonly retried: string[] = [];
   /** clientSeq -> version, from every acknowledgement (stream or mutation reply). */
   readonly acked = new Map<number, number>();
+  /** Every op the stream delivered, in order: version and author client. */
+  readonly received: Array<{ version: number; clientId: string }> = [];
   private client: Client | null = null;
   private stopStream: (() => void) | null = null;
   private listeners: Array<() => void> = [];
+  private lastEvent: { version: number; clientId: string; clientSeq: number; at: string } | null = null;
 
   constructor(private endpoint: Endpoint, private readonly token: string, readonly documentId: string, readonly clientId: string) {
     this.ot = new OtClient(clientId, 0);
@@ -94,7 +107,34 @@ export class SyncClient {
     for (const l of [...this.listeners]) l();
   }
 
+  /** What a failed wait reports about this client. */
+  state(): Record<string, unknown> {
+    const versions = [...this.acked.values()];
+    return {
+      clientId: this.clientId,
+      endpoint: this.endpoint.url,
+      connected: this.client !== null,
+      version: this.ot.version,
+      otState: this.ot.state,
+      pending: this.ot.pending ? { clientSeq: this.ot.pending.clientSeq, baseVersion: this.ot.pending.baseVersion } : null,
+      acked: this.acked.size,
+      highestAcked: versions.length > 0 ? Math.max(...versions) : null,
+      lastEvent: this.lastEvent,
+      retried: this.retried.length,
+      lastRetried: this.retried.slice(-3),
+      errors: this.errors.slice(-3).map(show),
+      streamErrors: this.streamErrors.slice(-3).map(show),
+    };
+  }
+
+  /** How many ops of `clientId` with a version above `afterVersion` this client's stream has delivered. */
+  receivedFrom(clientId: string, afterVersion: number): number {
+    return this.received.filter((op) => op.clientId === clientId && op.version > afterVersion).length;
+  }
+
   private receive(wire: WireOp): void {
+    this.received.push({ version: wire.version, clientId: wire.clientId });
+    this.lastEvent = { version: wire.version, clientId: wire.clientId, clientSeq: wire.clientSeq, at: new Date().toISOString() };
     if (wire.clientId === this.clientId) this.acked.set(wire.clientSeq, wire.version);
     try {
       const { apply, send } = this.ot.receive({ ...wire, delta: new Delta(wire.delta.ops) });
@@ -122,7 +162,10 @@ export class SyncClient {
         const code = codeOf(res);
         if (code && RETRYABLE.has(code)) retry(code);
         else if (res.errors) this.errors.push(res.errors);
-        else this.acked.set(op.clientSeq, res.data!.submitOperation.version);
+        else {
+          this.acked.set(op.clientSeq, res.data!.submitOperation.version);
+          this.poke(); // waits on acknowledgements must not depend on the stream's next event
+        }
       },
       () => retry('network'),
     );

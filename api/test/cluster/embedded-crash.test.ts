@@ -29,7 +29,7 @@ async function embeddedNode(dataDir: string): Promise<NodeProcess> {
   return node;
 }
 
-describe('embedded mode, node killed under load', { timeout: 120_000 }, () => {
+describe('embedded mode, node killed under load', { timeout: 240_000 }, () => {
   it('keeps every acknowledged op across SIGKILL and a restart on the same data', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'collab-crash-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
@@ -43,7 +43,7 @@ describe('embedded mode, node killed under load', { timeout: 120_000 }, () => {
     const clients = [0, 1, 2].map((i) => new SyncClient(first, token, id, `c-${i}`));
     for (const c of clients) c.connect();
     const stop = editContinuously(clients, 5);
-    await untilAny(clients, () => ackedCount(clients) >= 60);
+    await untilAny(clients, () => ackedCount(clients) >= 60, { what: '60 acknowledged ops before the crash', nodes: [first] });
     await first.kill(); // mid-load: ops in flight, commits under way
     const ackedBeforeCrash = ackedCount(clients);
 
@@ -54,10 +54,10 @@ describe('embedded mode, node killed under load', { timeout: 120_000 }, () => {
     const head = await gql(second, 'query($id: ID!) { document(id: $id) { version } }', { id }, token);
     expect(head.data?.document.version).toBeGreaterThanOrEqual(highestAcked);
     for (const c of clients) await c.moveTo(second);
-    await untilAny(clients, () => ackedCount(clients) >= ackedBeforeCrash + 30);
+    await untilAny(clients, () => ackedCount(clients) >= ackedBeforeCrash + 30, { what: '30 more acknowledged ops after the restart', nodes: [second] });
     await stop();
     // Every op acknowledged before and after the crash is in the log at its acknowledged version, once.
-    const version = await expectConverged(clients, second, token, id);
+    const version = await expectConverged(clients, second, token, id, [second]);
     expect(version).toBeGreaterThanOrEqual(ackedBeforeCrash + 30);
     for (const c of clients) await c.disconnect();
   });

@@ -3,6 +3,8 @@ import { expect } from 'vitest';
 import { gql } from '../harness.js';
 import { prng, randomEdit } from '../random-edits.js';
 import type { Endpoint, SyncClient } from '../sync-client.js';
+import { waitFor } from '../wait-for.js';
+import type { NodeProcess } from './processes.js';
 
 /**
  * Each client edits, waits for its ack (one op in flight, as real clients
@@ -28,10 +30,29 @@ export function editContinuously(clients: SyncClient[], seed: number): () => Pro
 /** Total acknowledged ops over all clients. */
 export const ackedCount = (clients: SyncClient[]) => clients.reduce((n, c) => n + c.acked.size, 0);
 
-/** Waits until `predicate` holds, re-checking on every stream event of any client. */
-export function untilAny(clients: SyncClient[], predicate: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    let done = false;
+/** What a failed wait reports: every client's state, and the last lines of the nodes' logs. */
+export function loadState(clients: SyncClient[], nodes: NodeProcess[] = []): () => unknown {
+  return () => ({
+    clients: clients.map((c) => c.state()),
+    nodes: Object.fromEntries(nodes.map((n) => [n.url, n.child.exitCode !== null || n.child.signalCode !== null ? ['(exited)'] : n.logTail().slice(-15)])),
+  });
+}
+
+export interface UntilOptions {
+  /** What the condition means, for the failure message. */
+  what: string;
+  /** Nodes whose recent log lines the failure message shows. */
+  nodes?: NodeProcess[];
+  timeoutMs?: number;
+}
+
+/**
+ * Waits until `predicate` holds, re-checking on every stream event and
+ * acknowledgement of any client; fails after a bound, saying what it waited for.
+ */
+export function untilAny(clients: SyncClient[], predicate: () => boolean, options: UntilOptions): Promise<void> {
+  let done = false;
+  const met = new Promise<void>((resolve) => {
     for (const c of clients) {
       void c.until(() => done || predicate()).then(() => {
         if (!done) {
@@ -40,6 +61,12 @@ export function untilAny(clients: SyncClient[], predicate: () => boolean): Promi
         }
       });
     }
+  });
+  return waitFor(met, { what: options.what, timeoutMs: options.timeoutMs, state: loadState(clients, options.nodes) }).finally(() => {
+    if (done) return;
+    // Timed out: release the other clients' pending checks.
+    done = true;
+    for (const c of clients) c.poke();
   });
 }
 
@@ -58,11 +85,12 @@ async function fullLog(endpoint: Endpoint, token: string, documentId: string) {
  * equal to the server's content; the log gap-free and exactly-once; every
  * acknowledged op in the log at its acknowledged version.
  */
-export async function expectConverged(clients: SyncClient[], endpoint: Endpoint, token: string, documentId: string): Promise<number> {
-  await Promise.all(clients.map((c) => c.until((x) => x.ot.state === 'synchronised')));
-  const state = await gql(endpoint, 'query($id: ID!) { document(id: $id) { version content } }', { id: documentId }, token);
-  const { version, content } = state.data!.document as { version: number; content: { ops: unknown[] } };
-  await Promise.all(clients.map((c) => c.until((x) => x.ot.version === version)));
+export async function expectConverged(clients: SyncClient[], endpoint: Endpoint, token: string, documentId: string, nodes: NodeProcess[] = []): Promise<number> {
+  const state = loadState(clients, nodes);
+  await waitFor(Promise.all(clients.map((c) => c.until((x) => x.ot.state === 'synchronised'))), { what: 'every client to have its last op acknowledged on its stream', state });
+  const res = await gql(endpoint, 'query($id: ID!) { document(id: $id) { version content } }', { id: documentId }, token);
+  const { version, content } = res.data!.document as { version: number; content: { ops: unknown[] } };
+  await waitFor(Promise.all(clients.map((c) => c.until((x) => x.ot.version === version))), { what: `every client's stream to reach the head, version ${version}`, state });
   for (const c of clients) {
     expect(c.errors, c.clientId).toEqual([]);
     expect(c.doc.ops, c.clientId).toEqual(content.ops);

@@ -19,6 +19,7 @@ async function eventually(check: () => Promise<boolean>): Promise<boolean> {
   return false;
 }
 import { closeCode, headersOf } from './socket-helpers.js';
+import { waitFor } from '../wait-for.js';
 
 const databaseUrl = process.env.DATABASE_URL;
 const redisUrl = process.env.REDIS_URL;
@@ -60,10 +61,10 @@ describe.skipIf(!databaseUrl || !redisUrl)('access changes across nodes', () => 
     await gql(a, 'mutation($id: ID!, $e: String!) { shareDocument(id: $id, email: $e, role: EDITOR) { role } }', { id, e: member.email }, owner.token);
     const client = wsClient(b, member.token);
     const stream = subscribe(client, OPS_SUBSCRIPTION, { id, after: 0 });
-    await stream.take(1);
+    await waitFor(stream.take(1), { what: "the member's stream on node B to deliver the document", state: () => stream.results });
 
     expect((await gql(a, 'mutation($id: ID!, $u: ID!) { removeMember(documentId: $id, userId: $u) }', { id, u: member.userId }, owner.token)).data).toEqual({ removeMember: true });
-    await stream.ended();
+    await waitFor(stream.ended(), { what: "node B to end the removed member's stream", state: () => stream.results });
     expect(stream.results.at(-1)?.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', reason: 'ACCESS_REVOKED' });
     await client.dispose();
   });
@@ -73,9 +74,9 @@ describe.skipIf(!databaseUrl || !redisUrl)('access changes across nodes', () => 
     const id = await createDocument(a, user.token, { ops: [{ insert: 'Hi\n' }] });
     const client = wsClient(b, user.token);
     const stream = subscribe(client, OPS_SUBSCRIPTION, { id, after: 0 });
-    await stream.take(1);
+    await waitFor(stream.take(1), { what: "the user's stream on node B to deliver the document", state: () => stream.results });
     expect((await gql(a, 'mutation { logOutEverywhere }', {}, user.token)).data).toEqual({ logOutEverywhere: true });
-    expect(closeCode(await stream.ended())).toBe(CLOSE_CODES.SESSION_REVOKED);
+    expect(closeCode(await waitFor(stream.ended(), { what: 'node B to close the socket of the revoked session', state: () => stream.results }))).toBe(CLOSE_CODES.SESSION_REVOKED);
   });
 
   it('ends a stream signed in by its own operation token on the other node when the session is revoked (UNAUTHENTICATED, SESSION_REVOKED)', async () => {
@@ -83,9 +84,9 @@ describe.skipIf(!databaseUrl || !redisUrl)('access changes across nodes', () => 
     const id = await createDocument(a, user.token, { ops: [{ insert: 'Hi\n' }] });
     const client = wsClient(b); // anonymous: the token comes with the operation, as from GraphiQL's Headers tab
     const stream = subscribe(client, OPS_SUBSCRIPTION, { id, after: 0 }, headersOf(user.token));
-    await stream.take(1);
+    await waitFor(stream.take(1), { what: 'the stream signed in by its operation token on node B to deliver the document', state: () => stream.results });
     expect((await gql(a, 'mutation { logOutEverywhere }', {}, user.token)).data).toEqual({ logOutEverywhere: true });
-    await stream.ended();
+    await waitFor(stream.ended(), { what: 'node B to end the stream of the revoked session', state: () => stream.results });
     expect(stream.failure).toBeNull(); // the operation ended, not the socket
     expect(stream.results.at(-1)?.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'SESSION_REVOKED' });
     await client.dispose();
