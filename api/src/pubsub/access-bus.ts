@@ -3,10 +3,10 @@
 // In-process when REDIS_URL is unset; otherwise its own pair of Redis
 // connections (a subscriber cannot publish), kept apart from the op and
 // presence buses. Access changes are rare: one node-wide topic.
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
 import { decodeAccessEvent, type AccessEvent } from '../auth/access-watch.js';
 import type { Bus } from '../collab/types.js';
+import { redisEventTarget } from './buses.js';
 import { createEventTargetBus, createLocalBus } from './event-target-bus.js';
 
 export interface AccessBus {
@@ -23,7 +23,7 @@ export async function createAccessBus(redisUrl: string | undefined, prefix: stri
   const subscribeClient = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy });
   for (const c of [publishClient, subscribeClient]) c.on('error', onError);
   await Promise.all([publishClient.connect(), subscribeClient.connect()]);
-  const target = createRedisEventTarget({ publishClient, subscribeClient }) as unknown as EventTarget;
+  const target = redisEventTarget(publishClient, subscribeClient, onError);
   return {
     bus: createEventTargetBus({
       target,

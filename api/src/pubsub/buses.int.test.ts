@@ -46,3 +46,22 @@ describe('Redis buses across a Redis outage', { timeout: 60_000 }, () => {
     subscription.close();
   });
 });
+
+describe('Redis buses closing with commands in flight', { timeout: 60_000 }, () => {
+  it('leaves no promise rejected unhandled (which would end the process)', async () => {
+    const unhandled: unknown[] = [];
+    const note = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', note);
+    cleanups.push(async () => process.off('unhandledRejection', note));
+    const redis = await startRedis();
+    cleanups.push(() => redis.stop());
+    const buses = await createRedisBuses(redis.url, `bus-${randomBytes(4).toString('hex')}:`);
+    redis.freeze(); // every SUBSCRIBE from here on stays unanswered
+    const subscribing = buses.ops.subscribe('doc');
+    await buses.close(); // ...and is rejected when the connection closes under it
+    await subscribing.then((s) => s.close(), () => {});
+    // Rejections are reported as unhandled after the microtask queue drains: give it a turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(unhandled).toEqual([]);
+  });
+});

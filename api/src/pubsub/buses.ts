@@ -105,6 +105,22 @@ export function redisLiveState(publisher: Redis, subscriber: Redis, onError: (er
   };
 }
 
+/**
+ * yoga's Redis event target, for receiving. It sends SUBSCRIBE and
+ * UNSUBSCRIBE without handling their promises; one rejected (the connection
+ * closed under it, as on close()) would be an unhandled rejection, which
+ * ends the process. So it gets a subscriber whose commands report failures
+ * to onError instead. (Publishing goes around it, awaited.)
+ */
+export function redisEventTarget(publishClient: Redis, subscribeClient: Redis, onError: (error: unknown) => void): EventTarget {
+  const subscriber = {
+    on: subscribeClient.on.bind(subscribeClient),
+    subscribe: (channel: string) => subscribeClient.subscribe(channel).catch(onError),
+    unsubscribe: (channel: string) => subscribeClient.unsubscribe(channel).catch(onError),
+  };
+  return createRedisEventTarget({ publishClient, subscribeClient: subscriber as unknown as Redis }) as unknown as EventTarget;
+}
+
 export async function createRedisBuses(url: string, prefix: string, onError: (error: unknown) => void = () => {}): Promise<Buses> {
   const retryStrategy = (attempt: number) => Math.min(100 * 2 ** attempt, 2_000);
   // Publishing must fail fast while Redis is away (the op is committed; the
@@ -118,7 +134,7 @@ export async function createRedisBuses(url: string, prefix: string, onError: (er
   for (const c of [publishClient, subscribeClient]) c.on('error', onError);
   await Promise.all([publishClient.connect(), subscribeClient.connect()]);
   const live = redisLiveState(publishClient, subscribeClient, onError);
-  const target = createRedisEventTarget({ publishClient, subscribeClient }) as unknown as EventTarget;
+  const target = redisEventTarget(publishClient, subscribeClient, onError);
   // The event target sends SUBSCRIBE without waiting for it; subscribing
   // again and awaiting the reply is how we know the channel is live. While
   // Redis is down there is nothing to wait for: the feed polls the log, and
