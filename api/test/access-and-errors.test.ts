@@ -1,4 +1,4 @@
-// Every rejection path of DESIGN §4: the error code, and proof that
+// Every rejection path of the API (docs/protocol.md §9): the error code, and proof that
 // nothing changed (document head, content and log).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableModes, codeOf, createDocument, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.js';

@@ -1,4 +1,4 @@
-// /readyz and the metrics while Redis is away (DESIGN "Running it"): the
+// /readyz and the metrics while Redis is away (docs/architecture.md, Modes): the
 // node still serves from the log, so it stays ready (200) and says it is
 // degraded and why, in the body and in a gauge; when Redis is back it is ok
 // again. Without its database it is not ready (503). A private Redis of our

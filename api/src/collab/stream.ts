@@ -1,4 +1,4 @@
-// The exact operation stream of DESIGN §3: every op with version >
+// The exact operation stream (docs/architecture.md, Invariants): every op with version >
 // afterVersion, in order, each exactly once, then live ones.
 //
 // Order matters: subscribe to the bus FIRST (and wait until the

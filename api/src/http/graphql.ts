@@ -117,7 +117,7 @@ function maskError(services: Services) {
 export function createGraphQL(services: Services, options: { compression?: CompressionCache } = {}): Yoga {
   const cookiesByRequest = new WeakMap<Request, string[]>();
 
-  // Every API reply: no caching anywhere (DESIGN §1), and any refresh
+  // Every API reply: no caching anywhere (docs/protocol.md §1), and any refresh
   // cookie a resolver set.
   const responsePlugin: Plugin = {
     onResponse({ request, response }) {

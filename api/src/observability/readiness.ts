@@ -1,5 +1,5 @@
-// What /readyz and the metrics say about a node's dependencies (DESIGN
-// "Running it"): a node is ready while its database answers. Redis only
+// What /readyz and the metrics say about a node's dependencies
+// (docs/architecture.md, Modes): a node is ready while its database answers. Redis only
 // carries live fan-out, shared rate limits and access events; without it
 // streams read the log and the node still serves, so it is *degraded*, not
 // unready. Reporting it unready would take every node of a cluster out of

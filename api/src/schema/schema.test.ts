@@ -1,4 +1,5 @@
-// The schema is a contract: DESIGN §4 names what clients rely on, and the
+// The schema is a contract: the design's §4 (../shared/DESIGN.md, kept
+// outside this repository) names what clients rely on, and the
 // committed schema.graphql is what codegen and the web client read.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

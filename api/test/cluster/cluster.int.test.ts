@@ -179,7 +179,7 @@ describe('faults: Redis and PostgreSQL going away under load', { timeout: BACKST
       what: "each node's client to receive 10 of the other's ops committed after Redis stopped",
       nodes: [a!, b!],
     });
-    // Degraded, not unready: the nodes serve from the log, so a load balancer must keep them (DESIGN "Running it").
+    // Degraded, not unready: the nodes serve from the log, so a load balancer must keep them (docs/architecture.md, Modes).
     for (const n of [a!, b!]) {
       const ready = await fetch(`${n.url}/readyz`);
       expect(ready.status).toBe(200);

@@ -1,4 +1,4 @@
-// Errors as the user should read them. The server's typed codes (DESIGN §4,
+// Errors as the user should read them. The server's typed codes (docs/protocol.md §9,
 // extensions.code) decide the message; the server's own text is shown only
 // for BAD_USER_INPUT, whose messages are written for people ("Password must
 // be 8 to 256 characters"). Everything else gets a fixed, friendly sentence.

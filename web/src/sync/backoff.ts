@@ -1,6 +1,6 @@
 // Reconnect delays: exponential, capped, with jitter, so that a server
 // restart does not bring every client back in the same millisecond
-// (DESIGN §1, "reconnect storms").
+// (docs/protocol.md §7).
 
 export interface BackoffOptions {
   /** Delay ceiling of the first retry, milliseconds. @default 500 */
