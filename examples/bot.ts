@@ -102,7 +102,8 @@ export async function startBot(options: BotOptions) {
       return changed();
     }
     // The server put this op before our pending ones and rebased them over
-    // it, the committed op first at equal positions: mirror that exactly.
+    // it, the committed op first at equal positions (protocol/rebase.ts,
+    // COMMITTED_WINS: true below; false for the other half): mirror that exactly.
     let remote = new Delta(op.delta.ops);
     if (inflight) {
       [inflight.delta, remote] = [remote.transform(inflight.delta, true), inflight.delta.transform(remote, false)];

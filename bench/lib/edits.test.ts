@@ -3,7 +3,7 @@
 // that kept growing would make long runs measure something else (and
 // favour whichever system is less sensitive to document size).
 import { describe, expect, it } from 'vitest';
-import { ChunkedDocument } from '../../web/src/sync/chunked-document.js';
+import { ChunkedDocument } from '../../protocol/chunked-document.js';
 import { Delta } from '../../web/src/sync/index.js';
 import { initialContent, prng, randomEdit } from './edits.js';
 

@@ -10,7 +10,7 @@
 // dangerous URLs in links and image/video embeds, and the parser's own caps.
 // checkDelta() then applies the node's settings (config.ts -> Documents):
 // the formats the product supports and the byte limits.
-import { Delta } from './quill-delta.js';
+import { Delta } from '../../../protocol/delta.js';
 import { badInput } from '../errors.js';
 import { isSafeUrl } from '../validation/safe-url.js';
 import { isCleanText, utf8Bytes } from '../validation/text.js';

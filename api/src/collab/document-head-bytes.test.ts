@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { opsBytes } from './content-bytes.js';
 import { DocumentHead } from './document-head.js';
-import { Delta } from './quill-delta.js';
+import { Delta } from '../../../protocol/delta.js';
 
 const edit = fc.record({
   kind: fc.constantFrom('insert', 'insert', 'embed', 'delete', 'format'),

@@ -1,12 +1,12 @@
 // What a node keeps in memory per document: the head version, the head
 // content and a window of the latest ops (to rebase submissions without a
 // database read). Always contiguous: the window ends at `version`.
-// The sync engine's ChunkedDocument (pure; quill-delta only) is shared with
-// the server: compose() on a long formatted head costs a deep copy per op,
+// ChunkedDocument (protocol/: pure, quill-delta only) is the client's and the
+// server's: compose() on a long formatted head costs a deep copy per op,
 // and even a span-only compose copied the whole op array per commit.
-import { ChunkedDocument } from '../../../web/src/sync/chunked-document.js';
+import { ChunkedDocument } from '../../../protocol/chunked-document.js';
 import { opsBytes } from './content-bytes.js';
-import type { Delta } from './quill-delta.js';
+import type { Delta } from '../../../protocol/delta.js';
 import { holdsSurrogates } from './surrogate-pairs.js';
 import type { CommittedOp } from './types.js';
 

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OperationFeed, type LiveState } from './feed.js';
 import { MemoryOperationLog } from './memory-log.js';
-import { Delta } from './quill-delta.js';
+import { Delta } from '../../../protocol/delta.js';
 import { createSubscriptionQueue } from './subscription-queue.js';
 import type { CommittedOp, NewOp } from './types.js';
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ALWAYS_LIVE, OperationFeed } from './feed.js';
 import { MemoryOperationLog } from './memory-log.js';
-import { Delta } from './quill-delta.js';
+import { Delta } from '../../../protocol/delta.js';
 import { createSubscriptionQueue, type SubscriptionQueue } from './subscription-queue.js';
 import type { CommittedOp } from './types.js';
 

@@ -1,7 +1,7 @@
 // Per-node cache of document heads, least recently used first out.
 // Loading = newest snapshot + the ops after it. Concurrent loads of one
 // document share one promise so the log is read once.
-import { Delta } from './quill-delta.js';
+import { Delta } from '../../../protocol/delta.js';
 import { notFound } from '../errors.js';
 import { DocumentHead } from './document-head.js';
 import { MAX_VERSION, type OperationLog } from './types.js';

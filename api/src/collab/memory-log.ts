@@ -1,7 +1,7 @@
 // An in-memory OperationLog with the same contract as the database one:
 // used by fast property tests, and run through the shared contract suite.
 // It has no accounts, so it checks no author's access (never `access`).
-import { Delta } from './quill-delta.js';
+import { Delta } from '../../../protocol/delta.js';
 import { AppendConflict, type CommittedOp, type NewOp, type OperationLog, type Snapshot } from './types.js';
 
 interface MemoryDocument {

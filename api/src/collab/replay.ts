@@ -16,8 +16,8 @@
 // or hashed per op; only a replay pays for one rebase over the ops between
 // its base and the first commit.
 import { badInput } from '../errors.js';
-import type { Delta } from './quill-delta.js';
-import { rebase } from './rebase.js';
+import type { Delta } from '../../../protocol/delta.js';
+import { rebase } from '../../../protocol/rebase.js';
 import type { Submission } from './types.js';
 
 /** What a replay is compared with: a committed (or planned) op. */

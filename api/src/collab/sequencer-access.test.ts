@@ -4,7 +4,7 @@
 // others in the same turn, rebased as if the refused ones never came.
 import { describe, expect, it } from 'vitest';
 import { MemoryOperationLog } from './memory-log.js';
-import { Delta } from './quill-delta.js';
+import { Delta } from '../../../protocol/delta.js';
 import { Sequencer } from './sequencer.js';
 import { AppendConflict, type NewOp, type Snapshot, type WriteRefusal } from './types.js';
 

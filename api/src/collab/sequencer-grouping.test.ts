@@ -3,7 +3,7 @@
 // appendMany call, and each submission still settles on its own.
 import { describe, expect, it } from 'vitest';
 import { MemoryOperationLog } from './memory-log.js';
-import { Delta } from './quill-delta.js';
+import { Delta } from '../../../protocol/delta.js';
 import { Sequencer } from './sequencer.js';
 import type { AppendRequest, CommittedOp } from './types.js';
 

@@ -6,8 +6,8 @@
 // the node's recent ops, in the same batch, or only in the log.
 import { describe, expect, it } from 'vitest';
 import { MemoryOperationLog } from './memory-log.js';
-import { Delta } from './quill-delta.js';
-import { rebase } from './rebase.js';
+import { Delta } from '../../../protocol/delta.js';
+import { rebase } from '../../../protocol/rebase.js';
 import { Sequencer } from './sequencer.js';
 
 const REUSED = { code: 'BAD_USER_INPUT', details: { reason: 'IDEMPOTENCY_KEY_REUSED' } };

@@ -3,7 +3,7 @@
 // will really meet, within one group commit too; a refused op is not
 // appended and does not block the others.
 import { describe, expect, it } from 'vitest';
-import { Delta } from './quill-delta.js';
+import { Delta } from '../../../protocol/delta.js';
 import { MemoryOperationLog } from './memory-log.js';
 import { Sequencer } from './sequencer.js';
 import type { Submission } from './types.js';

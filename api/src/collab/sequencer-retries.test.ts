@@ -6,7 +6,7 @@
 // nothing still takes a version.
 import { describe, expect, it } from 'vitest';
 import { MemoryOperationLog } from './memory-log.js';
-import { Delta } from './quill-delta.js';
+import { Delta } from '../../../protocol/delta.js';
 import { Sequencer } from './sequencer.js';
 import type { NewOp } from './types.js';
 

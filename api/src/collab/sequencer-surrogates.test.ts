@@ -6,7 +6,7 @@
 // the database cannot store is skipped, never the commit.
 import { describe, expect, it } from 'vitest';
 import { MemoryOperationLog } from './memory-log.js';
-import { Delta } from './quill-delta.js';
+import { Delta } from '../../../protocol/delta.js';
 import { Sequencer } from './sequencer.js';
 import { isStorable } from './surrogate-pairs.js';
 import type { AppendRequest, CommittedOp, NewOp, Snapshot } from './types.js';

@@ -6,12 +6,12 @@
 // Across nodes the log's (documentId, version) key is the arbiter: a node
 // that loses the race refreshes its head and re-plans, a bounded number of
 // times.
-import { Delta } from './quill-delta.js';
+import { Delta } from '../../../protocol/delta.js';
 import { AppError, badInput, forbidden, notFound } from '../errors.js';
 import { baseLength } from './delta.js';
 import type { ContentDraft, DocumentHead } from './document-head.js';
 import { HeadCache } from './head-cache.js';
-import { rebase } from './rebase.js';
+import { rebase } from '../../../protocol/rebase.js';
 import { basedBefore, isReplayOf, keyReused, sameAuthor } from './replay.js';
 import { holdsSurrogates, isStorable, splitsSurrogatePair } from './surrogate-pairs.js';
 import { AppendConflict, type AppendRequest, type CollabMetrics, type CommittedOp, type NewOp, type OperationLog, type Snapshot, type Submission, type WriteRefusal } from './types.js';

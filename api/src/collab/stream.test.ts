@@ -3,7 +3,7 @@
 // feed filled from the log, and an end as soon as the client unsubscribes.
 import { describe, expect, it } from 'vitest';
 import { MemoryOperationLog } from './memory-log.js';
-import { Delta } from './quill-delta.js';
+import { Delta } from '../../../protocol/delta.js';
 import { operationBatches, operationStream } from './stream.js';
 import { createSubscriptionQueue } from './subscription-queue.js';
 import type { CommittedOp } from './types.js';

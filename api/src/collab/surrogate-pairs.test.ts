@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Delta } from './quill-delta.js';
+import { Delta } from '../../../protocol/delta.js';
 import { holdsSurrogates, isStorable, splitsSurrogatePair } from './surrogate-pairs.js';
 
 const EMOJI = '\u{1F600}';

@@ -1,8 +1,8 @@
 // The collaboration core's view of the world: plain data and two I/O
 // interfaces (the log and the bus). Nothing here knows GraphQL or Prisma.
-import type { Delta } from './quill-delta.js';
+import type { Delta } from '../../../protocol/delta.js';
 
-export type { DeltaOp } from './quill-delta.js';
+export type { DeltaOp } from '../../../protocol/delta.js';
 
 /** An operation as committed to a document's log. */
 export interface CommittedOp {

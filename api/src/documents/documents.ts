@@ -8,7 +8,7 @@ import type { AccessEvent } from '../auth/access-watch.js';
 import { atLeast, type Role } from '../auth/roles.js';
 import { checkDelta, isDocument, type DeltaPolicy } from '../collab/delta.js';
 import type { PresenceOwner, PresenceRegistry, PresenceState } from '../collab/presence.js';
-import type { Delta } from '../collab/quill-delta.js';
+import type { Delta } from '../../../protocol/delta.js';
 import type { Sequencer } from '../collab/sequencer.js';
 import type { CommittedOp, OperationLog } from '../collab/types.js';
 import { AppError, badInput, forbidden, notFound } from '../errors.js';

@@ -1,6 +1,6 @@
 // Redis carries events as JSON: these rebuild the Delta and the dates.
 import type { PresenceState } from '../collab/presence.js';
-import { Delta } from '../collab/quill-delta.js';
+import { Delta } from '../../../protocol/delta.js';
 import type { CommittedOp } from '../collab/types.js';
 
 type Wire<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Delta ? { ops: Delta['ops'] } : T[K] };

@@ -14,7 +14,7 @@
 // query compilation; here it is one statement). Measured on a busy 2-core
 // machine, one-op appends: PGlite 16.4 -> 2.6 ms, PostgreSQL 6.9 -> 1.0 ms.
 // The rare paths (exists, snapshots, findByClient) stay on Prisma.
-import { Delta, type DeltaOp } from '../collab/quill-delta.js';
+import { Delta, type DeltaOp } from '../../../protocol/delta.js';
 import {
   AppendConflict,
   MAX_VERSION,

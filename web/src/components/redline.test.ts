@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Delta } from '../sync/delta.js';
+import { Delta } from '../../../protocol/delta.js';
 import { DELETED, INSERTED, redline } from './redline.js';
 
 describe('redline', () => {

@@ -6,7 +6,7 @@
 // document and keep their place among the characters around them.
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Delta } from './delta.js';
+import { Delta } from '../../../protocol/delta.js';
 import { DocumentSync } from './document-sync.js';
 import { MemoryPendingStore, type PersistedState } from './pending-store.js';
 import { FakeAuthority, FakeLink, FakeScheduler } from './testing/fake-authority.js';

@@ -1,7 +1,7 @@
 // The framework-free sync engine: everything a client (the web app, a test,
 // a benchmark, a bot) needs to edit a document together with others.
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-export { Delta, isNoop, type DeltaJSON, type DeltaOp } from './delta.js';
+export { Delta, isNoop, type DeltaJSON, type DeltaOp } from '../../../protocol/delta.js';
 export {
   DocumentSync,
   type ConnectionStatus,

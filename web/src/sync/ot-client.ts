@@ -2,7 +2,8 @@
 // synchronised -> awaiting (one op in flight) -> awaiting with buffer.
 // Acks come from the stream: the client recognises its own op there by
 // (clientId, clientSeq), so an ack can never overtake an earlier remote op.
-import { Delta, isNoop, transform, type DeltaJSON } from './delta.js';
+import { Delta, isNoop, type DeltaJSON } from '../../../protocol/delta.js';
+import { transformCommittedOverPending, transformOverCommitted } from '../../../protocol/rebase.js';
 
 export interface OutgoingOp {
   baseVersion: number;
@@ -148,14 +149,14 @@ export class OtClient {
     // over it with the committed op winning ties; mirror that exactly.
     let remote = op.delta;
     if (inflight) {
-      const rebased = transform(remote, inflight.delta, true);
-      remote = transform(inflight.delta, remote, false);
+      const rebased = transformOverCommitted(remote, inflight.delta);
+      remote = transformCommittedOverPending(inflight.delta, remote);
       // Resubmitting after a reconnect sends this: rebased to our version.
       this.inflight = { ...inflight, baseVersion: this.version, delta: rebased };
     }
     if (this.buffer) {
-      const rebased = transform(remote, this.buffer, true);
-      remote = transform(this.buffer, remote, false);
+      const rebased = transformOverCommitted(remote, this.buffer);
+      remote = transformCommittedOverPending(this.buffer, remote);
       this.buffer = rebased;
     }
     return { apply: remote, send: null };

@@ -2,7 +2,7 @@
 // state here before it sends an op (write-ahead), so that whatever a reload
 // brings back is exactly what the server may have seen under that
 // (clientId, clientSeq); see DocumentSync.
-import type { DeltaJSON } from './delta.js';
+import type { DeltaJSON } from '../../../protocol/delta.js';
 import type { OtClientSnapshot } from './ot-client.js';
 
 /**

@@ -8,7 +8,7 @@
 // one is dropped when the server says it left (its socket closed, or it
 // expired there) and, failing that, when not refreshed within the TTL.
 // Entries are per (user, clientId): a clientId is only unique per user.
-import type { Delta } from './delta.js';
+import type { Delta } from '../../../protocol/delta.js';
 import type { WirePresence } from './transport.js';
 
 export interface RemotePresence {

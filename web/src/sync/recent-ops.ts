@@ -1,6 +1,6 @@
 // The last few server ops, kept to bring late presence (a selection sent at
 // an older version) up to date.
-import type { Delta } from './delta.js';
+import type { Delta } from '../../../protocol/delta.js';
 
 export class RecentOps {
   private readonly deltas: Delta[] = [];

@@ -1,7 +1,7 @@
 // What the engine needs from the network, and nothing more. The web app
 // implements it over urql + graphql-ws; tests implement it over a fake
 // authority; a benchmark can implement it over anything.
-import type { DeltaJSON } from './delta.js';
+import type { DeltaJSON } from '../../../protocol/delta.js';
 
 /**
  * The codes a server puts in `extensions.code` (DESIGN §4), the one list of

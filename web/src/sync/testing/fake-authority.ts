@@ -5,7 +5,8 @@
 // every stream message and every submission waits in a queue until the
 // test delivers or processes it, which is how tests pick delays and
 // interleavings. Each page gets its own FakeLink, its network connection.
-import { Delta, type DeltaJSON } from '../delta.js';
+import { Delta, type DeltaJSON } from '../../../../protocol/delta.js';
+import { COMMITTED_WINS } from '../../../../protocol/rebase.js';
 import type { Scheduler, TimerHandle } from '../scheduler.js';
 import {
   SyncError,
@@ -58,7 +59,7 @@ export class FakeAuthority {
     if (previous) return previous;
     if (input.baseVersion > this.version) throw new SyncError('BAD_USER_INPUT', 'baseVersion ahead of head');
     let delta = new Delta(input.delta.ops);
-    for (const op of this.log.slice(input.baseVersion)) delta = new Delta(op.delta.ops).transform(delta, true);
+    for (const op of this.log.slice(input.baseVersion)) delta = new Delta(op.delta.ops).transform(delta, COMMITTED_WINS);
     const next = this.content.compose(delta);
     if (next.ops.some((op) => op.insert === undefined)) throw new SyncError('BAD_USER_INPUT', 'delta does not apply');
     const op: WireOp = { version: this.version + 1, delta: { ops: delta.ops }, clientId: input.clientId, clientSeq: input.clientSeq };

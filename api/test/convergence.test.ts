@@ -3,11 +3,11 @@
 // connections and resubmissions), always converge on the server's content.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OtClient, type OutgoingOp } from '../../../web/src/sync/ot-client.js';
-import { MemoryOperationLog } from './memory-log.js';
-import { Delta } from './quill-delta.js';
-import { Sequencer } from './sequencer.js';
-import type { CommittedOp } from './types.js';
+import { OtClient, type OutgoingOp } from '../../web/src/sync/ot-client.js';
+import { MemoryOperationLog } from '../src/collab/memory-log.js';
+import { Delta } from '../../protocol/delta.js';
+import { Sequencer } from '../src/collab/sequencer.js';
+import type { CommittedOp } from '../src/collab/types.js';
 
 const DOC = 'doc-1';
 
