@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { buildApp, type AppOptions } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import type { Services } from '../src/services.js';
-import { createTempPostgresDatabase } from '../src/store/test-databases.js';
+import { createTempPostgresDatabase } from './support/test-databases.js';
 
 export type Mode = 'embedded' | 'scaled';
 

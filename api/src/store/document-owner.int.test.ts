@@ -1,6 +1,6 @@
 import { describe } from 'vitest';
-import { documentOwnerRaceSuite, documentOwnerSuite } from './document-owner.suite.js';
-import { openTempPostgres, postgresTestUrl, SKIPPED_WITHOUT_URL } from './test-databases.js';
+import { documentOwnerRaceSuite, documentOwnerSuite } from '../../test/support/document-owner.suite.js';
+import { openTempPostgres, postgresTestUrl, SKIPPED_WITHOUT_URL } from '../../test/support/test-databases.js';
 
 const url = postgresTestUrl();
 

@@ -4,7 +4,7 @@
 // could not store made every victim whose commit shared the statement fail
 // with INTERNAL_SERVER_ERROR. Now bad ops are refused before any write, and
 // a group that fails anyway is retried one document at a time (the log's
-// own test: operation-log.suite.ts, "appendMany: a request the database
+// own test: api/test/support/prisma-operation-log.suite.ts, "appendMany: a request the database
 // refuses…").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableModes, codeOf, createDocument, DOC_STATE, gql, signUp, startServer, SUBMIT, type TestServer } from '../harness.js';

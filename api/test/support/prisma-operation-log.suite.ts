@@ -3,11 +3,11 @@
 // migrated database per suite; every test works on fresh documents.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Delta } from '../collab/quill-delta.js';
-import { AppendConflict, type NewOp } from '../collab/types.js';
-import { applyMigrations, MIGRATIONS_DIR } from './migrate.js';
+import { Delta } from '../../src/collab/quill-delta.js';
+import { AppendConflict, type NewOp } from '../../src/collab/types.js';
+import { applyMigrations, MIGRATIONS_DIR } from '../../src/store/migrate.js';
 import { operationLogContract } from './operation-log.contract.js';
-import { PrismaOperationLog } from './operation-log.js';
+import { PrismaOperationLog } from '../../src/store/operation-log.js';
 import type { TempDatabase } from './test-databases.js';
 
 export function prismaOperationLogSuite(open: () => Promise<TempDatabase>): void {

@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import type { SqlRunner } from './database.js';
-import { Prisma } from './generated/client.js';
-import { applyMigrations, MIGRATIONS_DIR } from './migrate.js';
+import type { SqlRunner } from '../../src/store/database.js';
+import { Prisma } from '../../src/store/generated/client.js';
+import { applyMigrations, MIGRATIONS_DIR } from '../../src/store/migrate.js';
 import { findSchemaDrift, introspect, parsePrismaSchema } from './schema-drift.js';
 import type { TempDatabase } from './test-databases.js';
 

@@ -4,7 +4,7 @@
 // (document-owner.int.test.ts).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { applyMigrations, MIGRATIONS_DIR } from './migrate.js';
+import { applyMigrations, MIGRATIONS_DIR } from '../../src/store/migrate.js';
 import type { TempDatabase } from './test-databases.js';
 
 const CHECK_VIOLATION = '23514';

@@ -3,8 +3,8 @@
 // log stores its data; the factory supplies a log and a way to create
 // documents in whatever backs it.
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { Delta } from '../collab/quill-delta.js';
-import { AppendConflict, type AppendConflictKind, type NewOp, type OperationLog } from '../collab/types.js';
+import { Delta } from '../../src/collab/quill-delta.js';
+import { AppendConflict, type AppendConflictKind, type NewOp, type OperationLog } from '../../src/collab/types.js';
 
 export interface OperationLogHarness {
   log: OperationLog;
