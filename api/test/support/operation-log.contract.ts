@@ -3,7 +3,7 @@
 // log stores its data; the factory supplies a log and a way to create
 // documents in whatever backs it.
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { Delta } from '../../src/collab/quill-delta.js';
+import { Delta } from '../../../protocol/delta.js';
 import { AppendConflict, type AppendConflictKind, type NewOp, type OperationLog } from '../../src/collab/types.js';
 
 export interface OperationLogHarness {

@@ -3,7 +3,7 @@
 // migrated database per suite; every test works on fresh documents.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Delta } from '../../src/collab/quill-delta.js';
+import { Delta } from '../../../protocol/delta.js';
 import { AppendConflict, type NewOp } from '../../src/collab/types.js';
 import { applyMigrations, MIGRATIONS_DIR } from '../../src/store/migrate.js';
 import { operationLogContract } from './operation-log.contract.js';
