@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type PrivateRedis } from '../../test/cluster/processes.js';
 import { createRateLimits, type RateLimits } from './rate-limits.js';
-import { rateLimitsSuite, TEST_BUDGETS } from './rate-limits.suite.js';
+import { rateLimitsSuite, TEST_BUDGETS } from '../../test/support/rate-limits.suite.js';
 
 const hasRedis = spawnSync('which', ['redis-server']).status === 0;
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import { createRateLimits, type RateLimits } from './rate-limits.js';
-import { rateLimitsSuite, TEST_BUDGETS } from './rate-limits.suite.js';
+import { rateLimitsSuite, TEST_BUDGETS } from '../../test/support/rate-limits.suite.js';
 
 describe('rate limits in memory', () => {
   let limits: RateLimits;
