@@ -24,3 +24,31 @@ export function randomClientId(): string {
   globalThis.crypto.getRandomValues(bytes);
   return 'web-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
+
+/**
+ * One pending callback on a Scheduler: start() replaces the one pending,
+ * clear() cancels it. The engine's timers are all of this shape; holding
+ * each in its own Timer keeps a handle from outliving its callback.
+ */
+export class Timer {
+  private handle: TimerHandle | null = null;
+
+  constructor(private readonly scheduler: Scheduler) {}
+
+  get pending(): boolean {
+    return this.handle !== null;
+  }
+
+  start(ms: number, callback: () => void): void {
+    this.clear();
+    this.handle = this.scheduler.setTimeout(() => {
+      this.handle = null;
+      callback();
+    }, ms);
+  }
+
+  clear(): void {
+    if (this.handle !== null) this.scheduler.clearTimeout(this.handle);
+    this.handle = null;
+  }
+}

@@ -1,0 +1,92 @@
+// Our own selection, sent to the others: at most one update per throttle
+// interval, and again every heartbeat even when unchanged, so that the
+// server's TTL does not expire it while we sit still. Sending is best
+// effort: a lost update is replaced by the next one.
+import type { ChunkedDocument } from '../../../protocol/chunked-document.js';
+import type { Delta } from '../../../protocol/delta.js';
+import type { OtClient } from './ot-client.js';
+import { Timer, type Scheduler } from './scheduler.js';
+import type { SyncTransport } from './transport.js';
+
+export interface PresenceSenderOptions {
+  documentId: string;
+  transport: SyncTransport;
+  scheduler: Scheduler;
+  ot: OtClient;
+  /** The content at ot.version, as the server has it. */
+  server: ChunkedDocument;
+  /** The stream presence goes with (a Connection); nothing is sent while it is not live. */
+  link: { readonly live: boolean };
+  /** Milliseconds between updates, at least. */
+  throttleMs: number;
+  /** Milliseconds after which an unchanged selection is sent again. */
+  heartbeatMs: number;
+}
+
+type Range = { index: number; length: number };
+
+const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n));
+
+export class PresenceSender {
+  private selection: Range | null = null;
+  private lastSentAt = -Infinity;
+  private readonly throttle: Timer;
+  private readonly heartbeat: Timer;
+
+  constructor(private readonly options: PresenceSenderOptions) {
+    this.throttle = new Timer(options.scheduler);
+    this.heartbeat = new Timer(options.scheduler);
+  }
+
+  /** The local selection (null: no focus; the last one stays shown to others). */
+  select(range: Range | null): void {
+    if (range) this.selection = { index: range.index, length: range.length };
+    this.schedule();
+  }
+
+  /** `change` was applied to the local content (the editor reports its own selection too; this keeps heartbeats right meanwhile). */
+  move(change: Delta): void {
+    const range = this.selection;
+    if (!range) return;
+    const index = change.transformPosition(range.index);
+    this.selection = { index, length: Math.max(0, change.transformPosition(range.index + range.length) - index) };
+  }
+
+  /** Sends the selection as soon as the throttle allows. */
+  schedule(): void {
+    // Not live also covers closed: a closed engine never goes live again.
+    if (this.throttle.pending || !this.options.link.live) return;
+    const wait = Math.max(0, this.lastSentAt + this.options.throttleMs - this.options.scheduler.now());
+    this.throttle.start(wait, () => this.send());
+  }
+
+  /** The stream is gone: nothing goes out until schedule() after the next open. */
+  stop(): void {
+    this.throttle.clear();
+    this.heartbeat.clear();
+  }
+
+  private send(): void {
+    if (!this.options.link.live) return;
+    const { ot, server, scheduler } = this.options;
+    const selection = this.selection ?? { index: 0, length: 0 };
+    // The server wants a selection at a version it has: map ours back
+    // through the pending edits (text it has not seen has no position there).
+    let start = selection.index;
+    let end = selection.index + selection.length;
+    const pending = ot.pendingDelta();
+    if (pending) {
+      const undo = pending.invert(server.toDelta());
+      start = undo.transformPosition(start);
+      end = undo.transformPosition(end);
+    }
+    const length = server.length;
+    start = clamp(start, 0, length);
+    end = clamp(end, start, length);
+    this.lastSentAt = scheduler.now();
+    this.options.transport
+      .updatePresence({ documentId: this.options.documentId, clientId: ot.clientId, version: ot.version, index: start, length: end - start })
+      .catch(() => {}); // presence is best effort; the heartbeat sends it again
+    this.heartbeat.start(this.options.heartbeatMs, () => this.send());
+  }
+}
