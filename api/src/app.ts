@@ -16,13 +16,14 @@ import type { Config } from './config.js';
 import { Documents } from './documents/documents.js';
 import { createMetricsServer } from './http/metrics-endpoint.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
-import { createRateLimits, type RateLimits } from './limits/rate-limits.js';
+import { createRateLimits } from './limits/rate-limits.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { probe } from './observability/readiness.js';
-import { createAccessBus, type AccessBus } from './pubsub/access-bus.js';
+import { createAccessBus } from './pubsub/access-bus.js';
 import { createLocalBuses, createRedisBuses, type Buses } from './pubsub/buses.js';
 import { operationsTopic, presenceTopic } from './pubsub/channels.js';
+import { connectRedis, type RedisConnections } from './pubsub/redis-connections.js';
 import type { Services } from './services.js';
 import { openDatabase, type Database } from './store/database.js';
 import { applyMigrations, MIGRATIONS_DIR } from './store/migrate.js';
@@ -46,13 +47,12 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const nodeId = randomUUID().slice(0, 8);
   const logger = (options.logger ?? createLogger(config.logLevel)).child({ node: nodeId });
   let db: Database | undefined;
+  let redis: RedisConnections | undefined;
   let buses: Buses | undefined;
   let http: HttpServer | undefined;
   let metricsServer: Server | undefined;
   let feed: OperationFeed | undefined;
   let sequencer: Sequencer | undefined;
-  let accessBus: AccessBus | undefined;
-  let rateLimits: RateLimits | undefined;
   let stopAccessWatch: (() => void) | undefined;
   let presenceRegistry: PresenceRegistry | undefined;
 
@@ -67,18 +67,18 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       });
       const applied = await applyMigrations(db.sql, MIGRATIONS_DIR, (msg) => logger.info(msg));
       if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-      buses = config.redisUrl
-        ? await createRedisBuses(config.redisUrl, config.redisPrefix, (err) => logger.warn({ err }, 'redis'))
-        : createLocalBuses();
+      // Scaled mode: the node's two Redis connections, shared by the buses,
+      // the presence store, the access bus and the rate limits; closed in stop().
+      const redisWarn = (err: unknown) => logger.warn({ err }, 'redis');
+      redis = config.redisUrl ? await connectRedis(config.redisUrl, redisWarn) : undefined;
+      buses = redis ? createRedisBuses(redis, config.redisPrefix, redisWarn) : createLocalBuses();
       const bus = buses;
       bus.live.onChange((up) => logger[up ? 'info' : 'warn']({ pubsub: up ? 'up' : 'down' }, up ? 'pub/sub is back: live delivery' : 'pub/sub is down: streams poll the log'));
 
       // Security (README "Security model"): access changes reach every node,
       // rate limits are shared through Redis, the audit trail goes to the log.
-      const redisWarn = (err: unknown) => logger.warn({ err }, 'redis');
-      accessBus = await createAccessBus(config.redisUrl, config.redisPrefix, redisWarn);
-      rateLimits = await createRateLimits(config.security.rateLimits, config.redisUrl, config.redisPrefix, redisWarn);
-      const access = new AccessWatch(accessBus.bus, (err) => logger.warn({ err }, 'access bus'));
+      const rateLimits = createRateLimits(config.security.rateLimits, redis?.commands, config.redisPrefix);
+      const access = new AccessWatch(createAccessBus(redis, config.redisPrefix), (err) => logger.warn({ err }, 'access bus'));
       const accessCache = new AccessCache(config.accessCacheMs);
       access.observe((event) => accessCache.forget(event));
       stopAccessWatch = await access.listen();
@@ -201,17 +201,15 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       await presenceRegistry?.dispose();
       feed?.dispose();
       stopAccessWatch?.();
-      await accessBus?.close();
-      await rateLimits?.close();
-      await buses?.close();
+      // After everything that publishes or subscribes through them.
+      await redis?.close();
       await db?.close();
       http = undefined;
+      redis = undefined;
       buses = undefined;
       db = undefined;
       feed = undefined;
       sequencer = undefined;
-      accessBus = undefined;
-      rateLimits = undefined;
       stopAccessWatch = undefined;
       presenceRegistry = undefined;
     },

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type PrivateRedis } from '../../test/cluster/processes.js';
+import { connectRedis, type RedisConnections } from '../pubsub/redis-connections.js';
 import { createRateLimits, type RateLimits } from './rate-limits.js';
 import { rateLimitsSuite, TEST_BUDGETS } from '../../test/support/rate-limits.suite.js';
 
@@ -12,14 +13,16 @@ const hasRedis = spawnSync('which', ['redis-server']).status === 0;
 
 describe.skipIf(!hasRedis)('rate limits over Redis', () => {
   let redis: PrivateRedis;
+  let connections: RedisConnections;
   let limits: RateLimits;
 
   beforeAll(async () => {
     redis = await startRedis();
-    limits = await createRateLimits(TEST_BUDGETS, redis.url, 'rl-test:', () => {});
+    connections = await connectRedis(redis.url);
+    limits = createRateLimits(TEST_BUDGETS, connections.commands, 'rl-test:');
   });
   afterAll(async () => {
-    await limits?.close();
+    await connections?.close();
     await redis?.stop();
   });
 

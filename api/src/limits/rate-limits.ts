@@ -13,7 +13,7 @@
 //   of punishing: a client over the rate waits for the next second (its
 //   retryAfterMs is under 1000), not for the rest of a minute. For the
 //   steady traffic of honest clients: submissions, new documents, shares.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RateBudget, RateLimitConfig } from '../config.js';
 import { AppError } from '../errors.js';
@@ -33,7 +33,6 @@ export interface RateLimits {
   refund(...checks: LimitCheck[]): Promise<void>;
   /** Gives each key its whole budget back. */
   reset(...checks: LimitCheck[]): Promise<void>;
-  close(): Promise<void>;
 }
 
 const MINUTE = 60;
@@ -48,22 +47,14 @@ interface Limiter {
   reset(key: string): Promise<unknown>;
 }
 
-export async function createRateLimits(
-  config: RateLimitConfig | null,
-  redisUrl: string | undefined,
-  prefix: string,
-  onError: (error: unknown) => void,
-): Promise<RateLimits> {
-  if (!config) return { consume: async () => {}, refund: async () => {}, reset: async () => {}, close: async () => {} };
+/**
+ * `redis` is the node's command connection (pubsub/redis-connections.ts),
+ * borrowed: it has no offline queue, so while Redis is away a call fails at
+ * once and the insurance limiter answers, instead of waiting for a reconnect.
+ */
+export function createRateLimits(config: RateLimitConfig | null, redis: Redis | undefined, prefix: string): RateLimits {
+  if (!config) return { consume: async () => {}, refund: async () => {}, reset: async () => {} };
 
-  let redis: Redis | null = null;
-  if (redisUrl) {
-    // No offline queue: while Redis is away a call fails at once and the
-    // insurance limiter answers, instead of waiting for a reconnect.
-    redis = new Redis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(100 * 2 ** n, 2_000) });
-    redis.on('error', onError);
-    await redis.connect();
-  }
   const store = (points: number, duration: number, keyPrefix: string): RateLimiterAbstract => {
     const options = { points, duration, keyPrefix };
     const memory = new RateLimiterMemory(options);
@@ -118,9 +109,6 @@ export async function createRateLimits(
     },
     async reset(...checks) {
       for (const [name, key] of checks) await limiter(name).reset(key);
-    },
-    async close() {
-      redis?.disconnect();
     },
   };
 }

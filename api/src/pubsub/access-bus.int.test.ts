@@ -5,27 +5,32 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type PrivateRedis } from '../../test/cluster/processes.js';
 import { AccessWatch, type AccessEvent } from '../auth/access-watch.js';
-import { createAccessBus, type AccessBus } from './access-bus.js';
+import type { Bus } from '../collab/types.js';
+import { createAccessBus } from './access-bus.js';
+import { connectRedis, type RedisConnections } from './redis-connections.js';
 
 const hasRedis = spawnSync('which', ['redis-server']).status === 0;
 if (!hasRedis) console.warn('[tests] redis-server not installed: the access bus outage test is SKIPPED.');
 
 describe.skipIf(!hasRedis)('access bus when Redis goes away', () => {
   let redis: PrivateRedis;
-  const buses: AccessBus[] = [];
+  const nodes: RedisConnections[] = [];
+  const buses: Bus<AccessEvent>[] = [];
   const errors: unknown[] = [];
 
   beforeAll(async () => {
     redis = await startRedis();
-    buses.push(await createAccessBus(redis.url, 'acc-test:', (e) => errors.push(e)), await createAccessBus(redis.url, 'acc-test:', (e) => errors.push(e)));
+    // Two nodes: each its own connections.
+    nodes.push(await connectRedis(redis.url, (e) => errors.push(e)), await connectRedis(redis.url, (e) => errors.push(e)));
+    buses.push(...nodes.map((node) => createAccessBus(node, 'acc-test:')));
   });
   afterAll(async () => {
-    for (const bus of buses) await bus.close();
+    for (const node of nodes) await node.close();
     await redis?.stop();
   });
 
   it('acts locally and never throws while Redis is down, and delivers across buses again when it is back', async () => {
-    const [here, there] = [new AccessWatch(buses[0]!.bus, (e) => errors.push(e)), new AccessWatch(buses[1]!.bus, (e) => errors.push(e))];
+    const [here, there] = [new AccessWatch(buses[0]!, (e) => errors.push(e)), new AccessWatch(buses[1]!, (e) => errors.push(e))];
     const stopListening = await there.listen();
     const heard = (watch: AccessWatch, documentId: string) => new Promise<AccessEvent>((resolve) => watch.watchDocument(documentId, 'u', resolve));
 

@@ -6,9 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRedis } from '../../test/cluster/processes.js';
 import { waitFor } from '../../test/wait-for.js';
-import { Delta } from '../collab/quill-delta.js';
+import { Delta } from '../../../protocol/delta.js';
 import type { CommittedOp } from '../collab/types.js';
 import { createRedisBuses, type Buses } from './buses.js';
+import { connectRedis } from './redis-connections.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -24,8 +25,9 @@ describe('Redis buses across a Redis outage', { timeout: 60_000 }, () => {
   it('opens a subscription whose SUBSCRIBE Redis never answered once the connection drops, and is live again only with it', async () => {
     const redis = await startRedis();
     cleanups.push(() => redis.stop());
-    const buses = await createRedisBuses(redis.url, `bus-${randomBytes(4).toString('hex')}:`);
-    cleanups.push(() => buses.close());
+    const connections = await connectRedis(redis.url);
+    cleanups.push(() => connections.close());
+    const buses = createRedisBuses(connections, `bus-${randomBytes(4).toString('hex')}:`);
     expect(buses.live.healthy()).toBe(true);
 
     const down = turns(buses, false);
@@ -55,10 +57,11 @@ describe('Redis buses closing with commands in flight', { timeout: 60_000 }, () 
     cleanups.push(async () => process.off('unhandledRejection', note));
     const redis = await startRedis();
     cleanups.push(() => redis.stop());
-    const buses = await createRedisBuses(redis.url, `bus-${randomBytes(4).toString('hex')}:`);
+    const connections = await connectRedis(redis.url);
+    const buses = createRedisBuses(connections, `bus-${randomBytes(4).toString('hex')}:`);
     redis.freeze(); // every SUBSCRIBE from here on stays unanswered
     const subscribing = buses.ops.subscribe('doc');
-    await buses.close(); // ...and is rejected when the connection closes under it
+    await connections.close(); // ...and is rejected when the connection closes under it
     await subscribing.then((s) => s.close(), () => {});
     // Rejections are reported as unhandled after the microtask queue drains: give it a turn of the event loop.
     await new Promise((resolve) => setImmediate(resolve));

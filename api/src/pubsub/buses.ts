@@ -1,18 +1,18 @@
 // The buses of a node: committed ops and presence. In-process when
-// REDIS_URL is unset; Redis (@graphql-yoga/redis-event-target, two ioredis
-// connections: a subscriber connection cannot publish) otherwise.
+// REDIS_URL is unset; otherwise over the node's Redis connections
+// (redis-connections.ts), which this module borrows and does not close.
 //
 // Redis pub/sub is at most once and loses messages while reconnecting, so
 // nothing correct depends on it: streams fill gaps from the log, and
 // `live` tells the op feed when to poll the log instead.
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { ALWAYS_LIVE, type LiveState } from '../collab/feed.js';
 import { MemoryPresenceStore, type PresenceState, type PresenceStore } from '../collab/presence.js';
 import type { Bus, CommittedOp } from '../collab/types.js';
 import { decodeOp, decodePresence } from './codec.js';
 import { createEventTargetBus, createLocalBus } from './event-target-bus.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
+import type { RedisConnections } from './redis-connections.js';
 
 export interface Buses {
   ops: Bus<CommittedOp>;
@@ -22,7 +22,6 @@ export interface Buses {
   live: LiveState;
   /** Throws unless the transport answers (for /readyz). */
   ping(): Promise<void>;
-  close(): Promise<void>;
 }
 
 export function createLocalBuses(): Buses {
@@ -32,7 +31,6 @@ export function createLocalBuses(): Buses {
     presenceStore: new MemoryPresenceStore(),
     live: ALWAYS_LIVE,
     ping: async () => {},
-    close: async () => {},
   };
 }
 
@@ -106,35 +104,12 @@ export function redisLiveState(publisher: Redis, subscriber: Redis, onError: (er
 }
 
 /**
- * yoga's Redis event target, for receiving. It sends SUBSCRIBE and
- * UNSUBSCRIBE without handling their promises; one rejected (the connection
- * closed under it, as on close()) would be an unhandled rejection, which
- * ends the process. So it gets a subscriber whose commands report failures
- * to onError instead. (Publishing goes around it, awaited.)
+ * The Redis buses over `redis`'s connections. The op feed's live state
+ * watches the command connection and the subscriber: see redisLiveState.
  */
-export function redisEventTarget(publishClient: Redis, subscribeClient: Redis, onError: (error: unknown) => void): EventTarget {
-  const subscriber = {
-    on: subscribeClient.on.bind(subscribeClient),
-    subscribe: (channel: string) => subscribeClient.subscribe(channel).catch(onError),
-    unsubscribe: (channel: string) => subscribeClient.unsubscribe(channel).catch(onError),
-  };
-  return createRedisEventTarget({ publishClient, subscribeClient: subscriber as unknown as Redis }) as unknown as EventTarget;
-}
-
-export async function createRedisBuses(url: string, prefix: string, onError: (error: unknown) => void = () => {}): Promise<Buses> {
-  const retryStrategy = (attempt: number) => Math.min(100 * 2 ** attempt, 2_000);
-  // Publishing must fail fast while Redis is away (the op is committed; the
-  // log covers delivery), never queue up behind a dead connection. A commit
-  // publishes each of its ops at once: auto-pipelining sends the commands
-  // of one tick in one write instead of one system call each.
-  const publishClient = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, enableAutoPipelining: true });
-  // The subscriber keeps its queue so SUBSCRIBEs made during an outage are
-  // sent on reconnect; ioredis resubscribes existing channels by itself.
-  const subscribeClient = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy });
-  for (const c of [publishClient, subscribeClient]) c.on('error', onError);
-  await Promise.all([publishClient.connect(), subscribeClient.connect()]);
+export function createRedisBuses(redis: RedisConnections, prefix: string, onError: (error: unknown) => void = () => {}): Buses {
+  const { commands: publishClient, subscriber: subscribeClient, events: target } = redis;
   const live = redisLiveState(publishClient, subscribeClient, onError);
-  const target = redisEventTarget(publishClient, subscribeClient, onError);
   // The event target sends SUBSCRIBE without waiting for it; subscribing
   // again and awaiting the reply is how we know the channel is live. While
   // Redis is down there is nothing to wait for: the feed polls the log, and
@@ -169,12 +144,6 @@ export async function createRedisBuses(url: string, prefix: string, onError: (er
     presence: createEventTargetBus({ target, decode: decodePresence, confirm, prefix, send }),
     presenceStore: new RedisPresenceStore(publishClient, prefix),
     live,
-    ping: async () => {
-      await Promise.all([publishClient.ping(), subscribeClient.status === 'ready' ? Promise.resolve() : Promise.reject(new Error('subscriber not ready'))]);
-    },
-    close: async () => {
-      publishClient.disconnect();
-      subscribeClient.disconnect();
-    },
+    ping: () => redis.ping(),
   };
 }

@@ -153,11 +153,13 @@ describe.skipIf(!databaseUrl || !redisUrl)('access changes across nodes', () => 
   it('shares rate-limit budgets between nodes through Redis', async () => {
     const config = loadConfig({ DATA_DIR: dirs[0]!, RATE_LIMIT_AUTH_PER_ACCOUNT: '2' }).security.rateLimits!;
     const { createRateLimits } = await import('../../src/limits/rate-limits.js');
+    const { connectRedis } = await import('../../src/pubsub/redis-connections.js');
+    const nodes = [await connectRedis(redisUrl!), await connectRedis(redisUrl!)];
     const prefix = `acc-rl-${randomBytes(4).toString('hex')}:`;
-    const [one, two] = [await createRateLimits(config, redisUrl, prefix, () => {}), await createRateLimits(config, redisUrl, prefix, () => {})];
+    const [one, two] = [createRateLimits(config, nodes[0]!.commands, prefix), createRateLimits(config, nodes[1]!.commands, prefix)];
     await one.consume(['authPerAccount', 'x@example.com']);
     await two.consume(['authPerAccount', 'x@example.com']);
     await expect(one.consume(['authPerAccount', 'x@example.com'])).rejects.toMatchObject({ code: 'RATE_LIMITED' });
-    await Promise.all([one.close(), two.close()]);
+    await Promise.all(nodes.map((node) => node.close()));
   });
 });
