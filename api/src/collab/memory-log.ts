@@ -1,6 +1,8 @@
 // An in-memory OperationLog with the same contract as the database one:
-// used by fast property tests, and run through the shared contract suite.
-// It has no accounts, so it checks no author's access (never `access`).
+// used by fast property tests, and run through the shared contract suite
+// (memory-log.test.ts, api/test/support/operation-log.contract.ts).
+// It has no accounts, so it checks no author's access (never `access`); and
+// no appendMany, which exists to save database round trips it does not make.
 import { Delta } from '../../../protocol/delta.js';
 import { AppendConflict, type CommittedOp, type NewOp, type OperationLog, type Snapshot } from './types.js';
 
@@ -43,6 +45,13 @@ export class MemoryOperationLog implements OperationLog {
   }
 
   async append(documentId: string, ops: NewOp[], snapshot?: Snapshot): Promise<CommittedOp[]> {
+    // A malformed batch is the caller's bug, not a conflict: refused as the database log refuses it.
+    const first = ops[0];
+    if (first === undefined) throw new RangeError('append needs at least one op');
+    ops.forEach((op, i) => {
+      if (op.documentId !== documentId) throw new RangeError('append: every op must belong to the document');
+      if (op.version !== first.version + i) throw new RangeError('append: versions must be consecutive');
+    });
     const doc = this.docs.get(documentId);
     if (!doc) throw new AppendConflict('gone');
     // Check every key before changing anything: all or nothing.

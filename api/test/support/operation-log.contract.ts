@@ -1,7 +1,9 @@
-// The behaviour every OperationLog must have (PGlite, PostgreSQL, memory):
-// one suite, run against each implementation. It knows nothing about how a
-// log stores its data; the factory supplies a log and a way to create
-// documents in whatever backs it.
+// The behaviour every OperationLog must have, run against each
+// implementation: memory (api/src/collab/memory-log.test.ts), PGlite and
+// PostgreSQL (prisma-operation-log.suite.ts, which adds what only a database
+// log has: the access check at commit, appendMany, jsonb's limits). It knows
+// nothing about how a log stores its data; the factory supplies a log and a
+// way to create documents in whatever backs it.
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { Delta } from '../../../protocol/delta.js';
 import { AppendConflict, type AppendConflictKind, type NewOp, type OperationLog } from '../../src/collab/types.js';
@@ -122,6 +124,14 @@ export function operationLogContract(name: string, makeLog: () => Promise<Operat
       const two = await h.createDocument();
       await h.log.append(one, [op(one, 1, 'a', 'client-a', 1)]);
       await expect(h.log.append(two, [op(two, 1, 'a', 'client-a', 1)])).resolves.toHaveLength(1);
+    });
+
+    test('rejects malformed batches before looking at the log, and commits nothing', async () => {
+      const doc = await h.createDocument();
+      await expect(h.log.append(doc, [])).rejects.toBeInstanceOf(RangeError);
+      await expect(h.log.append(doc, [op(doc, 1, 'a'), op(doc, 3, 'c')])).rejects.toBeInstanceOf(RangeError);
+      await expect(h.log.append(doc, [op('other', 1, 'a')])).rejects.toBeInstanceOf(RangeError);
+      expect(await h.log.readOps(doc, 0)).toEqual([]);
     });
 
     test('refuses an append to a document that does not exist: gone', async () => {
