@@ -1,7 +1,7 @@
 // Every layer throws AppError; the GraphQL layer turns it into
 // `extensions.code`, and anything else is masked. The codes are the
-// protocol's (web/src/sync/transport.ts), one list for server and clients.
-import type { ServerErrorCode } from '../../web/src/sync/transport.js';
+// protocol's (protocol/error-codes.ts), one list for server and clients.
+import type { ServerErrorCode } from '../../protocol/error-codes.js';
 
 export type ErrorCode = ServerErrorCode;
 

@@ -1,6 +1,7 @@
 // The collaboration core's view of the world: plain data and two I/O
 // interfaces (the log and the bus). Nothing here knows GraphQL or Prisma.
 import type { Delta } from '../../../protocol/delta.js';
+import type { SubmitInput } from '../../../protocol/wire.js';
 
 export type { DeltaOp } from '../../../protocol/delta.js';
 
@@ -27,12 +28,8 @@ export interface Snapshot {
   content: Delta;
 }
 
-export interface Submission {
-  documentId: string;
-  baseVersion: number;
-  delta: Delta;
-  clientId: string;
-  clientSeq: number;
+/** A client's submission (protocol/wire.ts) with who sent it. */
+export interface Submission extends SubmitInput<Delta> {
   authorId: string | null;
   /** The session it was submitted in: the log refuses it if that session is revoked by then. */
   sessionId?: string | null;

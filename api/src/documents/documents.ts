@@ -9,6 +9,7 @@ import { atLeast, type Role } from '../auth/roles.js';
 import { checkDelta, isDocument, type DeltaPolicy } from '../collab/delta.js';
 import type { PresenceOwner, PresenceRegistry, PresenceState } from '../collab/presence.js';
 import type { Delta } from '../../../protocol/delta.js';
+import type { SubmitInput as WireSubmitInput } from '../../../protocol/wire.js';
 import type { Sequencer } from '../collab/sequencer.js';
 import type { CommittedOp, OperationLog } from '../collab/types.js';
 import { AppError, badInput, forbidden, notFound } from '../errors.js';
@@ -33,13 +34,8 @@ export interface MemberView {
   role: Role;
 }
 
-export interface SubmitInput {
-  documentId: string;
-  baseVersion: number;
-  delta: Delta;
-  clientId: string;
-  clientSeq: number;
-}
+/** A submission as the Delta scalar has parsed it (the protocol's shape, with a validated Delta). */
+export type SubmitInput = WireSubmitInput<Delta>;
 
 const MAX_TITLE = 200;
 /** MAX_TITLE characters of any script (UTF-8: at most 4 bytes per character): config MAX_TITLE_BYTES's default. */

@@ -2,6 +2,7 @@
 // the builder when imported).
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.js';
+import './error-code.js';
 import './users.js';
 import './operations.js';
 import './presence.js';

@@ -9,22 +9,19 @@ export {
   type DocumentSyncOptions,
   type SyncSnapshot,
 } from './document-sync.js';
+export { createGraphqlWsTransport } from './graphql-ws-transport.js';
 export { OtClient, type ClientState, type OtClientSnapshot, type OutgoingOp, type StreamOp } from './ot-client.js';
 export { MemoryPendingStore, type PendingStore, type PersistedState } from './pending-store.js';
 export type { RemotePresence } from './presence-tracker.js';
 export { randomClientId, systemScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
 export {
   isRetryable,
-  isServerErrorCode,
   SyncError,
   toSyncError,
-  type PresenceInput,
-  type ServerErrorCode,
   type StreamSink,
-  type SubmitInput,
   type SyncErrorCode,
   type SyncTransport,
   type Unsubscribe,
-  type WireOp,
-  type WirePresence,
 } from './transport.js';
+export { ERROR_CODES, isServerErrorCode, SERVER_ERROR_CODES, type ServerErrorCode } from '../../../protocol/error-codes.js';
+export type { PresenceInput, SubmitInput, WireOp, WirePresence } from '../../../protocol/wire.js';

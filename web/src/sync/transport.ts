@@ -2,24 +2,15 @@
 // implements it over urql + graphql-ws; tests implement it over a fake
 // authority; a benchmark can implement it over anything.
 import type { DeltaJSON } from '../../../protocol/delta.js';
+import type { ServerErrorCode } from '../../../protocol/error-codes.js';
+import type { PresenceInput, SubmitInput, WireOp, WirePresence } from '../../../protocol/wire.js';
 
-/**
- * The codes a server puts in `extensions.code` (DESIGN §4), the one list of
- * them: the api's AppError takes its codes from here. UNAVAILABLE is not in
- * DESIGN §4's list: the database is unreachable for a moment (restart,
- * failover); retryable, resubmit the same op after a pause.
- */
-const SERVER_ERROR_CODES = ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT_RETRY_EXHAUSTED', 'RATE_LIMITED', 'UNAVAILABLE'] as const;
+// The engine's files take the protocol's types from here, beside the transport that carries them.
+export { isServerErrorCode, type ServerErrorCode } from '../../../protocol/error-codes.js';
+export type { PresenceInput, SubmitInput, WireOp, WirePresence } from '../../../protocol/wire.js';
 
-export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
-
-/** A server's code, or NETWORK for "the server could not be reached". */
+/** A server's code (protocol/error-codes.ts), or NETWORK for "the server could not be reached". */
 export type SyncErrorCode = ServerErrorCode | 'NETWORK';
-
-const SERVER_CODES: ReadonlySet<unknown> = new Set(SERVER_ERROR_CODES);
-
-/** Whether `code` (an `extensions.code` as received) is one of the server's. */
-export const isServerErrorCode = (code: unknown): code is ServerErrorCode => SERVER_CODES.has(code);
 
 export class SyncError extends Error {
   constructor(readonly code: SyncErrorCode, message: string = code) {
@@ -37,39 +28,6 @@ export function toSyncError(error: unknown): SyncError {
 /** Worth retrying with the same op: the server did not judge it. */
 export const isRetryable = (code: SyncErrorCode): boolean =>
   code === 'NETWORK' || code === 'RATE_LIMITED' || code === 'CONFLICT_RETRY_EXHAUSTED' || code === 'UNAVAILABLE' || code === 'UNAUTHENTICATED';
-
-export interface WireOp {
-  version: number;
-  delta: DeltaJSON;
-  clientId: string;
-  clientSeq: number;
-}
-
-export interface WirePresence {
-  clientId: string;
-  user: { id: string; name: string } | null;
-  version: number;
-  index: number;
-  length: number;
-  /** The entry is gone (its socket closed, or it expired): drop it. */
-  left?: boolean;
-}
-
-export interface SubmitInput {
-  documentId: string;
-  baseVersion: number;
-  delta: DeltaJSON;
-  clientId: string;
-  clientSeq: number;
-}
-
-export interface PresenceInput {
-  documentId: string;
-  clientId: string;
-  version: number;
-  index: number;
-  length: number;
-}
 
 export interface StreamSink<T> {
   /** The stream is established (the socket is up); may come before or after the first value. */
