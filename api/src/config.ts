@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_DELTA_LIMITS as PARSER_CAPS } from './collab/delta.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['true', 'false', '1', '0', 'on', 'off']).transform((v) => v === 'true' || v === '1' || v === 'on');
@@ -79,13 +80,13 @@ const schema = z.object({
   /** Highest cost of an operation (graphql-armor: objects 2, scalars 1, x1.5 per level, x`first` for lists; one page of 1000 ops costs ~30000). @default 50000 */
   MAX_QUERY_COST: int(1, 100_000_000).default(50_000),
   /** Most ops in one submitted delta (capped by the parser at 10000). @default 10000 */
-  MAX_DELTA_OPS: int(1, 10_000).default(10_000),
+  MAX_DELTA_OPS: int(1, PARSER_CAPS.maxOps).default(PARSER_CAPS.maxOps),
   /** Most bytes one delta may insert: UTF-8 bytes of its text plus JSON bytes of its embeds (capped by the parser at 1048576). @default 1000000 */
-  MAX_DELTA_INSERT_BYTES: int(1, 1_048_576).optional(),
+  MAX_DELTA_INSERT_BYTES: int(1, PARSER_CAPS.maxInsertBytes).optional(),
   /** Deprecated name of MAX_DELTA_INSERT_BYTES (it counted characters), read as bytes when that is unset. */
-  MAX_DELTA_INSERT: int(1, 1_048_576).optional(),
+  MAX_DELTA_INSERT: int(1, PARSER_CAPS.maxInsertBytes).optional(),
   /** Largest single embed (an image, …), JSON bytes. An embed is a reference (a URL, a small inline picture), not storage: 64 KiB holds any URL and a pasted icon, and keeps one op from being mostly one blob. @default 65536 */
-  MAX_EMBED_BYTES: int(16, 1_048_576).default(65_536),
+  MAX_EMBED_BYTES: int(16, PARSER_CAPS.maxEmbedBytes).default(65_536),
   /** Largest document, bytes: UTF-8 text plus the JSON of its embeds and formats (api/src/collab/content-bytes.ts); edits that would grow it past this are refused. @default 8388608 (8 MiB) */
   MAX_DOCUMENT_BYTES: int(1, 1_073_741_824).optional(),
   /** Deprecated name of MAX_DOCUMENT_BYTES (it counted characters), read as bytes when that is unset. */
