@@ -1,4 +1,4 @@
-// quill-delta, the one OT library of the project (DESIGN §3), typed the same
+// quill-delta, the one OT library of the project, typed the same
 // under both of our compilers. It is CommonJS whose typings describe an ES
 // module: under NodeNext (the api and tests) the default import types as
 // the module, under bundler resolution (the web app) as the class. At run

@@ -1,6 +1,6 @@
 // The rebase rule, in one place for the server and every client: an
 // incoming change is transformed over the ops committed since its base, and
-// at one position the committed op wins the tie (DESIGN §3). The log is the
+// at one position the committed op wins the tie (docs/protocol.md §6). The log is the
 // order everyone already agreed on: text that is in it stays before an
 // insert that arrives later, so the server (rebasing a submission) and a
 // client (rebasing its pending ops over a streamed op) pick the same order

@@ -1,4 +1,4 @@
-// Idempotency (DESIGN §3): a submission whose (documentId, clientId,
+// Idempotency (docs/architecture.md, Invariants): a submission whose (documentId, clientId,
 // clientSeq) is already in the log gets the op committed the first time,
 // but only if it *is* that op again: the same author, and the same edit.
 // Anything else reusing the key is refused, or one writer would be answered

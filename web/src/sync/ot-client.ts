@@ -1,4 +1,4 @@
-// The client side of DESIGN §3, as a pure state machine (no I/O, no timers):
+// The client side of the protocol (docs/protocol.md §5), as a pure state machine (no I/O, no timers):
 // synchronised -> awaiting (one op in flight) -> awaiting with buffer.
 // Acks come from the stream: the client recognises its own op there by
 // (clientId, clientSeq), so an ack can never overtake an earlier remote op.

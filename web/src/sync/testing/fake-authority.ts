@@ -1,5 +1,5 @@
 // A deterministic stand-in for the server, for tests of the sync engine:
-// the same rules as DESIGN §3 (rebase over everything after baseVersion,
+// the same rules as the server (docs/architecture.md, Invariants: rebase over everything after baseVersion,
 // committed op wins ties; idempotent (clientId, clientSeq); exact streams),
 // with no sockets and no timers. Nothing happens until the test says so:
 // every stream message and every submission waits in a queue until the
