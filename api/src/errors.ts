@@ -2,24 +2,15 @@
 // `extensions.code`, and anything else is masked. The codes are the
 // protocol's (protocol/error-codes.ts), one list for server and clients.
 import type { ServerErrorCode } from '../../protocol/error-codes.js';
+import { ProtocolError } from '../../protocol/protocol-error.js';
 
 export type ErrorCode = ServerErrorCode;
 
-export class AppError extends Error {
-  readonly code: ErrorCode;
-  /** Extra fields for `extensions` (never dependency text). */
-  readonly details: Record<string, unknown> | undefined;
+/** The protocol's error class under the server's name: what protocol/ (delta validation) throws is an AppError too. */
+export const AppError = ProtocolError;
+export type AppError = ProtocolError;
 
-  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
-    super(message);
-    this.name = 'AppError';
-    this.code = code;
-    this.details = details;
-  }
-}
-
-export const badInput = (message: string, details?: Record<string, unknown>) =>
-  new AppError('BAD_USER_INPUT', message, details);
+export { badInput } from '../../protocol/protocol-error.js';
 
 export const notFound = (what = 'Document') => new AppError('NOT_FOUND', `${what} not found`);
 

@@ -8,7 +8,7 @@
 // times.
 import { Delta } from '../../../protocol/delta.js';
 import { AppError, badInput, forbidden, notFound } from '../errors.js';
-import { baseLength } from './delta.js';
+import { baseLength } from '../../../protocol/delta-validation.js';
 import type { ContentDraft, DocumentHead } from './document-head.js';
 import { HeadCache } from './head-cache.js';
 import { rebase } from '../../../protocol/rebase.js';

@@ -6,7 +6,7 @@ import { noAudit, type Audit } from '../audit.js';
 import type { AccessCache } from '../auth/access-cache.js';
 import type { AccessEvent } from '../auth/access-watch.js';
 import { atLeast, type Role } from '../auth/roles.js';
-import { checkDelta, isDocument, type DeltaPolicy } from '../collab/delta.js';
+import { checkDelta, isDocument, type DeltaPolicy } from '../../../protocol/delta-validation.js';
 import type { PresenceOwner, PresenceRegistry, PresenceState } from '../collab/presence.js';
 import type { Delta } from '../../../protocol/delta.js';
 import type { SubmitInput as WireSubmitInput } from '../../../protocol/wire.js';
@@ -83,7 +83,7 @@ export class Documents {
     this.audit = options.audit ?? noAudit;
   }
 
-  /** The node's delta policy (delta.ts checkDelta): supported formats only, within the configured sizes. */
+  /** The node's delta policy (protocol/delta-validation.ts checkDelta): supported formats only, within the configured sizes. */
   private checkDelta(delta: Delta): void {
     if (this.options.deltaPolicy) checkDelta(delta, this.options.deltaPolicy);
   }

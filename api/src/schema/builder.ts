@@ -3,7 +3,7 @@
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
-import { parseDelta } from '../collab/delta.js';
+import { parseDelta } from '../../../protocol/delta-validation.js';
 import type { Delta } from '../../../protocol/delta.js';
 import type { Viewer } from '../documents/documents.js';
 import { AppError } from '../errors.js';

@@ -1,24 +1,9 @@
-// The rule every text input obeys before it is stored: well-formed UTF-16
-// (no lone surrogate) and no NUL. PostgreSQL refuses both in text and jsonb
-// (`unsupported Unicode escape sequence`, `invalid byte sequence`), so a
-// string that breaks the rule fails whatever write carries it, or, once in
-// a document's ops, every later snapshot of that document. Checked where
-// input enters (the GraphQL boundary, the delta parser, the domain
-// functions), never left to the database.
+// Text fields (titles, names, emails) by the protocol's text rule
+// (protocol/text.ts: well-formed, no NUL), checked where input enters (the
+// GraphQL boundary, the delta parser, the domain functions), never left to
+// the database.
+import { isCleanText, utf8Bytes } from '../../../protocol/text.js';
 import { badInput } from '../errors.js';
-
-declare global {
-  interface String {
-    /** ES2024, in Node since 20 (the lib setting stays at ES2023, what Node 20 has in full). */
-    isWellFormed(): boolean;
-  }
-}
-
-/** Whether `value` is well-formed UTF-16 without NUL. */
-export const isCleanText = (value: string): boolean => value.isWellFormed() && !value.includes('\u0000');
-
-/** Size of a string as stored and sent: its UTF-8 bytes. */
-export const utf8Bytes = (value: string): number => Buffer.byteLength(value, 'utf8');
 
 export interface TextRule {
   /** Most UTF-8 bytes (after trimming, if `trim`). */

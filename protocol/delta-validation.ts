@@ -8,13 +8,12 @@
 // nested deeper than MAX_EMBED_DEPTH (checked iteratively, before anything
 // recursive such as JSON.stringify or quill-delta's isEqual sees them),
 // dangerous URLs in links and image/video embeds, and the parser's own caps.
-// checkDelta() then applies the node's settings (config.ts -> Documents):
+// checkDelta() then applies the node's settings (api/src/config.ts -> Documents):
 // the formats the product supports and the byte limits.
-import { Delta } from '../../../protocol/delta.js';
-import { badInput } from '../errors.js';
-import { isSafeUrl } from '../validation/safe-url.js';
-import { isCleanText, utf8Bytes } from '../validation/text.js';
-import type { DeltaOp } from './types.js';
+import { Delta, type DeltaOp } from './delta.js';
+import { badInput } from './protocol-error.js';
+import { isSafeUrl } from './safe-url.js';
+import { isCleanText, utf8Bytes } from './text.js';
 
 export interface DeltaLimits {
   /** Most ops in one delta. */
