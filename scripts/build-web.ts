@@ -30,6 +30,7 @@ export async function ensureWebBuild(options: { force?: boolean; log?: (line: st
   const log = options.log ?? ((line: string) => console.log(line));
   const sources = Math.max(
     newest(at('web', 'src'), generated),
+    newest(at('protocol')), // the app imports the protocol core from there
     ...['web/index.html', 'web/vite.config.ts', 'web/tsconfig.json', 'schema.graphql', 'codegen.ts', 'package-lock.json'].map((f) => newest(at(f))),
   );
   const built = newest(path.join(dist, 'index.html'));
