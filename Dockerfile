@@ -1,6 +1,6 @@
 # One api node. The same image serves embedded (no settings) and scaled
 # (DATABASE_URL + REDIS_URL) mode.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
