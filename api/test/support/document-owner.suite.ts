@@ -119,6 +119,9 @@ export function documentOwnerRaceSuite(open: () => Promise<TempDatabase>): void 
       pid = (await conn.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0]!.pid;
       return conn.transaction((tx) => tx.query(demote, [doc, b]));
     });
+    // Settled into a value at once: it may fail before the test reaches it,
+    // and a rejection nobody handles yet is an unhandled rejection.
+    const outcome = second.then(() => 'committed', (error: unknown) => (error as { code?: unknown }).code);
     // Wait until the second is blocked (pg_blocking_pids), bounded: without the lock it would never block.
     for (let i = 0; ; i++) {
       const rows = pid ? await temp.db.sql.query<{ n: number }>('SELECT cardinality(pg_blocking_pids($1)) AS n', [pid]) : [];
@@ -128,8 +131,7 @@ export function documentOwnerRaceSuite(open: () => Promise<TempDatabase>): void 
     }
     release();
     await first;
-    const outcome = await second.then(() => 'committed', (error: unknown) => (error as { code?: unknown }).code);
-    expect(outcome).toBe('23514');
+    expect(await outcome).toBe('23514');
     const owners = await temp.db.prisma.documentMember.findMany({ where: { documentId: doc, role: 'OWNER' }, select: { userId: true } });
     expect(owners).toEqual([{ userId: b }]);
   });
