@@ -40,6 +40,9 @@ const MINUTE = 60;
 export const rateLimited = (limit: LimitName, retryAfterMs: number) =>
   new AppError('RATE_LIMITED', `Too many requests; retry in ${Math.ceil(retryAfterMs / 1000)} s`, { limit, retryAfterMs });
 
+/** Added to every retryAfterMs (see consume): clock and timer rounding, in ms. */
+export const RETRY_MARGIN_MS = 5;
+
 /** What one budget needs: take a point, give one back, forget a key. */
 interface Limiter {
   consume(key: string): Promise<unknown>;
@@ -98,8 +101,12 @@ export function createRateLimits(config: RateLimitConfig | null, redis: Redis | 
         try {
           await limiter(name).consume(key);
         } catch (result) {
-          // Whole milliseconds, and never 0: a client that waits this long finds the window renewed.
-          if (result instanceof RateLimiterRes) throw rateLimited(name, Math.max(1, Math.ceil(result.msBeforeNext)));
+          // A client that waits retryAfterMs must find the window renewed.
+          // msBeforeNext comes from Redis's PTTL (whole ms, rounded down) or
+          // the memory store's clock, and a client's timer may fire up to a
+          // millisecond early: waiting exactly that long could land in the old
+          // window and be refused again (CI saw it). A few ms more settle it.
+          if (result instanceof RateLimiterRes) throw rateLimited(name, Math.ceil(result.msBeforeNext) + RETRY_MARGIN_MS);
           throw result;
         }
       }
