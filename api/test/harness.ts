@@ -36,8 +36,37 @@ export interface TestServer {
 export const tempPostgres = (serverUrl: string) => createTempPostgresDatabase(serverUrl, 'collab_it');
 
 export async function startServer(mode: Mode = 'embedded', env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestServer> {
+  if (mode === 'embedded') return startNode(env, options);
+  const group = await startNodeGroup();
+  const server = await group.start(env, options);
+  return { ...server, stop: () => group.stop() };
+}
+
+/**
+ * Nodes of one scaled deployment: a fresh PostgreSQL database, one Redis
+ * key prefix and one AUTH_SECRET, shared by every node `start` makes (each
+ * with its own DATA_DIR); `stop` stops them all and drops the database.
+ */
+export async function startNodeGroup(): Promise<{ start(env?: Record<string, string>, options?: AppOptions): Promise<TestServer>; stop(): Promise<void> }> {
+  const pgdb = await tempPostgres(process.env.DATABASE_URL!);
+  const shared = { DATABASE_URL: pgdb.url, REDIS_URL: process.env.REDIS_URL!, REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}:`, AUTH_SECRET: randomBytes(32).toString('hex') };
+  const nodes: TestServer[] = [];
+  return {
+    async start(env = {}, options = {}) {
+      const node = await startNode({ ...shared, ...env }, options);
+      nodes.push(node);
+      return node;
+    },
+    async stop() {
+      for (const node of nodes.splice(0)) await node.stop();
+      await pgdb.drop();
+    },
+  };
+}
+
+/** One node on port 0 with its own DATA_DIR (removed by `stop`); `env` says where its database and Redis are. */
+async function startNode(env: Record<string, string>, options: AppOptions): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'collab-it-'));
-  const pgdb = mode === 'scaled' ? await tempPostgres(process.env.DATABASE_URL!) : null;
   const config = loadConfig({
     DATA_DIR: dataDir,
     PORT: '0',
@@ -46,9 +75,6 @@ export async function startServer(mode: Mode = 'embedded', env: Record<string, s
     NODE_ENV: 'test',
     // Suites sign up many users from 127.0.0.1; rate-limit tests turn them on.
     RATE_LIMITS: 'off',
-    ...(pgdb
-      ? { DATABASE_URL: pgdb.url, REDIS_URL: process.env.REDIS_URL!, REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}:`, AUTH_SECRET: randomBytes(32).toString('hex') }
-      : {}),
     ...env,
   });
   const app = buildApp(config, options);
@@ -60,7 +86,6 @@ export async function startServer(mode: Mode = 'embedded', env: Record<string, s
     ...(metricsUrl && { metricsUrl }),
     async stop() {
       await app.stop();
-      await pgdb?.drop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -5,16 +5,10 @@
 // sent, the latest always) and bounded by a per-user budget (RATE_LIMITED);
 // a socket that closes takes its presence with it (a leave event, no ghost
 // for the TTL); an entry that expires is swept and announced as a leave.
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { availableModes, codeOf, createDocument, gql, signUp, startServer, subscribe, tempPostgres, wsClient, type Mode, type TestServer } from './harness.js';
+import { availableModes, codeOf, createDocument, gql, signUp, startNodeGroup, startServer, subscribe, wsClient, type Mode, type TestServer } from './harness.js';
 
 const UPDATE = 'mutation($id: ID!, $c: String!, $i: Int!) { updatePresence(documentId: $id, version: 1, index: $i, length: 0, clientId: $c) }';
 const FIELDS = 'clientId index left user { id }';
@@ -83,29 +77,10 @@ async function startNodes(mode: Mode, env: Record<string, string> = {}): Promise
     const server = await startServer('embedded', env);
     return { a: server, b: server, stop: () => server.stop() };
   }
-  const db = await tempPostgres(process.env.DATABASE_URL!);
-  const shared = { DATABASE_URL: db.url, REDIS_URL: process.env.REDIS_URL!, REDIS_PREFIX: `pres-${randomBytes(4).toString('hex')}:`, AUTH_SECRET: randomBytes(32).toString('hex') };
-  const apps: App[] = [];
-  const dirs: string[] = [];
-  const start = async (): Promise<TestServer> => {
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'collab-pres-'));
-    dirs.push(dataDir);
-    const app = buildApp(loadConfig({ ...shared, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', RATE_LIMITS: 'off', ...env }));
-    apps.push(app);
-    const { url, services } = await app.start();
-    return { url, wsUrl: url.replace(/^http/, 'ws') + '/graphql', services, stop: () => app.stop() };
-  };
-  const a = await start(); // migrates first
-  const b = await start();
-  return {
-    a,
-    b,
-    async stop() {
-      for (const app of apps) await app.stop();
-      await db.drop();
-      for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-    },
-  };
+  const group = await startNodeGroup();
+  const a = await group.start(env); // migrates first
+  const b = await group.start(env);
+  return { a, b, stop: () => group.stop() };
 }
 
 async function sharedDocument(server: TestServer) {

@@ -4,14 +4,11 @@
 // And a write that an access change forbids is refused on every node from
 // the moment the change commits, even on a node that never hears of it.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { CLOSE_CODES } from '../../src/http/socket-guard.js';
-import { codeOf, createDocument, gql, OPS_SUBSCRIPTION, signUp, SUBMIT, subscribe, tempPostgres, wsClient, type TestServer } from '../harness.js';
+import { codeOf, createDocument, gql, OPS_SUBSCRIPTION, signUp, startNodeGroup, SUBMIT, subscribe, wsClient, type TestServer } from '../harness.js';
 
 /** Polls `check` for up to two seconds (the access bus delivers in milliseconds). */
 async function eventually(check: () => Promise<boolean>): Promise<boolean> {
@@ -26,33 +23,19 @@ const redisUrl = process.env.REDIS_URL;
 if (!databaseUrl || !redisUrl) console.warn('[tests] DATABASE_URL and REDIS_URL not both set: access changes across nodes are SKIPPED.');
 
 describe.skipIf(!databaseUrl || !redisUrl)('access changes across nodes', () => {
-  const apps: App[] = [];
-  const dirs: string[] = [];
-  let drop: () => Promise<void> = async () => {};
+  let stop: () => Promise<void> = async () => {};
   let a: TestServer;
   let b: TestServer;
   let start: (env?: Record<string, string>) => Promise<TestServer>;
 
   beforeAll(async () => {
-    const db = await tempPostgres(databaseUrl!);
-    drop = db.drop;
-    const shared = { DATABASE_URL: db.url, REDIS_URL: redisUrl!, REDIS_PREFIX: `acc-${randomBytes(4).toString('hex')}:`, AUTH_SECRET: randomBytes(32).toString('hex') };
-    start = async (env: Record<string, string> = {}): Promise<TestServer> => {
-      const dataDir = await mkdtemp(path.join(os.tmpdir(), 'collab-acc-'));
-      dirs.push(dataDir);
-      const app = buildApp(loadConfig({ ...shared, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', RATE_LIMITS: 'off', ACCESS_CACHE_MS: '60000', ...env }));
-      apps.push(app);
-      const { url, services } = await app.start();
-      return { url, wsUrl: url.replace(/^http/, 'ws') + '/graphql', services, stop: () => app.stop() };
-    };
+    const group = await startNodeGroup();
+    stop = group.stop;
+    start = (env = {}) => group.start({ ACCESS_CACHE_MS: '60000', ...env });
     a = await start(); // migrates first
     b = await start();
   });
-  afterAll(async () => {
-    for (const app of apps) await app.stop();
-    await drop();
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stop());
 
   it("ends a removed member's stream on the other node at once with NOT_FOUND", async () => {
     const owner = await signUp(a, 'owner');
@@ -151,7 +134,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('access changes across nodes', () => 
   });
 
   it('shares rate-limit budgets between nodes through Redis', async () => {
-    const config = loadConfig({ DATA_DIR: dirs[0]!, RATE_LIMIT_AUTH_PER_ACCOUNT: '2' }).security.rateLimits!;
+    const config = loadConfig({ DATA_DIR: os.tmpdir(), RATE_LIMIT_AUTH_PER_ACCOUNT: '2' }).security.rateLimits!;
     const { createRateLimits } = await import('../../src/limits/rate-limits.js');
     const { connectRedis } = await import('../../src/pubsub/redis-connections.js');
     const nodes = [await connectRedis(redisUrl!), await connectRedis(redisUrl!)];

@@ -5,14 +5,8 @@
 // and on a base after it (found only by the log's unique key). Each reuse
 // is BAD_USER_INPUT (IDEMPOTENCY_KEY_REUSED) and changes nothing; the
 // editor's own resubmission through B gets the first commit.
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { codeOf, createDocument, DOC_STATE, gql, signUp, SUBMIT, tempPostgres, type GraphQLResponse, type TestServer } from '../harness.js';
+import { codeOf, createDocument, DOC_STATE, gql, signUp, startNodeGroup, SUBMIT, type GraphQLResponse, type TestServer } from '../harness.js';
 
 const databaseUrl = process.env.DATABASE_URL;
 const redisUrl = process.env.REDIS_URL;
@@ -21,32 +15,17 @@ if (!databaseUrl || !redisUrl) console.warn('[tests] DATABASE_URL and REDIS_URL 
 const SHARE = 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }';
 
 describe.skipIf(!databaseUrl || !redisUrl)('idempotency keys across nodes', () => {
-  const apps: App[] = [];
-  const dirs: string[] = [];
-  let drop: () => Promise<void> = async () => {};
+  let stop: () => Promise<void> = async () => {};
   let a: TestServer;
   let b: TestServer;
 
   beforeAll(async () => {
-    const db = await tempPostgres(databaseUrl!);
-    drop = db.drop;
-    const shared = { DATABASE_URL: db.url, REDIS_URL: redisUrl!, REDIS_PREFIX: `idem-${randomBytes(4).toString('hex')}:`, AUTH_SECRET: randomBytes(32).toString('hex') };
-    const start = async (): Promise<TestServer> => {
-      const dataDir = await mkdtemp(path.join(os.tmpdir(), 'collab-idem-'));
-      dirs.push(dataDir);
-      const app = buildApp(loadConfig({ ...shared, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test', RATE_LIMITS: 'off' }));
-      apps.push(app);
-      const { url, services } = await app.start();
-      return { url, wsUrl: url.replace(/^http/, 'ws') + '/graphql', services, stop: () => app.stop() };
-    };
-    a = await start(); // migrates first
-    b = await start();
+    const group = await startNodeGroup();
+    stop = group.stop;
+    a = await group.start(); // migrates first
+    b = await group.start();
   });
-  afterAll(async () => {
-    for (const app of apps) await app.stop();
-    await drop();
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stop());
 
   const expectReused = (res: GraphQLResponse) => {
     expect(res.status).toBeLessThan(500);
