@@ -3,24 +3,14 @@
 // and turns failures into SyncErrors.
 import { onEnd, pipe, subscribe, type Source } from 'wonka';
 import type { CombinedError } from '@urql/core';
-import { SyncError, type StreamSink, type SyncTransport, type Unsubscribe } from '../sync/index.js';
+import { closeCodeError, SyncError, type StreamSink, type SyncTransport, type Unsubscribe } from '../sync/index.js';
 import type { ApiClients } from './client.js';
 import { apiErrorOf } from './errors.js';
 import { DocumentOperationBatches, DocumentPresence, HeadDocument, SubmitOperation, UpdatePresence } from './operations.js';
 
-/** Close codes of the server's sockets (api/src/http/socket-guard.ts) as sync errors; all retryable. */
-const CLOSE_CODES: Record<number, SyncError> = {
-  4001: new SyncError('UNAUTHENTICATED', 'The access token expired; reconnecting with a new one'),
-  4002: new SyncError('UNAUTHENTICATED', 'The session ended'),
-  4403: new SyncError('UNAUTHENTICATED', 'The connection was refused; signing in again'),
-  4029: new SyncError('RATE_LIMITED', 'Too many connections; retrying later'),
-};
-
 function toSyncError(error: CombinedError | undefined): SyncError {
   // graphql-ws reports a closed socket as its CloseEvent.
-  const code = (error?.networkError as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'number' && CLOSE_CODES[code]) return CLOSE_CODES[code];
-  return apiErrorOf(error);
+  return closeCodeError(error?.networkError) ?? apiErrorOf(error);
 }
 
 /** urql context for operations that go over the graphql-ws socket (client.ts routes them). */

@@ -7,7 +7,7 @@
 // urql client instead (web/src/api/sync-transport.ts).
 import type { Client, ExecutionResult } from 'graphql-ws';
 import type { DeltaJSON } from '../../../protocol/delta.js';
-import { isServerErrorCode, SyncError, type StreamSink, type SyncTransport, type Unsubscribe, type WireOp, type WirePresence } from './transport.js';
+import { closeCodeError, isServerErrorCode, SyncError, type StreamSink, type SyncTransport, type Unsubscribe, type WireOp, type WirePresence } from './transport.js';
 
 const HEAD = 'query Head($id: ID!) { document(id: $id) { version content } }';
 const OPS =
@@ -16,14 +16,6 @@ const PRESENCE = 'subscription Presence($id: ID!) { documentPresence(documentId:
 const SUBMIT = 'mutation Submit($input: SubmitOperationInput!) { submitOperation(input: $input) { version } }';
 const UPDATE_PRESENCE =
   'mutation Presence($documentId: ID!, $clientId: String!, $version: Int!, $index: Int!, $length: Int!) { updatePresence(documentId: $documentId, clientId: $clientId, version: $version, index: $index, length: $length) }';
-
-/** The server's socket close codes (api/src/http/socket-guard.ts) as sync errors; all retryable. */
-const CLOSE_CODES: Record<number, SyncError> = {
-  4001: new SyncError('UNAUTHENTICATED', 'The access token expired'),
-  4002: new SyncError('UNAUTHENTICATED', 'The session ended'),
-  4403: new SyncError('UNAUTHENTICATED', 'The connection was refused'),
-  4029: new SyncError('RATE_LIMITED', 'Too many connections'),
-};
 
 type Result = ExecutionResult<Record<string, unknown>, unknown>;
 
@@ -36,9 +28,7 @@ function syncErrorOf(failure: Result | unknown): SyncError {
     return new SyncError(isServerErrorCode(code) ? code : 'NETWORK', first?.message);
   }
   // graphql-ws reports a closed socket as its close event.
-  const code = (failure as { code?: unknown } | null)?.code;
-  if (typeof code === 'number' && CLOSE_CODES[code]) return CLOSE_CODES[code];
-  return new SyncError('NETWORK', failure instanceof Error ? failure.message : 'The socket failed');
+  return closeCodeError(failure) ?? new SyncError('NETWORK', failure instanceof Error ? failure.message : 'The socket failed');
 }
 
 export function createGraphqlWsTransport(client: Client): SyncTransport {

@@ -15,6 +15,7 @@ export { MemoryPendingStore, type PendingStore, type PersistedState } from './pe
 export type { RemotePresence } from './presence-tracker.js';
 export { randomClientId, systemScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
 export {
+  closeCodeError,
   isRetryable,
   SyncError,
   toSyncError,

@@ -53,3 +53,17 @@ export interface SyncTransport {
   /** `updatePresence`. */
   updatePresence(input: PresenceInput): Promise<void>;
 }
+
+/** The server's socket close codes (api/src/http/socket-guard.ts) as sync errors; all retryable. */
+const CLOSE_CODE_ERRORS: Readonly<Record<number, SyncError>> = {
+  4001: new SyncError('UNAUTHENTICATED', 'The access token expired'),
+  4002: new SyncError('UNAUTHENTICATED', 'The session ended'),
+  4403: new SyncError('UNAUTHENTICATED', 'The connection was refused'),
+  4029: new SyncError('RATE_LIMITED', 'Too many connections'),
+};
+
+/** What a graphql-ws close event (`{ code }`) means to the engine; null for a code the server does not use. */
+export function closeCodeError(closed: unknown): SyncError | null {
+  const code = (closed as { code?: unknown } | null | undefined)?.code;
+  return (typeof code === 'number' && CLOSE_CODE_ERRORS[code]) || null;
+}
