@@ -7,11 +7,12 @@ COPY package.json package-lock.json ./
 COPY scripts ./scripts
 COPY prisma ./prisma
 COPY prisma.config.ts ./
-# Dev dependencies are needed at start (tsx runs the TypeScript sources).
+# Dev dependencies build the web client; Node runs the TypeScript sources
+# itself (type stripping), so they are pruned after the build.
 RUN npm ci --include=dev --no-audit --no-fund
 COPY . .
-RUN npm run prisma:generate && (npm run --if-present build:web || true)
+RUN npm run prisma:generate && npm run build:web && npm prune --omit=dev --no-audit --no-fund
 EXPOSE 4000
 # SIGTERM -> graceful stop: /readyz 503, in-flight commits finish, sockets closed with 1012.
 STOPSIGNAL SIGTERM
-CMD ["node", "--import", "tsx", "api/src/main.ts"]
+CMD ["node", "api/src/main.ts"]

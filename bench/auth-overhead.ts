@@ -3,17 +3,17 @@
 // that log-out takes effect at once), and both end to end over HTTP, on an
 // embedded node (PGlite) and, with DATABASE_URL set, on PostgreSQL.
 // Not a test: prints a table.
-//   npx tsx bench/auth-overhead.ts [requests=2000]
+//   node bench/auth-overhead.ts [requests=2000]
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { buildApp } from '../api/src/app.js';
-import { loadConfig } from '../api/src/config.js';
-import { viewerFromAuthorization } from '../api/src/http/graphql.js';
-import type { Services } from '../api/src/services.js';
-import { tempPostgres } from '../api/test/harness.js';
+import { buildApp } from '../api/src/app.ts';
+import { loadConfig } from '../api/src/config.ts';
+import { viewerFromAuthorization } from '../api/src/http/graphql.ts';
+import type { Services } from '../api/src/services.ts';
+import { tempPostgres } from '../api/test/harness.ts';
 
 const requests = Number(process.argv[2] ?? 2000);
 const CONCURRENCY = 8;

@@ -2,12 +2,12 @@
 // one PostgreSQL + Redis, for a hot document written through one or two
 // nodes, and for many documents. Every client keeps one op in flight and
 // takes its ack from the stream. Not a test: prints a table.
-//   npx tsx bench/capacity.ts [seconds=10]
+//   node bench/capacity.ts [seconds=10]
 import { randomBytes } from 'node:crypto';
-import { gql, tempPostgres } from '../api/test/harness.js';
-import { prng, randomEdit } from '../api/test/random-edits.js';
-import { startNode, type NodeProcess } from '../api/test/cluster/processes.js';
-import { SyncClient } from '../api/test/sync-client.js';
+import { gql, tempPostgres } from '../api/test/harness.ts';
+import { prng, randomEdit } from '../api/test/random-edits.ts';
+import { startNode, type NodeProcess } from '../api/test/cluster/processes.ts';
+import { SyncClient } from '../api/test/sync-client.ts';
 
 const seconds = Number(process.argv[2] ?? 10);
 const databaseServer = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';

@@ -4,7 +4,7 @@
 // document the seeded one), and prints a table ending with the ratio line.
 // It checks that the harness works, never how fast anything is.
 import { describe, expect, it } from 'vitest';
-import { runBench } from './run.js';
+import { runBench } from './run.ts';
 
 describe('bench harness', () => {
   it('runs every system through the hot-document, typing and cold-open workloads and reports a ratio', async () => {

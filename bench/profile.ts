@@ -1,5 +1,5 @@
 // Where our server's time goes under load:
-//   npx tsx bench/profile.ts [--mode embedded|scaled] [--writers 32] [--watchers 100] [--seconds 10] [--top 40] [--system ours|sharedb]
+//   node bench/profile.ts [--mode embedded|scaled] [--writers 32] [--watchers 100] [--seconds 10] [--top 40] [--system ours|sharedb]
 // Starts the server with `node --cpu-prof`, runs the hot-document load,
 // stops it (the profile is written at exit) and prints self time by layer
 // and the top functions by self time. The .cpuprofile stays in the printed
@@ -7,9 +7,9 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { probeServices } from './lib/services.js';
-import { launch, type Mode, type SystemName } from './lib/targets.js';
-import { editLoad } from './workloads/edit-load.js';
+import { probeServices } from './lib/services.ts';
+import { launch, type Mode, type SystemName } from './lib/targets.ts';
+import { editLoad } from './workloads/edit-load.ts';
 
 interface ProfileNode {
   id: number;

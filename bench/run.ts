@@ -10,15 +10,15 @@
 import { execSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadTrace } from './lib/edits.js';
-import { ROOT } from './lib/processes.js';
-import { advantage, loadAverage, machine, machineLine, table, type Row } from './lib/report.js';
-import { probeServices } from './lib/services.js';
-import { launch, type LaunchOptions, type Mode, type SystemName, type Target } from './lib/targets.js';
-import { coldOpen, historyOf } from './workloads/cold-open.js';
-import { editLoad } from './workloads/edit-load.js';
-import { idleConnections, steadyLoad } from './workloads/memory.js';
-import { typeTrace } from './workloads/trace.js';
+import { loadTrace } from './lib/edits.ts';
+import { ROOT } from './lib/processes.ts';
+import { advantage, loadAverage, machine, machineLine, table, type Row } from './lib/report.ts';
+import { probeServices } from './lib/services.ts';
+import { launch, type LaunchOptions, type Mode, type SystemName, type Target } from './lib/targets.ts';
+import { coldOpen, historyOf } from './workloads/cold-open.ts';
+import { editLoad } from './workloads/edit-load.ts';
+import { idleConnections, steadyLoad } from './workloads/memory.ts';
+import { typeTrace } from './workloads/trace.ts';
 
 export const WORKLOADS = ['hot', 'many', 'trace', 'cold', 'memory', 'steady'] as const;
 export type Workload = (typeof WORKLOADS)[number];

@@ -2,8 +2,8 @@
 // changes, the same delta op for op, and the same length.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ChunkedDocument } from './chunked-document.js';
-import { Delta } from './delta.js';
+import { ChunkedDocument } from './chunked-document.ts';
+import { Delta } from './delta.ts';
 
 const attributes = fc.option(fc.record({ bold: fc.option(fc.constant(true), { nil: null }), color: fc.constantFrom('red', 'blue') }, { requiredKeys: [] }), { nil: undefined });
 const text = fc.constantFrom('a', 'bc', 'def', '\n', 'xyz\n');

@@ -5,7 +5,7 @@
 // Here the ops live in chunks of about CHUNK ops with their lengths: a
 // change finds its chunk by the lengths and rewrites only that chunk, and
 // the whole delta is built only when someone reads it.
-import { applyChangeOps, Delta, insertLength, type DeltaOp } from './delta.js';
+import { applyChangeOps, Delta, insertLength, type DeltaOp } from './delta.ts';
 
 /**
  * Ops per chunk: a change costs ~(ops / chunk) length reads + one chunk
@@ -39,7 +39,11 @@ export class ChunkedDocument {
    * measure of the chunks, so two ops that only a chunk boundary keeps
    * apart (toDelta() joins them) count apart.
    */
-  constructor(content: Delta = new Delta(), private readonly chunk = CHUNK, private readonly measure?: OpsMeasure) {
+  private readonly chunk;
+  private readonly measure?: OpsMeasure;
+  constructor(content: Delta = new Delta(), chunk = CHUNK, measure?: OpsMeasure) {
+    this.chunk = chunk;
+    this.measure = measure;
     this.built = content;
     this.fill(0, 0, content.ops.slice()); // chunks are ours: the caller's array may change
     if (measure) this.measured = measure(content.ops);

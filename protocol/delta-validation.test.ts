@@ -5,7 +5,7 @@
 // nested too deep, dangerous URLs; then the node's policy (checkDelta):
 // supported formats only, sizes in bytes.
 import { describe, expect, it } from 'vitest';
-import { checkDelta, DEFAULT_DELTA_LIMITS, MAX_EMBED_DEPTH, parseDelta, type DeltaPolicy } from './delta-validation.js';
+import { checkDelta, DEFAULT_DELTA_LIMITS, MAX_EMBED_DEPTH, parseDelta, type DeltaPolicy } from './delta-validation.ts';
 
 const bad = (details?: Record<string, unknown>) => expect.objectContaining({ code: 'BAD_USER_INPUT', ...(details ? { details: expect.objectContaining(details) } : {}) });
 

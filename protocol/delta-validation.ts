@@ -10,10 +10,10 @@
 // dangerous URLs in links and image/video embeds, and the parser's own caps.
 // checkDelta() then applies the node's settings (api/src/config.ts -> Documents):
 // the formats the product supports and the byte limits.
-import { Delta, type DeltaOp } from './delta.js';
-import { badInput } from './protocol-error.js';
-import { isSafeUrl } from './safe-url.js';
-import { isCleanText, utf8Bytes } from './text.js';
+import { Delta, type DeltaOp } from './delta.ts';
+import { badInput } from './protocol-error.ts';
+import { isSafeUrl } from './safe-url.ts';
+import { isCleanText, utf8Bytes } from './text.ts';
 
 export interface DeltaLimits {
   /** Most ops in one delta. */

@@ -2,7 +2,7 @@
 // faster: the same delta, op for op.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyChange, Delta, transform } from './delta.js';
+import { applyChange, Delta, transform } from './delta.ts';
 
 const attributes = fc.option(fc.record({ bold: fc.option(fc.constant(true), { nil: null }), color: fc.constantFrom('red', 'blue') }, { requiredKeys: [] }), { nil: undefined });
 const text = fc.constantFrom('a', 'bc', 'def', '\n', 'xyz\n');

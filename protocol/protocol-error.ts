@@ -2,7 +2,7 @@
 // that live here (delta validation) throw it, and the server throws it for
 // everything else too: api/src/errors.ts's AppError is this class, so the
 // GraphQL layer turns either into the same `extensions.code`.
-import type { ServerErrorCode } from './error-codes.js';
+import type { ServerErrorCode } from './error-codes.ts';
 
 export class ProtocolError extends Error {
   readonly code: ServerErrorCode;

@@ -5,7 +5,7 @@
 // insert that arrives later, so the server (rebasing a submission) and a
 // client (rebasing its pending ops over a streamed op) pick the same order
 // without talking to each other. Changing the rule is an edit here only.
-import { transform, type Delta } from './delta.js';
+import { transform, type Delta } from './delta.ts';
 
 /** The tie-break: `transform(committed, incoming, COMMITTED_WINS)` keeps committed inserts first. */
 export const COMMITTED_WINS = true;

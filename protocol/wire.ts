@@ -1,7 +1,7 @@
 // What travels between a client and the server, as both sides type it. `D`
 // is the delta as the side holds it: JSON on the wire and in clients, a
 // parsed, validated Delta once the server's Delta scalar has read it.
-import type { DeltaJSON } from './delta.js';
+import type { DeltaJSON } from './delta.ts';
 
 /** A committed op as the stream (`documentOperations`) delivers it. */
 export interface WireOp {

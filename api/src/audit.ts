@@ -2,7 +2,7 @@
 // what. The operation log already says who wrote what. One pino line per
 // event with `audit: <event>`, so a log pipeline can route them apart.
 // Never passwords, tokens or cookies: only ids, emails and roles.
-import type { Logger } from './logger.js';
+import type { Logger } from './logger.ts';
 
 export type AuditEvent =
   | { event: 'sign-up'; userId: string; email: string; ip: string | null }

@@ -1,8 +1,8 @@
 // Every layer throws AppError; the GraphQL layer turns it into
 // `extensions.code`, and anything else is masked. The codes are the
 // protocol's (protocol/error-codes.ts), one list for server and clients.
-import type { ServerErrorCode } from '../../protocol/error-codes.js';
-import { ProtocolError } from '../../protocol/protocol-error.js';
+import type { ServerErrorCode } from '../../protocol/error-codes.ts';
+import { ProtocolError } from '../../protocol/protocol-error.ts';
 
 export type ErrorCode = ServerErrorCode;
 
@@ -10,7 +10,7 @@ export type ErrorCode = ServerErrorCode;
 export const AppError = ProtocolError;
 export type AppError = ProtocolError;
 
-export { badInput } from '../../protocol/protocol-error.js';
+export { badInput } from '../../protocol/protocol-error.ts';
 
 export const notFound = (what = 'Document') => new AppError('NOT_FOUND', `${what} not found`);
 

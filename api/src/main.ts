@@ -1,6 +1,6 @@
 // Entry point: config -> app -> listen; stops cleanly on SIGINT/SIGTERM.
-import { buildApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
 
 async function main(): Promise<void> {
   let config;

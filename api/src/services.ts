@@ -1,18 +1,18 @@
 // Everything a request needs, built once per node by app.ts and passed
 // down explicitly (no module-level singletons).
-import type { AccessWatch } from './auth/access-watch.js';
-import type { Accounts } from './auth/accounts.js';
-import type { AccessTokens } from './auth/access-tokens.js';
-import type { OperationFeed } from './collab/feed.js';
-import type { PresenceRegistry, PresenceState } from './collab/presence.js';
-import type { Sequencer } from './collab/sequencer.js';
-import type { Bus, CommittedOp, OperationLog } from './collab/types.js';
-import type { Config } from './config.js';
-import type { Documents } from './documents/documents.js';
-import type { RateLimits } from './limits/rate-limits.js';
-import type { Logger } from './logger.js';
-import type { Metrics } from './observability/metrics.js';
-import type { Database } from './store/database.js';
+import type { AccessWatch } from './auth/access-watch.ts';
+import type { Accounts } from './auth/accounts.ts';
+import type { AccessTokens } from './auth/access-tokens.ts';
+import type { OperationFeed } from './collab/feed.ts';
+import type { PresenceRegistry, PresenceState } from './collab/presence.ts';
+import type { Sequencer } from './collab/sequencer.ts';
+import type { Bus, CommittedOp, OperationLog } from './collab/types.ts';
+import type { Config } from './config.ts';
+import type { Documents } from './documents/documents.ts';
+import type { RateLimits } from './limits/rate-limits.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './observability/metrics.ts';
+import type { Database } from './store/database.ts';
 
 export interface Services {
   config: Config;

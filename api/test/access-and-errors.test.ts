@@ -1,7 +1,7 @@
 // Every rejection path of the API (docs/protocol.md §9): the error code, and proof that
 // nothing changed (document head, content and log).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { availableModes, codeOf, createDocument, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.js';
+import { availableModes, codeOf, createDocument, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.ts';
 
 const SNAPSHOT = `query($id: ID!) { document(id: $id) { version content operations(afterVersion: 0, first: 1000) { version delta } } }`;
 

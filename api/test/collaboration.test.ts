@@ -1,7 +1,7 @@
 // The collaboration contract over real HTTP and WebSocket: convergence,
 // exact resume, idempotent resubmission, presence, restore.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Delta } from '../../web/src/sync/ot-client.js';
+import { Delta } from '../../web/src/sync/ot-client.ts';
 import {
   availableModes,
   codeOf,
@@ -15,9 +15,9 @@ import {
   SUBMIT,
   wsClient,
   type TestServer,
-} from './harness.js';
-import { prng, randomEdit } from './random-edits.js';
-import { SyncClient } from './sync-client.js';
+} from './harness.ts';
+import { prng, randomEdit } from './random-edits.ts';
+import { SyncClient } from './sync-client.ts';
 
 describe.each(availableModes())('collaboration over HTTP + WebSocket (%s)', (mode) => {
   let server: TestServer;

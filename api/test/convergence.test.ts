@@ -3,11 +3,11 @@
 // connections and resubmissions), always converge on the server's content.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OtClient, type OutgoingOp } from '../../web/src/sync/ot-client.js';
-import { MemoryOperationLog } from '../src/collab/memory-log.js';
-import { Delta } from '../../protocol/delta.js';
-import { Sequencer } from '../src/collab/sequencer.js';
-import type { CommittedOp } from '../src/collab/types.js';
+import { OtClient, type OutgoingOp } from '../../web/src/sync/ot-client.ts';
+import { MemoryOperationLog } from '../src/collab/memory-log.ts';
+import { Delta } from '../../protocol/delta.ts';
+import { Sequencer } from '../src/collab/sequencer.ts';
+import type { CommittedOp } from '../src/collab/types.ts';
 
 const DOC = 'doc-1';
 
@@ -55,8 +55,10 @@ type Action = typeof actionArb extends fc.Arbitrary<infer A> ? A : never;
 class RacingLog extends MemoryOperationLog {
   private appends = 0;
   private foreignSeq = 0;
-  constructor(private readonly every: number) {
+  private readonly every: number;
+  constructor(every: number) {
     super();
+    this.every = every;
   }
   override async append(...args: Parameters<MemoryOperationLog['append']>) {
     const [documentId] = args;

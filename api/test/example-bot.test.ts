@@ -5,11 +5,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Delta } from '../../web/src/sync/ot-client.js';
-import { logIn, startBot, type Bot } from '../../examples/bot.js';
-import { availableModes, createDocument, DOC_STATE, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, wsClient, type TestServer } from './harness.js';
-import { prng, randomEdit } from './random-edits.js';
-import { SyncClient } from './sync-client.js';
+import { Delta } from '../../web/src/sync/ot-client.ts';
+import { logIn, startBot, type Bot } from '../../examples/bot.ts';
+import { availableModes, createDocument, DOC_STATE, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, wsClient, type TestServer } from './harness.ts';
+import { prng, randomEdit } from './random-edits.ts';
+import { SyncClient } from './sync-client.ts';
 
 const SHARE = 'mutation($id: ID!, $e: String!) { shareDocument(id: $id, email: $e, role: EDITOR) { role } }';
 
@@ -131,7 +131,7 @@ describe.each(availableModes())('example bot (%s)', (mode) => {
     const child: ChildProcess = spawn('npm', ['run', '--silent', 'example:bot', '--', id], {
       env: { ...process.env, COLLAB_URL: `${server.url}/graphql`, COLLAB_TOKEN: editor.token, BOT_EVERY_MS: '50' },
       stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true, // its own process group: npm, tsx and node stop together
+      detached: true, // its own process group: npm and node stop together
     });
     const exited = once(child, 'exit');
     disposers.push(async () => {

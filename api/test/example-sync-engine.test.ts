@@ -2,8 +2,8 @@
 // client to use the sync engine: run it against a real server, twice on one
 // document, and check that the server's content has both lines.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendLine } from '../../examples/sync-engine.js';
-import { availableModes, createDocument, DOC_STATE, gql, signUp, startServer, type TestServer } from './harness.js';
+import { appendLine } from '../../examples/sync-engine.ts';
+import { availableModes, createDocument, DOC_STATE, gql, signUp, startServer, type TestServer } from './harness.ts';
 
 describe.each(availableModes())('example sync-engine client (%s)', (mode) => {
   let server: TestServer;

@@ -7,10 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { buildApp, type AppOptions } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import type { Services } from '../src/services.js';
-import { createTempPostgresDatabase } from './support/test-databases.js';
+import { buildApp, type AppOptions } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import type { Services } from '../src/services.ts';
+import { createTempPostgresDatabase } from './support/test-databases.ts';
 
 export type Mode = 'embedded' | 'scaled';
 

@@ -2,7 +2,7 @@
 // node logs (levels, codes) or wait for a line it logs.
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type { Logger } from '../src/logger.js';
+import type { Logger } from '../src/logger.ts';
 
 export interface LogLine {
   level: number;

@@ -8,7 +8,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { availableModes, codeOf, createDocument, gql, signUp, startNodeGroup, startServer, subscribe, wsClient, type Mode, type TestServer } from './harness.js';
+import { availableModes, codeOf, createDocument, gql, signUp, startNodeGroup, startServer, subscribe, wsClient, type Mode, type TestServer } from './harness.ts';
 
 const UPDATE = 'mutation($id: ID!, $c: String!, $i: Int!) { updatePresence(documentId: $id, version: 1, index: $i, length: 0, clientId: $c) }';
 const FIELDS = 'clientId index left user { id }';

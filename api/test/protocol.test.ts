@@ -3,7 +3,7 @@
 // belongs to the author who used it first, server-made ops are told apart by their
 // clientId, and the WebSocket carries queries and mutations too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { availableModes, createDocument, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.js';
+import { availableModes, createDocument, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.ts';
 
 const SHARE = 'mutation($id: ID!, $e: String!) { shareDocument(id: $id, email: $e, role: EDITOR) { role } }';
 

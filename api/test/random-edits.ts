@@ -1,5 +1,5 @@
 // Reproducible random rich-text edits for integration tests.
-import { Delta } from '../../web/src/sync/ot-client.js';
+import { Delta } from '../../web/src/sync/ot-client.ts';
 
 /** A deterministic pseudo-random sequence in [0, 1) (tests must be reproducible). */
 export function prng(seed: number) {

@@ -4,9 +4,9 @@
 // again. Without its database it is not ready (503). A private Redis of our
 // own is stopped; the shared one is never touched.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocument, DOC_STATE, gql, signUp, startServer, type TestServer } from './harness.js';
-import { captureLogs, type CapturedLogs } from './log-capture.js';
-import { startRedis, type PrivateRedis } from './cluster/processes.js';
+import { createDocument, DOC_STATE, gql, signUp, startServer, type TestServer } from './harness.ts';
+import { captureLogs, type CapturedLogs } from './log-capture.ts';
+import { startRedis, type PrivateRedis } from './cluster/processes.ts';
 
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) console.warn('[tests] DATABASE_URL not set: the /readyz tests with Redis down (scaled mode) are SKIPPED.');

@@ -2,11 +2,11 @@
 // step by step: the server's rebase and the client state machine must pick
 // the same order, or the two sides diverge.
 import { describe, expect, it } from 'vitest';
-import { OtClient } from '../../web/src/sync/ot-client.js';
-import { MemoryOperationLog } from '../src/collab/memory-log.js';
-import { Delta } from '../../protocol/delta.js';
-import { rebase } from '../../protocol/rebase.js';
-import { Sequencer } from '../src/collab/sequencer.js';
+import { OtClient } from '../../web/src/sync/ot-client.ts';
+import { MemoryOperationLog } from '../src/collab/memory-log.ts';
+import { Delta } from '../../protocol/delta.ts';
+import { rebase } from '../../protocol/rebase.ts';
+import { Sequencer } from '../src/collab/sequencer.ts';
 
 describe('two inserts at one position (docs/protocol.md worked example)', () => {
   // Version 1 is "ab\n". Ann and Bob both insert at index 1, both at baseVersion 1.

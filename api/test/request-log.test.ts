@@ -3,8 +3,8 @@
 // BAD_USER_INPUT…), never at error and never as INTERNAL; error is kept for
 // faults of ours. A real pino logger writes to memory.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gql, signUp, startServer, SUBMIT, type TestServer } from './harness.js';
-import { captureLogs, LEVEL, type CapturedLogs } from './log-capture.js';
+import { gql, signUp, startServer, SUBMIT, type TestServer } from './harness.ts';
+import { captureLogs, LEVEL, type CapturedLogs } from './log-capture.ts';
 
 describe('request log levels', () => {
   let server: TestServer;

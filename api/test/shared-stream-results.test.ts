@@ -7,9 +7,9 @@
 import { isObjectType, getNamedType, type GraphQLNamedType } from 'graphql';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedSerialisations } from '../src/http/shared-payloads.js';
-import { buildSchema } from '../src/schema/index.js';
-import { availableModes, createDocument, gql, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.js';
+import { sharedSerialisations } from '../src/http/shared-payloads.ts';
+import { buildSchema } from '../src/schema/index.ts';
+import { availableModes, createDocument, gql, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.ts';
 
 const BATCHES = `subscription($id: ID!, $after: Int!, $withDelta: Boolean!) {
   documentOperationBatches(documentId: $id, afterVersion: $after) { version clientId delta @include(if: $withDelta) author { name } }

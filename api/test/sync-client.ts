@@ -3,8 +3,8 @@
 // can move to another node (resume from its version, resubmit the op in
 // flight) and retries submissions the server calls retryable.
 import type { Client } from 'graphql-ws';
-import { Delta, OtClient, type OutgoingOp } from '../../web/src/sync/ot-client.js';
-import { codeOf, gql, OPS_SUBSCRIPTION, SUBMIT, wsClient, type TestServer } from './harness.js';
+import { Delta, OtClient, type OutgoingOp } from '../../web/src/sync/ot-client.ts';
+import { codeOf, gql, OPS_SUBSCRIPTION, SUBMIT, wsClient, type TestServer } from './harness.ts';
 
 export type Endpoint = Pick<TestServer, 'url' | 'wsUrl'>;
 
@@ -45,7 +45,15 @@ export class SyncClient {
   private listeners: Array<() => void> = [];
   private lastEvent: { version: number; clientId: string; clientSeq: number; at: string } | null = null;
 
-  constructor(private endpoint: Endpoint, private readonly token: string, readonly documentId: string, readonly clientId: string) {
+  private endpoint: Endpoint;
+  private readonly token: string;
+  readonly documentId: string;
+  readonly clientId: string;
+  constructor(endpoint: Endpoint, token: string, documentId: string, clientId: string) {
+    this.endpoint = endpoint;
+    this.token = token;
+    this.documentId = documentId;
+    this.clientId = clientId;
     this.ot = new OtClient(clientId, 0);
   }
 

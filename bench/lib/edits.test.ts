@@ -3,9 +3,9 @@
 // that kept growing would make long runs measure something else (and
 // favour whichever system is less sensitive to document size).
 import { describe, expect, it } from 'vitest';
-import { ChunkedDocument } from '../../protocol/chunked-document.js';
-import { Delta } from '../../web/src/sync/index.js';
-import { initialContent, prng, randomEdit } from './edits.js';
+import { ChunkedDocument } from '../../protocol/chunked-document.ts';
+import { Delta } from '../../web/src/sync/index.ts';
+import { initialContent, prng, randomEdit } from './edits.ts';
 
 describe('randomEdit', () => {
   it('keeps a document between ~1k and ~3k characters over 60,000 edits', () => {

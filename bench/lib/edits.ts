@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { Delta, type DeltaOp } from '../../web/src/sync/index.js';
-import { ROOT } from './processes.js';
+import { Delta, type DeltaOp } from '../../web/src/sync/index.ts';
+import { ROOT } from './processes.ts';
 
 export const TRACES_DIR = process.env.BENCH_TRACES_DIR ?? path.resolve(ROOT, '../shared/data/traces');
 

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { Delta, DocumentSync, isServerErrorCode, SyncError, type DeltaOp, type SyncTransport, type WireOp } from '../../web/src/sync/index.js';
+import { Delta, DocumentSync, isServerErrorCode, SyncError, type DeltaOp, type SyncTransport, type WireOp } from '../../web/src/sync/index.ts';
 
 // Keep-alive sockets, as a browser keeps them; no cap, so that every client
 // can have its one request in flight.
@@ -74,7 +74,12 @@ const HEAD = 'query Head($id: ID!) { document(id: $id) { version content } }';
 
 /** One signed-in user on one node: documents, and clients for them. */
 export class OursApi {
-  constructor(readonly url: string, readonly token: string) {}
+  readonly url: string;
+  readonly token: string;
+  constructor(url: string, token: string) {
+    this.url = url;
+    this.token = token;
+  }
 
   static async signUp(url: string): Promise<OursApi> {
     const email = `bench-${Math.random().toString(36).slice(2)}@example.com`;
@@ -210,7 +215,11 @@ export class OursWriter implements Writer {
   private waiters: Array<{ resolve: (v: number) => void; reject: (e: Error) => void }> = [];
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly sync: DocumentSync, private readonly dispose: () => Promise<void>) {
+  private readonly sync: DocumentSync;
+  private readonly dispose: () => Promise<void>;
+  constructor(sync: DocumentSync, dispose: () => Promise<void>) {
+    this.sync = sync;
+    this.dispose = dispose;
     this.unsubscribe = sync.subscribe(() => this.check());
   }
 

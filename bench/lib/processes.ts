@@ -1,6 +1,6 @@
 // The servers under test, started as their users start them: one Node
 // process each, on a free port, talking over real HTTP and WebSockets.
-// Ours is `npm start`'s entry point (node --import tsx api/src/main.ts);
+// Ours is `npm start`'s entry point (node api/src/main.ts);
 // ShareDB is bench/sharedb-server.ts, started the same way, so both sides
 // pay the same process, loader and loopback costs.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -80,7 +80,7 @@ function withoutServiceUrls(env: NodeJS.ProcessEnv): Record<string, string | und
 
 async function start(script: string, ready: RegExp, what: string, options: StartOptions): Promise<ServerProcess> {
   const gcArgs = options.gcOnSignal ? ['--expose-gc', '--import', './bench/lib/gc-on-signal.mjs'] : [];
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...gcArgs, '--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...gcArgs, script], {
     cwd: ROOT,
     // The bench's own DATABASE_URL/REDIS_URL (CI exports them) must not turn
     // an embedded node into a scaled one: each node gets only what its row sets.

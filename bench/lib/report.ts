@@ -2,7 +2,7 @@
 // and how many times better ours is (>1: ours is better, whichever way the
 // metric points).
 import os from 'node:os';
-import type { Services } from './services.js';
+import type { Services } from './services.ts';
 
 export interface Row {
   workload: string;

@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import richText from 'rich-text';
 import client, { type Doc } from 'sharedb/lib/client/index.js';
 import WebSocket from 'ws';
-import type { DeltaOp } from '../../web/src/sync/index.js';
-import type { Writer } from './ours.js';
+import type { DeltaOp } from '../../web/src/sync/index.ts';
+import type { Writer } from './ours.ts';
 
 client.types.register(richText.type);
 
@@ -23,7 +23,10 @@ function subscribeDoc(doc: Doc): Promise<void> {
 }
 
 export class ShareDbApi {
-  constructor(readonly url: string) {}
+  readonly url: string;
+  constructor(url: string) {
+    this.url = url;
+  }
 
   get wsUrl(): string {
     return this.url.replace(/^http/, 'ws');
@@ -93,7 +96,11 @@ const textOfOps = (ops: ReadonlyArray<{ insert?: unknown }>) => ops.map((op) => 
 export class ShareDbWriter implements Writer {
   private failure: Error | null = null;
 
-  constructor(private readonly connection: InstanceType<typeof client.Connection>, private readonly doc: Doc) {
+  private readonly connection: InstanceType<typeof client.Connection>;
+  private readonly doc: Doc;
+  constructor(connection: InstanceType<typeof client.Connection>, doc: Doc) {
+    this.connection = connection;
+    this.doc = doc;
     doc.on('error', (error) => {
       this.failure = error;
     });

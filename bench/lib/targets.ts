@@ -8,11 +8,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import type { DeltaOp } from '../../web/src/sync/index.js';
-import { OursApi, type Writer } from './ours.js';
-import { ROOT, startOurNode, startShareDbServer, type ServerProcess } from './processes.js';
-import { createTempDatabase, uniquePrefix, type Services, type TempDatabase } from './services.js';
-import { ShareDbApi } from './sharedb.js';
+import type { DeltaOp } from '../../web/src/sync/index.ts';
+import { OursApi, type Writer } from './ours.ts';
+import { ROOT, startOurNode, startShareDbServer, type ServerProcess } from './processes.ts';
+import { createTempDatabase, uniquePrefix, type Services, type TempDatabase } from './services.ts';
+import { ShareDbApi } from './sharedb.ts';
 
 export type SystemName = 'ours' | 'sharedb';
 export type Mode = 'embedded' | 'scaled';

@@ -6,10 +6,10 @@
 // the live subscription started. The server is warmed up on another
 // document first, so the figure is the document's load, not the process's
 // first request.
-import type { DeltaOp } from '../../web/src/sync/index.js';
-import { replayTexts } from '../lib/edits.js';
-import { Samples } from '../lib/stats.js';
-import type { Target } from '../lib/targets.js';
+import type { DeltaOp } from '../../web/src/sync/index.ts';
+import { replayTexts } from '../lib/edits.ts';
+import { Samples } from '../lib/stats.ts';
+import type { Target } from '../lib/targets.ts';
 
 export interface History {
   ops: DeltaOp[][];

@@ -9,10 +9,10 @@
 //   stream; ShareDB: the submit callback);
 // - fan-out latency: local edit -> that version's arrival at each watcher
 //   (so it includes the commit), for every (op, watcher) pair of the window.
-import type { Writer } from '../lib/ours.js';
-import { mapLimit, range, Samples, waitFor } from '../lib/stats.js';
-import { initialContent, prng, randomEdit } from '../lib/edits.js';
-import type { Target, Watcher } from '../lib/targets.js';
+import type { Writer } from '../lib/ours.ts';
+import { mapLimit, range, Samples, waitFor } from '../lib/stats.ts';
+import { initialContent, prng, randomEdit } from '../lib/edits.ts';
+import type { Target, Watcher } from '../lib/targets.ts';
 
 export interface LoadOptions {
   documents: number;

@@ -3,10 +3,10 @@
 // RSS is what the OS charges the process (heap, buffers, code), read from
 // /proc right after a full GC that the bench triggers in the server (both
 // servers run with bench/lib/gc-on-signal.mjs for these workloads).
-import { prng, randomEdit, initialContent } from '../lib/edits.js';
-import { mapLimit, range, sleep, waitFor } from '../lib/stats.js';
-import type { Target, Watcher } from '../lib/targets.js';
-import { editLoad, type LoadOptions, type LoadResult } from './edit-load.js';
+import { prng, randomEdit, initialContent } from '../lib/edits.ts';
+import { mapLimit, range, sleep, waitFor } from '../lib/stats.ts';
+import type { Target, Watcher } from '../lib/targets.ts';
+import { editLoad, type LoadOptions, type LoadResult } from './edit-load.ts';
 
 interface MemoryReading {
   rss: number;

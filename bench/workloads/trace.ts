@@ -5,8 +5,8 @@
 // acknowledged; the client's text and a fresh client's text must both
 // equal the trace's endContent exactly.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { textOf, type Trace } from '../lib/edits.js';
-import type { Target } from '../lib/targets.js';
+import { textOf, type Trace } from '../lib/edits.ts';
+import type { Target } from '../lib/targets.ts';
 
 export interface TraceResult {
   wallMs: number;

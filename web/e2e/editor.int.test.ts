@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureWebBuild } from '../../scripts/build-web.js';
-import { gql, startServer, type TestServer } from '../../api/test/harness.js';
-import { hasChromium, launchChromium } from './browser.js';
+import { ensureWebBuild } from '../../scripts/build-web.ts';
+import { gql, startServer, type TestServer } from '../../api/test/harness.ts';
+import { hasChromium, launchChromium } from './browser.ts';
 
 const available = hasChromium();
 if (!available) {

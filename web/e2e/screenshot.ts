@@ -1,11 +1,11 @@
 // Regenerates docs/screenshot.png: two people editing one document, side by
-// side. Run with `npx tsx web/e2e/screenshot.ts` (needs /usr/bin/chromium).
+// side. Run with `node web/e2e/screenshot.ts` (needs /usr/bin/chromium).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ensureWebBuild } from '../../scripts/build-web.js';
-import { gql, startServer } from '../../api/test/harness.js';
-import { launchChromium } from './browser.js';
+import { ensureWebBuild } from '../../scripts/build-web.ts';
+import { gql, startServer } from '../../api/test/harness.ts';
+import { launchChromium } from './browser.ts';
 
 const SIGN_UP = 'mutation($e: String!, $n: String!) { signUp(email: $e, password: "correct horse", name: $n) { accessToken } }';
 const SIZE = { width: 860, height: 600 };

@@ -1,12 +1,12 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Provider as UrqlProvider } from 'urql';
-import { createApiClients } from './api/client.js';
-import { Session } from './api/session.js';
-import { createSyncTransport } from './api/sync-transport.js';
-import { App } from './app/App.js';
-import { ServicesContext, type Services } from './app/services.js';
-import { IndexedDbPendingStore } from './sync/indexeddb-store.js';
+import { createApiClients } from './api/client.ts';
+import { Session } from './api/session.ts';
+import { createSyncTransport } from './api/sync-transport.ts';
+import { App } from './app/App.tsx';
+import { ServicesContext, type Services } from './app/services.ts';
+import { IndexedDbPendingStore } from './sync/indexeddb-store.ts';
 import './styles.css';
 
 const session = new Session('/graphql');

@@ -2,8 +2,8 @@
 // access event forgets what it changed, and an answer read while a change
 // was being forgotten is not kept (it may predate the change).
 import { describe, expect, it } from 'vitest';
-import { AccessCache } from './access-cache.js';
-import { createAccessTokens } from './access-tokens.js';
+import { AccessCache } from './access-cache.ts';
+import { createAccessTokens } from './access-tokens.ts';
 
 describe('AccessCache', () => {
   it('keeps a live session and a role for ttlMs, then forgets them', () => {

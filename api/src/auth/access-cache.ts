@@ -14,8 +14,8 @@
 // Only positive answers are kept: a refusal is always read fresh. An answer
 // read while a change was being forgotten is not kept either (`epoch`): the
 // read may predate the change.
-import type { AccessEvent } from './access-watch.js';
-import type { Role } from './roles.js';
+import type { AccessEvent } from './access-watch.ts';
+import type { Role } from './roles.ts';
 
 /** Bounds memory under many users: past it, the oldest half is dropped. */
 const MAX_ENTRIES = 50_000;
@@ -23,7 +23,12 @@ const MAX_ENTRIES = 50_000;
 class ExpiringMap<V> {
   private readonly entries = new Map<string, { value: V; until: number }>();
 
-  constructor(private readonly ttlMs: number, private readonly now: () => number) {}
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+  constructor(ttlMs: number, now: () => number) {
+    this.ttlMs = ttlMs;
+    this.now = now;
+  }
 
   get(key: string): V | undefined {
     const entry = this.entries.get(key);

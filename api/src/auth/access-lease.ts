@@ -7,7 +7,7 @@
 // its own (a bearer token in the operation's extensions, as GraphiQL sends
 // its Headers tab) holds its own, so no stream outlives the session that
 // authorised it, whichever way the token arrived.
-import type { AccessWatch } from './access-watch.js';
+import type { AccessWatch } from './access-watch.ts';
 
 export type AccessEnd = 'TOKEN_EXPIRED' | 'SESSION_REVOKED';
 

@@ -2,7 +2,7 @@
 // memory; the refresh cookie gets a new one.
 import { createSecretKey } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
-import { AppError } from '../errors.js';
+import { AppError } from '../errors.ts';
 
 export interface AccessClaims {
   userId: string;

@@ -10,8 +10,8 @@
 // watch FIRST, then check access. A change committed in between is then
 // either seen by the check or delivered to the watcher; checking first would
 // let a stream start after the event and live on.
-import type { Bus } from '../collab/types.js';
-import { ACCESS_TOPIC } from '../pubsub/channels.js';
+import type { Bus } from '../collab/types.ts';
+import { ACCESS_TOPIC } from '../pubsub/channels.ts';
 
 export type AccessEvent =
   | { kind: 'member-removed'; documentId: string; userId: string }
@@ -28,7 +28,12 @@ export class AccessWatch {
 
   private readonly observers = new Set<(event: AccessEvent) => void>();
 
-  constructor(private readonly bus: Bus<AccessEvent>, private readonly onError: (error: unknown) => void = () => {}) {}
+  private readonly bus: Bus<AccessEvent>;
+  private readonly onError: (error: unknown) => void;
+  constructor(bus: Bus<AccessEvent>, onError: (error: unknown) => void = () => {}) {
+    this.bus = bus;
+    this.onError = onError;
+  }
 
   /** Calls `observer` with every event, from this node or another (caches forget what changed). */
   observe(observer: (event: AccessEvent) => void): () => void {

@@ -1,14 +1,14 @@
 // Sign-up, log-in and refresh-token sessions. A session is a family of
 // refresh tokens: each refresh rotates the token; presenting a rotated
 // token again means it was stolen (or replayed), so the family is revoked.
-import type { AccessCache } from './access-cache.js';
+import type { AccessCache } from './access-cache.ts';
 import { createHash, randomBytes } from 'node:crypto';
-import { noAudit, type Audit } from '../audit.js';
-import { AppError, badInput } from '../errors.js';
-import { checkText } from '../validation/text.js';
-import type { PrismaClient } from '../store/generated/client.js';
-import type { AccessTokens } from './access-tokens.js';
-import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
+import { noAudit, type Audit } from '../audit.ts';
+import { AppError, badInput } from '../errors.ts';
+import { checkText } from '../validation/text.ts';
+import type { PrismaClient } from '../store/generated/client.ts';
+import type { AccessTokens } from './access-tokens.ts';
+import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.ts';
 
 export interface UserRecord {
   id: string;
@@ -50,12 +50,20 @@ export class Accounts {
   private readonly now: () => number;
   private readonly audit: Audit;
 
+  private readonly prisma: PrismaClient;
+  private readonly tokens: AccessTokens;
+  private readonly refreshTtlSeconds: number;
+  private readonly options: AccountsOptions;
   constructor(
-    private readonly prisma: PrismaClient,
-    private readonly tokens: AccessTokens,
-    private readonly refreshTtlSeconds: number,
-    private readonly options: AccountsOptions = {},
+    prisma: PrismaClient,
+    tokens: AccessTokens,
+    refreshTtlSeconds: number,
+    options: AccountsOptions = {},
   ) {
+    this.prisma = prisma;
+    this.tokens = tokens;
+    this.refreshTtlSeconds = refreshTtlSeconds;
+    this.options = options;
     this.now = options.now ?? Date.now;
     this.audit = options.audit ?? noAudit;
   }

@@ -3,8 +3,8 @@
 // bytes of its text (or the JSON bytes of its embed) plus the JSON bytes
 // of its attributes: an embed or a format is no longer "one character"
 // whatever its size. Close to the op's JSON size, without building it.
-import { insertBytes } from '../../../protocol/delta-validation.js';
-import type { DeltaOp } from './types.js';
+import { insertBytes } from '../../../protocol/delta-validation.ts';
+import type { DeltaOp } from './types.ts';
 
 // Ops are never changed in place (quill-delta and ChunkedDocument copy), so
 // an op's size can be remembered: a document's head measures the region

@@ -6,9 +6,9 @@
 // and a head loaded from that content measures it exactly.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { opsBytes } from './content-bytes.js';
-import { DocumentHead } from './document-head.js';
-import { Delta } from '../../../protocol/delta.js';
+import { opsBytes } from './content-bytes.ts';
+import { DocumentHead } from './document-head.ts';
+import { Delta } from '../../../protocol/delta.ts';
 
 const edit = fc.record({
   kind: fc.constantFrom('insert', 'insert', 'embed', 'delete', 'format'),

@@ -4,11 +4,11 @@
 // ChunkedDocument (protocol/: pure, quill-delta only) is the client's and the
 // server's: compose() on a long formatted head costs a deep copy per op,
 // and even a span-only compose copied the whole op array per commit.
-import { ChunkedDocument } from '../../../protocol/chunked-document.js';
-import { opsBytes } from './content-bytes.js';
-import type { Delta } from '../../../protocol/delta.js';
-import { holdsSurrogates } from './surrogate-pairs.js';
-import type { CommittedOp } from './types.js';
+import { ChunkedDocument } from '../../../protocol/chunked-document.ts';
+import { opsBytes } from './content-bytes.ts';
+import type { Delta } from '../../../protocol/delta.ts';
+import { holdsSurrogates } from './surrogate-pairs.ts';
+import type { CommittedOp } from './types.ts';
 
 /** A copy of a head's content to try changes on. */
 export interface ContentDraft {
@@ -29,7 +29,9 @@ export class DocumentHead {
    */
   mayHoldSurrogates: boolean;
 
-  constructor(version: number, content: Delta, recent: CommittedOp[], private readonly window: number) {
+  private readonly window: number;
+  constructor(version: number, content: Delta, recent: CommittedOp[], window: number) {
+    this.window = window;
     this.version = version;
     this.document = new ChunkedDocument(content, undefined, opsBytes);
     this.recent = recent.slice(-window);

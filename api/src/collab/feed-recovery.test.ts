@@ -4,11 +4,11 @@
 // poll must happen however slow the node is: a poll already under way
 // when the transport recovered does not count.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { OperationFeed, type LiveState } from './feed.js';
-import { MemoryOperationLog } from './memory-log.js';
-import { Delta } from '../../../protocol/delta.js';
-import { createSubscriptionQueue } from './subscription-queue.js';
-import type { CommittedOp, NewOp } from './types.js';
+import { OperationFeed, type LiveState } from './feed.ts';
+import { MemoryOperationLog } from './memory-log.ts';
+import { Delta } from '../../../protocol/delta.ts';
+import { createSubscriptionQueue } from './subscription-queue.ts';
+import type { CommittedOp, NewOp } from './types.ts';
 
 const newOp = (version: number): NewOp => ({ documentId: 'd', version, delta: new Delta().insert(String(version)), clientId: 'other-node', clientSeq: version, authorId: null });
 

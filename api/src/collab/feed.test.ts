@@ -1,11 +1,11 @@
 // The feed hands this node's own commits to local streams at once (not a
 // bus round trip later), and never twice: the bus's copy is dropped.
 import { describe, expect, it } from 'vitest';
-import { ALWAYS_LIVE, OperationFeed } from './feed.js';
-import { MemoryOperationLog } from './memory-log.js';
-import { Delta } from '../../../protocol/delta.js';
-import { createSubscriptionQueue, type SubscriptionQueue } from './subscription-queue.js';
-import type { CommittedOp } from './types.js';
+import { ALWAYS_LIVE, OperationFeed } from './feed.ts';
+import { MemoryOperationLog } from './memory-log.ts';
+import { Delta } from '../../../protocol/delta.ts';
+import { createSubscriptionQueue, type SubscriptionQueue } from './subscription-queue.ts';
+import type { CommittedOp } from './types.ts';
 
 const op = (version: number): CommittedOp => ({
   documentId: 'd',

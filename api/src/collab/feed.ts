@@ -6,8 +6,8 @@
 // A feed only ever pushes ops into its subscribers' queues; ordering,
 // duplicates and gaps are the streams' business (stream.ts), so an op that
 // arrives twice (poll + transport after recovery) or out of order is fine.
-import { createSubscriptionQueue, type SubscriptionQueue } from './subscription-queue.js';
-import type { BusSubscription, CommittedOp, OperationLog } from './types.js';
+import { createSubscriptionQueue, type SubscriptionQueue } from './subscription-queue.ts';
+import type { BusSubscription, CommittedOp, OperationLog } from './types.ts';
 
 /** Whether the transport currently delivers, and news when that changes. */
 export interface LiveState {
@@ -51,7 +51,10 @@ class DocumentFeed {
   /** Versions handed out as this node's own commits whose copy from the transport has not come back yet. */
   readonly local = new Set<number>();
 
-  constructor(readonly documentId: string) {}
+  readonly documentId: string;
+  constructor(documentId: string) {
+    this.documentId = documentId;
+  }
 
   push(op: CommittedOp, onFanOut?: FeedOptions['onFanOut']): void {
     if (this.local.delete(op.version)) return; // the transport's copy of an op already handed out
@@ -79,7 +82,9 @@ export class OperationFeed {
   private polling = false;
   private readonly unwatch: () => void;
 
-  constructor(private readonly options: FeedOptions) {
+  private readonly options: FeedOptions;
+  constructor(options: FeedOptions) {
+    this.options = options;
     this.unwatch = options.live.onChange((healthy) => {
       if (healthy) this.pollsOwed = Math.max(1, options.graceIntervals ?? 2);
       this.schedule();

@@ -1,10 +1,10 @@
 // Per-node cache of document heads, least recently used first out.
 // Loading = newest snapshot + the ops after it. Concurrent loads of one
 // document share one promise so the log is read once.
-import { Delta } from '../../../protocol/delta.js';
-import { notFound } from '../errors.js';
-import { DocumentHead } from './document-head.js';
-import { MAX_VERSION, type OperationLog } from './types.js';
+import { Delta } from '../../../protocol/delta.ts';
+import { notFound } from '../errors.ts';
+import { DocumentHead } from './document-head.ts';
+import { MAX_VERSION, type OperationLog } from './types.ts';
 
 export interface HeadCacheOptions {
   /** How many documents to keep in memory. */
@@ -17,7 +17,12 @@ export class HeadCache {
   private readonly heads = new Map<string, DocumentHead>();
   private readonly loading = new Map<string, Promise<DocumentHead>>();
 
-  constructor(private readonly log: OperationLog, private readonly options: HeadCacheOptions) {}
+  private readonly log: OperationLog;
+  private readonly options: HeadCacheOptions;
+  constructor(log: OperationLog, options: HeadCacheOptions) {
+    this.log = log;
+    this.options = options;
+  }
 
   async get(documentId: string): Promise<DocumentHead> {
     const cached = this.heads.get(documentId);

@@ -3,8 +3,8 @@
 // (memory-log.test.ts, api/test/support/operation-log.contract.ts).
 // It has no accounts, so it checks no author's access (never `access`); and
 // no appendMany, which exists to save database round trips it does not make.
-import { Delta } from '../../../protocol/delta.js';
-import { AppendConflict, type CommittedOp, type NewOp, type OperationLog, type Snapshot } from './types.js';
+import { Delta } from '../../../protocol/delta.ts';
+import { AppendConflict, type CommittedOp, type NewOp, type OperationLog, type Snapshot } from './types.ts';
 
 interface MemoryDocument {
   ops: CommittedOp[];

@@ -5,7 +5,7 @@
 // check: receivers map and clamp a selection themselves.
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { MemoryPresenceStore, PresenceRegistry, type PresenceOwner, type PresenceState } from './presence.js';
+import { MemoryPresenceStore, PresenceRegistry, type PresenceOwner, type PresenceState } from './presence.ts';
 
 function setup(ttlMs = 1_000) {
   let now = 10_000;

@@ -9,7 +9,7 @@
 // instead of overwriting someone else's. An entry ends with one event that
 // has `left: true`: when the socket that set it closes, or when the sweep
 // finds it not refreshed within the TTL.
-import { badInput } from '../errors.js';
+import { badInput } from '../errors.ts';
 
 export interface PresenceState {
   documentId: string;
@@ -136,7 +136,9 @@ export class PresenceRegistry {
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
 
-  constructor(private readonly options: PresenceOptions) {
+  private readonly options: PresenceOptions;
+  constructor(options: PresenceOptions) {
+    this.options = options;
     this.now = options.now ?? Date.now;
     this.minIntervalMs = options.minIntervalMs ?? 50;
     this.onError = options.onError ?? (() => {});

@@ -15,10 +15,10 @@
 // ties, the same transform the client mirrors). So nothing extra is stored
 // or hashed per op; only a replay pays for one rebase over the ops between
 // its base and the first commit.
-import { badInput } from '../errors.js';
-import type { Delta } from '../../../protocol/delta.js';
-import { rebase } from '../../../protocol/rebase.js';
-import type { Submission } from './types.js';
+import { badInput } from '../errors.ts';
+import type { Delta } from '../../../protocol/delta.ts';
+import { rebase } from '../../../protocol/rebase.ts';
+import type { Submission } from './types.ts';
 
 /** What a replay is compared with: a committed (or planned) op. */
 export interface FirstCommit {

@@ -3,15 +3,17 @@
 // each with the error the access check would give now, and commits the
 // others in the same turn, rebased as if the refused ones never came.
 import { describe, expect, it } from 'vitest';
-import { MemoryOperationLog } from './memory-log.js';
-import { Delta } from '../../../protocol/delta.js';
-import { Sequencer } from './sequencer.js';
-import { AppendConflict, type NewOp, type Snapshot, type WriteRefusal } from './types.js';
+import { MemoryOperationLog } from './memory-log.ts';
+import { Delta } from '../../../protocol/delta.ts';
+import { Sequencer } from './sequencer.ts';
+import { AppendConflict, type NewOp, type Snapshot, type WriteRefusal } from './types.ts';
 
 /** A log that knows, like the database's, who may no longer write. */
 class GuardedLog extends MemoryOperationLog {
-  constructor(private readonly refusals: WriteRefusal[]) {
+  private readonly refusals: WriteRefusal[];
+  constructor(refusals: WriteRefusal[]) {
     super();
+    this.refusals = refusals;
   }
   override async append(documentId: string, ops: NewOp[], snapshot?: Snapshot) {
     const refused = this.refusals.filter((r) => ops.some((op) => op.authorId === r.authorId && (op.sessionId ?? null) === r.sessionId));

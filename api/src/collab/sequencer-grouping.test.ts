@@ -2,10 +2,10 @@
 // size): documents whose batches are ready in the same turn append in one
 // appendMany call, and each submission still settles on its own.
 import { describe, expect, it } from 'vitest';
-import { MemoryOperationLog } from './memory-log.js';
-import { Delta } from '../../../protocol/delta.js';
-import { Sequencer } from './sequencer.js';
-import type { AppendRequest, CommittedOp } from './types.js';
+import { MemoryOperationLog } from './memory-log.ts';
+import { Delta } from '../../../protocol/delta.ts';
+import { Sequencer } from './sequencer.ts';
+import type { AppendRequest, CommittedOp } from './types.ts';
 
 /** An in-memory log that takes grouped appends (each request as its own append) and counts the calls. */
 class GroupingLog extends MemoryOperationLog {

@@ -5,10 +5,10 @@
 // IDEMPOTENCY_KEY_REUSED) and changes nothing, whether the first op is in
 // the node's recent ops, in the same batch, or only in the log.
 import { describe, expect, it } from 'vitest';
-import { MemoryOperationLog } from './memory-log.js';
-import { Delta } from '../../../protocol/delta.js';
-import { rebase } from '../../../protocol/rebase.js';
-import { Sequencer } from './sequencer.js';
+import { MemoryOperationLog } from './memory-log.ts';
+import { Delta } from '../../../protocol/delta.ts';
+import { rebase } from '../../../protocol/rebase.ts';
+import { Sequencer } from './sequencer.ts';
 
 const REUSED = { code: 'BAD_USER_INPUT', details: { reason: 'IDEMPOTENCY_KEY_REUSED' } };
 

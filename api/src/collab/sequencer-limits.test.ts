@@ -3,10 +3,10 @@
 // will really meet, within one group commit too; a refused op is not
 // appended and does not block the others.
 import { describe, expect, it } from 'vitest';
-import { Delta } from '../../../protocol/delta.js';
-import { MemoryOperationLog } from './memory-log.js';
-import { Sequencer } from './sequencer.js';
-import type { Submission } from './types.js';
+import { Delta } from '../../../protocol/delta.ts';
+import { MemoryOperationLog } from './memory-log.ts';
+import { Sequencer } from './sequencer.ts';
+import type { Submission } from './types.ts';
 
 function setup(maxDocumentBytes: number) {
   const log = new MemoryOperationLog();

@@ -4,10 +4,10 @@
 // slow bus slows commits instead of piling publishes up; a failed publish
 // is reported, never turned into a failed submission.
 import { describe, expect, it } from 'vitest';
-import { Delta } from '../../../protocol/delta.js';
-import { MemoryOperationLog } from './memory-log.js';
-import { Sequencer } from './sequencer.js';
-import type { CommittedOp, Submission } from './types.js';
+import { Delta } from '../../../protocol/delta.ts';
+import { MemoryOperationLog } from './memory-log.ts';
+import { Sequencer } from './sequencer.ts';
+import type { CommittedOp, Submission } from './types.ts';
 
 function setup() {
   const log = new MemoryOperationLog();

@@ -5,16 +5,18 @@
 // refused (sequencer-idempotency.test.ts has the rest); a delta that changes
 // nothing still takes a version.
 import { describe, expect, it } from 'vitest';
-import { MemoryOperationLog } from './memory-log.js';
-import { Delta } from '../../../protocol/delta.js';
-import { Sequencer } from './sequencer.js';
-import type { NewOp } from './types.js';
+import { MemoryOperationLog } from './memory-log.ts';
+import { Delta } from '../../../protocol/delta.ts';
+import { Sequencer } from './sequencer.ts';
+import type { NewOp } from './types.ts';
 
 /** Another node that wins every race for the next `losses` appends. */
 class RivalLog extends MemoryOperationLog {
   private seq = 0;
-  constructor(public losses: number) {
+  public losses: number;
+  constructor(losses: number) {
     super();
+    this.losses = losses;
   }
   override async append(documentId: string, ops: NewOp[], ...rest: unknown[]) {
     if (this.losses > 0) {

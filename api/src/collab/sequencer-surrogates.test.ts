@@ -5,11 +5,11 @@
 // versions already left holding half a pair still takes edits: a snapshot
 // the database cannot store is skipped, never the commit.
 import { describe, expect, it } from 'vitest';
-import { MemoryOperationLog } from './memory-log.js';
-import { Delta } from '../../../protocol/delta.js';
-import { Sequencer } from './sequencer.js';
-import { isStorable } from './surrogate-pairs.js';
-import type { AppendRequest, CommittedOp, NewOp, Snapshot } from './types.js';
+import { MemoryOperationLog } from './memory-log.ts';
+import { Delta } from '../../../protocol/delta.ts';
+import { Sequencer } from './sequencer.ts';
+import { isStorable } from './surrogate-pairs.ts';
+import type { AppendRequest, CommittedOp, NewOp, Snapshot } from './types.ts';
 
 const SPLITS = { code: 'BAD_USER_INPUT', details: { reason: 'SPLITS_SURROGATE_PAIR' } };
 const EMOJI = '\u{1F600}'; // two UTF-16 code units

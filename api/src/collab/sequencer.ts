@@ -6,15 +6,15 @@
 // Across nodes the log's (documentId, version) key is the arbiter: a node
 // that loses the race refreshes its head and re-plans, a bounded number of
 // times.
-import { Delta } from '../../../protocol/delta.js';
-import { AppError, badInput, forbidden, notFound } from '../errors.js';
-import { baseLength } from '../../../protocol/delta-validation.js';
-import type { ContentDraft, DocumentHead } from './document-head.js';
-import { HeadCache } from './head-cache.js';
-import { rebase } from '../../../protocol/rebase.js';
-import { basedBefore, isReplayOf, keyReused, sameAuthor } from './replay.js';
-import { holdsSurrogates, isStorable, splitsSurrogatePair } from './surrogate-pairs.js';
-import { AppendConflict, type AppendRequest, type CollabMetrics, type CommittedOp, type NewOp, type OperationLog, type Snapshot, type Submission, type WriteRefusal } from './types.js';
+import { Delta } from '../../../protocol/delta.ts';
+import { AppError, badInput, forbidden, notFound } from '../errors.ts';
+import { baseLength } from '../../../protocol/delta-validation.ts';
+import type { ContentDraft, DocumentHead } from './document-head.ts';
+import { HeadCache } from './head-cache.ts';
+import { rebase } from '../../../protocol/rebase.ts';
+import { basedBefore, isReplayOf, keyReused, sameAuthor } from './replay.ts';
+import { holdsSurrogates, isStorable, splitsSurrogatePair } from './surrogate-pairs.ts';
+import { AppendConflict, type AppendRequest, type CollabMetrics, type CommittedOp, type NewOp, type OperationLog, type Snapshot, type Submission, type WriteRefusal } from './types.ts';
 
 export interface SequencerOptions {
   log: OperationLog;
@@ -73,7 +73,9 @@ export class Sequencer {
   /** Appends waiting for the group's turn (groupAppends). */
   private group: Array<{ request: AppendRequest; resolve: (ops: CommittedOp[]) => void; reject: (error: unknown) => void }> = [];
 
-  constructor(private readonly options: SequencerOptions) {
+  private readonly options: SequencerOptions;
+  constructor(options: SequencerOptions) {
+    this.options = options;
     this.log = options.log;
     this.maxRetries = options.maxRetries ?? 16;
     this.maxBatch = options.maxBatch ?? 256;

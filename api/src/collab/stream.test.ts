@@ -2,11 +2,11 @@
 // every op after afterVersion, in order, each once, with gaps in the live
 // feed filled from the log, and an end as soon as the client unsubscribes.
 import { describe, expect, it } from 'vitest';
-import { MemoryOperationLog } from './memory-log.js';
-import { Delta } from '../../../protocol/delta.js';
-import { operationBatches, operationStream } from './stream.js';
-import { createSubscriptionQueue } from './subscription-queue.js';
-import type { CommittedOp } from './types.js';
+import { MemoryOperationLog } from './memory-log.ts';
+import { Delta } from '../../../protocol/delta.ts';
+import { operationBatches, operationStream } from './stream.ts';
+import { createSubscriptionQueue } from './subscription-queue.ts';
+import type { CommittedOp } from './types.ts';
 
 async function setup(committed: number) {
   const log = new MemoryOperationLog();

@@ -7,8 +7,8 @@
 // the version check drops the second copy. Reading first would lose it.
 // Live events that skip versions (a dropped or reordered message) are
 // filled from the log, which has every op before it is published.
-import { opsBytes } from './content-bytes.js';
-import type { BusSubscription, CommittedOp, OperationLog } from './types.js';
+import { opsBytes } from './content-bytes.ts';
+import type { BusSubscription, CommittedOp, OperationLog } from './types.ts';
 
 export interface StreamOptions {
   log: OperationLog;

@@ -2,7 +2,7 @@
 // iterates are kept, so a subscription is live from the moment it exists
 // (yoga's Repeater only attaches its listener on the first `next()`, which
 // would open exactly the window the exact stream must not have).
-import type { BusSubscription } from './types.js';
+import type { BusSubscription } from './types.ts';
 
 export interface SubscriptionQueue<T> extends BusSubscription<T> {
   push(event: T): void;

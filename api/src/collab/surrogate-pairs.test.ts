@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Delta } from '../../../protocol/delta.js';
-import { holdsSurrogates, isStorable, splitsSurrogatePair } from './surrogate-pairs.js';
+import { Delta } from '../../../protocol/delta.ts';
+import { holdsSurrogates, isStorable, splitsSurrogatePair } from './surrogate-pairs.ts';
 
 const EMOJI = '\u{1F600}';
 

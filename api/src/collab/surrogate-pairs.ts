@@ -8,7 +8,7 @@
 //
 // Most documents hold no surrogate at all; their heads say so
 // (holdsSurrogates), and their changes skip the walk over the content.
-import type { Delta, DeltaOp } from '../../../protocol/delta.js';
+import type { Delta, DeltaOp } from '../../../protocol/delta.ts';
 
 const SURROGATE = /[\uD800-\uDFFF]/;
 const isHigh = (unit: number) => unit >= 0xd800 && unit <= 0xdbff;

@@ -1,9 +1,9 @@
 // The collaboration core's view of the world: plain data and two I/O
 // interfaces (the log and the bus). Nothing here knows GraphQL or Prisma.
-import type { Delta } from '../../../protocol/delta.js';
-import type { SubmitInput } from '../../../protocol/wire.js';
+import type { Delta } from '../../../protocol/delta.ts';
+import type { SubmitInput } from '../../../protocol/wire.ts';
 
-export type { DeltaOp } from '../../../protocol/delta.js';
+export type { DeltaOp } from '../../../protocol/delta.ts';
 
 /** An operation as committed to a document's log. */
 export interface CommittedOp {
@@ -55,11 +55,15 @@ export interface WriteRefusal {
 }
 
 export class AppendConflict extends Error {
+  readonly kind: AppendConflictKind;
+  readonly refused: readonly WriteRefusal[];
   constructor(
-    readonly kind: AppendConflictKind,
-    readonly refused: readonly WriteRefusal[] = [],
+    kind: AppendConflictKind,
+    refused: readonly WriteRefusal[] = [],
   ) {
     super(`append refused: ${kind}`);
+    this.kind = kind;
+    this.refused = refused;
     this.name = 'AppendConflict';
   }
 }

@@ -2,19 +2,19 @@
 // role check on every path. Strangers cannot tell a document they may not
 // see from one that does not exist: both are NOT_FOUND.
 import { randomUUID } from 'node:crypto';
-import { noAudit, type Audit } from '../audit.js';
-import type { AccessCache } from '../auth/access-cache.js';
-import type { AccessEvent } from '../auth/access-watch.js';
-import { atLeast, type Role } from '../auth/roles.js';
-import { checkDelta, isDocument, type DeltaPolicy } from '../../../protocol/delta-validation.js';
-import type { PresenceOwner, PresenceRegistry, PresenceState } from '../collab/presence.js';
-import type { Delta } from '../../../protocol/delta.js';
-import type { SubmitInput as WireSubmitInput } from '../../../protocol/wire.js';
-import type { Sequencer } from '../collab/sequencer.js';
-import type { CommittedOp, OperationLog } from '../collab/types.js';
-import { AppError, badInput, forbidden, notFound } from '../errors.js';
-import { checkText } from '../validation/text.js';
-import type { Prisma, PrismaClient } from '../store/generated/client.js';
+import { noAudit, type Audit } from '../audit.ts';
+import type { AccessCache } from '../auth/access-cache.ts';
+import type { AccessEvent } from '../auth/access-watch.ts';
+import { atLeast, type Role } from '../auth/roles.ts';
+import { checkDelta, isDocument, type DeltaPolicy } from '../../../protocol/delta-validation.ts';
+import type { PresenceOwner, PresenceRegistry, PresenceState } from '../collab/presence.ts';
+import type { Delta } from '../../../protocol/delta.ts';
+import type { SubmitInput as WireSubmitInput } from '../../../protocol/wire.ts';
+import type { Sequencer } from '../collab/sequencer.ts';
+import type { CommittedOp, OperationLog } from '../collab/types.ts';
+import { AppError, badInput, forbidden, notFound } from '../errors.ts';
+import { checkText } from '../validation/text.ts';
+import type { Prisma, PrismaClient } from '../store/generated/client.ts';
 
 export interface Viewer {
   userId: string;
@@ -73,13 +73,23 @@ export interface DocumentsOptions {
 export class Documents {
   private readonly audit: Audit;
 
+  private readonly prisma: PrismaClient;
+  private readonly log: OperationLog;
+  private readonly sequencer: Sequencer;
+  private readonly presence: PresenceRegistry;
+  private readonly options: DocumentsOptions;
   constructor(
-    private readonly prisma: PrismaClient,
-    private readonly log: OperationLog,
-    private readonly sequencer: Sequencer,
-    private readonly presence: PresenceRegistry,
-    private readonly options: DocumentsOptions = {},
+    prisma: PrismaClient,
+    log: OperationLog,
+    sequencer: Sequencer,
+    presence: PresenceRegistry,
+    options: DocumentsOptions = {},
   ) {
+    this.prisma = prisma;
+    this.log = log;
+    this.sequencer = sequencer;
+    this.presence = presence;
+    this.options = options;
     this.audit = options.audit ?? noAudit;
   }
 

@@ -9,7 +9,7 @@
 // not come through GraphQL, and they give the precise field.
 import { GraphQLError, Kind, visit, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { isCleanText } from '../../../protocol/text.js';
+import { isCleanText } from '../../../protocol/text.ts';
 
 /** Where the first bad string is (`$input`, or `query` for a literal), or null. */
 export function dirtyInput(document: DocumentNode, variables: unknown): string | null {

@@ -3,7 +3,7 @@
 // and kept (compression.ts). Nothing else yoga answers is touched: API
 // replies stay uncompressed, SSE streams unbuffered.
 import type { Plugin } from 'graphql-yoga';
-import { type CompressionCache, MIN_COMPRESS_BYTES, negotiateEncoding } from './compression.js';
+import { type CompressionCache, MIN_COMPRESS_BYTES, negotiateEncoding } from './compression.ts';
 
 export function compressGraphiQLPlugin(cache: CompressionCache): Plugin {
   return {

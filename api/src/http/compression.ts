@@ -49,7 +49,10 @@ export class CompressionCache {
   private readonly sizes = new Map<string, number>();
   private bytes = 0;
 
-  constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
+  private readonly maxBytes;
+  constructor(maxBytes = 64 * 1024 * 1024) {
+    this.maxBytes = maxBytes;
+  }
 
   /** `key` names the content (a file's path and mtime); without one the content's hash does. */
   compress(body: Buffer, encoding: Encoding, key?: string): Promise<Buffer> {

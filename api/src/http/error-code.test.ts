@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../errors.js';
-import { clientCode, logLevelFor } from './error-code.js';
+import { AppError } from '../errors.ts';
+import { clientCode, logLevelFor } from './error-code.ts';
 
 describe('error codes and log levels', () => {
   it('finds the code behind GraphQL wrappers, BAD_USER_INPUT for GraphQL own errors, INTERNAL_SERVER_ERROR for the rest', () => {

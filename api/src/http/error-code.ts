@@ -4,8 +4,8 @@
 // coercion) is the client's malformed request; a database outage is
 // UNAVAILABLE; anything else is a fault of ours.
 import { GraphQLError } from 'graphql';
-import { AppError } from '../errors.js';
-import { isDatabaseUnavailable } from '../store/unavailable.js';
+import { AppError } from '../errors.ts';
+import { isDatabaseUnavailable } from '../store/unavailable.ts';
 
 /** The code the client gets for anything that is not its fault. */
 export const INTERNAL = 'INTERNAL_SERVER_ERROR';

@@ -2,8 +2,8 @@
 // against a real server, with the placeholders filled in as a reader
 // would, and check each one does what its comment promises.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, subscribe, wsClient, type TestServer } from '../../test/harness.js';
-import { DOCUMENT_PLACEHOLDER, graphiqlTabs, TOKEN_PLACEHOLDER, type GraphiQLTab } from './graphiql-examples.js';
+import { startServer, subscribe, wsClient, type TestServer } from '../../test/harness.ts';
+import { DOCUMENT_PLACEHOLDER, graphiqlTabs, TOKEN_PLACEHOLDER, type GraphiQLTab } from './graphiql-examples.ts';
 
 describe('GraphiQL default tabs', () => {
   let server: TestServer;

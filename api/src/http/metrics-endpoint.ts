@@ -7,8 +7,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../logger.js';
-import { guardClientErrors, guardRequests } from './request-guard.js';
+import type { Logger } from '../logger.ts';
+import { guardClientErrors, guardRequests } from './request-guard.ts';
 
 export interface MetricsSettings {
   production: boolean;

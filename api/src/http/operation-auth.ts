@@ -10,12 +10,12 @@
 // - each user it signs in on a socket counts once against that user's
 //   socket budget (socketsPerUser), as if they had opened the socket.
 import { GraphQLError, type ExecutionResult } from 'graphql';
-import { bearerToken } from '../auth/access-tokens.js';
-import { holdAccess, type AccessEnd, type AccessLease } from '../auth/access-lease.js';
-import type { Viewer } from '../documents/documents.js';
-import { AppError } from '../errors.js';
-import type { Services } from '../services.js';
-import type { SocketCtx } from './socket-guard.js';
+import { bearerToken } from '../auth/access-tokens.ts';
+import { holdAccess, type AccessEnd, type AccessLease } from '../auth/access-lease.ts';
+import type { Viewer } from '../documents/documents.ts';
+import { AppError } from '../errors.ts';
+import type { Services } from '../services.ts';
+import type { SocketCtx } from './socket-guard.ts';
 
 /** The access of one operation: its lease, and a promise that settles when the lease ends. */
 export interface OperationGrant {

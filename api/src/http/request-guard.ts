@@ -6,8 +6,8 @@
 // itself refuses (bad request line or header) end in `clientError`: 400.
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Logger } from '../logger.js';
-import { BASELINE_HEADERS } from './security-headers.js';
+import type { Logger } from '../logger.ts';
+import { BASELINE_HEADERS } from './security-headers.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 

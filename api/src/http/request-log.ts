@@ -3,8 +3,8 @@
 // variables' values beyond the document id: no delta text, no secrets.
 import { randomUUID } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
-import type { Logger } from '../logger.js';
-import { clientCode, logLevelFor } from './error-code.js';
+import type { Logger } from '../logger.ts';
+import { clientCode, logLevelFor } from './error-code.ts';
 
 /** The document an operation is about, if its variables name one. */
 function documentIdOf(variables: unknown): string | undefined {

@@ -5,7 +5,7 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { getNamedType, GraphQLError, isIntrospectionType, type ValidationContext, type ValidationRule } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import type { SecurityConfig } from '../config.js';
+import type { SecurityConfig } from '../config.ts';
 
 type Limit = 'queryDepth' | 'queryAliases' | 'queryTokens' | 'queryCost' | 'queryDirectives';
 

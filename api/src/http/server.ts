@@ -3,21 +3,21 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { coalesceWrites } from './coalesce-writes.js';
-import { expandSharedPayloads, sharedPayload } from './shared-payloads.js';
+import { coalesceWrites } from './coalesce-writes.ts';
+import { expandSharedPayloads, sharedPayload } from './shared-payloads.ts';
 import { WebSocketServer } from 'ws';
-import type { Services } from '../services.js';
-import { createGraphQL, executionArgsForSocket } from './graphql.js';
-import type { Viewer } from '../documents/documents.js';
-import { beforeSubscribe, onConnect, verifyUpgrade, type SocketExtra } from './socket-guard.js';
-import { endOperation, guardOperation, operationViewer } from './operation-auth.js';
-import { payloadTooLarge, readBodyWithin } from './body-limit.js';
-import { createStaticHandler } from './static-web.js';
-import { guardClientErrors, guardRequests } from './request-guard.js';
-import { apiPortMetrics } from './metrics-endpoint.js';
-import { CompressionCache } from './compression.js';
-import { assessReadiness, type DependencyChecks } from '../observability/readiness.js';
-import { connectionOf } from './socket-connection.js';
+import type { Services } from '../services.ts';
+import { createGraphQL, executionArgsForSocket } from './graphql.ts';
+import type { Viewer } from '../documents/documents.ts';
+import { beforeSubscribe, onConnect, verifyUpgrade, type SocketExtra } from './socket-guard.ts';
+import { endOperation, guardOperation, operationViewer } from './operation-auth.ts';
+import { payloadTooLarge, readBodyWithin } from './body-limit.ts';
+import { createStaticHandler } from './static-web.ts';
+import { guardClientErrors, guardRequests } from './request-guard.ts';
+import { apiPortMetrics } from './metrics-endpoint.ts';
+import { CompressionCache } from './compression.ts';
+import { assessReadiness, type DependencyChecks } from '../observability/readiness.ts';
+import { connectionOf } from './socket-connection.ts';
 
 export interface HttpServer {
   server: Server;

@@ -13,8 +13,8 @@
 // ends a stream, other subscriptions) is executed per subscriber as usual.
 import { createSourceEventStream, execute, Kind, visit, type ASTNode, type DocumentNode, type ExecutionArgs, type ExecutionResult, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { CommittedOp } from '../collab/types.js';
-import { markShared } from './shared-payloads.js';
+import type { CommittedOp } from '../collab/types.ts';
+import { markShared } from './shared-payloads.ts';
 
 /** The op-stream fields whose results can be shared. */
 const SHARED_FIELDS = new Set(['documentOperations', 'documentOperationBatches']);

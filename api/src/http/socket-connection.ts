@@ -2,7 +2,7 @@
 // closes (presence set over a socket ends with it). One per socket.
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import type { PresenceOwner } from '../collab/presence.js';
+import type { PresenceOwner } from '../collab/presence.ts';
 
 export type SocketConnection = PresenceOwner;
 

@@ -9,14 +9,14 @@ import { GraphQLError } from 'graphql';
 import type { Context as WsContext } from 'graphql-ws';
 import type { Extra } from 'graphql-ws/use/ws';
 import type { VerifyClientCallbackAsync } from 'ws';
-import { holdAccess } from '../auth/access-lease.js';
-import { readCookie, REFRESH_COOKIE } from '../auth/refresh-cookie.js';
-import type { Viewer } from '../documents/documents.js';
-import { AppError } from '../errors.js';
-import type { Services } from '../services.js';
-import { clientIp, viewerFromAuthorization, type AuthenticatedViewer } from './graphql.js';
-import { endOperations, type OperationGrant } from './operation-auth.js';
-import { isAllowedOrigin } from './security-plugins.js';
+import { holdAccess } from '../auth/access-lease.ts';
+import { readCookie, REFRESH_COOKIE } from '../auth/refresh-cookie.ts';
+import type { Viewer } from '../documents/documents.ts';
+import { AppError } from '../errors.ts';
+import type { Services } from '../services.ts';
+import { clientIp, viewerFromAuthorization, type AuthenticatedViewer } from './graphql.ts';
+import { endOperations, type OperationGrant } from './operation-auth.ts';
+import { isAllowedOrigin } from './security-plugins.ts';
 
 /**
  * Close codes this server uses besides graphql-ws's own (4400 bad message,

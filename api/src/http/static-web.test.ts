@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rawRequest } from '../../test/security/raw-http.js';
-import { createStaticHandler } from './static-web.js';
+import { rawRequest } from '../../test/security/raw-http.ts';
+import { createStaticHandler } from './static-web.ts';
 
 describe('static web files', () => {
   let dir: string;

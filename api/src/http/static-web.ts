@@ -9,8 +9,8 @@ import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CompressionCache, MIN_COMPRESS_BYTES, negotiateEncoding } from './compression.js';
-import { WEB_APP_CSP } from './security-headers.js';
+import { CompressionCache, MIN_COMPRESS_BYTES, negotiateEncoding } from './compression.ts';
+import { WEB_APP_CSP } from './security-headers.ts';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

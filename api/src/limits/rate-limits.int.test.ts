@@ -4,10 +4,10 @@
 // leaves an unhandled rejection behind.
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type PrivateRedis } from '../../test/cluster/processes.js';
-import { connectRedis, type RedisConnections } from '../pubsub/redis-connections.js';
-import { createRateLimits, type RateLimits } from './rate-limits.js';
-import { rateLimitsSuite, TEST_BUDGETS } from '../../test/support/rate-limits.suite.js';
+import { startRedis, type PrivateRedis } from '../../test/cluster/processes.ts';
+import { connectRedis, type RedisConnections } from '../pubsub/redis-connections.ts';
+import { createRateLimits, type RateLimits } from './rate-limits.ts';
+import { rateLimitsSuite, TEST_BUDGETS } from '../../test/support/rate-limits.suite.ts';
 
 const hasRedis = spawnSync('which', ['redis-server']).status === 0;
 

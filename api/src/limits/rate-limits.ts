@@ -15,8 +15,8 @@
 //   steady traffic of honest clients: submissions, new documents, shares.
 import type { Redis } from 'ioredis';
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { RateBudget, RateLimitConfig } from '../config.js';
-import { AppError } from '../errors.js';
+import type { RateBudget, RateLimitConfig } from '../config.ts';
+import { AppError } from '../errors.ts';
 
 export type LimitName = keyof RateLimitConfig;
 

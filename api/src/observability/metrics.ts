@@ -2,8 +2,8 @@
 // may share a process in tests). Gauges that mirror live state are read at
 // scrape time.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CollabMetrics } from '../collab/types.js';
-import { assessReadiness, type DependencyChecks } from './readiness.js';
+import type { CollabMetrics } from '../collab/types.ts';
+import { assessReadiness, type DependencyChecks } from './readiness.ts';
 
 export interface LiveGauges {
   sockets: () => number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assessReadiness, probe } from './readiness.js';
+import { assessReadiness, probe } from './readiness.ts';
 
 describe('readiness', () => {
   it('is ready while the database answers: pub/sub down is degraded, the database down is unready', () => {

@@ -3,11 +3,11 @@
 // between two buses again once Redis is back.
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type PrivateRedis } from '../../test/cluster/processes.js';
-import { AccessWatch, type AccessEvent } from '../auth/access-watch.js';
-import type { Bus } from '../collab/types.js';
-import { createAccessBus } from './access-bus.js';
-import { connectRedis, type RedisConnections } from './redis-connections.js';
+import { startRedis, type PrivateRedis } from '../../test/cluster/processes.ts';
+import { AccessWatch, type AccessEvent } from '../auth/access-watch.ts';
+import type { Bus } from '../collab/types.ts';
+import { createAccessBus } from './access-bus.ts';
+import { connectRedis, type RedisConnections } from './redis-connections.ts';
 
 const hasRedis = spawnSync('which', ['redis-server']).status === 0;
 if (!hasRedis) console.warn('[tests] redis-server not installed: the access bus outage test is SKIPPED.');

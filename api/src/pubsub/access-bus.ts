@@ -3,10 +3,10 @@
 // In-process when REDIS_URL is unset; otherwise over the node's Redis
 // connections (redis-connections.ts), borrowed, on a channel of its own.
 // Access changes are rare: one node-wide topic.
-import { decodeAccessEvent, type AccessEvent } from '../auth/access-watch.js';
-import type { Bus } from '../collab/types.js';
-import { createEventTargetBus, createLocalBus } from './event-target-bus.js';
-import type { RedisConnections } from './redis-connections.js';
+import { decodeAccessEvent, type AccessEvent } from '../auth/access-watch.ts';
+import type { Bus } from '../collab/types.ts';
+import { createEventTargetBus, createLocalBus } from './event-target-bus.ts';
+import type { RedisConnections } from './redis-connections.ts';
 
 export function createAccessBus(redis: RedisConnections | undefined, prefix: string): Bus<AccessEvent> {
   if (!redis) return createLocalBus<AccessEvent>();

@@ -4,12 +4,12 @@
 // live again only once that subscription is live too.
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startRedis } from '../../test/cluster/processes.js';
-import { waitFor } from '../../test/wait-for.js';
-import { Delta } from '../../../protocol/delta.js';
-import type { CommittedOp } from '../collab/types.js';
-import { createRedisBuses, type Buses } from './buses.js';
-import { connectRedis } from './redis-connections.js';
+import { startRedis } from '../../test/cluster/processes.ts';
+import { waitFor } from '../../test/wait-for.ts';
+import { Delta } from '../../../protocol/delta.ts';
+import type { CommittedOp } from '../collab/types.ts';
+import { createRedisBuses, type Buses } from './buses.ts';
+import { connectRedis } from './redis-connections.ts';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

@@ -6,13 +6,13 @@
 // nothing correct depends on it: streams fill gaps from the log, and
 // `live` tells the op feed when to poll the log instead.
 import type { Redis } from 'ioredis';
-import { ALWAYS_LIVE, type LiveState } from '../collab/feed.js';
-import { MemoryPresenceStore, type PresenceState, type PresenceStore } from '../collab/presence.js';
-import type { Bus, CommittedOp } from '../collab/types.js';
-import { decodeOp, decodePresence } from './codec.js';
-import { createEventTargetBus, createLocalBus } from './event-target-bus.js';
-import { RedisPresenceStore } from './redis-presence-store.js';
-import type { RedisConnections } from './redis-connections.js';
+import { ALWAYS_LIVE, type LiveState } from '../collab/feed.ts';
+import { MemoryPresenceStore, type PresenceState, type PresenceStore } from '../collab/presence.ts';
+import type { Bus, CommittedOp } from '../collab/types.ts';
+import { decodeOp, decodePresence } from './codec.ts';
+import { createEventTargetBus, createLocalBus } from './event-target-bus.ts';
+import { RedisPresenceStore } from './redis-presence-store.ts';
+import type { RedisConnections } from './redis-connections.ts';
 
 export interface Buses {
   ops: Bus<CommittedOp>;

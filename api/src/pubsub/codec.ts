@@ -1,7 +1,7 @@
 // Redis carries events as JSON: these rebuild the Delta and the dates.
-import type { PresenceState } from '../collab/presence.js';
-import { Delta } from '../../../protocol/delta.js';
-import type { CommittedOp } from '../collab/types.js';
+import type { PresenceState } from '../collab/presence.ts';
+import { Delta } from '../../../protocol/delta.ts';
+import type { CommittedOp } from '../collab/types.ts';
 
 type Wire<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Delta ? { ops: Delta['ops'] } : T[K] };
 

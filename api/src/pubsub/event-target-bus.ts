@@ -2,8 +2,8 @@
 // `@graphql-yoga/redis-event-target` (scaled mode). Events travel as
 // CustomEvent details; `decode` turns a received detail back into the
 // event type (Redis hands back parsed JSON: dates as strings, no classes).
-import type { Bus, BusSubscription } from '../collab/types.js';
-import { createSubscriptionQueue } from '../collab/subscription-queue.js';
+import type { Bus, BusSubscription } from '../collab/types.ts';
+import { createSubscriptionQueue } from '../collab/subscription-queue.ts';
 
 export interface EventTargetBusOptions<T> {
   target: EventTarget;

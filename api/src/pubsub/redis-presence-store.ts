@@ -6,8 +6,8 @@
 // quiet. A node that dies takes its sockets' entries with it only by TTL:
 // the next sweep of a node watching the document announces them.
 import type { Redis } from 'ioredis';
-import { presenceKey, type PresenceState, type PresenceStore } from '../collab/presence.js';
-import { decodePresence } from './codec.js';
+import { presenceKey, type PresenceState, type PresenceStore } from '../collab/presence.ts';
+import { decodePresence } from './codec.ts';
 
 // KEYS: expiries, states. ARGV: entry key, owner ('' = any). Returns the removed state or nil.
 const REMOVE = `
@@ -37,7 +37,12 @@ return out`;
 const SWEEP_BATCH = 1_000;
 
 export class RedisPresenceStore implements PresenceStore {
-  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+  private readonly redis: Redis;
+  private readonly prefix: string;
+  constructor(redis: Redis, prefix: string) {
+    this.redis = redis;
+    this.prefix = prefix;
+  }
 
   private keys(documentId: string) {
     const base = `${this.prefix}presence:{${documentId}}`; // {…}: one Cluster slot per document

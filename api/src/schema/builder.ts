@@ -3,12 +3,12 @@
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
-import { parseDelta } from '../../../protocol/delta-validation.js';
-import type { Delta } from '../../../protocol/delta.js';
-import type { Viewer } from '../documents/documents.js';
-import { AppError } from '../errors.js';
-import type { Services } from '../services.js';
-import type { SocketConnection } from '../http/socket-connection.js';
+import { parseDelta } from '../../../protocol/delta-validation.ts';
+import type { Delta } from '../../../protocol/delta.ts';
+import type { Viewer } from '../documents/documents.ts';
+import { AppError } from '../errors.ts';
+import type { Services } from '../services.ts';
+import type { SocketConnection } from '../http/socket-connection.ts';
 
 export interface Context {
   services: Services;

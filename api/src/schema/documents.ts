@@ -2,13 +2,13 @@
 // only ever comes from Documents.access/find/list, so it always carries the
 // viewer's role, and every field below is behind that check.
 import { resolveOffsetConnection } from '@pothos/plugin-relay';
-import type { DocumentView, MemberView } from '../documents/documents.js';
-import { opsBytes } from '../collab/content-bytes.js';
-import { builder, type Context, RoleEnum } from './builder.js';
-import { chargeResponse } from './response-budget.js';
-import { PresenceRef } from './presence.js';
-import { OperationRef } from './operations.js';
-import { UserRef } from './users.js';
+import type { DocumentView, MemberView } from '../documents/documents.ts';
+import { opsBytes } from '../collab/content-bytes.ts';
+import { builder, type Context, RoleEnum } from './builder.ts';
+import { chargeResponse } from './response-budget.ts';
+import { PresenceRef } from './presence.ts';
+import { OperationRef } from './operations.ts';
+import { UserRef } from './users.ts';
 
 // Several fields of one Document need the head; read it once per request.
 const heads = new WeakMap<DocumentView, ReturnType<Context['services']['sequencer']['head']>>();

@@ -1,7 +1,7 @@
 import { isEnumType } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { SERVER_ERROR_CODES } from '../../../protocol/error-codes.js';
-import { buildSchema } from './index.js';
+import { SERVER_ERROR_CODES } from '../../../protocol/error-codes.ts';
+import { buildSchema } from './index.ts';
 
 describe('ErrorCode enum', () => {
   it('lists exactly the protocol error codes, each described', () => {

@@ -1,8 +1,8 @@
 // The error codes as a schema type, so that codegen gives every client the
 // server's list (protocol/error-codes.ts is the one definition). No field
 // returns it: the codes travel in each error's `extensions.code`.
-import { ERROR_CODES } from '../../../protocol/error-codes.js';
-import { builder } from './builder.js';
+import { ERROR_CODES } from '../../../protocol/error-codes.ts';
+import { builder } from './builder.ts';
 
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
   description:

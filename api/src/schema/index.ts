@@ -1,12 +1,12 @@
 // Assembles the schema from the domain files (each registers its types on
 // the builder when imported).
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import { builder } from './builder.js';
-import './error-code.js';
-import './users.js';
-import './operations.js';
-import './presence.js';
-import './documents.js';
+import { builder } from './builder.ts';
+import './error-code.ts';
+import './users.ts';
+import './operations.ts';
+import './presence.ts';
+import './documents.ts';
 
 let schema: GraphQLSchema | undefined;
 

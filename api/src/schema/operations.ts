@@ -1,13 +1,13 @@
 // The write path (submitOperation, restoreVersion) and the exact stream
 // (documentOperations, and documentOperationBatches in batches).
-import { operationBatches, operationStream, type StreamOptions } from '../collab/stream.js';
-import type { CommittedOp } from '../collab/types.js';
-import { badInput } from '../errors.js';
-import { opsBytes } from '../collab/content-bytes.js';
-import { builder, type Context } from './builder.js';
-import { chargeResponse } from './response-budget.js';
-import { guardedStream, unlessAccessLost } from './stream-guard.js';
-import { UserRef } from './users.js';
+import { operationBatches, operationStream, type StreamOptions } from '../collab/stream.ts';
+import type { CommittedOp } from '../collab/types.ts';
+import { badInput } from '../errors.ts';
+import { opsBytes } from '../collab/content-bytes.ts';
+import { builder, type Context } from './builder.ts';
+import { chargeResponse } from './response-budget.ts';
+import { guardedStream, unlessAccessLost } from './stream-guard.ts';
+import { UserRef } from './users.ts';
 
 /** Submissions per user and per address (RATE_LIMITED with retryAfterMs). */
 const limitSubmissions = (ctx: Context) =>

@@ -1,11 +1,11 @@
 // Ephemeral cursors and selections.
 import { createHash } from 'node:crypto';
-import type { PresenceState } from '../collab/presence.js';
-import { presenceTopic } from '../pubsub/channels.js';
-import { startWith } from '../collab/subscription-queue.js';
-import { builder } from './builder.js';
-import { guardedStream, unlessAccessLost } from './stream-guard.js';
-import { UserRef } from './users.js';
+import type { PresenceState } from '../collab/presence.ts';
+import { presenceTopic } from '../pubsub/channels.ts';
+import { startWith } from '../collab/subscription-queue.ts';
+import { builder } from './builder.ts';
+import { guardedStream, unlessAccessLost } from './stream-guard.ts';
+import { UserRef } from './users.ts';
 
 export const PresenceRef = builder.objectRef<PresenceState>('Presence').implement({
   description: 'A selection at `version`; transform it to your own version before showing it.',

@@ -2,7 +2,7 @@
 // web client read it and never import server code).
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { printedSchema } from './index.js';
+import { printedSchema } from './index.ts';
 
 const target = fileURLToPath(new URL('../../../schema.graphql', import.meta.url));
 writeFileSync(target, printedSchema());

@@ -16,8 +16,8 @@
 // subscription, whose context lives as long as it does, each event on its
 // own (keyed by the event object, per subscriber).
 import type { GraphQLResolveInfo } from 'graphql';
-import { badInput } from '../errors.js';
-import type { Context } from './builder.js';
+import { badInput } from '../errors.ts';
+import type { Context } from './builder.ts';
 
 interface Account {
   spent: number;

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isEnumType, isInputObjectType, isInterfaceType, isObjectType, isScalarType, Kind, parse, print } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { buildSchema, printedSchema } from './index.js';
+import { buildSchema, printedSchema } from './index.ts';
 
 const root = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
 

@@ -2,12 +2,12 @@
 // access ends a stream at once, even mid-wait and even when it happens while
 // the stream is starting (watch first, then check).
 import { describe, expect, it } from 'vitest';
-import { AccessWatch, type AccessEvent } from '../auth/access-watch.js';
-import { createSubscriptionQueue } from '../collab/subscription-queue.js';
-import { AppError } from '../errors.js';
-import { createLocalBus } from '../pubsub/event-target-bus.js';
-import type { Context } from './builder.js';
-import { guardedStream, isAccessLost } from './stream-guard.js';
+import { AccessWatch, type AccessEvent } from '../auth/access-watch.ts';
+import { createSubscriptionQueue } from '../collab/subscription-queue.ts';
+import { AppError } from '../errors.ts';
+import { createLocalBus } from '../pubsub/event-target-bus.ts';
+import type { Context } from './builder.ts';
+import { guardedStream, isAccessLost } from './stream-guard.ts';
 
 const viewer = { userId: 'u1', sessionId: 's1' };
 const contextWith = (access: AccessWatch) => ({ viewer, services: { access } }) as unknown as Context;

@@ -2,10 +2,10 @@
 // the document, or the document deleted), on whichever node the change
 // happened: AccessWatch hears it on the access bus. The stream ends with one
 // last result carrying NOT_FOUND (what a stranger sees), then completes.
-import type { AccessEvent } from '../auth/access-watch.js';
-import { requireViewer } from '../documents/documents.js';
-import { AppError } from '../errors.js';
-import type { Context } from './builder.js';
+import type { AccessEvent } from '../auth/access-watch.ts';
+import { requireViewer } from '../documents/documents.ts';
+import { AppError } from '../errors.ts';
+import type { Context } from './builder.ts';
 
 const LOST = Symbol('access lost');
 

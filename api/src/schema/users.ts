@@ -1,7 +1,7 @@
 // Accounts: sign-up, log-in, sessions and the current user.
-import type { IssuedSession, UserRecord } from '../auth/accounts.js';
-import { clearRefreshCookie, refreshCookie } from '../auth/refresh-cookie.js';
-import { builder, type Context } from './builder.js';
+import type { IssuedSession, UserRecord } from '../auth/accounts.ts';
+import { clearRefreshCookie, refreshCookie } from '../auth/refresh-cookie.ts';
+import { builder, type Context } from './builder.ts';
 
 export const UserRef = builder.objectRef<UserRecord>('User').implement({
   description: 'An account.',

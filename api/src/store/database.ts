@@ -9,8 +9,8 @@ import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pgl
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { checkDurable, durableStartParams, syncThroughToDisk, syncTree } from './pglite-durability.js';
-import { PrismaClient } from './generated/client.js';
+import { checkDurable, durableStartParams, syncThroughToDisk, syncTree } from './pglite-durability.ts';
+import { PrismaClient } from './generated/client.ts';
 
 /** Plain SQL on whatever connection the runner picks. */
 export interface SqlSession {

@@ -1,6 +1,6 @@
 import { describe } from 'vitest';
-import { documentOwnerRaceSuite, documentOwnerSuite } from '../../test/support/document-owner.suite.js';
-import { openTempPostgres, postgresTestUrl, SKIPPED_WITHOUT_URL } from '../../test/support/test-databases.js';
+import { documentOwnerRaceSuite, documentOwnerSuite } from '../../test/support/document-owner.suite.ts';
+import { openTempPostgres, postgresTestUrl, SKIPPED_WITHOUT_URL } from '../../test/support/test-databases.ts';
 
 const url = postgresTestUrl();
 

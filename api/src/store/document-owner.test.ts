@@ -1,6 +1,6 @@
 import { describe } from 'vitest';
-import { documentOwnerSuite } from '../../test/support/document-owner.suite.js';
-import { openTempPGlite } from '../../test/support/test-databases.js';
+import { documentOwnerSuite } from '../../test/support/document-owner.suite.ts';
+import { openTempPGlite } from '../../test/support/test-databases.ts';
 
 describe('a document keeps an owner, on PGlite', () => {
   documentOwnerSuite(openTempPGlite);

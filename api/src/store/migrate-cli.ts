@@ -1,9 +1,9 @@
 // Entry point of `npm run db:migrate`: applies prisma/migrations to the
 // configured database (DATABASE_URL, else the embedded PGlite under
 // DATA_DIR) and prints what it applied.
-import { ConfigError, loadDatabaseConfig } from '../config.js';
-import { openDatabase } from './database.js';
-import { applyMigrations, MIGRATIONS_DIR } from './migrate.js';
+import { ConfigError, loadDatabaseConfig } from '../config.ts';
+import { openDatabase } from './database.ts';
+import { applyMigrations, MIGRATIONS_DIR } from './migrate.ts';
 
 let settings;
 try {

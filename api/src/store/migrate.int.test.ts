@@ -1,6 +1,6 @@
 import { describe } from 'vitest';
-import { migrationSuite } from '../../test/support/migrate.suite.js';
-import { openTempPostgres, postgresTestUrl, SKIPPED_WITHOUT_URL } from '../../test/support/test-databases.js';
+import { migrationSuite } from '../../test/support/migrate.suite.ts';
+import { openTempPostgres, postgresTestUrl, SKIPPED_WITHOUT_URL } from '../../test/support/test-databases.ts';
 
 const url = postgresTestUrl();
 

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, test } from 'vitest';
-import { GENERATED_SCALAR_FIELDS, migrationSuite, SCHEMA_PATH } from '../../test/support/migrate.suite.js';
-import { parsePrismaSchema } from '../../test/support/schema-drift.js';
-import { openTempPGlite } from '../../test/support/test-databases.js';
+import { GENERATED_SCALAR_FIELDS, migrationSuite, SCHEMA_PATH } from '../../test/support/migrate.suite.ts';
+import { parsePrismaSchema } from '../../test/support/schema-drift.ts';
+import { openTempPGlite } from '../../test/support/test-databases.ts';
 
 describe('migrations on PGlite', () => {
   migrationSuite(openTempPGlite);

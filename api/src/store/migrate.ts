@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SqlConnection, SqlRunner } from './database.js';
+import type { SqlConnection, SqlRunner } from './database.ts';
 
 /** The committed migrations of this project (`prisma/migrations`). */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../prisma/migrations', import.meta.url));

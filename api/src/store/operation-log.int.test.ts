@@ -1,6 +1,6 @@
 import { describe } from 'vitest';
-import { prismaOperationLogSuite } from '../../test/support/prisma-operation-log.suite.js';
-import { openTempPostgres, postgresTestUrl, SKIPPED_WITHOUT_URL } from '../../test/support/test-databases.js';
+import { prismaOperationLogSuite } from '../../test/support/prisma-operation-log.suite.ts';
+import { openTempPostgres, postgresTestUrl, SKIPPED_WITHOUT_URL } from '../../test/support/test-databases.ts';
 
 const url = postgresTestUrl();
 

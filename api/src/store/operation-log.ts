@@ -14,7 +14,7 @@
 // query compilation; here it is one statement). Measured on a busy 2-core
 // machine, one-op appends: PGlite 16.4 -> 2.6 ms, PostgreSQL 6.9 -> 1.0 ms.
 // The rare paths (exists, snapshots, findByClient) stay on Prisma.
-import { Delta, type DeltaOp } from '../../../protocol/delta.js';
+import { Delta, type DeltaOp } from '../../../protocol/delta.ts';
 import {
   AppendConflict,
   MAX_VERSION,
@@ -24,9 +24,9 @@ import {
   type OperationLog,
   type Snapshot,
   type WriteRefusal,
-} from '../collab/types.js';
-import type { SqlSession } from './database.js';
-import type { Prisma, PrismaClient, Operation as OperationRow } from './generated/client.js';
+} from '../collab/types.ts';
+import type { SqlSession } from './database.ts';
+import type { Prisma, PrismaClient, Operation as OperationRow } from './generated/client.ts';
 
 /** Deltas are stored as the JSON `{ "ops": [...] }`, Quill's own wire form. */
 const deltaToJson = (delta: Delta) => ({ ops: delta.ops });
@@ -123,10 +123,15 @@ type OpRow = Pick<OperationRow, 'version' | 'delta' | 'clientId' | 'clientSeq' |
 
 export class PrismaOperationLog implements OperationLog {
   /** `sql` runs on the same database as `prisma` (Database.sql). */
+  private readonly prisma: PrismaClient;
+  private readonly sql: SqlSession;
   constructor(
-    private readonly prisma: PrismaClient,
-    private readonly sql: SqlSession,
-  ) {}
+    prisma: PrismaClient,
+    sql: SqlSession,
+  ) {
+    this.prisma = prisma;
+    this.sql = sql;
+  }
 
   async exists(documentId: string): Promise<boolean> {
     const row = await this.prisma.document.findUnique({ where: { id: documentId }, select: { id: true } });

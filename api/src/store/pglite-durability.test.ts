@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { openDatabase, type Database } from './database.js';
+import { openDatabase, type Database } from './database.ts';
 
 describe('embedded durability', () => {
   let db: Database | undefined;

@@ -2,8 +2,8 @@
 // (protocol/text.ts: well-formed, no NUL), checked where input enters (the
 // GraphQL boundary, the delta parser, the domain functions), never left to
 // the database.
-import { isCleanText, utf8Bytes } from '../../../protocol/text.js';
-import { badInput } from '../errors.js';
+import { isCleanText, utf8Bytes } from '../../../protocol/text.ts';
+import { badInput } from '../errors.ts';
 
 export interface TextRule {
   /** Most UTF-8 bytes (after trimming, if `trim`). */

@@ -3,11 +3,11 @@
 // node is killed, when Redis goes away, or when PostgreSQL restarts.
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { codeOf, gql, subscribe, SUBMIT, tempPostgres, wsClient } from '../harness.js';
-import { SyncClient, type Endpoint } from '../sync-client.js';
-import { waitFor } from '../wait-for.js';
-import { ackedCount, editContinuously, expectConverged, loadState, untilAny } from './load.js';
-import { startNode, startPostgres, startRedis, type NodeProcess } from './processes.js';
+import { codeOf, gql, subscribe, SUBMIT, tempPostgres, wsClient } from '../harness.ts';
+import { SyncClient, type Endpoint } from '../sync-client.ts';
+import { waitFor } from '../wait-for.ts';
+import { ackedCount, editContinuously, expectConverged, loadState, untilAny } from './load.ts';
+import { startNode, startPostgres, startRedis, type NodeProcess } from './processes.ts';
 
 const databaseUrl = process.env.DATABASE_URL;
 const redisUrl = process.env.REDIS_URL;

@@ -12,10 +12,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { gql } from '../harness.js';
-import { SyncClient } from '../sync-client.js';
-import { ackedCount, editContinuously, expectConverged, untilAny } from './load.js';
-import { startNode, type NodeProcess } from './processes.js';
+import { gql } from '../harness.ts';
+import { SyncClient } from '../sync-client.ts';
+import { ackedCount, editContinuously, expectConverged, untilAny } from './load.ts';
+import { startNode, type NodeProcess } from './processes.ts';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

@@ -1,10 +1,10 @@
 // Load and checks shared by the multi-node and fault tests.
 import { expect } from 'vitest';
-import { gql } from '../harness.js';
-import { prng, randomEdit } from '../random-edits.js';
-import type { Endpoint, SyncClient } from '../sync-client.js';
-import { waitFor } from '../wait-for.js';
-import type { NodeProcess } from './processes.js';
+import { gql } from '../harness.ts';
+import { prng, randomEdit } from '../random-edits.ts';
+import type { Endpoint, SyncClient } from '../sync-client.ts';
+import { waitFor } from '../wait-for.ts';
+import type { NodeProcess } from './processes.ts';
 
 /**
  * Each client edits, waits for its ack (one op in flight, as real clients

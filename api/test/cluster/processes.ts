@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '../wait-for.js';
+import { waitFor } from '../wait-for.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -26,7 +26,7 @@ export async function freePort(): Promise<number> {
 
 /**
  * How long a process may take to print a line a test waits for. Start-up
- * included: an api node needs 3-9 s of CPU to start (tsx, Prisma, PGlite
+ * included: an api node needs 3-9 s of CPU to start (Prisma, PGlite
  * when embedded), which took 35-90 s on a two-core machine at load 25.
  */
 const LINE_WAIT_MS = 120_000;
@@ -93,7 +93,7 @@ export interface NodeProcess {
 
 /** Starts an api node as `npm start` would, on a free port, and waits until it listens. */
 export async function startNode(env: Record<string, string>): Promise<NodeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'api/src/main.ts'], {
+  const child = spawn(process.execPath, ['api/src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

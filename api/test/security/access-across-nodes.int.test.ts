@@ -6,17 +6,17 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { CLOSE_CODES } from '../../src/http/socket-guard.js';
-import { codeOf, createDocument, gql, OPS_SUBSCRIPTION, signUp, startNodeGroup, SUBMIT, subscribe, wsClient, type TestServer } from '../harness.js';
+import { loadConfig } from '../../src/config.ts';
+import { CLOSE_CODES } from '../../src/http/socket-guard.ts';
+import { codeOf, createDocument, gql, OPS_SUBSCRIPTION, signUp, startNodeGroup, SUBMIT, subscribe, wsClient, type TestServer } from '../harness.ts';
 
 /** Polls `check` for up to two seconds (the access bus delivers in milliseconds). */
 async function eventually(check: () => Promise<boolean>): Promise<boolean> {
   for (const started = Date.now(); Date.now() - started < 2_000; await new Promise((r) => setTimeout(r, 20))) if (await check()) return true;
   return false;
 }
-import { closeCode, headersOf } from './socket-helpers.js';
-import { waitFor } from '../wait-for.js';
+import { closeCode, headersOf } from './socket-helpers.ts';
+import { waitFor } from '../wait-for.ts';
 
 const databaseUrl = process.env.DATABASE_URL;
 const redisUrl = process.env.REDIS_URL;
@@ -135,8 +135,8 @@ describe.skipIf(!databaseUrl || !redisUrl)('access changes across nodes', () => 
 
   it('shares rate-limit budgets between nodes through Redis', async () => {
     const config = loadConfig({ DATA_DIR: os.tmpdir(), RATE_LIMIT_AUTH_PER_ACCOUNT: '2' }).security.rateLimits!;
-    const { createRateLimits } = await import('../../src/limits/rate-limits.js');
-    const { connectRedis } = await import('../../src/pubsub/redis-connections.js');
+    const { createRateLimits } = await import('../../src/limits/rate-limits.ts');
+    const { connectRedis } = await import('../../src/pubsub/redis-connections.ts');
     const nodes = [await connectRedis(redisUrl!), await connectRedis(redisUrl!)];
     const prefix = `acc-rl-${randomBytes(4).toString('hex')}:`;
     const [one, two] = [createRateLimits(config, nodes[0]!.commands, prefix), createRateLimits(config, nodes[1]!.commands, prefix)];

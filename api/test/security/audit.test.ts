@@ -2,7 +2,7 @@
 // reuse, and who shared what with whom; never a password, token or cookie.
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocument, gql, signUp, startServer, type TestServer } from '../harness.js';
+import { createDocument, gql, signUp, startServer, type TestServer } from '../harness.ts';
 
 describe('audit log', () => {
   let server: TestServer;

@@ -8,8 +8,8 @@
 // store would fail there). And no query can make a node send more than
 // MAX_RESPONSE_BYTES of content, over HTTP or WebSocket.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_VERSION } from '../../src/collab/types.js';
-import { availableModes, createDocument, gql, signUp, startServer, subscribe, SUBMIT, wsClient, type GraphQLResponse, type TestServer } from '../harness.js';
+import { MAX_VERSION } from '../../src/collab/types.ts';
+import { availableModes, createDocument, gql, signUp, startServer, subscribe, SUBMIT, wsClient, type GraphQLResponse, type TestServer } from '../harness.ts';
 
 type User = { token: string; userId: string; email: string };
 

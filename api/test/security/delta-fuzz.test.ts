@@ -4,7 +4,7 @@
 // A viewer's submissions never change anything, whatever they contain.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocument, DOC_STATE, gql, signUp, startServer, SUBMIT, type TestServer } from '../harness.js';
+import { createDocument, DOC_STATE, gql, signUp, startServer, SUBMIT, type TestServer } from '../harness.ts';
 
 const CODES = ['BAD_USER_INPUT', 'FORBIDDEN', 'NOT_FOUND', 'UNAUTHENTICATED', 'RATE_LIMITED', 'CONFLICT_RETRY_EXHAUSTED'];
 

@@ -3,7 +3,7 @@
 // shareDocument say it, with the same code and shape as their other
 // refusals, within their rate budgets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocument, gql, signUp, startServer, type TestServer } from '../harness.js';
+import { createDocument, gql, signUp, startServer, type TestServer } from '../harness.ts';
 
 const SIGN_UP = 'mutation($e: String!) { signUp(email: $e, password: "correct horse", name: "Someone") { accessToken } }';
 const LOG_IN = 'mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { accessToken } }';

@@ -7,7 +7,7 @@
 // own test: api/test/support/prisma-operation-log.suite.ts, "appendMany: a request the database
 // refuses…").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { availableModes, codeOf, createDocument, DOC_STATE, gql, signUp, startServer, SUBMIT, type TestServer } from '../harness.js';
+import { availableModes, codeOf, createDocument, DOC_STATE, gql, signUp, startServer, SUBMIT, type TestServer } from '../harness.ts';
 
 type User = { token: string; userId: string; email: string };
 const EMOJI = '\u{1F600}';

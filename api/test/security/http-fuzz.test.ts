@@ -5,9 +5,9 @@
 // Socket messages are fuzzed elsewhere (the WebSocket tests).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { availableModes, startServer, type TestServer } from '../harness.js';
-import { captureLogs, LEVEL, type CapturedLogs } from '../log-capture.js';
-import { rawRequest } from './raw-http.js';
+import { availableModes, startServer, type TestServer } from '../harness.ts';
+import { captureLogs, LEVEL, type CapturedLogs } from '../log-capture.ts';
+import { rawRequest } from './raw-http.ts';
 
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
 const bytes = (maxLength: number) => fc.uint8Array({ maxLength }).map(latin1);

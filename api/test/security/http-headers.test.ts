@@ -5,8 +5,8 @@
 import { request as httpRequest } from 'node:http';
 import { brotliDecompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocument, OPS_SUBSCRIPTION, signUp, startServer, type TestServer } from '../harness.js';
-import { rawRequest } from './raw-http.js';
+import { createDocument, OPS_SUBSCRIPTION, signUp, startServer, type TestServer } from '../harness.ts';
+import { rawRequest } from './raw-http.ts';
 
 /** One answer's status, headers and raw (still encoded) body. */
 function raw(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {

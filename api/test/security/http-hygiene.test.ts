@@ -3,8 +3,8 @@
 // Origin allow-list on the upgrade, masked errors on both paths, and
 // GraphiQL / introspection off in production on both paths.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeOf, createDocument, DOC_STATE, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, wsClient, type TestServer } from '../harness.js';
-import { upgradeStatus, wsClientWithHeaders } from './socket-helpers.js';
+import { codeOf, createDocument, DOC_STATE, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, wsClient, type TestServer } from '../harness.ts';
+import { upgradeStatus, wsClientWithHeaders } from './socket-helpers.ts';
 
 const ALLOWED = 'https://app.example.com';
 const FOREIGN = 'https://evil.example';

@@ -6,7 +6,7 @@
 // is BAD_USER_INPUT (IDEMPOTENCY_KEY_REUSED) and changes nothing; the
 // editor's own resubmission through B gets the first commit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeOf, createDocument, DOC_STATE, gql, signUp, startNodeGroup, SUBMIT, type GraphQLResponse, type TestServer } from '../harness.js';
+import { codeOf, createDocument, DOC_STATE, gql, signUp, startNodeGroup, SUBMIT, type GraphQLResponse, type TestServer } from '../harness.ts';
 
 const databaseUrl = process.env.DATABASE_URL;
 const redisUrl = process.env.REDIS_URL;

@@ -5,7 +5,7 @@
 // BAD_USER_INPUT (reason IDEMPOTENCY_KEY_REUSED), status < 500, and the
 // document is unchanged, instead of the other op passed off as their commit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { availableModes, codeOf, createDocument, DOC_STATE, gql, signUp, startServer, SUBMIT, type GraphQLResponse, type TestServer } from '../harness.js';
+import { availableModes, codeOf, createDocument, DOC_STATE, gql, signUp, startServer, SUBMIT, type GraphQLResponse, type TestServer } from '../harness.ts';
 
 const SHARE = 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }';
 type User = { token: string; userId: string; email: string };

@@ -4,9 +4,9 @@
 // test waits on the close event, never on a timer of its own.
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLOSE_CODES } from '../../src/http/socket-guard.js';
-import { createDocument, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from '../harness.js';
-import { headersOf } from './socket-helpers.js';
+import { CLOSE_CODES } from '../../src/http/socket-guard.ts';
+import { createDocument, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from '../harness.ts';
+import { headersOf } from './socket-helpers.ts';
 
 /** A raw graphql-ws socket that has been acknowledged, and its close code when it closes. */
 async function acknowledged(server: TestServer, payload: Record<string, unknown> = {}) {

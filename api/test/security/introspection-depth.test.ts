@@ -5,8 +5,8 @@
 // Over HTTP and over the WebSocket.
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INTROSPECTION_DEPTH } from '../../src/http/security-plugins.js';
-import { gql, startServer, subscribe, wsClient, type TestServer } from '../harness.js';
+import { INTROSPECTION_DEPTH } from '../../src/http/security-plugins.ts';
+import { gql, startServer, subscribe, wsClient, type TestServer } from '../harness.ts';
 
 /**
  * `__schema { types { fields { type { ofType { ofType { … { name } } } } } } }`,

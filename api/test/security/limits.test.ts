@@ -5,10 +5,10 @@
 // shared through Redis in scaled mode.
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLOSE_CODES } from '../../src/http/socket-guard.js';
-import { availableModes, codeOf, createDocument, DOC_STATE, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from '../harness.js';
-import { closeCode, upgradeStatus } from './socket-helpers.js';
-import { RETRY_MARGIN_MS } from '../../src/limits/rate-limits.js';
+import { CLOSE_CODES } from '../../src/http/socket-guard.ts';
+import { availableModes, codeOf, createDocument, DOC_STATE, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from '../harness.ts';
+import { closeCode, upgradeStatus } from './socket-helpers.ts';
+import { RETRY_MARGIN_MS } from '../../src/limits/rate-limits.ts';
 
 type User = { token: string; userId: string; email: string };
 const TITLE = 'query($id: ID!) { document(id: $id) { title version members { role } } }';

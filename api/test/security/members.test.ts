@@ -2,7 +2,7 @@
 // member's (or a deleted document's) live streams. Each rejection: its code,
 // and that membership and document are unchanged.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { availableModes, codeOf, createDocument, DOC_STATE, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from '../harness.js';
+import { availableModes, codeOf, createDocument, DOC_STATE, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from '../harness.ts';
 
 const SHARE = 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }';
 const REMOVE = 'mutation($id: ID!, $u: ID!) { removeMember(documentId: $id, userId: $u) }';

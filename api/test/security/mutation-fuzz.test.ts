@@ -6,7 +6,7 @@
 // content would fail that edit).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { availableModes, createDocument, gql, signUp, startServer, SUBMIT, type TestServer } from '../harness.js';
+import { availableModes, createDocument, gql, signUp, startServer, SUBMIT, type TestServer } from '../harness.ts';
 
 const CODES = ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT_RETRY_EXHAUSTED', 'RATE_LIMITED', 'UNAVAILABLE', 'CONFLICT'];
 

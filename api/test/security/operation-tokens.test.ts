@@ -5,10 +5,10 @@
 // UNAUTHENTICATED and a reason, and each user counts against the per-user
 // socket budget. Across nodes: access-across-nodes.int.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccessTokens } from '../../src/auth/access-tokens.js';
-import { CLOSE_CODES } from '../../src/http/socket-guard.js';
-import { availableModes, createDocument, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from '../harness.js';
-import { closeCode, headersOf } from './socket-helpers.js';
+import { createAccessTokens } from '../../src/auth/access-tokens.ts';
+import { CLOSE_CODES } from '../../src/http/socket-guard.ts';
+import { availableModes, createDocument, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from '../harness.ts';
+import { closeCode, headersOf } from './socket-helpers.ts';
 
 const LOG_IN = 'mutation($e: String!) { logIn(email: $e, password: "correct horse") { accessToken } }';
 const REFRESH = 'mutation { refreshSession { accessToken } }';

@@ -2,10 +2,10 @@
 // tokens over HTTP and on live sockets, and the refresh cookie on the
 // WebSocket upgrade. Each rejection: its code, and that nothing changed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAccessTokens } from '../../src/auth/access-tokens.js';
-import { CLOSE_CODES } from '../../src/http/socket-guard.js';
-import { availableModes, codeOf, createDocument, DOC_STATE, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from '../harness.js';
-import { closeCode, wsClientWithHeaders } from './socket-helpers.js';
+import { createAccessTokens } from '../../src/auth/access-tokens.ts';
+import { CLOSE_CODES } from '../../src/http/socket-guard.ts';
+import { availableModes, codeOf, createDocument, DOC_STATE, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from '../harness.ts';
+import { closeCode, wsClientWithHeaders } from './socket-helpers.ts';
 
 const LOG_IN = 'mutation($e: String!) { logIn(email: $e, password: "correct horse") { accessToken } }';
 const REFRESH = 'mutation { refreshSession { accessToken } }';

@@ -3,7 +3,7 @@
 // waiting for a close code (an event, never a sleep).
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { TestServer } from '../harness.js';
+import type { TestServer } from '../harness.ts';
 
 /** A graphql-ws client whose upgrade request carries `headers` (e.g. the refresh cookie, an Origin). */
 export function wsClientWithHeaders(server: Pick<TestServer, 'wsUrl'>, headers: Record<string, string>, connectionParams: Record<string, unknown> = {}): Client {

@@ -4,8 +4,8 @@
 // snapshot and with it every later edit of the document. A document older
 // versions already left holding half a pair keeps taking edits and loads.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Delta } from '../../../protocol/delta.js';
-import { availableModes, codeOf, createDocument, DOC_STATE, gql, signUp, startServer, SUBMIT, type TestServer } from '../harness.js';
+import { Delta } from '../../../protocol/delta.ts';
+import { availableModes, codeOf, createDocument, DOC_STATE, gql, signUp, startServer, SUBMIT, type TestServer } from '../harness.ts';
 
 const SHARE = 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }';
 const EMOJI = '\u{1F600}';

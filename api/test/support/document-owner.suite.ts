@@ -4,8 +4,8 @@
 // (document-owner.int.test.ts).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { applyMigrations, MIGRATIONS_DIR } from '../../src/store/migrate.js';
-import type { TempDatabase } from './test-databases.js';
+import { applyMigrations, MIGRATIONS_DIR } from '../../src/store/migrate.ts';
+import type { TempDatabase } from './test-databases.ts';
 
 const CHECK_VIOLATION = '23514';
 

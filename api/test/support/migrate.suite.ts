@@ -6,11 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import type { SqlRunner } from '../../src/store/database.js';
-import { Prisma } from '../../src/store/generated/client.js';
-import { applyMigrations, MIGRATIONS_DIR } from '../../src/store/migrate.js';
-import { findSchemaDrift, introspect, parsePrismaSchema } from './schema-drift.js';
-import type { TempDatabase } from './test-databases.js';
+import type { SqlRunner } from '../../src/store/database.ts';
+import { Prisma } from '../../src/store/generated/client.ts';
+import { applyMigrations, MIGRATIONS_DIR } from '../../src/store/migrate.ts';
+import { findSchemaDrift, introspect, parsePrismaSchema } from './schema-drift.ts';
+import type { TempDatabase } from './test-databases.ts';
 
 export const SCHEMA_PATH = fileURLToPath(new URL('../../../prisma/schema.prisma', import.meta.url));
 

@@ -5,8 +5,8 @@
 // nothing about how a log stores its data; the factory supplies a log and a
 // way to create documents in whatever backs it.
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { Delta } from '../../../protocol/delta.js';
-import { AppendConflict, type AppendConflictKind, type NewOp, type OperationLog } from '../../src/collab/types.js';
+import { Delta } from '../../../protocol/delta.ts';
+import { AppendConflict, type AppendConflictKind, type NewOp, type OperationLog } from '../../src/collab/types.ts';
 
 export interface OperationLogHarness {
   log: OperationLog;

@@ -5,12 +5,12 @@
 // has: accounts (the access check at commit), appendMany, jsonb's refusals.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Delta } from '../../../protocol/delta.js';
-import { AppendConflict, type NewOp } from '../../src/collab/types.js';
-import { applyMigrations, MIGRATIONS_DIR } from '../../src/store/migrate.js';
-import { operationLogContract } from './operation-log.contract.js';
-import { PrismaOperationLog } from '../../src/store/operation-log.js';
-import type { TempDatabase } from './test-databases.js';
+import { Delta } from '../../../protocol/delta.ts';
+import { AppendConflict, type NewOp } from '../../src/collab/types.ts';
+import { applyMigrations, MIGRATIONS_DIR } from '../../src/store/migrate.ts';
+import { operationLogContract } from './operation-log.contract.ts';
+import { PrismaOperationLog } from '../../src/store/operation-log.ts';
+import type { TempDatabase } from './test-databases.ts';
 
 export function prismaOperationLogSuite(open: () => Promise<TempDatabase>): void {
   let temp: TempDatabase;

@@ -4,9 +4,9 @@
 // Waits are the limiter's own retryAfterMs, never a guess.
 import { setTimeout as wait } from 'node:timers/promises';
 import { expect, it } from 'vitest';
-import type { RateLimitConfig } from '../../src/config.js';
-import type { AppError } from '../../src/errors.js';
-import { RETRY_MARGIN_MS, type LimitName, type RateLimits } from '../../src/limits/rate-limits.js';
+import type { RateLimitConfig } from '../../src/config.ts';
+import type { AppError } from '../../src/errors.ts';
+import { RETRY_MARGIN_MS, type LimitName, type RateLimits } from '../../src/limits/rate-limits.ts';
 
 /** Small budgets so that tests reach them quickly. */
 export const TEST_BUDGETS: RateLimitConfig = {

@@ -7,7 +7,7 @@
 // The parser reads the subset of the Prisma schema language this project
 // uses and throws on anything it does not understand (@map, @db.*, …)
 // rather than checking it wrongly.
-import type { SqlSession } from '../../src/store/database.js';
+import type { SqlSession } from '../../src/store/database.ts';
 
 export interface ScalarField {
   name: string;

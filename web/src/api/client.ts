@@ -4,7 +4,7 @@
 import { authExchange } from '@urql/exchange-auth';
 import { Client, fetchExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
-import type { Session } from './session.js';
+import type { Session } from './session.ts';
 
 /**
  * The server closes a socket with these when its token is refused (4403,

@@ -3,13 +3,15 @@
 // for BAD_USER_INPUT, whose messages are written for people ("Password must
 // be 8 to 256 characters"). Everything else gets a fixed, friendly sentence.
 import type { CombinedError } from '@urql/core';
-import { isServerErrorCode, SyncError, type SyncErrorCode } from '../sync/index.js';
+import { isServerErrorCode, SyncError, type SyncErrorCode } from '../sync/index.ts';
 
 export type ErrorCode = SyncErrorCode;
 
 export class ApiError extends SyncError {
-  constructor(code: ErrorCode, message: string, readonly field?: string) {
+  readonly field?: string;
+  constructor(code: ErrorCode, message: string, field?: string) {
     super(code, message);
+    this.field = field;
     this.name = 'ApiError';
   }
 }

@@ -2,7 +2,7 @@
 // Generator from the committed schema.graphql (`npm run codegen` writes
 // ../gql/; a document that does not match the schema fails codegen, which
 // runs before the web type check in `npm test`).
-import { graphql } from '../gql/index.js';
+import { graphql } from '../gql/index.ts';
 
 export const SignUp = graphql(`
   mutation SignUp($email: String!, $password: String!, $name: String!) {

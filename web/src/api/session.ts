@@ -3,8 +3,8 @@
 // cookie the server rotates on every refreshSession. Framework-free; React
 // reads it through subscribe/getState.
 import { Client, fetchExchange } from '@urql/core';
-import { ApiError, apiErrorOf } from './errors.js';
-import { LogIn, LogOut, RefreshSession, SignUp } from './operations.js';
+import { ApiError, apiErrorOf } from './errors.ts';
+import { LogIn, LogOut, RefreshSession, SignUp } from './operations.ts';
 
 export interface SessionUser {
   id: string;

@@ -3,10 +3,10 @@
 // and turns failures into SyncErrors.
 import { onEnd, pipe, subscribe, type Source } from 'wonka';
 import type { CombinedError } from '@urql/core';
-import { closeCodeError, SyncError, type StreamSink, type SyncTransport, type Unsubscribe } from '../sync/index.js';
-import type { ApiClients } from './client.js';
-import { apiErrorOf } from './errors.js';
-import { DocumentOperationBatches, DocumentPresence, HeadDocument, SubmitOperation, UpdatePresence } from './operations.js';
+import { closeCodeError, SyncError, type StreamSink, type SyncTransport, type Unsubscribe } from '../sync/index.ts';
+import type { ApiClients } from './client.ts';
+import { apiErrorOf } from './errors.ts';
+import { DocumentOperationBatches, DocumentPresence, HeadDocument, SubmitOperation, UpdatePresence } from './operations.ts';
 
 function toSyncError(error: CombinedError | undefined): SyncError {
   // graphql-ws reports a closed socket as its CloseEvent.

@@ -1,5 +1,5 @@
 import type { AnchorHTMLAttributes, MouseEvent } from 'react';
-import { navigate } from './router.js';
+import { navigate } from './router.ts';
 
 /** An <a> that navigates without reloading (and still opens in a new tab with a modifier). */
 export function Link({ to, ...props }: { to: string } & AnchorHTMLAttributes<HTMLAnchorElement>) {

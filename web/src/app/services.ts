@@ -1,9 +1,9 @@
 // What every page needs, created once in main.tsx: the session, the API
 // clients, the sync transport and the store for pending edits.
 import { createContext, useContext } from 'react';
-import type { ApiClients } from '../api/client.js';
-import type { Session } from '../api/session.js';
-import type { PendingStore, SyncTransport } from '../sync/index.js';
+import type { ApiClients } from '../api/client.ts';
+import type { Session } from '../api/session.ts';
+import type { PendingStore, SyncTransport } from '../sync/index.ts';
 
 export interface Services {
   session: Session;

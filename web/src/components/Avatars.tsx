@@ -1,4 +1,4 @@
-import { colorFor, initials } from '../editor/colors.js';
+import { colorFor, initials } from '../editor/colors.ts';
 
 export interface AvatarUser {
   id: string;

@@ -1,6 +1,6 @@
 // Where the edits are: saved, being sent, or waiting for the network.
 import { useEffect, useState } from 'react';
-import type { SyncSnapshot } from '../sync/index.js';
+import type { SyncSnapshot } from '../sync/index.ts';
 
 function label(snapshot: SyncSnapshot, now: number): string {
   const pending = snapshot.pendingEdits;

@@ -3,13 +3,13 @@
 // new forward op (restoreVersion), which every collaborator receives.
 import { useEffect, useMemo, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { apiErrorOf, messageFor } from '../api/errors.js';
-import { History, RestoreVersion, VersionPreview } from '../api/operations.js';
-import { colorFor } from '../editor/colors.js';
-import { Delta, type DeltaJSON } from '../sync/index.js';
-import { QuillView } from './QuillView.js';
-import { redline } from './redline.js';
-import { relativeTime } from './relative-time.js';
+import { apiErrorOf, messageFor } from '../api/errors.ts';
+import { History, RestoreVersion, VersionPreview } from '../api/operations.ts';
+import { colorFor } from '../editor/colors.ts';
+import { Delta, type DeltaJSON } from '../sync/index.ts';
+import { QuillView } from './QuillView.tsx';
+import { redline } from './redline.ts';
+import { relativeTime } from './relative-time.ts';
 
 /** Versions listed at most (the slider still reaches every one). */
 const LISTED = 200;

@@ -1,7 +1,7 @@
 // A read-only rendering of a delta with Quill's own styles (history preview).
 import Quill from 'quill';
 import { useEffect, useRef } from 'react';
-import type { Delta } from '../sync/index.js';
+import type { Delta } from '../sync/index.ts';
 
 export function QuillView({ content }: { content: Delta }) {
   const host = useRef<HTMLDivElement>(null);

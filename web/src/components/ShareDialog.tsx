@@ -2,12 +2,12 @@
 // everyone else sees the list.
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { apiErrorOf, messageFor } from '../api/errors.js';
-import { Members, RemoveMember, ShareDocument } from '../api/operations.js';
-import type { SessionUser } from '../api/session.js';
-import type { Role } from '../gql/graphql.js';
-import { colorFor, initials } from '../editor/colors.js';
-import { Modal } from './Modal.js';
+import { apiErrorOf, messageFor } from '../api/errors.ts';
+import { Members, RemoveMember, ShareDocument } from '../api/operations.ts';
+import type { SessionUser } from '../api/session.ts';
+import type { Role } from '../gql/graphql.ts';
+import { colorFor, initials } from '../editor/colors.ts';
+import { Modal } from './Modal.tsx';
 
 const ROLE_LABEL: Record<Role, string> = { OWNER: 'Owner', EDITOR: 'Can edit', VIEWER: 'Can view' };
 

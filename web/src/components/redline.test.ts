@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Delta } from '../../../protocol/delta.js';
-import { DELETED, INSERTED, redline } from './redline.js';
+import { Delta } from '../../../protocol/delta.ts';
+import { DELETED, INSERTED, redline } from './redline.ts';
 
 describe('redline', () => {
   it('marks inserted text, strikes deleted text and keeps the rest', () => {

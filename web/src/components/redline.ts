@@ -1,6 +1,6 @@
 // One version's change drawn over the text before it: insertions
 // highlighted, deletions struck through, for the history preview.
-import { Delta } from '../../../protocol/delta.js';
+import { Delta } from '../../../protocol/delta.ts';
 
 export const INSERTED = { background: '#fdecb2' };
 export const DELETED = { strike: true, color: '#b42318' };

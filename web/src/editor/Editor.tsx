@@ -8,8 +8,8 @@ import QuillCursors from 'quill-cursors/core';
 import 'quill-cursors/css';
 import 'quill/dist/quill.snow.css';
 import { useEffect, useRef } from 'react';
-import type { DocumentSync } from '../sync/index.js';
-import { bindQuill } from './quill-binding.js';
+import type { DocumentSync } from '../sync/index.ts';
+import { bindQuill } from './quill-binding.ts';
 
 Quill.register('modules/cursors', QuillCursors);
 

@@ -3,8 +3,8 @@
 // selections become quill-cursors. No React here; Editor.tsx mounts it.
 import type Quill from 'quill';
 import type QuillCursors from 'quill-cursors';
-import { Delta, type DocumentSync } from '../sync/index.js';
-import { colorFor } from './colors.js';
+import { Delta, type DocumentSync } from '../sync/index.ts';
+import { colorFor } from './colors.ts';
 
 export function bindQuill(quill: Quill, sync: DocumentSync): () => void {
   const cursors = quill.getModule('cursors') as QuillCursors;

@@ -1,8 +1,8 @@
 // Log in / sign up. The access token stays in memory; the refresh cookie
 // (HttpOnly) keeps the browser signed in across reloads.
 import { useState, type FormEvent } from 'react';
-import { ApiError, messageFor } from '../api/errors.js';
-import { useServices } from '../app/services.js';
+import { ApiError, messageFor } from '../api/errors.ts';
+import { useServices } from '../app/services.ts';
 
 export function AuthPage({ expired }: { expired?: ApiError | undefined }) {
   const { session } = useServices();

@@ -2,14 +2,14 @@
 // rename and delete here; anyone creates.
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { apiErrorOf, messageFor } from '../api/errors.js';
-import { CreateDocument, DeleteDocument, DocumentList, RenameDocument } from '../api/operations.js';
-import type { SessionUser } from '../api/session.js';
-import type { DocumentListQuery } from '../gql/graphql.js';
-import { Link } from '../app/Link.js';
-import { navigate } from '../app/router.js';
-import { Avatars } from '../components/Avatars.js';
-import { relativeTime } from '../components/relative-time.js';
+import { apiErrorOf, messageFor } from '../api/errors.ts';
+import { CreateDocument, DeleteDocument, DocumentList, RenameDocument } from '../api/operations.ts';
+import type { SessionUser } from '../api/session.ts';
+import type { DocumentListQuery } from '../gql/graphql.ts';
+import { Link } from '../app/Link.tsx';
+import { navigate } from '../app/router.ts';
+import { Avatars } from '../components/Avatars.tsx';
+import { relativeTime } from '../components/relative-time.ts';
 
 type Row = DocumentListQuery['documents']['edges'][number]['node'];
 

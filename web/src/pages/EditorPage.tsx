@@ -3,18 +3,18 @@
 // connection state, sharing and history.
 import { useCallback, useEffect, useState, useSyncExternalStore, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { ApiError, apiErrorOf, messageFor } from '../api/errors.js';
-import { OpenDocument, RenameDocument } from '../api/operations.js';
-import type { SessionUser } from '../api/session.js';
-import { Link } from '../app/Link.js';
-import { useServices } from '../app/services.js';
-import { Avatars, type AvatarUser } from '../components/Avatars.js';
-import { ConnectionIndicator } from '../components/ConnectionIndicator.js';
-import { HistoryPanel } from '../components/HistoryPanel.js';
-import { ShareDialog } from '../components/ShareDialog.js';
-import { Editor } from '../editor/Editor.js';
-import type { OpenDocumentQuery } from '../gql/graphql.js';
-import { DocumentSync, MemoryPendingStore, SyncError, type DeltaJSON } from '../sync/index.js';
+import { ApiError, apiErrorOf, messageFor } from '../api/errors.ts';
+import { OpenDocument, RenameDocument } from '../api/operations.ts';
+import type { SessionUser } from '../api/session.ts';
+import { Link } from '../app/Link.tsx';
+import { useServices } from '../app/services.ts';
+import { Avatars, type AvatarUser } from '../components/Avatars.tsx';
+import { ConnectionIndicator } from '../components/ConnectionIndicator.tsx';
+import { HistoryPanel } from '../components/HistoryPanel.tsx';
+import { ShareDialog } from '../components/ShareDialog.tsx';
+import { Editor } from '../editor/Editor.tsx';
+import type { OpenDocumentQuery } from '../gql/graphql.ts';
+import { DocumentSync, MemoryPendingStore, SyncError, type DeltaJSON } from '../sync/index.ts';
 
 type OpenedDocument = NonNullable<OpenDocumentQuery['document']>;
 

@@ -3,9 +3,9 @@
 // by exponential backoff with jitter (backoff.ts) and none while the
 // network is down. It knows nothing of OT or edits: what arrives, and every
 // change of state, goes to its events; DocumentSync decides what they mean.
-import { backoffDelay, type BackoffOptions } from './backoff.js';
-import { Timer, type Scheduler } from './scheduler.js';
-import { isRetryable, SyncError, toSyncError, type SyncTransport, type Unsubscribe, type WireOp, type WirePresence } from './transport.js';
+import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import { Timer, type Scheduler } from './scheduler.ts';
+import { isRetryable, SyncError, toSyncError, type SyncTransport, type Unsubscribe, type WireOp, type WirePresence } from './transport.ts';
 
 /**
  * connecting: first connection; online: the stream is live; reconnecting:
@@ -55,7 +55,11 @@ export class Connection {
   private stopped = false;
   private readonly retry: Timer;
 
-  constructor(private readonly options: ConnectionOptions, private readonly events: ConnectionEvents) {
+  private readonly options: ConnectionOptions;
+  private readonly events: ConnectionEvents;
+  constructor(options: ConnectionOptions, events: ConnectionEvents) {
+    this.options = options;
+    this.events = events;
     this.networkOnline = options.online;
     this.retry = new Timer(options.scheduler);
   }

@@ -6,11 +6,11 @@
 // document and keep their place among the characters around them.
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Delta } from '../../../protocol/delta.js';
-import { DocumentSync } from './document-sync.js';
-import { MemoryPendingStore, type PersistedState } from './pending-store.js';
-import { FakeAuthority, FakeLink, FakeScheduler } from './testing/fake-authority.js';
-import { SyncError } from './transport.js';
+import { Delta } from '../../../protocol/delta.ts';
+import { DocumentSync } from './document-sync.ts';
+import { MemoryPendingStore, type PersistedState } from './pending-store.ts';
+import { FakeAuthority, FakeLink, FakeScheduler } from './testing/fake-authority.ts';
+import { SyncError } from './transport.ts';
 
 const DOC = 'doc-1';
 /** Lets promise callbacks (store writes, submission answers) run; not a wait on time. */
@@ -33,8 +33,10 @@ function deepFreeze<T>(value: T): T {
  */
 class SlowStore extends MemoryPendingStore {
   private queue: Array<() => Promise<void>> = [];
-  constructor(private readonly slow: boolean) {
+  private readonly slow: boolean;
+  constructor(slow: boolean) {
     super();
+    this.slow = slow;
   }
   override save(state: PersistedState): Promise<void> {
     deepFreeze(state);

@@ -14,21 +14,21 @@
 //   the composition of the stream up to `version`;
 // - write-ahead (pending-writer.ts): an op is sent only once the state that
 //   contains it is durable in the PendingStore.
-import { ChunkedDocument } from '../../../protocol/chunked-document.js';
-import { applyChange, Delta, isNoop, type DeltaJSON } from '../../../protocol/delta.js';
-import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-import { Connection, type ConnectionStatus } from './connection.js';
-import { OtClient } from './ot-client.js';
-import { MemoryPendingStore, type PendingStore, type PersistedState } from './pending-store.js';
-import { PendingWriter } from './pending-writer.js';
-import { PresenceSender } from './presence-sender.js';
-import type { RemotePresence } from './presence-tracker.js';
-import { RemotePresences } from './remote-presences.js';
-import { randomClientId, systemScheduler, type Scheduler } from './scheduler.js';
-import { Submission } from './submission.js';
-import { isRetryable, SyncError, toSyncError, type SyncTransport, type WireOp } from './transport.js';
+import { ChunkedDocument } from '../../../protocol/chunked-document.ts';
+import { applyChange, Delta, isNoop, type DeltaJSON } from '../../../protocol/delta.ts';
+import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
+import { Connection, type ConnectionStatus } from './connection.ts';
+import { OtClient } from './ot-client.ts';
+import { MemoryPendingStore, type PendingStore, type PersistedState } from './pending-store.ts';
+import { PendingWriter } from './pending-writer.ts';
+import { PresenceSender } from './presence-sender.ts';
+import type { RemotePresence } from './presence-tracker.ts';
+import { RemotePresences } from './remote-presences.ts';
+import { randomClientId, systemScheduler, type Scheduler } from './scheduler.ts';
+import { Submission } from './submission.ts';
+import { isRetryable, SyncError, toSyncError, type SyncTransport, type WireOp } from './transport.ts';
 
-export type { ConnectionStatus } from './connection.js';
+export type { ConnectionStatus } from './connection.ts';
 
 export interface SyncSnapshot {
   status: ConnectionStatus;

@@ -6,8 +6,8 @@
 // renewed (it is called again on every reconnect). The web app uses its
 // urql client instead (web/src/api/sync-transport.ts).
 import type { Client, ExecutionResult } from 'graphql-ws';
-import type { DeltaJSON } from '../../../protocol/delta.js';
-import { closeCodeError, isServerErrorCode, SyncError, type StreamSink, type SyncTransport, type Unsubscribe, type WireOp, type WirePresence } from './transport.js';
+import type { DeltaJSON } from '../../../protocol/delta.ts';
+import { closeCodeError, isServerErrorCode, SyncError, type StreamSink, type SyncTransport, type Unsubscribe, type WireOp, type WirePresence } from './transport.ts';
 
 const HEAD = 'query Head($id: ID!) { document(id: $id) { version content } }';
 const OPS =

@@ -4,7 +4,7 @@
 // on a crash). A new page adopts a saved state only if it can take that
 // lock, so two open tabs never share a client id (which would make the
 // server treat one tab's op as the other's resubmission).
-import type { PendingStore, PersistedState } from './pending-store.js';
+import type { PendingStore, PersistedState } from './pending-store.ts';
 
 const DB_NAME = 'collab-sync';
 const STORE = 'pending';

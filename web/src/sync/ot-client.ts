@@ -2,8 +2,8 @@
 // synchronised -> awaiting (one op in flight) -> awaiting with buffer.
 // Acks come from the stream: the client recognises its own op there by
 // (clientId, clientSeq), so an ack can never overtake an earlier remote op.
-import { Delta, isNoop, type DeltaJSON } from '../../../protocol/delta.js';
-import { transformCommittedOverPending, transformOverCommitted } from '../../../protocol/rebase.js';
+import { Delta, isNoop, type DeltaJSON } from '../../../protocol/delta.ts';
+import { transformCommittedOverPending, transformOverCommitted } from '../../../protocol/rebase.ts';
 
 export interface OutgoingOp {
   baseVersion: number;
@@ -37,7 +37,9 @@ export class OtClient {
   private buffer: Delta | null = null;
   private nextSeq: number;
 
-  constructor(readonly clientId: string, version: number, firstSeq = 0) {
+  readonly clientId: string;
+  constructor(clientId: string, version: number, firstSeq = 0) {
+    this.clientId = clientId;
     this.version = version;
     this.nextSeq = firstSeq;
   }

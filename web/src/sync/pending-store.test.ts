@@ -1,7 +1,7 @@
 // MemoryPendingStore behaves like a durable store: what save() got is what
 // a later claim() returns, whatever the claiming page does with its copy.
 import { describe, expect, it } from 'vitest';
-import { MemoryPendingStore, type PersistedState } from './pending-store.js';
+import { MemoryPendingStore, type PersistedState } from './pending-store.ts';
 
 const state = (): PersistedState => ({
   documentId: 'doc-1',

@@ -2,8 +2,8 @@
 // state here before it sends an op (write-ahead), so that whatever a reload
 // brings back is exactly what the server may have seen under that
 // (clientId, clientSeq); see DocumentSync.
-import type { DeltaJSON } from '../../../protocol/delta.js';
-import type { OtClientSnapshot } from './ot-client.js';
+import type { DeltaJSON } from '../../../protocol/delta.ts';
+import type { OtClientSnapshot } from './ot-client.ts';
 
 /**
  * A value: the engine builds a new state for every save and never changes

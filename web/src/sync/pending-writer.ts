@@ -5,10 +5,10 @@
 // keystrokes but can never bring back an op that differs from one the
 // server may already hold under that (clientId, clientSeq), which would
 // make the server's ack mean something else than ours.
-import type { ChunkedDocument } from '../../../protocol/chunked-document.js';
-import type { DeltaJSON } from '../../../protocol/delta.js';
-import type { OtClient } from './ot-client.js';
-import type { PendingStore, PersistedState } from './pending-store.js';
+import type { ChunkedDocument } from '../../../protocol/chunked-document.ts';
+import type { DeltaJSON } from '../../../protocol/delta.ts';
+import type { OtClient } from './ot-client.ts';
+import type { PendingStore, PersistedState } from './pending-store.ts';
 
 export interface PendingWriterOptions {
   documentId: string;
@@ -44,7 +44,11 @@ export class PendingWriter {
   private failed: boolean;
   private savedContent: { version: number; json: DeltaJSON } | null = null;
 
-  constructor(private readonly options: PendingWriterOptions, private readonly events: PendingWriterEvents) {
+  private readonly options: PendingWriterOptions;
+  private readonly events: PendingWriterEvents;
+  constructor(options: PendingWriterOptions, events: PendingWriterEvents) {
+    this.options = options;
+    this.events = events;
     this.hasStored = options.stored;
     this.failed = options.storageFailed;
     this.durableSeq = options.ot.pending?.clientSeq ?? null;

@@ -2,11 +2,11 @@
 // interval, and again every heartbeat even when unchanged, so that the
 // server's TTL does not expire it while we sit still. Sending is best
 // effort: a lost update is replaced by the next one.
-import type { ChunkedDocument } from '../../../protocol/chunked-document.js';
-import type { Delta } from '../../../protocol/delta.js';
-import type { OtClient } from './ot-client.js';
-import { Timer, type Scheduler } from './scheduler.js';
-import type { SyncTransport } from './transport.js';
+import type { ChunkedDocument } from '../../../protocol/chunked-document.ts';
+import type { Delta } from '../../../protocol/delta.ts';
+import type { OtClient } from './ot-client.ts';
+import { Timer, type Scheduler } from './scheduler.ts';
+import type { SyncTransport } from './transport.ts';
 
 export interface PresenceSenderOptions {
   documentId: string;
@@ -33,7 +33,9 @@ export class PresenceSender {
   private readonly throttle: Timer;
   private readonly heartbeat: Timer;
 
-  constructor(private readonly options: PresenceSenderOptions) {
+  private readonly options: PresenceSenderOptions;
+  constructor(options: PresenceSenderOptions) {
+    this.options = options;
     this.throttle = new Timer(options.scheduler);
     this.heartbeat = new Timer(options.scheduler);
   }

@@ -1,8 +1,8 @@
 // The tracker keys entries by (user, clientId) and drops one when the
 // server says it left, without waiting for the TTL.
 import { describe, expect, it } from 'vitest';
-import { PresenceTracker, type PlacePositions } from './presence-tracker.js';
-import type { WirePresence } from './transport.js';
+import { PresenceTracker, type PlacePositions } from './presence-tracker.ts';
+import type { WirePresence } from './transport.ts';
 
 const here: PlacePositions = (_version, positions) => positions;
 const wire = (clientId: string, userId: string, index: number, left?: boolean): WirePresence => ({

@@ -8,8 +8,8 @@
 // one is dropped when the server says it left (its socket closed, or it
 // expired there) and, failing that, when not refreshed within the TTL.
 // Entries are per (user, clientId): a clientId is only unique per user.
-import type { Delta } from '../../../protocol/delta.js';
-import type { WirePresence } from './transport.js';
+import type { Delta } from '../../../protocol/delta.ts';
+import type { WirePresence } from './transport.ts';
 
 export interface RemotePresence {
   clientId: string;

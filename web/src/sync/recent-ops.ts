@@ -1,13 +1,15 @@
 // The last few server ops, kept to bring late presence (a selection sent at
 // an older version) up to date.
-import type { Delta } from '../../../protocol/delta.js';
+import type { Delta } from '../../../protocol/delta.ts';
 
 export class RecentOps {
   private readonly deltas: Delta[] = [];
   /** Version of the op at deltas[0]. */
   private first = 1;
 
-  constructor(private readonly limit: number, headVersion: number) {
+  private readonly limit: number;
+  constructor(limit: number, headVersion: number) {
+    this.limit = limit;
     this.first = headVersion + 1;
   }
 

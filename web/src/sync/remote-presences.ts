@@ -3,12 +3,12 @@
 // ops since then (the last few are kept for that) and our pending edits;
 // one not refreshed within the TTL disappears on a timer. The placing and
 // moving rules themselves are PresenceTracker's.
-import type { Delta } from '../../../protocol/delta.js';
-import type { OtClient } from './ot-client.js';
-import { PresenceTracker, type PlacePositions, type RemotePresence } from './presence-tracker.js';
-import { RecentOps } from './recent-ops.js';
-import { Timer, type Scheduler } from './scheduler.js';
-import type { WirePresence } from './transport.js';
+import type { Delta } from '../../../protocol/delta.ts';
+import type { OtClient } from './ot-client.ts';
+import { PresenceTracker, type PlacePositions, type RemotePresence } from './presence-tracker.ts';
+import { RecentOps } from './recent-ops.ts';
+import { Timer, type Scheduler } from './scheduler.ts';
+import type { WirePresence } from './transport.ts';
 
 export interface RemotePresencesOptions {
   scheduler: Scheduler;
@@ -30,7 +30,9 @@ export class RemotePresences {
   private readonly recent: RecentOps;
   private readonly expiry: Timer;
 
-  constructor(private readonly options: RemotePresencesOptions) {
+  private readonly options: RemotePresencesOptions;
+  constructor(options: RemotePresencesOptions) {
+    this.options = options;
     this.recent = new RecentOps(options.recentOps, options.ot.version);
     this.expiry = new Timer(options.scheduler);
   }

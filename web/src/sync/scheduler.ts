@@ -33,7 +33,10 @@ export function randomClientId(): string {
 export class Timer {
   private handle: TimerHandle | null = null;
 
-  constructor(private readonly scheduler: Scheduler) {}
+  private readonly scheduler: Scheduler;
+  constructor(scheduler: Scheduler) {
+    this.scheduler = scheduler;
+  }
 
   get pending(): boolean {
     return this.handle !== null;

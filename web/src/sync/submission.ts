@@ -4,10 +4,10 @@
 // lost, resending it brings back that commit, whose ack is in the replayed
 // stream. An op goes out only once the state holding it is durable
 // (write-ahead; see pending-writer.ts).
-import { backoffDelay, type BackoffOptions } from './backoff.js';
-import type { OtClient } from './ot-client.js';
-import { Timer, type Scheduler } from './scheduler.js';
-import { isRetryable, toSyncError, type SyncError, type SyncTransport } from './transport.js';
+import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import type { OtClient } from './ot-client.ts';
+import { Timer, type Scheduler } from './scheduler.ts';
+import { isRetryable, toSyncError, type SyncError, type SyncTransport } from './transport.ts';
 
 export interface SubmissionOptions {
   documentId: string;
@@ -35,7 +35,11 @@ export class Submission {
   private readonly retry: Timer;
   private stopped = false;
 
-  constructor(private readonly options: SubmissionOptions, private readonly events: SubmissionEvents) {
+  private readonly options: SubmissionOptions;
+  private readonly events: SubmissionEvents;
+  constructor(options: SubmissionOptions, events: SubmissionEvents) {
+    this.options = options;
+    this.events = events;
     this.retry = new Timer(options.scheduler);
   }
 

@@ -1,20 +1,22 @@
 // What the engine needs from the network, and nothing more. The web app
 // implements it over urql + graphql-ws; tests implement it over a fake
 // authority; a benchmark can implement it over anything.
-import type { DeltaJSON } from '../../../protocol/delta.js';
-import type { ServerErrorCode } from '../../../protocol/error-codes.js';
-import type { PresenceInput, SubmitInput, WireOp, WirePresence } from '../../../protocol/wire.js';
+import type { DeltaJSON } from '../../../protocol/delta.ts';
+import type { ServerErrorCode } from '../../../protocol/error-codes.ts';
+import type { PresenceInput, SubmitInput, WireOp, WirePresence } from '../../../protocol/wire.ts';
 
 // The engine's files take the protocol's types from here, beside the transport that carries them.
-export { isServerErrorCode, type ServerErrorCode } from '../../../protocol/error-codes.js';
-export type { PresenceInput, SubmitInput, WireOp, WirePresence } from '../../../protocol/wire.js';
+export { isServerErrorCode, type ServerErrorCode } from '../../../protocol/error-codes.ts';
+export type { PresenceInput, SubmitInput, WireOp, WirePresence } from '../../../protocol/wire.ts';
 
 /** A server's code (protocol/error-codes.ts), or NETWORK for "the server could not be reached". */
 export type SyncErrorCode = ServerErrorCode | 'NETWORK';
 
 export class SyncError extends Error {
-  constructor(readonly code: SyncErrorCode, message: string = code) {
+  readonly code: SyncErrorCode;
+  constructor(code: SyncErrorCode, message: string = code) {
     super(message);
+    this.code = code;
     this.name = 'SyncError';
   }
 }

@@ -5,9 +5,9 @@
 // every stream message and every submission waits in a queue until the
 // test delivers or processes it, which is how tests pick delays and
 // interleavings. Each page gets its own FakeLink, its network connection.
-import { Delta, type DeltaJSON } from '../../../../protocol/delta.js';
-import { COMMITTED_WINS } from '../../../../protocol/rebase.js';
-import type { Scheduler, TimerHandle } from '../scheduler.js';
+import { Delta, type DeltaJSON } from '../../../../protocol/delta.ts';
+import { COMMITTED_WINS } from '../../../../protocol/rebase.ts';
+import type { Scheduler, TimerHandle } from '../scheduler.ts';
 import {
   SyncError,
   type PresenceInput,
@@ -17,7 +17,7 @@ import {
   type Unsubscribe,
   type WireOp,
   type WirePresence,
-} from '../transport.js';
+} from '../transport.ts';
 
 export class FakeAuthority {
   readonly log: WireOp[] = [];
@@ -31,7 +31,9 @@ export class FakeAuthority {
   private readonly byKey = new Map<string, WireOp>();
   private readonly links = new Set<FakeLink>();
 
-  constructor(readonly documentId = 'doc-1', initial?: DeltaJSON) {
+  readonly documentId;
+  constructor(documentId = 'doc-1', initial?: DeltaJSON) {
+    this.documentId = documentId;
     if (initial) this.commit({ documentId, baseVersion: 0, delta: initial, clientId: 'seed', clientSeq: 0 });
   }
 
@@ -106,7 +108,12 @@ export class FakeLink implements SyncTransport {
   /** The last presence of each client delivered to this page. */
   readonly lastPresence = new Map<string, WirePresence>();
 
-  constructor(private readonly authority: FakeAuthority, readonly name: string) {}
+  private readonly authority: FakeAuthority;
+  readonly name: string;
+  constructor(authority: FakeAuthority, name: string) {
+    this.authority = authority;
+    this.name = name;
+  }
 
   async loadDocument(): Promise<{ version: number; content: DeltaJSON }> {
     if (this.down) throw new SyncError('NETWORK', 'link down');
