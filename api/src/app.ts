@@ -103,10 +103,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         headVersion: async (documentId) => (await seq.head(documentId)).version,
         live: bus.live,
         pollIntervalMs: config.fallbackPollMs,
-        onFanOut: (op, subscribers) => {
-          seq.observe(op);
-          metrics.collab.fannedOut(Date.now() - op.createdAt.getTime(), subscribers);
-        },
+        // Other nodes' commits keep this node's cached heads current.
+        onOpSeen: (op) => seq.observe(op),
+        onFanOut: (op, subscribers) => metrics.collab.fannedOut(Date.now() - op.createdAt.getTime(), subscribers),
         onError: (err, context) => logger.warn({ err, context }, 'op feed'),
       });
       const presence = new PresenceRegistry({

@@ -7,13 +7,18 @@
 import { isObjectType, getNamedType, type GraphQLNamedType } from 'graphql';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedSerialisations } from '../src/http/shared-payloads.ts';
 import { buildSchema } from '../src/schema/index.ts';
 import { availableModes, createDocument, gql, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.ts';
 
 const BATCHES = `subscription($id: ID!, $after: Int!, $withDelta: Boolean!) {
   documentOperationBatches(documentId: $id, afterVersion: $after) { version clientId delta @include(if: $withDelta) author { name } }
 }`;
+
+/** The node's count of shared batches serialised (collab_shared_payloads_serialised_total). */
+async function sharedSerialisations(server: TestServer): Promise<number> {
+  const metric = await server.services.metrics.registry.getSingleMetric('collab_shared_payloads_serialised_total')?.get();
+  return metric?.values[0]?.value ?? 0;
+}
 
 describe.each(availableModes())('shared op-stream results (%s)', (mode) => {
   let server: TestServer;
@@ -88,7 +93,7 @@ describe.each(availableModes())('shared op-stream results (%s)', (mode) => {
     // Live: a first op seen by all (subscriptions have no "started" message).
     await gql(server, SUBMIT, { input: { documentId: id, baseVersion: 1, delta: { ops: [{ insert: '<' }] }, clientId: 'w', clientSeq: 0 } }, owner.token);
     await Promise.all(streams.map((s) => s.take(1)));
-    const before = sharedSerialisations();
+    const before = await sharedSerialisations(server);
     // Text that looks like the stand-in's JSON must come through as text.
     const tricky = '"payload":"shared-payload:"}';
     const res = await gql(server, SUBMIT, { input: { documentId: id, baseVersion: 2, delta: { ops: [{ retain: 1 }, { insert: tricky, attributes: { bold: true } }] }, clientId: 'w', clientSeq: 1 } }, owner.token);
@@ -99,7 +104,7 @@ describe.each(availableModes())('shared op-stream results (%s)', (mode) => {
         data: { documentOperationBatches: [{ version: 3, clientId: 'w', delta: { ops: [{ retain: 1 }, { insert: tricky, attributes: { bold: true } }] }, author: { name: 'owner' } }] },
       });
     }
-    expect(sharedSerialisations() - before).toBe(1);
+    expect((await sharedSerialisations(server)) - before).toBe(1);
     await Promise.all(clients.map((c) => c.dispose()));
   });
 

@@ -34,7 +34,14 @@ export interface FeedOptions {
    * starts later has it.
    */
   graceIntervals?: number;
-  /** Told about each op handed to subscribers (metrics). */
+  /**
+   * Told about every op of a document streamed on this node (its own
+   * commits and other nodes'), once each, in version order: the sequencer
+   * keeps its cached heads current with it (Sequencer.observe), so the
+   * next submission here does not start from a stale head.
+   */
+  onOpSeen?: (op: CommittedOp) => void;
+  /** Told about each op handed to this node's subscribers, with how many (metrics). */
   onFanOut?: (op: CommittedOp, subscribers: number) => void;
   onError?: (error: unknown, context: string) => void;
 }
@@ -52,19 +59,22 @@ class DocumentFeed {
   readonly local = new Set<number>();
 
   readonly documentId: string;
-  constructor(documentId: string) {
+  private readonly hooks: Pick<FeedOptions, 'onOpSeen' | 'onFanOut'>;
+  constructor(documentId: string, hooks: Pick<FeedOptions, 'onOpSeen' | 'onFanOut'>) {
     this.documentId = documentId;
+    this.hooks = hooks;
   }
 
-  push(op: CommittedOp, onFanOut?: FeedOptions['onFanOut']): void {
+  push(op: CommittedOp): void {
     if (this.local.delete(op.version)) return; // the transport's copy of an op already handed out
-    this.handOut(op, onFanOut);
+    this.handOut(op);
   }
 
-  handOut(op: CommittedOp, onFanOut?: FeedOptions['onFanOut']): void {
+  handOut(op: CommittedOp): void {
     if (op.version > this.lastSeen) this.lastSeen = op.version;
     for (const q of this.queues) q.push(op);
-    onFanOut?.(op, this.queues.size);
+    this.hooks.onOpSeen?.(op);
+    this.hooks.onFanOut?.(op, this.queues.size);
   }
 }
 
@@ -107,7 +117,7 @@ export class OperationFeed {
   async subscribe(documentId: string): Promise<BusSubscription<CommittedOp>> {
     let entry = this.docs.get(documentId);
     if (!entry) {
-      const feed = new DocumentFeed(documentId);
+      const feed = new DocumentFeed(documentId, this.options);
       entry = { feed, ready: this.open(feed) };
       this.docs.set(documentId, entry);
     }
@@ -139,7 +149,7 @@ export class OperationFeed {
     if (!feed || feed.closed || !feed.transport || first.version !== feed.lastSeen + 1) return;
     for (const op of ops) {
       feed.local.add(op.version);
-      feed.handOut(op, this.options.onFanOut);
+      feed.handOut(op);
     }
     // A transport that is down never sends the copies back: keep the newest only.
     for (const version of feed.local) {
@@ -166,8 +176,8 @@ export class OperationFeed {
       // Ops that arrived together (one commit's publishes) reach every
       // stream's queue in the same turn, so each stream sends them as one batch.
       for await (const op of transport) {
-        feed.push(op, this.options.onFanOut);
-        for (const next of transport.drain()) feed.push(next, this.options.onFanOut);
+        feed.push(op);
+        for (const next of transport.drain()) feed.push(next);
       }
     })();
     this.schedule();
@@ -201,7 +211,7 @@ export class OperationFeed {
         if (feed.closed) continue;
         try {
           const ops = await this.options.log.readOps(feed.documentId, feed.lastSeen, undefined, 1_000);
-          for (const op of ops) feed.push(op, this.options.onFanOut);
+          for (const op of ops) feed.push(op);
         } catch (error) {
           this.options.onError?.(error, 'poll');
         }

@@ -2,10 +2,7 @@
 // WebSocket on the same path), /healthz, /readyz, and the web client.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { coalesceWrites } from './coalesce-writes.ts';
-import { expandSharedPayloads, sharedPayload } from './shared-payloads.ts';
-import { WebSocketServer } from 'ws';
+import { serveGraphQLOverWebSockets } from './socket-server.ts';
 import type { Services } from '../services.ts';
 import { createGraphQL, executionArgsForSocket } from './graphql.ts';
 import type { Viewer } from '../documents/documents.ts';
@@ -86,21 +83,22 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
   );
   guardClientErrors(server, logger);
 
-  // Origin allow-list and per-address connection limit, before any socket exists (socket-guard.ts).
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: services.config.maxPayloadBytes, verifyClient: verifyUpgrade(services) });
-  coalesceWrites(wss);
-  expandSharedPayloads(wss);
-  const disposer = useServer<Record<string, unknown> | undefined, SocketExtra>(
-    {
-      // Never put internal error text in a close reason, whatever NODE_ENV says.
-      isProd: true,
+  // graphql-ws on our own socket server: one write per socket per tick, shared batches serialised once (socket-server.ts).
+  const sockets = serveGraphQLOverWebSockets<Record<string, unknown> | undefined, SocketExtra>(server, {
+    path: yoga.graphqlEndpoint,
+    maxPayload: config.maxPayloadBytes,
+    // Origin allow-list and per-address connection limit, before any socket exists (socket-guard.ts).
+    verifyClient: verifyUpgrade(services),
+    onSharedPayload: () => services.metrics.sharedPayloadSerialised(),
+    onInternalError: (err, context) => logger.error({ err, context }, 'socket failed'),
+    graphql: {
       execute: (args) => (args.rootValue as Root).execute(args) as never,
       subscribe: (args) => (args.rootValue as Root).subscribe(args) as never,
       onConnect: async (ctx) => {
         try {
           return await onConnect(services, ctx);
         } catch (error) {
-          services.logger.error({ err: error }, 'could not accept a socket');
+          logger.error({ err: error }, 'could not accept a socket');
           return false;
         }
       },
@@ -109,8 +107,6 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
       onOperation: (ctx, id, _payload, _args, result) => guardOperation(ctx, id, result),
       // Refused after it was signed in (or its stream failed): its access lease goes.
       onError: (ctx, id) => void endOperation(ctx, id),
-      // A batch shared by many subscribers is serialised once (shared-payloads.ts).
-      onNext: (_ctx, _id, _payload, _args, result) => sharedPayload(result),
       // Everything in here is caught: a throw would close the whole socket.
       onSubscribe: async (ctx, id, payload) => {
         try {
@@ -120,17 +116,16 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
           if (Array.isArray(viewer)) return viewer;
           return await executionArgsForSocket(yoga, viewer as Viewer | null, ctx.extra.ip ?? 'unknown', ctx.extra.request, connectionOf(ctx.extra.socket), payload);
         } catch (error) {
-          services.logger.error({ err: error }, 'could not start a subscription');
+          logger.error({ err: error }, 'could not start a subscription');
           return [new GraphQLError('Could not start the subscription')];
         }
       },
     },
-    wss,
-  );
+  });
 
   return {
     server,
-    sockets: () => wss.clients.size,
+    sockets: () => sockets.clients().size,
     drain() {
       draining = true;
       server.close(); // no new connections; open ones finish their requests
@@ -138,8 +133,8 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
     },
     async close() {
       draining = true;
-      for (const client of wss.clients) client.close(CLOSE_SERVICE_RESTART, 'Server restarting; reconnect');
-      await disposer.dispose();
+      for (const client of sockets.clients()) client.close(CLOSE_SERVICE_RESTART, 'Server restarting; reconnect');
+      await sockets.dispose();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -7,7 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import { GraphQLError } from 'graphql';
 import type { Context as WsContext } from 'graphql-ws';
-import type { Extra } from 'graphql-ws/use/ws';
+import type { SocketConnection } from './socket-server.ts';
 import type { VerifyClientCallbackAsync } from 'ws';
 import { holdAccess } from '../auth/access-lease.ts';
 import { readCookie, REFRESH_COOKIE } from '../auth/refresh-cookie.ts';
@@ -47,7 +47,7 @@ export type SocketExtra = {
   operationUsers?: Map<string, Promise<void>>;
 };
 
-export type SocketCtx = WsContext<Record<string, unknown> | undefined, Extra & Partial<SocketExtra>>;
+export type SocketCtx = WsContext<Record<string, unknown> | undefined, SocketConnection & Partial<SocketExtra>>;
 type Ctx = SocketCtx;
 
 /** ws verifyClient: refuses foreign origins (403) and connection floods per address (429). */

@@ -17,6 +17,8 @@ export interface LiveGauges {
 export interface Metrics {
   registry: Registry;
   collab: CollabMetrics;
+  /** A shared op-stream batch was serialised (once, for all its subscribers). */
+  sharedPayloadSerialised(): void;
   /** Wires the gauges read at scrape time (once the server exists). */
   observe(gauges: LiveGauges): void;
 }
@@ -47,6 +49,11 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
   const fanout = new Counter({ name: 'collab_ops_delivered_total', help: 'Op deliveries to local stream subscribers', registers: [registry] });
+  const sharedPayloads = new Counter({
+    name: 'collab_shared_payloads_serialised_total',
+    help: 'Op-stream batches serialised once for all their subscribers on this node',
+    registers: [registry],
+  });
   const gauge = (name: string, help: string, read: (g: LiveGauges) => number) =>
     new Gauge({
       name,
@@ -87,6 +94,7 @@ export function createMetrics(): Metrics {
 
   return {
     registry,
+    sharedPayloadSerialised: () => sharedPayloads.inc(),
     collab: {
       batchCommitted(distances) {
         committed.inc(distances.length);
