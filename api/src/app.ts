@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createAudit } from './audit.ts';
 import { AccessCache } from './auth/access-cache.ts';
-import { AccessWatch } from './auth/access-watch.ts';
+import { AccessWatch, decodeAccessEvent } from './auth/access-watch.ts';
 import { Accounts } from './auth/accounts.ts';
 import { createAccessTokens } from './auth/access-tokens.ts';
 import { OperationFeed } from './collab/feed.ts';
@@ -78,7 +78,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       // Security (README "Security model"): access changes reach every node,
       // rate limits are shared through Redis, the audit trail goes to the log.
       const rateLimits = createRateLimits(config.security.rateLimits, redis?.commands, config.redisPrefix);
-      const access = new AccessWatch(createAccessBus(redis, config.redisPrefix), (err) => logger.warn({ err }, 'access bus'));
+      const access = new AccessWatch(createAccessBus(redis, config.redisPrefix, decodeAccessEvent), (err) => logger.warn({ err }, 'access bus'));
       const accessCache = new AccessCache(config.accessCacheMs);
       access.observe((event) => accessCache.forget(event));
       stopAccessWatch = await access.listen();

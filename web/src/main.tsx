@@ -4,7 +4,7 @@ import { Provider as UrqlProvider } from 'urql';
 import { createApiClients } from './api/client.ts';
 import { Session } from './api/session.ts';
 import { createSyncTransport } from './api/sync-transport.ts';
-import { App } from './app/App.tsx';
+import { App } from './App.tsx';
 import { ServicesContext, type Services } from './app/services.ts';
 import { IndexedDbPendingStore } from './sync/indexeddb-store.ts';
 import './styles.css';

@@ -15,13 +15,7 @@ import { holdAccess, type AccessEnd, type AccessLease } from '../auth/access-lea
 import type { Viewer } from '../documents/documents.ts';
 import { AppError } from '../errors.ts';
 import type { Services } from '../services.ts';
-import type { SocketCtx } from './socket-guard.ts';
-
-/** The access of one operation: its lease, and a promise that settles when the lease ends. */
-export interface OperationGrant {
-  lease: AccessLease;
-  ended: Promise<AccessEnd>;
-}
+import type { OperationGrant, SocketCtx } from './socket-context.ts';
 
 const toErrors = (error: AppError) => [new GraphQLError(error.message, { extensions: { code: error.code, ...error.details } })];
 

@@ -6,7 +6,8 @@ import { serveGraphQLOverWebSockets } from './socket-server.ts';
 import type { Services } from '../services.ts';
 import { createGraphQL, executionArgsForSocket } from './graphql.ts';
 import type { Viewer } from '../documents/documents.ts';
-import { beforeSubscribe, onConnect, verifyUpgrade, type SocketExtra } from './socket-guard.ts';
+import { beforeSubscribe, onConnect, verifyUpgrade } from './socket-guard.ts';
+import type { SocketExtra } from './socket-context.ts';
 import { endOperation, guardOperation, operationViewer } from './operation-auth.ts';
 import { payloadTooLarge, readBodyWithin } from './body-limit.ts';
 import { createStaticHandler } from './static-web.ts';
@@ -90,7 +91,8 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
     // Origin allow-list and per-address connection limit, before any socket exists (socket-guard.ts).
     verifyClient: verifyUpgrade(services),
     onSharedPayload: () => services.metrics.sharedPayloadSerialised(),
-    onInternalError: (err, context) => logger.error({ err, context }, 'socket failed'),
+    onSocketError: (err) => logger.warn({ err }, 'socket error'),
+    onInternalError: (err) => logger.error({ err }, 'socket message handling failed'),
     graphql: {
       execute: (args) => (args.rootValue as Root).execute(args) as never,
       subscribe: (args) => (args.rootValue as Root).subscribe(args) as never,

@@ -6,8 +6,6 @@
 // per socket. Operations signed in on their own: operation-auth.ts.
 import type { IncomingMessage } from 'node:http';
 import { GraphQLError } from 'graphql';
-import type { Context as WsContext } from 'graphql-ws';
-import type { SocketConnection } from './socket-server.ts';
 import type { VerifyClientCallbackAsync } from 'ws';
 import { holdAccess } from '../auth/access-lease.ts';
 import { readCookie, REFRESH_COOKIE } from '../auth/refresh-cookie.ts';
@@ -15,7 +13,8 @@ import type { Viewer } from '../documents/documents.ts';
 import { AppError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { clientIp, viewerFromAuthorization, type AuthenticatedViewer } from './graphql.ts';
-import { endOperations, type OperationGrant } from './operation-auth.ts';
+import { endOperations } from './operation-auth.ts';
+import type { SocketCtx } from './socket-context.ts';
 import { isAllowedOrigin } from './security-plugins.ts';
 
 /**
@@ -36,18 +35,6 @@ export const CLOSE_CODES = {
   RATE_LIMITED: 4029,
 } as const;
 
-export type SocketExtra = {
-  viewer?: Viewer | null;
-  ip?: string;
-  /** Stops the expiry timer, the revocation watch, the idle check and every operation's lease. */
-  release?: () => void;
-  /** Access of the operations signed in on their own, by operation id (operation-auth.ts). */
-  operations?: Map<string, OperationGrant>;
-  /** Users who signed in operations on this socket: each counted once against socketsPerUser. */
-  operationUsers?: Map<string, Promise<void>>;
-};
-
-export type SocketCtx = WsContext<Record<string, unknown> | undefined, SocketConnection & Partial<SocketExtra>>;
 type Ctx = SocketCtx;
 
 /** ws verifyClient: refuses foreign origins (403) and connection floods per address (429). */

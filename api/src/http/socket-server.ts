@@ -18,7 +18,7 @@ import { WebSocketServer, type VerifyClientCallbackAsync, type WebSocket } from 
 import { SharedPayloads } from './shared-payloads.ts';
 
 /** What each connection's context carries (`ctx.extra`), as graphql-ws's ws adapter gives it. */
-export interface SocketConnection {
+export interface AcceptedSocket {
   socket: WebSocket;
   request: IncomingMessage;
 }
@@ -30,10 +30,13 @@ export interface SocketServerOptions<P extends Record<string, unknown> | undefin
   /** Ping every so often; a socket that does not answer within the same time is dropped. */
   keepAliveMs?: number;
   /** graphql-ws's server options; `onNext` is the adapter's own (shared payloads). */
-  graphql: Omit<ServerOptions<P, SocketConnection & E>, 'onNext'>;
+  graphql: Omit<ServerOptions<P, AcceptedSocket & E>, 'onNext'>;
   /** Called once per shared payload serialised (a metric). */
   onSharedPayload?: () => void;
-  onInternalError: (error: unknown, context: string) => void;
+  /** A socket failed at the WebSocket level (mostly a client's fault: an oversized or malformed frame); ws closes it itself. */
+  onSocketError: (error: unknown) => void;
+  /** Handling a message threw: the socket is closed with 4500. */
+  onInternalError: (error: unknown) => void;
 }
 
 export interface SocketServer {
@@ -49,10 +52,10 @@ export function serveGraphQLOverWebSockets<P extends Record<string, unknown> | u
   options: SocketServerOptions<P, E>,
 ): SocketServer {
   const payloads = new SharedPayloads(options.onSharedPayload);
-  const protocol = makeServer<P, SocketConnection & E>({
+  const protocol = makeServer<P, AcceptedSocket & E>({
     ...options.graphql,
     onNext: (_ctx, _id, _payload, _args, result) => payloads.standInFor(result),
-  } as ServerOptions<P, SocketConnection & E>);
+  } as ServerOptions<P, AcceptedSocket & E>);
   const wss = new WebSocketServer({
     noServer: true,
     path: options.path,
@@ -69,11 +72,7 @@ export function serveGraphQLOverWebSockets<P extends Record<string, unknown> | u
   server.on('upgrade', onUpgrade);
 
   function connect(socket: WebSocket, request: IncomingMessage, tcp: Socket): void {
-    const failed = (error: unknown, context: string) => {
-      options.onInternalError(error, context);
-      socket.close(CloseCode.InternalServerError, INTERNAL_ERROR_REASON);
-    };
-    socket.once('error', (error) => failed(error, 'socket error'));
+    socket.on('error', options.onSocketError);
 
     let corked = false;
     const uncork = () => {
@@ -117,11 +116,12 @@ export function serveGraphQLOverWebSockets<P extends Record<string, unknown> | u
             try {
               await handle(String(data));
             } catch (error) {
-              failed(error, 'message handling');
+              options.onInternalError(error);
+              socket.close(CloseCode.InternalServerError, INTERNAL_ERROR_REASON);
             }
           }),
       },
-      { socket, request } as SocketConnection & E,
+      { socket, request } as AcceptedSocket & E,
     );
 
     socket.once('close', (code, reason) => {

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type PrivateRedis } from '../../test/cluster/processes.ts';
-import { AccessWatch, type AccessEvent } from '../auth/access-watch.ts';
+import { AccessWatch, decodeAccessEvent, type AccessEvent } from '../auth/access-watch.ts';
 import type { Bus } from '../collab/types.ts';
 import { createAccessBus } from './access-bus.ts';
 import { connectRedis, type RedisConnections } from './redis-connections.ts';
@@ -22,7 +22,7 @@ describe.skipIf(!hasRedis)('access bus when Redis goes away', () => {
     redis = await startRedis();
     // Two nodes: each its own connections.
     nodes.push(await connectRedis(redis.url, (e) => errors.push(e)), await connectRedis(redis.url, (e) => errors.push(e)));
-    buses.push(...nodes.map((node) => createAccessBus(node, 'acc-test:')));
+    buses.push(...nodes.map((node) => createAccessBus(node, 'acc-test:', decodeAccessEvent)));
   });
   afterAll(async () => {
     for (const node of nodes) await node.close();

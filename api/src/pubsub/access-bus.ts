@@ -3,16 +3,16 @@
 // In-process when REDIS_URL is unset; otherwise over the node's Redis
 // connections (redis-connections.ts), borrowed, on a channel of its own.
 // Access changes are rare: one node-wide topic.
-import { decodeAccessEvent, type AccessEvent } from '../auth/access-watch.ts';
 import type { Bus } from '../collab/types.ts';
 import { createEventTargetBus, createLocalBus } from './event-target-bus.ts';
 import type { RedisConnections } from './redis-connections.ts';
 
-export function createAccessBus(redis: RedisConnections | undefined, prefix: string): Bus<AccessEvent> {
-  if (!redis) return createLocalBus<AccessEvent>();
+/** `decode` turns what Redis hands back (parsed JSON) into an event (auth/access-watch.ts owns their shape). */
+export function createAccessBus<E>(redis: RedisConnections | undefined, prefix: string, decode: (detail: unknown) => E): Bus<E> {
+  if (!redis) return createLocalBus<E>();
   return createEventTargetBus({
     target: redis.events,
-    decode: decodeAccessEvent,
+    decode,
     prefix,
     // The event target does not await SUBSCRIBE; subscribing again and
     // awaiting the reply does. While Redis is away the subscriber queues it.

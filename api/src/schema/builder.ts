@@ -8,7 +8,7 @@ import type { Delta } from '../../../protocol/delta.ts';
 import type { Viewer } from '../documents/documents.ts';
 import { AppError } from '../errors.ts';
 import type { Services } from '../services.ts';
-import type { SocketConnection } from '../http/socket-connection.ts';
+import type { PresenceOwner } from '../collab/presence.ts';
 
 export interface Context {
   services: Services;
@@ -20,7 +20,7 @@ export interface Context {
   /** Adds a Set-Cookie header to the HTTP response (no-op over WebSocket). */
   setCookie: (cookie: string) => void;
   /** The WebSocket the operation came over (null over HTTP): what lives as long as it does, such as presence, is bound to it. */
-  connection: SocketConnection | null;
+  connection: PresenceOwner | null;
 }
 
 export const builder = new SchemaBuilder<{

@@ -114,23 +114,32 @@ export function documentOwnerRaceSuite(open: () => Promise<TempDatabase>): void 
       }),
     );
     await demoted;
-    let pid = 0;
+    let knowPid!: (pid: number) => void;
+    const secondPid = new Promise<number>((resolve) => (knowPid = resolve));
     const second = temp.db.sql.withConnection(async (conn) => {
-      pid = (await conn.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0]!.pid;
+      knowPid((await conn.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'))[0]!.pid);
       return conn.transaction((tx) => tx.query(demote, [doc, b]));
     });
     // Settled into a value at once: it may fail before the test reaches it,
     // and a rejection nobody handles yet is an unhandled rejection.
     const outcome = second.then(() => 'committed', (error: unknown) => (error as { code?: unknown }).code);
-    // Wait until the second is blocked (pg_blocking_pids), bounded: without the lock it would never block.
-    for (let i = 0; ; i++) {
-      const rows = pid ? await temp.db.sql.query<{ n: number }>('SELECT cardinality(pg_blocking_pids($1)) AS n', [pid]) : [];
-      if ((rows[0]?.n ?? 0) > 0) break;
-      if (i > 2_000) throw new Error('the second demotion never waited for the first: the owner check does not lock the document');
-      await new Promise((resolve) => setImmediate(resolve));
+    // Wait until the second is blocked (pg_blocking_pids). Bounded in time, from
+    // when its connection is known (a loaded machine may take a while to open
+    // it): without the lock the second would commit, never block.
+    try {
+      const pid = await secondPid;
+      for (const deadline = Date.now() + 20_000; ; ) {
+        const rows = await temp.db.sql.query<{ n: number }>('SELECT cardinality(pg_blocking_pids($1)) AS n', [pid]);
+        if ((rows[0]?.n ?? 0) > 0) break;
+        if (Date.now() > deadline || (await Promise.race([outcome, Promise.resolve('pending')])) !== 'pending') {
+          throw new Error('the second demotion never waited for the first: the owner check does not lock the document');
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    } finally {
+      release(); // whatever happened, the first transaction ends (else the database cannot be dropped)
+      await first;
     }
-    release();
-    await first;
     expect(await outcome).toBe('23514');
     const owners = await temp.db.prisma.documentMember.findMany({ where: { documentId: doc, role: 'OWNER' }, select: { userId: true } });
     expect(owners).toEqual([{ userId: b }]);

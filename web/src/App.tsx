@@ -2,13 +2,13 @@
 // the refresh cookie is signed in at load (Session.restore) and lands where
 // it asked to go; anyone else gets the log-in form first, then goes there.
 import { useEffect, useSyncExternalStore } from 'react';
-import { colorFor, initials } from '../editor/colors.ts';
-import { AuthPage } from '../pages/AuthPage.tsx';
-import { DocumentsPage } from '../pages/DocumentsPage.tsx';
-import { EditorPage } from '../pages/EditorPage.tsx';
-import { Link } from './Link.tsx';
-import { matchDocument, navigate, useLocation } from './router.ts';
-import { useServices } from './services.ts';
+import { colorFor, initials } from './editor/colors.ts';
+import { AuthPage } from './pages/AuthPage.tsx';
+import { DocumentsPage } from './pages/DocumentsPage.tsx';
+import { EditorPage } from './pages/EditorPage.tsx';
+import { Link } from './app/Link.tsx';
+import { matchDocument, navigate, useLocation } from './app/router.ts';
+import { useServices } from './app/services.ts';
 
 export function App() {
   const { session } = useServices();

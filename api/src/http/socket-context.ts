@@ -1,0 +1,26 @@
+// What the server keeps on each graphql-ws socket (graphql-ws's ctx.extra):
+// read and written by the socket guard (socket-guard.ts) and by operations
+// signed in on their own (operation-auth.ts).
+import type { Context } from 'graphql-ws';
+import type { AccessEnd, AccessLease } from '../auth/access-lease.ts';
+import type { Viewer } from '../documents/documents.ts';
+import type { AcceptedSocket } from './socket-server.ts';
+
+/** The access of one operation: its lease, and a promise that settles when the lease ends. */
+export interface OperationGrant {
+  lease: AccessLease;
+  ended: Promise<AccessEnd>;
+}
+
+export type SocketExtra = {
+  viewer?: Viewer | null;
+  ip?: string;
+  /** Stops the expiry timer, the revocation watch, the idle check and every operation's lease. */
+  release?: () => void;
+  /** Access of the operations signed in on their own, by operation id (operation-auth.ts). */
+  operations?: Map<string, OperationGrant>;
+  /** Users who signed in operations on this socket: each counted once against socketsPerUser. */
+  operationUsers?: Map<string, Promise<void>>;
+};
+
+export type SocketCtx = Context<Record<string, unknown> | undefined, AcceptedSocket & Partial<SocketExtra>>;
