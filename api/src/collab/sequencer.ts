@@ -10,6 +10,7 @@ import { Delta } from '../../../protocol/delta.ts';
 import { AppError, badInput, forbidden, notFound } from '../errors.ts';
 import { baseLength } from '../../../protocol/delta-validation.ts';
 import type { ContentDraft, DocumentHead } from './document-head.ts';
+import { GroupCommit } from './group-commit.ts';
 import { HeadCache } from './head-cache.ts';
 import { rebase } from '../../../protocol/rebase.ts';
 import { basedBefore, isReplayOf, keyReused, sameAuthor } from './replay.ts';
@@ -70,8 +71,8 @@ export class Sequencer {
   private readonly log: OperationLog;
   private readonly maxRetries: number;
   private readonly maxBatch: number;
-  /** Appends waiting for the group's turn (groupAppends). */
-  private group: Array<{ request: AppendRequest; resolve: (ops: CommittedOp[]) => void; reject: (error: unknown) => void }> = [];
+  /** Appends of several documents in one statement (groupAppends; group-commit.ts). */
+  private readonly groupCommit: GroupCommit | null;
 
   private readonly options: SequencerOptions;
   constructor(options: SequencerOptions) {
@@ -79,6 +80,7 @@ export class Sequencer {
     this.log = options.log;
     this.maxRetries = options.maxRetries ?? 16;
     this.maxBatch = options.maxBatch ?? 256;
+    this.groupCommit = options.groupAppends && options.log.appendMany ? new GroupCommit(options.log.appendMany.bind(options.log)) : null;
     this.heads = new HeadCache(options.log, {
       maxDocuments: options.cachedDocuments ?? 10_000,
       window: options.recentWindow ?? 1_000,
@@ -262,22 +264,8 @@ export class Sequencer {
 
   /** log.append, or a place in the next group append while other documents have lanes too. */
   private append(request: AppendRequest): Promise<CommittedOp[]> {
-    const log = this.log;
-    if (!this.options.groupAppends || !log.appendMany || this.lanes.size < 2) return log.append(request.documentId, request.ops, request.snapshot);
-    return new Promise((resolve, reject) => {
-      this.group.push({ request, resolve, reject });
-      if (this.group.length > 1) return;
-      // Lanes woken in this turn reach this point one after another; the
-      // next turn appends everything they brought.
-      void nextTurn().then(() => {
-        const group = this.group;
-        this.group = [];
-        log.appendMany!(group.map((g) => g.request)).then(
-          (results) => results.forEach((result, i) => (result.status === 'fulfilled' ? group[i]!.resolve(result.value) : group[i]!.reject(result.reason))),
-          (error: unknown) => group.forEach((g) => g.reject(error)),
-        );
-      });
-    });
+    if (this.groupCommit && this.lanes.size > 1) return this.groupCommit.append(request);
+    return this.log.append(request.documentId, request.ops, request.snapshot);
   }
 
   /**
