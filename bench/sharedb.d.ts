@@ -66,7 +66,7 @@ declare module 'sharedb/lib/client/index.js' {
 }
 
 declare module 'rich-text' {
-  const richText: { type: { name: string; uri: string } };
+  const richText: { type: { name: string; uri: string; compose(a: unknown, b: unknown): { ops: unknown[] } } };
   export default richText;
 }
 

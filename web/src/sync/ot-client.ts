@@ -4,6 +4,7 @@
 // (clientId, clientSeq), so an ack can never overtake an earlier remote op.
 import { Delta, isNoop, type DeltaJSON } from '../../../protocol/delta.ts';
 import { transformCommittedOverPending, transformOverCommitted } from '../../../protocol/rebase.ts';
+import { PendingBuffer } from './pending-buffer.ts';
 
 export interface OutgoingOp {
   baseVersion: number;
@@ -34,7 +35,8 @@ export class OtClient {
   /** The last server version this client has seen. */
   version: number;
   private inflight: OutgoingOp | null = null;
-  private buffer: Delta | null = null;
+  /** Edits made while an op is in flight, composed (cheaply per keystroke: pending-buffer.ts). */
+  private buffer: PendingBuffer | null = null;
   private nextSeq: number;
 
   readonly clientId: string;
@@ -54,7 +56,7 @@ export class OtClient {
         clientId: snapshot.clientId,
         clientSeq: snapshot.inflight.clientSeq,
       };
-      if (snapshot.buffer) client.buffer = new Delta(snapshot.buffer.ops);
+      if (snapshot.buffer) client.buffer = new PendingBuffer(new Delta(snapshot.buffer.ops));
     }
     return client;
   }
@@ -65,7 +67,7 @@ export class OtClient {
       clientId: this.clientId,
       version: this.version,
       inflight: inflight ? { baseVersion: inflight.baseVersion, delta: { ops: inflight.delta.ops }, clientSeq: inflight.clientSeq } : null,
-      buffer: this.buffer ? { ops: this.buffer.ops } : null,
+      buffer: this.buffer ? { ops: this.buffer.toDelta().ops } : null,
       nextSeq: this.nextSeq,
     };
   }
@@ -82,7 +84,7 @@ export class OtClient {
 
   /** Local changes not yet sent (composed while an op was in flight). */
   get buffered(): Delta | null {
-    return this.buffer;
+    return this.buffer?.toDelta() ?? null;
   }
 
   /** Ops not yet acknowledged (in flight + buffered). */
@@ -96,7 +98,7 @@ export class OtClient {
    */
   pendingDelta(): Delta | null {
     if (!this.inflight) return null;
-    return this.buffer ? this.inflight.delta.compose(this.buffer) : this.inflight.delta;
+    return this.buffer ? this.inflight.delta.compose(this.buffer.toDelta()) : this.inflight.delta;
   }
 
   /**
@@ -105,7 +107,8 @@ export class OtClient {
    */
   applyLocal(delta: Delta): OutgoingOp | null {
     if (this.inflight) {
-      this.buffer = this.buffer ? this.buffer.compose(delta) : delta;
+      if (this.buffer) this.buffer.compose(delta);
+      else this.buffer = new PendingBuffer(delta);
       return null;
     }
     this.inflight = { baseVersion: this.version, delta, clientId: this.clientId, clientSeq: this.nextSeq++ };
@@ -138,11 +141,12 @@ export class OtClient {
       // Remote ops may have reduced the buffer to nothing (its text was
       // deleted); an op never sent need not be sent at all. (An op already
       // in flight is still sent even if it became a no-op: its ack is needed.)
-      if (!this.buffer || isNoop(this.buffer)) {
+      const buffered = this.buffer?.toDelta();
+      if (!buffered || isNoop(buffered)) {
         this.buffer = null;
         return { apply: null, send: null };
       }
-      const send: OutgoingOp = { baseVersion: this.version, delta: this.buffer, clientId: this.clientId, clientSeq: this.nextSeq++ };
+      const send: OutgoingOp = { baseVersion: this.version, delta: buffered, clientId: this.clientId, clientSeq: this.nextSeq++ };
       this.inflight = send;
       this.buffer = null;
       return { apply: null, send };
@@ -157,9 +161,10 @@ export class OtClient {
       this.inflight = { ...inflight, baseVersion: this.version, delta: rebased };
     }
     if (this.buffer) {
-      const rebased = transformOverCommitted(remote, this.buffer);
-      remote = transformCommittedOverPending(this.buffer, remote);
-      this.buffer = rebased;
+      const buffered = this.buffer.toDelta();
+      const rebased = transformOverCommitted(remote, buffered);
+      remote = transformCommittedOverPending(buffered, remote);
+      this.buffer = new PendingBuffer(rebased);
     }
     return { apply: remote, send: null };
   }
