@@ -21,6 +21,12 @@ export interface Viewer {
   sessionId: string;
 }
 
+/** Where a page of the document list ends: the last row's updatedAt and id. */
+export interface ListPosition {
+  updatedAt: Date;
+  id: string;
+}
+
 export interface DocumentView {
   id: string;
   title: string;
@@ -144,12 +150,28 @@ export class Documents {
     }
   }
 
-  async list(viewer: Viewer | null, offset: number, limit: number): Promise<DocumentView[]> {
+  /**
+   * The viewer's documents, most recently changed first, `limit` of them
+   * after `after` (keyset: the last row's updatedAt and id). A document
+   * edited while someone pages moves to the top instead of shifting every
+   * later page, so pages neither repeat nor skip (offsets did both).
+   * `titleContains`: only titles holding it, ignoring case.
+   */
+  async list(viewer: Viewer | null, page: { after?: ListPosition | null; limit: number; titleContains?: string | null }): Promise<DocumentView[]> {
     const { userId } = requireViewer(viewer);
+    const { after, limit, titleContains } = page;
     const rows = await this.prisma.documentMember.findMany({
-      where: { userId },
+      where: {
+        userId,
+        document: {
+          is: {
+            // Prisma hands `contains` to LIKE as is: % and _ must be escaped to mean themselves.
+            ...(titleContains ? { title: { contains: titleContains.replace(/[\\%_]/g, '\\$&'), mode: 'insensitive' as const } } : {}),
+            ...(after ? { OR: [{ updatedAt: { lt: after.updatedAt } }, { updatedAt: after.updatedAt, id: { gt: after.id } }] } : {}),
+          },
+        },
+      },
       orderBy: [{ document: { updatedAt: 'desc' } }, { documentId: 'asc' }],
-      skip: offset,
       take: limit,
       select: { role: true, document: { select: { id: true, title: true, createdAt: true, updatedAt: true } } },
     });

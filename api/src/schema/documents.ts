@@ -1,8 +1,8 @@
 // Documents, members and their queries and mutations. A Document object
 // only ever comes from Documents.access/find/list, so it always carries the
 // viewer's role, and every field below is behind that check.
-import { resolveOffsetConnection } from '@pothos/plugin-relay';
-import type { DocumentView, MemberView } from '../documents/documents.ts';
+import type { DocumentView, ListPosition, MemberView } from '../documents/documents.ts';
+import { badInput } from '../errors.ts';
 import { opsBytes } from '../collab/content-bytes.ts';
 import { builder, type Context, RoleEnum } from './builder.ts';
 import { chargeResponse } from './response-budget.ts';
@@ -95,11 +95,31 @@ builder.queryFields((t) => ({
   documents: t.connection(
     {
       type: DocumentRef,
-      description: "The viewer's documents (own and shared), most recently changed first.",
-      resolve: (_root, args, ctx) =>
-        resolveOffsetConnection({ args, defaultSize: 20, maxSize: 100 }, ({ offset, limit }) =>
-          ctx.services.documents.list(ctx.viewer, offset, limit),
-        ),
+      description: "The viewer's documents (own and shared), most recently changed first. Pages forward only (`first`, `after`): a document edited meanwhile moves to the top instead of shifting the pages after it.",
+      args: {
+        titleContains: t.arg.string({ description: 'Only documents whose title contains this text, ignoring case.' }),
+      },
+      resolve: async (_root, args, ctx) => {
+        if (args.last != null || args.before != null) throw badInput('documents pages forward only: use first and after');
+        const first = args.first ?? 20;
+        if (!Number.isInteger(first) || first < 0 || first > 100) throw badInput('first must be 0 to 100');
+        const titleContains = args.titleContains?.trim() || null;
+        if (titleContains && titleContains.length > 200) throw badInput('titleContains must be at most 200 characters');
+        const after = args.after != null ? decodeListCursor(args.after) : null;
+        // One more than asked says whether there is a next page.
+        const rows = first === 0 ? [] : await ctx.services.documents.list(ctx.viewer, { after, limit: first + 1, titleContains });
+        const page = rows.slice(0, first);
+        const edges = page.map((node) => ({ node, cursor: encodeListCursor(node) }));
+        return {
+          edges,
+          pageInfo: {
+            hasNextPage: rows.length > first,
+            hasPreviousPage: after !== null,
+            startCursor: edges[0]?.cursor ?? null,
+            endCursor: edges.at(-1)?.cursor ?? null,
+          },
+        };
+      },
     },
     { name: 'DocumentConnection', description: 'A page of documents (Relay connection; `first` defaults to 20, at most 100).' },
     { name: 'DocumentEdge', description: 'A document and its cursor.' },
@@ -162,3 +182,21 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
+
+/** A list cursor: the row's updatedAt (ms) and id, opaque to clients. */
+function encodeListCursor(doc: DocumentView): string {
+  return Buffer.from(JSON.stringify([doc.updatedAt.getTime(), doc.id])).toString('base64url');
+}
+
+function decodeListCursor(cursor: string): ListPosition {
+  let parsed: unknown;
+  try {
+    parsed = cursor.length <= 200 ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) : null;
+  } catch {
+    parsed = null;
+  }
+  if (Array.isArray(parsed) && parsed.length === 2 && Number.isSafeInteger(parsed[0]) && typeof parsed[1] === 'string' && parsed[1].length <= 64) {
+    return { updatedAt: new Date(parsed[0] as number), id: parsed[1] };
+  }
+  throw badInput('after is not a cursor of this list');
+}

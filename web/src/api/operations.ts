@@ -41,8 +41,9 @@ export const LogOut = graphql(`
 `);
 
 export const DocumentList = graphql(`
-  query DocumentList {
-    documents(first: 100) {
+  query DocumentList($first: Int!, $after: String, $titleContains: String) {
+    documents(first: $first, after: $after, titleContains: $titleContains) {
+      pageInfo { hasNextPage endCursor }
       edges {
         node {
           id

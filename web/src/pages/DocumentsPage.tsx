@@ -1,7 +1,9 @@
 // The viewer's documents: their own, and those shared with them. Owners
-// rename and delete here; anyone creates.
-import { useState, type FormEvent } from 'react';
-import { useMutation, useQuery } from 'urql';
+// rename and delete here; anyone creates. The list comes a page at a time
+// (keyset cursors: pages do not shift while people edit) and can be
+// searched by title.
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useClient, useMutation, type CombinedError } from 'urql';
 import { apiErrorOf, messageFor } from '../api/errors.ts';
 import { CreateDocument, DeleteDocument, DocumentList, RenameDocument } from '../api/operations.ts';
 import type { SessionUser } from '../api/session.ts';
@@ -13,11 +15,38 @@ import { relativeTime } from '../components/relative-time.ts';
 
 type Row = DocumentListQuery['documents']['edges'][number]['node'];
 
+const PAGE = 50;
+
+/** The list, page by page: `more()` appends the next page, `reload()` starts again. */
+function useDocumentList(titleContains: string) {
+  const client = useClient();
+  const [rows, setRows] = useState<Row[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
+  const [error, setError] = useState<CombinedError | null>(null);
+  const load = useCallback(
+    async (after: string | null) => {
+      const result = await client.query(DocumentList, { first: PAGE, after, titleContains: titleContains || null }, { requestPolicy: 'network-only' }).toPromise();
+      setError(result.error ?? null);
+      if (!result.data) return;
+      const page = result.data.documents;
+      setRows((before) => [...(after && before ? before : []), ...page.edges.map((e) => e.node)]);
+      setNext(page.pageInfo.hasNextPage ? (page.pageInfo.endCursor ?? null) : null);
+    },
+    [client, titleContains],
+  );
+  useEffect(() => {
+    // Typing a search waits for a pause before asking.
+    const timer = setTimeout(() => void load(null), titleContains ? 200 : 0);
+    return () => clearTimeout(timer);
+  }, [load, titleContains]);
+  return { rows, error, hasMore: next !== null, more: () => void load(next), reload: () => void load(null) };
+}
+
 export function DocumentsPage({ me }: { me: SessionUser }) {
-  const [{ data, fetching, error }, refetch] = useQuery({ query: DocumentList });
+  const [search, setSearch] = useState('');
+  const { rows: loaded, error, hasMore, more, reload } = useDocumentList(search.trim());
   const [, create] = useMutation(CreateDocument);
   const [problem, setProblem] = useState<string | null>(null);
-  const reload = () => refetch({ requestPolicy: 'network-only' });
 
   const createDocument = async () => {
     setProblem(null);
@@ -27,7 +56,7 @@ export function DocumentsPage({ me }: { me: SessionUser }) {
     else setProblem(messageFor(apiErrorOf(result.error), 'list'));
   };
 
-  const rows = data?.documents.edges.map((e) => e.node) ?? [];
+  const rows = loaded ?? [];
   const mine = rows.filter((d) => d.myRole === 'OWNER');
   const shared = rows.filter((d) => d.myRole !== 'OWNER');
 
@@ -52,12 +81,27 @@ export function DocumentsPage({ me }: { me: SessionUser }) {
           </button>
         </p>
       )}
-      {fetching && !data ? (
+      <input
+        className="doc-search"
+        type="search"
+        aria-label="Search documents by title"
+        placeholder="Search by title"
+        maxLength={200}
+        value={search}
+        onChange={(e) => setSearch(e.target.value)}
+        data-testid="document-search"
+      />
+      {loaded === null ? (
         <p className="muted">Loading…</p>
       ) : (
         <>
-          <Section title="My documents" empty="No documents yet. Create one to start writing." rows={mine} me={me} onChange={reload} onProblem={setProblem} />
-          <Section title="Shared with me" empty="Nothing shared with you yet." rows={shared} me={me} onChange={reload} onProblem={setProblem} />
+          <Section title="My documents" empty={search.trim() ? 'No title of yours matches.' : 'No documents yet. Create one to start writing.'} rows={mine} me={me} onChange={reload} onProblem={setProblem} />
+          <Section title="Shared with me" empty={search.trim() ? 'No shared title matches.' : 'Nothing shared with you yet.'} rows={shared} me={me} onChange={reload} onProblem={setProblem} />
+          {hasMore && (
+            <button type="button" className="button ghost" onClick={more} data-testid="more-documents">
+              Show more
+            </button>
+          )}
         </>
       )}
     </main>
