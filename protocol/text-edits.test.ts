@@ -72,7 +72,9 @@ const seedArb = fc.record({
 });
 
 /** Turns seeds into edits that apply, applying each to the model as it goes. */
-function concreteEdits(cells: Cell[], seeds: Array<fc.RecordValue<typeof seedArb extends fc.Arbitrary<infer T> ? T : never>>): TextEdit[] {
+type Seed = typeof seedArb extends fc.Arbitrary<infer T> ? T : never;
+
+function concreteEdits(cells: Cell[], seeds: Seed[]): TextEdit[] {
   const edits: TextEdit[] = [];
   for (const s of seeds) {
     const length = cells.length;

@@ -11,6 +11,8 @@
 //   socket budget (socketsPerUser), as if they had opened the socket.
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { bearerToken } from '../auth/access-tokens.ts';
+import { rateSubject } from '../limits/rate-subject.ts';
+import { contextViewer, viewerFromBearer, viewerIsLive } from './credentials.ts';
 import { holdAccess, type AccessEnd, type AccessLease } from '../auth/access-lease.ts';
 import type { Viewer } from '../documents/documents.ts';
 import { AppError } from '../errors.ts';
@@ -54,16 +56,18 @@ export async function operationViewer(
   if (!token) return null;
   let grant: OperationGrant | undefined;
   try {
-    const claims = await services.tokens.verify(token);
-    // Lease first, then the liveness read (see holdAccess).
+    const viewer = await viewerFromBearer(services, token);
+    // Lease first, then the liveness read (see holdAccess): a revocation
+    // between the read above and the lease is caught by the second.
     let onEnd!: (reason: AccessEnd) => void;
     const ended = new Promise<AccessEnd>((resolve) => (onEnd = resolve));
-    grant = { lease: holdAccess(services.access, claims.sessionId, claims.expiresAt, onEnd), ended };
-    const session = await services.accounts.liveSession(claims.sessionId);
-    if (!session || session.userId !== claims.userId || grant.lease.ended) {
-      throw new AppError('UNAUTHENTICATED', 'Session revoked; log in again', { reason: 'SESSION_REVOKED' });
+    grant = { lease: holdAccess(services.access, viewer.sessionId, viewer.expiresAt, onEnd), ended };
+    if (!(await viewerIsLive(services, viewer)) || grant.lease.ended) {
+      throw viewer.token
+        ? new AppError('UNAUTHENTICATED', 'This API token was revoked', { reason: 'TOKEN_REVOKED' })
+        : new AppError('UNAUTHENTICATED', 'Session revoked; log in again', { reason: 'SESSION_REVOKED' });
     }
-    await countUser(services, ctx, claims.userId);
+    await countUser(services, ctx, rateSubject(viewer));
     // The client may have completed the operation meanwhile; graphql-ws then drops it.
     if (!(id in ctx.subscriptions)) {
       grant.lease.release();
@@ -71,7 +75,7 @@ export async function operationViewer(
     }
     (ctx.extra.operations ??= new Map()).get(id)?.lease.release();
     ctx.extra.operations.set(id, grant);
-    return { userId: claims.userId, sessionId: claims.sessionId };
+    return contextViewer(viewer);
   } catch (error) {
     grant?.lease.release();
     if (!(error instanceof AppError)) throw error;
@@ -79,7 +83,7 @@ export async function operationViewer(
   }
 }
 
-/** Takes one socketsPerUser point the first time `userId` signs in an operation on this socket. */
+/** Takes one socketsPerUser point the first time `userId` (a user, or an API token: rate-subject.ts) signs in an operation on this socket. */
 async function countUser(services: Services, ctx: SocketCtx, userId: string): Promise<void> {
   const users = (ctx.extra.operationUsers ??= new Map());
   let counted = users.get(userId);
