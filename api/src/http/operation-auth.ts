@@ -23,15 +23,19 @@ import type { SocketCtx } from './socket-guard.ts';
 export interface OperationGrant {
   lease: AccessLease;
   ended: Promise<AccessEnd>;
+  /** Signed in by an API token (its end is a revoked token, not a session). */
+  token?: boolean;
 }
 
 const toErrors = (error: AppError) => [new GraphQLError(error.message, { extensions: { code: error.code, ...error.details } })];
 
-const accessEnded = (reason: AccessEnd): ExecutionResult => ({
+const accessEnded = (reason: AccessEnd, token = false): ExecutionResult => ({
   errors: [
-    new GraphQLError(reason === 'TOKEN_EXPIRED' ? 'Access token expired; refresh it and subscribe again' : 'Session revoked; log in again', {
-      extensions: { code: 'UNAUTHENTICATED', reason },
-    }),
+    token
+      ? new GraphQLError('This API token was revoked', { extensions: { code: 'UNAUTHENTICATED', reason: 'TOKEN_REVOKED' } })
+      : new GraphQLError(reason === 'TOKEN_EXPIRED' ? 'Access token expired; refresh it and subscribe again' : 'Session revoked; log in again', {
+          extensions: { code: 'UNAUTHENTICATED', reason },
+        }),
   ],
 });
 
@@ -61,7 +65,7 @@ export async function operationViewer(
     // between the read above and the lease is caught by the second.
     let onEnd!: (reason: AccessEnd) => void;
     const ended = new Promise<AccessEnd>((resolve) => (onEnd = resolve));
-    grant = { lease: holdAccess(services.access, viewer.sessionId, viewer.expiresAt, onEnd), ended };
+    grant = { lease: holdAccess(services.access, viewer.sessionId, viewer.expiresAt, onEnd), ended, token: viewer.token !== undefined };
     if (!(await viewerIsLive(services, viewer)) || grant.lease.ended) {
       throw viewer.token
         ? new AppError('UNAUTHENTICATED', 'This API token was revoked', { reason: 'TOKEN_REVOKED' })
@@ -106,7 +110,7 @@ export function guardOperation(ctx: SocketCtx, id: string, result: unknown): Exe
   if (!grant) return undefined;
   if (!isStream(result)) {
     endOperation(ctx, id);
-    return grant.lease.ended ? accessEnded(grant.lease.ended) : undefined;
+    return grant.lease.ended ? accessEnded(grant.lease.ended, grant.token) : undefined;
   }
   return untilAccessEnds(result, grant, () => endOperation(ctx, id));
 }
@@ -151,7 +155,7 @@ function untilAccessEnds(source: AsyncIterable<ExecutionResult>, grant: Operatio
     done();
     // Not awaited: it would wait for the pending next() of an async generator.
     inner.return?.().catch(() => {});
-    return { value: accessEnded(reason), done: false };
+    return { value: accessEnded(reason, grant.token), done: false };
   };
   const iterator: AsyncIterableIterator<ExecutionResult> = {
     async next() {
