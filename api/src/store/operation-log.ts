@@ -80,7 +80,7 @@ function conflictOf(err: unknown): AppendConflict | null {
 function refusalsOf(detail: string): WriteRefusal[] {
   const rows = JSON.parse(detail) as Array<{ author: string; session: string | null; token?: string | null; role: string | null; live: boolean }>;
   return rows.map(({ author, session, token, role, live }) => {
-    const who = { authorId: author, sessionId: session, tokenId: token ?? null };
+    const who = { authorId: author, sessionId: session, ...(token ? { tokenId: token } : {}) };
     if (!live) return { ...who, reason: 'session' };
     if (role === null) return { ...who, reason: 'not-member' };
     return { ...who, reason: 'role', role };
