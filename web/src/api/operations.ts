@@ -126,6 +126,7 @@ export const History = graphql(`
         version
         createdAt
         author { id name }
+        actor { kind tokenName }
       }
     }
   }
@@ -141,6 +142,7 @@ export const VersionPreview = graphql(`
         delta
         createdAt
         author { id name }
+        actor { kind tokenName }
       }
     }
   }
