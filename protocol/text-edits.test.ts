@@ -135,13 +135,17 @@ describe('editsToDelta', () => {
     }
   });
 
-  it('refuses an empty list, too many edits, and a delta over the op limit', () => {
+  it('refuses an empty list, too many edits, a delta over the op limit, and too much searching', () => {
     const doc = new Delta().insert('a a a a a a\n');
     expect((catchError(() => editsToDelta(doc, [])) as ProtocolError).details).toMatchObject({ reason: 'EMPTY_EDIT' });
     const many = Array.from({ length: 3 }, () => ({ insertText: { index: 0, text: 'x' } }));
     expect((catchError(() => editsToDelta(doc, many, { maxEdits: 2, maxOps: 100 })) as ProtocolError).details).toMatchObject({ limit: 'textEdits', max: 2 });
     const all = [{ replaceText: { find: 'a', replace: 'b', all: true } }];
     expect((catchError(() => editsToDelta(doc, all, { maxEdits: 2, maxOps: 5 })) as ProtocolError).details).toMatchObject({ limit: 'deltaOps', max: 5 });
+    // Each search reads the whole text (12 characters here): two fit in 30, three do not.
+    const searches = [{ replaceText: { find: 'a', replace: 'b' } }, { replaceText: { find: 'a', replace: 'c' } }, { replaceText: { find: 'a', replace: 'd' } }];
+    expect(() => editsToDelta(doc, searches.slice(0, 2), { maxEdits: 5, maxOps: 100, maxSearchChars: 30 })).not.toThrow();
+    expect((catchError(() => editsToDelta(doc, searches, { maxEdits: 5, maxOps: 100, maxSearchChars: 30 })) as ProtocolError).details).toMatchObject({ limit: 'searchChars', max: 30 });
   });
 
   it('keeps the formats of the replaced text and counts an embed as one character', () => {

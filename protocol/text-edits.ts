@@ -15,7 +15,7 @@
 //   the replacement takes the formats of the first character it replaces;
 // - an edit that cannot apply is refused whole: BAD_USER_INPUT with `reason`
 //   and `edit` (its index in the list); nothing is applied.
-import { Delta, type DeltaOp } from './delta.ts';
+import { applyChange, Delta, type DeltaOp } from './delta.ts';
 import { badInput } from './protocol-error.ts';
 
 /** Formats as Quill keeps them: { bold: true, header: 1, link: "…" }; null removes one (formatText). */
@@ -55,9 +55,16 @@ export interface TextEditLimits {
   maxEdits: number;
   /** Most ops the resulting delta may have (a replace-all of a common word makes many). */
   maxOps: number;
+  /**
+   * Most characters the replaceText edits of one request may search
+   * together (each searches the whole text): bounds the time one request
+   * holds the node's thread on a large document. @default 33554432 (32 Mi)
+   */
+  maxSearchChars?: number;
 }
 
 export const DEFAULT_TEXT_EDIT_LIMITS: TextEditLimits = { maxEdits: 200, maxOps: 10_000 };
+const MAX_SEARCH_CHARS = 32 * 1024 * 1024;
 
 /** What an embed is in the plain text that replaceText searches. */
 export const EMBED_CHARACTER = '\uFFFC';
@@ -83,24 +90,36 @@ export function plainText(doc: Delta): string {
 export function editsToDelta(doc: Delta, edits: readonly TextEdit[], limits: TextEditLimits = DEFAULT_TEXT_EDIT_LIMITS): Delta {
   if (edits.length === 0) throw badInput('edits must hold at least one edit', { reason: 'EMPTY_EDIT' });
   if (edits.length > limits.maxEdits) throw badInput(`At most ${limits.maxEdits} edits in one request`, { limit: 'textEdits', max: limits.maxEdits });
+  // The document as the edits so far left it (applyChange: only the ops a
+  // step spans are rebuilt, not the whole document) and its length; its
+  // plain text only when a search needs it.
   let current = doc;
+  let length = doc.length();
   let text: string | null = null;
   let change = new Delta();
+  let searched = 0;
+  const maxSearch = limits.maxSearchChars ?? MAX_SEARCH_CHARS;
+  const search = () => {
+    text ??= plainText(current);
+    searched += text.length;
+    if (searched > maxSearch) throw badInput(`The replaceText edits would search more than ${maxSearch} characters in all`, { limit: 'searchChars', max: maxSearch });
+    return text;
+  };
   edits.forEach((edit, i) => {
-    const step = editDelta(current, () => (text ??= plainText(current)), edit, i, limits);
+    const step = editDelta(current, length, search, edit, i, limits);
     change = change.compose(step);
     if (change.ops.length > limits.maxOps) throw badInput(`The edits make a delta of more than ${limits.maxOps} ops`, { limit: 'deltaOps', max: limits.maxOps });
-    current = current.compose(step);
+    current = applyChange(current, step);
+    length += step.changeLength();
     text = null;
   });
   return change;
 }
 
-/** One edit's delta against `doc`. */
-function editDelta(doc: Delta, text: () => string, edit: TextEdit, i: number, limits: TextEditLimits): Delta {
+/** One edit's delta against `doc` (of `length` characters). */
+function editDelta(doc: Delta, length: number, text: () => string, edit: TextEdit, i: number, limits: TextEditLimits): Delta {
   const given = (['insertText', 'deleteText', 'formatText', 'replaceText'] as const).filter((k) => edit[k] !== undefined && edit[k] !== null);
   if (given.length !== 1) throw refuse('EDIT_SHAPE', i, 'give exactly one of insertText, deleteText, formatText, replaceText');
-  const length = doc.length();
   if (edit.insertText) {
     const { index, text: inserted, attributes } = edit.insertText;
     checkPosition(index, length, i);
