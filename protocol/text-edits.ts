@@ -92,18 +92,16 @@ export function editsToDelta(doc: Delta, edits: readonly TextEdit[], limits: Tex
   if (edits.length > limits.maxEdits) throw badInput(`At most ${limits.maxEdits} edits in one request`, { limit: 'textEdits', max: limits.maxEdits });
   // The document as the edits so far left it (applyChange: only the ops a
   // step spans are rebuilt, not the whole document) and its length; its
-  // plain text only when a search needs it.
+  // plain text only when a search needs it, within the search budget.
   let current = doc;
   let length = doc.length();
-  let text: string | null = null;
   let change = new Delta();
   let searched = 0;
   const maxSearch = limits.maxSearchChars ?? MAX_SEARCH_CHARS;
   const search = () => {
-    text ??= plainText(current);
-    searched += text.length;
+    searched += length;
     if (searched > maxSearch) throw badInput(`The replaceText edits would search more than ${maxSearch} characters in all`, { limit: 'searchChars', max: maxSearch });
-    return text;
+    return plainText(current);
   };
   edits.forEach((edit, i) => {
     const step = editDelta(current, length, search, edit, i, limits);
@@ -111,7 +109,6 @@ export function editsToDelta(doc: Delta, edits: readonly TextEdit[], limits: Tex
     if (change.ops.length > limits.maxOps) throw badInput(`The edits make a delta of more than ${limits.maxOps} ops`, { limit: 'deltaOps', max: limits.maxOps });
     current = applyChange(current, step);
     length += step.changeLength();
-    text = null;
   });
   return change;
 }
