@@ -1,6 +1,7 @@
 // What authentication costs per request: verifying the access token
 // (HS256, jose), the session-revocation read (one primary-key lookup, so
-// that log-out takes effect at once), and both end to end over HTTP, on an
+// that log-out takes effect at once), an API token (SHA-256 and a lookup by
+// hash, cached like sessions), and each end to end over HTTP, on an
 // embedded node (PGlite) and, with DATABASE_URL set, on PostgreSQL.
 // Not a test: prints a table.
 //   node bench/auth-overhead.ts [requests=2000]
@@ -59,13 +60,17 @@ async function bench(store: string, env: Record<string, string>): Promise<Row[]>
     const signUp = await post(url, { query: 'mutation { signUp(email: "bench@example.com", password: "correct horse", name: "Bench") { accessToken } }' });
     const token = (signUp as { data: { signUp: { accessToken: string } } }).data.signUp.accessToken;
     const claims = await services.tokens.verify(token);
+    const made = await post(url, { query: 'mutation { createApiToken(name: "bench", role: VIEWER) { token } }' }, token);
+    const apiToken = (made as { data: { createApiToken: { token: string } } }).data.createApiToken.token;
     const body = { query: '{ __typename }' };
     return [
       await measure(store, 'verify token (jose HS256)', requests, 1, () => services.tokens.verify(token)),
       await measure(store, 'session read (revocation check)', requests, 1, () => services.accounts.liveSession(claims.sessionId)),
       await measure(store, 'both (viewerFromAuthorization)', requests, 1, () => viewerFromAuthorization(services, `Bearer ${token}`)),
+      await measure(store, 'API token (SHA-256, cached lookup)', requests, 1, () => viewerFromAuthorization(services, `Bearer ${apiToken}`)),
       await measure(store, `HTTP { __typename }, anonymous, ${CONCURRENCY} at once`, requests, CONCURRENCY, () => post(url, body)),
       await measure(store, `HTTP { __typename }, Bearer token, ${CONCURRENCY} at once`, requests, CONCURRENCY, () => post(url, body, token)),
+      await measure(store, `HTTP { __typename }, API token, ${CONCURRENCY} at once`, requests, CONCURRENCY, () => post(url, body, apiToken)),
     ];
   } finally {
     await app.stop();

@@ -13,6 +13,9 @@ export const ERROR_CODES = {
   // Not in the original design's list: a restart or failover of the
   // database is a moment, not a refusal.
   UNAVAILABLE: 'The database is unreachable for a moment (retryable): resend the same op after a backoff.',
+  // editDocument's requiredVersion (docs/protocol.md, "Writing agents and backends").
+  CONFLICT: 'The document is no longer at the version you required (extensions.headVersion is where it is): nothing was applied; read it again, rebuild your edits and resend.',
+  NOT_AVAILABLE: 'What you asked for is not available on this server (extensions.reason says what): do not retry.',
 } as const satisfies Record<string, string>;
 
 export type ServerErrorCode = keyof typeof ERROR_CODES;

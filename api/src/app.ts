@@ -9,6 +9,7 @@ import { AccessCache } from './auth/access-cache.ts';
 import { AccessWatch, decodeAccessEvent } from './auth/access-watch.ts';
 import { Accounts } from './auth/accounts.ts';
 import { createAccessTokens } from './auth/access-tokens.ts';
+import { ApiTokens } from './auth/api-tokens.ts';
 import { OperationFeed } from './collab/feed.ts';
 import { PresenceRegistry } from './collab/presence.ts';
 import { Sequencer } from './collab/sequencer.ts';
@@ -127,6 +128,13 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         opsBus: bus.ops,
         presenceBus: bus.presence,
         tokens,
+        apiTokens: new ApiTokens(db.prisma, {
+          cache: accessCache,
+          // Revoked as a session is: every node ends what it holds open (access-lease.ts).
+          onRevoked: (userId, tokenIds) => access.publish({ kind: 'sessions-revoked', userId, sessionIds: tokenIds }),
+          audit,
+          onError: (err) => logger.warn({ err }, 'api token lastUsedAt'),
+        }),
         accounts: new Accounts(db.prisma, tokens, config.refreshTokenTtl, {
           audit,
           onRevoked: (userId, sessionIds) => access.publish({ kind: 'sessions-revoked', userId, sessionIds }),

@@ -14,7 +14,9 @@ export type AuditEvent =
   | { event: 'document-shared'; documentId: string; byUserId: string; userId: string; role: string; previousRole: string | null }
   | { event: 'member-removed'; documentId: string; byUserId: string; userId: string; role: string }
   | { event: 'share-unknown-email'; documentId: string; byUserId: string; email: string }
-  | { event: 'document-deleted'; documentId: string; byUserId: string };
+  | { event: 'document-deleted'; documentId: string; byUserId: string }
+  | { event: 'api-token-created'; userId: string; tokenId: string; role: string; documentId: string | null }
+  | { event: 'api-token-revoked'; userId: string; tokenId: string };
 
 export type Audit = (event: AuditEvent) => void;
 

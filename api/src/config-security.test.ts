@@ -34,6 +34,7 @@ describe('security settings', () => {
         authFailuresPerAccountIp: 5,
         submitPerUser: { perSecond: 100, burst: 2_000 },
         submitPerIp: { perSecond: 500, burst: 10_000 },
+        submitPerToken: { perSecond: 20, burst: 600 },
         createPerUser: { perSecond: 2, burst: 100 },
         sharePerUser: { perSecond: 1, burst: 60 },
         socketsPerUser: 60,

@@ -123,6 +123,10 @@ const schema = z.object({
   RATE_LIMIT_SUBMIT_PER_IP_RATE: int(1, 1_000_000).default(500),
   /** Reserve of submissions per client address above the rate, renewed every minute. @default 10000 */
   RATE_LIMIT_SUBMIT_PER_IP_BURST: int(0, 10_000_000).default(10_000),
+  /** submitOperation + restoreVersion + editDocument calls per API token per second: an agent's own budget, in place of its creator's submitPerUser (a runaway agent cannot starve its creator's typing). @default 20 */
+  RATE_LIMIT_SUBMIT_PER_TOKEN_RATE: int(1, 1_000_000).default(20),
+  /** Reserve of submissions per API token above the rate, renewed every minute. @default 600 */
+  RATE_LIMIT_SUBMIT_PER_TOKEN_BURST: int(0, 10_000_000).default(600),
   /** createDocument calls per user per second. @default 2 */
   RATE_LIMIT_CREATE_PER_USER_RATE: int(1, 1_000_000).default(2),
   /** Reserve of createDocument calls per user above the rate, renewed every minute (an import of many documents). @default 100 */
@@ -189,6 +193,8 @@ export interface RateLimitConfig {
   authFailuresPerAccountIp: number;
   submitPerUser: RateBudget;
   submitPerIp: RateBudget;
+  /** Submissions per API token (key: the token's id). */
+  submitPerToken: RateBudget;
   createPerUser: RateBudget;
   sharePerUser: RateBudget;
   socketsPerUser: number;
@@ -312,6 +318,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
               authFailuresPerAccountIp: e.RATE_LIMIT_AUTH_FAILURES_PER_ACCOUNT_IP,
               submitPerUser: { perSecond: e.RATE_LIMIT_SUBMIT_PER_USER_RATE, burst: e.RATE_LIMIT_SUBMIT_PER_USER_BURST },
               submitPerIp: { perSecond: e.RATE_LIMIT_SUBMIT_PER_IP_RATE, burst: e.RATE_LIMIT_SUBMIT_PER_IP_BURST },
+              submitPerToken: { perSecond: e.RATE_LIMIT_SUBMIT_PER_TOKEN_RATE, burst: e.RATE_LIMIT_SUBMIT_PER_TOKEN_BURST },
               createPerUser: { perSecond: e.RATE_LIMIT_CREATE_PER_USER_RATE, burst: e.RATE_LIMIT_CREATE_PER_USER_BURST },
               sharePerUser: { perSecond: e.RATE_LIMIT_SHARE_PER_USER_RATE, burst: e.RATE_LIMIT_SHARE_PER_USER_BURST },
               socketsPerUser: e.RATE_LIMIT_SOCKETS_PER_USER,

@@ -3,6 +3,7 @@
 import type { AccessWatch } from './auth/access-watch.ts';
 import type { Accounts } from './auth/accounts.ts';
 import type { AccessTokens } from './auth/access-tokens.ts';
+import type { ApiTokens } from './auth/api-tokens.ts';
 import type { OperationFeed } from './collab/feed.ts';
 import type { PresenceRegistry, PresenceState } from './collab/presence.ts';
 import type { Sequencer } from './collab/sequencer.ts';
@@ -26,6 +27,8 @@ export interface Services {
   opsBus: Bus<CommittedOp>;
   presenceBus: Bus<PresenceState>;
   tokens: AccessTokens;
+  /** API tokens: agents' and backends' credentials (auth/api-tokens.ts). */
+  apiTokens: ApiTokens;
   accounts: Accounts;
   documents: Documents;
   /** Ends streams and sockets whose access was taken away, on every node. */

@@ -167,7 +167,13 @@ describe('what an op stream can reach', () => {
       }
     };
     walk(schema.getType('Operation')!);
+    // Operation.actor: who wrote the op (its author, its API token's name, its run), the same for every viewer.
     expect([...seen].sort()).toEqual([
+      'Actor.kind',
+      'Actor.runId',
+      'Actor.tokenName',
+      'Actor.user',
+      'Operation.actor',
       'Operation.author',
       'Operation.clientId',
       'Operation.clientSeq',

@@ -281,4 +281,18 @@ describe.skipIf(!available)('web client in Chromium', { timeout: 60_000 }, () =>
     expect(await editorText(ann.page)).toBe(text);
     expect(await editorText(bob.page)).toBe(text);
   });
+
+  it("names an agent's edit in the history panel by its API token", async () => {
+    const ann = await person('Ann');
+    const id = await createDocument(ann, 'Draft\n');
+    const made = await gql(server, 'mutation($id: ID!) { createApiToken(name: "Copy editor", role: EDITOR, documentId: $id) { token } }', { id }, ann.token);
+    const secret = made.data!.createApiToken.token as string;
+    const edited = await gql(server, 'mutation($id: ID!) { editDocument(input: { documentId: $id, idempotencyKey: "e2e", edits: [{ insertText: { index: 5, text: " two" } }] }) { version } }', { id }, secret);
+    expect(edited.data).toEqual({ editDocument: { version: 2 } });
+    await openEditor(ann.page, id);
+    await ann.page.getByTestId('open-history').click();
+    const panel = ann.page.getByTestId('history-panel');
+    await panel.getByRole('button', { name: /^v2 Copy editor, agent of Ann/ }).waitFor();
+    await panel.getByRole('button', { name: /^v1 Ann/ }).waitFor();
+  });
 });

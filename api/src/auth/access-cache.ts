@@ -15,6 +15,7 @@
 // read while a change was being forgotten is not kept either (`epoch`): the
 // read may predate the change.
 import type { AccessEvent } from './access-watch.ts';
+import type { ApiTokenGrant } from './api-tokens.ts';
 import type { Role } from './roles.ts';
 
 /** Bounds memory under many users: past it, the oldest half is dropped. */
@@ -57,8 +58,8 @@ class ExpiringMap<V> {
     this.entries.delete(key);
   }
 
-  deleteWhere(test: (key: string) => boolean): void {
-    for (const key of this.entries.keys()) if (test(key)) this.entries.delete(key);
+  deleteWhere(test: (key: string, value: V) => boolean): void {
+    for (const [key, entry] of this.entries) if (test(key, entry.value)) this.entries.delete(key);
   }
 }
 
@@ -67,6 +68,8 @@ const roleKey = (documentId: string, userId: string) => `${documentId}\u0000${us
 export class AccessCache {
   private readonly sessions: ExpiringMap<string>;
   private readonly roles: ExpiringMap<Role>;
+  /** API tokens by the SHA-256 of their secret (api-tokens.ts). */
+  private readonly tokens: ExpiringMap<ApiTokenGrant>;
   /** Bumped by every forget(); take it before a read, hand it back with the answer. */
   epoch = 0;
 
@@ -74,6 +77,16 @@ export class AccessCache {
   constructor(ttlMs: number, now: () => number = Date.now) {
     this.sessions = new ExpiringMap(ttlMs, now);
     this.roles = new ExpiringMap(ttlMs, now);
+    this.tokens = new ExpiringMap(ttlMs, now);
+  }
+
+  /** The API token whose secret hashes to `hash`, if known to be unrevoked. */
+  token(hash: string): ApiTokenGrant | undefined {
+    return this.tokens.get(hash);
+  }
+
+  tokenIs(hash: string, grant: ApiTokenGrant, readAt: number): void {
+    if (readAt === this.epoch) this.tokens.set(hash, grant);
   }
 
   /** The user of a live session, if known to be live. */
@@ -97,9 +110,13 @@ export class AccessCache {
   forget(event: AccessEvent): void {
     this.epoch++;
     switch (event.kind) {
-      case 'sessions-revoked':
+      case 'sessions-revoked': {
+        // An API token is revoked as a session is (its id in sessionIds).
         for (const id of event.sessionIds) this.sessions.delete(id);
+        const ids = new Set(event.sessionIds);
+        this.tokens.deleteWhere((_hash, grant) => ids.has(grant.id));
         return;
+      }
       case 'member-removed':
       case 'role-changed':
         this.roles.delete(roleKey(event.documentId, event.userId));

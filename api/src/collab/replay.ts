@@ -25,6 +25,8 @@ export interface FirstCommit {
   version: number;
   delta: Delta;
   authorId: string | null;
+  tokenId?: string | null;
+  requestHash?: string | null;
 }
 
 /**
@@ -33,11 +35,17 @@ export interface FirstCommit {
  * caller reads them only when the author matches (`sameAuthor`).
  */
 export function isReplayOf(submission: Submission, first: FirstCommit, between: readonly { delta: Delta }[]): boolean {
+  // A request keyed by its idempotency key alone (editDocument) is the same
+  // request when its fingerprint is: its base and delta may differ (a retry
+  // reads a newer head), and that must not make it a second edit.
+  if (submission.requestHash) return sameAuthor(submission, first) && submission.requestHash === first.requestHash;
   if (!sameAuthor(submission, first) || !basedBefore(submission, first)) return false;
   return sameOps(rebase(submission.delta, between).ops, first.delta.ops);
 }
 
-export const sameAuthor = (submission: Submission, first: FirstCommit): boolean => submission.authorId === first.authorId;
+/** The same person, or the same API token (a token acts for its creator, but is not the creator). */
+export const sameAuthor = (submission: Submission, first: FirstCommit): boolean =>
+  submission.authorId === first.authorId && (submission.tokenId ?? null) === (first.tokenId ?? null);
 
 /** A resubmission was made before its first commit was seen: its base is older. */
 export const basedBefore = (submission: Submission, first: FirstCommit): boolean => submission.baseVersion < first.version;

@@ -306,6 +306,8 @@ export class Sequencer {
           p.resolve(earlier);
           continue;
         }
+        // After the replay checks: a replay answers with its first commit wherever the head is now.
+        if (s.requiredVersion !== undefined && version !== s.requiredVersion) throw conflict(version);
         let lengthAtBase = head.length;
         for (const op of since) lengthAtBase -= op.delta.changeLength();
         const needs = baseLength(s.delta);
@@ -331,7 +333,18 @@ export class Sequencer {
         }
         version += 1;
         const entry: Planned = {
-          op: { documentId, version, delta, clientId: s.clientId, clientSeq: s.clientSeq, authorId: s.authorId, sessionId: s.sessionId ?? null },
+          op: {
+            documentId,
+            version,
+            delta,
+            clientId: s.clientId,
+            clientSeq: s.clientSeq,
+            authorId: s.authorId,
+            sessionId: s.sessionId ?? null,
+            tokenId: s.tokenId ?? null,
+            runId: s.runId ?? null,
+            requestHash: s.requestHash ?? null,
+          },
           waiters: [p],
           distance: since.length + planned.length,
         };
@@ -365,6 +378,7 @@ export class Sequencer {
 
   /** Whether `s` replays `first`, reading the ops between them from the log (a rare path). */
   private async replays(documentId: string, s: Submission, first: CommittedOp): Promise<boolean> {
+    if (s.requestHash) return isReplayOf(s, first, []);
     if (!sameAuthor(s, first) || !basedBefore(s, first)) return false;
     return isReplayOf(s, first, await this.log.readOps(documentId, s.baseVersion, first.version - 1));
   }
@@ -389,12 +403,14 @@ const markSettled = (p: Pending) => settled.add(p);
  */
 function refuseWriters(planned: Planned[], refused: readonly WriteRefusal[]): void {
   for (const entry of planned) {
-    const { authorId, sessionId } = entry.op;
-    const refusal = refused.find((r) => r.authorId === authorId && r.sessionId === (sessionId ?? null));
+    const { authorId, sessionId, tokenId } = entry.op;
+    const refusal = refused.find((r) => r.authorId === authorId && r.sessionId === (sessionId ?? null) && (r.tokenId ?? null) === (tokenId ?? null));
     if (!refusal) continue;
     const error =
       refusal.reason === 'session'
-        ? new AppError('UNAUTHENTICATED', 'This session has ended; log in again')
+        ? tokenId
+          ? new AppError('UNAUTHENTICATED', 'This API token was revoked', { reason: 'TOKEN_REVOKED' })
+          : new AppError('UNAUTHENTICATED', 'This session has ended; log in again')
         : refusal.reason === 'not-member'
           ? notFound()
           : forbidden('EDITOR', refusal.role ?? 'VIEWER');
@@ -404,6 +420,10 @@ function refuseWriters(planned: Planned[], refused: readonly WriteRefusal[]): vo
     }
   }
 }
+
+/** CONFLICT: the head is not the version a submission required (`headVersion`: where it is). Changes nothing. */
+const conflict = (headVersion: number) =>
+  new AppError('CONFLICT', `The document is at version ${headVersion}, not the version required`, { headVersion });
 
 function checkSubmission(s: Submission): void {
   if (!Number.isSafeInteger(s.baseVersion) || s.baseVersion < 0) throw badInput('baseVersion must be a non-negative integer');

@@ -14,6 +14,12 @@ export interface CommittedOp {
   clientId: string;
   clientSeq: number;
   authorId: string | null;
+  /** The API token it was written with; absent or null: written by a person (or the server). */
+  tokenId?: string | null;
+  /** The agent run it belongs to (editDocument's runId), if any. */
+  runId?: string | null;
+  /** SHA-256 of the editDocument request it answers (its clientId carries that request's idempotency key). */
+  requestHash?: string | null;
   createdAt: Date;
 }
 
@@ -33,6 +39,17 @@ export interface Submission extends SubmitInput<Delta> {
   authorId: string | null;
   /** The session it was submitted in: the log refuses it if that session is revoked by then. */
   sessionId?: string | null;
+  /** The API token it was submitted with: the log refuses it if that token is revoked by then. */
+  tokenId?: string | null;
+  runId?: string | null;
+  /**
+   * Set for requests whose idempotency key is the clientId alone (editDocument):
+   * a resubmission with the same key is the same request exactly when the hash
+   * matches (replay.ts), whatever its base and delta.
+   */
+  requestHash?: string | null;
+  /** Refused with CONFLICT unless it lands right after this version (editDocument's requiredVersion). */
+  requiredVersion?: number;
 }
 
 /**
@@ -45,10 +62,11 @@ export interface Submission extends SubmitInput<Delta> {
  */
 export type AppendConflictKind = 'version' | 'client' | 'gone' | 'access';
 
-/** An author (in a session) whose ops the log refused: no longer a member, too low a role, or a revoked session. */
+/** An author (in a session, or with an API token) whose ops the log refused: no longer a member, too low a role, or a revoked session or token. */
 export interface WriteRefusal {
   authorId: string;
   sessionId: string | null;
+  tokenId?: string | null;
   reason: 'session' | 'not-member' | 'role';
   /** The role held, for `role`. */
   role?: string;

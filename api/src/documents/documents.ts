@@ -5,20 +5,45 @@ import { randomUUID } from 'node:crypto';
 import { noAudit, type Audit } from '../audit.ts';
 import type { AccessCache } from '../auth/access-cache.ts';
 import type { AccessEvent } from '../auth/access-watch.ts';
-import { atLeast, type Role } from '../auth/roles.ts';
+import { requirePerson, type ApiTokenGrant } from '../auth/api-tokens.ts';
+import { atLeast, lower, type Role } from '../auth/roles.ts';
 import { checkDelta, isDocument, type DeltaPolicy } from '../../../protocol/delta-validation.ts';
 import type { PresenceOwner, PresenceRegistry, PresenceState } from '../collab/presence.ts';
 import type { Delta } from '../../../protocol/delta.ts';
 import type { SubmitInput as WireSubmitInput } from '../../../protocol/wire.ts';
 import type { Sequencer } from '../collab/sequencer.ts';
-import type { CommittedOp, OperationLog } from '../collab/types.ts';
+import type { CommittedOp, OperationLog, Submission } from '../collab/types.ts';
 import { AppError, badInput, forbidden, notFound } from '../errors.ts';
 import { checkText } from '../validation/text.ts';
 import type { Prisma, PrismaClient } from '../store/generated/client.ts';
 
 export interface Viewer {
   userId: string;
+  /**
+   * What this request acts in: a person's session, or, for an API token,
+   * the token's id. Either way, revoking it (log-out, revokeApiToken)
+   * publishes it in `sessions-revoked`, which ends whatever it holds open.
+   */
   sessionId: string;
+  /** Set when an API token authenticated the request: it acts for `userId` within these limits (auth/api-tokens.ts). */
+  token?: ApiTokenGrant;
+}
+
+/** Who an op is written by, as the sequencer and the log need it. */
+export function writerOf(viewer: Viewer): { authorId: string; sessionId: string | null; tokenId: string | null } {
+  return viewer.token ? { authorId: viewer.userId, sessionId: null, tokenId: viewer.token.id } : { authorId: viewer.userId, sessionId: viewer.sessionId, tokenId: null };
+}
+
+/**
+ * The role a viewer acts with on a document where its user holds `role`:
+ * that role for a person; for an API token the lower of it and the token's,
+ * and NOT_FOUND on any document but the one a limited token is for.
+ */
+export function actingRole(viewer: Viewer, documentId: string, role: Role): Role {
+  const token = viewer.token;
+  if (!token) return role;
+  if (token.documentId !== null && token.documentId !== documentId) throw notFound();
+  return lower(role, token.role);
 }
 
 /** Where a page of the document list ends: the last row's updatedAt and id. */
@@ -114,7 +139,9 @@ export class Documents {
    * when it knows, so a busy editor's ops cost no membership read.
    */
   async role(viewer: Viewer | null, documentId: string, needed: Role): Promise<Role> {
-    const { userId } = requireViewer(viewer);
+    const me = requireViewer(viewer);
+    const { userId } = me;
+    if (me.token?.documentId && me.token.documentId !== documentId) throw notFound();
     const cache = this.options.cache;
     let role = cache?.role(documentId, userId);
     if (!role) {
@@ -124,20 +151,24 @@ export class Documents {
       role = member.role;
       cache?.roleIs(documentId, userId, role, epoch);
     }
+    role = actingRole(me, documentId, role);
     requireRole(role, needed);
     return role;
   }
 
   /** The document if the viewer has at least `needed`; NOT_FOUND for strangers, FORBIDDEN for too low a role. */
   async access(viewer: Viewer | null, documentId: string, needed: Role): Promise<DocumentView> {
-    const { userId } = requireViewer(viewer);
+    const me = requireViewer(viewer);
+    const { userId } = me;
+    if (me.token?.documentId && me.token.documentId !== documentId) throw notFound();
     const member = await this.prisma.documentMember.findUnique({
       where: { documentId_userId: { documentId, userId } },
       select: { role: true, document: { select: { id: true, title: true, createdAt: true, updatedAt: true } } },
     });
     if (!member) throw notFound();
-    requireRole(member.role, needed);
-    return { ...member.document, role: member.role };
+    const role = actingRole(me, documentId, member.role);
+    requireRole(role, needed);
+    return { ...member.document, role };
   }
 
   /** For `document(id)`: null when absent or not visible. */
@@ -158,11 +189,15 @@ export class Documents {
    * `titleContains`: only titles holding it, ignoring case.
    */
   async list(viewer: Viewer | null, page: { after?: ListPosition | null; limit: number; titleContains?: string | null }): Promise<DocumentView[]> {
-    const { userId } = requireViewer(viewer);
+    const me = requireViewer(viewer);
+    const { userId } = me;
+    // A token limited to one document lists that one only.
+    const limitedTo = me.token?.documentId;
     const { after, limit, titleContains } = page;
     const rows = await this.prisma.documentMember.findMany({
       where: {
         userId,
+        ...(limitedTo && { documentId: limitedTo }),
         document: {
           is: {
             // Prisma hands `contains` to LIKE as is: % and _ must be escaped to mean themselves.
@@ -175,11 +210,11 @@ export class Documents {
       take: limit,
       select: { role: true, document: { select: { id: true, title: true, createdAt: true, updatedAt: true } } },
     });
-    return rows.map((r) => ({ ...r.document, role: r.role }));
+    return rows.map((r) => ({ ...r.document, role: actingRole(me, r.document.id, r.role) }));
   }
 
   async create(viewer: Viewer | null, titleInput: string, content: Delta | null): Promise<DocumentView> {
-    const { userId, sessionId } = requireViewer(viewer);
+    const { userId, sessionId } = requirePerson(viewer, 'create documents');
     const title = this.checkTitle(titleInput);
     if (content && !isDocument(content)) throw badInput('content must contain inserts only');
     if (content) this.checkDelta(content);
@@ -275,7 +310,7 @@ export class Documents {
           if (locked.length === 0) throw notFound();
           const mine = await tx.documentMember.findUnique({ where: { documentId_userId: { documentId, userId: me.userId } }, select: { role: true } });
           if (!mine) throw notFound();
-          requireRole(mine.role, 'OWNER');
+          requireRole(actingRole(me, documentId, mine.role), 'OWNER');
           return await change(tx);
         },
         // Changes queue on the document's lock: wait for a connection and the lock longer than Prisma's 2 s / 5 s defaults.
@@ -295,16 +330,16 @@ export class Documents {
     });
   }
 
-  async submit(viewer: Viewer | null, input: SubmitInput): Promise<CommittedOp> {
-    const { userId, sessionId } = requireViewer(viewer);
+  async submit(viewer: Viewer | null, input: SubmitInput, extra: Pick<Submission, 'runId' | 'requestHash' | 'requiredVersion'> = {}): Promise<CommittedOp> {
+    const me = requireViewer(viewer);
     // Checked here from the cache for speed, and again in the commit itself
     // (the log refuses an author whose access changed meanwhile).
-    await this.role(viewer, input.documentId, 'EDITOR');
+    await this.role(me, input.documentId, 'EDITOR');
     this.checkDelta(input.delta);
     try {
-      return await this.sequencer.submit({ ...input, authorId: userId, sessionId });
+      return await this.sequencer.submit({ ...input, ...extra, ...writerOf(me) });
     } catch (error) {
-      if (error instanceof AppError) this.forgetRefused(error.code, input.documentId, userId, sessionId);
+      if (error instanceof AppError) this.forgetRefused(error.code, input.documentId, me.userId, me.sessionId);
       throw error;
     }
   }
@@ -329,7 +364,7 @@ export class Documents {
 
   /** Restores `version` as a new forward op: the diff from the head to it. */
   async restore(viewer: Viewer | null, documentId: string, version: number): Promise<CommittedOp> {
-    const { userId, sessionId } = requireViewer(viewer);
+    const me = requireViewer(viewer);
     await this.access(viewer, documentId, 'EDITOR');
     const old = await this.sequencer.contentAt(documentId, version);
     const head = await this.sequencer.head(documentId);
@@ -340,8 +375,7 @@ export class Documents {
       delta: head.content.diff(old),
       clientId: `restore-${randomUUID()}`,
       clientSeq: 0,
-      authorId: userId,
-      sessionId,
+      ...writerOf(me),
     });
   }
 

@@ -38,12 +38,12 @@ describe('GraphiQL default tabs', () => {
     await server?.stop();
   });
 
-  it('are the five steps, in order, each with its headers and placeholders', () => {
+  it('are the six steps, in order, each with its headers and placeholders', () => {
     const names = graphiqlTabs.map((t) => [...t.query.matchAll(/^(?:query|mutation|subscription) (\w+)/gm)].map((m) => m[1]));
-    expect(names).toEqual([['SignUp', 'LogIn'], ['CreateDocument'], ['DocumentOperations'], ['SubmitOperation', 'UpdatePresence', 'Document'], ['DocumentPresence']]);
+    expect(names).toEqual([['SignUp', 'LogIn'], ['CreateDocument'], ['DocumentOperations'], ['SubmitOperation', 'UpdatePresence', 'Document'], ['DocumentPresence'], ['CreateApiToken', 'EditDocument']]);
     expect(tab(1).headers).toBe('{}');
-    for (const n of [2, 3, 4, 5]) expect(tab(n).headers).toContain(`Bearer ${TOKEN_PLACEHOLDER}`);
-    for (const n of [3, 4, 5]) expect(tab(n).variables).toContain(DOCUMENT_PLACEHOLDER);
+    for (const n of [2, 3, 4, 5, 6]) expect(tab(n).headers).toContain(`Bearer ${TOKEN_PLACEHOLDER}`);
+    for (const n of [3, 4, 5, 6]) expect(tab(n).variables).toContain(DOCUMENT_PLACEHOLDER);
   });
 
   it('run end to end: sign up, create, subscribe, submit, resubmit, rebase, presence', async () => {
@@ -77,6 +77,17 @@ describe('GraphiQL default tabs', () => {
     const doc = (await run(tab(4), 'Document')).document;
     expect(doc).toMatchObject({ version: 3, content: { ops: [{ insert: 'Hi! Hi! Hello\n' }] }, contentAt: { ops: [{ insert: 'Hello\n' }] } });
     expect(doc.presence).toEqual([{ clientId: 'graphiql-tab-4', index: 0, length: 5, version: 1 }]);
+
+    // Tab 6: a token for this document, then its edit (as the agent: its secret in the Headers), repeated.
+    const made = (await run(tab(6), 'CreateApiToken')).createApiToken;
+    expect(made).toMatchObject({ token: expect.stringMatching(/^cgat_/), apiToken: { name: 'Copy editor', role: 'EDITOR', documentId: filled.documentId } });
+    const person = filled.token;
+    filled.token = made.token;
+    const edited = (await run(tab(6), 'EditDocument')).editDocument;
+    expect(edited).toMatchObject({ version: 4, actor: { kind: 'TOKEN', tokenName: 'Copy editor', runId: 'tutorial', user: { name: 'Ann' } } });
+    expect((await run(tab(6), 'EditDocument')).editDocument).toEqual(edited);
+    filled.token = person;
+    expect((await run(tab(4), 'Document')).document.content).toEqual({ ops: [{ insert: 'Notes: ', attributes: { bold: true } }, { insert: 'Hi! Hi! Hello, world\n' }] });
 
     for (const { client, stream } of [ops, presence]) {
       stream.dispose();

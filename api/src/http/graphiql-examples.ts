@@ -25,9 +25,9 @@ export const graphiqlTabs: GraphiQLTab[] = [
   {
     // Literal arguments, no variables: GraphiQL fills the editors of the tab
     // it opens first from its own storage, not from the tab.
-    query: `# 1 of 5: sign up (or log in, if you have an account).
+    query: `# 1 of 6: sign up (or log in, if you have an account).
 # Copy "accessToken" from the result into the Headers of tabs 2
-# to 5, in place of <accessToken>. It lasts 15 minutes;
+# to 6, in place of <accessToken>. It lasts 15 minutes;
 # refreshSession gets a new one. Choose SignUp or LogIn when
 # you press the run button.
 mutation SignUp {
@@ -49,8 +49,8 @@ mutation LogIn {
     headers: '{}',
   },
   {
-    query: `# 2 of 5: create a document. Copy its "id" into the
-# Variables of tabs 3 to 5, in place of <documentId>. Its
+    query: `# 2 of 6: create a document. Copy its "id" into the
+# Variables of tabs 3 to 6, in place of <documentId>. Its
 # content is committed as version 1.
 mutation CreateDocument {
   createDocument(title: "Notes", content: { ops: [{ insert: "Hello\\n" }] }) {
@@ -64,7 +64,7 @@ mutation CreateDocument {
     headers: withToken,
   },
   {
-    query: `# 3 of 5: follow the document's operations, over WebSocket.
+    query: `# 3 of 6: follow the document's operations, over WebSocket.
 # It first replays every op after afterVersion (here: version 1,
 # the initial content), then shows each new op as it commits.
 # GraphiQL stops a running operation when you switch tabs, so
@@ -86,7 +86,7 @@ subscription DocumentOperations($documentId: ID!) {
     headers: withToken,
   },
   {
-    query: `# 4 of 5: submit an edit. baseVersion is the version the
+    query: `# 4 of 6: submit an edit. baseVersion is the version the
 # delta applies to; this one inserts "Hi! " at the start. The
 # committed op appears in tab 3.
 # - Run it again: the same (clientId, clientSeq) returns the
@@ -132,7 +132,7 @@ query Document($documentId: ID!) {
     headers: withToken,
   },
   {
-    query: `# 5 of 5: watch presence (in a second browser window, as
+    query: `# 5 of 6: watch presence (in a second browser window, as
 # tab 3): first who is here now, then every update live. Run
 # UpdatePresence in tab 4. Presence is never in the log; 30
 # seconds after its last update it ends with left: true.
@@ -145,6 +145,44 @@ subscription DocumentPresence($documentId: ID!) {
     length
     left
     updatedAt
+  }
+}
+`,
+    variables: withDocument,
+    headers: withToken,
+  },
+  {
+    query: `# 6 of 6: agents and backends. CreateApiToken makes a token
+# that acts for you, at most as an EDITOR, on this document only;
+# its secret ("token", cgat_...) is shown this once. An agent
+# sends it as its Bearer, here in the Headers in place of your
+# access token, and its edits show as TOKEN in Operation.actor.
+# EditDocument says what to change in words, not deltas: the
+# positions are those of baseVersion (default: the head) and the
+# server rebases them over whatever was committed since. Run it
+# again: the same idempotencyKey returns the same op and adds
+# nothing. requiredVersion (try 1) refuses with CONFLICT when the
+# document has moved on.
+mutation CreateApiToken($documentId: ID!) {
+  createApiToken(name: "Copy editor", role: EDITOR, documentId: $documentId) {
+    token
+    apiToken { id name role documentId }
+  }
+}
+
+mutation EditDocument($documentId: ID!) {
+  editDocument(input: {
+    documentId: $documentId
+    idempotencyKey: "graphiql-tab-6"
+    runId: "tutorial"
+    edits: [
+      { replaceText: { find: "Hello", replace: "Hello, world" } }
+      { insertText: { index: 0, text: "Notes: ", attributes: { bold: true } } }
+    ]
+  }) {
+    version
+    delta
+    actor { kind tokenName runId user { name } }
   }
 }
 `,

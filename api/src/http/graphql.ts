@@ -17,6 +17,7 @@ import { sharedStreamResultsPlugin } from './shared-stream-results.ts';
 import type { Context } from '../schema/builder.ts';
 import { buildSchema } from '../schema/index.ts';
 import type { Services } from '../services.ts';
+import { contextViewer, viewerFromBearer, type AuthenticatedViewer } from './credentials.ts';
 import { armorPlugin, corsFor, csrfPlugin, disableIntrospectionPlugin } from './security-plugins.ts';
 import { cleanInputPlugin } from './clean-input.ts';
 import { graphiqlTabs } from './graphiql-examples.ts';
@@ -31,25 +32,12 @@ interface SocketContext {
 
 export type Yoga = YogaServerInstance<Partial<SocketContext>, Context>;
 
-/** A viewer and when its access ends (the token's expiry). */
-export type AuthenticatedViewer = Viewer & { expiresAt: Date };
+export type { AuthenticatedViewer } from './credentials.ts';
 
-/**
- * The viewer of a bearer token; null without one. Throws UNAUTHENTICATED for
- * a bad or expired token (`reason: TOKEN_EXPIRED`) and for a revoked session
- * (`reason: SESSION_REVOKED`): log-out takes effect at once, not when the
- * access token expires. Costs one primary-key read per request
- * (bench/auth-overhead.ts measures it).
- */
+/** The viewer of an `Authorization: Bearer …` value (either kind of credential, credentials.ts); null without one. */
 export async function viewerFromAuthorization(services: Services, header: unknown): Promise<AuthenticatedViewer | null> {
   const token = bearerToken(header);
-  if (!token) return null;
-  const claims = await services.tokens.verify(token);
-  const session = await services.accounts.liveSession(claims.sessionId);
-  if (!session || session.userId !== claims.userId) {
-    throw new AppError('UNAUTHENTICATED', 'Session revoked; log in again', { reason: 'SESSION_REVOKED' });
-  }
-  return { userId: claims.userId, sessionId: claims.sessionId, expiresAt: claims.expiresAt };
+  return token ? viewerFromBearer(services, token) : null;
 }
 
 /**
@@ -174,7 +162,7 @@ export function createGraphQL(services: Services, options: { compression?: Compr
       const { request, req } = initial as unknown as { request: Request; req?: IncomingMessage };
       const cookies: string[] = [];
       cookiesByRequest.set(request, cookies);
-      let viewer: Viewer | null = null;
+      let viewer: AuthenticatedViewer | null = null;
       try {
         viewer = await viewerFromAuthorization(services, request.headers.get('authorization'));
       } catch (error) {
@@ -184,7 +172,7 @@ export function createGraphQL(services: Services, options: { compression?: Compr
       }
       return {
         services,
-        viewer: viewer && { userId: viewer.userId, sessionId: viewer.sessionId },
+        viewer: viewer && contextViewer(viewer),
         ip: clientIp(req, security.trustProxy),
         refreshToken: readCookie(request.headers.get('cookie'), REFRESH_COOKIE),
         setCookie: (cookie) => cookies.push(cookie),

@@ -11,6 +11,8 @@
 //   socket budget (socketsPerUser), as if they had opened the socket.
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { bearerToken } from '../auth/access-tokens.ts';
+import { rateSubject } from '../limits/rate-subject.ts';
+import { contextViewer, viewerFromBearer, viewerIsLive } from './credentials.ts';
 import { holdAccess, type AccessEnd, type AccessLease } from '../auth/access-lease.ts';
 import type { Viewer } from '../documents/documents.ts';
 import { AppError } from '../errors.ts';
@@ -19,11 +21,13 @@ import type { OperationGrant, SocketCtx } from './socket-context.ts';
 
 const toErrors = (error: AppError) => [new GraphQLError(error.message, { extensions: { code: error.code, ...error.details } })];
 
-const accessEnded = (reason: AccessEnd): ExecutionResult => ({
+const accessEnded = (reason: AccessEnd, token = false): ExecutionResult => ({
   errors: [
-    new GraphQLError(reason === 'TOKEN_EXPIRED' ? 'Access token expired; refresh it and subscribe again' : 'Session revoked; log in again', {
-      extensions: { code: 'UNAUTHENTICATED', reason },
-    }),
+    token
+      ? new GraphQLError('This API token was revoked', { extensions: { code: 'UNAUTHENTICATED', reason: 'TOKEN_REVOKED' } })
+      : new GraphQLError(reason === 'TOKEN_EXPIRED' ? 'Access token expired; refresh it and subscribe again' : 'Session revoked; log in again', {
+          extensions: { code: 'UNAUTHENTICATED', reason },
+        }),
   ],
 });
 
@@ -48,16 +52,18 @@ export async function operationViewer(
   if (!token) return null;
   let grant: OperationGrant | undefined;
   try {
-    const claims = await services.tokens.verify(token);
-    // Lease first, then the liveness read (see holdAccess).
+    const viewer = await viewerFromBearer(services, token);
+    // Lease first, then the liveness read (see holdAccess): a revocation
+    // between the read above and the lease is caught by the second.
     let onEnd!: (reason: AccessEnd) => void;
     const ended = new Promise<AccessEnd>((resolve) => (onEnd = resolve));
-    grant = { lease: holdAccess(services.access, claims.sessionId, claims.expiresAt, onEnd), ended };
-    const session = await services.accounts.liveSession(claims.sessionId);
-    if (!session || session.userId !== claims.userId || grant.lease.ended) {
-      throw new AppError('UNAUTHENTICATED', 'Session revoked; log in again', { reason: 'SESSION_REVOKED' });
+    grant = { lease: holdAccess(services.access, viewer.sessionId, viewer.expiresAt, onEnd), ended, token: viewer.token !== undefined };
+    if (!(await viewerIsLive(services, viewer)) || grant.lease.ended) {
+      throw viewer.token
+        ? new AppError('UNAUTHENTICATED', 'This API token was revoked', { reason: 'TOKEN_REVOKED' })
+        : new AppError('UNAUTHENTICATED', 'Session revoked; log in again', { reason: 'SESSION_REVOKED' });
     }
-    await countUser(services, ctx, claims.userId);
+    await countUser(services, ctx, rateSubject(viewer));
     // The client may have completed the operation meanwhile; graphql-ws then drops it.
     if (!(id in ctx.subscriptions)) {
       grant.lease.release();
@@ -65,7 +71,7 @@ export async function operationViewer(
     }
     (ctx.extra.operations ??= new Map()).get(id)?.lease.release();
     ctx.extra.operations.set(id, grant);
-    return { userId: claims.userId, sessionId: claims.sessionId };
+    return contextViewer(viewer);
   } catch (error) {
     grant?.lease.release();
     if (!(error instanceof AppError)) throw error;
@@ -73,7 +79,7 @@ export async function operationViewer(
   }
 }
 
-/** Takes one socketsPerUser point the first time `userId` signs in an operation on this socket. */
+/** Takes one socketsPerUser point the first time `userId` (a user, or an API token: rate-subject.ts) signs in an operation on this socket. */
 async function countUser(services: Services, ctx: SocketCtx, userId: string): Promise<void> {
   const users = (ctx.extra.operationUsers ??= new Map());
   let counted = users.get(userId);
@@ -96,7 +102,7 @@ export function guardOperation(ctx: SocketCtx, id: string, result: unknown): Exe
   if (!grant) return undefined;
   if (!isStream(result)) {
     endOperation(ctx, id);
-    return grant.lease.ended ? accessEnded(grant.lease.ended) : undefined;
+    return grant.lease.ended ? accessEnded(grant.lease.ended, grant.token) : undefined;
   }
   return untilAccessEnds(result, grant, () => endOperation(ctx, id));
 }
@@ -141,7 +147,7 @@ function untilAccessEnds(source: AsyncIterable<ExecutionResult>, grant: Operatio
     done();
     // Not awaited: it would wait for the pending next() of an async generator.
     inner.return?.().catch(() => {});
-    return { value: accessEnded(reason), done: false };
+    return { value: accessEnded(reason, grant.token), done: false };
   };
   const iterator: AsyncIterableIterator<ExecutionResult> = {
     async next() {

@@ -10,6 +10,8 @@ import type { AcceptedSocket } from './socket-server.ts';
 export interface OperationGrant {
   lease: AccessLease;
   ended: Promise<AccessEnd>;
+  /** Signed in by an API token (its end is a revoked token, not a session). */
+  token?: boolean;
 }
 
 export type SocketExtra = {

@@ -12,10 +12,12 @@ import { readCookie, REFRESH_COOKIE } from '../auth/refresh-cookie.ts';
 import type { Viewer } from '../documents/documents.ts';
 import { AppError } from '../errors.ts';
 import type { Services } from '../services.ts';
-import { clientIp, viewerFromAuthorization, type AuthenticatedViewer } from './graphql.ts';
+import { clientIp, viewerFromAuthorization } from './graphql.ts';
+import { contextViewer, viewerIsLive, type AuthenticatedViewer } from './credentials.ts';
 import { endOperations } from './operation-auth.ts';
 import type { SocketCtx } from './socket-context.ts';
 import { isAllowedOrigin } from './security-plugins.ts';
+import { rateSubject } from '../limits/rate-subject.ts';
 
 /**
  * Close codes this server uses besides graphql-ws's own (4400 bad message,
@@ -27,7 +29,7 @@ import { isAllowedOrigin } from './security-plugins.ts';
 export const CLOSE_CODES = {
   /** The access token expired: refresh it (refreshSession) and reconnect. */
   TOKEN_EXPIRED: 4001,
-  /** The session was revoked (log-out, log-out everywhere, refresh-token reuse): log in again. */
+  /** The session was revoked (log-out, log-out everywhere, refresh-token reuse): log in again. Also an API token revoked (revokeApiToken): stop using it. */
   SESSION_REVOKED: 4002,
   /** An anonymous socket had no operation in progress for ANONYMOUS_SOCKET_IDLE_MS: reconnect when there is something to do. */
   IDLE: 4008,
@@ -91,7 +93,7 @@ export async function onConnect(services: Services, ctx: Ctx): Promise<boolean> 
     if (!(error instanceof AppError)) services.logger.error({ err: error }, 'WebSocket authentication failed');
     return false; // 4403: a bad token
   }
-  ctx.extra.viewer = viewer && { userId: viewer.userId, sessionId: viewer.sessionId };
+  ctx.extra.viewer = viewer && contextViewer(viewer);
   if (!viewer) {
     // Anonymous: every document operation will say UNAUTHENTICATED.
     const stopIdleCheck = closeWhenIdle(ctx, services.config.security.anonymousSocketIdleMs);
@@ -103,7 +105,7 @@ export async function onConnect(services: Services, ctx: Ctx): Promise<boolean> 
   }
 
   try {
-    await services.rateLimits.consume(['socketsPerUser', viewer.userId]);
+    await services.rateLimits.consume(['socketsPerUser', rateSubject(viewer)]);
   } catch (error) {
     if (error instanceof AppError && error.code === 'RATE_LIMITED') {
       return closeWith(ctx, CLOSE_CODES.RATE_LIMITED, `Too many connections; retry in ${Math.ceil(Number(error.details?.retryAfterMs) / 1000)} s`);
@@ -112,8 +114,9 @@ export async function onConnect(services: Services, ctx: Ctx): Promise<boolean> 
   }
 
   const socket = ctx.extra.socket;
+  const revoked = viewer.token ? 'API token revoked' : 'Session revoked';
   const lease = holdAccess(services.access, viewer.sessionId, viewer.expiresAt, (reason) =>
-    reason === 'TOKEN_EXPIRED' ? socket.close(CLOSE_CODES.TOKEN_EXPIRED, 'Access token expired') : socket.close(CLOSE_CODES.SESSION_REVOKED, 'Session revoked'),
+    reason === 'TOKEN_EXPIRED' ? socket.close(CLOSE_CODES.TOKEN_EXPIRED, 'Access token expired') : socket.close(CLOSE_CODES.SESSION_REVOKED, revoked),
   );
   ctx.extra.release = () => {
     lease.release();
@@ -152,9 +155,13 @@ export async function beforeSubscribe(services: Services, ctx: Ctx): Promise<rea
     return [new GraphQLError(`At most ${max} operations at once on one socket`, { extensions: { code: 'BAD_USER_INPUT', limit: 'subscriptionsPerSocket', max } })];
   }
   const viewer = ctx.extra.viewer;
-  if (viewer && !(await services.accounts.liveSession(viewer.sessionId))) {
-    ctx.extra.socket.close(CLOSE_CODES.SESSION_REVOKED, 'Session revoked');
-    return [new GraphQLError('Session revoked; log in again', { extensions: { code: 'UNAUTHENTICATED', reason: 'SESSION_REVOKED' } })];
+  if (viewer && !(await viewerIsLive(services, viewer))) {
+    ctx.extra.socket.close(CLOSE_CODES.SESSION_REVOKED, viewer.token ? 'API token revoked' : 'Session revoked');
+    return [
+      viewer.token
+        ? new GraphQLError('This API token was revoked', { extensions: { code: 'UNAUTHENTICATED', reason: 'TOKEN_REVOKED' } })
+        : new GraphQLError('Session revoked; log in again', { extensions: { code: 'UNAUTHENTICATED', reason: 'SESSION_REVOKED' } }),
+    ];
   }
   return null;
 }

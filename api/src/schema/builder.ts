@@ -29,6 +29,7 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     Delta: { Input: Delta; Output: Delta };
     DateTime: { Input: Date; Output: Date };
+    TextAttributes: { Input: Record<string, unknown>; Output: Record<string, unknown> };
   };
 }>({
   plugins: [RelayPlugin],

@@ -7,6 +7,9 @@ import './users.ts';
 import './operations.ts';
 import './presence.ts';
 import './documents.ts';
+import './actor.ts';
+import './api-tokens.ts';
+import './edits.ts';
 
 let schema: GraphQLSchema | undefined;
 

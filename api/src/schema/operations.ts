@@ -3,15 +3,15 @@
 import { operationBatches, operationStream, type StreamOptions } from '../collab/stream.ts';
 import type { CommittedOp } from '../collab/types.ts';
 import { badInput } from '../errors.ts';
+import { submissionChecks } from '../limits/rate-subject.ts';
 import { opsBytes } from '../collab/content-bytes.ts';
 import { builder, type Context } from './builder.ts';
 import { chargeResponse } from './response-budget.ts';
 import { guardedStream, unlessAccessLost } from './stream-guard.ts';
 import { UserRef } from './users.ts';
 
-/** Submissions per user and per address (RATE_LIMITED with retryAfterMs). */
-const limitSubmissions = (ctx: Context) =>
-  ctx.services.rateLimits.consume(['submitPerIp', ctx.ip], ...(ctx.viewer ? [['submitPerUser', ctx.viewer.userId] as const] : []));
+/** Submissions per address, and per user or per API token (RATE_LIMITED with retryAfterMs). */
+export const limitSubmissions = (ctx: Context) => ctx.services.rateLimits.consume(...submissionChecks(ctx.viewer, ctx.ip));
 
 export const OperationRef = builder.objectRef<CommittedOp>('Operation').implement({
   description: 'A committed operation. `version` is the document version after it.',

@@ -1,4 +1,5 @@
 // Ephemeral cursors and selections.
+import { rateSubject } from '../limits/rate-subject.ts';
 import { createHash } from 'node:crypto';
 import type { PresenceState } from '../collab/presence.ts';
 import { presenceTopic } from '../pubsub/channels.ts';
@@ -49,7 +50,7 @@ builder.mutationField('updatePresence', (t) =>
       const documentId = String(args.documentId);
       // Others see this id: a digest, not the session id itself.
       const clientId = args.clientId ?? `session-${ctx.viewer ? createHash('sha256').update(ctx.viewer.sessionId).digest('hex').slice(0, 16) : 'anonymous'}`;
-      if (ctx.viewer) await ctx.services.rateLimits.consume(['presencePerUser', ctx.viewer.userId]);
+      if (ctx.viewer) await ctx.services.rateLimits.consume(['presencePerUser', rateSubject(ctx.viewer)]);
       await ctx.services.documents.updatePresence(ctx.viewer, { documentId, clientId, version: args.version, index: args.index, length: args.length }, ctx.connection ?? undefined);
       return true;
     },

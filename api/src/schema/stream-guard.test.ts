@@ -54,10 +54,29 @@ describe('guardedStream', () => {
     expect(await stream.next()).toEqual({ value: undefined, done: true });
   });
 
+  it('ends with UNAUTHENTICATED when the session or API token it acts in is revoked (a stream over HTTP has no socket to close)', async () => {
+    const { access, source, ctx } = setup();
+    const stream = await guardedStream(ctx, 'd1', async () => source[Symbol.asyncIterator]());
+    const pending = stream.next();
+    await access.publish({ kind: 'sessions-revoked', userId: 'u1', sessionIds: ['another'] });
+    await access.publish({ kind: 'sessions-revoked', userId: 'u1', sessionIds: ['s1'] });
+    const last = await pending;
+    expect(isAccessLost(last.value) && last.value.error).toMatchObject({ code: 'UNAUTHENTICATED', details: { reason: 'SESSION_REVOKED' } });
+    expect(await stream.next()).toEqual({ value: undefined, done: true });
+    expect(access.size).toBe(0);
+
+    const token = { id: 't1', userId: 'u1', name: 'bot', role: 'EDITOR', documentId: null };
+    const agent = await guardedStream({ ...ctx, viewer: { userId: 'u1', sessionId: 't1', token } } as Context, 'd1', async () => createSubscriptionQueue<number>(() => {})[Symbol.asyncIterator]());
+    const waiting = agent.next();
+    await access.publish({ kind: 'sessions-revoked', userId: 'u1', sessionIds: ['t1'] });
+    const end = await waiting;
+    expect(isAccessLost(end.value) && end.value.error).toMatchObject({ code: 'UNAUTHENTICATED', details: { reason: 'TOKEN_REVOKED' } });
+  });
+
   it('stops watching when the client ends the stream, or when starting fails', async () => {
     const { access, source, ctx } = setup();
     const stream = await guardedStream(ctx, 'd1', async () => source[Symbol.asyncIterator]());
-    expect(access.size).toBe(1);
+    expect(access.size).toBe(2); // the document, and the session (or API token) it acts in
     await stream.return!();
     expect(access.size).toBe(0);
     await expect(

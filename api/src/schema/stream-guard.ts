@@ -1,7 +1,8 @@
 // Ends a document stream the moment its viewer loses access (removed from
 // the document, or the document deleted), on whichever node the change
 // happened: AccessWatch hears it on the access bus. The stream ends with one
-// last result carrying NOT_FOUND (what a stranger sees), then completes.
+// last result carrying NOT_FOUND (what a stranger sees), then completes; or
+// UNAUTHENTICATED when the session or API token it acts in is revoked.
 import type { AccessEvent } from '../auth/access-watch.ts';
 import { requireViewer } from '../documents/documents.ts';
 import { AppError } from '../errors.ts';
@@ -23,8 +24,14 @@ export function unlessAccessLost<T>(event: T | AccessLost): T {
   return event;
 }
 
-const lostError = (event: AccessEvent) =>
-  new AppError('NOT_FOUND', 'Document not found', { reason: event.kind === 'document-deleted' ? 'DOCUMENT_DELETED' : 'ACCESS_REVOKED' });
+const lostError = (event: AccessEvent | 'revoked', token: boolean) => {
+  if (event === 'revoked') {
+    return token
+      ? new AppError('UNAUTHENTICATED', 'This API token was revoked', { reason: 'TOKEN_REVOKED' })
+      : new AppError('UNAUTHENTICATED', 'Session revoked; log in again', { reason: 'SESSION_REVOKED' });
+  }
+  return new AppError('NOT_FOUND', 'Document not found', { reason: event.kind === 'document-deleted' ? 'DOCUMENT_DELETED' : 'ACCESS_REVOKED' });
+};
 
 /**
  * Starts a stream of `documentId` for the viewer with `start` (which must
@@ -33,15 +40,23 @@ const lostError = (event: AccessEvent) =>
  * (see AccessWatch).
  */
 export async function guardedStream<T>(ctx: Context, documentId: string, start: () => Promise<AsyncIterator<T>>): Promise<AsyncIterableIterator<T | AccessLost>> {
-  const { userId } = requireViewer(ctx.viewer);
+  const viewer = requireViewer(ctx.viewer);
   let inner: AsyncIterator<T> | undefined;
-  let lost: AccessEvent | null = null;
+  let lost: AccessEvent | 'revoked' | null = null;
   let finished = false;
-  const unwatch = ctx.services.access.watchDocument(documentId, userId, (event) => {
-    lost = event;
+  const onLost = (event: AccessEvent | 'revoked') => {
+    lost ??= event;
     // Ends a pending next() at once (the op stream and presence queue both end on return()).
     void inner?.return?.();
-  });
+  };
+  // The session or API token it acts in, revoked: on a socket the socket
+  // closes too, but a stream over HTTP (server-sent events) has only this.
+  const unwatchSession = ctx.services.access.watchSession(viewer.sessionId, () => onLost('revoked'));
+  const unwatchDocument = ctx.services.access.watchDocument(documentId, viewer.userId, onLost);
+  const unwatch = () => {
+    unwatchSession();
+    unwatchDocument();
+  };
   try {
     inner = await start();
   } catch (error) {
@@ -59,9 +74,9 @@ export async function guardedStream<T>(ctx: Context, documentId: string, start: 
   };
   /** Ends the stream: with the access-lost event if that is why, else as the source ended. */
   const end = async (): Promise<IteratorResult<T | AccessLost>> => {
-    const event: AccessEvent | null = lost;
+    const event: AccessEvent | 'revoked' | null = lost;
     await finish();
-    if (event) return { value: { [LOST]: true, error: lostError(event) } as AccessLost, done: false };
+    if (event) return { value: { [LOST]: true, error: lostError(event, viewer.token !== undefined) } as AccessLost, done: false };
     return { value: undefined, done: true };
   };
   const iterator: AsyncIterableIterator<T | AccessLost> = {

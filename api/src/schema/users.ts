@@ -1,5 +1,6 @@
 // Accounts: sign-up, log-in, sessions and the current user.
 import type { IssuedSession, UserRecord } from '../auth/accounts.ts';
+import { requirePerson } from '../auth/api-tokens.ts';
 import { clearRefreshCookie, refreshCookie } from '../auth/refresh-cookie.ts';
 import { builder, type Context } from './builder.ts';
 
@@ -90,6 +91,7 @@ builder.mutationFields((t) => ({
   logOut: t.boolean({
     description: 'Ends this session (its whole refresh-token family) and clears the cookie.',
     resolve: async (_root, _args, ctx) => {
+      if (ctx.viewer) requirePerson(ctx.viewer, 'log out (revoke it instead)');
       await ctx.services.accounts.logOut(ctx.refreshToken, ctx.viewer?.sessionId ?? null);
       ctx.setCookie(clearRefreshCookie(ctx.services.config.production));
       return true;
@@ -99,6 +101,7 @@ builder.mutationFields((t) => ({
     description:
       "Ends every session of the signed-in user (identified by the access token or the refresh cookie): all refresh tokens stop working, all access tokens are refused, and the user's open WebSockets close with 4002.",
     resolve: async (_root, _args, ctx) => {
+      if (ctx.viewer) requirePerson(ctx.viewer, 'log out (revoke it instead)');
       await ctx.services.accounts.logOutEverywhere(ctx.refreshToken, ctx.viewer?.sessionId ?? null);
       ctx.setCookie(clearRefreshCookie(ctx.services.config.production));
       return true;

@@ -47,6 +47,9 @@ function toCommitted(documentId: string, row: OpRow): CommittedOp {
     clientId: row.clientId,
     clientSeq: row.clientSeq,
     authorId: row.authorId,
+    tokenId: row.tokenId ?? null,
+    runId: row.runId ?? null,
+    requestHash: row.requestHash ?? null,
     createdAt: row.createdAt,
   };
 }
@@ -73,23 +76,45 @@ function conflictOf(err: unknown): AppendConflict | null {
   return null;
 }
 
-/** collab_append's refusal DETAIL: [{ author, session, role, live }]. */
+/** collab_append's refusal DETAIL: [{ author, session, token, role, live }]. */
 function refusalsOf(detail: string): WriteRefusal[] {
-  const rows = JSON.parse(detail) as Array<{ author: string; session: string | null; role: string | null; live: boolean }>;
-  return rows.map(({ author, session, role, live }) => {
-    if (!live) return { authorId: author, sessionId: session, reason: 'session' };
-    if (role === null) return { authorId: author, sessionId: session, reason: 'not-member' };
-    return { authorId: author, sessionId: session, reason: 'role', role };
+  const rows = JSON.parse(detail) as Array<{ author: string; session: string | null; token?: string | null; role: string | null; live: boolean }>;
+  return rows.map(({ author, session, token, role, live }) => {
+    const who = { authorId: author, sessionId: session, ...(token ? { tokenId: token } : {}) };
+    if (!live) return { ...who, reason: 'session' };
+    if (role === null) return { ...who, reason: 'not-member' };
+    return { ...who, reason: 'role', role };
   });
 }
 
-/** The JSON rows collab_append takes: `x`, the session, is checked and not stored. */
+/** The JSON rows collab_append takes: `x`, the session, is checked and not stored; `t`, the token, is checked and stored. */
 const opRows = (ops: NewOp[]) =>
-  ops.map((op) => ({ v: op.version, d: deltaToJson(op.delta), c: op.clientId, s: op.clientSeq, a: op.authorId, x: op.sessionId ?? null }));
+  ops.map((op) => ({
+    v: op.version,
+    d: deltaToJson(op.delta),
+    c: op.clientId,
+    s: op.clientSeq,
+    a: op.authorId,
+    x: op.sessionId ?? null,
+    t: op.tokenId ?? null,
+    r: op.runId ?? null,
+    h: op.requestHash ?? null,
+  }));
 
 /** What was appended, as committed ops (without the session, which stays here). */
 const committedOps = (ops: NewOp[], createdAt: Date): CommittedOp[] =>
-  ops.map(({ documentId, version, delta, clientId, clientSeq, authorId }) => ({ documentId, version, delta, clientId, clientSeq, authorId, createdAt }));
+  ops.map(({ documentId, version, delta, clientId, clientSeq, authorId, tokenId, runId, requestHash }) => ({
+    documentId,
+    version,
+    delta,
+    clientId,
+    clientSeq,
+    authorId,
+    tokenId: tokenId ?? null,
+    runId: runId ?? null,
+    requestHash: requestHash ?? null,
+    createdAt,
+  }));
 
 // One statement, so one implicit transaction and one round trip: the
 // "collab_append" function (prisma/migrations/*_append_function, with the
@@ -113,13 +138,13 @@ const APPEND_MANY = `
 // createdAt is stored as UTC without a time zone (as Prisma stores DateTime);
 // reading it AT TIME ZONE 'UTC' gives an absolute time both drivers parse right.
 const READ_OPS = `
-  SELECT "version", "delta", "clientId", "clientSeq", "authorId", "createdAt" AT TIME ZONE 'UTC' AS "createdAt"
+  SELECT "version", "delta", "clientId", "clientSeq", "authorId", "tokenId", "runId", "requestHash", "createdAt" AT TIME ZONE 'UTC' AS "createdAt"
   FROM "Operation"
   WHERE "documentId" = $1 AND "version" > $2 AND "version" <= $3
   ORDER BY "version"
   LIMIT $4`;
 
-type OpRow = Pick<OperationRow, 'version' | 'delta' | 'clientId' | 'clientSeq' | 'authorId' | 'createdAt'>;
+type OpRow = Pick<OperationRow, 'version' | 'delta' | 'clientId' | 'clientSeq' | 'authorId' | 'tokenId' | 'runId' | 'requestHash' | 'createdAt'>;
 
 export class PrismaOperationLog implements OperationLog {
   /** `sql` runs on the same database as `prisma` (Database.sql). */

@@ -22,6 +22,7 @@ export const GENERATED_SCALAR_FIELDS = {
   DocumentMember: Prisma.DocumentMemberScalarFieldEnum,
   Operation: Prisma.OperationScalarFieldEnum,
   Snapshot: Prisma.SnapshotScalarFieldEnum,
+  ApiToken: Prisma.ApiTokenScalarFieldEnum,
 } satisfies Record<Prisma.ModelName, Record<string, string>>;
 
 interface MigrationRow {

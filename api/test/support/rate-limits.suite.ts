@@ -15,6 +15,7 @@ export const TEST_BUDGETS: RateLimitConfig = {
   authFailuresPerAccountIp: 2,
   submitPerUser: { perSecond: 5, burst: 3 },
   submitPerIp: { perSecond: 100, burst: 0 },
+  submitPerToken: { perSecond: 3, burst: 0 },
   createPerUser: { perSecond: 2, burst: 0 },
   sharePerUser: { perSecond: 2, burst: 2 },
   socketsPerUser: 100,

@@ -52,6 +52,10 @@ export function messageFor(error: { code: ErrorCode; message: string }, context:
       return context === 'log-in' || context === 'sign-up' ? 'Too many attempts. Wait a minute and try again.' : 'Too many requests. Slowing down and retrying shortly.';
     case 'UNAVAILABLE':
       return 'The server is briefly unavailable. Retrying…';
+    case 'CONFLICT':
+      return 'The document changed meanwhile. Reload it and try again.';
+    case 'NOT_AVAILABLE':
+      return error.message;
     case 'NETWORK':
       return context === 'edit'
         ? 'Cannot reach the server. Your edits are kept and will be sent when the connection returns.'

@@ -127,6 +127,7 @@ export const History = graphql(`
         version
         createdAt
         author { id name }
+        actor { kind tokenName }
       }
     }
   }
@@ -142,6 +143,7 @@ export const VersionPreview = graphql(`
         delta
         createdAt
         author { id name }
+        actor { kind tokenName }
       }
     }
   }

@@ -75,7 +75,7 @@ export function HistoryPanel({ documentId, headVersion, canRestore, onClose }: {
             {op ? (
               <>
                 <span className="dot-small" style={{ background: colorFor(op.author?.id ?? 'server') }} />
-                {op.author?.name ?? 'Someone'} · {relativeTime(op.createdAt)}
+                {whoWrote(op)} · {relativeTime(op.createdAt)}
               </>
             ) : (
               <span className="muted">{fetching ? 'Loading…' : ''}</span>
@@ -100,7 +100,7 @@ export function HistoryPanel({ documentId, headVersion, canRestore, onClose }: {
                 <button type="button" className={o.version === version ? 'version active' : 'version'} onClick={() => setSelected(o.version)}>
                   <span className="dot-small" style={{ background: colorFor(o.author?.id ?? 'server') }} />
                   <span>v{o.version}</span>
-                  <span className="muted">{o.author?.name ?? 'Someone'}</span>
+                  <span className="muted">{whoWrote(o)}</span>
                   <span className="muted small">{relativeTime(o.createdAt)}</span>
                 </button>
               </li>
@@ -110,4 +110,10 @@ export function HistoryPanel({ documentId, headVersion, canRestore, onClose }: {
       )}
     </aside>
   );
+}
+
+/** A person's name, or for an API token's edit its name and whom it acts for ("Copy editor, agent of Ann"). */
+function whoWrote(op: { author?: { name: string } | null; actor: { kind: string; tokenName?: string | null } }): string {
+  const person = op.author?.name ?? 'Someone';
+  return op.actor.kind === 'TOKEN' ? `${op.actor.tokenName ?? 'An API token'}, agent of ${person}` : person;
 }
