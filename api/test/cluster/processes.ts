@@ -93,9 +93,11 @@ export interface NodeProcess {
 
 /** Starts an api node as `npm start` would, on a free port, and waits until it listens. */
 export async function startNode(env: Record<string, string>): Promise<NodeProcess> {
+  // Where Redis is comes from `env` only: CI exports both REDIS_URL and REDIS_CLUSTER_NODES, and a node takes one.
+  const { REDIS_URL: _url, REDIS_CLUSTER_NODES: _nodes, ...inherited } = process.env;
   const child = spawn(process.execPath, ['api/src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'test', ...env },
+    env: { ...inherited, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // Reading both pipes from the start also keeps them flowing, so a chatty node never blocks on a full pipe.
