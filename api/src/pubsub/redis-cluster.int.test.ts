@@ -46,7 +46,7 @@ const next = (subscription: BusSubscription<CommittedOp>, what: string) =>
     subscription[Symbol.asyncIterator]()
       .next()
       .then((r) => r.value as CommittedOp),
-    { what, timeoutMs: 10_000 },
+    { what },
   );
 
 /** Resolves on the next change of the bus's live state to `up`. */
@@ -120,9 +120,9 @@ describe.skipIf(!clusterNodes)('buses on a Redis Cluster', { timeout: 120_000 },
     await direct.ssubscribe(channel);
     const heard = new Promise<string>((resolve) => direct.on('smessage', (_: string, message: string) => resolve(message)));
     await a.buses.ops.publish(operationsTopic(documentId), opAt(documentId, 2));
-    expect(JSON.parse(await waitFor(heard, { what: 'the op published right after the failover, on the new master', timeoutMs: 10_000 }))).toMatchObject({ version: 2 });
-    await waitFor(down, { what: 'node b to stop trusting live delivery after the failover', timeoutMs: 10_000 });
-    await waitFor(up, { what: 'node b to be live again on the new master', timeoutMs: 20_000 });
+    expect(JSON.parse(await waitFor(heard, { what: 'the op published right after the failover, on the new master' }))).toMatchObject({ version: 2 });
+    await waitFor(down, { what: 'node b to stop trusting live delivery after the failover' });
+    await waitFor(up, { what: 'node b to be live again on the new master' });
     // Live means this subscription is on the new master, and node a publishes there (not to the old master, now a replica).
     // (Op 2 reaches node b too if its subscription was back in time: either way is right.)
     const received: number[] = [];

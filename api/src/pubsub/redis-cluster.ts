@@ -36,8 +36,12 @@ import { Cluster } from 'ioredis';
 import type { RedisConnections } from './redis-connections.ts';
 import type { RedisLiveState } from './redis-live-state.ts';
 
-/** How often both clients re-read the slot map besides on MOVED, ms: bounds how long a node misses a failover it was not told of. */
-const SLOTS_REFRESH_MS = 2_000;
+/**
+ * How often both clients re-read the slot map besides on MOVED, ms: bounds
+ * how long a node misses a topology change it was not told of (a failover
+ * tells subscribers at once: see below). Each read opens a short connection.
+ */
+const SLOTS_REFRESH_MS = 5_000;
 /** How long one read of the slot map may take, ms (ioredis' 1 s fails on a busy machine, and at start-up that fails the start). */
 const SLOTS_REFRESH_TIMEOUT_MS = 5_000;
 /** How long start-up waits for the first confirmation, ms; after that the node starts on log reads and goes live when it can. */
@@ -168,6 +172,9 @@ interface ClusterLiveState extends RedisLiveState {
  * file). A confirmation round refreshes the slot map, then re-sends
  * SSUBSCRIBE for every topic and waits for the answers; a disturbance
  * during the round makes it start over, a failure retries with backoff.
+ * (Redis keeps one subscription per channel however often it is sent;
+ * ioredis' own list of a slot's channels gains a copy per round, until the
+ * channel's SUNSUBSCRIBE removes them all. Rounds only follow disturbances.)
  */
 function clusterLiveState(commands: Cluster, subscriber: Cluster, topics: () => string[], onError: (error: unknown) => void): ClusterLiveState {
   const listeners = new Set<(healthy: boolean) => void>();

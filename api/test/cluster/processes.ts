@@ -274,7 +274,7 @@ export async function startRedisCluster(): Promise<PrivateRedisCluster> {
       const started = Date.now();
       while (!agreed()) {
         if (Date.now() - started > 30_000) throw new Error(`the failover of ${master} to ${replica} did not complete in 30 s`);
-        await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, 200));
       }
       return { from: master, to: replica };
     },
