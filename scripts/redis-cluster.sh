@@ -41,6 +41,8 @@ whole() {
 
 start() {
   command -v redis-server >/dev/null || { log "redis-server is not installed"; exit 1; }
+  major=$(redis-server --version | sed -n 's/.* v=\([0-9]*\)\..*/\1/p')
+  [ "${major:-0}" -ge 7 ] || { log "redis-server $major is too old: sharded pub/sub needs 7 or later"; exit 1; }
   if whole 2>/dev/null; then
     seeds | sed 's/^/REDIS_CLUSTER_NODES=/'
     return
