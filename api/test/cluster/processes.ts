@@ -248,6 +248,10 @@ export async function startRedisCluster(): Promise<PrivateRedisCluster> {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`redis-cluster.sh start failed (${code}):\n${out}`))));
+  }).catch((error: unknown) => {
+    spawnSync('bash', [script, 'stop'], { env }); // what did come up
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
   });
   const nodes = /REDIS_CLUSTER_NODES=(\S+)/.exec(started)![1]!;
   // From one node's view (CLUSTER NODES: id host:port@bus flags master ... slot ranges).
