@@ -41,7 +41,7 @@ export interface RedisConnections {
   publish(channel: string, message: string): Promise<void>;
   /** (S)SUBSCRIBEs again and resolves when Redis has answered: from then on the channel is live. Queues while Redis is away. */
   subscribe(channel: string): Promise<void>;
-  /** Whether published events currently reach this node (for the op feed and /readyz's degraded state). */
+  /** Whether published events currently reach this node (the op feed polls the log while not; collab_pubsub_up). */
   live: RedisLiveState;
   /** Throws unless Redis answers the command connection and the subscriber is up (for /readyz). */
   ping(): Promise<void>;
