@@ -68,10 +68,11 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       });
       const applied = await applyMigrations(db.sql, MIGRATIONS_DIR, (msg) => logger.info(msg));
       if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-      // Scaled mode: the node's two Redis connections, shared by the buses,
+      // Scaled mode: the node's Redis connections (one Redis or a cluster), shared by the buses,
       // the presence store, the access bus and the rate limits; closed in stop().
       const redisWarn = (err: unknown) => logger.warn({ err }, 'redis');
-      redis = config.redisUrl ? await connectRedis(config.redisUrl, redisWarn) : undefined;
+      const redisTarget = config.redisClusterNodes ? { clusterNodes: config.redisClusterNodes } : config.redisUrl ? { url: config.redisUrl } : undefined;
+      redis = redisTarget ? await connectRedis(redisTarget, redisWarn) : undefined;
       buses = redis ? createRedisBuses(redis, config.redisPrefix, redisWarn) : createLocalBuses();
       const bus = buses;
       bus.live.onChange((up) => logger[up ? 'info' : 'warn']({ pubsub: up ? 'up' : 'down' }, up ? 'pub/sub is back: live delivery' : 'pub/sub is down: streams poll the log'));

@@ -26,6 +26,11 @@ describe('config', () => {
     [{ DATABASE_URL: 'mysql://x' }, /^Invalid setting DATABASE_URL:/],
     [{ DATABASE_URL: 'postgres://x/db' }, /^Invalid setting AUTH_SECRET:/],
     [{ REDIS_URL: 'redis://x' }, /^Invalid setting REDIS_URL:/],
+    [{ REDIS_CLUSTER_NODES: '127.0.0.1:7001' }, /^Invalid setting REDIS_CLUSTER_NODES:/],
+    [{ DATABASE_URL: 'postgres://x/db', AUTH_SECRET: 'x'.repeat(40), REDIS_CLUSTER_NODES: 'redis://h:7001' }, /^Invalid setting REDIS_CLUSTER_NODES:/],
+    [{ DATABASE_URL: 'postgres://x/db', AUTH_SECRET: 'x'.repeat(40), REDIS_CLUSTER_NODES: 'h:70001' }, /^Invalid setting REDIS_CLUSTER_NODES:/],
+    [{ DATABASE_URL: 'postgres://x/db', AUTH_SECRET: 'x'.repeat(40), REDIS_CLUSTER_NODES: ' , ' }, /^Invalid setting REDIS_CLUSTER_NODES:/],
+    [{ DATABASE_URL: 'postgres://x/db', AUTH_SECRET: 'x'.repeat(40), REDIS_CLUSTER_NODES: 'h:7001', REDIS_URL: 'redis://h' }, /^Invalid setting REDIS_CLUSTER_NODES:/],
     [{ AUTH_SECRET: 'short' }, /^Invalid setting AUTH_SECRET:/],
     [{ EMBEDDED_FSYNC: 'maybe' }, /^Invalid setting EMBEDDED_FSYNC:/],
   ])('rejects %o with a one-line message naming the setting', (env, message) => {
@@ -40,5 +45,11 @@ describe('config', () => {
   it('is scaled when DATABASE_URL is set', () => {
     const config = loadConfig({ DATABASE_URL: 'postgresql://h/db', REDIS_URL: 'redis://h:6379', AUTH_SECRET: 'x'.repeat(40) });
     expect(config.mode).toBe('scaled');
+  });
+
+  it('reads REDIS_CLUSTER_NODES as seed nodes', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgresql://h/db', REDIS_CLUSTER_NODES: '10.0.0.1:7001, redis-b.internal:7002', AUTH_SECRET: 'x'.repeat(40) });
+    expect(config.redisClusterNodes).toEqual([{ host: '10.0.0.1', port: 7001 }, { host: 'redis-b.internal', port: 7002 }]);
+    expect(config.redisUrl).toBeUndefined();
   });
 });

@@ -35,6 +35,13 @@ const schema = z.object({
   DATABASE_POOL_SIZE: int(1, 1000).default(10),
   /** Redis URL for fan-out; unset = in-process pub/sub. @default unset */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+  /** Redis Cluster instead of one Redis: seed nodes as host:port,host:port,... (any few of the cluster's nodes; the rest are discovered). Needs Redis >= 7 (sharded pub/sub). Not together with REDIS_URL. @default unset */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((v) => v.split(',').map((n) => n.trim()).filter(Boolean))
+    .refine((list) => list.length > 0 && list.every((n) => /^[\w.-]+:\d{1,5}$/.test(n) && Number(n.split(':')[1]) <= 65535), 'must be host:port seed nodes, comma-separated')
+    .transform((list) => list.map((n) => ({ host: n.slice(0, n.lastIndexOf(':')), port: Number(n.slice(n.lastIndexOf(':') + 1)) })))
+    .optional(),
   /** development | production | test. Production turns off GraphiQL and introspection. @default development */
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** pino level. @default info */
@@ -160,6 +167,8 @@ export interface Config {
   /** Embedded mode syncs every commit to disk before acknowledging it. */
   embeddedFsync: boolean;
   redisUrl: string | undefined;
+  /** Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES); unset for a single Redis (redisUrl) or none. */
+  redisClusterNodes: Array<{ host: string; port: number }> | undefined;
   mode: 'embedded' | 'scaled';
   env: Env['NODE_ENV'];
   production: boolean;
@@ -254,6 +263,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.REDIS_URL && !e.DATABASE_URL) {
     throw new ConfigError('Invalid setting REDIS_URL: scaled mode needs DATABASE_URL too (nodes share PostgreSQL)');
   }
+  if (e.REDIS_CLUSTER_NODES && !e.DATABASE_URL) {
+    throw new ConfigError('Invalid setting REDIS_CLUSTER_NODES: scaled mode needs DATABASE_URL too (nodes share PostgreSQL)');
+  }
+  if (e.REDIS_CLUSTER_NODES && e.REDIS_URL) {
+    throw new ConfigError('Invalid setting REDIS_CLUSTER_NODES: set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
+  }
   // A per-minute number read as per second would be 60 times looser: refuse it.
   for (const old of ['RATE_LIMIT_SUBMIT_PER_USER', 'RATE_LIMIT_SUBMIT_PER_IP'] as const) {
     if (e[old] !== undefined) throw new ConfigError(`Invalid setting ${old}: replaced by ${old}_RATE (per second) and ${old}_BURST (reserve per minute)`);
@@ -277,6 +292,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databasePoolSize: e.DATABASE_POOL_SIZE,
     embeddedFsync: e.EMBEDDED_FSYNC === 'on',
     redisUrl: e.REDIS_URL,
+    redisClusterNodes: e.REDIS_CLUSTER_NODES,
     mode: e.DATABASE_URL ? 'scaled' : 'embedded',
     env: e.NODE_ENV,
     production: e.NODE_ENV === 'production',

@@ -1,6 +1,7 @@
 // Test support: real servers on port 0 (embedded PGlite in a temp dir, or a
 // fresh PostgreSQL database + Redis key prefix when DATABASE_URL and
-// REDIS_URL are set), GraphQL over real HTTP, graphql-ws over real sockets.
+// REDIS_URL, or REDIS_CLUSTER_NODES, are set), GraphQL over real HTTP,
+// graphql-ws over real sockets.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -9,10 +10,12 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { buildApp, type AppOptions } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import type { RedisTarget } from '../src/pubsub/redis-connections.ts';
 import type { Services } from '../src/services.ts';
 import { createTempPostgresDatabase } from './support/test-databases.ts';
 
-export type Mode = 'embedded' | 'scaled';
+/** Embedded; scaled on one Redis (REDIS_URL); scaled on a Redis Cluster (REDIS_CLUSTER_NODES). */
+export type Mode = 'embedded' | 'scaled' | 'cluster';
 
 /** Modes the suite runs in: scaled only where CI (or you) gives the services. */
 export function availableModes(): Mode[] {
@@ -21,6 +24,33 @@ export function availableModes(): Mode[] {
     console.warn('[tests] DATABASE_URL and REDIS_URL not both set: scaled-mode (PostgreSQL + Redis) runs are SKIPPED; only embedded mode is tested.');
   }
   return scaled ? ['embedded', 'scaled'] : ['embedded'];
+}
+
+/**
+ * The scaled modes a multi-node test runs in: one Redis (REDIS_URL) and a
+ * Redis Cluster (REDIS_CLUSTER_NODES, as `scripts/redis-cluster.sh start`
+ * prints; CI always sets it). For the tests whose subject is Redis itself
+ * (fan-out, presence, access bus, rate limits), not for every test.
+ */
+export function redisModes(): Array<'scaled' | 'cluster'> {
+  if (!process.env.DATABASE_URL) return [];
+  const modes: Array<'scaled' | 'cluster'> = [];
+  if (process.env.REDIS_URL) modes.push('scaled');
+  if (process.env.REDIS_CLUSTER_NODES) modes.push('cluster');
+  else console.warn('[tests] REDIS_CLUSTER_NODES not set (scripts/redis-cluster.sh start prints it): the Redis Cluster runs are SKIPPED.');
+  return modes;
+}
+
+/** The settings that point a scaled node at its Redis: one server, or the cluster's seed nodes. */
+export function redisEnv(mode: 'scaled' | 'cluster'): Record<string, string> {
+  return mode === 'cluster' ? { REDIS_CLUSTER_NODES: process.env.REDIS_CLUSTER_NODES! } : { REDIS_URL: process.env.REDIS_URL! };
+}
+
+/** The same, for connecting to it directly (pubsub/redis-connections.ts). */
+export function redisTarget(mode: 'scaled' | 'cluster'): RedisTarget {
+  if (mode === 'scaled') return { url: process.env.REDIS_URL! };
+  const seeds = process.env.REDIS_CLUSTER_NODES!.split(',').map((seed) => seed.trim());
+  return { clusterNodes: seeds.map((seed) => ({ host: seed.slice(0, seed.lastIndexOf(':')), port: Number(seed.slice(seed.lastIndexOf(':') + 1)) })) };
 }
 
 export interface TestServer {
@@ -37,19 +67,20 @@ export const tempPostgres = (serverUrl: string) => createTempPostgresDatabase(se
 
 export async function startServer(mode: Mode = 'embedded', env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestServer> {
   if (mode === 'embedded') return startNode(env, options);
-  const group = await startNodeGroup();
+  const group = await startNodeGroup(mode);
   const server = await group.start(env, options);
   return { ...server, stop: () => group.stop() };
 }
 
 /**
  * Nodes of one scaled deployment: a fresh PostgreSQL database, one Redis
- * key prefix and one AUTH_SECRET, shared by every node `start` makes (each
- * with its own DATA_DIR); `stop` stops them all and drops the database.
+ * (or the Redis Cluster, in mode 'cluster'), one key prefix and one
+ * AUTH_SECRET, shared by every node `start` makes (each with its own
+ * DATA_DIR); `stop` stops them all and drops the database.
  */
-export async function startNodeGroup(): Promise<{ start(env?: Record<string, string>, options?: AppOptions): Promise<TestServer>; stop(): Promise<void> }> {
+export async function startNodeGroup(mode: 'scaled' | 'cluster' = 'scaled'): Promise<{ start(env?: Record<string, string>, options?: AppOptions): Promise<TestServer>; stop(): Promise<void> }> {
   const pgdb = await tempPostgres(process.env.DATABASE_URL!);
-  const shared = { DATABASE_URL: pgdb.url, REDIS_URL: process.env.REDIS_URL!, REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}:`, AUTH_SECRET: randomBytes(32).toString('hex') };
+  const shared = { DATABASE_URL: pgdb.url, ...redisEnv(mode), REDIS_PREFIX: `test-${randomBytes(4).toString('hex')}:`, AUTH_SECRET: randomBytes(32).toString('hex') };
   const nodes: TestServer[] = [];
   return {
     async start(env = {}, options = {}) {

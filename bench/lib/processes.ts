@@ -74,7 +74,7 @@ const exited = (child: ChildProcess) =>
   child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
 function withoutServiceUrls(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
-  const { DATABASE_URL: _d, REDIS_URL: _r, REDIS_PREFIX: _p, AUTH_SECRET: _a, ...rest } = env;
+  const { DATABASE_URL: _d, REDIS_URL: _r, REDIS_CLUSTER_NODES: _c, REDIS_PREFIX: _p, AUTH_SECRET: _a, ...rest } = env;
   return rest;
 }
 

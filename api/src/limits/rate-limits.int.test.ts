@@ -3,11 +3,13 @@
 // its own memory (still limiting), never fails a request for it, and never
 // leaves an unhandled rejection behind.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type PrivateRedis } from '../../test/cluster/processes.ts';
 import { connectRedis, type RedisConnections } from '../pubsub/redis-connections.ts';
 import { createRateLimits, type RateLimits } from './rate-limits.ts';
 import { rateLimitsSuite, TEST_BUDGETS } from '../../test/support/rate-limits.suite.ts';
+import { redisTarget } from '../../test/harness.ts';
 
 const hasRedis = spawnSync('which', ['redis-server']).status === 0;
 
@@ -38,4 +40,21 @@ describe.skipIf(!hasRedis)('rate limits over Redis', () => {
     for (let i = 0; i < 8; i++) await limits.consume(['submitPerUser', 'down']);
     await expect(limits.consume(['submitPerUser', 'down'])).rejects.toMatchObject({ code: 'RATE_LIMITED', details: { limit: 'submitPerUser' } });
   });
+});
+
+// The same behaviour on a Redis Cluster (keys spread over slots by their subject's hash tag).
+const clusterNodes = process.env.REDIS_CLUSTER_NODES;
+describe.skipIf(!clusterNodes)('rate limits over a Redis Cluster', () => {
+  let connections: RedisConnections;
+  let limits: RateLimits;
+
+  beforeAll(async () => {
+    connections = await connectRedis(redisTarget('cluster'));
+    limits = createRateLimits(TEST_BUDGETS, connections.commands, `rl-test-${randomBytes(4).toString('hex')}:`);
+  });
+  afterAll(async () => {
+    await connections?.close();
+  });
+
+  rateLimitsSuite(() => limits);
 });

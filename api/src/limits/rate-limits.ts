@@ -13,7 +13,7 @@
 //   of punishing: a client over the rate waits for the next second (its
 //   retryAfterMs is under 1000), not for the rest of a minute. For the
 //   steady traffic of honest clients: submissions, new documents, shares.
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RateBudget, RateLimitConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
@@ -51,11 +51,22 @@ interface Limiter {
 }
 
 /**
- * `redis` is the node's command connection (pubsub/redis-connections.ts),
- * borrowed: it has no offline queue, so while Redis is away a call fails at
- * once and the insurance limiter answers, instead of waiting for a reconnect.
+ * A budget's Redis key for `key`: `<prefix>rl:<budget>[:burst]:{<key>}`. The
+ * {…} hash tag makes the subject (user, address, email) pick the Redis
+ * Cluster slot: a subject's second and minute counters live in one slot, and
+ * subjects spread over the cluster (without the tag, the whole key would).
+ * Every command touches one key, so the tag is about placement, not
+ * correctness. A subject with braces of its own still maps to one slot.
  */
-export function createRateLimits(config: RateLimitConfig | null, redis: Redis | undefined, prefix: string): RateLimits {
+const tagged = (key: string) => `{${key}}`;
+
+/**
+ * `redis` is the node's command connection (pubsub/redis-connections.ts:
+ * one Redis or a cluster), borrowed: it has no offline queue, so while Redis
+ * is away a call fails at once and the insurance limiter answers, instead
+ * of waiting for a reconnect.
+ */
+export function createRateLimits(config: RateLimitConfig | null, redis: Redis | Cluster | undefined, prefix: string): RateLimits {
   if (!config) return { consume: async () => {}, refund: async () => {}, reset: async () => {} };
 
   const store = (points: number, duration: number, keyPrefix: string): RateLimiterAbstract => {
@@ -99,7 +110,7 @@ export function createRateLimits(config: RateLimitConfig | null, redis: Redis | 
     async consume(...checks) {
       for (const [name, key] of checks) {
         try {
-          await limiter(name).consume(key);
+          await limiter(name).consume(tagged(key));
         } catch (result) {
           // A client that waits retryAfterMs must find the window renewed.
           // msBeforeNext comes from Redis's PTTL (whole ms, rounded down) or
@@ -112,10 +123,10 @@ export function createRateLimits(config: RateLimitConfig | null, redis: Redis | 
       }
     },
     async refund(...checks) {
-      for (const [name, key] of checks) await limiter(name).refund(key);
+      for (const [name, key] of checks) await limiter(name).refund(tagged(key));
     },
     async reset(...checks) {
-      for (const [name, key] of checks) await limiter(name).reset(key);
+      for (const [name, key] of checks) await limiter(name).reset(tagged(key));
     },
   };
 }

@@ -2,7 +2,8 @@
 // revocations, so every node ends the streams and sockets they concern.
 // In-process when REDIS_URL is unset; otherwise over the node's Redis
 // connections (redis-connections.ts), borrowed, on a channel of its own.
-// Access changes are rare: one node-wide topic.
+// Access changes are rare: one node-wide topic. On a Redis Cluster it is a
+// sharded channel like the documents' (channels.ts says why).
 import type { Bus } from '../collab/types.ts';
 import { createEventTargetBus, createLocalBus } from './event-target-bus.ts';
 import type { RedisConnections } from './redis-connections.ts';
@@ -16,10 +17,10 @@ export function createAccessBus<E>(redis: RedisConnections | undefined, prefix: 
     prefix,
     // The event target does not await SUBSCRIBE; subscribing again and
     // awaiting the reply does. While Redis is away the subscriber queues it.
-    confirm: async (topic) => void (await redis.subscriber.subscribe(topic)),
+    confirm: (topic) => redis.subscribe(topic),
     // Nor PUBLISH: while Redis is down its rejection would go unhandled and
     // end the process. Same wire format (JSON), awaited; it fails fast (this
     // node has already acted locally).
-    send: async (channel, event) => void (await redis.commands.publish(channel, JSON.stringify(event))),
+    send: (channel, event) => redis.publish(channel, JSON.stringify(event)),
   });
 }

@@ -14,34 +14,51 @@
 // - `subscriber`: SUBSCRIBE only (a connection in subscriber mode can send
 //   nothing else). It keeps its queue so SUBSCRIBEs made during an outage are
 //   sent on reconnect, and ioredis resubscribes existing channels by itself.
-//   buses.ts' redisLiveState tracks its health for the op feed.
+//   redis-live-state.ts tracks its health for the op feed.
 //
 // All of a node's channels (ops, presence, access) share the subscriber
 // through one event target, so each message is parsed once and a channel's
 // SUBSCRIBE/UNSUBSCRIBE is counted in one place. Their names never overlap.
 //
-// Redis Cluster, when it comes, is added here (and only here): the presence
-// keys already carry a {documentId} hash tag for one slot per document.
+// A Redis Cluster (REDIS_CLUSTER_NODES) gets the same two roles over
+// ioredis' Cluster client, with sharded pub/sub: redis-cluster.ts. Everything
+// else sees only the interface below, so buses, access bus, presence store
+// and rate limits run unchanged on either.
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
+import { connectRedisCluster } from './redis-cluster.ts';
+import { redisLiveState, type RedisLiveState } from './redis-live-state.ts';
+
+/** Where a node's Redis is: one server (REDIS_URL) or a cluster's seed nodes (REDIS_CLUSTER_NODES). */
+export type RedisTarget = { url: string } | { clusterNodes: Array<{ host: string; port: number }> };
 
 export interface RedisConnections {
-  /** Commands and PUBLISH; fails fast while Redis is away. */
-  commands: Redis;
-  /** SUBSCRIBE only; queues while Redis is away and resubscribes on reconnect. */
-  subscriber: Redis;
-  /** The node's one event target over the two (receiving; publish through `commands`, awaited). */
+  /** Commands (presence store, rate limits); fails fast while Redis is away. Keys of one multi-key command must share a hash tag. */
+  commands: Redis | Cluster;
+  /** The node's one event target (receiving only; send with `publish`). */
   events: EventTarget;
+  /** PUBLISH (one Redis) or SPUBLISH to the channel's shard (cluster), awaited; fails fast while Redis is away. */
+  publish(channel: string, message: string): Promise<void>;
+  /** (S)SUBSCRIBEs again and resolves when Redis has answered: from then on the channel is live. Queues while Redis is away. */
+  subscribe(channel: string): Promise<void>;
+  /** Whether published events currently reach this node (the op feed polls the log while not; collab_pubsub_up). */
+  live: RedisLiveState;
   /** Throws unless Redis answers the command connection and the subscriber is up (for /readyz). */
   ping(): Promise<void>;
-  /** Disconnects both; later calls do nothing. */
+  /** Disconnects everything; later calls do nothing. */
   close(): Promise<void>;
 }
 
 /** Wait before reconnect attempt n (from 1), in ms: 200, 400, ... at most 2 s. */
-const retryStrategy = (attempt: number) => Math.min(100 * 2 ** attempt, 2_000);
+export const retryStrategy = (attempt: number) => Math.min(100 * 2 ** attempt, 2_000);
 
-export async function connectRedis(url: string, onError: (error: unknown) => void = () => {}): Promise<RedisConnections> {
+/** The node's Redis connections: one Redis or a Redis Cluster. */
+export function connectRedis(target: RedisTarget | string, onError: (error: unknown) => void = () => {}): Promise<RedisConnections> {
+  if (typeof target === 'string') return connectSingleRedis(target, onError);
+  return 'url' in target ? connectSingleRedis(target.url, onError) : connectRedisCluster(target.clusterNodes, onError, retryStrategy);
+}
+
+async function connectSingleRedis(url: string, onError: (error: unknown) => void): Promise<RedisConnections> {
   const commands = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy, enableAutoPipelining: true });
   const subscriber = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy });
   for (const c of [commands, subscriber]) c.on('error', onError);
@@ -60,8 +77,10 @@ export async function connectRedis(url: string, onError: (error: unknown) => voi
   }
   return {
     commands,
-    subscriber,
     events: redisEventTarget(commands, subscriber, onError),
+    publish: async (channel, message) => void (await commands.publish(channel, message)),
+    subscribe: async (channel) => void (await subscriber.subscribe(channel)),
+    live: redisLiveState(commands, subscriber, onError),
     ping: async () => {
       await Promise.all([commands.ping(), subscriber.status === 'ready' ? Promise.resolve() : Promise.reject(new Error('subscriber not ready'))]);
     },

@@ -5,7 +5,7 @@
 // announces the leave. The keys themselves expire when a document goes
 // quiet. A node that dies takes its sockets' entries with it only by TTL:
 // the next sweep of a node watching the document announces them.
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { presenceKey, type PresenceState, type PresenceStore } from '../collab/presence.ts';
 import { decodePresence } from './codec.ts';
 
@@ -37,9 +37,10 @@ return out`;
 const SWEEP_BATCH = 1_000;
 
 export class RedisPresenceStore implements PresenceStore {
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
   private readonly prefix: string;
-  constructor(redis: Redis, prefix: string) {
+  /** `redis`: one Redis or a cluster; each command's keys share the {documentId} hash tag, so one slot serves it. */
+  constructor(redis: Redis | Cluster, prefix: string) {
     this.redis = redis;
     this.prefix = prefix;
   }

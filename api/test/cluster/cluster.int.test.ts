@@ -1,13 +1,15 @@
 // Several api processes on one PostgreSQL and one Redis: convergence, exact
 // streams and idempotency across nodes, and no acknowledged op lost when a
-// node is killed, when Redis goes away, or when PostgreSQL restarts.
+// node is killed, when Redis goes away, or when PostgreSQL restarts. The
+// fan-out tests run again on a Redis Cluster (REDIS_CLUSTER_NODES), where a
+// master failover under load must lose nothing either.
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { codeOf, gql, subscribe, SUBMIT, tempPostgres, wsClient } from '../harness.ts';
+import { codeOf, gql, redisEnv, redisModes, subscribe, SUBMIT, tempPostgres, wsClient } from '../harness.ts';
 import { SyncClient, type Endpoint } from '../sync-client.ts';
 import { waitFor } from '../wait-for.ts';
 import { ackedCount, editContinuously, expectConverged, loadState, untilAny } from './load.ts';
-import { startNode, startPostgres, startRedis, type NodeProcess } from './processes.ts';
+import { startNode, startPostgres, startRedis, startRedisCluster, type NodeProcess } from './processes.ts';
 
 const databaseUrl = process.env.DATABASE_URL;
 const redisUrl = process.env.REDIS_URL;
@@ -26,7 +28,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
 });
 
-async function cluster(count: number, env: { DATABASE_URL: string; REDIS_URL: string }, extra: Record<string, string> = {}): Promise<NodeProcess[]> {
+/** `env`: DATABASE_URL and where Redis is (REDIS_URL or REDIS_CLUSTER_NODES). */
+async function cluster(count: number, env: Record<string, string>, extra: Record<string, string> = {}): Promise<NodeProcess[]> {
   // One user drives many clients from 127.0.0.1 here: per-user and per-IP rate limits would throttle the load itself.
   const shared = { ...env, AUTH_SECRET: randomBytes(32).toString('hex'), REDIS_PREFIX: `it-${randomBytes(4).toString('hex')}:`, RATE_LIMITS: 'off', ...extra };
   // All at once: start-up is most of these tests' time on a loaded machine,
@@ -52,15 +55,17 @@ async function sharedDocument(node: Endpoint, owner: string, editors: string[]):
   return id;
 }
 
-describe.skipIf(!databaseUrl || !redisUrl)('several nodes on the shared PostgreSQL + Redis', { timeout: BACKSTOP_MS }, () => {
-  async function freshCluster(count: number) {
+// What travels through Redis (ops, presence), on one Redis and on a Redis Cluster.
+const modes = redisModes();
+describe.skipIf(modes.length === 0).each(modes.length ? modes : (['scaled'] as const))('fan-out across nodes (%s)', { timeout: BACKSTOP_MS }, (mode) => {
+  async function freshNodes(count: number) {
     const db = await tempPostgres(databaseUrl!);
     cleanups.push(() => db.drop());
-    return cluster(count, { DATABASE_URL: db.url, REDIS_URL: redisUrl! });
+    return cluster(count, { DATABASE_URL: db.url, ...redisEnv(mode) });
   }
 
   it('converges with clients spread over three nodes; the log is gap-free and exactly-once', async () => {
-    const nodes = await freshCluster(3);
+    const nodes = await freshNodes(3);
     const owner = await account(nodes[0]!, 'owner');
     const id = await sharedDocument(nodes[0]!, owner.token, []);
     const clients = Array.from({ length: 6 }, (_, i) => new SyncClient(nodes[i % 3]!, owner.token, id, `client-${i}`));
@@ -72,6 +77,34 @@ describe.skipIf(!databaseUrl || !redisUrl)('several nodes on the shared PostgreS
     expect(head).toBeGreaterThanOrEqual(121);
     for (const c of clients) await c.disconnect();
   });
+
+  it('shares presence: set on one node, seen on another (subscription and Document.presence)', async () => {
+    const [a, b] = await freshNodes(2);
+    const owner = await account(a!, 'owner');
+    const id = await sharedDocument(a!, owner.token, []);
+    const setPresence = (index: number) =>
+      gql(a!, 'mutation($id: ID!, $i: Int!) { updatePresence(documentId: $id, version: 1, index: $i, length: 2, clientId: "tab-a") }', { id, i: index }, owner.token);
+    await setPresence(3);
+    const client = wsClient(b!, owner.token);
+    cleanups.push(async () => client.dispose());
+    // On node b: first who is here (from Redis, written by node a), then live updates.
+    const stream = subscribe(client, 'subscription($id: ID!) { documentPresence(documentId: $id) { clientId index length } }', { id });
+    const [current] = await waitFor(stream.take(1), { what: 'the current presence on node b', state: () => stream.results });
+    expect(current?.data?.documentPresence).toEqual({ clientId: 'tab-a', index: 3, length: 2 });
+    await setPresence(4);
+    const [, live] = await waitFor(stream.take(2), { what: 'the presence update from node a on node b', state: () => stream.results });
+    expect(live?.data?.documentPresence).toEqual({ clientId: 'tab-a', index: 4, length: 2 });
+    const onB = await gql(b!, 'query($id: ID!) { document(id: $id) { presence { clientId index } } }', { id }, owner.token);
+    expect(onB.data?.document.presence).toEqual([{ clientId: 'tab-a', index: 4 }]);
+  });
+});
+
+describe.skipIf(!databaseUrl || !redisUrl)('several nodes on the shared PostgreSQL + Redis', { timeout: BACKSTOP_MS }, () => {
+  async function freshCluster(count: number) {
+    const db = await tempPostgres(databaseUrl!);
+    cleanups.push(() => db.drop());
+    return cluster(count, { DATABASE_URL: db.url, REDIS_URL: redisUrl! });
+  }
 
   it('returns the first commit when an op in flight is resubmitted to a different node', async () => {
     const [a, b] = await freshCluster(2);
@@ -109,28 +142,6 @@ describe.skipIf(!databaseUrl || !redisUrl)('several nodes on the shared PostgreS
 });
 
 describe.skipIf(!databaseUrl || !redisUrl)('operations across nodes', { timeout: BACKSTOP_MS }, () => {
-  it('shares presence: set on one node, seen on another (subscription and Document.presence)', async () => {
-    const db = await tempPostgres(databaseUrl!);
-    cleanups.push(() => db.drop());
-    const [a, b] = await cluster(2, { DATABASE_URL: db.url, REDIS_URL: redisUrl! });
-    const owner = await account(a!, 'owner');
-    const id = await sharedDocument(a!, owner.token, []);
-    const setPresence = (index: number) =>
-      gql(a!, 'mutation($id: ID!, $i: Int!) { updatePresence(documentId: $id, version: 1, index: $i, length: 2, clientId: "tab-a") }', { id, i: index }, owner.token);
-    await setPresence(3);
-    const client = wsClient(b!, owner.token);
-    cleanups.push(async () => client.dispose());
-    // On node b: first who is here (from Redis, written by node a), then live updates.
-    const stream = subscribe(client, 'subscription($id: ID!) { documentPresence(documentId: $id) { clientId index length } }', { id });
-    const [current] = await waitFor(stream.take(1), { what: 'the current presence on node b', state: () => stream.results });
-    expect(current?.data?.documentPresence).toEqual({ clientId: 'tab-a', index: 3, length: 2 });
-    await setPresence(4);
-    const [, live] = await waitFor(stream.take(2), { what: 'the presence update from node a on node b', state: () => stream.results });
-    expect(live?.data?.documentPresence).toEqual({ clientId: 'tab-a', index: 4, length: 2 });
-    const onB = await gql(b!, 'query($id: ID!) { document(id: $id) { presence { clientId index } } }', { id }, owner.token);
-    expect(onB.data?.document.presence).toEqual([{ clientId: 'tab-a', index: 4 }]);
-  });
-
   it('drains on SIGTERM: sockets close with 1012, in-flight ops commit, clients resume elsewhere', async () => {
     const db = await tempPostgres(databaseUrl!);
     cleanups.push(() => db.drop());
@@ -197,6 +208,39 @@ describe('faults: Redis and PostgreSQL going away under load', { timeout: BACKST
     await expectConverged(clients, b!, owner.token, id, [a!, b!]);
     for (const c of clients) await c.disconnect();
   });
+
+  // On a cluster of its own: a failover on the shared one would disturb the tests running beside this one.
+  it.skipIf(!databaseUrl || !process.env.REDIS_CLUSTER_NODES)(
+    "loses no acknowledged op when the document's Redis Cluster master fails over under load; every stream recovers",
+    async () => {
+      const redis = await startRedisCluster();
+      cleanups.push(() => redis.stop());
+      const db = await tempPostgres(databaseUrl!);
+      cleanups.push(() => db.drop());
+      const prefix = `it-${randomBytes(4).toString('hex')}:`;
+      const [a, b] = await cluster(2, { DATABASE_URL: db.url, REDIS_CLUSTER_NODES: redis.nodes }, { REDIS_PREFIX: prefix, FALLBACK_POLL_MS: '100' });
+      const owner = await account(a!, 'owner');
+      const id = await sharedDocument(a!, owner.token, []);
+      const clients = [0, 1].flatMap((i) => [new SyncClient(a!, owner.token, id, `a-${i}`), new SyncClient(b!, owner.token, id, `b-${i}`)]);
+      for (const c of clients) c.connect();
+      const stop = editContinuously(clients, 17);
+      await untilAny(clients, () => ackedCount(clients) >= 30, { what: '30 acknowledged ops before the failover', nodes: [a!, b!] });
+
+      // Both nodes have the document's channel on the shard that fails over:
+      // each must notice, poll the log meanwhile, and come back live.
+      const down = [a!, b!].map((n) => n.waitForLog(/pub\/sub is down/));
+      const back = [a!, b!].map((n) => n.waitForLog(/pub\/sub is back/));
+      const { from, to } = await redis.failover(`${prefix}doc:{${id}}:ops`);
+      expect(redis.shardOf(`${prefix}doc:{${id}}:ops`)).toEqual({ master: to, replica: from });
+      await waitFor(Promise.all(down), { what: 'both nodes to log that pub/sub is down after the failover', state: loadState(clients, [a!, b!]) });
+      await waitFor(Promise.all(back), { what: 'both nodes to log that pub/sub is back on the new master', state: loadState(clients, [a!, b!]) });
+      const after = ackedCount(clients);
+      await untilAny(clients, () => ackedCount(clients) >= after + 30, { what: '30 more acknowledged ops after the failover', nodes: [a!, b!] });
+      await stop();
+      await expectConverged(clients, a!, owner.token, id, [a!, b!]);
+      for (const c of clients) await c.disconnect();
+    },
+  );
 
   it('answers UNAVAILABLE (retryable) while PostgreSQL restarts, then recovers; no acknowledged op lost', async () => {
     const pg = await startPostgres();

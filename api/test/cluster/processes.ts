@@ -93,9 +93,11 @@ export interface NodeProcess {
 
 /** Starts an api node as `npm start` would, on a free port, and waits until it listens. */
 export async function startNode(env: Record<string, string>): Promise<NodeProcess> {
+  // Where Redis is comes from `env` only: CI exports both REDIS_URL and REDIS_CLUSTER_NODES, and a node takes one.
+  const { REDIS_URL: _url, REDIS_CLUSTER_NODES: _nodes, ...inherited } = process.env;
   const child = spawn(process.execPath, ['api/src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'test', ...env },
+    env: { ...inherited, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // Reading both pipes from the start also keeps them flowing, so a chatty node never blocks on a full pipe.
@@ -204,4 +206,98 @@ export async function startPostgres(): Promise<PrivatePostgres> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface PrivateRedisCluster {
+  /** Seed nodes, as REDIS_CLUSTER_NODES takes them. */
+  nodes: string;
+  /** The master that owns `key`'s slot and its replica, as ports. */
+  shardOf(key: string): { master: number; replica: number };
+  /** CLUSTER FAILOVER on the replica of `key`'s shard; resolves once every node agrees that the replica is the master. */
+  failover(key: string): Promise<{ from: number; to: number }>;
+  stop(): Promise<void>;
+}
+
+const redisCli = (port: number, ...args: string[]) => {
+  const result = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`redis-cli ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout.trim();
+};
+
+/**
+ * A Redis Cluster of the test's own (scripts/redis-cluster.sh, three masters
+ * and three replicas), on six free ports from a random base, for tests that
+ * change its topology: a failover on the shared cluster would disturb the
+ * tests running beside them.
+ */
+export async function startRedisCluster(): Promise<PrivateRedisCluster> {
+  let base = 0;
+  // Six consecutive free ports below the ephemeral range, and their cluster bus ports (+10000).
+  for (let tries = 0; tries < 20 && !base; tries++) {
+    const candidate = 11_000 + Math.floor(Math.random() * 9_000);
+    const ports = [0, 1, 2, 3, 4, 5].flatMap((i) => [candidate + i, candidate + i + 10_000]);
+    if ((await Promise.all(ports.map(portIsFree))).every(Boolean)) base = candidate;
+  }
+  if (!base) throw new Error('no six free ports for a private Redis Cluster');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'collab-rc-'));
+  const env = { ...process.env, REDIS_CLUSTER_BASE_PORT: String(base), REDIS_CLUSTER_DIR: dir };
+  const script = path.join(ROOT, 'scripts/redis-cluster.sh');
+  const started = await new Promise<string>((resolve, reject) => {
+    const child = spawn('bash', [script, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`redis-cluster.sh start failed (${code}):\n${out}`))));
+  }).catch((error: unknown) => {
+    spawnSync('bash', [script, 'stop'], { env }); // what did come up
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
+  const nodes = /REDIS_CLUSTER_NODES=(\S+)/.exec(started)![1]!;
+  // From one node's view (CLUSTER NODES: id host:port@bus flags master ... slot ranges).
+  const shardAt = (port: number, key: string) => {
+    const slot = Number(redisCli(port, 'cluster', 'keyslot', key));
+    const lines = redisCli(port, 'cluster', 'nodes').split('\n').map((line) => line.split(' '));
+    const master = lines.find((f) => /(^|,)master$/.test(f[2]!) && f.slice(8).some((range) => inRange(slot, range)));
+    const replica = master && lines.find((f) => /(^|,)slave$/.test(f[2]!) && f[3] === master[0]);
+    const portOf = (f: string[] | undefined) => (f ? Number(/:(\d+)@/.exec(f[1]!)![1]) : 0);
+    return { master: portOf(master), replica: portOf(replica) };
+  };
+  const shardOf = (key: string) => shardAt(base, key);
+  return {
+    nodes,
+    shardOf,
+    async failover(key) {
+      const { master, replica } = shardOf(key);
+      redisCli(replica, 'cluster', 'failover');
+      // Every node names the replica as the slot's master, and the old master as its replica.
+      const agreed = () => [0, 1, 2, 3, 4, 5].every((i) => {
+        const now = shardAt(base + i, key);
+        return now.master === replica && now.replica === master;
+      });
+      const started = Date.now();
+      while (!agreed()) {
+        if (Date.now() - started > 30_000) throw new Error(`the failover of ${master} to ${replica} did not complete in 30 s`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return { from: master, to: replica };
+    },
+    async stop() {
+      spawnSync('bash', [script, 'stop'], { env });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const inRange = (slot: number, range: string) => {
+  const [a, b] = range.split('-').map(Number);
+  return b === undefined ? slot === a : slot >= a! && slot <= b;
+};
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }

@@ -1,5 +1,6 @@
 // Access changes made on one node end streams and sockets on another: two
-// nodes on one PostgreSQL and one Redis (same prefix), a member removed and
+// nodes on one PostgreSQL and one Redis (same prefix), and again on a Redis
+// Cluster (the access bus is then a sharded channel), a member removed and
 // a session revoked through node A while the victim is connected to node B.
 // And a write that an access change forbids is refused on every node from
 // the moment the change commits, even on a node that never hears of it.
@@ -8,7 +9,7 @@ import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { CLOSE_CODES } from '../../src/http/socket-guard.ts';
-import { codeOf, createDocument, gql, OPS_SUBSCRIPTION, signUp, startNodeGroup, SUBMIT, subscribe, wsClient, type TestServer } from '../harness.ts';
+import { codeOf, createDocument, gql, OPS_SUBSCRIPTION, redisModes, redisTarget, signUp, startNodeGroup, SUBMIT, subscribe, wsClient, type TestServer } from '../harness.ts';
 
 /** Polls `check` for up to two seconds (the access bus delivers in milliseconds). */
 async function eventually(check: () => Promise<boolean>): Promise<boolean> {
@@ -18,18 +19,17 @@ async function eventually(check: () => Promise<boolean>): Promise<boolean> {
 import { closeCode, headersOf } from './socket-helpers.ts';
 import { waitFor } from '../wait-for.ts';
 
-const databaseUrl = process.env.DATABASE_URL;
-const redisUrl = process.env.REDIS_URL;
-if (!databaseUrl || !redisUrl) console.warn('[tests] DATABASE_URL and REDIS_URL not both set: access changes across nodes are SKIPPED.');
+const modes = redisModes();
+if (!modes.includes('scaled')) console.warn('[tests] DATABASE_URL and REDIS_URL not both set: access changes across nodes are SKIPPED.');
 
-describe.skipIf(!databaseUrl || !redisUrl)('access changes across nodes', () => {
+describe.skipIf(modes.length === 0).each(modes.length ? modes : (['scaled'] as const))('access changes across nodes (%s)', (mode) => {
   let stop: () => Promise<void> = async () => {};
   let a: TestServer;
   let b: TestServer;
   let start: (env?: Record<string, string>) => Promise<TestServer>;
 
   beforeAll(async () => {
-    const group = await startNodeGroup();
+    const group = await startNodeGroup(mode);
     stop = group.stop;
     start = (env = {}) => group.start({ ACCESS_CACHE_MS: '60000', ...env });
     a = await start(); // migrates first
@@ -133,11 +133,11 @@ describe.skipIf(!databaseUrl || !redisUrl)('access changes across nodes', () => 
     expect((await write(owner)).data?.submitOperation).toMatchObject({ version: 4 });
   });
 
-  it('shares rate-limit budgets between nodes through Redis', async () => {
+  it(`shares rate-limit budgets between nodes through ${mode === 'cluster' ? 'the Redis Cluster' : 'Redis'}`, async () => {
     const config = loadConfig({ DATA_DIR: os.tmpdir(), RATE_LIMIT_AUTH_PER_ACCOUNT: '2' }).security.rateLimits!;
     const { createRateLimits } = await import('../../src/limits/rate-limits.ts');
     const { connectRedis } = await import('../../src/pubsub/redis-connections.ts');
-    const nodes = [await connectRedis(redisUrl!), await connectRedis(redisUrl!)];
+    const nodes = [await connectRedis(redisTarget(mode)), await connectRedis(redisTarget(mode))];
     const prefix = `acc-rl-${randomBytes(4).toString('hex')}:`;
     const [one, two] = [createRateLimits(config, nodes[0]!.commands, prefix), createRateLimits(config, nodes[1]!.commands, prefix)];
     await one.consume(['authPerAccount', 'x@example.com']);

@@ -1,0 +1,73 @@
+// Whether published events reach this node, over one Redis (below) or a
+// Redis Cluster (redis-cluster.ts): the op feed polls the log while not.
+import type { Redis } from 'ioredis';
+import type { LiveState } from '../collab/feed.ts';
+
+export interface RedisLiveState extends LiveState {
+  /** A SUBSCRIBE sent while not healthy: not healthy again until Redis has answered it too. */
+  track(subscribed: Promise<unknown>): void;
+}
+
+/**
+ * Tracks whether published events reach this node, and tells listeners on
+ * change: the publisher is ready, and the subscriber is ready AND has
+ * answered a PING sent after it came back. ioredis reports a reconnected
+ * subscriber ready as soon as it has re-sent its SUBSCRIBEs, before Redis
+ * has processed them; an op published in between is lost to this node.
+ * Redis answers a connection in order, so the PONG means the subscriptions
+ * are live again, and the feed's next poll of the log covers everything
+ * published before (OperationFeed counts its polls from this moment).
+ */
+export function redisLiveState(publisher: Redis, subscriber: Redis, onError: (error: unknown) => void = () => {}): RedisLiveState {
+  const listeners = new Set<(healthy: boolean) => void>();
+  let confirmed = subscriber.status === 'ready';
+  let unanswered = 0;
+  /** Bumped on every change of the subscriber's connection: a PONG from an older connection proves nothing. */
+  let epoch = 0;
+  const healthy = () => publisher.status === 'ready' && subscriber.status === 'ready' && confirmed && unanswered === 0;
+  let last = healthy();
+  const check = () => {
+    const now = healthy();
+    if (now === last) return;
+    last = now;
+    for (const l of listeners) l(now);
+  };
+  for (const event of ['close', 'end', 'reconnecting']) {
+    subscriber.on(event, () => {
+      epoch++;
+      confirmed = false;
+      check();
+    });
+  }
+  subscriber.on('ready', () => {
+    const mine = ++epoch;
+    confirmed = false;
+    subscriber.ping().then(
+      () => {
+        if (mine !== epoch) return;
+        confirmed = true;
+        check();
+      },
+      (error: unknown) => {
+        if (mine === epoch) onError(error); // the connection dropped again: its next 'ready' pings again
+      },
+    );
+  });
+  for (const event of ['ready', 'close', 'end', 'reconnecting', 'error']) publisher.on(event, check);
+  subscriber.on('error', check);
+  return {
+    healthy,
+    onChange: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    track(subscribed) {
+      unanswered++;
+      check();
+      void subscribed.finally(() => {
+        unanswered--;
+        check();
+      });
+    },
+  };
+}
