@@ -4,6 +4,7 @@
 import type Quill from 'quill';
 import type QuillCursors from 'quill-cursors';
 import { Delta, type DocumentSync } from '../sync/index.ts';
+import { moveRemoteEnd, placeSelection } from './caret.ts';
 import { colorFor } from './colors.ts';
 
 export function bindQuill(quill: Quill, sync: DocumentSync): () => void {
@@ -21,8 +22,13 @@ export function bindQuill(quill: Quill, sync: DocumentSync): () => void {
   quill.setContents(sync.content, 'silent');
   quill.history.clear();
 
+  // Where the last remote insert ended (caret.ts): decides which side of
+  // an insert landing on my caret the caret takes.
+  let remoteEnd: number | null = null;
+
   const onText = (delta: Delta, _old: Delta, source: string) => {
     if (source !== 'user') return;
+    remoteEnd = moveRemoteEnd(remoteEnd, delta, false);
     // Refused (read-only): put back what the engine has.
     if (!sync.applyLocal(delta)) quill.setContents(sync.content, 'silent');
   };
@@ -31,8 +37,23 @@ export function bindQuill(quill: Quill, sync: DocumentSync): () => void {
   quill.on('selection-change', onSelection);
 
   const stopContent = sync.onContent((change) => {
-    if (change.kind === 'remote') quill.updateContents(change.delta, 'api');
-    else quill.setContents(change.content, 'api');
+    if (change.kind === 'reset') {
+      remoteEnd = null;
+      quill.setContents(change.content, 'api');
+      return;
+    }
+    const before = quill.getSelection();
+    quill.updateContents(change.delta, 'api');
+    if (before) {
+      // Quill moved the selection its own way; ours decides ties at the caret.
+      const after = placeSelection(before, change.delta, remoteEnd);
+      const shown = quill.getSelection();
+      if (!shown || shown.index !== after.index || shown.length !== after.length) {
+        quill.setSelection(after.index, after.length, 'silent');
+        sync.setSelection(after); // silent: no selection-change event tells the others
+      }
+    }
+    remoteEnd = moveRemoteEnd(remoteEnd, change.delta, true);
   });
 
   const render = () => {

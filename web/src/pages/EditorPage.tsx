@@ -18,6 +18,9 @@ import { DocumentSync, MemoryPendingStore, SyncError, type DeltaJSON } from '../
 
 type OpenedDocument = NonNullable<OpenDocumentQuery['document']>;
 
+/** After an ack, the next op waits at least this long (ms) for ops others committed meanwhile. */
+const SEND_HOLD_MS = 50;
+
 export function EditorPage({ documentId, me }: { documentId: string; me: SessionUser }) {
   const [{ data, error, fetching }, refetch] = useQuery({ query: OpenDocument, variables: { id: documentId } });
   if (error) {
@@ -62,6 +65,8 @@ function useDocumentSync(doc: OpenedDocument): { sync: DocumentSync | null; erro
       initial: { version: doc.version, content: doc.content as DeltaJSON },
       readOnly: doc.myRole === 'VIEWER',
       online: navigator.onLine,
+      // Two people typing at one spot keep their words whole (docs/protocol.md §6).
+      sendHoldMs: SEND_HOLD_MS,
     }).then(
       (s) => {
         if (cancelled) void s.close();

@@ -111,7 +111,7 @@ afterEach(() => {
   for (const s of openPages.splice(0)) void s.close();
 });
 
-async function openPage(authority: FakeAuthority, store: MemoryPendingStore, scheduler: FakeScheduler, browser: number, ids: { n: number }): Promise<Page> {
+async function openPage(authority: FakeAuthority, store: MemoryPendingStore, scheduler: FakeScheduler, browser: number, ids: { n: number }, sendHoldMs = 0): Promise<Page> {
   const link = authority.link();
   link.user = { id: `u${browser}`, name: `User ${browser}` };
   const sync = await DocumentSync.open({
@@ -121,6 +121,7 @@ async function openPage(authority: FakeAuthority, store: MemoryPendingStore, sch
     scheduler,
     newClientId: () => `b${browser}-${ids.n++}`,
     presenceTtlMs: 30_000,
+    sendHoldMs,
   });
   openPages.push(sync);
   const page: Page = { browser, sync, link, editor: sync.content };
@@ -175,14 +176,14 @@ function expectPresencesInPlace(page: Page, authority: FakeAuthority): void {
   }
 }
 
-async function simulate(browserCount: number, actions: Action[], slowStores: boolean, seed: number) {
+async function simulate(browserCount: number, actions: Action[], slowStores: boolean, seed: number, sendHoldMs: number) {
   nextChar = 0;
   const authority = new FakeAuthority(DOC, { ops: [{ insert: `${freshText(3)}\n` }] });
   const scheduler = new FakeScheduler(seed);
   const stores = Array.from({ length: browserCount }, () => new SlowStore(slowStores));
   const ids = { n: 0 };
   const pages: Page[] = [];
-  for (let b = 0; b < browserCount; b++) pages.push(await openPage(authority, stores[b]!, scheduler, b, ids));
+  for (let b = 0; b < browserCount; b++) pages.push(await openPage(authority, stores[b]!, scheduler, b, ids, sendHoldMs));
   const inserted = new Set<string>();
   const lostToCrash = new Set<string>();
   const deleted = new Set<string>();
@@ -241,7 +242,7 @@ async function simulate(browserCount: number, actions: Action[], slowStores: boo
         page.link.close();
         void page.sync.close();
         store.crash(page.sync.clientId);
-        const next = await openPage(authority, store, scheduler, page.browser, ids);
+        const next = await openPage(authority, store, scheduler, page.browser, ids, sendHoldMs);
         // Lost: typed on this page, neither committed nor brought back.
         const kept = charPositions(next.sync.content);
         const committed = new Set(authority.log.flatMap((op) => op.delta.ops.flatMap((o) => (typeof o.insert === 'string' ? [...o.insert] : []))));
@@ -284,15 +285,17 @@ async function simulate(browserCount: number, actions: Action[], slowStores: boo
 }
 
 describe('DocumentSync against a fake authority', () => {
-  it('converges, loses and doubles nothing, and keeps presence in place, whatever the interleaving', async () => {
+  it('converges, loses and doubles nothing, and keeps presence in place, whatever the interleaving, with or without a hold after acks', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 2, max: 4 }),
         fc.array(actionArb, { minLength: 10, maxLength: 120 }),
         fc.boolean(),
         fc.integer({ min: 1, max: 2 ** 31 - 1 }),
-        async (browserCount, actions, slowStores, seed) => {
-          const { authority, pages, inserted, lostToCrash, deleted } = await simulate(browserCount, actions, slowStores, seed);
+        // With and without the hold after an ack (held buffers, placed first at ties, saved and reloaded too).
+        fc.constantFrom(0, 50),
+        async (browserCount, actions, slowStores, seed, sendHoldMs) => {
+          const { authority, pages, inserted, lostToCrash, deleted } = await simulate(browserCount, actions, slowStores, seed, sendHoldMs);
 
           // Every page converges on the authority's content, synchronised.
           for (const p of pages) {

@@ -46,12 +46,16 @@ export class PresenceSender {
     this.schedule();
   }
 
-  /** `change` was applied to the local content (the editor reports its own selection too; this keeps heartbeats right meanwhile). */
-  move(change: Delta): void {
+  /**
+   * `change` was applied to the local content (the editor reports its own
+   * selection too; this keeps heartbeats right meanwhile). An insert of
+   * someone else's exactly at a caret goes after it, as editors place it.
+   */
+  move(change: Delta, remote: boolean): void {
     const range = this.selection;
     if (!range) return;
-    const index = change.transformPosition(range.index);
-    this.selection = { index, length: Math.max(0, change.transformPosition(range.index + range.length) - index) };
+    const index = change.transformPosition(range.index, remote && range.length === 0);
+    this.selection = { index, length: Math.max(0, change.transformPosition(range.index + range.length, remote && range.length === 0) - index) };
   }
 
   /** Sends the selection as soon as the throttle allows. */
