@@ -7,6 +7,9 @@ import { Delta, type DocumentSync } from '../sync/index.ts';
 import { moveRemoteEnd, placeSelection } from './caret.ts';
 import { colorFor } from './colors.ts';
 
+/** How long a cursor's name stays up after it moved, before it starts to fade (ms; the fade waits the module's hideDelayMs more). */
+const FLAG_SHOWN_MS = 300;
+
 export function bindQuill(quill: Quill, sync: DocumentSync): () => void {
   const cursors = quill.getModule('cursors') as QuillCursors;
 
@@ -56,16 +59,43 @@ export function bindQuill(quill: Quill, sync: DocumentSync): () => void {
     remoteEnd = moveRemoteEnd(remoteEnd, change.delta, true);
   });
 
+  // Each cursor's name shows for a moment whenever it moves or appears
+  // (and on hover, which quill-cursors handles), so one can tell who is
+  // typing without chasing carets with the mouse.
+  const lastPlace = new Map<string, string>();
+  const flagTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  const flashName = (id: string) => {
+    cursors.toggleFlag(id, true);
+    clearTimeout(flagTimers.get(id));
+    // Hidden again after the module's hideDelayMs, counted from here.
+    flagTimers.set(id, setTimeout(() => cursors.toggleFlag(id, false), FLAG_SHOWN_MS));
+  };
+
   const render = () => {
     const snapshot = sync.getSnapshot();
     quill.enable(!snapshot.readOnly && snapshot.status !== 'closed');
     const shown = new Set<string>();
     for (const p of snapshot.presences) {
-      shown.add(p.clientId);
-      cursors.createCursor(p.clientId, p.user?.name ?? 'Someone', colorFor(p.user?.id ?? p.clientId));
-      cursors.moveCursor(p.clientId, { index: p.index, length: p.length });
+      // One cursor per (user, clientId): a clientId is only unique per user.
+      const id = `${p.user?.id ?? ''}/${p.clientId}`;
+      shown.add(id);
+      cursors.createCursor(id, p.user?.name ?? 'Someone', colorFor(p.user?.id ?? p.clientId));
+      cursors.moveCursor(id, { index: p.index, length: p.length });
+      // Away: we are offline, so they may have left; shown dimmed (styles.css).
+      document.getElementById(`ql-cursor-${id}`)?.classList.toggle('away', p.away);
+      const place = `${p.index}:${p.length}:${p.away}`;
+      if (lastPlace.get(id) !== place) {
+        lastPlace.set(id, place);
+        flashName(id);
+      }
     }
-    for (const cursor of cursors.cursors()) if (!shown.has(cursor.id)) cursors.removeCursor(cursor.id);
+    for (const cursor of cursors.cursors()) {
+      if (shown.has(cursor.id)) continue;
+      cursors.removeCursor(cursor.id);
+      lastPlace.delete(cursor.id);
+      clearTimeout(flagTimers.get(cursor.id));
+      flagTimers.delete(cursor.id);
+    }
   };
   const stopState = sync.subscribe(render);
   render();
@@ -75,6 +105,7 @@ export function bindQuill(quill: Quill, sync: DocumentSync): () => void {
     quill.off('selection-change', onSelection);
     stopContent();
     stopState();
+    for (const timer of flagTimers.values()) clearTimeout(timer);
     cursors.clearCursors();
   };
 }

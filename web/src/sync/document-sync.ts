@@ -63,6 +63,14 @@ export interface DocumentSyncOptions {
   scheduler?: Scheduler;
   /** @default randomClientId */
   newClientId?: () => string;
+  /**
+   * The clientId our presence goes under, and which is never shown to us.
+   * A page that reuses the id of the page it replaces (a reload of the same
+   * tab) takes over that page's presence, even if the server has not yet
+   * noticed the old socket is gone, so nobody sees two of us.
+   * @default the op clientId (new for every page)
+   */
+  presenceId?: string;
   /** Viewers: local edits are refused. @default false */
   readOnly?: boolean;
   /** Whether the network is up at start (browsers: navigator.onLine). @default true */
@@ -196,10 +204,16 @@ export class DocumentSync {
         starting: () => this.submission.newStream(),
         open: () => this.onOpen(),
         op: (op) => this.onOp(op),
+        presenceOpen: () => {
+          if (this.presences.clear()) this.changed();
+        },
         presence: (presence) => {
           if (this.presences.receive(presence)) this.changed();
         },
-        down: () => this.ownPresence.stop(),
+        down: () => {
+          this.ownPresence.stop();
+          if (this.presences.markAway()) this.changed();
+        },
         trouble: (error) => {
           this.error = error;
         },
@@ -232,6 +246,7 @@ export class DocumentSync {
       transport,
       scheduler,
       ot,
+      presenceId: options.presenceId ?? ot.clientId,
       server,
       link: connection,
       throttleMs: options.presenceThrottleMs ?? 100,
@@ -240,6 +255,7 @@ export class DocumentSync {
     this.presences = new RemotePresences({
       scheduler,
       ot,
+      presenceId: options.presenceId ?? ot.clientId,
       ttlMs: options.presenceTtlMs ?? 30_000,
       recentOps: options.recentOps ?? 500,
       contentLength: () => this.docLength,

@@ -13,6 +13,8 @@ export interface PresenceSenderOptions {
   transport: SyncTransport;
   scheduler: Scheduler;
   ot: OtClient;
+  /** The clientId our presence goes under. */
+  presenceId: string;
   /** The content at ot.version, as the server has it. */
   server: ChunkedDocument;
   /** The stream presence goes with (a Connection); nothing is sent while it is not live. */
@@ -91,7 +93,7 @@ export class PresenceSender {
     end = clamp(end, start, length);
     this.lastSentAt = scheduler.now();
     this.options.transport
-      .updatePresence({ documentId: this.options.documentId, clientId: ot.clientId, version: ot.version, index: start, length: end - start })
+      .updatePresence({ documentId: this.options.documentId, clientId: this.options.presenceId, version: ot.version, index: start, length: end - start })
       .catch(() => {}); // presence is best effort; the heartbeat sends it again
     this.heartbeat.start(this.options.heartbeatMs, () => this.send());
   }
