@@ -42,7 +42,8 @@ export interface BrowserSuite {
   settled(pages: Page[], owner: Person, id: string): Promise<string>;
 }
 
-export function browserSuite(): BrowserSuite {
+/** `env`: the server's settings beyond the defaults (api/src/config.ts). */
+export function browserSuite(env: Record<string, string> = {}): BrowserSuite {
   let server: TestServer;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
@@ -50,7 +51,7 @@ export function browserSuite(): BrowserSuite {
 
   beforeAll(async () => {
     await ensureWebBuild({ log: () => {} });
-    server = await startServer('embedded');
+    server = await startServer('embedded', env);
     browser = await launchChromium();
   }, 120_000);
 

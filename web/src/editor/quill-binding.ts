@@ -1,16 +1,20 @@
 // Glue between a Quill 2 editor and a DocumentSync: user edits go to the
 // engine, remote changes come back as `api` edits, other people's
-// selections become quill-cursors. No React here; Editor.tsx mounts it.
+// selections become quill-cursors. Everything handed to Quill goes through
+// toEditor (embeds it cannot show become placeholders) and everything it
+// hands back through fromEditor. No React here; Editor.tsx mounts it.
 import type Quill from 'quill';
 import type QuillCursors from 'quill-cursors';
-import { Delta, type DocumentSync } from '../sync/index.ts';
+import { Delta, type ContentChange, type DocumentSync } from '../sync/index.ts';
 import { moveRemoteEnd, placeSelection } from './caret.ts';
 import { colorFor } from './colors.ts';
+import { fromEditor, toEditor } from './embeds.ts';
 
 /** How long a cursor's name stays up after it moved, before it starts to fade (ms; the fade waits the module's hideDelayMs more). */
 const FLAG_SHOWN_MS = 300;
 
-export function bindQuill(quill: Quill, sync: DocumentSync): () => void {
+/** `broken`: Quill failed on a change it was handed; the editor no longer shows the document. */
+export function bindQuill(quill: Quill, sync: DocumentSync, broken: (error: unknown) => void): () => void {
   const cursors = quill.getModule('cursors') as QuillCursors;
 
   // Quill always shows a final newline; a document created empty through
@@ -22,7 +26,7 @@ export function bindQuill(quill: Quill, sync: DocumentSync): () => void {
   if (!sync.getSnapshot().readOnly && !(typeof last?.insert === 'string' && last.insert.endsWith('\n'))) {
     sync.applyLocal(new Delta().retain(content.length()).insert('\n'));
   }
-  quill.setContents(sync.content, 'silent');
+  quill.setContents(toEditor(sync.content), 'silent');
   quill.history.clear();
 
   // Where the last remote insert ended (caret.ts): decides which side of
@@ -33,20 +37,27 @@ export function bindQuill(quill: Quill, sync: DocumentSync): () => void {
     if (source !== 'user') return;
     remoteEnd = moveRemoteEnd(remoteEnd, delta, false);
     // Refused (read-only): put back what the engine has.
-    if (!sync.applyLocal(delta)) quill.setContents(sync.content, 'silent');
+    if (!sync.applyLocal(fromEditor(delta))) quill.setContents(toEditor(sync.content), 'silent');
   };
   const onSelection = (range: { index: number; length: number } | null) => sync.setSelection(range);
   quill.on('text-change', onText);
   quill.on('selection-change', onSelection);
 
   const stopContent = sync.onContent((change) => {
+    try {
+      applyChange(change);
+    } catch (error) {
+      broken(error);
+    }
+  });
+  const applyChange = (change: ContentChange) => {
     if (change.kind === 'reset') {
       remoteEnd = null;
-      quill.setContents(change.content, 'api');
+      quill.setContents(toEditor(change.content), 'api');
       return;
     }
     const before = quill.getSelection();
-    quill.updateContents(change.delta, 'api');
+    quill.updateContents(toEditor(change.delta), 'api');
     if (before) {
       // Quill moved the selection its own way; ours decides ties at the caret.
       const after = placeSelection(before, change.delta, remoteEnd);
@@ -57,7 +68,7 @@ export function bindQuill(quill: Quill, sync: DocumentSync): () => void {
       }
     }
     remoteEnd = moveRemoteEnd(remoteEnd, change.delta, true);
-  });
+  };
 
   // Each cursor's name shows for a moment whenever it moves or appears
   // (and on hover, which quill-cursors handles), so one can tell who is

@@ -10,6 +10,7 @@ import { Link } from '../app/Link.tsx';
 import { useServices } from '../app/services.ts';
 import { Avatars, type AvatarUser } from '../components/Avatars.tsx';
 import { ConnectionIndicator } from '../components/ConnectionIndicator.tsx';
+import { ErrorBoundary } from '../components/ErrorBoundary.tsx';
 import { HistoryPanel } from '../components/HistoryPanel.tsx';
 import { ShareDialog } from '../components/ShareDialog.tsx';
 import { Editor } from '../editor/Editor.tsx';
@@ -175,7 +176,9 @@ function EditorBody({ sync, documentId, panel, onClosePanel }: { sync: DocumentS
             )}
           </p>
         )}
-        <Editor sync={sync} readOnly={snapshot.readOnly} />
+        <ErrorBoundary what="this document">
+          <Editor sync={sync} readOnly={snapshot.readOnly} />
+        </ErrorBoundary>
       </div>
       {panel === 'history' && <HistoryPanel documentId={documentId} headVersion={snapshot.version} canRestore={!snapshot.readOnly} onClose={onClosePanel} />}
     </div>
