@@ -36,6 +36,7 @@ export function bindQuill(quill: Quill, sync: DocumentSync, broken: (error: unkn
   const onText = (delta: Delta, _old: Delta, source: string) => {
     if (source !== 'user') return;
     remoteEnd = moveRemoteEnd(remoteEnd, delta, false);
+    shiftPlaces(delta);
     // Refused (read-only): put back what the engine has.
     if (!sync.applyLocal(fromEditor(delta))) quill.setContents(toEditor(sync.content), 'silent');
   };
@@ -56,6 +57,7 @@ export function bindQuill(quill: Quill, sync: DocumentSync, broken: (error: unkn
       quill.setContents(toEditor(change.content), 'api');
       return;
     }
+    shiftPlaces(change.delta);
     const before = quill.getSelection();
     quill.updateContents(toEditor(change.delta), 'api');
     if (before) {
@@ -70,11 +72,18 @@ export function bindQuill(quill: Quill, sync: DocumentSync, broken: (error: unkn
     remoteEnd = moveRemoteEnd(remoteEnd, change.delta, true);
   };
 
-  // Each cursor's name shows for a moment whenever it moves or appears
-  // (and on hover, which quill-cursors handles), so one can tell who is
-  // typing without chasing carets with the mouse.
-  const lastPlace = new Map<string, string>();
+  // Each cursor's name shows for a moment whenever its owner moves it or
+  // it appears (and on hover, which quill-cursors handles), so one can tell
+  // who is typing without chasing carets with the mouse. Cursors carried
+  // along by text changes have not moved: their last places move too.
+  const lastPlace = new Map<string, { start: number; end: number; away: boolean }>();
   const flagTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  function shiftPlaces(change: Delta): void {
+    for (const place of lastPlace.values()) {
+      place.start = change.transformPosition(place.start);
+      place.end = Math.max(place.start, change.transformPosition(place.end));
+    }
+  }
   const flashName = (id: string) => {
     cursors.toggleFlag(id, true);
     clearTimeout(flagTimers.get(id));
@@ -94,11 +103,9 @@ export function bindQuill(quill: Quill, sync: DocumentSync, broken: (error: unkn
       cursors.moveCursor(id, { index: p.index, length: p.length });
       // Away: we are offline, so they may have left; shown dimmed (styles.css).
       document.getElementById(`ql-cursor-${id}`)?.classList.toggle('away', p.away);
-      const place = `${p.index}:${p.length}:${p.away}`;
-      if (lastPlace.get(id) !== place) {
-        lastPlace.set(id, place);
-        flashName(id);
-      }
+      const last = lastPlace.get(id);
+      if (!last || last.start !== p.index || last.end !== p.index + p.length || last.away !== p.away) flashName(id);
+      lastPlace.set(id, { start: p.index, end: p.index + p.length, away: p.away });
     }
     for (const cursor of cursors.cursors()) {
       if (shown.has(cursor.id)) continue;
