@@ -2,6 +2,7 @@
 // the refresh cookie is signed in at load (Session.restore) and lands where
 // it asked to go; anyone else gets the log-in form first, then goes there.
 import { useEffect, useSyncExternalStore } from 'react';
+import { ErrorBoundary } from './components/ErrorBoundary.tsx';
 import { colorFor, initials } from './editor/colors.ts';
 import { AuthPage } from './pages/AuthPage.tsx';
 import { DocumentsPage } from './pages/DocumentsPage.tsx';
@@ -61,7 +62,9 @@ export function App() {
           </button>
         </div>
       </header>
-      {documentId ? <EditorPage key={documentId} documentId={documentId} me={state.user} /> : <DocumentsPage me={state.user} />}
+      <ErrorBoundary key={documentId ?? 'documents'} what="this page">
+        {documentId ? <EditorPage key={documentId} documentId={documentId} me={state.user} /> : <DocumentsPage me={state.user} />}
+      </ErrorBoundary>
     </div>
   );
 }

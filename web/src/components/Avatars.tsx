@@ -5,6 +5,8 @@ export interface AvatarUser {
   name: string;
   /** Tooltip, if not the name. */
   label?: string;
+  /** Last known only (we are offline): shown dimmed. */
+  away?: boolean;
 }
 
 /** Overlapping initials in each person's colour, "+n" beyond `max`. */
@@ -14,7 +16,7 @@ export function Avatars({ users, max = 5, label }: { users: AvatarUser[]; max?: 
   return (
     <span className="avatars" aria-label={label ?? users.map((u) => u.label ?? u.name).join(', ')} data-testid="avatars">
       {shown.map((u) => (
-        <span key={u.id} className="avatar" style={{ background: colorFor(u.id) }} title={u.label ?? u.name} data-user={u.name}>
+        <span key={u.id} className={u.away ? 'avatar away' : 'avatar'} style={{ background: colorFor(u.id) }} title={u.away ? `${u.label ?? u.name} (away)` : (u.label ?? u.name)} data-user={u.name}>
           {initials(u.name)}
         </span>
       ))}

@@ -1,6 +1,8 @@
 // A read-only rendering of a delta with Quill's own styles (history preview).
-import Quill from 'quill';
+import type Quill from 'quill';
 import { useEffect, useRef } from 'react';
+import { toEditor } from '../editor/embeds.ts';
+import { setUpQuill } from '../editor/quill-setup.ts';
 import type { Delta } from '../sync/index.ts';
 
 export function QuillView({ content }: { content: Delta }) {
@@ -10,6 +12,7 @@ export function QuillView({ content }: { content: Delta }) {
     const wrapper = host.current!;
     const container = document.createElement('div');
     wrapper.append(container);
+    const Quill = setUpQuill();
     quill.current = new Quill(container, { theme: 'snow', readOnly: true, modules: { toolbar: false } });
     return () => {
       quill.current = null;
@@ -17,7 +20,7 @@ export function QuillView({ content }: { content: Delta }) {
     };
   }, []);
   useEffect(() => {
-    quill.current?.setContents(content, 'silent');
+    quill.current?.setContents(toEditor(content), 'silent');
   }, [content]);
   return <div className="preview" ref={host} data-testid="history-preview" />;
 }

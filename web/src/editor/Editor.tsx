@@ -1,24 +1,22 @@
 // The Quill editor of one open document: the toolbar of the issue (bold,
 // italic, underline, headings, lists, links), remote cursors, read-only for
 // viewers. The editable area is Quill's `.ql-editor`.
-import Quill from 'quill';
-// The core build and its stylesheet: the default build injects a <style>
-// element at run time, which the page's CSP (style-src 'self') refuses.
-import QuillCursors from 'quill-cursors/core';
-import 'quill-cursors/css';
-import 'quill/dist/quill.snow.css';
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { DocumentSync } from '../sync/index.ts';
 import { bindQuill } from './quill-binding.ts';
-
-Quill.register('modules/cursors', QuillCursors);
+import { setUpQuill } from './quill-setup.ts';
 
 const TOOLBAR = [[{ header: [1, 2, 3, false] }], ['bold', 'italic', 'underline'], [{ list: 'ordered' }, { list: 'bullet' }], ['link', 'clean']];
 
 export function Editor({ sync, readOnly }: { sync: DocumentSync; readOnly: boolean }) {
   const host = useRef<HTMLDivElement>(null);
+  // A failure inside Quill outside React's render (applying a remote
+  // change) is rethrown here, for the error boundary around the editor.
+  const [broken, setBroken] = useState<unknown>(null);
+  if (broken) throw broken;
 
   useEffect(() => {
+    const Quill = setUpQuill();
     const wrapper = host.current!;
     const container = document.createElement('div');
     wrapper.append(container);
@@ -33,7 +31,7 @@ export function Editor({ sync, readOnly }: { sync: DocumentSync; readOnly: boole
         cursors: { hideDelayMs: 2500, transformOnTextChange: false },
       },
     });
-    const unbind = bindQuill(quill, sync);
+    const unbind = bindQuill(quill, sync, (error) => setBroken(() => error));
     if (!readOnly) quill.focus();
     return () => {
       unbind();

@@ -1,12 +1,20 @@
 // Glue between a Quill 2 editor and a DocumentSync: user edits go to the
 // engine, remote changes come back as `api` edits, other people's
-// selections become quill-cursors. No React here; Editor.tsx mounts it.
+// selections become quill-cursors. Everything handed to Quill goes through
+// toEditor (embeds it cannot show become placeholders) and everything it
+// hands back through fromEditor. No React here; Editor.tsx mounts it.
 import type Quill from 'quill';
 import type QuillCursors from 'quill-cursors';
-import { Delta, type DocumentSync } from '../sync/index.ts';
+import { Delta, type ContentChange, type DocumentSync } from '../sync/index.ts';
+import { moveRemoteEnd, placeSelection } from './caret.ts';
 import { colorFor } from './colors.ts';
+import { fromEditor, toEditor } from './embeds.ts';
 
-export function bindQuill(quill: Quill, sync: DocumentSync): () => void {
+/** How long a cursor's name stays up after it moved, before it starts to fade (ms; the fade waits the module's hideDelayMs more). */
+const FLAG_SHOWN_MS = 300;
+
+/** `broken`: Quill failed on a change it was handed; the editor no longer shows the document. */
+export function bindQuill(quill: Quill, sync: DocumentSync, broken: (error: unknown) => void): () => void {
   const cursors = quill.getModule('cursors') as QuillCursors;
 
   // Quill always shows a final newline; a document created empty through
@@ -18,33 +26,94 @@ export function bindQuill(quill: Quill, sync: DocumentSync): () => void {
   if (!sync.getSnapshot().readOnly && !(typeof last?.insert === 'string' && last.insert.endsWith('\n'))) {
     sync.applyLocal(new Delta().retain(content.length()).insert('\n'));
   }
-  quill.setContents(sync.content, 'silent');
+  quill.setContents(toEditor(sync.content), 'silent');
   quill.history.clear();
+
+  // Where the last remote insert ended (caret.ts): decides which side of
+  // an insert landing on my caret the caret takes.
+  let remoteEnd: number | null = null;
 
   const onText = (delta: Delta, _old: Delta, source: string) => {
     if (source !== 'user') return;
+    remoteEnd = moveRemoteEnd(remoteEnd, delta, false);
+    shiftPlaces(delta);
     // Refused (read-only): put back what the engine has.
-    if (!sync.applyLocal(delta)) quill.setContents(sync.content, 'silent');
+    if (!sync.applyLocal(fromEditor(delta))) quill.setContents(toEditor(sync.content), 'silent');
   };
   const onSelection = (range: { index: number; length: number } | null) => sync.setSelection(range);
   quill.on('text-change', onText);
   quill.on('selection-change', onSelection);
 
   const stopContent = sync.onContent((change) => {
-    if (change.kind === 'remote') quill.updateContents(change.delta, 'api');
-    else quill.setContents(change.content, 'api');
+    try {
+      applyChange(change);
+    } catch (error) {
+      broken(error);
+    }
   });
+  const applyChange = (change: ContentChange) => {
+    if (change.kind === 'reset') {
+      remoteEnd = null;
+      quill.setContents(toEditor(change.content), 'api');
+      return;
+    }
+    shiftPlaces(change.delta);
+    const before = quill.getSelection();
+    quill.updateContents(toEditor(change.delta), 'api');
+    if (before) {
+      // Quill moved the selection its own way; ours decides ties at the caret.
+      const after = placeSelection(before, change.delta, remoteEnd);
+      const shown = quill.getSelection();
+      if (!shown || shown.index !== after.index || shown.length !== after.length) {
+        quill.setSelection(after.index, after.length, 'silent');
+        sync.setSelection(after); // silent: no selection-change event tells the others
+      }
+    }
+    remoteEnd = moveRemoteEnd(remoteEnd, change.delta, true);
+  };
+
+  // Each cursor's name shows for a moment whenever its owner moves it or
+  // it appears (and on hover, which quill-cursors handles), so one can tell
+  // who is typing without chasing carets with the mouse. Cursors carried
+  // along by text changes have not moved: their last places move too.
+  const lastPlace = new Map<string, { start: number; end: number; away: boolean }>();
+  const flagTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  function shiftPlaces(change: Delta): void {
+    for (const place of lastPlace.values()) {
+      place.start = change.transformPosition(place.start);
+      place.end = Math.max(place.start, change.transformPosition(place.end));
+    }
+  }
+  const flashName = (id: string) => {
+    cursors.toggleFlag(id, true);
+    clearTimeout(flagTimers.get(id));
+    // Hidden again after the module's hideDelayMs, counted from here.
+    flagTimers.set(id, setTimeout(() => cursors.toggleFlag(id, false), FLAG_SHOWN_MS));
+  };
 
   const render = () => {
     const snapshot = sync.getSnapshot();
     quill.enable(!snapshot.readOnly && snapshot.status !== 'closed');
     const shown = new Set<string>();
     for (const p of snapshot.presences) {
-      shown.add(p.clientId);
-      cursors.createCursor(p.clientId, p.user?.name ?? 'Someone', colorFor(p.user?.id ?? p.clientId));
-      cursors.moveCursor(p.clientId, { index: p.index, length: p.length });
+      // One cursor per (user, clientId): a clientId is only unique per user.
+      const id = `${p.user?.id ?? ''}/${p.clientId}`;
+      shown.add(id);
+      cursors.createCursor(id, p.user?.name ?? 'Someone', colorFor(p.user?.id ?? p.clientId));
+      cursors.moveCursor(id, { index: p.index, length: p.length });
+      // Away: we are offline, so they may have left; shown dimmed (styles.css).
+      document.getElementById(`ql-cursor-${id}`)?.classList.toggle('away', p.away);
+      const last = lastPlace.get(id);
+      if (!last || last.start !== p.index || last.end !== p.index + p.length || last.away !== p.away) flashName(id);
+      lastPlace.set(id, { start: p.index, end: p.index + p.length, away: p.away });
     }
-    for (const cursor of cursors.cursors()) if (!shown.has(cursor.id)) cursors.removeCursor(cursor.id);
+    for (const cursor of cursors.cursors()) {
+      if (shown.has(cursor.id)) continue;
+      cursors.removeCursor(cursor.id);
+      lastPlace.delete(cursor.id);
+      clearTimeout(flagTimers.get(cursor.id));
+      flagTimers.delete(cursor.id);
+    }
   };
   const stopState = sync.subscribe(render);
   render();
@@ -54,6 +123,7 @@ export function bindQuill(quill: Quill, sync: DocumentSync): () => void {
     quill.off('selection-change', onSelection);
     stopContent();
     stopState();
+    for (const timer of flagTimers.values()) clearTimeout(timer);
     cursors.clearCursors();
   };
 }

@@ -10,13 +10,18 @@ import { Link } from '../app/Link.tsx';
 import { useServices } from '../app/services.ts';
 import { Avatars, type AvatarUser } from '../components/Avatars.tsx';
 import { ConnectionIndicator } from '../components/ConnectionIndicator.tsx';
+import { ErrorBoundary } from '../components/ErrorBoundary.tsx';
 import { HistoryPanel } from '../components/HistoryPanel.tsx';
 import { ShareDialog } from '../components/ShareDialog.tsx';
 import { Editor } from '../editor/Editor.tsx';
 import type { OpenDocumentQuery } from '../gql/graphql.ts';
 import { DocumentSync, MemoryPendingStore, SyncError, type DeltaJSON } from '../sync/index.ts';
+import { tabPresenceId } from '../sync/tab-presence-id.ts';
 
 type OpenedDocument = NonNullable<OpenDocumentQuery['document']>;
+
+/** After an ack, the next op waits at least this long (ms) for ops others committed meanwhile. */
+const SEND_HOLD_MS = 50;
 
 export function EditorPage({ documentId, me }: { documentId: string; me: SessionUser }) {
   const [{ data, error, fetching }, refetch] = useQuery({ query: OpenDocument, variables: { id: documentId } });
@@ -55,20 +60,27 @@ function useDocumentSync(doc: OpenedDocument): { sync: DocumentSync | null; erro
   useEffect(() => {
     let cancelled = false;
     let opened: DocumentSync | null = null;
-    DocumentSync.open({
-      documentId: doc.id,
-      transport,
-      store: store ?? new MemoryPendingStore(),
-      initial: { version: doc.version, content: doc.content as DeltaJSON },
-      readOnly: doc.myRole === 'VIEWER',
-      online: navigator.onLine,
-    }).then(
-      (s) => {
-        if (cancelled) void s.close();
-        else setSync((opened = s));
-      },
-      (e: unknown) => !cancelled && setError(e instanceof SyncError ? e : new SyncError('NETWORK', String(e))),
-    );
+    tabPresenceId()
+      .then((presenceId) =>
+        DocumentSync.open({
+          documentId: doc.id,
+          presenceId,
+          transport,
+          store: store ?? new MemoryPendingStore(),
+          initial: { version: doc.version, content: doc.content as DeltaJSON },
+          readOnly: doc.myRole === 'VIEWER',
+          online: navigator.onLine,
+          // Two people typing at one spot keep their words whole (docs/protocol.md §6).
+          sendHoldMs: SEND_HOLD_MS,
+        }),
+      )
+      .then(
+        (s) => {
+          if (cancelled) void s.close();
+          else setSync((opened = s));
+        },
+        (e: unknown) => !cancelled && setError(e instanceof SyncError ? e : new SyncError('NETWORK', String(e))),
+      );
     return () => {
       cancelled = true;
       void opened?.close();
@@ -128,7 +140,12 @@ function SyncStatus({ sync, me }: { sync: DocumentSync; me: SessionUser }) {
   const snapshot = useSyncExternalStore(sync.subscribe, sync.getSnapshot);
   // One avatar per person, however many tabs they have open.
   const people = new Map<string, AvatarUser>([[me.id, { id: me.id, name: me.name, label: `${me.name} (you)` }]]);
-  for (const p of snapshot.presences) if (p.user && !people.has(p.user.id)) people.set(p.user.id, p.user);
+  // Away only if every one of their tabs is (we are offline and cannot tell).
+  for (const p of snapshot.presences) {
+    if (!p.user || p.user.id === me.id) continue;
+    const known = people.get(p.user.id);
+    people.set(p.user.id, { ...p.user, away: (known?.away ?? true) && p.away });
+  }
   return (
     <div className="sync-status">
       <Avatars users={[...people.values()]} label="People here" />
@@ -159,7 +176,9 @@ function EditorBody({ sync, documentId, panel, onClosePanel }: { sync: DocumentS
             )}
           </p>
         )}
-        <Editor sync={sync} readOnly={snapshot.readOnly} />
+        <ErrorBoundary what="this document">
+          <Editor sync={sync} readOnly={snapshot.readOnly} />
+        </ErrorBoundary>
       </div>
       {panel === 'history' && <HistoryPanel documentId={documentId} headVersion={snapshot.version} canRestore={!snapshot.readOnly} onClose={onClosePanel} />}
     </div>

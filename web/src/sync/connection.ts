@@ -31,6 +31,8 @@ export interface ConnectionEvents {
   /** The op stream is live (status is 'online'). */
   open(): void;
   op(op: WireOp): void;
+  /** The presence stream is established: the current presences follow. */
+  presenceOpen(): void;
   presence(presence: WirePresence): void;
   /** The streams are gone (lost, offline or stopped): nothing can be sent until `open`. */
   down(): void;
@@ -102,7 +104,7 @@ export class Connection {
     });
     if (!current()) return void stopOps();
     const stopPresence = transport.subscribePresence(documentId, {
-      open: () => {},
+      open: () => current() && this.events.presenceOpen(),
       next: (p) => current() && this.events.presence(p),
       error: (error) => lost(toSyncError(error)),
       complete: ended,

@@ -111,7 +111,7 @@ afterEach(() => {
   for (const s of openPages.splice(0)) void s.close();
 });
 
-async function openPage(authority: FakeAuthority, store: MemoryPendingStore, scheduler: FakeScheduler, browser: number, ids: { n: number }): Promise<Page> {
+async function openPage(authority: FakeAuthority, store: MemoryPendingStore, scheduler: FakeScheduler, browser: number, ids: { n: number }, sendHoldMs = 0): Promise<Page> {
   const link = authority.link();
   link.user = { id: `u${browser}`, name: `User ${browser}` };
   const sync = await DocumentSync.open({
@@ -121,6 +121,7 @@ async function openPage(authority: FakeAuthority, store: MemoryPendingStore, sch
     scheduler,
     newClientId: () => `b${browser}-${ids.n++}`,
     presenceTtlMs: 30_000,
+    sendHoldMs,
   });
   openPages.push(sync);
   const page: Page = { browser, sync, link, editor: sync.content };
@@ -175,14 +176,14 @@ function expectPresencesInPlace(page: Page, authority: FakeAuthority): void {
   }
 }
 
-async function simulate(browserCount: number, actions: Action[], slowStores: boolean, seed: number) {
+async function simulate(browserCount: number, actions: Action[], slowStores: boolean, seed: number, sendHoldMs: number) {
   nextChar = 0;
   const authority = new FakeAuthority(DOC, { ops: [{ insert: `${freshText(3)}\n` }] });
   const scheduler = new FakeScheduler(seed);
   const stores = Array.from({ length: browserCount }, () => new SlowStore(slowStores));
   const ids = { n: 0 };
   const pages: Page[] = [];
-  for (let b = 0; b < browserCount; b++) pages.push(await openPage(authority, stores[b]!, scheduler, b, ids));
+  for (let b = 0; b < browserCount; b++) pages.push(await openPage(authority, stores[b]!, scheduler, b, ids, sendHoldMs));
   const inserted = new Set<string>();
   const lostToCrash = new Set<string>();
   const deleted = new Set<string>();
@@ -241,7 +242,7 @@ async function simulate(browserCount: number, actions: Action[], slowStores: boo
         page.link.close();
         void page.sync.close();
         store.crash(page.sync.clientId);
-        const next = await openPage(authority, store, scheduler, page.browser, ids);
+        const next = await openPage(authority, store, scheduler, page.browser, ids, sendHoldMs);
         // Lost: typed on this page, neither committed nor brought back.
         const kept = charPositions(next.sync.content);
         const committed = new Set(authority.log.flatMap((op) => op.delta.ops.flatMap((o) => (typeof o.insert === 'string' ? [...o.insert] : []))));
@@ -284,15 +285,17 @@ async function simulate(browserCount: number, actions: Action[], slowStores: boo
 }
 
 describe('DocumentSync against a fake authority', () => {
-  it('converges, loses and doubles nothing, and keeps presence in place, whatever the interleaving', async () => {
+  it('converges, loses and doubles nothing, and keeps presence in place, whatever the interleaving, with or without a hold after acks', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 2, max: 4 }),
         fc.array(actionArb, { minLength: 10, maxLength: 120 }),
         fc.boolean(),
         fc.integer({ min: 1, max: 2 ** 31 - 1 }),
-        async (browserCount, actions, slowStores, seed) => {
-          const { authority, pages, inserted, lostToCrash, deleted } = await simulate(browserCount, actions, slowStores, seed);
+        // With and without the hold after an ack (held buffers, placed first at ties, saved and reloaded too).
+        fc.constantFrom(0, 50),
+        async (browserCount, actions, slowStores, seed, sendHoldMs) => {
+          const { authority, pages, inserted, lostToCrash, deleted } = await simulate(browserCount, actions, slowStores, seed, sendHoldMs);
 
           // Every page converges on the authority's content, synchronised.
           for (const p of pages) {
@@ -591,7 +594,7 @@ describe('DocumentSync behaviours', () => {
     bob.user = { id: 'bob', name: 'Bob' };
     await bob.updatePresence({ documentId: DOC, clientId: 'bob-tab', version: 1, index: 6, length: 5 });
     link.deliver(10);
-    expect(sync.getSnapshot().presences).toEqual([{ clientId: 'bob-tab', user: { id: 'bob', name: 'Bob' }, index: 6, length: 5 }]);
+    expect(sync.getSnapshot().presences).toEqual([{ clientId: 'bob-tab', user: { id: 'bob', name: 'Bob' }, index: 6, length: 5, away: false }]);
     sync.applyLocal(new Delta().insert('Oh! '));
     expect(sync.getSnapshot().presences[0]).toMatchObject({ index: 10, length: 5 });
     scheduler.advance(29_000);
@@ -610,7 +613,60 @@ describe('DocumentSync behaviours', () => {
     link.deliver(1, 1);
     expect(sync.getSnapshot().presences).toEqual([]);
     link.deliver(1, 0);
-    expect(sync.getSnapshot().presences).toEqual([{ clientId: 'bob', user: null, index: 4, length: 0 }]);
+    expect(sync.getSnapshot().presences).toEqual([{ clientId: 'bob', user: null, index: 4, length: 0, away: false }]);
+  });
+
+  it('shows others as away while it cannot hear the server, and forgets who left meanwhile as soon as it is back', async () => {
+    const { authority, scheduler, link, sync } = await setup('Hello world\n');
+    const bob = authority.link();
+    bob.user = { id: 'bob', name: 'Bob' };
+    await bob.updatePresence({ documentId: DOC, clientId: 'bob-tab', version: 1, index: 6, length: 0 });
+    const carol = authority.link();
+    carol.user = { id: 'carol', name: 'Carol' };
+    await carol.updatePresence({ documentId: DOC, clientId: 'carol-tab', version: 1, index: 0, length: 0 });
+    link.deliver(10);
+    expect(sync.getSnapshot().presences.map((p) => [p.clientId, p.away])).toEqual([
+      ['bob-tab', false],
+      ['carol-tab', false],
+    ]);
+
+    link.down = true;
+    sync.setNetworkOnline(false);
+    expect(sync.getSnapshot().presences.map((p) => [p.clientId, p.away])).toEqual([
+      ['bob-tab', true],
+      ['carol-tab', true],
+    ]);
+    // Carol's tab closes; the leave cannot reach us.
+    authority.leave('carol-tab');
+
+    link.down = false;
+    sync.setNetworkOnline(true);
+    link.deliver(10);
+    // Well before the 30 s TTL: the new presence stream says who is here.
+    expect(scheduler.now()).toBe(0);
+    expect(sync.getSnapshot().presences.map((p) => [p.clientId, p.away])).toEqual([['bob-tab', false]]);
+  });
+
+  it('never shows its own presence id, so a reloaded tab that keeps it never sees its old self', async () => {
+    const authority = new FakeAuthority(DOC, { ops: [{ insert: 'Hello\n' }] });
+    const scheduler = new FakeScheduler(7);
+    // The page before the reload: its socket has not been seen to close yet.
+    const old = authority.link();
+    old.user = { id: 'me', name: 'Me' };
+    await old.updatePresence({ documentId: DOC, clientId: 'tab-1', version: 1, index: 2, length: 0 });
+    const link = authority.link();
+    link.user = { id: 'me', name: 'Me' };
+    const sync = await DocumentSync.open({ documentId: DOC, transport: link, scheduler, newClientId: () => 'page-2', presenceId: 'tab-1' });
+    openPages.push(sync);
+    link.deliver(10);
+    await settle();
+    expect(sync.getSnapshot().presences).toEqual([]);
+    // Its own presence goes under the same id, replacing the old page's entry.
+    sync.setSelection({ index: 4, length: 0 });
+    scheduler.advance(200);
+    await settle();
+    expect(authority.presences.get('tab-1')).toMatchObject({ index: 4 });
+    expect(authority.presences.size).toBe(1);
   });
 
   it('sends its own selection at a version the server has, mapped back through pending edits', async () => {

@@ -24,7 +24,7 @@ import { PendingWriter } from './pending-writer.ts';
 import { PresenceSender } from './presence-sender.ts';
 import type { RemotePresence } from './presence-tracker.ts';
 import { RemotePresences } from './remote-presences.ts';
-import { randomClientId, systemScheduler, type Scheduler } from './scheduler.ts';
+import { randomClientId, systemScheduler, Timer, type Scheduler } from './scheduler.ts';
 import { Submission } from './submission.ts';
 import { isRetryable, SyncError, toSyncError, type SyncTransport, type WireOp } from './transport.ts';
 
@@ -63,6 +63,14 @@ export interface DocumentSyncOptions {
   scheduler?: Scheduler;
   /** @default randomClientId */
   newClientId?: () => string;
+  /**
+   * The clientId our presence goes under, and which is never shown to us.
+   * A page that reuses the id of the page it replaces (a reload of the same
+   * tab) takes over that page's presence, even if the server has not yet
+   * noticed the old socket is gone, so nobody sees two of us.
+   * @default the op clientId (new for every page)
+   */
+  presenceId?: string;
   /** Viewers: local edits are refused. @default false */
   readOnly?: boolean;
   /** Whether the network is up at start (browsers: navigator.onLine). @default true */
@@ -77,7 +85,17 @@ export interface DocumentSyncOptions {
   presenceThrottleMs?: number;
   /** Server ops kept to place late presence. @default 500 */
   recentOps?: number;
+  /**
+   * After an ack, hold the next op this many milliseconds at least (and
+   * for twice the last round trip, up to 1 s) before sending it. Someone
+   * typing at the same spot meanwhile then lands after our text instead of
+   * inside it (docs/protocol.md §6). 0 sends at the ack. @default 0
+   */
+  sendHoldMs?: number;
 }
+
+/** The longest hold after an ack, milliseconds, however slow the round trips. */
+const MAX_SEND_HOLD_MS = 1_000;
 
 export class DocumentSync {
   /**
@@ -151,6 +169,12 @@ export class DocumentSync {
   private readonly writer: PendingWriter;
   private readonly ownPresence: PresenceSender;
   private readonly presences: RemotePresences;
+  private readonly scheduler: Scheduler;
+  private readonly sendHoldMs: number;
+  private readonly hold: Timer;
+  /** When the op in flight became the op in flight (scheduler time), and the smoothed round trip to its ack, ms. */
+  private inflightSince = 0;
+  private roundTripMs = 0;
 
   private readonly listeners = new Set<() => void>();
   private readonly contentListeners = new Set<(change: ContentChange) => void>();
@@ -163,7 +187,10 @@ export class DocumentSync {
     this.documentId = documentId;
     this.store = store;
     this.readOnly = options.readOnly ?? false;
-    const ot = (this.ot = OtClient.restore(start));
+    this.scheduler = scheduler;
+    this.sendHoldMs = options.sendHoldMs ?? 0;
+    this.hold = new Timer(scheduler);
+    const ot = (this.ot = OtClient.restore(start, { holdAfterAck: this.sendHoldMs > 0 }));
     const server = (this.server = new ChunkedDocument(new Delta(start.content.ops)));
     this.doc = this.localContent();
     this.docLength = this.doc.length();
@@ -177,10 +204,16 @@ export class DocumentSync {
         starting: () => this.submission.newStream(),
         open: () => this.onOpen(),
         op: (op) => this.onOp(op),
+        presenceOpen: () => {
+          if (this.presences.clear()) this.changed();
+        },
         presence: (presence) => {
           if (this.presences.receive(presence)) this.changed();
         },
-        down: () => this.ownPresence.stop(),
+        down: () => {
+          this.ownPresence.stop();
+          if (this.presences.markAway()) this.changed();
+        },
         trouble: (error) => {
           this.error = error;
         },
@@ -213,6 +246,7 @@ export class DocumentSync {
       transport,
       scheduler,
       ot,
+      presenceId: options.presenceId ?? ot.clientId,
       server,
       link: connection,
       throttleMs: options.presenceThrottleMs ?? 100,
@@ -221,6 +255,7 @@ export class DocumentSync {
     this.presences = new RemotePresences({
       scheduler,
       ot,
+      presenceId: options.presenceId ?? ot.clientId,
       ttlMs: options.presenceTtlMs ?? 30_000,
       recentOps: options.recentOps ?? 500,
       contentLength: () => this.docLength,
@@ -285,10 +320,12 @@ export class DocumentSync {
     if (isNoop(delta)) return true;
     this.doc = null;
     this.docLength += delta.changeLength();
-    this.moveSelections(delta);
+    this.moveSelections(delta, false);
     const send = this.ot.applyLocal(delta);
-    if (send) this.inflightEdits++;
-    else this.bufferEdits++;
+    if (send) {
+      this.inflightEdits++;
+      this.inflightSince = this.scheduler.now();
+    } else this.bufferEdits++;
     this.writer.persist();
     if (send) this.submission.send();
     this.changed();
@@ -319,6 +356,7 @@ export class DocumentSync {
     this.connection.stop();
     this.submission.stop();
     this.presences.stop();
+    this.hold.clear(); // a held buffer stays saved, and the next page sends it
     this.changed();
     await this.writer.settled();
     this.store.release(this.documentId, this.ot.clientId);
@@ -337,6 +375,8 @@ export class DocumentSync {
     // connection, the server answers with that commit, and its ack is in
     // the replayed stream.
     this.submission.send();
+    // A buffer held by a page that was closed: nothing to wait for now.
+    if (this.ot.held && !this.hold.pending) this.flushHeld();
     this.ownPresence.schedule();
   }
 
@@ -354,20 +394,43 @@ export class DocumentSync {
     if (wire.clientId === this.ot.clientId && wire.clientSeq === inflightSeq) {
       // Our ack. A buffer that remote deletions reduced to nothing is not
       // sent, and its edits are gone with the text they changed.
-      this.inflightEdits = send ? this.bufferEdits : 0;
-      this.bufferEdits = 0;
+      const sample = this.scheduler.now() - this.inflightSince;
+      this.roundTripMs = this.roundTripMs === 0 ? sample : 0.75 * this.roundTripMs + 0.25 * sample;
+      if (this.ot.held) {
+        // Ops committed by others just before ours may still be on their
+        // way; wait for them, so that our buffer is placed before any that
+        // lands at its position.
+        this.inflightEdits = 0;
+        this.hold.start(Math.min(MAX_SEND_HOLD_MS, Math.max(this.sendHoldMs, 2 * this.roundTripMs)), () => this.flushHeld());
+      } else {
+        this.inflightEdits = send ? this.bufferEdits : 0;
+        this.bufferEdits = 0;
+        if (send) this.inflightSince = this.scheduler.now();
+      }
       this.submission.acknowledged();
       if (this.error && isRetryable(this.error.code)) this.error = null;
     }
     if (apply && !isNoop(apply)) {
       this.doc = null;
       this.docLength += apply.changeLength();
-      this.moveSelections(apply);
+      this.moveSelections(apply, true);
       this.emitContent({ kind: 'remote', delta: apply });
     }
     this.presences.catchUp();
-    if (this.writer.stored || this.ot.pending) this.writer.persist();
+    if (this.writer.stored || this.ot.pendingCount > 0) this.writer.persist();
     if (send) this.submission.send();
+    this.changed();
+  }
+
+  /** The hold after an ack is over: the buffer goes out. */
+  private flushHeld(): void {
+    if (this.closed) return;
+    const send = this.ot.flush();
+    this.inflightEdits = send ? this.bufferEdits : 0;
+    this.bufferEdits = 0;
+    if (send) this.inflightSince = this.scheduler.now();
+    this.writer.persist();
+    this.submission.send();
     this.changed();
   }
 
@@ -378,6 +441,7 @@ export class DocumentSync {
     if (error.code === 'FORBIDDEN') this.readOnly = true;
     const pending = this.ot.pendingDelta();
     this.ot.discardPending();
+    this.hold.clear();
     this.inflightEdits = this.bufferEdits = 0;
     this.submission.discarded();
     if (pending) {
@@ -385,7 +449,7 @@ export class DocumentSync {
       const undo = pending.invert(server);
       this.doc = server;
       this.docLength = this.server.length;
-      this.moveSelections(undo);
+      this.moveSelections(undo, false);
       this.emitContent({ kind: 'reset', content: server });
     }
     this.error = error;
@@ -404,6 +468,7 @@ export class DocumentSync {
     // The page still shows them, so `content` keeps them.
     this.doc ??= this.localContent();
     this.ot.discardPending();
+    this.hold.clear();
     this.inflightEdits = this.bufferEdits = 0;
     this.presences.clear();
     this.writer.persist();
@@ -411,10 +476,10 @@ export class DocumentSync {
     void this.writer.settled().then(() => this.store.release(this.documentId, this.ot.clientId));
   }
 
-  /** `change` was applied to the local content (now `docLength` long). */
-  private moveSelections(change: Delta): void {
+  /** `change` (a remote one, or ours) was applied to the local content (now `docLength` long). */
+  private moveSelections(change: Delta, remote: boolean): void {
     this.presences.transform(change);
-    this.ownPresence.move(change);
+    this.ownPresence.move(change, remote);
   }
 
   private emitContent(change: ContentChange): void {

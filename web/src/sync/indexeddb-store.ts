@@ -5,6 +5,7 @@
 // lock, so two open tabs never share a client id (which would make the
 // server treat one tab's op as the other's resubmission).
 import type { PendingStore, PersistedState } from './pending-store.ts';
+import { holdWebLock, webLocksSupported } from './web-lock.ts';
 
 const DB_NAME = 'collab-sync';
 const STORE = 'pending';
@@ -40,7 +41,7 @@ export class IndexedDbPendingStore implements PendingStore {
 
   /** IndexedDB and Web Locks are both there (Web Locks needs a secure context: https or localhost). */
   static supported(): boolean {
-    return typeof indexedDB !== 'undefined' && typeof navigator !== 'undefined' && 'locks' in navigator;
+    return typeof indexedDB !== 'undefined' && webLocksSupported();
   }
 
   async claim(documentId: string, freshClientId: string): Promise<PersistedState | null> {
@@ -89,23 +90,9 @@ export class IndexedDbPendingStore implements PendingStore {
   }
 
   /** Takes the lock if it is free within `waitMs`, and keeps it until release(). */
-  private lock(name: string, waitMs: number): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      const hold = (lock: Lock | null) => {
-        if (!lock) {
-          resolve(false);
-          return undefined;
-        }
-        resolve(true);
-        return new Promise<void>((release) => this.releases.set(name, release));
-      };
-      const request =
-        waitMs > 0 ? navigator.locks.request(name, { signal: AbortSignal.timeout(waitMs) }, hold) : navigator.locks.request(name, { ifAvailable: true }, hold);
-      request.catch((error: unknown) => {
-        // Not freed in time: someone else's live page.
-        if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError')) resolve(false);
-        else reject(error);
-      });
-    });
+  private async lock(name: string, waitMs: number): Promise<boolean> {
+    const release = await holdWebLock(name, waitMs);
+    if (release) this.releases.set(name, release);
+    return release !== null;
   }
 }

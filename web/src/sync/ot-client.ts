@@ -2,7 +2,16 @@
 // synchronised -> awaiting (one op in flight) -> awaiting with buffer.
 // Acks come from the stream: the client recognises its own op there by
 // (clientId, clientSeq), so an ack can never overtake an earlier remote op.
-import { Delta, isNoop, type DeltaJSON } from '../../../protocol/delta.ts';
+//
+// The op in flight is rebased exactly as the server will rebase it (the
+// committed op wins ties). The buffer is not: the server has never seen it,
+// so the client may place it, and puts its own text first at a tie, which
+// keeps a run of typing whole when someone else's text lands at its end.
+// Optionally (`holdAfterAck`) the next op is not sent at the ack but held
+// until flush(): meanwhile remote ops that tie with it arrive and are
+// ordered after it, instead of being ordered before it by the server
+// (docs/protocol.md §6, "typing at the same spot").
+import { Delta, isNoop, transform, type DeltaJSON } from '../../../protocol/delta.ts';
 import { transformCommittedOverPending, transformOverCommitted } from '../../../protocol/rebase.ts';
 import { PendingBuffer } from './pending-buffer.ts';
 
@@ -20,7 +29,16 @@ export interface StreamOp {
   clientSeq: number;
 }
 
-export type ClientState = 'synchronised' | 'awaiting' | 'awaiting-with-buffer';
+/** holding: no op in flight, local edits buffered until flush() (see `holdAfterAck`). */
+export type ClientState = 'synchronised' | 'awaiting' | 'awaiting-with-buffer' | 'holding';
+
+export interface OtClientOptions {
+  /**
+   * At an ack, keep the buffer (and later local edits) until flush()
+   * instead of sending it at once. @default false
+   */
+  holdAfterAck?: boolean;
+}
 
 /** Everything needed to resume this client elsewhere (after a page reload). */
 export interface OtClientSnapshot {
@@ -35,20 +53,27 @@ export class OtClient {
   /** The last server version this client has seen. */
   version: number;
   private inflight: OutgoingOp | null = null;
-  /** Edits made while an op is in flight, composed (cheaply per keystroke: pending-buffer.ts). */
+  /** Edits not yet sent, composed (cheaply per keystroke: pending-buffer.ts). */
   private buffer: PendingBuffer | null = null;
   private nextSeq: number;
+  /** Local edits go to the buffer until flush(), even with nothing in flight. */
+  private holding = false;
 
   readonly clientId: string;
-  constructor(clientId: string, version: number, firstSeq = 0) {
+  private readonly holdAfterAck: boolean;
+  constructor(clientId: string, version: number, firstSeq = 0, options: OtClientOptions = {}) {
     this.clientId = clientId;
     this.version = version;
     this.nextSeq = firstSeq;
+    this.holdAfterAck = options.holdAfterAck ?? false;
   }
 
-  /** A client exactly as `snapshot()` left it: same ids, same pending ops. */
-  static restore(snapshot: OtClientSnapshot): OtClient {
-    const client = new OtClient(snapshot.clientId, snapshot.version, snapshot.nextSeq);
+  /**
+   * A client exactly as `snapshot()` left it: same ids, same pending ops.
+   * A buffer saved without an op in flight (held) waits for flush().
+   */
+  static restore(snapshot: OtClientSnapshot, options: OtClientOptions = {}): OtClient {
+    const client = new OtClient(snapshot.clientId, snapshot.version, snapshot.nextSeq, options);
     if (snapshot.inflight) {
       client.inflight = {
         baseVersion: snapshot.inflight.baseVersion,
@@ -56,7 +81,10 @@ export class OtClient {
         clientId: snapshot.clientId,
         clientSeq: snapshot.inflight.clientSeq,
       };
-      if (snapshot.buffer) client.buffer = new PendingBuffer(new Delta(snapshot.buffer.ops));
+    }
+    if (snapshot.buffer) {
+      client.buffer = new PendingBuffer(new Delta(snapshot.buffer.ops));
+      client.holding = !snapshot.inflight;
     }
     return client;
   }
@@ -73,8 +101,13 @@ export class OtClient {
   }
 
   get state(): ClientState {
-    if (!this.inflight) return 'synchronised';
+    if (!this.inflight) return this.buffer ? 'holding' : 'synchronised';
     return this.buffer ? 'awaiting-with-buffer' : 'awaiting';
+  }
+
+  /** Local edits wait in the buffer for flush() (after an ack, with `holdAfterAck`). */
+  get held(): boolean {
+    return this.holding;
   }
 
   /** The op in flight (to resubmit unchanged after a reconnect), if any. */
@@ -97,8 +130,9 @@ export class OtClient {
    * applies to the content at `version` (null when synchronised).
    */
   pendingDelta(): Delta | null {
-    if (!this.inflight) return null;
-    return this.buffer ? this.inflight.delta.compose(this.buffer.toDelta()) : this.inflight.delta;
+    const buffered = this.buffer?.toDelta() ?? null;
+    if (!this.inflight) return buffered;
+    return buffered ? this.inflight.delta.compose(buffered) : this.inflight.delta;
   }
 
   /**
@@ -106,13 +140,23 @@ export class OtClient {
    * send now, or null when it was composed into the buffer.
    */
   applyLocal(delta: Delta): OutgoingOp | null {
-    if (this.inflight) {
+    if (this.inflight || this.holding) {
       if (this.buffer) this.buffer.compose(delta);
       else this.buffer = new PendingBuffer(delta);
       return null;
     }
     this.inflight = { baseVersion: this.version, delta, clientId: this.clientId, clientSeq: this.nextSeq++ };
     return this.inflight;
+  }
+
+  /**
+   * Ends a hold: the buffer becomes the op in flight (returned, to send),
+   * unless an op is in flight already or the buffer is empty.
+   */
+  flush(): OutgoingOp | null {
+    this.holding = false;
+    if (this.inflight) return null;
+    return this.promoteBuffer();
   }
 
   /**
@@ -123,6 +167,7 @@ export class OtClient {
   discardPending(): void {
     this.inflight = null;
     this.buffer = null;
+    this.holding = false;
   }
 
   /**
@@ -138,20 +183,13 @@ export class OtClient {
     const inflight = this.inflight;
     if (inflight && op.clientId === this.clientId && op.clientSeq === inflight.clientSeq) {
       this.inflight = null;
-      // Remote ops may have reduced the buffer to nothing (its text was
-      // deleted); an op never sent need not be sent at all. (An op already
-      // in flight is still sent even if it became a no-op: its ack is needed.)
-      const buffered = this.buffer?.toDelta();
-      if (!buffered || isNoop(buffered)) {
-        this.buffer = null;
+      if (this.holdAfterAck) {
+        this.holding = true;
         return { apply: null, send: null };
       }
-      const send: OutgoingOp = { baseVersion: this.version, delta: buffered, clientId: this.clientId, clientSeq: this.nextSeq++ };
-      this.inflight = send;
-      this.buffer = null;
-      return { apply: null, send };
+      return { apply: null, send: this.promoteBuffer() };
     }
-    // Remote op. The server put it before our pending ops and rebases them
+    // Remote op. The server put it before our op in flight and rebases that
     // over it with the committed op winning ties; mirror that exactly.
     let remote = op.delta;
     if (inflight) {
@@ -161,12 +199,25 @@ export class OtClient {
       this.inflight = { ...inflight, baseVersion: this.version, delta: rebased };
     }
     if (this.buffer) {
+      // Never sent, so ours to place: our own text first at a tie (the
+      // buffer's inserts keep priority on both sides of the pair).
       const buffered = this.buffer.toDelta();
-      const rebased = transformOverCommitted(remote, buffered);
-      remote = transformCommittedOverPending(buffered, remote);
+      const rebased = transform(remote, buffered, false);
+      remote = transform(buffered, remote, true);
       this.buffer = new PendingBuffer(rebased);
     }
     return { apply: remote, send: null };
+  }
+
+  private promoteBuffer(): OutgoingOp | null {
+    // Remote ops may have reduced the buffer to nothing (its text was
+    // deleted); an op never sent need not be sent at all. (An op already
+    // in flight is still sent even if it became a no-op: its ack is needed.)
+    const buffer = this.buffer?.toDelta() ?? null;
+    this.buffer = null;
+    if (!buffer || isNoop(buffer)) return null;
+    this.inflight = { baseVersion: this.version, delta: buffer, clientId: this.clientId, clientSeq: this.nextSeq++ };
+    return this.inflight;
   }
 }
 

@@ -13,6 +13,8 @@ export interface PresenceSenderOptions {
   transport: SyncTransport;
   scheduler: Scheduler;
   ot: OtClient;
+  /** The clientId our presence goes under. */
+  presenceId: string;
   /** The content at ot.version, as the server has it. */
   server: ChunkedDocument;
   /** The stream presence goes with (a Connection); nothing is sent while it is not live. */
@@ -46,12 +48,16 @@ export class PresenceSender {
     this.schedule();
   }
 
-  /** `change` was applied to the local content (the editor reports its own selection too; this keeps heartbeats right meanwhile). */
-  move(change: Delta): void {
+  /**
+   * `change` was applied to the local content (the editor reports its own
+   * selection too; this keeps heartbeats right meanwhile). An insert of
+   * someone else's exactly at a caret goes after it, as editors place it.
+   */
+  move(change: Delta, remote: boolean): void {
     const range = this.selection;
     if (!range) return;
-    const index = change.transformPosition(range.index);
-    this.selection = { index, length: Math.max(0, change.transformPosition(range.index + range.length) - index) };
+    const index = change.transformPosition(range.index, remote && range.length === 0);
+    this.selection = { index, length: Math.max(0, change.transformPosition(range.index + range.length, remote && range.length === 0) - index) };
   }
 
   /** Sends the selection as soon as the throttle allows. */
@@ -87,7 +93,7 @@ export class PresenceSender {
     end = clamp(end, start, length);
     this.lastSentAt = scheduler.now();
     this.options.transport
-      .updatePresence({ documentId: this.options.documentId, clientId: ot.clientId, version: ot.version, index: start, length: end - start })
+      .updatePresence({ documentId: this.options.documentId, clientId: this.options.presenceId, version: ot.version, index: start, length: end - start })
       .catch(() => {}); // presence is best effort; the heartbeat sends it again
     this.heartbeat.start(this.options.heartbeatMs, () => this.send());
   }

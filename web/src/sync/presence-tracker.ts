@@ -8,6 +8,9 @@
 // one is dropped when the server says it left (its socket closed, or it
 // expired there) and, failing that, when not refreshed within the TTL.
 // Entries are per (user, clientId): a clientId is only unique per user.
+// While we cannot hear the server (offline, reconnecting) nobody's leave
+// reaches us: every entry is shown as away until the presence stream is
+// back and tells us again who is here.
 import type { Delta } from '../../../protocol/delta.ts';
 import type { WirePresence } from './transport.ts';
 
@@ -17,6 +20,8 @@ export interface RemotePresence {
   /** Selection start in the local document. */
   index: number;
   length: number;
+  /** Last known only: we are not connected, so they may have left since. */
+  away: boolean;
 }
 
 const keyOf = (wire: WirePresence) => JSON.stringify([wire.user?.id ?? null, wire.clientId]);
@@ -28,6 +33,7 @@ interface Shown {
   start: number;
   end: number;
   expiresAt: number;
+  away: boolean;
 }
 
 /**
@@ -60,7 +66,7 @@ export class PresenceTracker {
       this.cached = null;
       return this.shown.delete(key);
     }
-    this.shown.set(key, { key, clientId: wire.clientId, user: wire.user, start: placed[0], end: placed[1], expiresAt });
+    this.shown.set(key, { key, clientId: wire.clientId, user: wire.user, start: placed[0], end: placed[1], expiresAt, away: false });
     this.cached = null;
     return true;
   }
@@ -100,17 +106,31 @@ export class PresenceTracker {
     return { changed, next };
   }
 
-  clear(): void {
+  /** We stopped hearing the server: everyone shown is away until heard from again. Returns whether that changed anything. */
+  markAway(): boolean {
+    let changed = false;
+    for (const p of this.shown.values()) {
+      changed ||= !p.away;
+      p.away = true;
+    }
+    if (changed) this.cached = null;
+    return changed;
+  }
+
+  /** Forgets everyone; returns whether anyone was shown. */
+  clear(): boolean {
+    const had = this.shown.size > 0;
     this.shown.clear();
     this.waiting.clear();
     this.cached = null;
+    return had;
   }
 
   /** What to show, stable between changes (safe for React's useSyncExternalStore). */
   list(): readonly RemotePresence[] {
     this.cached ??= [...this.shown.values()]
       .sort((a, b) => a.clientId.localeCompare(b.clientId) || a.key.localeCompare(b.key))
-      .map((p) => ({ clientId: p.clientId, user: p.user, index: p.start, length: p.end - p.start }));
+      .map((p) => ({ clientId: p.clientId, user: p.user, index: p.start, length: p.end - p.start, away: p.away }));
     return this.cached;
   }
 }

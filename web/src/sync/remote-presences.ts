@@ -13,6 +13,8 @@ import type { WirePresence } from './transport.ts';
 export interface RemotePresencesOptions {
   scheduler: Scheduler;
   ot: OtClient;
+  /** The id our own presence goes under: never shown (a reload keeps it, see DocumentSyncOptions.presenceId). */
+  presenceId: string;
   /** A presence not refreshed for this long disappears, milliseconds. */
   ttlMs: number;
   /** Server ops kept to place late presence. */
@@ -49,7 +51,7 @@ export class RemotePresences {
 
   /** Returns whether what is shown changed (expiry reports its own changes). */
   receive(wire: WirePresence): boolean {
-    if (wire.clientId === this.options.ot.clientId) return false;
+    if (wire.clientId === this.options.presenceId || wire.clientId === this.options.ot.clientId) return false;
     const changed = this.tracker.receive(wire, this.options.scheduler.now() + this.options.ttlMs, this.place);
     this.scheduleExpiry();
     return changed;
@@ -65,8 +67,17 @@ export class RemotePresences {
     this.tracker.transform(change, this.options.contentLength());
   }
 
-  clear(): void {
-    this.tracker.clear();
+  /** The streams are down: show everyone as away. Returns whether that changed anything. */
+  markAway(): boolean {
+    return this.tracker.markAway();
+  }
+
+  /**
+   * The presence stream is (re)opening: it starts with everyone who is
+   * here now, so drop what we knew (whoever left meanwhile is not in it).
+   */
+  clear(): boolean {
+    return this.tracker.clear();
   }
 
   stop(): void {

@@ -80,6 +80,14 @@ export class FakeAuthority {
     for (const link of this.links) link.publishPresence(presence);
   }
 
+  /** A client's presence ends (its socket closed): gone from the set, and a `left` event to whoever is listening. */
+  leave(clientId: string): void {
+    const presence = this.presences.get(clientId);
+    if (!presence) return;
+    this.presences.delete(clientId);
+    for (const link of this.links) link.publishPresence({ ...presence, left: true });
+  }
+
   forget(link: FakeLink): void {
     this.links.delete(link);
   }

@@ -1,0 +1,44 @@
+// Small things one sees at once: the "Start writing…" placeholder sits
+// where the text will be; another person's name shows on their cursor when
+// it moves (not only under the mouse); the history slider is styled.
+import { describe, expect, it } from 'vitest';
+import { browserSuite, chromiumAvailable } from './support.ts';
+
+describe.skipIf(!chromiumAvailable)('editor details', { timeout: 60_000 }, () => {
+  const suite = browserSuite();
+
+  it('puts the placeholder where the text starts', async () => {
+    const ann = await suite.person('Ann');
+    const id = await suite.createDocument(ann, { ops: [] });
+    await suite.openEditor(ann.page, id);
+    const editor = ann.page.locator('[data-testid="editor"] .ql-editor.ql-blank');
+    const { placeholder, text } = await editor.evaluate((el) => ({
+      placeholder: el.getBoundingClientRect().left + parseFloat(getComputedStyle(el, '::before').left),
+      text: el.querySelector('p')!.getBoundingClientRect().left,
+    }));
+    expect(Math.abs(placeholder - text)).toBeLessThan(1);
+  });
+
+  it('shows the name on a cursor when it moves', async () => {
+    const ann = await suite.person('Ann');
+    const bob = await suite.person('Bob');
+    const id = await suite.createDocument(ann, { ops: [{ insert: 'Hello world\n' }] });
+    await suite.share(ann, id, bob, 'EDITOR');
+    await suite.openEditor(ann.page, id);
+    await suite.openEditor(bob.page, id);
+    await bob.page.locator('[data-testid="editor"] .ql-editor').click();
+    await bob.page.keyboard.press('Control+End');
+    const flag = ann.page.locator('.ql-cursor', { has: ann.page.locator('.ql-cursor-name', { hasText: 'Bob' }) }).locator('.ql-cursor-flag');
+    await ann.page.waitForFunction((el) => el !== null && getComputedStyle(el).opacity === '1' && getComputedStyle(el).visibility === 'visible', await flag.elementHandle());
+  });
+
+  it('styles the history slider', async () => {
+    const ann = await suite.person('Ann');
+    const id = await suite.createDocument(ann, { ops: [{ insert: 'One\n' }] });
+    await suite.openEditor(ann.page, id);
+    await ann.page.getByTestId('open-history').click();
+    const slider = ann.page.getByTestId('history-panel').locator('input[type="range"]');
+    await slider.waitFor();
+    expect(await slider.evaluate((el) => getComputedStyle(el).appearance)).toBe('none');
+  });
+});
