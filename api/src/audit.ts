@@ -16,7 +16,10 @@ export type AuditEvent =
   | { event: 'share-unknown-email'; documentId: string; byUserId: string; email: string }
   | { event: 'document-deleted'; documentId: string; byUserId: string }
   | { event: 'api-token-created'; userId: string; tokenId: string; role: string; documentId: string | null }
-  | { event: 'api-token-revoked'; userId: string; tokenId: string };
+  | { event: 'api-token-revoked'; userId: string; tokenId: string }
+  | { event: 'share-link-created'; documentId: string; byUserId: string; linkId: string; role: string }
+  | { event: 'share-link-revoked'; documentId: string; byUserId: string; linkId: string; removed: number }
+  | { event: 'joined-by-link'; documentId: string; userId: string; linkId: string; role: string };
 
 export type Audit = (event: AuditEvent) => void;
 

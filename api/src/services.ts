@@ -9,6 +9,7 @@ import type { PresenceRegistry, PresenceState } from './collab/presence.ts';
 import type { Sequencer } from './collab/sequencer.ts';
 import type { Bus, CommittedOp, OperationLog } from './collab/types.ts';
 import type { Config } from './config.ts';
+import type { ShareLinks } from './documents/share-links.ts';
 import type { Documents } from './documents/documents.ts';
 import type { RateLimits } from './limits/rate-limits.ts';
 import type { Logger } from './logger.ts';
@@ -31,6 +32,8 @@ export interface Services {
   apiTokens: ApiTokens;
   accounts: Accounts;
   documents: Documents;
+  /** Share by link: revocable links that give a role (documents/share-links.ts). */
+  shareLinks: ShareLinks;
   /** Ends streams and sockets whose access was taken away, on every node. */
   access: AccessWatch;
   rateLimits: RateLimits;

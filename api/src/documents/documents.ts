@@ -267,7 +267,8 @@ export class Documents {
       const member = await tx.documentMember.upsert({
         where: { documentId_userId: { documentId, userId: user.id } },
         create: { documentId, userId: user.id, role },
-        update: { role },
+        // Shared by the owner now: no longer tied to a link (revoking it leaves this grant alone).
+        update: { role, viaLinkId: null },
         select: { userId: true, role: true },
       });
       return { member, previous };
@@ -301,6 +302,11 @@ export class Documents {
    * database refuses an ownerless document anyway (trigger
    * "DocumentMember_keeps_an_owner"), reported as BAD_USER_INPUT LAST_OWNER.
    */
+  /** Runs `change` as an owner of the document, under its row lock (share-links.ts changes members this way too). */
+  asOwner<T>(me: Viewer, documentId: string, change: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+    return this.changeMembers(me, documentId, change);
+  }
+
   private async changeMembers<T>(me: Viewer, documentId: string, change: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
     try {
       return await this.prisma.$transaction(

@@ -10,6 +10,7 @@ import './documents.ts';
 import './actor.ts';
 import './api-tokens.ts';
 import './edits.ts';
+import './share-links.ts';
 
 let schema: GraphQLSchema | undefined;
 

@@ -23,6 +23,7 @@ export const GENERATED_SCALAR_FIELDS = {
   Operation: Prisma.OperationScalarFieldEnum,
   Snapshot: Prisma.SnapshotScalarFieldEnum,
   ApiToken: Prisma.ApiTokenScalarFieldEnum,
+  ShareLink: Prisma.ShareLinkScalarFieldEnum,
 } satisfies Record<Prisma.ModelName, Record<string, string>>;
 
 interface MigrationRow {
