@@ -14,6 +14,7 @@ import { PresenceRegistry } from './collab/presence.ts';
 import { Sequencer } from './collab/sequencer.ts';
 import type { Config } from './config.ts';
 import { Documents } from './documents/documents.ts';
+import { Versions } from './documents/versions.ts';
 import { createMetricsServer } from './http/metrics-endpoint.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
 import { createRateLimits } from './limits/rate-limits.ts';
@@ -116,6 +117,18 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       });
       presenceRegistry = presence;
       const tokens = createAccessTokens(config.authSecret, config.accessTokenTtl);
+      const documents = new Documents(db.prisma, log, sequencer, presence, {
+        audit,
+        onAccessChange: (event) => access.publish(event),
+        cache: accessCache,
+        deltaPolicy: {
+          maxOps: config.security.maxDeltaOps,
+          maxInsertBytes: config.security.maxDeltaInsertBytes,
+          maxEmbedBytes: config.security.maxEmbedBytes,
+          formats: new Set(config.security.allowedFormats),
+        },
+        maxTitleBytes: config.security.maxTitleBytes,
+      });
       const services: Services = {
         config,
         logger,
@@ -132,18 +145,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
           onRevoked: (userId, sessionIds) => access.publish({ kind: 'sessions-revoked', userId, sessionIds }),
           cache: accessCache,
         }),
-        documents: new Documents(db.prisma, log, sequencer, presence, {
-          audit,
-          onAccessChange: (event) => access.publish(event),
-          cache: accessCache,
-          deltaPolicy: {
-            maxOps: config.security.maxDeltaOps,
-            maxInsertBytes: config.security.maxDeltaInsertBytes,
-            maxEmbedBytes: config.security.maxEmbedBytes,
-            formats: new Set(config.security.allowedFormats),
-          },
-          maxTitleBytes: config.security.maxTitleBytes,
-        }),
+        documents,
+        versions: new Versions(db.prisma, log, sequencer, documents),
         access,
         rateLimits,
         metrics,

@@ -9,6 +9,7 @@ import type { Sequencer } from './collab/sequencer.ts';
 import type { Bus, CommittedOp, OperationLog } from './collab/types.ts';
 import type { Config } from './config.ts';
 import type { Documents } from './documents/documents.ts';
+import type { Versions } from './documents/versions.ts';
 import type { RateLimits } from './limits/rate-limits.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './observability/metrics.ts';
@@ -28,6 +29,8 @@ export interface Services {
   tokens: AccessTokens;
   accounts: Accounts;
   documents: Documents;
+  /** History sessions, named versions, export and import. */
+  versions: Versions;
   /** Ends streams and sockets whose access was taken away, on every node. */
   access: AccessWatch;
   rateLimits: RateLimits;

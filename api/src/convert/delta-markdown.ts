@@ -34,12 +34,11 @@ function createTurndown(): TurndownService {
     },
   });
   // Formats Markdown cannot say: keep the text, drop the format.
-  service.keep([]);
   service.addRule('formats-without-markdown', {
     filter: ['u', 'sub', 'sup', 'span'],
     replacement: (content) => content,
   });
-  service.addRule('strike', { filter: ['s', 'del', 'strike'], replacement: (content) => `~~${content}~~` });
+  service.addRule('strike', { filter: (node) => ['S', 'DEL', 'STRIKE'].includes(node.nodeName), replacement: (content) => `~~${content}~~` });
   return service;
 }
 

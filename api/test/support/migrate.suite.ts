@@ -22,6 +22,7 @@ export const GENERATED_SCALAR_FIELDS = {
   DocumentMember: Prisma.DocumentMemberScalarFieldEnum,
   Operation: Prisma.OperationScalarFieldEnum,
   Snapshot: Prisma.SnapshotScalarFieldEnum,
+  NamedVersion: Prisma.NamedVersionScalarFieldEnum,
 } satisfies Record<Prisma.ModelName, Record<string, string>>;
 
 interface MigrationRow {
