@@ -38,12 +38,12 @@ describe('GraphiQL default tabs', () => {
     await server?.stop();
   });
 
-  it('are the five steps, in order, each with its headers and placeholders', () => {
+  it('are the five steps, in order, then the history tab, each with its headers and placeholders', () => {
     const names = graphiqlTabs.map((t) => [...t.query.matchAll(/^(?:query|mutation|subscription) (\w+)/gm)].map((m) => m[1]));
-    expect(names).toEqual([['SignUp', 'LogIn'], ['CreateDocument'], ['DocumentOperations'], ['SubmitOperation', 'UpdatePresence', 'Document'], ['DocumentPresence']]);
+    expect(names).toEqual([['SignUp', 'LogIn'], ['CreateDocument'], ['DocumentOperations'], ['SubmitOperation', 'UpdatePresence', 'Document'], ['DocumentPresence'], ['NameVersion', 'History']]);
     expect(tab(1).headers).toBe('{}');
-    for (const n of [2, 3, 4, 5]) expect(tab(n).headers).toContain(`Bearer ${TOKEN_PLACEHOLDER}`);
-    for (const n of [3, 4, 5]) expect(tab(n).variables).toContain(DOCUMENT_PLACEHOLDER);
+    for (const n of [2, 3, 4, 5, 6]) expect(tab(n).headers).toContain(`Bearer ${TOKEN_PLACEHOLDER}`);
+    for (const n of [3, 4, 5, 6]) expect(tab(n).variables).toContain(DOCUMENT_PLACEHOLDER);
   });
 
   it('run end to end: sign up, create, subscribe, submit, resubmit, rebase, presence', async () => {
@@ -77,6 +77,19 @@ describe('GraphiQL default tabs', () => {
     const doc = (await run(tab(4), 'Document')).document;
     expect(doc).toMatchObject({ version: 3, content: { ops: [{ insert: 'Hi! Hi! Hello\n' }] }, contentAt: { ops: [{ insert: 'Hello\n' }] } });
     expect(doc.presence).toEqual([{ clientId: 'graphiql-tab-4', index: 0, length: 5, version: 1 }]);
+
+    // The history tab: sessions cover versions 3 down to 1 (one session, unless these
+    // seconds crossed a half hour); naming version 1 makes it end one.
+    const before = (await run(tab(6), 'History')).document;
+    expect(before.history[0]).toMatchObject({ toVersion: 3, name: null, authors: [{ name: 'Ann' }] });
+    expect(before.history.at(-1)).toMatchObject({ fromVersion: 1 });
+    expect((await run(tab(6), 'NameVersion')).nameVersion).toEqual({ version: 1, name: 'First draft', author: { name: 'Ann' } });
+    const after = (await run(tab(6), 'History')).document;
+    expect(after.history.at(-1)).toMatchObject({ fromVersion: 1, toVersion: 1, name: 'First draft' });
+    expect(after.history.at(-2)).toMatchObject({ fromVersion: 2, name: null });
+    expect(after.namedVersions).toEqual([{ version: 1, name: 'First draft' }]);
+    expect(after.markdown).toBe('Hi! Hi! Hello\n');
+    expect(after.firstDraft).toContain('<p>Hello</p>');
 
     for (const { client, stream } of [ops, presence]) {
       stream.dispose();
