@@ -2,7 +2,8 @@
 // and export to and import from files (convert/). Callers pass a
 // DocumentView, so the viewer's access to read was already checked
 // (Documents.access); what writes checks its own role here.
-import { exportContent, importContent, type DocumentFormat } from '../convert/formats.ts';
+import type { Converter } from '../convert/converter.ts';
+import type { DocumentFormat } from '../convert/formats.ts';
 import { historyPage, type HistoryEntry, type HistoryRules } from '../collab/history.ts';
 import type { Sequencer } from '../collab/sequencer.ts';
 import type { OperationLog } from '../collab/types.ts';
@@ -35,12 +36,15 @@ export class Versions {
   private readonly log: OperationLog;
   private readonly sequencer: Sequencer;
   private readonly documents: Documents;
+  private readonly converter: Converter;
   private readonly rules: HistoryRules | undefined;
-  constructor(prisma: PrismaClient, log: OperationLog, sequencer: Sequencer, documents: Documents, rules?: HistoryRules) {
+  /** `converter` runs export and import off the main thread (convert/converter.ts). */
+  constructor(prisma: PrismaClient, log: OperationLog, sequencer: Sequencer, documents: Documents, converter: Converter, rules?: HistoryRules) {
     this.prisma = prisma;
     this.log = log;
     this.sequencer = sequencer;
     this.documents = documents;
+    this.converter = converter;
     this.rules = rules;
   }
 
@@ -101,7 +105,7 @@ export class Versions {
   /** The content at `version` (default: head) in `format`. */
   async export(doc: DocumentView, format: DocumentFormat, version: number | null): Promise<string> {
     const content = version === null ? (await this.sequencer.head(doc.id)).content : await this.sequencer.contentAt(doc.id, version);
-    return exportContent(content, format, doc.title);
+    return this.converter.export(content, format, doc.title);
   }
 
   /** A new document (owned by the viewer) whose version 1 is the file's content. */
@@ -110,6 +114,6 @@ export class Versions {
     // Its size is bounded by the request body limit (MAX_PAYLOAD_BYTES).
     const text = checkText(textInput, 'text');
     // create() checks the title and holds the content to the node's delta policy (formats, sizes, URLs).
-    return this.documents.create(viewer, title, importContent(text, format));
+    return this.documents.create(viewer, title, await this.converter.import(text, format));
   }
 }
