@@ -63,7 +63,7 @@ export interface HistoryPageRequest {
   rules?: HistoryRules;
   /** Stamps of versions <= upToVersion, newest first, at most `limit` (OperationLog.readStamps for one document). */
   readStamps(upToVersion: number, limit: number): Promise<OpStamp[]>;
-  /** Stamps read per round trip. @default 500 */
+  /** Stamps read by the first round trip; each further one reads twice as many, up to 16 times this. @default 500 */
   chunk?: number;
 }
 
@@ -76,7 +76,10 @@ export interface HistoryPageRequest {
 export async function historyPage(request: HistoryPageRequest): Promise<HistoryEntry[]> {
   const { head, beforeVersion, first, names } = request;
   const rules = request.rules ?? DEFAULT_HISTORY_RULES;
-  const chunk = request.chunk ?? 500;
+  const firstChunk = request.chunk ?? 500;
+  // Most pages end within the first read; a page of long sessions (up to
+  // maxOps versions each) takes few round trips all the same.
+  let chunk = firstChunk;
   const top = Math.min(beforeVersion - 1, head);
   const entries: HistoryEntry[] = [];
   if (top < 1 || first < 1) return entries;
@@ -116,6 +119,7 @@ export async function historyPage(request: HistoryPageRequest): Promise<HistoryE
       newer = stamp;
     }
     upTo = stamps.at(-1)!.version - 1;
+    chunk = Math.min(chunk * 2, firstChunk * 16);
   }
   if (current) entries.push(current);
   return entries;
