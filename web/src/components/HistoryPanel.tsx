@@ -48,7 +48,8 @@ function useSessions(documentId: string, listHead: number) {
   const [more, setMore] = useState(false);
   const [error, setError] = useState<ReturnType<typeof apiErrorOf> | null>(null);
   const load = useCallback(
-    async (before: number | null) => {
+    /** `fresh`: forget older pages too (a name may have split one of their sessions). */
+    async (before: number | null, fresh = false) => {
       const result = await client.query(HistorySessions, { id: documentId, first: PAGE, before }, { requestPolicy: 'network-only' }).toPromise();
       if (result.error || !result.data?.document) {
         setError(apiErrorOf(result.error));
@@ -56,9 +57,19 @@ function useSessions(documentId: string, listHead: number) {
       }
       const page = result.data.document.history;
       setError(null);
-      setMore(page.length === PAGE);
-      // A first page replaces what is shown (the newest session grows); an older page is appended.
-      setSessions((shown) => (before === null ? page : [...shown, ...page]));
+      if (before !== null) {
+        setMore(page.length === PAGE);
+        setSessions((shown) => [...shown, ...page]);
+        return;
+      }
+      // A fresh first page (the newest session grows): older pages already
+      // shown stay, since entries do not change once a later one exists.
+      const oldest = page.at(-1)?.fromVersion ?? 0;
+      setSessions((shown) => {
+        const older = fresh ? [] : shown.filter((s) => s.toVersion < oldest);
+        if (older.length === 0) setMore(page.length === PAGE);
+        return [...page, ...older];
+      });
     },
     [client, documentId],
   );
@@ -69,7 +80,7 @@ function useSessions(documentId: string, listHead: number) {
     const last = sessions.at(-1);
     if (last) void load(last.toVersion);
   };
-  const reload = () => void load(null);
+  const reload = () => void load(null, true);
   return { sessions, more, error, loadOlder, reload };
 }
 
