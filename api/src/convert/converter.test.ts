@@ -64,6 +64,15 @@ describe('converter (worker thread)', () => {
     expect(await next).toBe(exportContent(small, 'HTML', 'T'));
   });
 
+  it('refuses more conversions than maxInFlight with RATE_LIMITED, and takes them again once some are done', async () => {
+    converter = createConverter({ maxInFlight: 2 });
+    const first = converter.export(small, 'TEXT', 'a');
+    const second = converter.export(small, 'TEXT', 'b');
+    await expect(converter.export(small, 'TEXT', 'c')).rejects.toMatchObject({ code: 'RATE_LIMITED', details: { limit: 'convertQueue' } });
+    expect(await Promise.all([first, second])).toEqual(['Hi there\n', 'Hi there\n']);
+    expect(await converter.export(small, 'TEXT', 'd')).toBe('Hi there\n');
+  });
+
   it('refuses requests once closed', async () => {
     converter = createConverter();
     await converter.close();

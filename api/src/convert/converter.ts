@@ -4,7 +4,8 @@
 // when the worker, loaded, receives it) ends
 // the worker (the next request starts a fresh one) and fails with
 // BAD_USER_INPUT (limit convertMs): only a huge or pathological file gets
-// there. The requests queued behind it are sent to the fresh worker.
+// there. The requests queued behind it are sent to the fresh worker. At
+// most `maxInFlight` wait or run; more are RATE_LIMITED.
 import { Worker } from 'node:worker_threads';
 import { Delta, type DeltaOp } from '../../../protocol/delta.ts';
 import { AppError, badInput } from '../errors.ts';
@@ -26,6 +27,12 @@ export interface Converter {
 export interface ConverterOptions {
   /** Longest one conversion may run, ms. @default 30000 */
   timeoutMs?: number;
+  /**
+   * Most conversions waiting or running at once: each holds a whole
+   * document or file, so the queue is bounded; beyond it RATE_LIMITED
+   * (limit convertQueue). @default 32
+   */
+  maxInFlight?: number;
 }
 
 interface Pending {
@@ -38,6 +45,7 @@ const WORKER_URL = new URL('./convert-worker.ts', import.meta.url);
 
 export function createConverter(options: ConverterOptions = {}): Converter {
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const maxInFlight = options.maxInFlight ?? 32;
   const queue: Pending[] = [];
   let worker: Worker | null = null;
   /** Whether `worker` has loaded its modules (it says 'ready'). */
@@ -110,6 +118,9 @@ export function createConverter(options: ConverterOptions = {}): Converter {
   const run = (job: Job) =>
     new Promise<string | DeltaOp[]>((resolve, reject) => {
       if (closed) return reject(new AppError('UNAVAILABLE', 'The node is shutting down'));
+      if (queue.length + (running ? 1 : 0) >= maxInFlight) {
+        return reject(new AppError('RATE_LIMITED', 'Too many exports and imports at once; retry in a second', { limit: 'convertQueue', retryAfterMs: 1000 }));
+      }
       queue.push({ request: { ...job, id: nextId++ }, resolve, reject });
       pump();
     });
