@@ -2,8 +2,9 @@
 // grouped by day, named versions highlighted; the selected session opens
 // to its single versions. The preview draws the changes from a base
 // version to the selected one as a redline (both from contentAt, compared
-// here): by default since the start of the selected session, or since any
-// version chosen to compare with. A version can be named, downloaded, and
+// here): by default since the start of the selected session, or since the
+// version before, a named version, the end of any listed session, or the
+// empty document. A version can be named, downloaded, and
 // restored as a new forward op (restoreVersion) that every collaborator gets.
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
 import { useClient, useMutation, useQuery } from 'urql';
@@ -28,6 +29,7 @@ const FOLLOW_MS = 1_500;
 
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+const dayTimeFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
 
 /** Sessions in runs of the same (local) day, in order. */
 function byDay(sessions: Session[]): Array<{ day: string; sessions: Session[] }> {
@@ -150,10 +152,17 @@ export function HistoryPanel({ documentId, headVersion, canRestore, onClose }: {
               <option value="">the start of this session</option>
               <option value={version - 1}>the version before (v{version - 1})</option>
               {named.map((s) => (
-                <option key={s.toVersion} value={s.toVersion}>
+                <option key={`named-${s.toVersion}`} value={s.toVersion}>
                   “{s.name}” (v{s.toVersion})
                 </option>
               ))}
+              {sessions
+                .filter((s) => s.toVersion < version && !s.name)
+                .map((s) => (
+                  <option key={s.toVersion} value={s.toVersion}>
+                    the session of {dayTimeFormat.format(new Date(s.endedAt))} (v{s.toVersion})
+                  </option>
+                ))}
               <option value={0}>the beginning (empty)</option>
             </select>
           </label>
