@@ -16,6 +16,8 @@ import { Sequencer } from './collab/sequencer.ts';
 import type { Config } from './config.ts';
 import { ShareLinks } from './documents/share-links.ts';
 import { Documents } from './documents/documents.ts';
+import { Versions } from './documents/versions.ts';
+import { createConverter, type Converter } from './convert/converter.ts';
 import { createMetricsServer } from './http/metrics-endpoint.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
 import { createRateLimits } from './limits/rate-limits.ts';
@@ -57,6 +59,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   let sequencer: Sequencer | undefined;
   let stopAccessWatch: (() => void) | undefined;
   let presenceRegistry: PresenceRegistry | undefined;
+  let converter: Converter | undefined;
 
   return {
     async start() {
@@ -156,6 +159,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         }),
         documents,
         shareLinks: new ShareLinks(db.prisma, documents, { audit, onAccessChange: (event) => access.publish(event) }),
+        versions: new Versions(db.prisma, log, sequencer, documents, (converter = createConverter())),
         access,
         rateLimits,
         metrics,
@@ -210,6 +214,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       metricsServer = undefined;
       // The closed sockets' presence leaves go out while the buses are still up.
       await presenceRegistry?.dispose();
+      await converter?.close();
+      converter = undefined;
       feed?.dispose();
       stopAccessWatch?.();
       // After everything that publishes or subscribes through them.

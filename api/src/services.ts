@@ -11,6 +11,7 @@ import type { Bus, CommittedOp, OperationLog } from './collab/types.ts';
 import type { Config } from './config.ts';
 import type { ShareLinks } from './documents/share-links.ts';
 import type { Documents } from './documents/documents.ts';
+import type { Versions } from './documents/versions.ts';
 import type { RateLimits } from './limits/rate-limits.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './observability/metrics.ts';
@@ -34,6 +35,8 @@ export interface Services {
   documents: Documents;
   /** Share by link: revocable links that give a role (documents/share-links.ts). */
   shareLinks: ShareLinks;
+  /** History sessions, named versions, export and import. */
+  versions: Versions;
   /** Ends streams and sockets whose access was taken away, on every node. */
   access: AccessWatch;
   rateLimits: RateLimits;

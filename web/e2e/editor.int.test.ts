@@ -1,7 +1,7 @@
 // The built web client in headless Chromium against a real server (port 0,
 // embedded store): people sign up, share, type at once and converge; one
 // goes offline and comes back; pending edits survive closing the page; a
-// viewer cannot type; a version is restored from the history panel.
+// viewer cannot type; a version is named and restored from the history panel.
 // Skipped (loudly) only where /usr/bin/chromium is absent; .ci/run installs it.
 import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -255,7 +255,7 @@ describe.skipIf(!available)('web client in Chromium', { timeout: 60_000 }, () =>
     await carol.page.locator('[data-testid="avatars"] [data-user="Ann"]').waitFor();
   });
 
-  it('restores an old version from the history panel, for everyone', async () => {
+  it('names and restores an old version from the history panel, for everyone', async () => {
     const ann = await person('Ann');
     const bob = await person('Bob');
     const id = await createDocument(ann, 'Version one\n');
@@ -270,9 +270,16 @@ describe.skipIf(!available)('web client in Chromium', { timeout: 60_000 }, () =>
 
     await ann.page.getByTestId('open-history').click();
     const panel = ann.page.getByTestId('history-panel');
+    // History lists sessions; the oldest one opens to its single versions.
+    await panel.getByTestId('history-session').last().getByRole('button').first().click();
     await panel.getByRole('button', { name: /^v1 / }).click();
     await panel.locator('[data-testid="history-version"]', { hasText: /^1$/ }).waitFor();
     await panel.getByTestId('history-preview').getByText('Version one').waitFor();
+    // Named versions stand out in the list, and end their session.
+    await panel.getByTestId('name-version').click();
+    await panel.getByLabel('Version name').fill('First draft');
+    await panel.getByRole('button', { name: 'Save' }).click();
+    await panel.locator('[data-testid="history-session"][data-named="true"]', { hasText: 'First draft' }).waitFor();
     await panel.getByTestId('restore-version').click();
     await panel.getByText(/Restored version 1/).waitFor();
 
@@ -292,7 +299,7 @@ describe.skipIf(!available)('web client in Chromium', { timeout: 60_000 }, () =>
     await openEditor(ann.page, id);
     await ann.page.getByTestId('open-history').click();
     const panel = ann.page.getByTestId('history-panel');
-    await panel.getByRole('button', { name: /^v2 Copy editor, agent of Ann/ }).waitFor();
-    await panel.getByRole('button', { name: /^v1 Ann/ }).waitFor();
+    await panel.getByRole('button', { name: /^v2\s*Copy editor, agent of Ann/ }).waitFor();
+    await panel.getByRole('button', { name: /^v1\s*Ann/ }).waitFor();
   });
 });

@@ -4,7 +4,7 @@
 // It has no accounts, so it checks no author's access (never `access`); and
 // no appendMany, which exists to save database round trips it does not make.
 import { Delta } from '../../../protocol/delta.ts';
-import { AppendConflict, type CommittedOp, type NewOp, type OperationLog, type Snapshot } from './types.ts';
+import { AppendConflict, type CommittedOp, type NewOp, type OperationLog, type OpStamp, type Snapshot } from './types.ts';
 
 interface MemoryDocument {
   ops: CommittedOp[];
@@ -38,6 +38,17 @@ export class MemoryOperationLog implements OperationLog {
     const ops = this.docs.get(documentId)?.ops ?? [];
     // ops[i].version === i + 1: the log has no gaps.
     return ops.slice(Math.max(0, afterVersion), Math.min(ops.length, upToVersion)).slice(0, limit);
+  }
+
+  async readStamps(documentId: string, upToVersion: number, limit: number): Promise<OpStamp[]> {
+    const ops = this.docs.get(documentId)?.ops ?? [];
+    const top = Math.min(ops.length, upToVersion);
+    const stamps: OpStamp[] = [];
+    for (let v = top; v >= 1 && stamps.length < limit; v--) {
+      const { version, authorId, createdAt } = ops[v - 1]!;
+      stamps.push({ version, authorId, createdAt });
+    }
+    return stamps;
   }
 
   async findByClient(documentId: string, clientId: string, clientSeq: number): Promise<CommittedOp | null> {

@@ -23,6 +23,9 @@ export interface CommittedOp {
   createdAt: Date;
 }
 
+/** What history needs of an op: who and when, without its delta. */
+export type OpStamp = Pick<CommittedOp, 'version' | 'authorId' | 'createdAt'>;
+
 /**
  * A row to append; the log stamps `createdAt`. `sessionId` (the submitter's
  * session, if any) is checked at commit and never stored or published.
@@ -94,6 +97,11 @@ export interface OperationLog {
   latestSnapshot(documentId: string, atOrBefore: number): Promise<Snapshot | null>;
   /** Ops with `afterVersion < version <= upToVersion`, ascending, at most `limit`. */
   readOps(documentId: string, afterVersion: number, upToVersion?: number, limit?: number): Promise<CommittedOp[]>;
+  /**
+   * Who wrote the ops with version <= `upToVersion` and when, newest first,
+   * at most `limit`: the history's grouping reads only these, never deltas.
+   */
+  readStamps(documentId: string, upToVersion: number, limit: number): Promise<OpStamp[]>;
   /** The op committed for this (clientId, clientSeq), if any. */
   findByClient(documentId: string, clientId: string, clientSeq: number): Promise<CommittedOp | null>;
   /**

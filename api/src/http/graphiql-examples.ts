@@ -189,4 +189,39 @@ mutation EditDocument($documentId: ID!) {
     variables: withDocument,
     headers: withToken,
   },
+  {
+    query: `# More: version history. After tabs 4 and 6 the document
+# has versions 1 to 4. History groups versions into sessions (a
+# pause of 5 minutes ends one; so does a named version), newest
+# first; page with the last entry's toVersion as beforeVersion.
+# Name a version, then run History again: the entry ending at
+# it carries the name. Export gives the content at any version
+# as TEXT, MARKDOWN or HTML.
+mutation NameVersion($documentId: ID!) {
+  nameVersion(documentId: $documentId, version: 1, name: "First draft") {
+    version
+    name
+    author { name }
+  }
+}
+
+query History($documentId: ID!) {
+  document(id: $documentId) {
+    history(first: 20) {
+      fromVersion
+      toVersion
+      name
+      authors { name }
+      startedAt
+      endedAt
+    }
+    namedVersions { version name }
+    markdown: export(format: MARKDOWN)
+    firstDraft: export(format: HTML, version: 1)
+  }
+}
+`,
+    variables: withDocument,
+    headers: withToken,
+  },
 ];

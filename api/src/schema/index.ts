@@ -11,6 +11,7 @@ import './actor.ts';
 import './api-tokens.ts';
 import './edits.ts';
 import './share-links.ts';
+import './versions.ts';
 
 let schema: GraphQLSchema | undefined;
 

@@ -22,6 +22,7 @@ import {
   type CommittedOp,
   type NewOp,
   type OperationLog,
+  type OpStamp,
   type Snapshot,
   type WriteRefusal,
 } from '../collab/types.ts';
@@ -144,6 +145,14 @@ const READ_OPS = `
   ORDER BY "version"
   LIMIT $4`;
 
+// The history's read: no delta, newest first (the primary key's index, backwards).
+const READ_STAMPS = `
+  SELECT "version", "authorId", "createdAt" AT TIME ZONE 'UTC' AS "createdAt"
+  FROM "Operation"
+  WHERE "documentId" = $1 AND "version" <= $2
+  ORDER BY "version" DESC
+  LIMIT $3`;
+
 type OpRow = Pick<OperationRow, 'version' | 'delta' | 'clientId' | 'clientSeq' | 'authorId' | 'tokenId' | 'runId' | 'requestHash' | 'createdAt'>;
 
 export class PrismaOperationLog implements OperationLog {
@@ -176,6 +185,11 @@ export class PrismaOperationLog implements OperationLog {
     // LIMIT NULL is no limit.
     const rows = await this.sql.query<OpRow>(READ_OPS, [documentId, afterVersion, upToVersion ?? MAX_VERSION, limit ?? null]);
     return rows.map((row) => toCommitted(documentId, row));
+  }
+
+  async readStamps(documentId: string, upToVersion: number, limit: number): Promise<OpStamp[]> {
+    if (limit <= 0 || upToVersion < 1) return [];
+    return this.sql.query<OpStamp>(READ_STAMPS, [documentId, Math.min(upToVersion, MAX_VERSION), limit]);
   }
 
   async findByClient(documentId: string, clientId: string, clientSeq: number): Promise<CommittedOp | null> {

@@ -24,6 +24,7 @@ export const GENERATED_SCALAR_FIELDS = {
   Snapshot: Prisma.SnapshotScalarFieldEnum,
   ApiToken: Prisma.ApiTokenScalarFieldEnum,
   ShareLink: Prisma.ShareLinkScalarFieldEnum,
+  NamedVersion: Prisma.NamedVersionScalarFieldEnum,
 } satisfies Record<Prisma.ModelName, Record<string, string>>;
 
 interface MigrationRow {

@@ -82,6 +82,21 @@ export function operationLogContract(name: string, makeLog: () => Promise<Operat
       expect(await h.log.readOps('no-such-document', 0)).toEqual([]);
     });
 
+    test('reads stamps (version, author, time) newest first, without deltas', async () => {
+      const doc = await h.createDocument();
+      const committed = [...(await h.log.append(doc, [op(doc, 1, 'a'), op(doc, 2, 'b')])), ...(await h.log.append(doc, [op(doc, 3, 'c')]))];
+      const stamps = async (upTo: number, limit: number) => h.log.readStamps(doc, upTo, limit);
+
+      const all = await stamps(10, 10);
+      expect(all).toEqual(committed.reverse().map(({ version, authorId, createdAt }) => ({ version, authorId, createdAt })));
+      expect(all[0]?.createdAt).toBeInstanceOf(Date);
+      expect((await stamps(2, 10)).map((s) => s.version)).toEqual([2, 1]);
+      expect((await stamps(3, 2)).map((s) => s.version)).toEqual([3, 2]);
+      expect(await stamps(0, 10)).toEqual([]);
+      expect(await stamps(3, 0)).toEqual([]);
+      expect(await h.log.readStamps('no-such-document', 10, 10)).toEqual([]);
+    });
+
     test('keeps rich deltas intact: attributes, embeds, retains and deletes', async () => {
       const doc = await h.createDocument();
       const rich = new Delta()

@@ -118,12 +118,28 @@ export const RemoveMember = graphql(`
   }
 `);
 
-export const History = graphql(`
-  query History($id: ID!, $after: Int!) {
+export const HistorySessions = graphql(`
+  query HistorySessions($id: ID!, $first: Int, $before: Int) {
     document(id: $id) {
       id
       version
-      operations(afterVersion: $after, first: 200) {
+      history(first: $first, beforeVersion: $before) {
+        fromVersion
+        toVersion
+        name
+        startedAt
+        endedAt
+        authors { id name }
+      }
+    }
+  }
+`);
+
+export const SessionVersions = graphql(`
+  query SessionVersions($id: ID!, $after: Int!, $first: Int!) {
+    document(id: $id) {
+      id
+      operations(afterVersion: $after, first: $first) {
         version
         createdAt
         author { id name }
@@ -133,19 +149,35 @@ export const History = graphql(`
   }
 `);
 
-export const VersionPreview = graphql(`
-  query VersionPreview($id: ID!, $before: Int!) {
+export const CompareVersions = graphql(`
+  query CompareVersions($id: ID!, $base: Int!, $target: Int!) {
     document(id: $id) {
       id
-      before: contentAt(version: $before)
-      operations(afterVersion: $before, first: 1) {
-        version
-        delta
-        createdAt
-        author { id name }
-        actor { kind tokenName }
-      }
+      base: contentAt(version: $base)
+      target: contentAt(version: $target)
     }
+  }
+`);
+
+export const NameVersion = graphql(`
+  mutation NameVersion($documentId: ID!, $version: Int!, $name: String!) {
+    nameVersion(documentId: $documentId, version: $version, name: $name) { version name }
+  }
+`);
+
+export const ExportDocument = graphql(`
+  query ExportDocument($id: ID!, $format: ExportFormat!, $version: Int) {
+    document(id: $id) {
+      id
+      title
+      export(format: $format, version: $version)
+    }
+  }
+`);
+
+export const ImportDocument = graphql(`
+  mutation ImportDocument($title: String!, $format: ExportFormat!, $text: String!) {
+    importDocument(title: $title, format: $format, text: $text) { id }
   }
 `);
 

@@ -11,6 +11,7 @@ import type { DocumentListQuery } from '../gql/graphql.ts';
 import { Link } from '../app/Link.tsx';
 import { navigate } from '../app/router.ts';
 import { Avatars } from '../components/Avatars.tsx';
+import { ImportButton, useImportDrop } from '../components/ImportFile.tsx';
 import { relativeTime } from '../components/relative-time.ts';
 
 type Row = DocumentListQuery['documents']['edges'][number]['node'];
@@ -47,6 +48,7 @@ export function DocumentsPage({ me }: { me: SessionUser }) {
   const { rows: loaded, error, hasMore, more, reload } = useDocumentList(search.trim());
   const [, create] = useMutation(CreateDocument);
   const [problem, setProblem] = useState<string | null>(null);
+  const drop = useImportDrop(setProblem);
 
   const createDocument = async () => {
     setProblem(null);
@@ -61,12 +63,15 @@ export function DocumentsPage({ me }: { me: SessionUser }) {
   const shared = rows.filter((d) => d.myRole !== 'OWNER');
 
   return (
-    <main className="page">
+    <main className={drop.dragging ? 'page dropping' : 'page'} {...drop.handlers}>
       <div className="page-head">
         <h1>Documents</h1>
-        <button type="button" className="button primary" onClick={createDocument} data-testid="new-document">
-          New document
-        </button>
+        <div className="page-actions">
+          <ImportButton onProblem={setProblem} />
+          <button type="button" className="button primary" onClick={createDocument} data-testid="new-document">
+            New document
+          </button>
+        </div>
       </div>
       {problem && (
         <p className="error" role="alert">

@@ -11,6 +11,7 @@ import { useServices } from '../app/services.ts';
 import { Avatars, type AvatarUser } from '../components/Avatars.tsx';
 import { ConnectionIndicator } from '../components/ConnectionIndicator.tsx';
 import { ErrorBoundary } from '../components/ErrorBoundary.tsx';
+import { ExportMenu } from '../components/ExportMenu.tsx';
 import { HistoryPanel } from '../components/HistoryPanel.tsx';
 import { ShareDialog } from '../components/ShareDialog.tsx';
 import { Editor } from '../editor/Editor.tsx';
@@ -123,6 +124,7 @@ function OpenEditor({ document: doc, me }: { document: OpenedDocument; me: Sessi
         </Link>
         <Title id={doc.id} title={title} canRename={doc.myRole === 'OWNER'} onRenamed={setTitle} />
         <SyncStatus sync={sync} me={me} />
+        <ExportMenu documentId={doc.id} />
         <button type="button" className="button ghost" onClick={() => setPanel(panel === 'history' ? null : 'history')} aria-pressed={panel === 'history'} data-testid="open-history">
           History
         </button>
