@@ -123,7 +123,7 @@ export function createMcpServer(api: CollabApi): McpServer {
         ...editFields,
         requiredVersion: int32.optional().describe('Apply only if the document is exactly at this version; otherwise CONFLICT (headVersion says where it is) and nothing changes.'),
       },
-      annotations: { destructiveHint: true, idempotentHint: true },
+      annotations: { destructiveHint: true },
     },
     guarded(async (args) => {
       const idempotencyKey = args.idempotencyKey ?? randomUUID();
@@ -138,7 +138,6 @@ export function createMcpServer(api: CollabApi): McpServer {
       title: 'Suggest edits',
       description: 'Proposes text edits as a suggestion (tracked change) for a person to accept or reject, instead of applying them. Same edits as edit_document.',
       inputSchema: editFields,
-      annotations: { idempotentHint: true },
     },
     guarded(async (args) => {
       const idempotencyKey = args.idempotencyKey ?? randomUUID();
