@@ -10,7 +10,7 @@ export default defineConfig({
   },
   test: {
     // bench/: only the harness's smoke test; benchmarks themselves never run as tests.
-    include: ['protocol/**/*.test.ts', 'api/**/*.test.ts', 'web/**/*.test.ts', 'bench/**/*.test.ts'],
+    include: ['protocol/**/*.test.ts', 'api/**/*.test.ts', 'web/**/*.test.ts', 'bench/**/*.test.ts', 'mcp/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },
