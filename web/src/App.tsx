@@ -1,4 +1,4 @@
-// Routes: / (documents), /documents/:id (editor), /login. A browser holding
+// Routes: / (documents), /documents/:id (editor), /join/:secret (share link), /login. A browser holding
 // the refresh cookie is signed in at load (Session.restore) and lands where
 // it asked to go; anyone else gets the log-in form first, then goes there.
 import { useEffect, useSyncExternalStore } from 'react';
@@ -7,8 +7,9 @@ import { colorFor, initials } from './editor/colors.ts';
 import { AuthPage } from './pages/AuthPage.tsx';
 import { DocumentsPage } from './pages/DocumentsPage.tsx';
 import { EditorPage } from './pages/EditorPage.tsx';
+import { JoinPage } from './pages/JoinPage.tsx';
 import { Link } from './app/Link.tsx';
-import { matchDocument, navigate, useLocation } from './app/router.ts';
+import { matchDocument, matchJoin, navigate, useLocation } from './app/router.ts';
 import { useServices } from './app/services.ts';
 
 export function App() {
@@ -39,6 +40,7 @@ export function App() {
   if (state.status === 'signed-out') return <AuthPage expired={state.error} />;
 
   const documentId = matchDocument(location);
+  const joinSecret = matchJoin(location);
   const logOut = async () => {
     await session.logOut().catch(() => {});
     navigate('/login', { replace: true });
@@ -63,7 +65,13 @@ export function App() {
         </div>
       </header>
       <ErrorBoundary key={documentId ?? 'documents'} what="this page">
-        {documentId ? <EditorPage key={documentId} documentId={documentId} me={state.user} /> : <DocumentsPage me={state.user} />}
+        {joinSecret ? (
+          <JoinPage secret={joinSecret} />
+        ) : documentId ? (
+          <EditorPage key={documentId} documentId={documentId} me={state.user} />
+        ) : (
+          <DocumentsPage me={state.user} />
+        )}
       </ErrorBoundary>
     </div>
   );

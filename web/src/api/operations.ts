@@ -223,3 +223,33 @@ export const DocumentPresence = graphql(`
     }
   }
 `);
+
+export const ShareLinks = graphql(`
+  query ShareLinks($id: ID!) {
+    document(id: $id) {
+      id
+      shareLinks { id role createdAt }
+    }
+  }
+`);
+
+export const CreateShareLink = graphql(`
+  mutation CreateShareLink($id: ID!, $role: Role!) {
+    createShareLink(documentId: $id, role: $role) {
+      secret
+      link { id role createdAt }
+    }
+  }
+`);
+
+export const RevokeShareLink = graphql(`
+  mutation RevokeShareLink($id: ID!) {
+    revokeShareLink(id: $id)
+  }
+`);
+
+export const JoinDocument = graphql(`
+  mutation JoinDocument($secret: String!) {
+    joinDocument(secret: $secret) { id }
+  }
+`);

@@ -31,3 +31,9 @@ export function matchDocument(path: string): string | null {
   const match = /^\/documents\/([^/?#]+)/.exec(path);
   return match ? decodeURIComponent(match[1]!) : null;
 }
+
+/** The link secret of /join/<secret>, if that is the path (share links). */
+export function matchJoin(path: string): string | null {
+  const match = /^\/join\/([^/?#]+)/.exec(path);
+  return match ? decodeURIComponent(match[1]!) : null;
+}

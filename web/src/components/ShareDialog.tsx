@@ -8,6 +8,7 @@ import type { SessionUser } from '../api/session.ts';
 import type { Role } from '../gql/graphql.ts';
 import { colorFor, initials } from '../editor/colors.ts';
 import { Modal } from './Modal.tsx';
+import { ShareLinkSection } from './ShareLinkSection.tsx';
 
 const ROLE_LABEL: Record<Role, string> = { OWNER: 'Owner', EDITOR: 'Can edit', VIEWER: 'Can view' };
 
@@ -97,6 +98,7 @@ export function ShareDialog({ documentId, me, onClose }: { documentId: string; m
           </li>
         ))}
       </ul>
+      {owner && <ShareLinkSection documentId={documentId} />}
     </Modal>
   );
 }
