@@ -108,6 +108,10 @@ describe.skipIf(!clusterNodes)('buses on a Redis Cluster', { timeout: 120_000 },
     await a.buses.ops.publish(operationsTopic(documentId), opAt(documentId, 1));
     expect(await next(subscription, 'the op before the failover')).toMatchObject({ version: 1 });
 
+    // Live before the failover: `down` waits for a change to not-live, and
+    // on a loaded machine node b may still be confirming its subscription
+    // (then it is not live yet, and no change would ever come).
+    if (!b.buses.live.healthy()) await waitFor(turns(b.buses, true), { what: 'node b to be live before the failover' });
     const down = turns(b.buses, false);
     const up = turns(b.buses, true);
     const channel = prefix + operationsTopic(documentId);
