@@ -108,8 +108,10 @@ interface Built {
   wellDefined: boolean;
 }
 
-function build(c: fc.infer<typeof caseArb>): Built {
-  const cells: Cell[] = c.start.map((s, i) => ({ id: i, ch: s.ch, attrs: s.bold ? { bold: true } : {} }));
+type Case = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
+
+function build(c: Case): Built {
+  const cells: Cell[] = c.start.map((s, i): Cell => ({ id: i, ch: s.ch, attrs: s.bold ? { bold: true } : {} }));
   const start = docOf(cells);
   const log: Built['log'] = [];
   // Human ops before the run: plain history, the agent's branch starts after them.

@@ -48,6 +48,12 @@ export interface Submission extends SubmitInput<Delta> {
    * matches (replay.ts), whatever its base and delta.
    */
   requestHash?: string | null;
+  /**
+   * The (clientId, clientSeq) belongs to the document, not to the author:
+   * a resubmission with the same requestHash is a replay whoever sends it
+   * (revertRun: two people reverting one run commit it once).
+   */
+  anyAuthor?: boolean;
   /** Refused with CONFLICT unless it lands right after this version (editDocument's requiredVersion). */
   requiredVersion?: number;
 }
@@ -94,6 +100,8 @@ export interface OperationLog {
   latestSnapshot(documentId: string, atOrBefore: number): Promise<Snapshot | null>;
   /** Ops with `afterVersion < version <= upToVersion`, ascending, at most `limit`. */
   readOps(documentId: string, afterVersion: number, upToVersion?: number, limit?: number): Promise<CommittedOp[]>;
+  /** The versions of the document's ops written in this agent run (CommittedOp.runId), ascending. */
+  runVersions(documentId: string, runId: string): Promise<number[]>;
   /** The op committed for this (clientId, clientSeq), if any. */
   findByClient(documentId: string, clientId: string, clientSeq: number): Promise<CommittedOp | null>;
   /**

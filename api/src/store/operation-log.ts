@@ -178,6 +178,12 @@ export class PrismaOperationLog implements OperationLog {
     return rows.map((row) => toCommitted(documentId, row));
   }
 
+  async runVersions(documentId: string, runId: string): Promise<number[]> {
+    // Operation_documentId_runId_idx: a run's ops without reading the document's log.
+    const rows = await this.prisma.operation.findMany({ where: { documentId, runId }, select: { version: true }, orderBy: { version: 'asc' } });
+    return rows.map((row) => row.version);
+  }
+
   async findByClient(documentId: string, clientId: string, clientSeq: number): Promise<CommittedOp | null> {
     const row = await this.prisma.operation.findUnique({
       where: { documentId_clientId_clientSeq: { documentId, clientId, clientSeq } },
