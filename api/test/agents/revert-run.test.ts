@@ -116,6 +116,9 @@ describe.each(availableModes())('revertRun (%s)', (mode) => {
       expect(res.errors?.[0]?.extensions, `${run} as ${token?.slice(0, 8)}`).toMatchObject(error);
       expect(res.status).toBeLessThan(500);
     }
+    // The revert's runId is not an agent's to take.
+    const reserved = await edit(server, ann.token, { documentId: id, runId: 'revert:r1', edits: [{ insertText: { index: 0, text: 'Z' } }] });
+    expect(reserved.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'runId', reason: 'RESERVED_RUN_ID' });
     expect(await stateOf(server, ann.token, id)).toEqual(before);
     // None of them used up the run's one revert.
     expect((await revert(server, ann.token, id, 'r1')).data?.revertRun).toMatchObject({ version: 3 });
