@@ -40,7 +40,7 @@ describe('GraphiQL default tabs', () => {
 
   it('are the six steps, in order, each with its headers and placeholders', () => {
     const names = graphiqlTabs.map((t) => [...t.query.matchAll(/^(?:query|mutation|subscription) (\w+)/gm)].map((m) => m[1]));
-    expect(names).toEqual([['SignUp', 'LogIn'], ['CreateDocument'], ['DocumentOperations'], ['SubmitOperation', 'UpdatePresence', 'Document'], ['DocumentPresence'], ['CreateApiToken', 'EditDocument']]);
+    expect(names).toEqual([['SignUp', 'LogIn'], ['CreateDocument'], ['DocumentOperations'], ['SubmitOperation', 'UpdatePresence', 'Document'], ['DocumentPresence'], ['CreateApiToken', 'EditDocument', 'RevertRun']]);
     expect(tab(1).headers).toBe('{}');
     for (const n of [2, 3, 4, 5, 6]) expect(tab(n).headers).toContain(`Bearer ${TOKEN_PLACEHOLDER}`);
     for (const n of [3, 4, 5, 6]) expect(tab(n).variables).toContain(DOCUMENT_PLACEHOLDER);
@@ -88,6 +88,10 @@ describe('GraphiQL default tabs', () => {
     expect((await run(tab(6), 'EditDocument')).editDocument).toEqual(edited);
     filled.token = person;
     expect((await run(tab(4), 'Document')).document.content).toEqual({ ops: [{ insert: 'Notes: ', attributes: { bold: true } }, { insert: 'Hi! Hi! Hello, world\n' }] });
+    const reverted = (await run(tab(6), 'RevertRun')).revertRun;
+    expect(reverted).toMatchObject({ version: 5, actor: { kind: 'PERSON', runId: 'revert:tutorial', user: { name: 'Ann' } } });
+    expect((await run(tab(6), 'RevertRun')).revertRun).toEqual(reverted);
+    expect((await run(tab(4), 'Document')).document.content).toEqual({ ops: [{ insert: 'Hi! Hi! Hello\n' }] });
 
     for (const { client, stream } of [ops, presence]) {
       stream.dispose();
