@@ -79,6 +79,19 @@ describe.each(availableModes())('revertRun (%s)', (mode) => {
     expect(await stateOf(server, ann.token, id)).toEqual({ version: 8, text: `!${expected}` });
   });
 
+  it('walks a log longer than one page read (200 ops) between and after the run\'s ops', async () => {
+    const id = await createDocument(server, ann.token, { ops: [{ insert: 'abc\n' }] }); // version 1
+    const dots = (from: number, n: number) =>
+      Promise.all(Array.from({ length: n }, (_, i) => gql(server, SUBMIT, { input: { documentId: id, baseVersion: 1, delta: { ops: [{ insert: '.' }] }, clientId: 'dots', clientSeq: from + i } }, ann.token)));
+    expect(codeOf(await edit(server, ann.token, { documentId: id, baseVersion: 1, runId: 'long', edits: [{ insertText: { index: 3, text: 'X' } }] }))).toBeUndefined();
+    for (let i = 0; i < 6; i++) await dots(i * 50, 50);
+    expect(codeOf(await edit(server, ann.token, { documentId: id, baseVersion: 1, runId: 'long', edits: [{ deleteText: { index: 1, length: 1 } }] }))).toBeUndefined();
+    await dots(300, 150);
+    expect(await stateOf(server, ann.token, id)).toEqual({ version: 453, text: `${'.'.repeat(450)}acX\n` });
+    expect(codeOf(await revert(server, ann.token, id, 'long'))).toBeUndefined();
+    expect(await stateOf(server, ann.token, id)).toEqual({ version: 454, text: `${'.'.repeat(450)}abc\n` });
+  });
+
   it('lets a token within its limits revert, attributed to the token', async () => {
     const id = await createDocument(server, ann.token, { ops: [{ insert: 'abc\n' }] });
     const docToken = await createToken(server, ann.token, { name: 'Doc bot', documentId: id });
