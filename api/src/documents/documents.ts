@@ -336,7 +336,7 @@ export class Documents {
     });
   }
 
-  async submit(viewer: Viewer | null, input: SubmitInput, extra: Pick<Submission, 'runId' | 'requestHash' | 'requiredVersion'> = {}): Promise<CommittedOp> {
+  async submit(viewer: Viewer | null, input: SubmitInput, extra: Pick<Submission, 'runId' | 'requestHash' | 'requiredVersion' | 'anyAuthor'> = {}): Promise<CommittedOp> {
     const me = requireViewer(viewer);
     // Checked here from the cache for speed, and again in the commit itself
     // (the log refuses an author whose access changed meanwhile).

@@ -18,6 +18,7 @@ import type { CommittedOp, OperationLog } from '../collab/types.ts';
 import { AppError, badInput } from '../errors.ts';
 import { checkText } from '../validation/text.ts';
 import { requireViewer, writerOf, type Documents, type Viewer } from './documents.ts';
+import { REVERT_RUN_PREFIX } from './revert-run.ts';
 
 export interface EditDocumentInput {
   documentId: string;
@@ -49,6 +50,8 @@ export async function editDocument(deps: EditDeps, viewerInput: Viewer | null, i
   }
   const key = checkText(input.idempotencyKey, 'idempotencyKey', { minLength: 1, maxBytes: MAX_KEY_BYTES });
   const runId = input.runId == null ? null : checkText(input.runId, 'runId', { minLength: 1, maxBytes: MAX_KEY_BYTES });
+  // `revert:<runId>` names the op that reverts a run (revert-run.ts): an agent's own ops must not join it.
+  if (runId?.startsWith(REVERT_RUN_PREFIX)) throw badInput(`runId must not start with "${REVERT_RUN_PREFIX}"`, { field: 'runId', reason: 'RESERVED_RUN_ID' });
   for (const [field, value] of [['baseVersion', input.baseVersion], ['requiredVersion', input.requiredVersion]] as const) {
     if (value != null && (!Number.isSafeInteger(value) || value < 0)) throw badInput(`${field} must be a non-negative integer`, { field });
   }

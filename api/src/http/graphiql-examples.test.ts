@@ -40,7 +40,7 @@ describe('GraphiQL default tabs', () => {
 
   it('are the six steps, in order, then the history tab, each with its headers and placeholders', () => {
     const names = graphiqlTabs.map((t) => [...t.query.matchAll(/^(?:query|mutation|subscription) (\w+)/gm)].map((m) => m[1]));
-    expect(names).toEqual([['SignUp', 'LogIn'], ['CreateDocument'], ['DocumentOperations'], ['SubmitOperation', 'UpdatePresence', 'Document'], ['DocumentPresence'], ['CreateApiToken', 'EditDocument'], ['NameVersion', 'History']]);
+    expect(names).toEqual([['SignUp', 'LogIn'], ['CreateDocument'], ['DocumentOperations'], ['SubmitOperation', 'UpdatePresence', 'Document'], ['DocumentPresence'], ['CreateApiToken', 'EditDocument', 'RevertRun'], ['NameVersion', 'History']]);
     expect(tab(1).headers).toBe('{}');
     for (const n of [2, 3, 4, 5, 6]) expect(tab(n).headers).toContain(`Bearer ${TOKEN_PLACEHOLDER}`);
     for (const n of [3, 4, 5, 6]) expect(tab(n).variables).toContain(DOCUMENT_PLACEHOLDER);
@@ -88,17 +88,21 @@ describe('GraphiQL default tabs', () => {
     expect((await run(tab(6), 'EditDocument')).editDocument).toEqual(edited);
     filled.token = person;
     expect((await run(tab(4), 'Document')).document.content).toEqual({ ops: [{ insert: 'Notes: ', attributes: { bold: true } }, { insert: 'Hi! Hi! Hello, world\n' }] });
-    // The history tab: sessions cover versions 4 down to 1 (one session, unless these
+    const reverted = (await run(tab(6), 'RevertRun')).revertRun;
+    expect(reverted).toMatchObject({ version: 5, actor: { kind: 'PERSON', runId: 'revert:tutorial', user: { name: 'Ann' } } });
+    expect((await run(tab(6), 'RevertRun')).revertRun).toEqual(reverted);
+    expect((await run(tab(4), 'Document')).document.content).toEqual({ ops: [{ insert: 'Hi! Hi! Hello\n' }] });
+    // The history tab: sessions cover versions 5 down to 1 (one session, unless these
     // seconds crossed a half hour); naming version 1 makes it end one.
     const before = (await run(tab(7), 'History')).document;
-    expect(before.history[0]).toMatchObject({ toVersion: 4, name: null, authors: [{ name: 'Ann' }] });
+    expect(before.history[0]).toMatchObject({ toVersion: 5, name: null, authors: [{ name: 'Ann' }] });
     expect(before.history.at(-1)).toMatchObject({ fromVersion: 1 });
     expect((await run(tab(7), 'NameVersion')).nameVersion).toEqual({ version: 1, name: 'First draft', author: { name: 'Ann' } });
     const after = (await run(tab(7), 'History')).document;
     expect(after.history.at(-1)).toMatchObject({ fromVersion: 1, toVersion: 1, name: 'First draft' });
     expect(after.history.at(-2)).toMatchObject({ fromVersion: 2, name: null });
     expect(after.namedVersions).toEqual([{ version: 1, name: 'First draft' }]);
-    expect(after.markdown).toContain('Hi! Hi! Hello, world');
+    expect(after.markdown).toContain('Hi! Hi! Hello');
     expect(after.firstDraft).toContain('<p>Hello</p>');
 
     for (const { client, stream } of [ops, presence]) {

@@ -162,7 +162,9 @@ subscription DocumentPresence($documentId: ID!) {
 # server rebases them over whatever was committed since. Run it
 # again: the same idempotencyKey returns the same op and adds
 # nothing. requiredVersion (try 1) refuses with CONFLICT when the
-# document has moved on.
+# document has moved on. RevertRun takes the whole run "tutorial"
+# back as one new op, keeping what others wrote since; run it
+# again: the same op, once.
 mutation CreateApiToken($documentId: ID!) {
   createApiToken(name: "Copy editor", role: EDITOR, documentId: $documentId) {
     token
@@ -183,6 +185,14 @@ mutation EditDocument($documentId: ID!) {
     version
     delta
     actor { kind tokenName runId user { name } }
+  }
+}
+
+mutation RevertRun($documentId: ID!) {
+  revertRun(documentId: $documentId, runId: "tutorial") {
+    version
+    delta
+    actor { kind runId user { name } }
   }
 }
 `,

@@ -2,6 +2,7 @@
 // (documents/edit-document.ts; the edits themselves: protocol/text-edits.ts).
 import { GraphQLError } from 'graphql';
 import { editDocument } from '../documents/edit-document.ts';
+import { revertRun } from '../documents/revert-run.ts';
 import { builder } from './builder.ts';
 import { limitSubmissions, OperationRef } from './operations.ts';
 
@@ -105,6 +106,23 @@ builder.mutationField('editDocument', (t) =>
         ctx.viewer,
         { ...input, documentId: String(input.documentId) },
       );
+    },
+  }),
+);
+
+builder.mutationField('revertRun', (t) =>
+  t.field({
+    type: OperationRef,
+    description:
+      'Takes back every op of one agent run (the ops editDocument wrote with this runId) as one forward op, transformed through everything committed since, so what others wrote stays. EDITOR or OWNER (or an API token with EDITOR) needed. Recorded with runId `revert:<runId>`. A run is reverted once: calling again, or at the same time, answers the first revert. No op with this runId: BAD_USER_INPUT, reason NO_SUCH_RUN.',
+    args: {
+      documentId: t.arg.id({ required: true, description: 'The document.' }),
+      runId: t.arg.string({ required: true, description: 'The run to take back: the runId its editDocument calls gave (1-256 bytes).' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      await limitSubmissions(ctx);
+      const { services } = ctx;
+      return revertRun({ documents: services.documents, sequencer: services.sequencer, log: services.log }, ctx.viewer, String(args.documentId), args.runId);
     },
   }),
 );

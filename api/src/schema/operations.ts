@@ -27,7 +27,7 @@ export const OperationRef = builder.objectRef<CommittedOp>('Operation').implemen
       },
     }),
     clientId: t.exposeString('clientId', {
-      description: 'The clientId it was submitted with. Server-made ops use `create-<documentId>` (initial content) and `restore-<uuid>` (restoreVersion).',
+      description: 'The clientId it was submitted with. Server-made ops use `create-<documentId>` (initial content), `restore-<uuid>` (restoreVersion) and `revert-<hash of the runId>` (revertRun).',
     }),
     clientSeq: t.exposeInt('clientSeq', { description: 'The clientSeq it was submitted with. A client finds its ack in the stream by (clientId, clientSeq).' }),
     author: t.field({

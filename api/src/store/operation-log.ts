@@ -192,6 +192,12 @@ export class PrismaOperationLog implements OperationLog {
     return this.sql.query<OpStamp>(READ_STAMPS, [documentId, Math.min(upToVersion, MAX_VERSION), limit]);
   }
 
+  async runVersions(documentId: string, runId: string): Promise<number[]> {
+    // Operation_documentId_runId_idx: a run's ops without reading the document's log.
+    const rows = await this.prisma.operation.findMany({ where: { documentId, runId }, select: { version: true }, orderBy: { version: 'asc' } });
+    return rows.map((row) => row.version);
+  }
+
   async findByClient(documentId: string, clientId: string, clientSeq: number): Promise<CommittedOp | null> {
     const row = await this.prisma.operation.findUnique({
       where: { documentId_clientId_clientSeq: { documentId, clientId, clientSeq } },

@@ -64,6 +64,19 @@ export function operationLogContract(name: string, makeLog: () => Promise<Operat
       expect(read[0]?.delta).toBeInstanceOf(Delta);
     });
 
+    test("lists a run's versions in order, on its own document only", async () => {
+      const doc = await h.createDocument();
+      const other = await h.createDocument();
+      const inRun = (o: NewOp, runId: string | null): NewOp => ({ ...o, runId });
+      await h.log.append(doc, [inRun(op(doc, 1, 'a'), 'run-1'), inRun(op(doc, 2, 'b'), null), inRun(op(doc, 3, 'c'), 'run-2'), inRun(op(doc, 4, 'd'), 'run-1')]);
+      await h.log.append(other, [inRun(op(other, 1, 'x'), 'run-1')]);
+
+      expect(await h.log.runVersions(doc, 'run-1')).toEqual([1, 4]);
+      expect(await h.log.runVersions(doc, 'run-2')).toEqual([3]);
+      expect(await h.log.runVersions(doc, 'run-3')).toEqual([]);
+      expect(await h.log.runVersions(other, 'run-1')).toEqual([1]);
+    });
+
     test('reads ranges: after a version, up to a version, at most a limit', async () => {
       const doc = await h.createDocument();
       await h.log.append(doc, [op(doc, 1, 'a'), op(doc, 2, 'b'), op(doc, 3, 'c'), op(doc, 4, 'd')]);
