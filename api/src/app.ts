@@ -13,6 +13,7 @@ import { OperationFeed } from './collab/feed.ts';
 import { PresenceRegistry } from './collab/presence.ts';
 import { Sequencer } from './collab/sequencer.ts';
 import type { Config } from './config.ts';
+import { Comments } from './comments/threads.ts';
 import { Documents } from './documents/documents.ts';
 import { createMetricsServer } from './http/metrics-endpoint.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
@@ -116,6 +117,18 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       });
       presenceRegistry = presence;
       const tokens = createAccessTokens(config.authSecret, config.accessTokenTtl);
+      const documents = new Documents(db.prisma, log, sequencer, presence, {
+        audit,
+        onAccessChange: (event) => access.publish(event),
+        cache: accessCache,
+        deltaPolicy: {
+          maxOps: config.security.maxDeltaOps,
+          maxInsertBytes: config.security.maxDeltaInsertBytes,
+          maxEmbedBytes: config.security.maxEmbedBytes,
+          formats: new Set(config.security.allowedFormats),
+        },
+        maxTitleBytes: config.security.maxTitleBytes,
+      });
       const services: Services = {
         config,
         logger,
@@ -132,18 +145,11 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
           onRevoked: (userId, sessionIds) => access.publish({ kind: 'sessions-revoked', userId, sessionIds }),
           cache: accessCache,
         }),
-        documents: new Documents(db.prisma, log, sequencer, presence, {
-          audit,
-          onAccessChange: (event) => access.publish(event),
-          cache: accessCache,
-          deltaPolicy: {
-            maxOps: config.security.maxDeltaOps,
-            maxInsertBytes: config.security.maxDeltaInsertBytes,
-            maxEmbedBytes: config.security.maxEmbedBytes,
-            formats: new Set(config.security.allowedFormats),
-          },
-          maxTitleBytes: config.security.maxTitleBytes,
+        documents,
+        comments: new Comments(db.prisma, sequencer, documents, bus.threads, {
+          onPublishError: (err) => logger.warn({ err }, 'threads bus'),
         }),
+        threadsBus: bus.threads,
         access,
         rateLimits,
         metrics,

@@ -8,6 +8,7 @@ import type { PresenceRegistry, PresenceState } from './collab/presence.ts';
 import type { Sequencer } from './collab/sequencer.ts';
 import type { Bus, CommittedOp, OperationLog } from './collab/types.ts';
 import type { Config } from './config.ts';
+import type { Comments, ThreadView } from './comments/threads.ts';
 import type { Documents } from './documents/documents.ts';
 import type { RateLimits } from './limits/rate-limits.ts';
 import type { Logger } from './logger.ts';
@@ -28,6 +29,9 @@ export interface Services {
   tokens: AccessTokens;
   accounts: Accounts;
   documents: Documents;
+  /** Comment threads and their live stream. */
+  comments: Comments;
+  threadsBus: Bus<ThreadView>;
   /** Ends streams and sockets whose access was taken away, on every node. */
   access: AccessWatch;
   rateLimits: RateLimits;

@@ -7,6 +7,7 @@ import './users.ts';
 import './operations.ts';
 import './presence.ts';
 import './documents.ts';
+import './comments.ts';
 
 let schema: GraphQLSchema | undefined;
 

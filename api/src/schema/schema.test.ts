@@ -24,7 +24,7 @@ describe('GraphQL schema', () => {
       if (def.kind === Kind.ENUM_TYPE_DEFINITION) {
         expect(isEnumType(ours) && ours.getValues().map((v) => v.name).sort()).toEqual(def.values!.map((v) => v.name.value).sort());
       }
-      if (def.kind === Kind.OBJECT_TYPE_DEFINITION || def.kind === Kind.INPUT_OBJECT_TYPE_DEFINITION) {
+      if (def.kind === Kind.OBJECT_TYPE_DEFINITION || def.kind === Kind.OBJECT_TYPE_EXTENSION || def.kind === Kind.INPUT_OBJECT_TYPE_DEFINITION) {
         expect(isObjectType(ours) || isInputObjectType(ours)).toBe(true);
         const fields = (ours as { getFields(): Record<string, { type: unknown; args?: ReadonlyArray<{ name: string; type: unknown }> }> }).getFields();
         for (const field of def.fields ?? []) {

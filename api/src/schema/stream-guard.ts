@@ -2,7 +2,11 @@
 // the document, or the document deleted), on whichever node the change
 // happened: AccessWatch hears it on the access bus. The stream ends with one
 // last result carrying NOT_FOUND (what a stranger sees), then completes.
+// A stream that needs more than reading (`needed`, e.g. COMMENTER for
+// comment threads) also ends, with FORBIDDEN, when a demotion takes its
+// viewer below that role.
 import type { AccessEvent } from '../auth/access-watch.ts';
+import type { Role } from '../auth/roles.ts';
 import { requireViewer } from '../documents/documents.ts';
 import { AppError } from '../errors.ts';
 import type { Context } from './builder.ts';
@@ -32,16 +36,33 @@ const lostError = (event: AccessEvent) =>
  * `start` checks access, so a removal racing with the start is never missed
  * (see AccessWatch).
  */
-export async function guardedStream<T>(ctx: Context, documentId: string, start: () => Promise<AsyncIterator<T>>): Promise<AsyncIterableIterator<T | AccessLost>> {
+export async function guardedStream<T>(ctx: Context, documentId: string, start: () => Promise<AsyncIterator<T>>, needed: Role = 'VIEWER'): Promise<AsyncIterableIterator<T | AccessLost>> {
   const { userId } = requireViewer(ctx.viewer);
   let inner: AsyncIterator<T> | undefined;
-  let lost: AccessEvent | null = null;
+  let lost: AppError | null = null;
   let finished = false;
-  const unwatch = ctx.services.access.watchDocument(documentId, userId, (event) => {
-    lost = event;
+  const lose = (error: AppError) => {
+    lost ??= error;
     // Ends a pending next() at once (the op stream and presence queue both end on return()).
     void inner?.return?.();
-  });
+  };
+  const unwatchDocument = ctx.services.access.watchDocument(documentId, userId, (event) => lose(lostError(event)));
+  // Any member may read: only a stream that needs more re-checks on a role change.
+  const unwatchRole =
+    needed === 'VIEWER'
+      ? () => {}
+      : ctx.services.access.watchRole(documentId, userId, () => {
+          ctx.services.documents.role(ctx.viewer, documentId, needed).then(
+            () => {},
+            (error: unknown) => {
+              if (error instanceof AppError) lose(error);
+            },
+          );
+        });
+  const unwatch = () => {
+    unwatchDocument();
+    unwatchRole();
+  };
   try {
     inner = await start();
   } catch (error) {
@@ -59,9 +80,9 @@ export async function guardedStream<T>(ctx: Context, documentId: string, start: 
   };
   /** Ends the stream: with the access-lost event if that is why, else as the source ended. */
   const end = async (): Promise<IteratorResult<T | AccessLost>> => {
-    const event: AccessEvent | null = lost;
+    const error: AppError | null = lost;
     await finish();
-    if (event) return { value: { [LOST]: true, error: lostError(event) } as AccessLost, done: false };
+    if (error) return { value: { [LOST]: true, error } as AccessLost, done: false };
     return { value: undefined, done: true };
   };
   const iterator: AsyncIterableIterator<T | AccessLost> = {

@@ -22,6 +22,8 @@ export const GENERATED_SCALAR_FIELDS = {
   DocumentMember: Prisma.DocumentMemberScalarFieldEnum,
   Operation: Prisma.OperationScalarFieldEnum,
   Snapshot: Prisma.SnapshotScalarFieldEnum,
+  CommentThread: Prisma.CommentThreadScalarFieldEnum,
+  Comment: Prisma.CommentScalarFieldEnum,
 } satisfies Record<Prisma.ModelName, Record<string, string>>;
 
 interface MigrationRow {
