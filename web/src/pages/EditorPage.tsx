@@ -60,7 +60,8 @@ function useDocumentSync(doc: OpenedDocument): { sync: DocumentSync | null; erro
       transport,
       store: store ?? new MemoryPendingStore(),
       initial: { version: doc.version, content: doc.content as DeltaJSON },
-      readOnly: doc.myRole === 'VIEWER',
+      // Commenters comment; only editors and owners change the text.
+      readOnly: doc.myRole !== 'EDITOR' && doc.myRole !== 'OWNER',
       online: navigator.onLine,
     }).then(
       (s) => {
