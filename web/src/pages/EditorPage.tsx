@@ -10,6 +10,7 @@ import { Link } from '../app/Link.tsx';
 import { useServices } from '../app/services.ts';
 import { Avatars, type AvatarUser } from '../components/Avatars.tsx';
 import { ConnectionIndicator } from '../components/ConnectionIndicator.tsx';
+import { CommentsPanel } from '../components/CommentsPanel.tsx';
 import { HistoryPanel } from '../components/HistoryPanel.tsx';
 import { ShareDialog } from '../components/ShareDialog.tsx';
 import { Editor } from '../editor/Editor.tsx';
@@ -94,10 +95,13 @@ function useDocumentSync(doc: OpenedDocument): { sync: DocumentSync | null; erro
   return { sync, error };
 }
 
+/** The side panel beside the editor, if any. */
+type Panel = 'history' | 'comments' | null;
+
 function OpenEditor({ document: doc, me }: { document: OpenedDocument; me: SessionUser }) {
   const { sync, error } = useDocumentSync(doc);
   const [title, setTitle] = useState(doc.title);
-  const [panel, setPanel] = useState<'history' | null>(null);
+  const [panel, setPanel] = useState<Panel>(null);
   const [sharing, setSharing] = useState(false);
   const closeShare = useCallback(() => setSharing(false), []);
 
@@ -115,6 +119,11 @@ function OpenEditor({ document: doc, me }: { document: OpenedDocument; me: Sessi
         <button type="button" className="button ghost" onClick={() => setPanel(panel === 'history' ? null : 'history')} aria-pressed={panel === 'history'} data-testid="open-history">
           History
         </button>
+        {doc.myRole !== 'VIEWER' && (
+          <button type="button" className="button ghost" onClick={() => setPanel(panel === 'comments' ? null : 'comments')} aria-pressed={panel === 'comments'} data-testid="open-comments">
+            Comments
+          </button>
+        )}
         <button type="button" className="button primary" onClick={() => setSharing(true)} data-testid="open-share">
           Share
         </button>
@@ -138,7 +147,7 @@ function SyncStatus({ sync, me }: { sync: DocumentSync; me: SessionUser }) {
   );
 }
 
-function EditorBody({ sync, documentId, panel, onClosePanel }: { sync: DocumentSync; documentId: string; panel: 'history' | null; onClosePanel: () => void }) {
+function EditorBody({ sync, documentId, panel, onClosePanel }: { sync: DocumentSync; documentId: string; panel: Panel; onClosePanel: () => void }) {
   const snapshot = useSyncExternalStore(sync.subscribe, sync.getSnapshot);
   const error = snapshot.error;
   return (
@@ -162,6 +171,7 @@ function EditorBody({ sync, documentId, panel, onClosePanel }: { sync: DocumentS
         )}
         <Editor sync={sync} readOnly={snapshot.readOnly} />
       </div>
+      {panel === 'comments' && <CommentsPanel documentId={documentId} sync={sync} onClose={onClosePanel} />}
       {panel === 'history' && <HistoryPanel documentId={documentId} headVersion={snapshot.version} canRestore={!snapshot.readOnly} onClose={onClosePanel} />}
     </div>
   );
