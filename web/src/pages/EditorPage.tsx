@@ -128,7 +128,7 @@ function OpenEditor({ document: doc, me }: { document: OpenedDocument; me: Sessi
           Share
         </button>
       </div>
-      <EditorBody sync={sync} documentId={doc.id} panel={panel} onClosePanel={() => setPanel(null)} />
+      <EditorBody sync={sync} documentId={doc.id} canComment={doc.myRole !== 'VIEWER'} panel={panel} onClosePanel={() => setPanel(null)} />
       {sharing && <ShareDialog documentId={doc.id} me={me} onClose={closeShare} />}
     </main>
   );
@@ -147,7 +147,7 @@ function SyncStatus({ sync, me }: { sync: DocumentSync; me: SessionUser }) {
   );
 }
 
-function EditorBody({ sync, documentId, panel, onClosePanel }: { sync: DocumentSync; documentId: string; panel: Panel; onClosePanel: () => void }) {
+function EditorBody({ sync, documentId, canComment, panel, onClosePanel }: { sync: DocumentSync; documentId: string; canComment: boolean; panel: Panel; onClosePanel: () => void }) {
   const snapshot = useSyncExternalStore(sync.subscribe, sync.getSnapshot);
   const error = snapshot.error;
   return (
@@ -155,7 +155,7 @@ function EditorBody({ sync, documentId, panel, onClosePanel }: { sync: DocumentS
       <div className="editor-column">
         {snapshot.readOnly && (
           <p className="banner info" data-testid="read-only">
-            View only — you can read and see who is here, but not edit.
+            {canComment ? 'Comment only — you can read, comment and see who is here, but not edit.' : 'View only — you can read and see who is here, but not edit.'}
           </p>
         )}
         {error && (
