@@ -319,7 +319,7 @@ describe.runIf(availableModes().includes('scaled'))('comment threads across node
     await group?.stop();
   });
 
-  it('streams every change of a thread made on one node to a watcher on the other', async () => {
+  it('streams every change of a thread made on one node to a watcher on the other, until a demotion there ends it', async () => {
     group = await startNodeGroup();
     const a = await group.start();
     const b = await group.start();
@@ -350,6 +350,10 @@ describe.runIf(availableModes().includes('scaled'))('comment threads across node
         ['OPEN', ['second, edited']],
       ]);
       expect(events.every((e) => e?.id === t.id && e.anchor?.index === 6 && e.quote === 'world')).toBe(true);
+      // A demotion on node a ends the stream on node b.
+      expect((await gql(a, SHARE, { id: d, e: bob.email, r: 'VIEWER' }, alice.token)).data?.shareDocument.role).toBe('VIEWER');
+      await stream.ended();
+      expect(stream.results.at(-1)?.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     } finally {
       stream.dispose();
       await client.dispose();
