@@ -293,6 +293,25 @@ describe.each(availableModes())('comment threads (%s)', (mode) => {
   });
 });
 
+describe('comment threads within the response budget', () => {
+  let server: TestServer;
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('counts bodies and quotes against MAX_RESPONSE_BYTES: the threads that would pass it fail with BAD_USER_INPUT', async () => {
+    server = await startServer('embedded', { MAX_DOCUMENT_BYTES: '1024', MAX_RESPONSE_BYTES: '25000' });
+    const alice = await signUp(server, 'alice');
+    const d = await createDocument(server, alice.token, { ops: [{ insert: 'Hello\n' }] });
+    const t = (await gql(server, OPEN, { d, v: 1, i: 0, l: 5, b: 'a'.repeat(10_000) }, alice.token)).data?.openThread;
+    expect((await gql(server, THREADS, { d }, alice.token)).data?.document.threads).toHaveLength(1);
+    for (let i = 0; i < 2; i++) expect((await gql(server, REPLY, { t: t.id, b: 'b'.repeat(10_000) }, alice.token)).data?.replyToThread.id).toBeDefined();
+    const res = await gql(server, THREADS, { d }, alice.token);
+    expect(codeOf(res)).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.extensions).toMatchObject({ limit: 'responseBytes', max: 25_000 });
+  });
+});
+
 describe('comment writes are rate limited per user', () => {
   let server: TestServer;
   afterAll(async () => {

@@ -3,7 +3,9 @@
 // above; a VIEWER gets FORBIDDEN, a stranger NOT_FOUND.
 import type { AnchorView, CommentView, ThreadView } from '../comments/threads.ts';
 import { threadsTopic } from '../pubsub/channels.ts';
+import { utf8Bytes } from '../../../protocol/text.ts';
 import { builder, type Context } from './builder.ts';
+import { chargeResponse } from './response-budget.ts';
 import { DocumentRef } from './documents.ts';
 import { guardedStream, unlessAccessLost } from './stream-guard.ts';
 import { UserRef } from './users.ts';
@@ -36,7 +38,13 @@ const CommentRef = builder.objectRef<CommentView>('Comment').implement({
       description: 'Who wrote it; null if that account no longer exists.',
       resolve: (c, _a, ctx) => (c.authorId ? ctx.services.accounts.user(c.authorId) : null),
     }),
-    body: t.exposeString('body', { description: 'The text, 1 to 10,000 characters, as written (plain text; `@name` mentions are the reader’s to show).' }),
+    body: t.string({
+      description: 'The text, 1 to 10,000 characters, as written (plain text; `@name` mentions are the reader’s to show). Counts against the response budget (MAX_RESPONSE_BYTES).',
+      resolve: (c, _a, ctx, info) => {
+        chargeResponse(ctx, info, utf8Bytes(c.body));
+        return c.body;
+      },
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was written.' }),
     editedAt: t.expose('editedAt', { type: 'DateTime', nullable: true, description: 'When its author last edited it; null if never.' }),
   }),
@@ -52,8 +60,12 @@ export const CommentThreadRef = builder.objectRef<ThreadView>('CommentThread').i
       description: 'The range now, at the head; null once its text is wholly deleted (detached: it keeps its quote and comments).',
       resolve: (th) => th.anchor,
     }),
-    quote: t.exposeString('quote', {
+    quote: t.string({
       description: 'The text under the range when the thread was opened (embeds as U+FFFC; cut after 1,000 characters, ending with "…").',
+      resolve: (th, _a, ctx, info) => {
+        chargeResponse(ctx, info, utf8Bytes(th.quote));
+        return th.quote;
+      },
     }),
     status: t.field({ type: ThreadStatusEnum, description: 'OPEN or RESOLVED.', resolve: (th) => th.status }),
     comments: t.field({
