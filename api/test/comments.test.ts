@@ -108,6 +108,10 @@ describe.each(availableModes())('comment threads (%s)', (mode) => {
       await rejects(d, 'NOT_FOUND', () => gql(server, query, vars, stranger.token));
       await rejects(d, 'FORBIDDEN', () => gql(server, query, vars, viewer.token));
     }
+    // A stranger cannot tell a thread or comment that exists from one that does not.
+    const errorOf = async (query: string, vars: Record<string, unknown>) => (await gql(server, query, vars, stranger.token)).errors;
+    expect(await errorOf(REPLY, { t, b: 'x' })).toEqual(await errorOf(REPLY, { t: '00000000-0000-4000-8000-000000000000', b: 'x' }));
+    expect(await errorOf(EDIT, { c: comment, b: 'x' })).toEqual(await errorOf(EDIT, { c: '00000000-0000-4000-8000-000000000000', b: 'x' }));
     // Nor can a viewer read them.
     const asViewer = await gql(server, THREADS, { d }, viewer.token);
     expect(codeOf(asViewer)).toBe('FORBIDDEN');

@@ -213,7 +213,7 @@ export class Comments {
     requireViewer(viewer);
     const thread = await this.prisma.commentThread.findUnique({ where: { id: checkId(threadId, 'Thread') }, select: { id: true, documentId: true } });
     if (!thread) throw notFound('Thread');
-    await this.documents.role(viewer, thread.documentId, 'COMMENTER');
+    await this.roleOr(viewer, thread.documentId, 'Thread');
     return thread;
   }
 
@@ -225,8 +225,18 @@ export class Comments {
     });
     if (!comment) throw notFound('Comment');
     const documentId = comment.thread.documentId;
-    const role = await this.documents.role(viewer, documentId, 'COMMENTER');
+    const role = await this.roleOr(viewer, documentId, 'Comment');
     return { comment, role, documentId };
+  }
+
+  /** The viewer's role (at least COMMENTER); a stranger gets the same NOT_FOUND as for an id that does not exist, so ids cannot be probed. */
+  private async roleOr(viewer: Viewer | null, documentId: string, what: string) {
+    try {
+      return await this.documents.role(viewer, documentId, 'COMMENTER');
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'NOT_FOUND') throw notFound(what);
+      throw error;
+    }
   }
 
   private async changedById(threadId: string): Promise<ThreadView> {
