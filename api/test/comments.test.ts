@@ -137,6 +137,11 @@ describe.each(availableModes())('comment threads (%s)', (mode) => {
     for (const body of ['', '   \n', 'x'.repeat(10_001), 'bad \ud800 surrogate', 'nul \u0000']) {
       await rejects(d, 'BAD_USER_INPUT', () => open(commenter.token, d, 1, 0, 1, body));
     }
+    // Half a character (Quill counts UTF-16 code units) is no range.
+    const emoji = await createDocument(server, owner.token, { ops: [{ insert: 'a😀b\n' }] });
+    await gql(server, SHARE, { id: emoji, e: commenter.email, r: 'COMMENTER' }, owner.token);
+    for (const [i, l] of [[1, 1], [2, 1], [0, 2], [2, 2]]) await rejects(emoji, 'BAD_USER_INPUT', () => open(commenter.token, emoji, 1, i!, l!));
+    expect((await opened(commenter.token, emoji, 1, 1, 2)).quote).toBe('😀');
     // The whole text, up to the last newline, is a valid range; 10,000 characters a valid body.
     const whole = await opened(commenter.token, d, 1, 0, 12, 'y'.repeat(10_000));
     expect(whole.quote).toBe('Hello world\n');

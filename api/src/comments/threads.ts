@@ -88,14 +88,31 @@ const checkId = (id: string, what: string): string => {
   return id;
 };
 
-/** The plain text of `content` (embeds as U+FFFC), cut to MAX_QUOTE characters. */
+/** The plain text of `content` (embeds as U+FFFC), cut to MAX_QUOTE characters (never between the halves of a pair). */
 function quoteOf(content: Delta): string {
   let text = '';
   for (const op of content.ops) {
     text += typeof op.insert === 'string' ? op.insert : EMBED;
-    if (text.length > MAX_QUOTE) return text.slice(0, MAX_QUOTE) + '…';
+    if (text.length > MAX_QUOTE) {
+      const cut = isHighSurrogate(text.charCodeAt(MAX_QUOTE - 1)) ? MAX_QUOTE - 1 : MAX_QUOTE;
+      return text.slice(0, cut) + '…';
+    }
   }
   return text;
+}
+
+const isHighSurrogate = (unit: number) => unit >= 0xd800 && unit <= 0xdbff;
+const isLowSurrogate = (unit: number) => unit >= 0xdc00 && unit <= 0xdfff;
+
+/**
+ * Whether the range `slice` was cut from starts or ends between the halves
+ * of a surrogate pair (Quill counts UTF-16 code units): such a range names
+ * half a character, and its quote would not be well-formed text.
+ */
+function splitsPair(slice: Delta): boolean {
+  const first = slice.ops[0]?.insert;
+  const last = slice.ops.at(-1)?.insert;
+  return (typeof first === 'string' && isLowSurrogate(first.charCodeAt(0))) || (typeof last === 'string' && isHighSurrogate(last.charCodeAt(last.length - 1)));
 }
 
 export class Comments {
@@ -139,7 +156,9 @@ export class Comments {
     if (!Number.isSafeInteger(index) || !Number.isSafeInteger(length) || index < 0 || length < 1 || index + length > size) {
       throw badInput(`the range must lie in the text at version ${version} (length ${size}), at least 1 character long`, { field: 'index', length: size });
     }
-    const quote = quoteOf(content.slice(index, index + length));
+    const slice = content.slice(index, index + length);
+    if (splitsPair(slice)) throw badInput('the range must not start or end inside a character (between the halves of a surrogate pair)', { field: 'index' });
+    const quote = quoteOf(slice);
     // Stored at the head this read saw: later ops move it on read.
     const anchor = transformAnchorThrough({ index, length }, await this.sequencer.opsBetween(input.documentId, version, head.version));
     const row = await this.prisma.commentThread.create({
