@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { transformAnchor, transformAnchorThrough, type AnchorRange } from './anchor.ts';
 import { Delta } from './delta.ts';
-import { rebase, transformCommittedOverPending } from './rebase.ts';
+import { rebase, transformCommittedOverPending, transformOverCommitted } from './rebase.ts';
 
 const step = fc.record({
   at: fc.double({ min: 0, max: 1, noNaN: true }),
@@ -129,6 +129,50 @@ describe('transformAnchor', () => {
         expect(client).toEqual(server);
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it('agrees with a client with several pending ops while several remote ops are committed before them', () => {
+    fc.assert(
+      fc.property(start, fc.array(step, { minLength: 1, maxLength: 3 }), fc.array(step, { minLength: 1, maxLength: 3 }), ({ length, range }, mine, theirs) => {
+        const base = new Delta().insert('a'.repeat(length));
+        /** Ops made one after another from `base`, each moving the guide range the next one snaps to. */
+        const made = (steps: typeof mine) => {
+          let doc = base;
+          let guide: AnchorRange | null = range;
+          const ops: Delta[] = [];
+          for (const s of steps) {
+            const op = changeAt(doc.length(), s, guide);
+            ops.push(op);
+            doc = doc.compose(op);
+            guide = transformAnchor(guide, op);
+          }
+          return ops;
+        };
+        const pending = made(mine);
+        const committed = made(theirs);
+
+        // The client: its own ops first (each a submission of its own), then each remote op as it
+        // arrives, transformed over the pending ops, which are rebased over it in turn.
+        let client = transformAnchorThrough(range, pending);
+        let content = pending.reduce((doc, op) => doc.compose(op), base);
+        let queue = pending;
+        for (const c of committed) {
+          let incoming = c;
+          queue = queue.map((p) => {
+            const moved = transformOverCommitted(incoming, p);
+            incoming = transformCommittedOverPending(p, incoming);
+            return moved;
+          });
+          client = transformAnchor(client, incoming);
+          content = content.compose(incoming);
+        }
+        // The server: theirs, then ours as rebased (the queue the client ends with is what it submits).
+        const log = [...committed, ...queue];
+        expect(log.reduce((doc, op) => doc.compose(op), base)).toEqual(content);
+        expect(client).toEqual(transformAnchorThrough(range, log));
+      }),
+      { numRuns: 2000 },
     );
   });
 });
