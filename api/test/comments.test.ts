@@ -243,6 +243,31 @@ describe.each(availableModes())('comment threads (%s)', (mode) => {
     }
   });
 
+  it('settles a reply, an edit or a resolve racing with the deletion of the last comment: typed answers, and no comment outlives its thread', async () => {
+    const d = await newDocument();
+    const answers: Array<{ status: number; errors?: Array<{ extensions?: { code?: string } }> }> = [];
+    for (let i = 0; i < 15; i++) {
+      const t = await opened(commenter.token, d, 1, 0, 5, `race ${i}`);
+      const c = t.comments[0]!.id;
+      answers.push(
+        ...(await Promise.all([
+          gql(server, DELETE, { c }, commenter.token),
+          gql(server, REPLY, { t: t.id, b: 'late reply' }, editor.token),
+          gql(server, EDIT, { c, b: 'late edit' }, commenter.token),
+          gql(server, RESOLVE, { t: t.id }, owner.token),
+        ])),
+      );
+    }
+    for (const a of answers) {
+      expect(a.status).toBeLessThan(500);
+      for (const e of a.errors ?? []) expect(e.extensions?.code, JSON.stringify(a.errors)).toBe('NOT_FOUND');
+    }
+    const { threads } = await dbState(d);
+    // A thread left standing has its late reply; none is left without comments.
+    for (const t of threads) expect(t.comments.length).toBeGreaterThan(0);
+    expect(await server.services.db.prisma.comment.count({ where: { thread: { documentId: d } } })).toBe(threads.reduce((n, t) => n + t.comments.length, 0));
+  });
+
   it('refuses documentThreads to a stranger (NOT_FOUND) and a VIEWER (FORBIDDEN), and ends it with FORBIDDEN when a COMMENTER is demoted to VIEWER', async () => {
     const d = await newDocument();
     for (const [who, code] of [[stranger, 'NOT_FOUND'], [viewer, 'FORBIDDEN']] as const) {

@@ -82,6 +82,16 @@ function checkBody(body: string): string {
   return text;
 }
 
+/** The comment as its thread now holds it; NOT_FOUND if a racing delete took it meanwhile. */
+function commentIn(thread: ThreadView, commentId: string): CommentView {
+  const comment = thread.comments.find((c) => c.id === commentId);
+  if (!comment) throw notFound('Comment');
+  return comment;
+}
+
+/** Prisma's error code (P2003: a foreign key found no row), if `error` is Prisma's. */
+const prismaCode = (error: unknown): unknown => (typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined);
+
 /** Ids are uuids; anything else (or text PostgreSQL would refuse) cannot name a row. */
 const checkId = (id: string, what: string): string => {
   if (id.length > 64 || !isCleanText(id)) throw notFound(what);
@@ -179,14 +189,19 @@ export class Comments {
     const { userId } = requireViewer(viewer);
     const body = checkBody(bodyInput);
     const thread = await this.thread(viewer, threadId);
-    const comment = await this.prisma.comment.create({ data: { threadId: thread.id, authorId: userId, body }, select: { id: true } });
-    const view = await this.changedById(thread.id);
-    return view.comments.find((c) => c.id === comment.id)!;
+    const comment = await this.prisma.comment.create({ data: { threadId: thread.id, authorId: userId, body }, select: { id: true } }).catch((error: unknown) => {
+      // The thread was deleted (with its last comment) since it was found.
+      if (prismaCode(error) === 'P2003') throw notFound('Thread');
+      throw error;
+    });
+    return commentIn(await this.changedById(thread.id), comment.id);
   }
 
   async setStatus(viewer: Viewer | null, threadId: string, status: ThreadStatus): Promise<ThreadView> {
     const thread = await this.thread(viewer, threadId);
-    await this.prisma.commentThread.update({ where: { id: thread.id }, data: { status }, select: { id: true } });
+    // updateMany: a thread deleted since it was found is NOT_FOUND, not an error.
+    const { count } = await this.prisma.commentThread.updateMany({ where: { id: thread.id }, data: { status } });
+    if (count === 0) throw notFound('Thread');
     return this.changedById(thread.id);
   }
 
@@ -196,9 +211,9 @@ export class Comments {
     const body = checkBody(bodyInput);
     const { comment, role } = await this.comment(viewer, commentId);
     if (comment.authorId !== userId) throw new AppError('FORBIDDEN', 'Only its author may edit a comment', { role });
-    await this.prisma.comment.update({ where: { id: comment.id }, data: { body, editedAt: new Date() }, select: { id: true } });
-    const view = await this.changedById(comment.threadId);
-    return view.comments.find((c) => c.id === comment.id)!;
+    const { count } = await this.prisma.comment.updateMany({ where: { id: comment.id }, data: { body, editedAt: new Date() } });
+    if (count === 0) throw notFound('Comment'); // deleted since it was found
+    return commentIn(await this.changedById(comment.threadId), comment.id);
   }
 
   /**
