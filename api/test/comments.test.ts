@@ -243,15 +243,18 @@ describe.each(availableModes())('comment threads (%s)', (mode) => {
     }
   });
 
-  it('settles a reply, an edit or a resolve racing with the deletion of the last comment: typed answers, and no comment outlives its thread', async () => {
+  it('settles deletes, replies, edits and resolves racing for a thread\'s last comments: typed answers, and no thread left without comments', async () => {
     const d = await newDocument();
     const answers: Array<{ status: number; errors?: Array<{ extensions?: { code?: string } }> }> = [];
     for (let i = 0; i < 15; i++) {
       const t = await opened(commenter.token, d, 1, 0, 5, `race ${i}`);
       const c = t.comments[0]!.id;
+      // A second comment, deleted at the same moment by its author: together they are the last two.
+      const second = (await gql(server, REPLY, { t: t.id, b: 'second' }, editor.token)).data?.replyToThread.id;
       answers.push(
         ...(await Promise.all([
           gql(server, DELETE, { c }, commenter.token),
+          gql(server, DELETE, { c: second }, editor.token),
           gql(server, REPLY, { t: t.id, b: 'late reply' }, editor.token),
           gql(server, EDIT, { c, b: 'late edit' }, commenter.token),
           gql(server, RESOLVE, { t: t.id }, owner.token),
@@ -266,6 +269,33 @@ describe.each(availableModes())('comment threads (%s)', (mode) => {
     // A thread left standing has its late reply; none is left without comments.
     for (const t of threads) expect(t.comments.length).toBeGreaterThan(0);
     expect(await server.services.db.prisma.comment.count({ where: { thread: { documentId: d } } })).toBe(threads.reduce((n, t) => n + t.comments.length, 0));
+  });
+
+  // PostgreSQL only: PGlite runs one statement at a time, so there the two cannot interleave.
+  it.skipIf(mode !== 'scaled')('deletes a thread whose last two comments are deleted at the same moment: the thread row orders the two', async () => {
+    const d = await newDocument();
+    const t = await opened(commenter.token, d, 1, 0, 5, 'one');
+    const two = (await gql(server, REPLY, { t: t.id, b: 'two' }, editor.token)).data?.replyToThread.id as string;
+    const { sql, prisma } = server.services.db;
+    let deleting: Promise<unknown> = Promise.resolve();
+    await sql.withConnection((conn) =>
+      conn.transaction(async (tx) => {
+        // Another deleteComment, of "two", caught between its delete and its commit.
+        await tx.query('SELECT 1 FROM "CommentThread" WHERE "id" = $1 FOR UPDATE', [t.id]);
+        await tx.query('DELETE FROM "Comment" WHERE "id" = $1', [two]);
+        deleting = gql(server, DELETE, { c: t.comments[0]!.id }, commenter.token);
+        // Until the request waits for our lock (or, if it takes none, has finished).
+        let settled = false;
+        void deleting.finally(() => (settled = true));
+        while (!settled) {
+          const [row] = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+          if (row!.n > 0) break;
+        }
+      }),
+    );
+    expect(await deleting).toMatchObject({ data: { deleteComment: true } });
+    expect(await prisma.commentThread.findUnique({ where: { id: t.id } })).toBeNull();
+    expect(await prisma.comment.count({ where: { threadId: t.id } })).toBe(0);
   });
 
   it('refuses documentThreads to a stranger (NOT_FOUND) and a VIEWER (FORBIDDEN), and ends it with FORBIDDEN when a COMMENTER is demoted to VIEWER', async () => {

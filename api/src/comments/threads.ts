@@ -227,6 +227,11 @@ export class Comments {
     const { comment, role, documentId } = await this.comment(viewer, commentId);
     if (comment.authorId !== userId && role !== 'OWNER') throw forbidden('OWNER', role);
     const last = await this.prisma.$transaction(async (tx) => {
+      // The thread's row lock orders this against other deletes and replies
+      // of the thread (a reply's foreign-key check takes a share lock on it):
+      // two people deleting its last two comments at once would each still
+      // see the other's, and leave a thread with no comments.
+      await tx.$queryRaw`SELECT 1 FROM "CommentThread" WHERE "id" = ${comment.threadId} FOR UPDATE`;
       const { count } = await tx.comment.deleteMany({ where: { id: comment.id } });
       if (count === 0) return null; // a concurrent delete won and has announced it
       const left = await tx.comment.count({ where: { threadId: comment.threadId } });
