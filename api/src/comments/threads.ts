@@ -170,7 +170,10 @@ export class Comments {
     if (splitsPair(slice)) throw badInput('the range must not start or end inside a character (between the halves of a surrogate pair)', { field: 'index' });
     const quote = quoteOf(slice);
     // Stored at the head this read saw: later ops move it on read.
-    const anchor = transformAnchorThrough({ index, length }, await this.sequencer.opsBetween(input.documentId, version, head.version));
+    const since = await this.sequencer.opsBetween(input.documentId, version, head.version);
+    // The log keeps every op today; should it ever drop old ones, a version it can no longer transform from is refused here.
+    if (since.length !== head.version - version) throw badInput('version is older than the log can transform from', { field: 'version' });
+    const anchor = transformAnchorThrough({ index, length }, since);
     const row = await this.prisma.commentThread.create({
       data: {
         documentId: input.documentId,
@@ -181,6 +184,10 @@ export class Comments {
         comments: { create: { authorId: userId, body } },
       },
       select: THREAD_SELECT,
+    }).catch((error: unknown) => {
+      // The document was deleted since its role was read.
+      if (prismaCode(error) === 'P2003') throw notFound();
+      throw error;
     });
     return this.changed(row);
   }
