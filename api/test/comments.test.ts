@@ -121,12 +121,15 @@ describe.each(availableModes())('comment threads (%s)', (mode) => {
       const reply = await gql(server, REPLY, { t, b: `from ${who.email}` }, who.token);
       expect(reply.data?.replyToThread).toMatchObject({ body: `from ${who.email}`, author: { id: who.userId } });
     }
+    // Mentions: members named with @ (a stranger's name names nobody).
+    const mention = await gql(server, 'mutation($t: ID!, $b: String!) { replyToThread(threadId: $t, body: $b) { mentions { id } } }', { t, b: '@Commenter and @editor, not @stranger' }, owner.token);
+    expect(mention.data?.replyToThread.mentions).toEqual([{ id: editor.userId }, { id: commenter.userId }]);
     expect((await gql(server, RESOLVE, { t }, commenter.token)).data?.resolveThread.status).toBe('RESOLVED');
     expect(await threads(d)).toHaveLength(1);
     expect((await gql(server, THREADS, { d, s: 'OPEN' }, commenter.token)).data?.document.threads).toEqual([]);
     expect((await gql(server, REOPEN, { t }, editor.token)).data?.reopenThread.status).toBe('OPEN');
     const [listed] = await threads(d, owner.token);
-    expect(listed!.comments.map((c) => c.body)).toEqual(['Hi there', `from ${commenter.email}`, `from ${editor.email}`, `from ${owner.email}`]);
+    expect(listed!.comments.map((c) => c.body)).toEqual(['Hi there', `from ${commenter.email}`, `from ${editor.email}`, `from ${owner.email}`, '@Commenter and @editor, not @stranger']);
   });
 
   it('refuses bad ranges, versions and bodies with BAD_USER_INPUT, and editing someone else’s comment with FORBIDDEN, changing nothing', async () => {

@@ -29,6 +29,8 @@ export interface AnchorView extends AnchorRange {
 export interface CommentView {
   id: string;
   threadId: string;
+  /** The thread's document (for mentions: who may be named). */
+  documentId: string;
   authorId: string | null;
   body: string;
   createdAt: Date;
@@ -89,6 +91,30 @@ function commentIn(thread: ThreadView, commentId: string): CommentView {
   return comment;
 }
 
+const WORD_START = /^[\p{L}\p{N}]/u;
+const WORD_END = /[\p{L}\p{N}]$/u;
+
+/**
+ * The members `body` names with `@` and their display name (any case),
+ * the name ending at the end of the body or before anything but a letter
+ * or digit, so "@Ann" does not name Anna, and the "@" not inside a word
+ * (an email address names nobody). Plain text stays as written:
+ * mentions are read from it, for clients to show and notify.
+ */
+export function mentionedIn<U extends { name: string }>(body: string, members: readonly U[]): U[] {
+  if (!body.includes('@')) return [];
+  const text = body.toLowerCase();
+  return members.filter((m) => {
+    const needle = '@' + m.name.toLowerCase();
+    for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
+      const next = text.slice(at + needle.length, at + needle.length + 2);
+      const before = text.slice(Math.max(0, at - 2), at);
+      if ((next === '' || !WORD_START.test(next)) && (before === '' || !WORD_END.test(before))) return true;
+    }
+    return false;
+  });
+}
+
 /** Prisma's error code (P2003: a foreign key found no row), if `error` is Prisma's. */
 const prismaCode = (error: unknown): unknown => (typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined);
 
@@ -139,6 +165,17 @@ export class Comments {
     this.bus = bus;
     this.writeBackAfter = options.writeBackAfter ?? 100;
     this.onPublishError = options.onPublishError ?? (() => {});
+  }
+
+  /** The members the comment names with `@name` (mentionedIn); no query when it has no `@`. */
+  async mentions(comment: CommentView): Promise<Array<{ id: string; email: string; name: string }>> {
+    if (!comment.body.includes('@')) return [];
+    const members = await this.prisma.documentMember.findMany({
+      where: { documentId: comment.documentId },
+      orderBy: [{ createdAt: 'asc' }, { userId: 'asc' }],
+      select: { user: { select: { id: true, email: true, name: true } } },
+    });
+    return mentionedIn(comment.body, members.map((m) => m.user));
   }
 
   /** The document's threads (COMMENTER and above), oldest first, anchors placed at the head. */
@@ -337,7 +374,7 @@ export class Comments {
         quote: r.quote,
         status: r.status,
         anchor: range && { version: head.version, ...range },
-        comments: r.comments,
+        comments: r.comments.map((c) => ({ ...c, documentId: r.documentId })),
         createdAt: r.createdAt,
       };
     });

@@ -39,11 +39,16 @@ const CommentRef = builder.objectRef<CommentView>('Comment').implement({
       resolve: (c, _a, ctx) => (c.authorId ? ctx.services.accounts.user(c.authorId) : null),
     }),
     body: t.string({
-      description: 'The text, 1 to 10,000 characters, as written (plain text; `@name` mentions are the reader’s to show). Counts against the response budget (MAX_RESPONSE_BYTES).',
+      description: 'The text, 1 to 10,000 characters, as written (plain text; `mentions` lists the members it names with `@name`). Counts against the response budget (MAX_RESPONSE_BYTES).',
       resolve: (c, _a, ctx, info) => {
         chargeResponse(ctx, info, utf8Bytes(c.body));
         return c.body;
       },
+    }),
+    mentions: t.field({
+      type: [UserRef],
+      description: 'The members of the document it names with `@` and their name (any case; "@Ann" does not name Anna), in the order they were added.',
+      resolve: (c, _a, ctx) => ctx.services.comments.mentions(c),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was written.' }),
     editedAt: t.expose('editedAt', { type: 'DateTime', nullable: true, description: 'When its author last edited it; null if never.' }),
