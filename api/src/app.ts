@@ -15,6 +15,7 @@ import { PresenceRegistry } from './collab/presence.ts';
 import { Sequencer } from './collab/sequencer.ts';
 import type { Config } from './config.ts';
 import { ShareLinks } from './documents/share-links.ts';
+import { Comments } from './comments/threads.ts';
 import { Documents } from './documents/documents.ts';
 import { Versions } from './documents/versions.ts';
 import { createConverter, type Converter } from './convert/converter.ts';
@@ -160,6 +161,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         documents,
         shareLinks: new ShareLinks(db.prisma, documents, { audit, onAccessChange: (event) => access.publish(event) }),
         versions: new Versions(db.prisma, log, sequencer, documents, (converter = createConverter())),
+        comments: new Comments(db.prisma, sequencer, documents, bus.threads, {
+          onPublishError: (err) => logger.warn({ err }, 'threads bus'),
+        }),
+        threadsBus: bus.threads,
         access,
         rateLimits,
         metrics,

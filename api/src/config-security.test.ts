@@ -40,6 +40,7 @@ describe('security settings', () => {
         socketsPerUser: 60,
         socketsPerIp: 300,
         presencePerUser: { perSecond: 30, burst: 600 },
+        commentPerUser: { perSecond: 2, burst: 30 },
       },
     });
   });

@@ -154,6 +154,10 @@ const schema = z.object({
   RATE_LIMIT_PRESENCE_PER_USER_RATE: int(1, 1_000_000).default(30),
   /** Reserve of updatePresence calls per user above the rate, renewed every minute. @default 600 */
   RATE_LIMIT_PRESENCE_PER_USER_BURST: int(0, 10_000_000).default(600),
+  /** Comment writes (open, reply, edit, delete, resolve, reopen a thread) per user per second. @default 2 */
+  RATE_LIMIT_COMMENT_PER_USER_RATE: int(1, 1_000_000).default(2),
+  /** Reserve of comment writes per user above the rate, renewed every minute. @default 30 */
+  RATE_LIMIT_COMMENT_PER_USER_BURST: int(0, 10_000_000).default(30),
 });
 
 type Env = z.infer<typeof schema>;
@@ -209,6 +213,7 @@ export interface RateLimitConfig {
   socketsPerUser: number;
   socketsPerIp: number;
   presencePerUser: RateBudget;
+  commentPerUser: RateBudget;
 }
 
 export interface SecurityConfig {
@@ -340,6 +345,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
               socketsPerUser: e.RATE_LIMIT_SOCKETS_PER_USER,
               socketsPerIp: e.RATE_LIMIT_SOCKETS_PER_IP,
               presencePerUser: { perSecond: e.RATE_LIMIT_PRESENCE_PER_USER_RATE, burst: e.RATE_LIMIT_PRESENCE_PER_USER_BURST },
+              commentPerUser: { perSecond: e.RATE_LIMIT_COMMENT_PER_USER_RATE, burst: e.RATE_LIMIT_COMMENT_PER_USER_BURST },
             },
     },
   };

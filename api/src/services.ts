@@ -10,6 +10,7 @@ import type { Sequencer } from './collab/sequencer.ts';
 import type { Bus, CommittedOp, OperationLog } from './collab/types.ts';
 import type { Config } from './config.ts';
 import type { ShareLinks } from './documents/share-links.ts';
+import type { Comments, ThreadView } from './comments/threads.ts';
 import type { Documents } from './documents/documents.ts';
 import type { Versions } from './documents/versions.ts';
 import type { RateLimits } from './limits/rate-limits.ts';
@@ -37,6 +38,9 @@ export interface Services {
   shareLinks: ShareLinks;
   /** History sessions, named versions, export and import. */
   versions: Versions;
+  /** Comment threads and their live stream. */
+  comments: Comments;
+  threadsBus: Bus<ThreadView>;
   /** Ends streams and sockets whose access was taken away, on every node. */
   access: AccessWatch;
   rateLimits: RateLimits;

@@ -1,7 +1,8 @@
 // The built web client in headless Chromium against a real server (port 0,
 // embedded store): people sign up, share, type at once and converge; one
 // goes offline and comes back; pending edits survive closing the page; a
-// viewer cannot type; a version is named and restored from the history panel.
+// viewer cannot type; a commenter comments on a selection but cannot type;
+// a version is named and restored from the history panel.
 // Skipped (loudly) only where /usr/bin/chromium is absent; .ci/run installs it.
 import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -79,7 +80,7 @@ describe.skipIf(!available)('web client in Chromium', { timeout: 60_000 }, () =>
     return res.data!.createDocument.id;
   }
 
-  async function share(owner: Person, id: string, who: Person, role: 'EDITOR' | 'VIEWER'): Promise<void> {
+  async function share(owner: Person, id: string, who: Person, role: 'EDITOR' | 'COMMENTER' | 'VIEWER'): Promise<void> {
     const res = await gql(server, 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }', { id, e: who.email, r: role }, owner.token);
     expect(res.errors).toBeUndefined();
   }
@@ -253,6 +254,44 @@ describe.skipIf(!available)('web client in Chromium', { timeout: 60_000 }, () =>
     // She still sees who is editing.
     await openEditor(ann.page, id);
     await carol.page.locator('[data-testid="avatars"] [data-user="Ann"]').waitFor();
+  });
+
+  it('lets a commenter comment on a selection but not type, and the thread reaches the owner live', async () => {
+    const ann = await person('Ann');
+    const dan = await person('Dan');
+    const id = await createDocument(ann, 'Hello world\n');
+    await share(ann, id, dan, 'COMMENTER');
+    await openEditor(dan.page, id);
+    await openEditor(ann.page, id);
+    await ann.page.getByTestId('open-comments').click();
+    await ann.page.getByTestId('comments-panel').getByText('No comments yet.').waitFor();
+
+    await dan.page.getByTestId('read-only').waitFor();
+    await dan.page.locator('[data-testid="editor"] .ql-editor').click();
+    await dan.page.keyboard.type('vandalism');
+    expect(await editorText(dan.page)).toBe('Hello world\n');
+    // Select "world" as a mouse would (a DOM selection; Quill reports it), then comment on it.
+    await dan.page.locator('[data-testid="editor"] .ql-editor p').evaluate((line) => {
+      const text = line.firstChild!;
+      const range = document.createRange();
+      range.setStart(text, 6);
+      range.setEnd(text, 11);
+      document.getSelection()!.removeAllRanges();
+      document.getSelection()!.addRange(range);
+    });
+    await dan.page.getByTestId('open-comments').click();
+    const panel = dan.page.getByTestId('comments-panel');
+    await panel.getByLabel('New comment on the selection').fill('Which world?');
+    await panel.getByRole('button', { name: 'Comment on selection' }).click();
+    await panel.getByTestId('thread').getByText('Which world?').waitFor();
+
+    // Ann sees it appear, without reloading, and resolves it.
+    const thread = ann.page.getByTestId('comments-panel').getByTestId('thread');
+    await thread.getByText('Which world?').waitFor();
+    expect(await thread.locator('blockquote').textContent()).toBe('world');
+    await thread.getByRole('button', { name: 'Resolve' }).click();
+    await panel.getByTestId('thread').getByRole('button', { name: 'Reopen' }).waitFor();
+    expect(await head(ann, id)).toEqual({ version: 1, text: 'Hello world\n' });
   });
 
   it('names and restores an old version from the history panel, for everyone', async () => {

@@ -25,6 +25,7 @@ type DocumentListener = { userId: string; onLost: (event: AccessEvent) => void }
 export class AccessWatch {
   private readonly documents = new Map<string, Set<DocumentListener>>();
   private readonly sessions = new Map<string, Set<() => void>>();
+  private readonly roles = new Map<string, Set<DocumentListener>>();
 
   private readonly observers = new Set<(event: AccessEvent) => void>();
 
@@ -53,6 +54,15 @@ export class AccessWatch {
       },
     };
     return add(this.documents, documentId, listener);
+  }
+
+  /**
+   * Calls `onChange` each time `userId`'s role on the document changes (the
+   * AccessCache has forgotten the old one by then): a stream that needs more
+   * than reading re-checks the role and ends if it fell below.
+   */
+  watchRole(documentId: string, userId: string, onChange: () => void): () => void {
+    return add(this.roles, documentId, { userId, onLost: onChange });
   }
 
   /** Calls `onRevoked` (once) when the session is revoked. Returns the unwatch function. */
@@ -90,7 +100,11 @@ export class AccessWatch {
 
   dispatch(event: AccessEvent): void {
     for (const observer of this.observers) observer(event);
-    if (event.kind === 'role-changed') return; // still a member: nothing ends
+    if (event.kind === 'role-changed') {
+      // Still a member: only what needs more than the new role ends (watchRole).
+      for (const listener of [...(this.roles.get(event.documentId) ?? [])]) if (listener.userId === event.userId) listener.onLost(event);
+      return;
+    }
     if (event.kind === 'sessions-revoked') {
       for (const id of event.sessionIds) for (const listener of [...(this.sessions.get(id) ?? [])]) listener();
       return;
@@ -103,7 +117,7 @@ export class AccessWatch {
   /** Live watchers (for tests and metrics). */
   get size(): number {
     let n = 0;
-    for (const set of [...this.documents.values(), ...this.sessions.values()]) n += set.size;
+    for (const set of [...this.documents.values(), ...this.sessions.values(), ...this.roles.values()]) n += set.size;
     return n;
   }
 }

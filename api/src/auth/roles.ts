@@ -1,8 +1,8 @@
-// Document roles and what each may do. Viewers read, editors also write,
-// owners also share, rename and delete.
-export type Role = 'OWNER' | 'EDITOR' | 'VIEWER';
+// Document roles and what each may do. Viewers read, commenters also
+// comment, editors also write, owners also share, rename and delete.
+export type Role = 'OWNER' | 'EDITOR' | 'COMMENTER' | 'VIEWER';
 
-const RANK: Record<Role, number> = { VIEWER: 1, EDITOR: 2, OWNER: 3 };
+const RANK: Record<Role, number> = { VIEWER: 1, COMMENTER: 2, EDITOR: 3, OWNER: 4 };
 
 export const atLeast = (role: Role, needed: Role) => RANK[role] >= RANK[needed];
 

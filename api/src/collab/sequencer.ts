@@ -109,6 +109,21 @@ export class Sequencer {
     return { version: head.version, content: head.content, length: head.length, bytes: head.bytes };
   }
 
+  /**
+   * The ops with `afterVersion < version <= upToVersion`, ascending: from
+   * the cached head's window when it still holds them (no database read),
+   * else from the log. For whatever moves with the text (comment anchors).
+   */
+  async opsBetween(documentId: string, afterVersion: number, upToVersion: number): Promise<CommittedOp[]> {
+    if (afterVersion >= upToVersion) return [];
+    const cached = this.heads.peek(documentId);
+    if (cached && cached.version >= upToVersion) {
+      const window = cached.opsAfter(afterVersion);
+      if (window) return window.slice(0, upToVersion - afterVersion);
+    }
+    return this.log.readOps(documentId, afterVersion, upToVersion);
+  }
+
   /** The content right after `version` was applied (0 = empty). */
   async contentAt(documentId: string, version: number): Promise<Delta> {
     const head = await this.heads.refresh(documentId);

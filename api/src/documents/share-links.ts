@@ -16,7 +16,7 @@ import type { DocumentView, Documents, Viewer } from './documents.ts';
 /** The prefix tells a link secret apart from other credentials (and in logs). */
 const SECRET_PREFIX = 'cgsl_';
 /** Roles a link may give: never OWNER (ownership is handed over by email). */
-const LINK_ROLES: readonly Role[] = ['EDITOR', 'COMMENTER', 'VIEWER'] as Role[];
+const LINK_ROLES: readonly Role[] = ['EDITOR', 'COMMENTER', 'VIEWER'];
 /** Live links per document: plenty for people, a bound for a script. */
 const MAX_LINKS_PER_DOCUMENT = 50;
 

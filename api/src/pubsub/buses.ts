@@ -1,4 +1,4 @@
-// The buses of a node: committed ops and presence. In-process when
+// The buses of a node: committed ops, presence and comment threads. In-process when
 // REDIS_URL is unset; otherwise over the node's Redis connections
 // (redis-connections.ts), which this module borrows and does not close.
 //
@@ -8,7 +8,8 @@
 import { ALWAYS_LIVE, type LiveState } from '../collab/feed.ts';
 import { MemoryPresenceStore, type PresenceState, type PresenceStore } from '../collab/presence.ts';
 import type { Bus, CommittedOp } from '../collab/types.ts';
-import { decodeOp, decodePresence } from './codec.ts';
+import type { ThreadView } from '../comments/threads.ts';
+import { decodeOp, decodePresence, decodeThread } from './codec.ts';
 import { createEventTargetBus, createLocalBus } from './event-target-bus.ts';
 import { RedisPresenceStore } from './redis-presence-store.ts';
 import type { RedisConnections } from './redis-connections.ts';
@@ -16,6 +17,8 @@ import type { RedisConnections } from './redis-connections.ts';
 export interface Buses {
   ops: Bus<CommittedOp>;
   presence: Bus<PresenceState>;
+  /** Comment threads as they change. */
+  threads: Bus<ThreadView>;
   presenceStore: PresenceStore;
   /** Whether published events currently reach subscribers. */
   live: LiveState;
@@ -27,6 +30,7 @@ export function createLocalBuses(): Buses {
   return {
     ops: createLocalBus(),
     presence: createLocalBus(),
+    threads: createLocalBus(),
     presenceStore: new MemoryPresenceStore(),
     live: ALWAYS_LIVE,
     ping: async () => {},
@@ -69,6 +73,7 @@ export function createRedisBuses(redis: RedisConnections, prefix: string, onErro
   return {
     ops: createEventTargetBus({ target, decode: decodeOp, confirm, prefix, send }),
     presence: createEventTargetBus({ target, decode: decodePresence, confirm, prefix, send }),
+    threads: createEventTargetBus({ target, decode: decodeThread, confirm, prefix, send }),
     presenceStore: new RedisPresenceStore(redis.commands, prefix),
     live,
     ping: () => redis.ping(),

@@ -14,3 +14,5 @@ export const presenceTopic = (documentId: string) => `doc:{${documentId}}:presen
  * (redis-cluster.ts) instead of needing a second kind of subscription.
  */
 export const ACCESS_TOPIC = 'access';
+/** Comment threads of a document as they change (api/src/comments/threads.ts). */
+export const threadsTopic = (documentId: string) => `doc:{${documentId}}:threads`;

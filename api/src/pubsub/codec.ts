@@ -1,5 +1,6 @@
 // Redis carries events as JSON: these rebuild the Delta and the dates.
 import type { PresenceState } from '../collab/presence.ts';
+import type { ThreadView } from '../comments/threads.ts';
 import { Delta } from '../../../protocol/delta.ts';
 import type { CommittedOp } from '../collab/types.ts';
 
@@ -13,4 +14,13 @@ export const decodeOp = (detail: unknown): CommittedOp => {
 export const decodePresence = (detail: unknown): PresenceState => {
   const p = detail as Wire<PresenceState>;
   return { ...p, updatedAt: new Date(p.updatedAt) };
+};
+
+export const decodeThread = (detail: unknown): ThreadView => {
+  const t = detail as Omit<ThreadView, 'createdAt' | 'comments'> & { createdAt: string; comments: Array<Omit<ThreadView['comments'][number], 'createdAt' | 'editedAt'> & { createdAt: string; editedAt: string | null }> };
+  return {
+    ...t,
+    createdAt: new Date(t.createdAt),
+    comments: t.comments.map((c) => ({ ...c, createdAt: new Date(c.createdAt), editedAt: c.editedAt === null ? null : new Date(c.editedAt) })),
+  };
 };

@@ -120,7 +120,8 @@ export const RoleEnum = builder.enumType('Role', {
   description: "A member's rights on one document. Each role includes the rights of the roles below it.",
   values: {
     OWNER: { description: 'Reads, writes, shares, renames and deletes.' },
-    EDITOR: { description: 'Reads and writes.' },
+    EDITOR: { description: 'Reads, writes and comments.' },
+    COMMENTER: { description: 'Reads and comments (comment threads); cannot change the text.' },
     VIEWER: { description: 'Reads.' },
   } as const,
 });

@@ -12,6 +12,7 @@ import './api-tokens.ts';
 import './edits.ts';
 import './share-links.ts';
 import './versions.ts';
+import './comments.ts';
 
 let schema: GraphQLSchema | undefined;
 

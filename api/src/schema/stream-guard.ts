@@ -3,7 +3,11 @@
 // happened: AccessWatch hears it on the access bus. The stream ends with one
 // last result carrying NOT_FOUND (what a stranger sees), then completes; or
 // UNAUTHENTICATED when the session or API token it acts in is revoked.
+// A stream that needs more than reading (`needed`, e.g. COMMENTER for
+// comment threads) also ends, with FORBIDDEN, when a demotion takes its
+// viewer below that role.
 import type { AccessEvent } from '../auth/access-watch.ts';
+import type { Role } from '../auth/roles.ts';
 import { requireViewer } from '../documents/documents.ts';
 import { AppError } from '../errors.ts';
 import type { Context } from './builder.ts';
@@ -24,14 +28,13 @@ export function unlessAccessLost<T>(event: T | AccessLost): T {
   return event;
 }
 
-const lostError = (event: AccessEvent | 'revoked', token: boolean) => {
-  if (event === 'revoked') {
-    return token
-      ? new AppError('UNAUTHENTICATED', 'This API token was revoked', { reason: 'TOKEN_REVOKED' })
-      : new AppError('UNAUTHENTICATED', 'Session revoked; log in again', { reason: 'SESSION_REVOKED' });
-  }
-  return new AppError('NOT_FOUND', 'Document not found', { reason: event.kind === 'document-deleted' ? 'DOCUMENT_DELETED' : 'ACCESS_REVOKED' });
-};
+const lostError = (event: AccessEvent) =>
+  new AppError('NOT_FOUND', 'Document not found', { reason: event.kind === 'document-deleted' ? 'DOCUMENT_DELETED' : 'ACCESS_REVOKED' });
+
+const revokedError = (token: boolean) =>
+  token
+    ? new AppError('UNAUTHENTICATED', 'This API token was revoked', { reason: 'TOKEN_REVOKED' })
+    : new AppError('UNAUTHENTICATED', 'Session revoked; log in again', { reason: 'SESSION_REVOKED' });
 
 /**
  * Starts a stream of `documentId` for the viewer with `start` (which must
@@ -39,23 +42,37 @@ const lostError = (event: AccessEvent | 'revoked', token: boolean) => {
  * `start` checks access, so a removal racing with the start is never missed
  * (see AccessWatch).
  */
-export async function guardedStream<T>(ctx: Context, documentId: string, start: () => Promise<AsyncIterator<T>>): Promise<AsyncIterableIterator<T | AccessLost>> {
+export async function guardedStream<T>(ctx: Context, documentId: string, start: () => Promise<AsyncIterator<T>>, needed: Role = 'VIEWER'): Promise<AsyncIterableIterator<T | AccessLost>> {
   const viewer = requireViewer(ctx.viewer);
+  const { userId } = viewer;
   let inner: AsyncIterator<T> | undefined;
-  let lost: AccessEvent | 'revoked' | null = null;
+  let lost: AppError | null = null;
   let finished = false;
-  const onLost = (event: AccessEvent | 'revoked') => {
-    lost ??= event;
+  const lose = (error: AppError) => {
+    lost ??= error;
     // Ends a pending next() at once (the op stream and presence queue both end on return()).
     void inner?.return?.();
   };
   // The session or API token it acts in, revoked: on a socket the socket
   // closes too, but a stream over HTTP (server-sent events) has only this.
-  const unwatchSession = ctx.services.access.watchSession(viewer.sessionId, () => onLost('revoked'));
-  const unwatchDocument = ctx.services.access.watchDocument(documentId, viewer.userId, onLost);
+  const unwatchSession = ctx.services.access.watchSession(viewer.sessionId, () => lose(revokedError(viewer.token !== undefined)));
+  const unwatchDocument = ctx.services.access.watchDocument(documentId, userId, (event) => lose(lostError(event)));
+  // Any member may read: only a stream that needs more re-checks on a role change.
+  const unwatchRole =
+    needed === 'VIEWER'
+      ? () => {}
+      : ctx.services.access.watchRole(documentId, userId, () => {
+          ctx.services.documents.role(ctx.viewer, documentId, needed).then(
+            () => {},
+            (error: unknown) => {
+              if (error instanceof AppError) lose(error);
+            },
+          );
+        });
   const unwatch = () => {
     unwatchSession();
     unwatchDocument();
+    unwatchRole();
   };
   try {
     inner = await start();
@@ -74,9 +91,9 @@ export async function guardedStream<T>(ctx: Context, documentId: string, start: 
   };
   /** Ends the stream: with the access-lost event if that is why, else as the source ended. */
   const end = async (): Promise<IteratorResult<T | AccessLost>> => {
-    const event: AccessEvent | 'revoked' | null = lost;
+    const error: AppError | null = lost;
     await finish();
-    if (event) return { value: { [LOST]: true, error: lostError(event, viewer.token !== undefined) } as AccessLost, done: false };
+    if (error) return { value: { [LOST]: true, error } as AccessLost, done: false };
     return { value: undefined, done: true };
   };
   const iterator: AsyncIterableIterator<T | AccessLost> = {

@@ -55,6 +55,9 @@ interface Target {
   owner: { token: string; userId: string; email: string };
   other: { token: string; userId: string; email: string };
   head: () => Promise<number>;
+  /** A comment thread on the document and its first comment. */
+  threadId: string;
+  commentId: string;
 }
 
 /** Each mutation with its variable declarations and a generator of hostile variables. */
@@ -62,7 +65,11 @@ function mutations(t: Target) {
   const id = fc.oneof({ weight: 4, arbitrary: fc.constant(t.docId) }, { weight: 1, arbitrary: hostileString });
   // The owner stays the only owner (and keeps editing): the checks below edit as the owner.
   const email = fc.oneof(hostileString, fc.constantFrom(t.other.email, 'nobody@example.com', t.other.email.toUpperCase()));
-  const role = fc.constantFrom('EDITOR', 'VIEWER');
+  const role = fc.constantFrom('EDITOR', 'COMMENTER', 'VIEWER');
+  const threadId = fc.oneof({ weight: 3, arbitrary: fc.constant(t.threadId) }, { weight: 1, arbitrary: hostileString });
+  // Mostly a reply's id: deleting the first comment (the owner's) is a legitimate success, and later runs would lose their target.
+  const commentId = fc.oneof({ weight: 3, arbitrary: fc.constant(t.commentId) }, { weight: 1, arbitrary: hostileString });
+  const body = fc.oneof(hostileString, fc.constantFrom('fine', 'x'.repeat(10_000), 'x'.repeat(10_001)));
   return [
     { query: 'mutation($email: String!, $password: String!, $name: String!) { signUp(email: $email, password: $password, name: $name) { user { id } } }', vars: fc.record({ email: hostileString, password: hostileString, name: hostileString }) },
     { query: 'mutation($email: String!, $password: String!) { logIn(email: $email, password: $password) { user { id } } }', vars: fc.record({ email, password: hostileString }) },
@@ -83,6 +90,15 @@ function mutations(t: Target) {
       vars: fc.record({ documentId: id, version: anyInt, index: anyInt, length: anyInt, clientId: fc.oneof(fc.constant(null), hostileString) }),
     },
     { query: 'mutation($documentId: ID!, $version: Int!) { restoreVersion(documentId: $documentId, version: $version) { version } }', vars: fc.record({ documentId: id, version: anyInt }) },
+    {
+      query: 'mutation($documentId: ID!, $version: Int!, $index: Int!, $length: Int!, $body: String!) { openThread(documentId: $documentId, version: $version, index: $index, length: $length, body: $body) { id anchor { index } } }',
+      vars: fc.record({ documentId: id, version: anyInt, index: anyInt, length: anyInt, body }),
+    },
+    { query: 'mutation($threadId: ID!, $body: String!) { replyToThread(threadId: $threadId, body: $body) { id } }', vars: fc.record({ threadId, body }) },
+    { query: 'mutation($threadId: ID!) { resolveThread(threadId: $threadId) { status } }', vars: fc.record({ threadId }) },
+    { query: 'mutation($threadId: ID!) { reopenThread(threadId: $threadId) { status } }', vars: fc.record({ threadId }) },
+    { query: 'mutation($commentId: ID!, $body: String!) { editComment(commentId: $commentId, body: $body) { id } }', vars: fc.record({ commentId, body }) },
+    { query: 'mutation($commentId: ID!) { deleteComment(commentId: $commentId) }', vars: fc.record({ commentId: hostileString }) },
   ];
 }
 
@@ -98,7 +114,10 @@ describe.each(availableModes())('every mutation under hostile variables (%s)', (
     const other = await signUp(server, 'other');
     const docId = await createDocument(server, owner.token, { ops: [{ insert: 'Hello 😀 world\n' }] });
     const head = async () => (await gql(server, 'query($id: ID!) { document(id: $id) { version } }', { id: docId }, owner.token)).data!.document.version as number;
-    target = { docId, owner, other, head };
+    const opened = await gql(server, 'mutation($d: ID!) { openThread(documentId: $d, version: 1, index: 0, length: 5, body: "first") { id } }', { d: docId }, owner.token);
+    const threadId = opened.data!.openThread.id as string;
+    const replied = await gql(server, 'mutation($t: ID!) { replyToThread(threadId: $t, body: "reply") { id } }', { t: threadId }, owner.token);
+    target = { docId, owner, other, head, threadId, commentId: replied.data!.replyToThread.id as string };
   });
   afterAll(async () => {
     await server?.stop();
@@ -113,7 +132,7 @@ describe.each(availableModes())('every mutation under hostile variables (%s)', (
         expect(res.status).toBeLessThan(500);
         for (const error of res.errors ?? []) expect(CODES, error.message).toContain(error.extensions?.code);
 
-        const loaded = await gql(server, 'query($id: ID!) { document(id: $id) { version content title members { role } } }', { id: target.docId }, target.owner.token);
+        const loaded = await gql(server, 'query($id: ID!) { document(id: $id) { version content title members { role } threads { quote anchor { index length } comments { body } } } }', { id: target.docId }, target.owner.token);
         expect(loaded.errors).toBeUndefined();
         const { version, content } = loaded.data!.document as { version: number; content: unknown };
         const edit = await gql(server, SUBMIT, { input: { documentId: target.docId, baseVersion: version, delta: { ops: [{ insert: '.' }] }, clientId: 'checker', clientSeq: seq++ } }, target.owner.token);

@@ -25,6 +25,8 @@ export const GENERATED_SCALAR_FIELDS = {
   ApiToken: Prisma.ApiTokenScalarFieldEnum,
   ShareLink: Prisma.ShareLinkScalarFieldEnum,
   NamedVersion: Prisma.NamedVersionScalarFieldEnum,
+  CommentThread: Prisma.CommentThreadScalarFieldEnum,
+  Comment: Prisma.CommentScalarFieldEnum,
 } satisfies Record<Prisma.ModelName, Record<string, string>>;
 
 interface MigrationRow {

@@ -21,6 +21,7 @@ export const TEST_BUDGETS: RateLimitConfig = {
   socketsPerUser: 100,
   socketsPerIp: 100,
   presencePerUser: { perSecond: 100, burst: 0 },
+  commentPerUser: { perSecond: 100, burst: 0 },
 };
 
 let keys = 0;

@@ -253,3 +253,50 @@ export const JoinDocument = graphql(`
     joinDocument(secret: $secret) { id }
   }
 `);
+
+// Comment threads (docs/protocol.md, "Comment threads"): the list is read again whenever
+// documentThreads says one changed; the panel is small, the list too.
+export const Threads = graphql(`
+  query Threads($id: ID!) {
+    document(id: $id) {
+      id
+      threads {
+        id
+        quote
+        status
+        anchor { version index length }
+        comments { id body createdAt editedAt author { id name } }
+      }
+    }
+  }
+`);
+
+export const DocumentThreads = graphql(`
+  subscription DocumentThreads($documentId: ID!) {
+    documentThreads(documentId: $documentId) { id }
+  }
+`);
+
+export const OpenThread = graphql(`
+  mutation OpenThread($documentId: ID!, $version: Int!, $index: Int!, $length: Int!, $body: String!) {
+    openThread(documentId: $documentId, version: $version, index: $index, length: $length, body: $body) { id }
+  }
+`);
+
+export const ReplyToThread = graphql(`
+  mutation ReplyToThread($threadId: ID!, $body: String!) {
+    replyToThread(threadId: $threadId, body: $body) { id }
+  }
+`);
+
+export const ResolveThread = graphql(`
+  mutation ResolveThread($threadId: ID!) {
+    resolveThread(threadId: $threadId) { id status }
+  }
+`);
+
+export const ReopenThread = graphql(`
+  mutation ReopenThread($threadId: ID!) {
+    reopenThread(threadId: $threadId) { id status }
+  }
+`);

@@ -10,7 +10,8 @@ import { colorFor, initials } from '../editor/colors.ts';
 import { Modal } from './Modal.tsx';
 import { ShareLinkSection } from './ShareLinkSection.tsx';
 
-const ROLE_LABEL: Record<Role, string> = { OWNER: 'Owner', EDITOR: 'Can edit', VIEWER: 'Can view' };
+const ROLE_LABEL: Record<Role, string> = { OWNER: 'Owner', EDITOR: 'Can edit', COMMENTER: 'Can comment', VIEWER: 'Can view' };
+const NOW_CAN: Record<Role, string> = { OWNER: 'now owns', EDITOR: 'can now edit', COMMENTER: 'can now comment on', VIEWER: 'can now view' };
 
 export function ShareDialog({ documentId, me, onClose }: { documentId: string; me: SessionUser; onClose: () => void }) {
   const [{ data, error: loadError }, refetch] = useQuery({ query: Members, variables: { id: documentId } });
@@ -29,7 +30,7 @@ export function ShareDialog({ documentId, me, onClose }: { documentId: string; m
     setNotice(null);
     const result = await share({ id: documentId, email, role });
     if (result.error) return setProblem(messageFor(apiErrorOf(result.error), 'share'));
-    setNotice(`${result.data!.shareDocument.user.name} ${role === 'VIEWER' ? 'can now view' : 'can now edit'} this document.`);
+    setNotice(`${result.data!.shareDocument.user.name} ${NOW_CAN[role]} this document.`);
     setEmail('');
     reload();
   };
@@ -55,6 +56,7 @@ export function ShareDialog({ documentId, me, onClose }: { documentId: string; m
           <input type="email" required placeholder="Email address" aria-label="Email address" value={email} onChange={(e) => setEmail(e.target.value)} />
           <select aria-label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
             <option value="EDITOR">Can edit</option>
+            <option value="COMMENTER">Can comment</option>
             <option value="VIEWER">Can view</option>
           </select>
           <button type="submit" className="button primary">
@@ -86,6 +88,7 @@ export function ShareDialog({ documentId, me, onClose }: { documentId: string; m
               <span className="member-actions">
                 <select aria-label={`Role of ${m.user.name}`} value={m.role} onChange={(e) => changeRole(m.user.email, e.target.value as Role)}>
                   <option value="EDITOR">Can edit</option>
+                  <option value="COMMENTER">Can comment</option>
                   <option value="VIEWER">Can view</option>
                 </select>
                 <button type="button" className="button ghost small danger" onClick={() => remove(m.user.id)}>

@@ -10,6 +10,7 @@ import { relativeTime } from './relative-time.ts';
 
 const LINK_ROLES: Array<{ role: Role; label: string }> = [
   { role: 'VIEWER', label: 'Can view' },
+  { role: 'COMMENTER', label: 'Can comment' },
   { role: 'EDITOR', label: 'Can edit' },
 ];
 

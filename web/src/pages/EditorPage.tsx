@@ -12,6 +12,7 @@ import { Avatars, type AvatarUser } from '../components/Avatars.tsx';
 import { ConnectionIndicator } from '../components/ConnectionIndicator.tsx';
 import { ErrorBoundary } from '../components/ErrorBoundary.tsx';
 import { ExportMenu } from '../components/ExportMenu.tsx';
+import { CommentsPanel } from '../components/CommentsPanel.tsx';
 import { HistoryPanel } from '../components/HistoryPanel.tsx';
 import { ShareDialog } from '../components/ShareDialog.tsx';
 import { Editor } from '../editor/Editor.tsx';
@@ -69,7 +70,8 @@ function useDocumentSync(doc: OpenedDocument): { sync: DocumentSync | null; erro
           transport,
           store: store ?? new MemoryPendingStore(),
           initial: { version: doc.version, content: doc.content as DeltaJSON },
-          readOnly: doc.myRole === 'VIEWER',
+          // Commenters comment; only editors and owners change the text.
+          readOnly: doc.myRole !== 'EDITOR' && doc.myRole !== 'OWNER',
           online: navigator.onLine,
           // Two people typing at one spot keep their words whole (docs/protocol.md §6).
           sendHoldMs: SEND_HOLD_MS,
@@ -106,10 +108,13 @@ function useDocumentSync(doc: OpenedDocument): { sync: DocumentSync | null; erro
   return { sync, error };
 }
 
+/** The side panel beside the editor, if any. */
+type Panel = 'history' | 'comments' | null;
+
 function OpenEditor({ document: doc, me }: { document: OpenedDocument; me: SessionUser }) {
   const { sync, error } = useDocumentSync(doc);
   const [title, setTitle] = useState(doc.title);
-  const [panel, setPanel] = useState<'history' | null>(null);
+  const [panel, setPanel] = useState<Panel>(null);
   const [sharing, setSharing] = useState(false);
   const closeShare = useCallback(() => setSharing(false), []);
 
@@ -128,11 +133,16 @@ function OpenEditor({ document: doc, me }: { document: OpenedDocument; me: Sessi
         <button type="button" className="button ghost" onClick={() => setPanel(panel === 'history' ? null : 'history')} aria-pressed={panel === 'history'} data-testid="open-history">
           History
         </button>
+        {doc.myRole !== 'VIEWER' && (
+          <button type="button" className="button ghost" onClick={() => setPanel(panel === 'comments' ? null : 'comments')} aria-pressed={panel === 'comments'} data-testid="open-comments">
+            Comments
+          </button>
+        )}
         <button type="button" className="button primary" onClick={() => setSharing(true)} data-testid="open-share">
           Share
         </button>
       </div>
-      <EditorBody sync={sync} documentId={doc.id} panel={panel} onClosePanel={() => setPanel(null)} />
+      <EditorBody sync={sync} documentId={doc.id} canComment={doc.myRole !== 'VIEWER'} panel={panel} onClosePanel={() => setPanel(null)} />
       {sharing && <ShareDialog documentId={doc.id} me={me} onClose={closeShare} />}
     </main>
   );
@@ -156,7 +166,7 @@ function SyncStatus({ sync, me }: { sync: DocumentSync; me: SessionUser }) {
   );
 }
 
-function EditorBody({ sync, documentId, panel, onClosePanel }: { sync: DocumentSync; documentId: string; panel: 'history' | null; onClosePanel: () => void }) {
+function EditorBody({ sync, documentId, canComment, panel, onClosePanel }: { sync: DocumentSync; documentId: string; canComment: boolean; panel: Panel; onClosePanel: () => void }) {
   const snapshot = useSyncExternalStore(sync.subscribe, sync.getSnapshot);
   const error = snapshot.error;
   return (
@@ -164,7 +174,7 @@ function EditorBody({ sync, documentId, panel, onClosePanel }: { sync: DocumentS
       <div className="editor-column">
         {snapshot.readOnly && (
           <p className="banner info" data-testid="read-only">
-            View only — you can read and see who is here, but not edit.
+            {canComment ? 'Comment only — you can read, comment and see who is here, but not edit.' : 'View only — you can read and see who is here, but not edit.'}
           </p>
         )}
         {error && (
@@ -182,6 +192,7 @@ function EditorBody({ sync, documentId, panel, onClosePanel }: { sync: DocumentS
           <Editor sync={sync} readOnly={snapshot.readOnly} />
         </ErrorBoundary>
       </div>
+      {panel === 'comments' && <CommentsPanel documentId={documentId} sync={sync} onClose={onClosePanel} />}
       {panel === 'history' && <HistoryPanel documentId={documentId} headVersion={snapshot.version} canRestore={!snapshot.readOnly} onClose={onClosePanel} />}
     </div>
   );

@@ -677,4 +677,12 @@ describe('DocumentSync behaviours', () => {
     await settle();
     expect(authority.presenceLog.at(-1)!.presence).toMatchObject({ clientId: 'me', version: 1, index: 5, length: 0 });
   });
+
+  it('gives its selection at a version the server has, for openThread: mapped back through pending edits', async () => {
+    const { sync } = await setup('Hello world\n');
+    expect(sync.selectionAtServer()).toBeNull();
+    sync.applyLocal(new Delta().insert('>> '));
+    sync.setSelection({ index: 9, length: 5 }); // "world" locally, after the pending ">> "
+    expect(sync.selectionAtServer()).toEqual({ version: 1, index: 6, length: 5 });
+  });
 });

@@ -337,6 +337,11 @@ export class DocumentSync {
     this.ownPresence.select(range);
   }
 
+  /** The local selection at a version the server has (what openThread takes), or null before there is one. */
+  selectionAtServer(): { version: number; index: number; length: number } | null {
+    return this.ownPresence.atServer();
+  }
+
   /** The browser's online/offline events: no retries while offline, an immediate one when back. */
   setNetworkOnline(online: boolean): void {
     if (this.closed) return;

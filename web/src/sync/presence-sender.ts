@@ -74,14 +74,17 @@ export class PresenceSender {
     this.heartbeat.clear();
   }
 
-  private send(): void {
-    if (!this.options.link.live) return;
-    const { ot, server, scheduler } = this.options;
-    const selection = this.selection ?? { index: 0, length: 0 };
-    // The server wants a selection at a version it has: map ours back
-    // through the pending edits (text it has not seen has no position there).
-    let start = selection.index;
-    let end = selection.index + selection.length;
+  /**
+   * The selection as the server can place it: at ot.version, mapped back
+   * through the pending edits (text the server has not seen has no
+   * position there) and clamped to the server's content. Null before the
+   * editor reported one.
+   */
+  atServer(): { version: number; index: number; length: number } | null {
+    if (!this.selection) return null;
+    const { ot, server } = this.options;
+    let start = this.selection.index;
+    let end = this.selection.index + this.selection.length;
     const pending = ot.pendingDelta();
     if (pending) {
       const undo = pending.invert(server.toDelta());
@@ -91,9 +94,16 @@ export class PresenceSender {
     const length = server.length;
     start = clamp(start, 0, length);
     end = clamp(end, start, length);
+    return { version: ot.version, index: start, length: end - start };
+  }
+
+  private send(): void {
+    if (!this.options.link.live) return;
+    const { ot, scheduler } = this.options;
+    const { version, index, length } = this.atServer() ?? { version: ot.version, index: 0, length: 0 };
     this.lastSentAt = scheduler.now();
     this.options.transport
-      .updatePresence({ documentId: this.options.documentId, clientId: this.options.presenceId, version: ot.version, index: start, length: end - start })
+      .updatePresence({ documentId: this.options.documentId, clientId: this.options.presenceId, version, index, length })
       .catch(() => {}); // presence is best effort; the heartbeat sends it again
     this.heartbeat.start(this.options.heartbeatMs, () => this.send());
   }

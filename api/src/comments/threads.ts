@@ -1,0 +1,384 @@
+// Comment threads on a range of text, with the role check on every path:
+// COMMENTER and above read and write threads; VIEWER reads the text only.
+//
+// Anchors cost nothing per committed op: a thread stores its range with the
+// version it is valid at, and a read moves it to the head by the rule of
+// protocol/anchor.ts, over the ops since (from the cached head's window, or
+// the log). A read that moved a range far writes it back, so the next read
+// starts from there. Changes are published on the document's threads topic
+// (pubsub/channels.ts) for documentThreads on every node.
+import { transformAnchorThrough, type AnchorRange } from '../../../protocol/anchor.ts';
+import type { Delta } from '../../../protocol/delta.ts';
+import { isCleanText } from '../../../protocol/text.ts';
+import type { Sequencer } from '../collab/sequencer.ts';
+import type { Bus } from '../collab/types.ts';
+import type { Documents, Viewer } from '../documents/documents.ts';
+import { requireViewer } from '../documents/documents.ts';
+import { AppError, badInput, forbidden, notFound } from '../errors.ts';
+import { threadsTopic } from '../pubsub/channels.ts';
+import type { Prisma, PrismaClient } from '../store/generated/client.ts';
+import { checkText } from '../validation/text.ts';
+
+export type ThreadStatus = 'OPEN' | 'RESOLVED';
+
+export interface AnchorView extends AnchorRange {
+  /** The version index and length refer to (the head when read). */
+  version: number;
+}
+
+export interface CommentView {
+  id: string;
+  threadId: string;
+  /** The thread's document (for mentions: who may be named). */
+  documentId: string;
+  authorId: string | null;
+  body: string;
+  createdAt: Date;
+  editedAt: Date | null;
+}
+
+export interface ThreadView {
+  id: string;
+  documentId: string;
+  quote: string;
+  status: ThreadStatus;
+  /** Null once its text is wholly deleted (detached). */
+  anchor: AnchorView | null;
+  /** Oldest first. Empty on the last event of a thread that was deleted with its last comment. */
+  comments: CommentView[];
+  createdAt: Date;
+}
+
+/** A comment's body: 1 to 10,000 characters (UTF-16 code units), well-formed text. */
+export const MAX_BODY = 10_000;
+/** The quote keeps the first this many characters of the range, then '…'. */
+export const MAX_QUOTE = 1_000;
+/** An embed (image, formula) in a quote. */
+const EMBED = '\uFFFC';
+
+export interface CommentsOptions {
+  /** Writes a moved anchor back once a read has moved it over at least this many ops. @default 100 */
+  writeBackAfter?: number;
+  /** Told when publishing a change failed (the change itself is committed). */
+  onPublishError?: (error: unknown) => void;
+}
+
+const THREAD_SELECT = {
+  id: true,
+  documentId: true,
+  quote: true,
+  status: true,
+  anchorVersion: true,
+  anchorIndex: true,
+  anchorLength: true,
+  createdAt: true,
+  comments: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], select: { id: true, threadId: true, authorId: true, body: true, createdAt: true, editedAt: true } },
+} satisfies Prisma.CommentThreadSelect;
+
+type ThreadRow = Prisma.CommentThreadGetPayload<{ select: typeof THREAD_SELECT }>;
+
+function checkBody(body: string): string {
+  const text = checkText(body, 'body');
+  if (text.trim().length === 0) throw badInput('body must not be empty', { field: 'body' });
+  if (text.length > MAX_BODY) throw badInput(`body must be 1 to ${MAX_BODY} characters`, { field: 'body', limit: 'commentBody', max: MAX_BODY });
+  return text;
+}
+
+/** The comment as its thread now holds it; NOT_FOUND if a racing delete took it meanwhile. */
+function commentIn(thread: ThreadView, commentId: string): CommentView {
+  const comment = thread.comments.find((c) => c.id === commentId);
+  if (!comment) throw notFound('Comment');
+  return comment;
+}
+
+const WORD_START = /^[\p{L}\p{N}]/u;
+const WORD_END = /[\p{L}\p{N}]$/u;
+
+/**
+ * The members `body` names with `@` and their display name (any case),
+ * the name ending at the end of the body or before anything but a letter
+ * or digit, so "@Ann" does not name Anna, and the "@" not inside a word
+ * (an email address names nobody). Plain text stays as written:
+ * mentions are read from it, for clients to show and notify.
+ */
+export function mentionedIn<U extends { name: string }>(body: string, members: readonly U[]): U[] {
+  if (!body.includes('@')) return [];
+  const text = body.toLowerCase();
+  return members.filter((m) => {
+    const needle = '@' + m.name.toLowerCase();
+    for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
+      const next = text.slice(at + needle.length, at + needle.length + 2);
+      const before = text.slice(Math.max(0, at - 2), at);
+      if ((next === '' || !WORD_START.test(next)) && (before === '' || !WORD_END.test(before))) return true;
+    }
+    return false;
+  });
+}
+
+/** Prisma's error code (P2003: a foreign key found no row), if `error` is Prisma's. */
+const prismaCode = (error: unknown): unknown => (typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined);
+
+/** Ids are uuids; anything else (or text PostgreSQL would refuse) cannot name a row. */
+const checkId = (id: string, what: string): string => {
+  if (id.length > 64 || !isCleanText(id)) throw notFound(what);
+  return id;
+};
+
+/** The plain text of `content` (embeds as U+FFFC), cut to MAX_QUOTE characters (never between the halves of a pair). */
+function quoteOf(content: Delta): string {
+  let text = '';
+  for (const op of content.ops) {
+    text += typeof op.insert === 'string' ? op.insert : EMBED;
+    if (text.length > MAX_QUOTE) {
+      const cut = isHighSurrogate(text.charCodeAt(MAX_QUOTE - 1)) ? MAX_QUOTE - 1 : MAX_QUOTE;
+      return text.slice(0, cut) + '…';
+    }
+  }
+  return text;
+}
+
+const isHighSurrogate = (unit: number) => unit >= 0xd800 && unit <= 0xdbff;
+const isLowSurrogate = (unit: number) => unit >= 0xdc00 && unit <= 0xdfff;
+
+/**
+ * Whether the range `slice` was cut from starts or ends between the halves
+ * of a surrogate pair (Quill counts UTF-16 code units): such a range names
+ * half a character, and its quote would not be well-formed text.
+ */
+function splitsPair(slice: Delta): boolean {
+  const first = slice.ops[0]?.insert;
+  const last = slice.ops.at(-1)?.insert;
+  return (typeof first === 'string' && isLowSurrogate(first.charCodeAt(0))) || (typeof last === 'string' && isHighSurrogate(last.charCodeAt(last.length - 1)));
+}
+
+export class Comments {
+  private readonly prisma: PrismaClient;
+  private readonly sequencer: Sequencer;
+  private readonly documents: Documents;
+  private readonly bus: Bus<ThreadView>;
+  private readonly writeBackAfter: number;
+  private readonly onPublishError: (error: unknown) => void;
+  constructor(prisma: PrismaClient, sequencer: Sequencer, documents: Documents, bus: Bus<ThreadView>, options: CommentsOptions = {}) {
+    this.prisma = prisma;
+    this.sequencer = sequencer;
+    this.documents = documents;
+    this.bus = bus;
+    this.writeBackAfter = options.writeBackAfter ?? 100;
+    this.onPublishError = options.onPublishError ?? (() => {});
+  }
+
+  /** The members the comment names with `@name` (mentionedIn); no query when it has no `@`. */
+  async mentions(comment: CommentView): Promise<Array<{ id: string; email: string; name: string }>> {
+    if (!comment.body.includes('@')) return [];
+    const members = await this.prisma.documentMember.findMany({
+      where: { documentId: comment.documentId },
+      orderBy: [{ createdAt: 'asc' }, { userId: 'asc' }],
+      select: { user: { select: { id: true, email: true, name: true } } },
+    });
+    return mentionedIn(comment.body, members.map((m) => m.user));
+  }
+
+  /** The document's threads (COMMENTER and above), oldest first, anchors placed at the head. */
+  async list(viewer: Viewer | null, documentId: string, status: ThreadStatus | null): Promise<ThreadView[]> {
+    await this.documents.role(viewer, documentId, 'COMMENTER');
+    const rows = await this.prisma.commentThread.findMany({
+      where: { documentId, ...(status ? { status } : {}) },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      select: THREAD_SELECT,
+    });
+    return this.place(documentId, rows);
+  }
+
+  async open(viewer: Viewer | null, input: { documentId: string; version: number; index: number; length: number; body: string }): Promise<ThreadView> {
+    const { userId } = requireViewer(viewer);
+    const body = checkBody(input.body);
+    await this.documents.role(viewer, input.documentId, 'COMMENTER');
+    const head = await this.sequencer.head(input.documentId);
+    const { version, index, length } = input;
+    if (!Number.isSafeInteger(version) || version < 0 || version > head.version) {
+      throw badInput(`version must be between 0 and the head version ${head.version}`, { field: 'version', headVersion: head.version });
+    }
+    const content = version === head.version ? head.content : await this.sequencer.contentAt(input.documentId, version);
+    const size = content.length();
+    if (!Number.isSafeInteger(index) || !Number.isSafeInteger(length) || index < 0 || length < 1 || index + length > size) {
+      throw badInput(`the range must lie in the text at version ${version} (length ${size}), at least 1 character long`, { field: 'index', length: size });
+    }
+    const slice = content.slice(index, index + length);
+    if (splitsPair(slice)) throw badInput('the range must not start or end inside a character (between the halves of a surrogate pair)', { field: 'index' });
+    const quote = quoteOf(slice);
+    // Stored at the head this read saw: later ops move it on read.
+    const since = await this.sequencer.opsBetween(input.documentId, version, head.version);
+    // The log keeps every op today; should it ever drop old ones, a version it can no longer transform from is refused here.
+    if (since.length !== head.version - version) throw badInput('version is older than the log can transform from', { field: 'version' });
+    const anchor = transformAnchorThrough({ index, length }, since);
+    const row = await this.prisma.commentThread.create({
+      data: {
+        documentId: input.documentId,
+        quote,
+        anchorVersion: head.version,
+        anchorIndex: anchor?.index ?? null,
+        anchorLength: anchor?.length ?? null,
+        comments: { create: { authorId: userId, body } },
+      },
+      select: THREAD_SELECT,
+    }).catch((error: unknown) => {
+      // The document was deleted since its role was read.
+      if (prismaCode(error) === 'P2003') throw notFound();
+      throw error;
+    });
+    return this.changed(row);
+  }
+
+  async reply(viewer: Viewer | null, threadId: string, bodyInput: string): Promise<CommentView> {
+    const { userId } = requireViewer(viewer);
+    const body = checkBody(bodyInput);
+    const thread = await this.thread(viewer, threadId);
+    const comment = await this.prisma.comment.create({ data: { threadId: thread.id, authorId: userId, body }, select: { id: true } }).catch((error: unknown) => {
+      // The thread was deleted (with its last comment) since it was found.
+      if (prismaCode(error) === 'P2003') throw notFound('Thread');
+      throw error;
+    });
+    return commentIn(await this.changedById(thread.id), comment.id);
+  }
+
+  async setStatus(viewer: Viewer | null, threadId: string, status: ThreadStatus): Promise<ThreadView> {
+    const thread = await this.thread(viewer, threadId);
+    // updateMany: a thread deleted since it was found is NOT_FOUND, not an error.
+    const { count } = await this.prisma.commentThread.updateMany({ where: { id: thread.id }, data: { status } });
+    if (count === 0) throw notFound('Thread');
+    return this.changedById(thread.id);
+  }
+
+  /** Authors only: not even an OWNER puts words in someone else's mouth. */
+  async edit(viewer: Viewer | null, commentId: string, bodyInput: string): Promise<CommentView> {
+    const { userId } = requireViewer(viewer);
+    const body = checkBody(bodyInput);
+    const { comment, role } = await this.comment(viewer, commentId);
+    if (comment.authorId !== userId) throw new AppError('FORBIDDEN', 'Only its author may edit a comment', { role });
+    const { count } = await this.prisma.comment.updateMany({ where: { id: comment.id }, data: { body, editedAt: new Date() } });
+    if (count === 0) throw notFound('Comment'); // deleted since it was found
+    return commentIn(await this.changedById(comment.threadId), comment.id);
+  }
+
+  /**
+   * Its author, or an OWNER. A thread lives as long as it has a comment:
+   * deleting the first one leaves the replies (and the quote and anchor)
+   * in place; deleting the last one left deletes the thread, announced on
+   * documentThreads as the thread with no comments.
+   */
+  async delete(viewer: Viewer | null, commentId: string): Promise<void> {
+    const { userId } = requireViewer(viewer);
+    const { comment, role, documentId } = await this.comment(viewer, commentId);
+    if (comment.authorId !== userId && role !== 'OWNER') throw forbidden('OWNER', role);
+    const last = await this.prisma.$transaction(async (tx) => {
+      // The thread's row lock orders this against other deletes and replies
+      // of the thread (a reply's foreign-key check takes a share lock on it):
+      // two people deleting its last two comments at once would each still
+      // see the other's, and leave a thread with no comments.
+      await tx.$queryRaw`SELECT 1 FROM "CommentThread" WHERE "id" = ${comment.threadId} FOR UPDATE`;
+      const { count } = await tx.comment.deleteMany({ where: { id: comment.id } });
+      if (count === 0) return null; // a concurrent delete won and has announced it
+      const left = await tx.comment.count({ where: { threadId: comment.threadId } });
+      if (left > 0) return false;
+      return tx.commentThread.delete({ where: { id: comment.threadId }, select: THREAD_SELECT });
+    });
+    if (last === null) return;
+    if (last === false) {
+      await this.changedById(comment.threadId);
+      return;
+    }
+    const [view] = await this.place(documentId, [last]);
+    await this.publish({ ...view!, comments: [] });
+  }
+
+  /** The thread if the viewer may comment on its document; NOT_FOUND for a stranger or no such thread. */
+  private async thread(viewer: Viewer | null, threadId: string): Promise<{ id: string; documentId: string }> {
+    requireViewer(viewer);
+    const thread = await this.prisma.commentThread.findUnique({ where: { id: checkId(threadId, 'Thread') }, select: { id: true, documentId: true } });
+    if (!thread) throw notFound('Thread');
+    await this.roleOr(viewer, thread.documentId, 'Thread');
+    return thread;
+  }
+
+  private async comment(viewer: Viewer | null, commentId: string) {
+    requireViewer(viewer);
+    const comment = await this.prisma.comment.findUnique({
+      where: { id: checkId(commentId, 'Comment') },
+      select: { id: true, threadId: true, authorId: true, thread: { select: { documentId: true } } },
+    });
+    if (!comment) throw notFound('Comment');
+    const documentId = comment.thread.documentId;
+    const role = await this.roleOr(viewer, documentId, 'Comment');
+    return { comment, role, documentId };
+  }
+
+  /** The viewer's role (at least COMMENTER); a stranger gets the same NOT_FOUND as for an id that does not exist, so ids cannot be probed. */
+  private async roleOr(viewer: Viewer | null, documentId: string, what: string) {
+    try {
+      return await this.documents.role(viewer, documentId, 'COMMENTER');
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'NOT_FOUND') throw notFound(what);
+      throw error;
+    }
+  }
+
+  private async changedById(threadId: string): Promise<ThreadView> {
+    const row = await this.prisma.commentThread.findUnique({ where: { id: threadId }, select: THREAD_SELECT });
+    if (!row) throw notFound('Thread'); // deleted meanwhile with its last comment
+    return this.changed(row);
+  }
+
+  private async changed(row: ThreadRow): Promise<ThreadView> {
+    const [view] = await this.place(row.documentId, [row]);
+    await this.publish(view!);
+    return view!;
+  }
+
+  private async publish(view: ThreadView): Promise<void> {
+    try {
+      await this.bus.publish(threadsTopic(view.documentId), view);
+    } catch (error) {
+      this.onPublishError(error);
+    }
+  }
+
+  /**
+   * Moves each row's anchor to the head: one read of the ops since the
+   * oldest anchor among them, then the rule per thread. Anchors moved over
+   * writeBackAfter ops or more are written back (only forward: a slower
+   * reader never undoes a newer write-back).
+   */
+  private async place(documentId: string, rows: ThreadRow[]): Promise<ThreadView[]> {
+    if (rows.length === 0) return [];
+    const head = await this.sequencer.head(documentId);
+    const behind = rows.filter((r) => r.anchorIndex !== null && r.anchorVersion < head.version);
+    const from = Math.min(...behind.map((r) => r.anchorVersion), head.version);
+    const ops = await this.sequencer.opsBetween(documentId, from, head.version);
+    const writes: Promise<unknown>[] = [];
+    const views = rows.map((r): ThreadView => {
+      let range: AnchorRange | null = r.anchorIndex === null || r.anchorLength === null ? null : { index: r.anchorIndex, length: r.anchorLength };
+      if (range && r.anchorVersion < head.version) {
+        range = transformAnchorThrough(range, ops.slice(r.anchorVersion - from));
+        if (head.version - r.anchorVersion >= this.writeBackAfter || !range) {
+          writes.push(
+            this.prisma.commentThread.updateMany({
+              where: { id: r.id, anchorVersion: { lt: head.version } },
+              data: { anchorVersion: head.version, anchorIndex: range?.index ?? null, anchorLength: range?.length ?? null },
+            }),
+          );
+        }
+      }
+      return {
+        id: r.id,
+        documentId: r.documentId,
+        quote: r.quote,
+        status: r.status,
+        anchor: range && { version: head.version, ...range },
+        comments: r.comments.map((c) => ({ ...c, documentId: r.documentId })),
+        createdAt: r.createdAt,
+      };
+    });
+    await Promise.all(writes);
+    return views;
+  }
+}

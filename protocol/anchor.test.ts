@@ -1,0 +1,178 @@
+// The anchor rule against two references: a model that marks the range's
+// characters and follows them through the edits (inserts strictly between
+// two marked characters join the range, inserts at an edge do not), and a
+// client that holds the range while its own pending edit races a remote
+// one (it applies its edit first and the rebased remote edit second; the
+// server applies the log in order).
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { transformAnchor, transformAnchorThrough, type AnchorRange } from './anchor.ts';
+import { Delta } from './delta.ts';
+import { rebase, transformCommittedOverPending, transformOverCommitted } from './rebase.ts';
+
+const step = fc.record({
+  at: fc.double({ min: 0, max: 1, noNaN: true }),
+  kind: fc.integer({ min: 0, max: 4 }),
+  size: fc.integer({ min: 1, max: 8 }),
+  second: fc.double({ min: 0, max: 1, noNaN: true }),
+});
+type Step = typeof step extends fc.Arbitrary<infer T> ? T : never;
+
+/**
+ * A change of a document of `length`: an insert, a delete, a format, a
+ * delete with an insert in its place (what typing over a selection does),
+ * or a delete and an insert far apart. Positions snap to the range's edges
+ * half of the time, where the rule matters most.
+ */
+function changeAt(length: number, s: Step, range: AnchorRange | null): Delta {
+  const edges = range ? [range.index, range.index + range.length] : [];
+  const pick = (x: number) => (edges.length > 0 && x < 0.5 ? edges[Math.floor(x * 4) % edges.length]! : Math.floor(x * (length + 1)));
+  const pos = Math.min(pick(s.at), length);
+  const size = Math.min(s.size, length - pos);
+  const change = new Delta().retain(pos);
+  if (s.kind === 0 || size === 0) return change.insert('x'.repeat(s.size));
+  if (s.kind === 1) return change.delete(size);
+  if (s.kind === 2) return change.retain(size, { bold: true });
+  if (s.kind === 3) return change.insert('y'.repeat(s.size)).delete(size);
+  const other = Math.min(pick(s.second), length);
+  return other >= pos + size ? change.delete(size).retain(other - pos - size).insert('z') : new Delta().retain(other).insert('z');
+}
+
+/** The reference: each character carries whether it is in the range. */
+function markedAfter(marks: boolean[], change: Delta): boolean[] {
+  const out: boolean[] = [];
+  let i = 0;
+  for (const op of change.ops) {
+    if (typeof op.retain === 'number') {
+      out.push(...marks.slice(i, i + op.retain));
+      i += op.retain;
+    } else if (typeof op.delete === 'number') {
+      i += op.delete;
+    } else if (op.insert !== undefined) {
+      const n = typeof op.insert === 'string' ? op.insert.length : 1;
+      const inside = out.length > 0 && out[out.length - 1] === true && marks[i] === true;
+      for (let k = 0; k < n; k++) out.push(inside);
+    }
+  }
+  out.push(...marks.slice(i));
+  return out;
+}
+
+function rangeOf(marks: boolean[]): AnchorRange | null {
+  const first = marks.indexOf(true);
+  if (first < 0) return null;
+  const last = marks.lastIndexOf(true);
+  return { index: first, length: last - first + 1 };
+}
+
+const start = fc.record({ length: fc.integer({ min: 1, max: 30 }), a: fc.double({ min: 0, max: 1, noNaN: true }), b: fc.double({ min: 0, max: 1, noNaN: true }) }).map(({ length, a, b }) => {
+  const index = Math.min(Math.floor(a * length), length - 1);
+  return { length, range: { index, length: 1 + Math.floor(b * (length - index - 1)) } };
+});
+
+describe('transformAnchor', () => {
+  it('follows the characters of the range: inserts inside join it, inserts at its edges do not, deleting all of it detaches it', () => {
+    fc.assert(
+      fc.property(start, fc.array(step, { minLength: 1, maxLength: 40 }), ({ length, range }, steps) => {
+        let marks = Array.from({ length }, (_, i) => i >= range.index && i < range.index + range.length);
+        let anchor: AnchorRange | null = range;
+        for (const s of steps) {
+          const change = changeAt(marks.length, s, anchor);
+          marks = markedAfter(marks, change);
+          anchor = transformAnchor(anchor, change);
+          // Once detached, it stays detached even if the model saw a later insert (the model has no marked neighbours then either).
+          expect(anchor).toEqual(rangeOf(marks));
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('is the same through a list of changes as one change at a time, from any point in between (the server writes moved anchors back)', () => {
+    fc.assert(
+      fc.property(start, fc.array(step, { minLength: 1, maxLength: 30 }), fc.integer({ min: 0, max: 30 }), ({ length, range }, steps, cut) => {
+        let doc = new Delta().insert('a'.repeat(length));
+        let anchor: AnchorRange | null = range;
+        const changes: Delta[] = [];
+        for (const s of steps) {
+          const change = changeAt(doc.length(), s, anchor);
+          changes.push(change);
+          doc = doc.compose(change);
+          anchor = transformAnchor(anchor, change);
+        }
+        const k = Math.min(cut, changes.length);
+        const stored = transformAnchorThrough(range, changes.slice(0, k));
+        expect(transformAnchorThrough(stored, changes.slice(k))).toEqual(anchor);
+        expect(transformAnchorThrough(range, changes.map((delta) => ({ delta })))).toEqual(anchor);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('gives a client with a pending edit the same range as the server applying the log', () => {
+    fc.assert(
+      fc.property(start, step, step, fc.array(step, { maxLength: 5 }), ({ length, range }, mine, theirs, before) => {
+        // Some history first, so the range may sit anywhere.
+        let doc = new Delta().insert('a'.repeat(length));
+        let anchor: AnchorRange | null = range;
+        for (const s of before) {
+          const change = changeAt(doc.length(), s, anchor);
+          doc = doc.compose(change);
+          anchor = transformAnchor(anchor, change);
+        }
+        const pending = changeAt(doc.length(), mine, anchor);
+        const committed = changeAt(doc.length(), theirs, anchor);
+        // The server: the remote edit was committed first, ours is rebased over it.
+        const server = transformAnchorThrough(anchor, [committed, rebase(pending, [{ delta: committed }])]);
+        // The client: its own edit first, then the remote one rebased over it.
+        const client = transformAnchorThrough(anchor, [pending, transformCommittedOverPending(pending, committed)]);
+        expect(client).toEqual(server);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('agrees with a client with several pending ops while several remote ops are committed before them', () => {
+    fc.assert(
+      fc.property(start, fc.array(step, { minLength: 1, maxLength: 3 }), fc.array(step, { minLength: 1, maxLength: 3 }), ({ length, range }, mine, theirs) => {
+        const base = new Delta().insert('a'.repeat(length));
+        /** Ops made one after another from `base`, each moving the guide range the next one snaps to. */
+        const made = (steps: typeof mine) => {
+          let doc = base;
+          let guide: AnchorRange | null = range;
+          const ops: Delta[] = [];
+          for (const s of steps) {
+            const op = changeAt(doc.length(), s, guide);
+            ops.push(op);
+            doc = doc.compose(op);
+            guide = transformAnchor(guide, op);
+          }
+          return ops;
+        };
+        const pending = made(mine);
+        const committed = made(theirs);
+
+        // The client: its own ops first (each a submission of its own), then each remote op as it
+        // arrives, transformed over the pending ops, which are rebased over it in turn.
+        let client = transformAnchorThrough(range, pending);
+        let content = pending.reduce((doc, op) => doc.compose(op), base);
+        let queue = pending;
+        for (const c of committed) {
+          let incoming = c;
+          queue = queue.map((p) => {
+            const moved = transformOverCommitted(incoming, p);
+            incoming = transformCommittedOverPending(p, incoming);
+            return moved;
+          });
+          client = transformAnchor(client, incoming);
+          content = content.compose(incoming);
+        }
+        // The server: theirs, then ours as rebased (the queue the client ends with is what it submits).
+        const log = [...committed, ...queue];
+        expect(log.reduce((doc, op) => doc.compose(op), base)).toEqual(content);
+        expect(client).toEqual(transformAnchorThrough(range, log));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
