@@ -267,6 +267,31 @@ describe.each(availableModes())('suggestions (%s)', (mode) => {
   });
 });
 
+describe('suggestions within the response budget and the rate limit', () => {
+  let server: TestServer;
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('counts deltas against MAX_RESPONSE_BYTES, and shares the comment writes\' budget per user: refusals change nothing', async () => {
+    server = await startServer('embedded', { MAX_DOCUMENT_BYTES: '20000', MAX_RESPONSE_BYTES: '25000', RATE_LIMITS: 'on', RATE_LIMIT_COMMENT_PER_USER_RATE: '1', RATE_LIMIT_COMMENT_PER_USER_BURST: '2' });
+    const alice = await signUp(server, 'alice');
+    const d = await createDocument(server, alice.token, { ops: [{ insert: 'Hello\n' }] });
+    const make = (n: number) => gql(server, SUGGEST, { input: { documentId: d, baseVersion: 1, delta: { ops: [{ insert: 'x'.repeat(9_000) }] }, clientId: 'big', clientSeq: n } }, alice.token);
+    const results = [];
+    for (let i = 0; i < 6; i++) results.push(await make(i));
+    const limited = results.filter((r) => codeOf(r) === 'RATE_LIMITED');
+    expect(limited.length).toBeGreaterThan(0);
+    expect(limited[0]?.errors?.[0]?.extensions).toMatchObject({ limit: 'commentPerUser' });
+    const stored = await server.services.db.prisma.suggestion.count({ where: { documentId: d } });
+    expect(stored).toBe(results.length - limited.length);
+    expect(stored).toBeGreaterThanOrEqual(3);
+    const res = await gql(server, LIST, { d }, alice.token);
+    expect(codeOf(res)).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.extensions).toMatchObject({ limit: 'responseBytes', max: 25_000 });
+  });
+});
+
 describe.runIf(availableModes().includes('scaled'))('suggestions across nodes', () => {
   let group: Awaited<ReturnType<typeof startNodeGroup>>;
   afterAll(async () => {

@@ -224,7 +224,9 @@ export class Suggestions {
     };
     if (found.status === 'ACCEPTED') {
       const op = await committed();
-      if (op) return op;
+      // Marked ACCEPTED only after its op committed, and the log keeps every op.
+      if (!op) throw new Error(`suggestion ${found.id} is ACCEPTED but its op is not in the log`);
+      return op;
     }
     if (found.status === 'REJECTED') throw badInput('This suggestion was rejected', { reason: 'SUGGESTION_CLOSED' });
     const [view] = await this.place(found.documentId, [found]);
