@@ -5,7 +5,11 @@
 // overlapping suggestions accepted one after the other, a double accept
 // that commits once, editDocument(asSuggestion), and the live stream (ended
 // by a demotion; scaled: across nodes).
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Delta } from '../../protocol/delta.ts';
+import { transformOverCommitted } from '../../protocol/rebase.ts';
+import { reach } from '../../protocol/suggestion.ts';
 import { Suggestions } from '../src/suggestions/suggestions.ts';
 import { availableModes, codeOf, createDocument, gql, signUp, startNodeGroup, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.ts';
 
@@ -210,6 +214,49 @@ describe.each(availableModes())('suggestions (%s)', (mode) => {
     expect((await accept(editor.token, b.id)).data?.acceptSuggestion).toEqual(opB.data?.acceptSuggestion);
     await rejects(d, { code: 'BAD_USER_INPUT', reason: 'SUGGESTION_CLOSED' }, () => gql(server, REJECT, { s: b.id }, editor.token));
     expect(await server.services.db.prisma.operation.count({ where: { documentId: d } })).toBe(before);
+  });
+
+  it('shows a suggestion at the head as a client holding it as a pending op would have it, and accepting it gives that text (property)', async () => {
+    const step = fc.record({ at: fc.double({ min: 0, max: 1, noNaN: true }), kind: fc.integer({ min: 0, max: 4 }), size: fc.integer({ min: 1, max: 8 }), text: fc.constantFrom('a', 'bc', ' ') });
+    /** An insert, delete, format, replace, or a delete of all but the last newline, in a text of `length`. */
+    const changeAt = (length: number, s: { at: number; kind: number; size: number; text: string }): Delta => {
+      const pos = Math.min(Math.floor(s.at * length), length - 1);
+      const n = Math.min(s.size, length - 1 - pos);
+      if (s.kind === 0 || n === 0) return new Delta().retain(pos).insert(s.text);
+      if (s.kind === 1) return new Delta().retain(pos).delete(n);
+      if (s.kind === 2) return new Delta().retain(pos).retain(n, { bold: true });
+      if (s.kind === 3) return new Delta().retain(pos).insert(s.text).delete(n);
+      return new Delta().delete(length - 1);
+    };
+    await fc.assert(
+      fc.asyncProperty(step, fc.array(step, { maxLength: 5 }), async (first, steps) => {
+        const d = await newDocument('The quick brown fox\n');
+        let content = new Delta().insert('The quick brown fox\n');
+        const original = changeAt(content.length(), first);
+        const s = await suggested(commenter.token, d, 1, original.ops);
+        // The model: a client holding the suggestion as its pending op, moved over each op as it is committed.
+        let pending = original;
+        let version = 1;
+        for (const st of steps) {
+          const op = changeAt(content.length(), st);
+          version = await edit(d, version, op.ops);
+          content = content.compose(op);
+          pending = transformOverCommitted(op, pending);
+        }
+        const [shown] = await list(d);
+        const gone = (reach(original).deletes > 0 && reach(pending).deletes === 0) || (reach(original).formats > 0 && reach(pending).formats === 0);
+        expect(shown).toMatchObject({ id: s.id, status: gone ? 'OUTDATED' : 'OPEN', version, delta: { ops: pending.ops } });
+        const accepted = await accept(editor.token, s.id);
+        if (gone) {
+          expect(accepted.errors?.[0]?.extensions).toMatchObject({ reason: 'SUGGESTION_OUTDATED' });
+        } else {
+          expect(accepted.data?.acceptSuggestion).toMatchObject({ version: version + 1, delta: { ops: pending.ops } });
+          const doc = (await gql(server, CONTENT, { d }, owner.token)).data!.document;
+          expect(new Delta(doc.content.ops)).toEqual(content.compose(pending));
+        }
+      }),
+      { numRuns: 15 },
+    );
   });
 
   it('commits a suggestion accepted by two people at once once: both get the same op', async () => {
