@@ -16,6 +16,7 @@ import { Sequencer } from './collab/sequencer.ts';
 import type { Config } from './config.ts';
 import { ShareLinks } from './documents/share-links.ts';
 import { Comments } from './comments/threads.ts';
+import { Suggestions } from './suggestions/suggestions.ts';
 import { Documents } from './documents/documents.ts';
 import { Versions } from './documents/versions.ts';
 import { createConverter, type Converter } from './convert/converter.ts';
@@ -165,6 +166,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
           onPublishError: (err) => logger.warn({ err }, 'threads bus'),
         }),
         threadsBus: bus.threads,
+        suggestions: new Suggestions(db.prisma, sequencer, log, documents, bus.suggestions, {
+          onPublishError: (err) => logger.warn({ err }, 'suggestions bus'),
+        }),
+        suggestionsBus: bus.suggestions,
         access,
         rateLimits,
         metrics,

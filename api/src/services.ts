@@ -11,6 +11,7 @@ import type { Bus, CommittedOp, OperationLog } from './collab/types.ts';
 import type { Config } from './config.ts';
 import type { ShareLinks } from './documents/share-links.ts';
 import type { Comments, ThreadView } from './comments/threads.ts';
+import type { Suggestions, SuggestionView } from './suggestions/suggestions.ts';
 import type { Documents } from './documents/documents.ts';
 import type { Versions } from './documents/versions.ts';
 import type { RateLimits } from './limits/rate-limits.ts';
@@ -41,6 +42,9 @@ export interface Services {
   /** Comment threads and their live stream. */
   comments: Comments;
   threadsBus: Bus<ThreadView>;
+  /** Suggestions (tracked changes) and their live stream. */
+  suggestions: Suggestions;
+  suggestionsBus: Bus<SuggestionView>;
   /** Ends streams and sockets whose access was taken away, on every node. */
   access: AccessWatch;
   rateLimits: RateLimits;

@@ -294,6 +294,30 @@ describe.skipIf(!available)('web client in Chromium', { timeout: 60_000 }, () =>
     expect(await head(ann, id)).toEqual({ version: 1, text: 'Hello world\n' });
   });
 
+  it("shows a commenter's suggestion to the owner live, and Accept applies it in everyone's editor", async () => {
+    const ann = await person('Ann');
+    const dan = await person('Dan');
+    const id = await createDocument(ann, 'Hello world\n');
+    await share(ann, id, dan, 'COMMENTER');
+    await openEditor(ann.page, id);
+    await openEditor(dan.page, id);
+    await ann.page.getByTestId('open-comments').click();
+    await ann.page.getByTestId('comments-panel').getByText('No comments yet.').waitFor();
+
+    const suggest = 'mutation($d: ID!) { suggest(input: { documentId: $d, baseVersion: 1, delta: { ops: [{ retain: 6 }, { insert: "there" }, { delete: 5 }] }, clientId: "dan", clientSeq: 0 }) { id } }';
+    const res = await gql(server, suggest, { d: id }, dan.token);
+    expect(res.errors).toBeUndefined();
+    // Ann sees it appear without reloading; suggesting changed no text.
+    const item = ann.page.getByTestId('comments-panel').getByTestId('suggestion');
+    await item.getByText('insert “there”, delete 5 characters').waitFor();
+    expect(await head(ann, id)).toEqual({ version: 1, text: 'Hello world\n' });
+
+    await item.getByRole('button', { name: 'Accept' }).click();
+    await ann.page.getByTestId('comments-panel').getByTestId('suggestion').waitFor({ state: 'detached' });
+    expect(await settled([ann.page, dan.page], ann, id)).toBe('Hello there\n');
+    for (const page of [ann.page, dan.page]) expect(await editorText(page)).toBe('Hello there\n');
+  });
+
   it('names and restores an old version from the history panel, for everyone', async () => {
     const ann = await person('Ann');
     const bob = await person('Bob');

@@ -57,7 +57,7 @@ export const keyReused = () =>
   });
 
 /** Deep equality of JSON values, whatever the key order (jsonb reorders keys). */
-function sameJson(a: unknown, b: unknown): boolean {
+export function sameJson(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;

@@ -129,6 +129,11 @@ export class Documents {
     if (this.options.deltaPolicy) checkDelta(delta, this.options.deltaPolicy);
   }
 
+  /** The same policy check as a submission's, for deltas kept off the log (suggestions). */
+  checkSubmittedDelta(delta: Delta): void {
+    this.checkDelta(delta);
+  }
+
   private checkTitle(title: string): string {
     return checkTitle(title, this.options.maxTitleBytes ?? MAX_TITLE_BYTES);
   }

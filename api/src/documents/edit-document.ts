@@ -11,12 +11,14 @@
 // moved since; with another request it is IDEMPOTENCY_KEY_REUSED.
 import { createHash } from 'node:crypto';
 import { parseDelta } from '../../../protocol/delta-validation.ts';
+import { Delta } from '../../../protocol/delta.ts';
 import { editsToDelta, type TextEdit } from '../../../protocol/text-edits.ts';
 import type { Sequencer } from '../collab/sequencer.ts';
 import { keyReused } from '../collab/replay.ts';
 import type { CommittedOp, OperationLog } from '../collab/types.ts';
 import { AppError, badInput } from '../errors.ts';
 import { checkText } from '../validation/text.ts';
+import { Suggestions } from '../suggestions/suggestions.ts';
 import { requireViewer, writerOf, type Documents, type Viewer } from './documents.ts';
 import { REVERT_RUN_PREFIX } from './revert-run.ts';
 
@@ -34,6 +36,8 @@ export interface EditDeps {
   documents: Documents;
   sequencer: Sequencer;
   log: OperationLog;
+  /** Where asSuggestion lands. */
+  suggestions: Suggestions;
   /** Most ops the built delta may have (config MAX_DELTA_OPS). */
   maxDeltaOps: number;
 }
@@ -44,10 +48,8 @@ const MAX_KEY_BYTES = 200;
 export async function editDocument(deps: EditDeps, viewerInput: Viewer | null, input: EditDocumentInput): Promise<CommittedOp> {
   const viewer = requireViewer(viewerInput);
   const { documentId } = input;
-  await deps.documents.role(viewer, documentId, 'EDITOR');
-  if (input.asSuggestion) {
-    throw new AppError('NOT_AVAILABLE', 'Suggestions are not built yet: send the edits without asSuggestion to apply them', { reason: 'SUGGESTIONS_NOT_AVAILABLE' });
-  }
+  // A suggestion changes nothing until an editor accepts it: COMMENTER is enough.
+  await deps.documents.role(viewer, documentId, input.asSuggestion ? 'COMMENTER' : 'EDITOR');
   const key = checkText(input.idempotencyKey, 'idempotencyKey', { minLength: 1, maxBytes: MAX_KEY_BYTES });
   const runId = input.runId == null ? null : checkText(input.runId, 'runId', { minLength: 1, maxBytes: MAX_KEY_BYTES });
   // `revert:<runId>` names the op that reverts a run (revert-run.ts): an agent's own ops must not join it.
@@ -58,9 +60,13 @@ export async function editDocument(deps: EditDeps, viewerInput: Viewer | null, i
 
   const writer = writerOf(viewer);
   const clientId = idempotencyClientId(writer.tokenId ? `token:${writer.tokenId}` : `user:${writer.authorId}`, key);
-  // asSuggestion is false here: absent and false are one request.
-  const requestHash = hashRequest({ ...input, idempotencyKey: key, runId, asSuggestion: null });
+  // Absent and false are one request.
+  const requestHash = hashRequest({ ...input, idempotencyKey: key, runId, asSuggestion: input.asSuggestion ? true : null });
   // The same key again (a retry after a lost reply): the first answer.
+  if (input.asSuggestion) {
+    const first = await deps.suggestions.findByKey(documentId, clientId, 0);
+    if (first) return Suggestions.opToBe(await deps.suggestions.suggest(viewer, { documentId, baseVersion: first.baseVersion, delta: new Delta(), clientId, clientSeq: 0 }, { requestHash }));
+  }
   const first = await deps.log.findByClient(documentId, clientId, 0);
   if (first) {
     if (first.requestHash === requestHash && first.authorId === writer.authorId && (first.tokenId ?? null) === writer.tokenId) return first;
@@ -77,6 +83,10 @@ export async function editDocument(deps: EditDeps, viewerInput: Viewer | null, i
   // The built delta is checked as a client's would be: shape, safe URLs and
   // attribute values here, formats and sizes in Documents.submit.
   const delta = parseDelta({ ops: editsToDelta(content, input.edits, { maxEdits: 200, maxOps: deps.maxDeltaOps }).ops });
+  if (input.asSuggestion) {
+    // The Suggestion's op-to-be: its delta at the head, version head + 1, clientId `suggestion-<id>` (docs/protocol.md, "Suggestions").
+    return Suggestions.opToBe(await deps.suggestions.suggest(viewer, { documentId, baseVersion, delta, clientId, clientSeq: 0 }, { requestHash }));
+  }
   return deps.documents.submit(
     viewer,
     { documentId, baseVersion, delta, clientId, clientSeq: 0 },

@@ -1,4 +1,4 @@
-// The buses of a node: committed ops, presence and comment threads. In-process when
+// The buses of a node: committed ops, presence, comment threads and suggestions. In-process when
 // REDIS_URL is unset; otherwise over the node's Redis connections
 // (redis-connections.ts), which this module borrows and does not close.
 //
@@ -9,7 +9,8 @@ import { ALWAYS_LIVE, type LiveState } from '../collab/feed.ts';
 import { MemoryPresenceStore, type PresenceState, type PresenceStore } from '../collab/presence.ts';
 import type { Bus, CommittedOp } from '../collab/types.ts';
 import type { ThreadView } from '../comments/threads.ts';
-import { decodeOp, decodePresence, decodeThread } from './codec.ts';
+import type { SuggestionView } from '../suggestions/suggestions.ts';
+import { decodeOp, decodePresence, decodeSuggestion, decodeThread } from './codec.ts';
 import { createEventTargetBus, createLocalBus } from './event-target-bus.ts';
 import { RedisPresenceStore } from './redis-presence-store.ts';
 import type { RedisConnections } from './redis-connections.ts';
@@ -19,6 +20,8 @@ export interface Buses {
   presence: Bus<PresenceState>;
   /** Comment threads as they change. */
   threads: Bus<ThreadView>;
+  /** Suggestions as they are made and settled. */
+  suggestions: Bus<SuggestionView>;
   presenceStore: PresenceStore;
   /** Whether published events currently reach subscribers. */
   live: LiveState;
@@ -31,6 +34,7 @@ export function createLocalBuses(): Buses {
     ops: createLocalBus(),
     presence: createLocalBus(),
     threads: createLocalBus(),
+    suggestions: createLocalBus(),
     presenceStore: new MemoryPresenceStore(),
     live: ALWAYS_LIVE,
     ping: async () => {},
@@ -74,6 +78,7 @@ export function createRedisBuses(redis: RedisConnections, prefix: string, onErro
     ops: createEventTargetBus({ target, decode: decodeOp, confirm, prefix, send }),
     presence: createEventTargetBus({ target, decode: decodePresence, confirm, prefix, send }),
     threads: createEventTargetBus({ target, decode: decodeThread, confirm, prefix, send }),
+    suggestions: createEventTargetBus({ target, decode: decodeSuggestion, confirm, prefix, send }),
     presenceStore: new RedisPresenceStore(redis.commands, prefix),
     live,
     ping: () => redis.ping(),

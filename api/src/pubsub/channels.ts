@@ -16,3 +16,5 @@ export const presenceTopic = (documentId: string) => `doc:{${documentId}}:presen
 export const ACCESS_TOPIC = 'access';
 /** Comment threads of a document as they change (api/src/comments/threads.ts). */
 export const threadsTopic = (documentId: string) => `doc:{${documentId}}:threads`;
+/** Suggestions of a document as they are made and settled (api/src/suggestions/suggestions.ts). */
+export const suggestionsTopic = (documentId: string) => `doc:{${documentId}}:suggestions`;

@@ -1,6 +1,7 @@
 // Redis carries events as JSON: these rebuild the Delta and the dates.
 import type { PresenceState } from '../collab/presence.ts';
 import type { ThreadView } from '../comments/threads.ts';
+import type { SuggestionView } from '../suggestions/suggestions.ts';
 import { Delta } from '../../../protocol/delta.ts';
 import type { CommittedOp } from '../collab/types.ts';
 
@@ -23,4 +24,9 @@ export const decodeThread = (detail: unknown): ThreadView => {
     createdAt: new Date(t.createdAt),
     comments: t.comments.map((c) => ({ ...c, createdAt: new Date(c.createdAt), editedAt: c.editedAt === null ? null : new Date(c.editedAt) })),
   };
+};
+
+export const decodeSuggestion = (detail: unknown): SuggestionView => {
+  const s = detail as Omit<SuggestionView, 'createdAt' | 'settledAt' | 'delta'> & { createdAt: string; settledAt: string | null; delta: { ops: Delta['ops'] } };
+  return { ...s, delta: new Delta(s.delta.ops), createdAt: new Date(s.createdAt), settledAt: s.settledAt === null ? null : new Date(s.settledAt) };
 };

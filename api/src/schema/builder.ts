@@ -121,7 +121,7 @@ export const RoleEnum = builder.enumType('Role', {
   values: {
     OWNER: { description: 'Reads, writes, shares, renames and deletes.' },
     EDITOR: { description: 'Reads, writes and comments.' },
-    COMMENTER: { description: 'Reads and comments (comment threads); cannot change the text.' },
+    COMMENTER: { description: 'Reads, comments (comment threads) and suggests changes (suggestions); cannot change the text.' },
     VIEWER: { description: 'Reads.' },
   } as const,
 });

@@ -88,7 +88,7 @@ const EditDocumentInput = builder.inputType('EditDocumentInput', {
       required: true,
       description: 'Your id for this request (1-200 bytes, e.g. a UUID): sent again with the same input, it answers the first commit and applies nothing; with other input, BAD_USER_INPUT (IDEMPOTENCY_KEY_REUSED). Keys are per person or per API token.',
     }),
-    asSuggestion: t.boolean({ description: 'Propose the change as a suggestion instead: not available yet (NOT_AVAILABLE).' }),
+    asSuggestion: t.boolean({ description: 'Propose the change as a Suggestion instead (COMMENTER and above): returns its op-to-be, with the version it would get and clientId `suggestion-<id>` (docs/protocol.md, "Suggestions").' }),
     runId: t.string({ description: 'Groups the edits of one agent run (1-200 bytes): recorded on the op, shown in Operation.actor.runId.' }),
   }),
 });
@@ -102,7 +102,7 @@ builder.mutationField('editDocument', (t) =>
       await limitSubmissions(ctx);
       const { services } = ctx;
       return editDocument(
-        { documents: services.documents, sequencer: services.sequencer, log: services.log, maxDeltaOps: services.config.security.maxDeltaOps },
+        { documents: services.documents, sequencer: services.sequencer, log: services.log, suggestions: services.suggestions, maxDeltaOps: services.config.security.maxDeltaOps },
         ctx.viewer,
         { ...input, documentId: String(input.documentId) },
       );

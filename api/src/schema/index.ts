@@ -13,6 +13,7 @@ import './edits.ts';
 import './share-links.ts';
 import './versions.ts';
 import './comments.ts';
+import './suggestions.ts';
 
 let schema: GraphQLSchema | undefined;
 

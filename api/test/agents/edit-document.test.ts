@@ -126,7 +126,6 @@ describe.each(availableModes())('editDocument (%s)', (mode) => {
       ['negative baseVersion', { baseVersion: -1, edits: [{ insertText: { index: 0, text: 'x' } }] }, { code: 'BAD_USER_INPUT' }],
       ['empty idempotencyKey', { idempotencyKey: '', edits: [{ insertText: { index: 0, text: 'x' } }] }, { code: 'BAD_USER_INPUT', field: 'idempotencyKey' }],
       ['oversized runId', { runId: 'r'.repeat(201), edits: [{ insertText: { index: 0, text: 'x' } }] }, { code: 'BAD_USER_INPUT', field: 'runId' }],
-      ['as a suggestion', { asSuggestion: true, edits: [{ insertText: { index: 0, text: 'x' } }] }, { code: 'NOT_AVAILABLE', reason: 'SUGGESTIONS_NOT_AVAILABLE' }],
     ];
     for (const [what, input, expected] of cases) {
       const res = await edit(server, ann.token, { documentId: id, ...input });

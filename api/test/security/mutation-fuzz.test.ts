@@ -58,6 +58,7 @@ interface Target {
   /** A comment thread on the document and its first comment. */
   threadId: string;
   commentId: string;
+  suggestionId: string;
 }
 
 /** Each mutation with its variable declarations and a generator of hostile variables. */
@@ -69,6 +70,7 @@ function mutations(t: Target) {
   const threadId = fc.oneof({ weight: 3, arbitrary: fc.constant(t.threadId) }, { weight: 1, arbitrary: hostileString });
   // Mostly a reply's id: deleting the first comment (the owner's) is a legitimate success, and later runs would lose their target.
   const commentId = fc.oneof({ weight: 3, arbitrary: fc.constant(t.commentId) }, { weight: 1, arbitrary: hostileString });
+  const suggestionId = fc.oneof({ weight: 3, arbitrary: fc.constant(t.suggestionId) }, { weight: 1, arbitrary: hostileString });
   const body = fc.oneof(hostileString, fc.constantFrom('fine', 'x'.repeat(10_000), 'x'.repeat(10_001)));
   return [
     { query: 'mutation($email: String!, $password: String!, $name: String!) { signUp(email: $email, password: $password, name: $name) { user { id } } }', vars: fc.record({ email: hostileString, password: hostileString, name: hostileString }) },
@@ -99,6 +101,12 @@ function mutations(t: Target) {
     { query: 'mutation($threadId: ID!) { reopenThread(threadId: $threadId) { status } }', vars: fc.record({ threadId }) },
     { query: 'mutation($commentId: ID!, $body: String!) { editComment(commentId: $commentId, body: $body) { id } }', vars: fc.record({ commentId, body }) },
     { query: 'mutation($commentId: ID!) { deleteComment(commentId: $commentId) }', vars: fc.record({ commentId: hostileString }) },
+    {
+      query: 'mutation($input: SuggestInput!) { suggest(input: $input) { id status version delta } }',
+      vars: fc.record({ input: fc.record({ documentId: id, baseVersion: anyInt, delta, clientId: fc.oneof(hostileString, fc.constant('fuzz')), clientSeq: anyInt }) }),
+    },
+    { query: 'mutation($suggestionId: ID!) { acceptSuggestion(suggestionId: $suggestionId) { version } }', vars: fc.record({ suggestionId }) },
+    { query: 'mutation($suggestionId: ID!) { rejectSuggestion(suggestionId: $suggestionId) { status } }', vars: fc.record({ suggestionId }) },
   ];
 }
 
@@ -117,7 +125,9 @@ describe.each(availableModes())('every mutation under hostile variables (%s)', (
     const opened = await gql(server, 'mutation($d: ID!) { openThread(documentId: $d, version: 1, index: 0, length: 5, body: "first") { id } }', { d: docId }, owner.token);
     const threadId = opened.data!.openThread.id as string;
     const replied = await gql(server, 'mutation($t: ID!) { replyToThread(threadId: $t, body: "reply") { id } }', { t: threadId }, owner.token);
-    target = { docId, owner, other, head, threadId, commentId: replied.data!.replyToThread.id as string };
+    const suggested = await gql(server, 'mutation($d: ID!) { suggest(input: { documentId: $d, baseVersion: 1, delta: { ops: [{ retain: 6 }, { insert: "big " }] }, clientId: "setup", clientSeq: 0 }) { id } }', { d: docId }, owner.token);
+    const suggestionId = suggested.data!.suggest.id as string;
+    target = { docId, owner, other, head, threadId, commentId: replied.data!.replyToThread.id as string, suggestionId };
   });
   afterAll(async () => {
     await server?.stop();
@@ -132,7 +142,7 @@ describe.each(availableModes())('every mutation under hostile variables (%s)', (
         expect(res.status).toBeLessThan(500);
         for (const error of res.errors ?? []) expect(CODES, error.message).toContain(error.extensions?.code);
 
-        const loaded = await gql(server, 'query($id: ID!) { document(id: $id) { version content title members { role } threads { quote anchor { index length } comments { body } } } }', { id: target.docId }, target.owner.token);
+        const loaded = await gql(server, 'query($id: ID!) { document(id: $id) { version content title members { role } threads { quote anchor { index length } comments { body } } suggestions { status version delta } } }', { id: target.docId }, target.owner.token);
         expect(loaded.errors).toBeUndefined();
         const { version, content } = loaded.data!.document as { version: number; content: unknown };
         const edit = await gql(server, SUBMIT, { input: { documentId: target.docId, baseVersion: version, delta: { ops: [{ insert: '.' }] }, clientId: 'checker', clientSeq: seq++ } }, target.owner.token);

@@ -27,6 +27,7 @@ export const GENERATED_SCALAR_FIELDS = {
   NamedVersion: Prisma.NamedVersionScalarFieldEnum,
   CommentThread: Prisma.CommentThreadScalarFieldEnum,
   Comment: Prisma.CommentScalarFieldEnum,
+  Suggestion: Prisma.SuggestionScalarFieldEnum,
 } satisfies Record<Prisma.ModelName, Record<string, string>>;
 
 interface MigrationRow {

@@ -29,7 +29,7 @@ export function apiErrorOf(error: CombinedError | undefined): ApiError {
 }
 
 /** Where the error happened changes what the user needs to hear. */
-export type ErrorContext = 'log-in' | 'sign-up' | 'document' | 'edit' | 'share' | 'history' | 'list' | 'comment';
+export type ErrorContext = 'log-in' | 'sign-up' | 'document' | 'edit' | 'share' | 'history' | 'list' | 'comment' | 'suggestion';
 
 export function messageFor(error: { code: ErrorCode; message: string }, context: ErrorContext): string {
   switch (error.code) {
@@ -40,6 +40,7 @@ export function messageFor(error: { code: ErrorCode; message: string }, context:
       if (context === 'share') return 'Only the owner can change who has access.';
       if (context === 'history') return 'Viewers cannot restore versions. Ask the owner for edit access.';
       if (context === 'comment') return 'Viewers cannot comment. Ask the owner for comment access.';
+      if (context === 'suggestion') return 'Only editors can accept or reject suggestions (you may withdraw your own).';
       return 'You do not have permission to do that.';
     case 'NOT_FOUND':
       if (context === 'share') return 'There is no account with that email. Ask them to sign up first.';

@@ -300,3 +300,32 @@ export const ReopenThread = graphql(`
     reopenThread(threadId: $threadId) { id status }
   }
 `);
+
+// Suggestions (docs/protocol.md §15): the open ones, read again whenever
+// documentSuggestions says one was made or settled.
+export const OpenSuggestions = graphql(`
+  query OpenSuggestions($id: ID!) {
+    document(id: $id) {
+      id
+      suggestions(status: OPEN) { id status version delta createdAt author { id name } }
+    }
+  }
+`);
+
+export const DocumentSuggestions = graphql(`
+  subscription DocumentSuggestions($documentId: ID!) {
+    documentSuggestions(documentId: $documentId) { id status }
+  }
+`);
+
+export const AcceptSuggestion = graphql(`
+  mutation AcceptSuggestion($suggestionId: ID!) {
+    acceptSuggestion(suggestionId: $suggestionId) { version }
+  }
+`);
+
+export const RejectSuggestion = graphql(`
+  mutation RejectSuggestion($suggestionId: ID!) {
+    rejectSuggestion(suggestionId: $suggestionId) { id status }
+  }
+`);

@@ -9,6 +9,7 @@ import { apiErrorOf, messageFor } from '../api/errors.ts';
 import { DocumentThreads, OpenThread, ReopenThread, ReplyToThread, ResolveThread, Threads } from '../api/operations.ts';
 import type { DocumentSync } from '../sync/index.ts';
 import { relativeTime } from './relative-time.ts';
+import { SuggestionsList } from './SuggestionsList.tsx';
 
 export function CommentsPanel({ documentId, sync, onClose }: { documentId: string; sync: DocumentSync; onClose: () => void }) {
   const [{ data, error }, refetch] = useQuery({ query: Threads, variables: { id: documentId }, requestPolicy: 'cache-and-network' });
@@ -58,6 +59,7 @@ export function CommentsPanel({ documentId, sync, onClose }: { documentId: strin
           {problem ?? messageFor(apiErrorOf(error!), 'comment')}
         </p>
       )}
+      <SuggestionsList documentId={documentId} />
       {threads.length === 0 && <p className="muted">No comments yet.</p>}
       <ol className="threads">
         {threads.map((t) => (
