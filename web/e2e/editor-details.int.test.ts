@@ -1,6 +1,7 @@
 // Small things one sees at once: the "Start writing…" placeholder sits
 // where the text will be; another person's name shows on their cursor when
-// it moves (not only under the mouse); the history slider is styled.
+// it moves (not only under the mouse); the history slider is styled; a new
+// document opens with its title ready to be named.
 import { describe, expect, it } from 'vitest';
 import { browserSuite, chromiumAvailable } from './support.ts';
 
@@ -40,5 +41,18 @@ describe.skipIf(!chromiumAvailable)('editor details', { timeout: 60_000 }, () =>
     const slider = ann.page.getByTestId('history-panel').locator('input[type="range"]');
     await slider.waitFor();
     expect(await slider.evaluate((el) => getComputedStyle(el).appearance)).toBe('none');
+  });
+
+  it('opens a new document with its title selected, ready to be named', async () => {
+    const ann = await suite.person('Ann');
+    await ann.page.goto(suite.server.url + '/');
+    await ann.page.getByTestId('new-document').click();
+    const title = ann.page.getByLabel('Document title');
+    await title.waitFor();
+    await expect.poll(() => title.evaluate((el) => el === document.activeElement)).toBe(true);
+    await ann.page.keyboard.type('Plans');
+    await ann.page.keyboard.press('Enter');
+    await expect.poll(() => title.inputValue()).toBe('Plans');
+    expect(new URL(ann.page.url()).search).toBe('');
   });
 });

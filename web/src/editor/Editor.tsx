@@ -8,7 +8,8 @@ import { setUpQuill } from './quill-setup.ts';
 
 const TOOLBAR = [[{ header: [1, 2, 3, false] }], ['bold', 'italic', 'underline'], [{ list: 'ordered' }, { list: 'bullet' }], ['link', 'clean']];
 
-export function Editor({ sync, readOnly }: { sync: DocumentSync; readOnly: boolean }) {
+/** `autoFocus` (default true): the caret goes to the text when it opens; false when the page wants the title named first. */
+export function Editor({ sync, readOnly, autoFocus = true }: { sync: DocumentSync; readOnly: boolean; autoFocus?: boolean }) {
   const host = useRef<HTMLDivElement>(null);
   // A failure inside Quill outside React's render (applying a remote
   // change) is rethrown here, for the error boundary around the editor.
@@ -32,7 +33,7 @@ export function Editor({ sync, readOnly }: { sync: DocumentSync; readOnly: boole
       },
     });
     const unbind = bindQuill(quill, sync, (error) => setBroken(() => error));
-    if (!readOnly) quill.focus();
+    if (!readOnly && autoFocus) quill.focus();
     return () => {
       unbind();
       wrapper.replaceChildren(); // the toolbar is a sibling of the container

@@ -54,7 +54,8 @@ export function DocumentsPage({ me }: { me: SessionUser }) {
     setProblem(null);
     // Quill documents end with a newline; starting with one keeps line formats simple.
     const result = await create({ title: 'Untitled document', content: { ops: [{ insert: '\n' }] } });
-    if (result.data) navigate(`/documents/${result.data.createDocument.id}`);
+    // ?new: the editor focuses the title, to name the document first.
+    if (result.data) navigate(`/documents/${result.data.createDocument.id}?new`);
     else setProblem(messageFor(apiErrorOf(result.error), 'list'));
   };
 

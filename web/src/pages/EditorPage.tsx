@@ -1,13 +1,14 @@
 // /documents/:id: loads the document, opens its sync engine (taking over
 // edits a closed page left pending), and shows the editor with presence,
 // connection state, sharing and history.
-import { useCallback, useEffect, useState, useSyncExternalStore, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { ApiError, apiErrorOf, messageFor } from '../api/errors.ts';
 import { OpenDocument, RenameDocument } from '../api/operations.ts';
 import type { SessionUser } from '../api/session.ts';
 import { Link } from '../app/Link.tsx';
 import { useServices } from '../app/services.ts';
+import { navigate } from '../app/router.ts';
 import { Avatars, type AvatarUser } from '../components/Avatars.tsx';
 import { ConnectionIndicator } from '../components/ConnectionIndicator.tsx';
 import { ErrorBoundary } from '../components/ErrorBoundary.tsx';
@@ -114,6 +115,11 @@ type Panel = 'history' | 'comments' | null;
 function OpenEditor({ document: doc, me }: { document: OpenedDocument; me: SessionUser }) {
   const { sync, error } = useDocumentSync(doc);
   const [title, setTitle] = useState(doc.title);
+  // Made a moment ago (the documents page opens it with ?new): name it first, then write.
+  const [namingFirst] = useState(() => new URLSearchParams(location.search).has('new'));
+  useEffect(() => {
+    if (namingFirst) navigate(`/documents/${encodeURIComponent(doc.id)}`, { replace: true });
+  }, [namingFirst, doc.id]);
   const [panel, setPanel] = useState<Panel>(null);
   const [sharing, setSharing] = useState(false);
   const closeShare = useCallback(() => setSharing(false), []);
@@ -127,7 +133,7 @@ function OpenEditor({ document: doc, me }: { document: OpenedDocument; me: Sessi
         <Link to="/" className="back" aria-label="All documents">
           ←
         </Link>
-        <Title id={doc.id} title={title} canRename={doc.myRole === 'OWNER'} onRenamed={setTitle} />
+        <Title id={doc.id} title={title} canRename={doc.myRole === 'OWNER'} focus={namingFirst} onRenamed={setTitle} />
         <SyncStatus sync={sync} me={me} />
         <ExportMenu documentId={doc.id} />
         <button type="button" className="button ghost" onClick={() => setPanel(panel === 'history' ? null : 'history')} aria-pressed={panel === 'history'} data-testid="open-history">
@@ -142,7 +148,7 @@ function OpenEditor({ document: doc, me }: { document: OpenedDocument; me: Sessi
           Share
         </button>
       </div>
-      <EditorBody sync={sync} documentId={doc.id} canComment={doc.myRole !== 'VIEWER'} panel={panel} onClosePanel={() => setPanel(null)} />
+      <EditorBody sync={sync} documentId={doc.id} canComment={doc.myRole !== 'VIEWER'} focusText={!namingFirst} panel={panel} onClosePanel={() => setPanel(null)} />
       {sharing && <ShareDialog documentId={doc.id} me={me} onClose={closeShare} />}
     </main>
   );
@@ -166,7 +172,7 @@ function SyncStatus({ sync, me }: { sync: DocumentSync; me: SessionUser }) {
   );
 }
 
-function EditorBody({ sync, documentId, canComment, panel, onClosePanel }: { sync: DocumentSync; documentId: string; canComment: boolean; panel: Panel; onClosePanel: () => void }) {
+function EditorBody({ sync, documentId, canComment, focusText, panel, onClosePanel }: { sync: DocumentSync; documentId: string; canComment: boolean; focusText: boolean; panel: Panel; onClosePanel: () => void }) {
   const snapshot = useSyncExternalStore(sync.subscribe, sync.getSnapshot);
   const error = snapshot.error;
   return (
@@ -189,7 +195,7 @@ function EditorBody({ sync, documentId, canComment, panel, onClosePanel }: { syn
           </p>
         )}
         <ErrorBoundary what="this document">
-          <Editor sync={sync} readOnly={snapshot.readOnly} />
+          <Editor sync={sync} readOnly={snapshot.readOnly} autoFocus={focusText} />
         </ErrorBoundary>
       </div>
       {panel === 'comments' && <CommentsPanel documentId={documentId} sync={sync} onClose={onClosePanel} />}
@@ -198,11 +204,18 @@ function EditorBody({ sync, documentId, canComment, panel, onClosePanel }: { syn
   );
 }
 
-function Title({ id, title, canRename, onRenamed }: { id: string; title: string; canRename: boolean; onRenamed: (title: string) => void }) {
+function Title({ id, title, canRename, focus, onRenamed }: { id: string; title: string; canRename: boolean; focus: boolean; onRenamed: (title: string) => void }) {
   const [draft, setDraft] = useState(title);
   const [problem, setProblem] = useState<string | null>(null);
   const [, rename] = useMutation(RenameDocument);
+  const input = useRef<HTMLInputElement>(null);
   useEffect(() => setDraft(title), [title]);
+  // A document just made opens with its title selected, ready to be named.
+  useEffect(() => {
+    if (!focus) return;
+    input.current?.focus();
+    input.current?.select();
+  }, [focus]);
   if (!canRename) return <h1 className="doc-title-static">{title}</h1>;
   const save = async (event?: FormEvent) => {
     event?.preventDefault();
@@ -218,7 +231,7 @@ function Title({ id, title, canRename, onRenamed }: { id: string; title: string;
   };
   return (
     <form className="doc-title-form" onSubmit={save}>
-      <input className="doc-title-input" aria-label="Document title" value={draft} maxLength={200} onChange={(e) => setDraft(e.target.value)} onBlur={() => void save()} />
+      <input ref={input} className="doc-title-input" aria-label="Document title" value={draft} maxLength={200} onChange={(e) => setDraft(e.target.value)} onBlur={() => void save()} />
       {problem && <span className="error small">{problem}</span>}
     </form>
   );
