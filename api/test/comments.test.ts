@@ -214,6 +214,36 @@ describe.each(availableModes())('comment threads (%s)', (mode) => {
     expect((await threads(d))[0]?.anchor).toEqual({ version: v, index: 12, length: 5 });
   });
 
+  it('writes back every anchor a read moved far enough in one go, detached ones too, and leaves the others where they were stored', async () => {
+    const d = await newDocument(); // "Hello world\n"
+    const hello = await opened(commenter.token, d, 1, 0, 5);
+    const world = await opened(commenter.token, d, 1, 6, 5);
+    let v = await edit(d, 1, [{ insert: 'ab' }], 30); // "abHello world\n"
+    const later = await opened(commenter.token, d, v, 2, 5);
+    v = await edit(d, v, [{ retain: 8 }, { delete: 5 }], 31); // "abHello \n": "world" detached
+    const recent = await opened(commenter.token, d, v, 0, 2); // "ab", one op behind the head below
+    v = await edit(d, v, [{ insert: 'Z' }], 32); // "ZabHello \n"
+    const { prisma } = server.services.db;
+    const eager = new Comments(prisma, server.services.sequencer, server.services.documents, server.services.threadsBus, { writeBackAfter: 2 });
+    const placed = await eager.list({ userId: commenter.userId, sessionId: 'test' }, d, null);
+    expect(placed.map((t) => [t.id, t.anchor])).toEqual([
+      [hello.id, { version: v, index: 3, length: 5 }],
+      [world.id, null],
+      [later.id, { version: v, index: 3, length: 5 }],
+      [recent.id, { version: v, index: 1, length: 2 }],
+    ]);
+    const rows = await prisma.commentThread.findMany({ where: { documentId: d }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], select: { id: true, anchorVersion: true, anchorIndex: true, anchorLength: true } });
+    expect(rows).toEqual([
+      { id: hello.id, anchorVersion: v, anchorIndex: 3, anchorLength: 5 },
+      { id: world.id, anchorVersion: v, anchorIndex: null, anchorLength: null },
+      { id: later.id, anchorVersion: v, anchorIndex: 3, anchorLength: 5 },
+      // Moved over one op only: stored where it was opened, moved again on every read.
+      { id: recent.id, anchorVersion: v - 1, anchorIndex: 0, anchorLength: 2 },
+    ]);
+    // Read from the written rows, the node's own reads agree.
+    expect((await threads(d)).map((t) => t.anchor)).toEqual(placed.map((t) => t.anchor));
+  });
+
   it('keeps a thread while it has comments: its author or an OWNER deletes a comment, the last one takes the thread, and the stream says so', async () => {
     const d = await newDocument();
     const client = wsClient(server, commenter.token);

@@ -192,6 +192,35 @@ describe.each(availableModes())('suggestions (%s)', (mode) => {
     expect((await list(d)).map((s) => s.status)).toEqual(['OUTDATED', 'OUTDATED']);
   });
 
+  it('writes back the suggestions one read found OUTDATED, with when they were settled, and keeps moving the others from where they are stored', async () => {
+    const d = await newDocument('The quick brown fox\n');
+    const gone = await suggested(commenter.token, d, 1, [{ retain: 4 }, { delete: 6 }]); // "quick "
+    const bold = await suggested(commenter.token, d, 1, [{ retain: 10 }, { retain: 5, attributes: { bold: true } }]); // "brown"
+    const insert = await suggested(commenter.token, d, 1, [{ retain: 16 }, { insert: 'red ' }]); // before "fox"
+    const v = await edit(d, 1, [{ retain: 4 }, { delete: 12 }]); // "The fox\n"
+    const before = Date.now();
+    const shown = await list(d);
+    const after = Date.now();
+    expect(shown.map((s) => [s.id, s.status, s.version, s.delta.ops])).toEqual([
+      [gone.id, 'OUTDATED', v, []],
+      [bold.id, 'OUTDATED', v, []],
+      [insert.id, 'OPEN', v, [{ retain: 4 }, { insert: 'red ' }]],
+    ]);
+    const rows = await server.services.db.prisma.suggestion.findMany({ where: { documentId: d }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    expect(rows.map((r) => [r.id, r.status, r.version, r.delta])).toEqual([
+      [gone.id, 'OUTDATED', v, { ops: [] }],
+      [bold.id, 'OUTDATED', v, { ops: [] }],
+      // Moved over one op (the node writes back after 100): stored where it was made.
+      [insert.id, 'OPEN', 1, { ops: [{ retain: 16 }, { insert: 'red ' }] }],
+    ]);
+    for (const r of rows.slice(0, 2)) {
+      // Settled by that read, in UTC like every other time Prisma stores.
+      expect(r.settledAt!.getTime()).toBeGreaterThanOrEqual(before - 1000);
+      expect(r.settledAt!.getTime()).toBeLessThanOrEqual(after + 1000);
+    }
+    expect(rows[2]!.settledAt).toBeNull();
+  });
+
   it('keeps overlapping suggestions right as one is accepted: the other moves over it, and applies or is OUTDATED', async () => {
     const d = await newDocument('The quick brown fox\n');
     const a = await suggested(commenter.token, d, 1, [{ retain: 4 }, { insert: 'lazy' }, { delete: 11 }]); // "quick brown" -> "lazy"

@@ -344,8 +344,9 @@ export class Comments {
 
   /**
    * Moves each row's anchor to the head: one read of the ops since the
-   * oldest anchor among them, then the rule per thread. Anchors moved over
-   * writeBackAfter ops or more are written back (only forward: a slower
+   * oldest anchor among them (none when all are at the head), then the rule
+   * per thread over that shared list. Anchors moved over writeBackAfter ops
+   * or more are written back in one statement (only forward: a slower
    * reader never undoes a newer write-back).
    */
   private async place(documentId: string, rows: ThreadRow[]): Promise<ThreadView[]> {
@@ -353,20 +354,13 @@ export class Comments {
     const head = await this.sequencer.head(documentId);
     const behind = rows.filter((r) => r.anchorIndex !== null && r.anchorVersion < head.version);
     const from = Math.min(...behind.map((r) => r.anchorVersion), head.version);
-    const ops = await this.sequencer.opsBetween(documentId, from, head.version);
-    const writes: Promise<unknown>[] = [];
+    const ops = behind.length === 0 ? [] : await this.sequencer.opsBetween(documentId, from, head.version);
+    const moved: Array<{ id: string; range: AnchorRange | null }> = [];
     const views = rows.map((r): ThreadView => {
       let range: AnchorRange | null = r.anchorIndex === null || r.anchorLength === null ? null : { index: r.anchorIndex, length: r.anchorLength };
       if (range && r.anchorVersion < head.version) {
         range = transformAnchorThrough(range, ops.slice(r.anchorVersion - from));
-        if (head.version - r.anchorVersion >= this.writeBackAfter || !range) {
-          writes.push(
-            this.prisma.commentThread.updateMany({
-              where: { id: r.id, anchorVersion: { lt: head.version } },
-              data: { anchorVersion: head.version, anchorIndex: range?.index ?? null, anchorLength: range?.length ?? null },
-            }),
-          );
-        }
+        if (head.version - r.anchorVersion >= this.writeBackAfter || !range) moved.push({ id: r.id, range });
       }
       return {
         id: r.id,
@@ -378,7 +372,20 @@ export class Comments {
         createdAt: r.createdAt,
       };
     });
-    await Promise.all(writes);
+    await this.writeBack(head.version, moved);
     return views;
+  }
+
+  /** Stores the anchors `moved` at `version`, one statement for them all; a row already stored at `version` or later is left as it is. */
+  private async writeBack(version: number, moved: Array<{ id: string; range: AnchorRange | null }>): Promise<void> {
+    if (moved.length === 0) return;
+    const ids = moved.map((m) => m.id);
+    const indexes = moved.map((m) => m.range?.index ?? null);
+    const lengths = moved.map((m) => m.range?.length ?? null);
+    await this.prisma.$executeRaw`
+      UPDATE "CommentThread" AS t
+      SET "anchorVersion" = ${version}, "anchorIndex" = m.i, "anchorLength" = m.l
+      FROM unnest(${ids}::text[], ${indexes}::int[], ${lengths}::int[]) AS m(id, i, l)
+      WHERE t."id" = m.id AND t."anchorVersion" < ${version}`;
   }
 }

@@ -326,9 +326,10 @@ export class Suggestions {
 
   /**
    * Moves each OPEN row to the head: one read of the ops since the oldest
-   * among them, then the rule per suggestion. Rows moved over
-   * writeBackAfter ops or more, and rows found OUTDATED, are written back
-   * (only forward, and only while still OPEN); one found OUTDATED is announced.
+   * among them, then the rule per suggestion over that shared list. Rows
+   * moved over writeBackAfter ops or more, and rows found OUTDATED, are
+   * written back in one statement (only forward, and only while still
+   * OPEN); one found OUTDATED is announced.
    */
   private async place(documentId: string, rows: Row[]): Promise<SuggestionView[]> {
     if (rows.length === 0) return [];
@@ -336,29 +337,18 @@ export class Suggestions {
     const behind = rows.filter((r) => r.status === 'OPEN' && r.version < head.version);
     const from = Math.min(...behind.map((r) => r.version), head.version);
     const ops = behind.length === 0 ? [] : await this.sequencer.opsBetween(documentId, from, head.version);
-    const writes: Promise<unknown>[] = [];
-    const outdated: SuggestionView[] = [];
+    const moved: Array<{ view: SuggestionView; outdated: boolean }> = [];
     const views = rows.map((r): SuggestionView => {
       let delta = deltaOf(r.delta);
       let version = r.version;
       let status = r.status;
+      let writeBack = false;
       if (r.status === 'OPEN' && r.version < head.version) {
-        const moved = moveSuggestion(deltaOf(r.originalDelta), delta, ops.slice(r.version - from));
-        delta = moved.delta;
+        const next = moveSuggestion(deltaOf(r.originalDelta), delta, ops.slice(r.version - from));
+        delta = next.delta;
         version = head.version;
-        if (moved.outdated) status = 'OUTDATED';
-        if (head.version - r.version >= this.writeBackAfter || moved.outdated) {
-          writes.push(
-            this.prisma.suggestion
-              .updateMany({
-                where: { id: r.id, status: 'OPEN', version: { lt: head.version } },
-                data: { version, delta: jsonOf(delta), ...(moved.outdated && { status: 'OUTDATED' as const, settledAt: new Date() }) },
-              })
-              .then(({ count }) => {
-                if (count > 0 && moved.outdated) outdated.push(view);
-              }),
-          );
-        }
+        if (next.outdated) status = 'OUTDATED';
+        writeBack = head.version - r.version >= this.writeBackAfter || next.outdated;
       }
       const view: SuggestionView = {
         id: r.id,
@@ -374,10 +364,34 @@ export class Suggestions {
         createdAt: r.createdAt,
         settledAt: r.settledAt,
       };
+      if (writeBack) moved.push({ view, outdated: status === 'OUTDATED' });
       return view;
     });
-    await Promise.all(writes);
-    for (const view of outdated) await this.publish(view);
+    const written = await this.writeBack(head.version, moved);
+    for (const { view, outdated } of moved) if (outdated && written.has(view.id)) await this.publish(view);
     return views;
+  }
+
+  /**
+   * Stores the suggestions `moved` at `version` (and OUTDATED ones as
+   * settled), one statement for them all; a row no longer OPEN, or already
+   * stored at `version` or later, is left as it is. The ids it wrote.
+   */
+  private async writeBack(version: number, moved: Array<{ view: SuggestionView; outdated: boolean }>): Promise<Set<string>> {
+    if (moved.length === 0) return new Set();
+    const ids = moved.map((m) => m.view.id);
+    const deltas = moved.map((m) => JSON.stringify(jsonOf(m.view.delta)));
+    const outdated = moved.map((m) => m.outdated);
+    const settledAt = new Date().toISOString();
+    const written = await this.prisma.$queryRaw<Array<{ id: string }>>`
+      UPDATE "Suggestion" AS s
+      SET "version" = ${version},
+          "delta" = m.d::jsonb,
+          "status" = CASE WHEN m.o THEN 'OUTDATED'::"SuggestionStatus" ELSE s."status" END,
+          "settledAt" = CASE WHEN m.o THEN (${settledAt}::timestamptz AT TIME ZONE 'UTC')::timestamp(3) ELSE s."settledAt" END
+      FROM unnest(${ids}::text[], ${deltas}::text[], ${outdated}::boolean[]) AS m(id, d, o)
+      WHERE s."id" = m.id AND s."status" = 'OPEN' AND s."version" < ${version}
+      RETURNING s."id"`;
+    return new Set(written.map((w) => w.id));
   }
 }
