@@ -34,7 +34,7 @@
 // published in between (the same rule as over one Redis: redis-live-state.ts).
 import { Cluster } from 'ioredis';
 import type { RedisConnections } from './redis-connections.ts';
-import type { RedisLiveState } from './redis-live-state.ts';
+import { liveStateListeners, type RedisLiveState } from './redis-live-state.ts';
 
 /**
  * How often both clients re-read the slot map besides on MOVED, ms: bounds
@@ -177,22 +177,13 @@ interface ClusterLiveState extends RedisLiveState {
  * channel's SUNSUBSCRIBE removes them all. Rounds only follow disturbances.)
  */
 function clusterLiveState(commands: Cluster, subscriber: Cluster, topics: () => string[], onError: (error: unknown) => void): ClusterLiveState {
-  const listeners = new Set<(healthy: boolean) => void>();
   let confirmed = false;
-  let unanswered = 0;
   /** Bumped on every disturbance: a round that began before one proves nothing. */
   let epoch = 0;
   let round: Promise<void> | null = null;
   let stopped = false;
   let retryTimer: NodeJS.Timeout | null = null;
-  const healthy = () => !stopped && commands.status === 'ready' && subscriber.status === 'ready' && confirmed && unanswered === 0;
-  let last = false;
-  const check = () => {
-    const now = healthy();
-    if (now === last) return;
-    last = now;
-    for (const l of listeners) l(now);
-  };
+  const { state, check } = liveStateListeners(() => !stopped && commands.status === 'ready' && subscriber.status === 'ready' && confirmed);
   const refreshSlots = () => new Promise<void>((resolve, reject) => subscriber.refreshSlotsCache((error) => (error ? reject(error) : resolve())));
   const confirm = (attempt = 0) => {
     if (round || stopped || confirmed || subscriber.status !== 'ready') return; // a round is running, or 'ready' starts one
@@ -232,27 +223,15 @@ function clusterLiveState(commands: Cluster, subscriber: Cluster, topics: () => 
   subscriber.on('subscribersReady', () => confirm());
   for (const event of ['ready', 'close', 'end', 'reconnecting', 'error', 'node error', '-node']) commands.on(event, check);
   return {
-    healthy,
-    onChange: (listener) => {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    track(subscribed) {
-      unanswered++;
-      check();
-      void subscribed.finally(() => {
-        unanswered--;
-        check();
-      });
-    },
+    ...state,
     async start(withinMs) {
       // Connected: no topics yet, so the first round only reads the slot map.
       disturb();
-      if (healthy()) return;
+      if (state.healthy()) return;
       let unwatch = () => {};
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
-        unwatch = this.onChange((up) => up && resolve());
+        unwatch = state.onChange((up) => up && resolve());
         timer = setTimeout(resolve, withinMs);
       });
       unwatch();

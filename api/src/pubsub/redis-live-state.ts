@@ -9,6 +9,40 @@ export interface RedisLiveState extends LiveState {
 }
 
 /**
+ * What both live states share: `ready()` is the connections' own condition;
+ * healthy is that with every tracked SUBSCRIBE answered. `check()` tells the
+ * listeners when healthy changed (call it whenever `ready()` may have).
+ */
+export function liveStateListeners(ready: () => boolean): { state: RedisLiveState; check: () => void } {
+  const listeners = new Set<(healthy: boolean) => void>();
+  let unanswered = 0;
+  const healthy = () => ready() && unanswered === 0;
+  let last = healthy();
+  const check = () => {
+    const now = healthy();
+    if (now === last) return;
+    last = now;
+    for (const l of listeners) l(now);
+  };
+  const state: RedisLiveState = {
+    healthy,
+    onChange: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    track(subscribed) {
+      unanswered++;
+      check();
+      void subscribed.finally(() => {
+        unanswered--;
+        check();
+      });
+    },
+  };
+  return { state, check };
+}
+
+/**
  * Tracks whether published events reach this node, and tells listeners on
  * change: the publisher is ready, and the subscriber is ready AND has
  * answered a PING sent after it came back. ioredis reports a reconnected
@@ -19,19 +53,10 @@ export interface RedisLiveState extends LiveState {
  * published before (OperationFeed counts its polls from this moment).
  */
 export function redisLiveState(publisher: Redis, subscriber: Redis, onError: (error: unknown) => void = () => {}): RedisLiveState {
-  const listeners = new Set<(healthy: boolean) => void>();
   let confirmed = subscriber.status === 'ready';
-  let unanswered = 0;
   /** Bumped on every change of the subscriber's connection: a PONG from an older connection proves nothing. */
   let epoch = 0;
-  const healthy = () => publisher.status === 'ready' && subscriber.status === 'ready' && confirmed && unanswered === 0;
-  let last = healthy();
-  const check = () => {
-    const now = healthy();
-    if (now === last) return;
-    last = now;
-    for (const l of listeners) l(now);
-  };
+  const { state, check } = liveStateListeners(() => publisher.status === 'ready' && subscriber.status === 'ready' && confirmed);
   for (const event of ['close', 'end', 'reconnecting']) {
     subscriber.on(event, () => {
       epoch++;
@@ -55,19 +80,5 @@ export function redisLiveState(publisher: Redis, subscriber: Redis, onError: (er
   });
   for (const event of ['ready', 'close', 'end', 'reconnecting', 'error']) publisher.on(event, check);
   subscriber.on('error', check);
-  return {
-    healthy,
-    onChange: (listener) => {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    track(subscribed) {
-      unanswered++;
-      check();
-      void subscribed.finally(() => {
-        unanswered--;
-        check();
-      });
-    },
-  };
+  return state;
 }
