@@ -5,115 +5,22 @@
 // a version is named and restored from the history panel.
 // Skipped (loudly) only where /usr/bin/chromium is absent; .ci/run installs it.
 import { randomBytes } from 'node:crypto';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureWebBuild } from '../../scripts/build-web.ts';
-import { gql, startServer, type TestServer } from '../../api/test/harness.ts';
-import { hasChromium, launchChromium } from './browser.ts';
-
-const available = hasChromium();
-if (!available) {
-  console.warn('[tests] /usr/bin/chromium not found: the browser end-to-end tests (web/e2e) are SKIPPED. Install it with `apt-get install -y chromium`.');
-}
-
-const SIGN_UP = 'mutation($e: String!, $n: String!) { signUp(email: $e, password: "correct horse", name: $n) { accessToken user { id } } }';
-
-interface Person {
-  name: string;
-  email: string;
-  token: string;
-  context: BrowserContext;
-  page: Page;
-}
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { gql } from '../../api/test/harness.ts';
+import { browserSuite, chromiumAvailable, editorText, type Person } from './support.ts';
 
 // Generous: a browser, a server and typing share two cores with the rest of the suite.
-describe.skipIf(!available)('web client in Chromium', { timeout: 60_000 }, () => {
-  let server: TestServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    await ensureWebBuild({ log: () => {} });
-    server = await startServer('embedded');
-    browser = await launchChromium();
-  }, 120_000);
-
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((c) => c.close()));
-    // Uncaught exceptions in the app fail the test that caused them.
-    expect(pageErrors.splice(0)).toEqual([]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
-
-  /** Uncaught exceptions and anything the page's Content-Security-Policy refused (Chromium reports those on the console) fail the test. */
-  function watch(page: Page): void {
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) pageErrors.push(message.text());
-    });
-  }
-
-  async function newContext(): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    watch(page);
-    return { context, page };
-  }
-
-  /** Someone signed up through the API, in a browser that holds the refresh cookie (as after logging in). */
-  async function person(name: string): Promise<Person> {
-    const { context, page } = await newContext();
-    const email = `${name.toLowerCase()}-${randomBytes(3).toString('hex')}@example.com`;
-    const res = await context.request.post(`${server.url}/graphql`, { data: { query: SIGN_UP, variables: { e: email, n: name } } });
-    const body = (await res.json()) as { data: { signUp: { accessToken: string } } };
-    return { name, email, token: body.data.signUp.accessToken, context, page };
-  }
-
-  async function createDocument(owner: Person, text: string): Promise<string> {
-    const res = await gql(server, 'mutation($c: Delta) { createDocument(title: "Notes", content: $c) { id } }', { c: { ops: [{ insert: text }] } }, owner.token);
-    return res.data!.createDocument.id;
-  }
-
-  async function share(owner: Person, id: string, who: Person, role: 'EDITOR' | 'COMMENTER' | 'VIEWER'): Promise<void> {
-    const res = await gql(server, 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }', { id, e: who.email, r: role }, owner.token);
-    expect(res.errors).toBeUndefined();
-  }
-
-  async function head(owner: Person, id: string): Promise<{ version: number; text: string }> {
-    const res = await gql(server, 'query($id: ID!) { document(id: $id) { version content } }', { id }, owner.token);
-    const doc = res.data!.document as { version: number; content: { ops: Array<{ insert: unknown }> } };
-    return { version: doc.version, text: doc.content.ops.map((op) => (typeof op.insert === 'string' ? op.insert : '')).join('') };
-  }
-
+describe.skipIf(!chromiumAvailable)('web client in Chromium', { timeout: 60_000 }, () => {
+  const suite = browserSuite();
+  const { person, newContext, share, head, openEditor, settled } = suite;
+  const createDocument = (owner: Person, text: string) => suite.createDocument(owner, { ops: [{ insert: text }] });
   const connection = (page: Page) => page.getByTestId('connection');
-
-  async function openEditor(page: Page, id: string): Promise<void> {
-    await page.goto(`${server.url}/documents/${id}`);
-    await page.locator(`[data-testid="connection"][data-status="online"]`).waitFor();
-  }
-
-  /** Quill's text as the delta has it: one line per block, each ending with a newline. */
-  const editorText = (page: Page) =>
-    page.locator('[data-testid="editor"] .ql-editor').evaluate((el) => [...el.querySelectorAll('p, h1, h2, h3, li')].map((line) => `${line.textContent}\n`).join(''));
-
-  /** Everyone acknowledged, at the server's head version. */
-  async function settled(pages: Page[], owner: Person, id: string): Promise<string> {
-    for (const page of pages) await page.locator('[data-testid="connection"][data-status="online"][data-pending="0"]').waitFor();
-    const { version, text } = await head(owner, id);
-    for (const page of pages) await page.locator(`[data-testid="connection"][data-version="${version}"]`).waitFor();
-    return text;
-  }
 
   it('signs up, shares, and two people typing at once converge and see each other', async () => {
     // Ann signs up in the app itself.
     const { page: ann } = await newContext();
-    await ann.goto(server.url + '/');
+    await ann.goto(suite.server.url + '/');
     await ann.getByRole('tab', { name: 'Sign up' }).click();
     await ann.getByLabel('Name').fill('Ann');
     const annEmail = `ann-${randomBytes(3).toString('hex')}@example.com`;
@@ -148,7 +55,7 @@ describe.skipIf(!available)('web client in Chromium', { timeout: 60_000 }, () =>
     await bob.page.keyboard.press('Control+End');
     await Promise.all([ann.keyboard.type(' (Ann was here)', { delay: 15 }), bob.page.keyboard.type(' (Bob too)', { delay: 15 })]);
 
-    const annLogin = await gql(server, 'mutation($e: String!) { logIn(email: $e, password: "correct horse") { accessToken } }', { e: annEmail });
+    const annLogin = await gql(suite.server, 'mutation($e: String!) { logIn(email: $e, password: "correct horse") { accessToken } }', { e: annEmail });
     const owner = { token: annLogin.data!.logIn.accessToken } as Person;
     const text = await settled([ann, bob.page], owner, id);
     expect(text).toBe('First line (Ann was here)\nSecond line (Bob too)\n');
@@ -227,8 +134,7 @@ describe.skipIf(!available)('web client in Chromium', { timeout: 60_000 }, () =>
     await ann.page.keyboard.type('Ann: ');
 
     await bob.context.setOffline(false);
-    const next = await bob.context.newPage();
-    watch(next);
+    const next = await suite.newTab(bob);
     await openEditor(next, id);
     const text = await settled([ann.page, next], ann, id);
     expect(text).toBe('Ann: DraftNot lost.\n');
@@ -305,7 +211,7 @@ describe.skipIf(!available)('web client in Chromium', { timeout: 60_000 }, () =>
     await ann.page.getByTestId('comments-panel').getByText('No comments yet.').waitFor();
 
     const suggest = 'mutation($d: ID!) { suggest(input: { documentId: $d, baseVersion: 1, delta: { ops: [{ retain: 6 }, { insert: "there" }, { delete: 5 }] }, clientId: "dan", clientSeq: 0 }) { id } }';
-    const res = await gql(server, suggest, { d: id }, dan.token);
+    const res = await gql(suite.server, suggest, { d: id }, dan.token);
     expect(res.errors).toBeUndefined();
     // Ann sees it appear without reloading; suggesting changed no text.
     const item = ann.page.getByTestId('comments-panel').getByTestId('suggestion');
@@ -355,9 +261,9 @@ describe.skipIf(!available)('web client in Chromium', { timeout: 60_000 }, () =>
   it("names an agent's edit in the history panel by its API token", async () => {
     const ann = await person('Ann');
     const id = await createDocument(ann, 'Draft\n');
-    const made = await gql(server, 'mutation($id: ID!) { createApiToken(name: "Copy editor", role: EDITOR, documentId: $id) { token } }', { id }, ann.token);
+    const made = await gql(suite.server, 'mutation($id: ID!) { createApiToken(name: "Copy editor", role: EDITOR, documentId: $id) { token } }', { id }, ann.token);
     const secret = made.data!.createApiToken.token as string;
-    const edited = await gql(server, 'mutation($id: ID!) { editDocument(input: { documentId: $id, idempotencyKey: "e2e", edits: [{ insertText: { index: 5, text: " two" } }] }) { version } }', { id }, secret);
+    const edited = await gql(suite.server, 'mutation($id: ID!) { editDocument(input: { documentId: $id, idempotencyKey: "e2e", edits: [{ insertText: { index: 5, text: " two" } }] }) { version } }', { id }, secret);
     expect(edited.data).toEqual({ editDocument: { version: 2 } });
     await openEditor(ann.page, id);
     await ann.page.getByTestId('open-history').click();

@@ -30,10 +30,12 @@ export interface BrowserSuite {
   readonly server: TestServer;
   /** Signed up through the API, in a browser context of its own that holds the refresh cookie. */
   person(name: string): Promise<Person>;
+  /** A browser of its own with nobody signed in (as a new visitor). */
+  newContext(): Promise<{ context: BrowserContext; page: Page }>;
   /** Another tab of the same browser (same cookie and storage). */
   newTab(person: Person): Promise<Page>;
   createDocument(owner: Person, content: { ops: unknown[] }): Promise<string>;
-  share(owner: Person, id: string, who: Person, role: 'EDITOR' | 'VIEWER'): Promise<void>;
+  share(owner: Person, id: string, who: Person, role: 'EDITOR' | 'COMMENTER' | 'VIEWER'): Promise<void>;
   /** The head as the server has it; `text` leaves embeds out. */
   head(owner: Person, id: string): Promise<{ version: number; text: string }>;
   /** Opens the editor and waits until its streams are live. */
@@ -77,11 +79,15 @@ export function browserSuite(env: Record<string, string> = {}): BrowserSuite {
     get server() {
       return server;
     },
-    async person(name) {
+    async newContext() {
       const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
       contexts.push(context);
       const page = await context.newPage();
       watch(page);
+      return { context, page };
+    },
+    async person(name) {
+      const { context, page } = await suite.newContext();
       const email = `${name.toLowerCase()}-${randomBytes(3).toString('hex')}@example.com`;
       const res = await context.request.post(`${server.url}/graphql`, { data: { query: SIGN_UP, variables: { e: email, n: name } } });
       const body = (await res.json()) as { data: { signUp: { accessToken: string; user: { id: string } } } };
