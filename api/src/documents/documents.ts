@@ -260,7 +260,7 @@ export class Documents {
   async share(viewer: Viewer | null, documentId: string, emailInput: string, role: Role): Promise<MemberView> {
     const me = requireViewer(viewer);
     const email = checkText(emailInput, 'email', { trim: true, maxBytes: 254, limit: 'emailBytes' }).toLowerCase();
-    const { member, previous } = await this.changeMembers(me, documentId, async (tx) => {
+    const { member, previous } = await this.asOwner(me, documentId, async (tx) => {
       const user = await tx.user.findUnique({ where: { email }, select: { id: true } });
       if (!user) {
         // The owner learns that this email has no account (README "Security model"): recorded, so that probing shows.
@@ -286,7 +286,7 @@ export class Documents {
   /** Takes a member's access away (owners only; not their own) and ends their live streams of the document. */
   async removeMember(viewer: Viewer | null, documentId: string, userId: string): Promise<void> {
     const me = requireViewer(viewer);
-    const role = await this.changeMembers(me, documentId, async (tx) => {
+    const role = await this.asOwner(me, documentId, async (tx) => {
       if (userId === me.userId) throw badInput('You cannot remove yourself');
       const member = await tx.documentMember.findUnique({ where: { documentId_userId: { documentId, userId } }, select: { role: true } });
       if (!member) throw new AppError('NOT_FOUND', 'No such member of this document');
@@ -307,12 +307,8 @@ export class Documents {
    * database refuses an ownerless document anyway (trigger
    * "DocumentMember_keeps_an_owner"), reported as BAD_USER_INPUT LAST_OWNER.
    */
-  /** Runs `change` as an owner of the document, under its row lock (share-links.ts changes members this way too). */
-  asOwner<T>(me: Viewer, documentId: string, change: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
-    return this.changeMembers(me, documentId, change);
-  }
-
-  private async changeMembers<T>(me: Viewer, documentId: string, change: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+  /** Runs `change` as an owner of the document, under its row lock: every change of members (here and in share-links.ts). */
+  async asOwner<T>(me: Viewer, documentId: string, change: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
     try {
       return await this.prisma.$transaction(
         async (tx) => {
