@@ -2,6 +2,7 @@
 // (documentOperations, and documentOperationBatches in batches).
 import { operationBatches, operationStream, type StreamOptions } from '../collab/stream.ts';
 import type { CommittedOp } from '../collab/types.ts';
+import { checkClientChosenId } from '../documents/server-client-ids.ts';
 import { badInput } from '../errors.ts';
 import { submissionChecks } from '../limits/rate-subject.ts';
 import { opsBytes } from '../collab/content-bytes.ts';
@@ -55,7 +56,7 @@ const SubmitOperationInput = builder.inputType('SubmitOperationInput', {
     }),
     clientId: t.string({
       required: true,
-      description: 'Id of the submitting client, 1-128 characters: a random UUID per editor session. It must be unique to this client, since the idempotency key is (documentId, clientId, clientSeq) whoever submits.',
+      description: 'Id of the submitting client, 1-128 characters: a random UUID per editor session. It must be unique to this client, since the idempotency key is (documentId, clientId, clientSeq) whoever submits. The server\'s own forms (`create-`, `restore-`, `suggestion-`, `edit-`, `revert-` prefixes) are refused.',
     }),
     clientSeq: t.int({
       required: true,
@@ -71,6 +72,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: SubmitOperationInput, required: true, description: 'The change and its idempotency key.' }) },
     resolve: async (_root, { input }, ctx) => {
       await limitSubmissions(ctx);
+      checkClientChosenId(input.clientId);
       return ctx.services.documents.submit(ctx.viewer, { ...input, documentId: String(input.documentId) });
     },
   }),

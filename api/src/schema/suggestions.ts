@@ -4,6 +4,7 @@
 // suggest and read; EDITOR and above accept and reject (a suggester may
 // withdraw their own); a VIEWER gets FORBIDDEN, a stranger NOT_FOUND.
 import { opsBytes } from '../collab/content-bytes.ts';
+import { checkClientChosenId } from '../documents/server-client-ids.ts';
 import { suggestionsTopic } from '../pubsub/channels.ts';
 import type { SuggestionView } from '../suggestions/suggestions.ts';
 import { builder, type Context } from './builder.ts';
@@ -92,6 +93,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: SuggestInput, required: true, description: 'The change and its idempotency key.' }) },
     resolve: async (_root, { input }, ctx) => {
       await limitSuggestions(ctx);
+      checkClientChosenId(input.clientId);
       return ctx.services.suggestions.suggest(ctx.viewer, { ...input, documentId: String(input.documentId) });
     },
   }),

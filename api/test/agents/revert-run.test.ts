@@ -138,12 +138,19 @@ describe.each(availableModes())('revertRun (%s)', (mode) => {
     expect(await stateOf(server, ann.token, id)).toEqual({ version: 3, text: 'abc\n' });
   });
 
-  it("refuses a run whose revert key someone's own op already holds", async () => {
+  it("refuses a person's op that takes the server's key forms, so the run's revert stays possible", async () => {
     const id = await createDocument(server, ann.token, { ops: [{ insert: 'abc\n' }] });
     await edit(server, ann.token, { documentId: id, runId: 'r1', edits: [{ insertText: { index: 0, text: 'X' } }] });
-    await gql(server, SUBMIT, { input: { documentId: id, baseVersion: 2, delta: { ops: [{ insert: 'Y' }] }, clientId: revertClientId('r1'), clientSeq: 0 } }, ann.token);
-    const res = await revert(server, ann.token, id, 'r1');
-    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'IDEMPOTENCY_KEY_REUSED' });
-    expect(await stateOf(server, ann.token, id)).toEqual({ version: 3, text: 'YXabc\n' });
+    const before = await stateOf(server, ann.token, id);
+    for (const clientId of [revertClientId('r1'), `create-${id}`, 'restore-1', 'suggestion-1', 'edit-1']) {
+      const claim = await gql(server, SUBMIT, { input: { documentId: id, baseVersion: 2, delta: { ops: [{ insert: 'Y' }] }, clientId, clientSeq: 0 } }, ann.token);
+      expect(claim.errors?.[0]?.extensions, clientId).toMatchObject({ code: 'BAD_USER_INPUT', field: 'clientId', reason: 'RESERVED_CLIENT_ID' });
+      expect(claim.status).toBeLessThan(500);
+    }
+    const suggestion = await gql(server, 'mutation($input: SuggestInput!) { suggest(input: $input) { id } }', { input: { documentId: id, baseVersion: 2, delta: { ops: [{ insert: 'Y' }] }, clientId: 'edit-1', clientSeq: 0 } }, ann.token);
+    expect(suggestion.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'RESERVED_CLIENT_ID' });
+    expect(await stateOf(server, ann.token, id)).toEqual(before);
+    expect((await revert(server, ann.token, id, 'r1')).data?.revertRun).toMatchObject({ version: 3 });
+    expect(await stateOf(server, ann.token, id)).toEqual({ version: 3, text: 'abc\n' });
   });
 });
