@@ -103,6 +103,16 @@ export class Sequencer {
     });
   }
 
+  /**
+   * The version of this node's cached head, without reading the log (loading
+   * the head if it is not cached). Other nodes' commits reach it through the
+   * feed (observe), so it may lag the log by a moment: for checks that only
+   * need an upper bound which the caller refreshes when it falls short.
+   */
+  async knownHeadVersion(documentId: string): Promise<number> {
+    return (await this.heads.get(documentId)).version;
+  }
+
   /** The head as the log has it now (refreshed from the log). */
   async head(documentId: string): Promise<{ version: number; content: Delta; length: number; bytes: number }> {
     const head = await this.heads.refresh(documentId);

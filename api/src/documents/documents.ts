@@ -393,8 +393,12 @@ export class Documents {
   ): Promise<PresenceState> {
     const { userId } = requireViewer(viewer);
     await this.role(viewer, input.documentId, 'VIEWER');
-    const head = await this.sequencer.head(input.documentId);
-    return this.presence.update({ ...input, userId }, head.version, owner);
+    // A cursor moves far more often than the text changes: the cached head
+    // bounds the version without a database read, unless another node's
+    // commit has not reached this node's cache yet.
+    let headVersion = await this.sequencer.knownHeadVersion(input.documentId);
+    if (input.version > headVersion) headVersion = (await this.sequencer.head(input.documentId)).version;
+    return this.presence.update({ ...input, userId }, headVersion, owner);
   }
 }
 
