@@ -11,6 +11,7 @@ import { Accounts } from './auth/accounts.ts';
 import { createAccessTokens } from './auth/access-tokens.ts';
 import { ApiTokens } from './auth/api-tokens.ts';
 import { OperationFeed } from './collab/feed.ts';
+import { PresenceBatches } from './collab/presence-batches.ts';
 import { PresenceRegistry } from './collab/presence.ts';
 import { Sequencer } from './collab/sequencer.ts';
 import type { Config } from './config.ts';
@@ -34,6 +35,13 @@ import type { Services } from './services.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { applyMigrations, MIGRATIONS_DIR } from './store/migrate.ts';
 import { PrismaOperationLog } from './store/operation-log.ts';
+
+/**
+ * Presence batches go out at most this often per document: the same as one
+ * client's own coalescing (presence.ts), so a lone mover is not slowed, and
+ * at 1,000 movers each watcher gets 20 messages a second, not 1,000.
+ */
+const PRESENCE_BATCH_MS = 50;
 
 export interface App {
   /** Listens on config.port (0 = any free port); resolves with the URL (and that of METRICS_PORT's server when set). */
@@ -61,6 +69,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   let sequencer: Sequencer | undefined;
   let stopAccessWatch: (() => void) | undefined;
   let presenceRegistry: PresenceRegistry | undefined;
+  let stopPresenceBatches: (() => void) | undefined;
   let converter: Converter | undefined;
 
   return {
@@ -123,6 +132,11 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         onError: (err, context) => logger.warn({ err, context }, 'presence'),
       });
       presenceRegistry = presence;
+      const presenceBatches = new PresenceBatches({
+        windowMs: PRESENCE_BATCH_MS,
+        subscribe: (documentId) => bus.presence.subscribe(presenceTopic(documentId)),
+      });
+      stopPresenceBatches = () => presenceBatches.dispose();
       const tokens = createAccessTokens(config.authSecret, config.accessTokenTtl);
       const documents = new Documents(db.prisma, log, sequencer, presence, {
         audit,
@@ -146,6 +160,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         presence,
         opsBus: bus.ops,
         presenceBus: bus.presence,
+        presenceBatches,
         tokens,
         apiTokens: new ApiTokens(db.prisma, {
           cache: accessCache,
@@ -224,6 +239,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       metricsServer = undefined;
       // The closed sockets' presence leaves go out while the buses are still up.
       await presenceRegistry?.dispose();
+      stopPresenceBatches?.();
       await converter?.close();
       converter = undefined;
       feed?.dispose();
@@ -239,6 +255,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       sequencer = undefined;
       stopAccessWatch = undefined;
       presenceRegistry = undefined;
+      stopPresenceBatches = undefined;
     },
   };
 }

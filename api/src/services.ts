@@ -5,6 +5,7 @@ import type { Accounts } from './auth/accounts.ts';
 import type { AccessTokens } from './auth/access-tokens.ts';
 import type { ApiTokens } from './auth/api-tokens.ts';
 import type { OperationFeed } from './collab/feed.ts';
+import type { PresenceBatches } from './collab/presence-batches.ts';
 import type { PresenceRegistry, PresenceState } from './collab/presence.ts';
 import type { Sequencer } from './collab/sequencer.ts';
 import type { Bus, CommittedOp, OperationLog } from './collab/types.ts';
@@ -30,6 +31,8 @@ export interface Services {
   presence: PresenceRegistry;
   opsBus: Bus<CommittedOp>;
   presenceBus: Bus<PresenceState>;
+  /** Presence gathered per document and window, one bus subscription per document on this node. */
+  presenceBatches: PresenceBatches;
   tokens: AccessTokens;
   /** API tokens: agents' and backends' credentials (auth/api-tokens.ts). */
   apiTokens: ApiTokens;

@@ -162,6 +162,12 @@ export async function createDocument(server: TestServer, token: string, content?
   return res.data.createDocument.id;
 }
 
+/** How many shared stream payloads a node has serialised: one per shared batch, however many subscribers get it. */
+export async function sharedSerialisations(server: TestServer): Promise<number> {
+  const metric = await server.services.metrics.registry.getSingleMetric('collab_shared_payloads_serialised_total')?.get();
+  return metric?.values[0]?.value ?? 0;
+}
+
 export function wsClient(server: Pick<TestServer, 'wsUrl'>, token?: string): Client {
   return createClient({
     url: server.wsUrl,

@@ -8,7 +8,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { availableModes, codeOf, createDocument, gql, signUp, startNodeGroup, startServer, subscribe, wsClient, type Mode, type TestServer } from './harness.ts';
+import { availableModes, codeOf, createDocument, gql, sharedSerialisations, signUp, startNodeGroup, startServer, subscribe, wsClient, type Mode, type TestServer } from './harness.ts';
 
 const UPDATE = 'mutation($id: ID!, $c: String!, $i: Int!) { updatePresence(documentId: $id, version: 1, index: $i, length: 0, clientId: $c) }';
 const FIELDS = 'clientId index left user { id }';
@@ -159,6 +159,93 @@ describe.each(availableModes())('presence (%s)', (mode) => {
     expect(await watcher.until((p) => p.clientId === 'tab' && p.left === true)).toMatchObject({ clientId: 'tab', left: true, index: 2, user: { id: owner.userId } });
     expect(await listed(b, viewer.token, id)).toEqual([{ clientId: 'http', index: 4, left: false, user: { id: owner.userId } }]);
     await watcher.close();
+  });
+});
+
+const BATCHES = `subscription($id: ID!) { documentPresenceBatches(documentId: $id) { ${FIELDS} } }`;
+
+/** A documentPresenceBatches stream, live once its first batch (the current set) has come. */
+async function watchBatches(server: TestServer, token: string, id: string) {
+  const client = wsClient(server, token);
+  const stream = subscribe<{ documentPresenceBatches: Presence[] }>(client, BATCHES, { id });
+  const batches = () => stream.results.map((r) => {
+    if (!r.data) throw new Error(`a presence batch with errors: ${JSON.stringify(r.errors)}`);
+    return r.data.documentPresenceBatches;
+  });
+  if ((await stream.take(1)).length < 1) throw new Error('the presence batch stream ended at once');
+  return {
+    batches,
+    /** Waits until the latest entry of every client, over all batches so far, satisfies `done`. */
+    async until(done: (latest: Map<string, Presence>) => boolean): Promise<void> {
+      for (let n = 1; ; n++) {
+        if ((await stream.take(n)).length < n) throw new Error(`the presence batch stream ended: ${JSON.stringify(stream.results.at(-1))}`);
+        const latest = new Map<string, Presence>();
+        for (const batch of batches()) for (const p of batch) latest.set(p.clientId, p);
+        if (done(latest)) return;
+      }
+    },
+    async close() {
+      stream.dispose();
+      await client.dispose();
+    },
+  };
+}
+
+describe.each(availableModes())('presence batches (%s)', (mode) => {
+  let nodes: Awaited<ReturnType<typeof startNodes>>;
+  beforeAll(async () => {
+    nodes = await startNodes(mode);
+  });
+  afterAll(async () => {
+    await nodes?.stop();
+  });
+
+  it("starts with the current set, then sends each window's latest per client, the same batches to every watcher, executed once per node", async () => {
+    const { a, b } = nodes;
+    const { owner, viewer, id } = await sharedDocument(a);
+    expect((await gql(a, UPDATE, { id, c: 'early', i: 1 }, owner.token)).data?.updatePresence).toBe(true);
+    const watchers = await Promise.all([0, 1, 2].map(() => watchBatches(b, viewer.token, id)));
+    for (const w of watchers) expect(w.batches()).toEqual([[{ clientId: 'early', index: 1, left: false, user: { id: owner.userId } }]]);
+    const serialisedBefore = await sharedSerialisations(b);
+
+    // 20 clients of one person move 10 times each, in waves (a socket runs at most 50 operations at once).
+    const sender = socketOf(a, owner.token);
+    const clients = Array.from({ length: 20 }, (_, c) => `tab-${c}`);
+    for (let move = 0; move < 10; move++) {
+      for (const result of await Promise.all(clients.map((c) => overSocket(sender, UPDATE, { id, c, i: move })))) expect(result.data?.updatePresence).toBe(true);
+    }
+    for (const w of watchers) await w.until((latest) => clients.every((c) => latest.get(c)?.index === 9));
+    await sender.dispose(); // and every tab leaves with the socket
+    for (const w of watchers) await w.until((latest) => clients.every((c) => latest.get(c)?.left === true));
+
+    const live = watchers[0]!.batches().slice(1);
+    for (const batch of live) {
+      const keys = batch.map((p) => p.clientId);
+      expect(new Set(keys).size, `a client twice in one batch: ${keys}`).toBe(keys.length);
+    }
+    // Each tab's last word is its leave, at its last move.
+    const last = new Map(live.flat().map((p) => [p.clientId, p]));
+    for (const c of clients) expect(last.get(c), c).toEqual({ clientId: c, index: 9, left: true, user: { id: owner.userId } });
+    // Everyone got the same batches, and node b executed and serialised each once for the three.
+    for (const w of watchers.slice(1)) expect(w.batches()).toEqual(watchers[0]!.batches());
+    expect((await sharedSerialisations(b)) - serialisedBefore).toBe(live.length);
+    await Promise.all(watchers.map((w) => w.close()));
+  });
+
+  it('refuses a stranger with NOT_FOUND and ends the stream of a viewer who is removed', async () => {
+    const { a, b } = nodes;
+    const { owner, viewer, id } = await sharedDocument(a);
+    const stranger = await signUp(a, 'stranger');
+    const strangerClient = wsClient(b, stranger.token);
+    expect(await subscribe(strangerClient, BATCHES, { id }).refusal()).toBe('NOT_FOUND');
+    await strangerClient.dispose();
+    const client = wsClient(b, viewer.token);
+    const stream = subscribe(client, BATCHES, { id });
+    await stream.take(1);
+    await gql(a, 'mutation($id: ID!, $u: ID!) { removeMember(documentId: $id, userId: $u) }', { id, u: viewer.userId }, owner.token);
+    const [, last] = await stream.take(2);
+    expect(last?.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    await client.dispose();
   });
 });
 

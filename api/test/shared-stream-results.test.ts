@@ -8,17 +8,11 @@ import { isObjectType, getNamedType, type GraphQLNamedType } from 'graphql';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSchema } from '../src/schema/index.ts';
-import { availableModes, createDocument, gql, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.ts';
+import { availableModes, createDocument, gql, sharedSerialisations, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.ts';
 
 const BATCHES = `subscription($id: ID!, $after: Int!, $withDelta: Boolean!) {
   documentOperationBatches(documentId: $id, afterVersion: $after) { version clientId delta @include(if: $withDelta) author { name } }
 }`;
-
-/** The node's count of shared batches serialised (collab_shared_payloads_serialised_total). */
-async function sharedSerialisations(server: TestServer): Promise<number> {
-  const metric = await server.services.metrics.registry.getSingleMetric('collab_shared_payloads_serialised_total')?.get();
-  return metric?.values[0]?.value ?? 0;
-}
 
 describe.each(availableModes())('shared op-stream results (%s)', (mode) => {
   let server: TestServer;
@@ -153,22 +147,42 @@ describe.each(availableModes())('shared op-stream results (%s)', (mode) => {
   });
 });
 
-describe('what an op stream can reach', () => {
-  it('is only ops and their authors (no field that reads the viewer): re-check sharing before adding to this list', () => {
-    const schema = buildSchema();
-    const seen = new Set<string>();
-    const walk = (type: GraphQLNamedType) => {
-      if (!isObjectType(type)) return;
-      for (const field of Object.values(type.getFields())) {
-        const name = `${type.name}.${field.name}`;
-        if (seen.has(name)) continue;
-        seen.add(name);
-        walk(getNamedType(field.type));
-      }
-    };
-    walk(schema.getType('Operation')!);
+/** Every field reachable from `typeName`, as Type.field. */
+function reachable(typeName: string): string[] {
+  const schema = buildSchema();
+  const seen = new Set<string>();
+  const walk = (type: GraphQLNamedType) => {
+    if (!isObjectType(type)) return;
+    for (const field of Object.values(type.getFields())) {
+      const name = `${type.name}.${field.name}`;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      walk(getNamedType(field.type));
+    }
+  };
+  walk(schema.getType(typeName)!);
+  return [...seen].sort();
+}
+
+describe('what a shared stream can reach', () => {
+  it('presence batches: only presences and their users (no field that reads the viewer): re-check sharing before adding to this list', () => {
+    expect(reachable('Presence')).toEqual([
+      'Presence.clientId',
+      'Presence.index',
+      'Presence.left',
+      'Presence.length',
+      'Presence.updatedAt',
+      'Presence.user',
+      'Presence.version',
+      'User.email',
+      'User.id',
+      'User.name',
+    ]);
+  });
+
+  it('op streams: only ops and their authors (no field that reads the viewer): re-check sharing before adding to this list', () => {
     // Operation.actor: who wrote the op (its author, its API token's name, its run), the same for every viewer.
-    expect([...seen].sort()).toEqual([
+    expect(reachable('Operation')).toEqual([
       'Actor.kind',
       'Actor.runId',
       'Actor.tokenName',

@@ -40,6 +40,17 @@ export function rssOf(pid: number): number {
   return Number(match[1]) * 1024;
 }
 
+/**
+ * CPU time a process has used so far (user + system), seconds, from
+ * /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux).
+ */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Resolves with the first output line matching `pattern`; rejects if the process exits first. */
 function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {

@@ -6,18 +6,22 @@
 // below the root field) is computed by the first subscriber to need it and
 // handed to the others.
 //
-// Sound because what the op streams deliver depends only on the ops: no
-// field reachable from Operation reads the viewer (schema.test.ts lists
-// them, so adding one forces a second look here), and the root field's own
-// arguments only choose the ops. Anything else (the access-lost event that
+// Presence batches (documentPresenceBatches) are shared the same way: a
+// batch is one object handed to every watcher of the document on this node.
+//
+// Sound because what these streams deliver depends only on the ops or the
+// batch: no field reachable from Operation or Presence reads the viewer
+// (shared-stream-results.test.ts lists them, so adding one forces a second
+// look here), and the root field's own arguments only choose the document. Anything else (the access-lost event that
 // ends a stream, other subscriptions) is executed per subscriber as usual.
 import { createSourceEventStream, execute, Kind, visit, type ASTNode, type DocumentNode, type ExecutionArgs, type ExecutionResult, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { PresenceBatch } from '../collab/presence-batches.ts';
 import type { CommittedOp } from '../collab/types.ts';
 import { markShared } from './shared-payloads.ts';
 
-/** The op-stream fields whose results can be shared. */
-const SHARED_FIELDS = new Set(['documentOperations', 'documentOperationBatches']);
+/** The stream fields whose results can be shared. */
+const SHARED_FIELDS = new Set(['documentOperations', 'documentOperationBatches', 'documentPresenceBatches']);
 
 /** Results kept for subscribers that have not reached a batch yet; a slow one beyond this executes its own. */
 const MAX_RESULTS = 512;
@@ -90,6 +94,7 @@ function variablesIn(nodes: readonly ASTNode[]): string[] {
 }
 
 function eventKey(event: unknown, shape: string): string | null {
+  if (isPresenceBatch(event)) return event.batchId === null ? null : `${shape}\u0000presence\u0000${event.batchId}`;
   const ops = Array.isArray(event) ? (event as CommittedOp[]) : isOp(event) ? [event] : null;
   const first = ops?.[0];
   if (!ops || !first || !ops.every(isOp)) return null;
@@ -99,6 +104,9 @@ function eventKey(event: unknown, shape: string): string | null {
 
 const isOp = (value: unknown): value is CommittedOp =>
   typeof value === 'object' && value !== null && typeof (value as CommittedOp).documentId === 'string' && Number.isInteger((value as CommittedOp).version);
+
+const isPresenceBatch = (value: unknown): value is PresenceBatch =>
+  typeof value === 'object' && value !== null && Array.isArray((value as PresenceBatch).entries) && 'batchId' in value;
 
 const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> => typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 

@@ -1,6 +1,7 @@
 // Ephemeral cursors and selections.
 import { rateSubject } from '../limits/rate-subject.ts';
 import { createHash } from 'node:crypto';
+import type { PresenceBatch } from '../collab/presence-batches.ts';
 import type { PresenceState } from '../collab/presence.ts';
 import { presenceTopic } from '../pubsub/channels.ts';
 import { startWith } from '../collab/subscription-queue.ts';
@@ -86,5 +87,36 @@ builder.subscriptionField('documentPresence', (t) =>
       });
     },
     resolve: (event) => unlessAccessLost(event),
+  }),
+);
+
+builder.subscriptionField('documentPresenceBatches', (t) =>
+  t.field({
+    type: [PresenceRef],
+    description:
+      'documentPresence for a crowd: first the current presences in one batch, then batches of what changed, at most one per 50 ms, holding only the latest event of each (user, clientId) in that time (a leave included). Every watcher of the document gets the same batches: with many people moving, this is what to use.',
+    args: { documentId: t.arg.id({ required: true, description: 'The document to watch (any role).' }) },
+    subscribe: async (_root, args, ctx) => {
+      const documentId = String(args.documentId);
+      const { documents, presenceBatches, presence } = ctx.services;
+      return guardedStream(ctx, documentId, async () => {
+        await documents.access(ctx.viewer, documentId, 'VIEWER');
+        const live = await presenceBatches.watch(documentId);
+        const unwatch = presence.watch(documentId);
+        const close = live.close.bind(live);
+        live.close = () => {
+          unwatch();
+          close();
+        };
+        try {
+          const current: PresenceBatch = { documentId, batchId: null, entries: await presence.list(documentId) };
+          return startWith([current], live);
+        } catch (error) {
+          live.close();
+          throw error;
+        }
+      });
+    },
+    resolve: (batch) => unlessAccessLost(batch).entries,
   }),
 );

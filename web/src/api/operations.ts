@@ -211,9 +211,10 @@ export const DocumentOperationBatches = graphql(`
   }
 `);
 
+// Batches: one message per 50 ms with each client's latest state, however many people move.
 export const DocumentPresence = graphql(`
   subscription DocumentPresence($documentId: ID!) {
-    documentPresence(documentId: $documentId) {
+    documentPresenceBatches(documentId: $documentId) {
       clientId
       version
       index

@@ -83,9 +83,8 @@ export function createSyncTransport(clients: ApiClients): SyncTransport {
     subscribePresence(documentId, sink) {
       return stream(
         urql.subscription(DocumentPresence, { documentId }),
-        (data: { documentPresence: { clientId: string; version: number; index: number; length: number; left: boolean; user?: { id: string; name: string } | null } }) => [
-          { ...data.documentPresence, user: data.documentPresence.user ?? null },
-        ],
+        (data: { documentPresenceBatches: Array<{ clientId: string; version: number; index: number; length: number; left: boolean; user?: { id: string; name: string } | null }> }) =>
+          data.documentPresenceBatches.map((p) => ({ ...p, user: p.user ?? null })),
         sink,
       );
     },

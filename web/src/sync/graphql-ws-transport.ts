@@ -12,7 +12,7 @@ import { closeCodeError, isServerErrorCode, SyncError, type StreamSink, type Syn
 const HEAD = 'query Head($id: ID!) { document(id: $id) { version content } }';
 const OPS =
   'subscription Ops($id: ID!, $after: Int!) { documentOperationBatches(documentId: $id, afterVersion: $after) { version delta clientId clientSeq } }';
-const PRESENCE = 'subscription Presence($id: ID!) { documentPresence(documentId: $id) { clientId version index length left user { id name } } }';
+const PRESENCE = 'subscription Presence($id: ID!) { documentPresenceBatches(documentId: $id) { clientId version index length left user { id name } } }';
 const SUBMIT = 'mutation Submit($input: SubmitOperationInput!) { submitOperation(input: $input) { version } }';
 const UPDATE_PRESENCE =
   'mutation Presence($documentId: ID!, $clientId: String!, $version: Int!, $index: Int!, $length: Int!) { updatePresence(documentId: $documentId, clientId: $clientId, version: $version, index: $index, length: $length) }';
@@ -117,7 +117,7 @@ export function createGraphqlWsTransport(client: Client): SyncTransport {
     subscribeOperations: (documentId, afterVersion, sink) =>
       stream<WireOp>(OPS, { id: documentId, after: afterVersion }, (data) => data.documentOperationBatches as WireOp[], sink),
     subscribePresence: (documentId, sink) =>
-      stream<WirePresence>(PRESENCE, { id: documentId }, (data) => [data.documentPresence as WirePresence], sink),
+      stream<WirePresence>(PRESENCE, { id: documentId }, (data) => data.documentPresenceBatches as WirePresence[], sink),
     async submitOperation(input) {
       await request(SUBMIT, { input });
     },

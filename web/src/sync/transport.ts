@@ -50,7 +50,7 @@ export interface SyncTransport {
   subscribeOperations(documentId: string, afterVersion: number, sink: StreamSink<WireOp>): Unsubscribe;
   /** `submitOperation`; resolves once the server has answered (the ack itself comes from the stream). */
   submitOperation(input: SubmitInput): Promise<void>;
-  /** `documentPresence(documentId)`. */
+  /** `documentPresenceBatches(documentId)`: each batch's entries in order. */
   subscribePresence(documentId: string, sink: StreamSink<WirePresence>): Unsubscribe;
   /** `updatePresence`. */
   updatePresence(input: PresenceInput): Promise<void>;

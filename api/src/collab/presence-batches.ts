@@ -1,0 +1,102 @@
+// Presence for a crowd. With one event per cursor move per watcher, a
+// document where n people each move once a second costs the node n² sends a
+// second (a million at 1,000 people), and every watcher's socket falls
+// behind. Here each node subscribes to a document's presence once, however
+// many watch it there, keeps only each client's latest state for a short
+// window, and hands every watcher the same batch: n messages per window,
+// each batch executed and serialised once (shared-stream-results.ts).
+import { presenceKey, type PresenceState } from './presence.ts';
+import { createSubscriptionQueue, type SubscriptionQueue } from './subscription-queue.ts';
+import type { BusSubscription } from './types.ts';
+
+/** One window's presence events of a document: the latest per (user, clientId). */
+export interface PresenceBatch {
+  documentId: string;
+  /** Names this batch on this node (null for a watcher's first batch, the current set): results are shared by it. */
+  batchId: number | null;
+  entries: PresenceState[];
+}
+
+export interface PresenceBatchesOptions {
+  /** How long events gather before they go out, milliseconds. */
+  windowMs: number;
+  /** The document's presence events (the bus); resolves once no later event can be missed. */
+  subscribe: (documentId: string) => Promise<BusSubscription<PresenceState>>;
+}
+
+interface Hub {
+  source: Promise<BusSubscription<PresenceState>>;
+  watchers: Set<SubscriptionQueue<PresenceBatch>>;
+  pending: Map<string, PresenceState>;
+  timer: NodeJS.Timeout | null;
+}
+
+export class PresenceBatches {
+  private readonly hubs = new Map<string, Hub>();
+  private readonly options: PresenceBatchesOptions;
+  private nextBatchId = 0;
+
+  constructor(options: PresenceBatchesOptions) {
+    this.options = options;
+  }
+
+  /** The number of documents this node follows presence for (a gauge for tests and metrics). */
+  get documents(): number {
+    return this.hubs.size;
+  }
+
+  /**
+   * A watcher's batches of `documentId`, live once this resolves: read the
+   * current presences after it, so that nothing published in between is missed.
+   */
+  async watch(documentId: string): Promise<SubscriptionQueue<PresenceBatch>> {
+    const hub = this.hubs.get(documentId) ?? this.open(documentId);
+    const queue = createSubscriptionQueue<PresenceBatch>(() => this.leave(documentId, hub, queue), 1_000);
+    hub.watchers.add(queue);
+    try {
+      await hub.source;
+    } catch (error) {
+      queue.close();
+      throw error;
+    }
+    return queue;
+  }
+
+  /** Closes every document's subscription (the node is stopping). */
+  dispose(): void {
+    for (const hub of this.hubs.values()) for (const watcher of hub.watchers) watcher.close();
+  }
+
+  private open(documentId: string): Hub {
+    const hub: Hub = { source: this.options.subscribe(documentId), watchers: new Set(), pending: new Map(), timer: null };
+    this.hubs.set(documentId, hub);
+    hub.source.then(
+      (source) => void this.pump(documentId, hub, source),
+      () => this.hubs.get(documentId) === hub && this.hubs.delete(documentId),
+    );
+    return hub;
+  }
+
+  private async pump(documentId: string, hub: Hub, source: BusSubscription<PresenceState>): Promise<void> {
+    if (hub.watchers.size === 0) return; // every watcher left while it subscribed: leave() closes it
+    for await (const state of source) {
+      hub.pending.set(presenceKey(state), state); // a later event of a client replaces its earlier one
+      hub.timer ??= setTimeout(() => this.flush(documentId, hub), this.options.windowMs);
+    }
+  }
+
+  private flush(documentId: string, hub: Hub): void {
+    hub.timer = null;
+    const batch: PresenceBatch = { documentId, batchId: this.nextBatchId++, entries: [...hub.pending.values()] };
+    hub.pending.clear();
+    for (const watcher of hub.watchers) watcher.push(batch);
+  }
+
+  private leave(documentId: string, hub: Hub, queue: SubscriptionQueue<PresenceBatch>): void {
+    hub.watchers.delete(queue);
+    if (hub.watchers.size > 0) return;
+    if (this.hubs.get(documentId) === hub) this.hubs.delete(documentId);
+    if (hub.timer) clearTimeout(hub.timer);
+    hub.source.then((source) => source.close(), () => {});
+  }
+}
