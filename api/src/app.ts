@@ -18,6 +18,7 @@ import { ShareLinks } from './documents/share-links.ts';
 import { Comments } from './comments/threads.ts';
 import { Suggestions } from './suggestions/suggestions.ts';
 import { Documents } from './documents/documents.ts';
+import { PreviewWriter } from './documents/preview.ts';
 import { Versions } from './documents/versions.ts';
 import { createConverter, type Converter } from './convert/converter.ts';
 import { createMetricsServer } from './http/metrics-endpoint.ts';
@@ -59,6 +60,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   let metricsServer: Server | undefined;
   let feed: OperationFeed | undefined;
   let sequencer: Sequencer | undefined;
+  let previews: PreviewWriter | undefined;
   let stopAccessWatch: (() => void) | undefined;
   let presenceRegistry: PresenceRegistry | undefined;
   let converter: Converter | undefined;
@@ -99,12 +101,20 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         snapshotEvery: config.snapshotEvery,
         maxDocumentBytes: config.security.maxDocumentBytes,
         publish: (op) => bus.ops.publish(operationsTopic(op.documentId), op),
-        deliver: (ops) => feed?.deliver(ops),
+        deliver: (ops) => {
+          feed?.deliver(ops);
+          for (const documentId of new Set(ops.map((op) => op.documentId))) previews?.changed(documentId);
+        },
         groupAppends: db.kind === 'pglite',
         metrics: metrics.collab,
         onBackgroundError: (err, context) => logger.warn({ err, context }, 'background step failed'),
       });
       const seq = sequencer;
+      previews = new PreviewWriter({
+        sql: db.sql,
+        head: (documentId) => seq.head(documentId),
+        onError: (err) => logger.warn({ err }, 'document preview'),
+      });
       feed = new OperationFeed({
         log,
         subscribe: (documentId) => bus.ops.subscribe(operationsTopic(documentId)),
@@ -217,6 +227,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       http?.drain();
       // 2. Let queued submissions commit (their HTTP replies are in flight).
       await sequencer?.idle();
+      await previews?.flush();
       // 3. Close sockets (1012) and the server, then the rest.
       await http?.close();
       const ms = metricsServer;
@@ -237,6 +248,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       db = undefined;
       feed = undefined;
       sequencer = undefined;
+      previews = undefined;
       stopAccessWatch = undefined;
       presenceRegistry = undefined;
     },

@@ -58,6 +58,8 @@ export interface DocumentView {
   createdAt: Date;
   updatedAt: Date;
   role: Role;
+  /** The list's preview line (preview.ts), when read with the row; Document.preview reads it otherwise. */
+  preview?: string;
 }
 
 export interface MemberView {
@@ -213,9 +215,15 @@ export class Documents {
       },
       orderBy: [{ document: { updatedAt: 'desc' } }, { documentId: 'asc' }],
       take: limit,
-      select: { role: true, document: { select: { id: true, title: true, createdAt: true, updatedAt: true } } },
+      select: { role: true, document: { select: { id: true, title: true, preview: true, createdAt: true, updatedAt: true } } },
     });
     return rows.map((r) => ({ ...r.document, role: actingRole(me, r.document.id, r.role) }));
+  }
+
+  /** The preview line of a document already checked for access (Document.preview outside the list). */
+  async preview(documentId: string): Promise<string> {
+    const row = await this.prisma.document.findUnique({ where: { id: documentId }, select: { preview: true } });
+    return row?.preview ?? '';
   }
 
   async create(viewer: Viewer | null, titleInput: string, content: Delta | null): Promise<DocumentView> {

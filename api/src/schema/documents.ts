@@ -2,6 +2,7 @@
 // only ever comes from Documents.access/find/list, so it always carries the
 // viewer's role, and every field below is behind that check.
 import type { DocumentView, ListPosition, MemberView } from '../documents/documents.ts';
+import { PREVIEW_CHARS } from '../documents/preview.ts';
 import { badInput } from '../errors.ts';
 import { opsBytes } from '../collab/content-bytes.ts';
 import { builder, type Context, RoleEnum } from './builder.ts';
@@ -39,6 +40,10 @@ export const DocumentRef = builder.objectRef<DocumentView>('Document').implement
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Stable id of the document.' }),
     title: t.exposeString('title', { description: 'Title, 1 to 200 characters.' }),
+    preview: t.string({
+      description: `The start of its text for lists (up to ${PREVIEW_CHARS} characters, lines joined by spaces, embeds left out). Stored with the document and written shortly after edits, so it may trail the head by a moment; reading it costs no content load.`,
+      resolve: (doc, _a, ctx) => doc.preview ?? ctx.services.documents.preview(doc.id),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When it was last edited or renamed (documents are listed by this, newest first).' }),
     version: t.int({ description: 'The head version (0 = empty, never edited).', resolve: async (doc, _a, ctx) => (await headOf(doc, ctx)).version }),

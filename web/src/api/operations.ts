@@ -48,6 +48,7 @@ export const DocumentList = graphql(`
         node {
           id
           title
+          preview
           updatedAt
           myRole
           members { role user { id name } }
