@@ -29,7 +29,7 @@ import { createMetrics } from './observability/metrics.ts';
 import { probe } from './observability/readiness.ts';
 import { createAccessBus } from './pubsub/access-bus.ts';
 import { createLocalBuses, createRedisBuses, type Buses } from './pubsub/buses.ts';
-import { operationsTopic, presenceTopic } from './pubsub/channels.ts';
+import { operationsTopic, presenceTopic, titlesTopic } from './pubsub/channels.ts';
 import { connectRedis, type RedisConnections } from './pubsub/redis-connections.ts';
 import type { Services } from './services.ts';
 import { openDatabase, type Database } from './store/database.ts';
@@ -137,6 +137,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       const documents = new Documents(db.prisma, log, sequencer, presence, {
         audit,
         onAccessChange: (event) => access.publish(event),
+        onRenamed: (change) => bus.titles.publish(titlesTopic(change.documentId), change),
         cache: accessCache,
         deltaPolicy: {
           maxOps: config.security.maxDeltaOps,
@@ -176,6 +177,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
           onPublishError: (err) => logger.warn({ err }, 'threads bus'),
         }),
         threadsBus: bus.threads,
+        titlesBus: bus.titles,
         suggestions: new Suggestions(db.prisma, sequencer, log, documents, bus.suggestions, {
           onPublishError: (err) => logger.warn({ err }, 'suggestions bus'),
         }),

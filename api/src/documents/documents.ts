@@ -91,8 +91,16 @@ function checkTitle(title: string, maxBytes: number): string {
   return trimmed;
 }
 
+/** A rename, as published to the document's open editors (any node). */
+export interface TitleChange {
+  documentId: string;
+  title: string;
+}
+
 export interface DocumentsOptions {
   audit?: Audit;
+  /** Told after a rename (published on the document's title topic); a failure does not undo the rename. */
+  onRenamed?: (change: TitleChange) => Promise<void>;
   /** Told after a member was removed or a document deleted (their live streams must end), or a role changed. */
   onAccessChange?: (event: AccessEvent) => Promise<void>;
   /** Remembers roles for a moment, for the hot paths (forgotten on every access change). */
@@ -250,6 +258,8 @@ export class Documents {
       data: { title },
       select: { id: true, title: true, createdAt: true, updatedAt: true },
     });
+    // After the write: a listener that reads the document sees the new title.
+    await this.options.onRenamed?.({ documentId, title: updated.title }).catch(() => {});
     return { ...updated, role: doc.role };
   }
 

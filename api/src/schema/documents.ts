@@ -3,11 +3,13 @@
 // viewer's role, and every field below is behind that check.
 import type { DocumentView, ListPosition, MemberView } from '../documents/documents.ts';
 import { PREVIEW_CHARS } from '../documents/preview.ts';
-import { badInput } from '../errors.ts';
+import { badInput, notFound } from '../errors.ts';
 import { opsBytes } from '../collab/content-bytes.ts';
 import { builder, type Context, RoleEnum } from './builder.ts';
 import { chargeResponse } from './response-budget.ts';
 import { PresenceRef } from './presence.ts';
+import { guardedStream, unlessAccessLost } from './stream-guard.ts';
+import { titlesTopic } from '../pubsub/channels.ts';
 import { OperationRef } from './operations.ts';
 import { UserRef } from './users.ts';
 
@@ -205,3 +207,28 @@ function decodeListCursor(cursor: string): ListPosition {
   }
   throw badInput('after is not a cursor of this list');
 }
+
+builder.subscriptionField('documentRenamed', (t) =>
+  t.field({
+    type: DocumentRef,
+    description:
+      "The document each time its title changes (renameDocument on any node), read afresh for the viewer, so open editors show the new title. Live only: subscribe, then read Document.title. Any member; ends with NOT_FOUND on losing access.",
+    args: { documentId: t.arg.id({ required: true, description: 'The document to watch.' }) },
+    subscribe: (_root, args, ctx) => {
+      const documentId = String(args.documentId);
+      const { documents, titlesBus } = ctx.services;
+      return guardedStream(ctx, documentId, async () => {
+        await documents.access(ctx.viewer, documentId, 'VIEWER');
+        const live = await titlesBus.subscribe(titlesTopic(documentId));
+        return live[Symbol.asyncIterator](); // its return() closes the subscription
+      });
+    },
+    resolve: async (event, _args, ctx) => {
+      const { documentId } = unlessAccessLost(event);
+      // The title as it is now, with the viewer's role (a later rename may already be in).
+      const doc = await ctx.services.documents.find(ctx.viewer, documentId);
+      if (!doc) throw notFound();
+      return doc;
+    },
+  }),
+);
