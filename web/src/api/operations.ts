@@ -330,3 +330,9 @@ export const RejectSuggestion = graphql(`
     rejectSuggestion(suggestionId: $suggestionId) { id status }
   }
 `);
+
+export const DocumentRenamed = graphql(`
+  subscription DocumentRenamed($documentId: ID!) {
+    documentRenamed(documentId: $documentId) { id title }
+  }
+`);

@@ -18,6 +18,7 @@ import { HistoryPanel } from '../components/HistoryPanel.tsx';
 import { ShareDialog } from '../components/ShareDialog.tsx';
 import { Editor } from '../editor/Editor.tsx';
 import { useKeptDocument } from '../offline/kept-documents.ts';
+import { useLiveTitle } from './use-live-title.ts';
 import type { OpenDocumentQuery } from '../gql/graphql.ts';
 import { DocumentSync, MemoryPendingStore, SyncError, type DeltaJSON } from '../sync/index.ts';
 import { tabPresenceId } from '../sync/tab-presence-id.ts';
@@ -119,6 +120,7 @@ type Panel = 'history' | 'comments' | null;
 function OpenEditor({ document: doc, me }: { document: OpenedDocument; me: SessionUser }) {
   const { sync, error } = useDocumentSync(doc);
   const [title, setTitle] = useState(doc.title);
+  useLiveTitle(doc.id, setTitle);
   // Made a moment ago (the documents page opens it with ?new): name it first, then write.
   const [namingFirst] = useState(() => new URLSearchParams(location.search).has('new'));
   useEffect(() => {
