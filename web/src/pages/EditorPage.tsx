@@ -31,7 +31,7 @@ const SEND_HOLD_MS = 50;
 export function EditorPage({ documentId, me }: { documentId: string; me: SessionUser }) {
   const [{ data, error, fetching }, refetch] = useQuery({ query: OpenDocument, variables: { id: documentId } });
   // Offline: open what this browser kept of the document (and its pending edits).
-  const kept = useKeptDocument(documentId, data?.document, error !== undefined && apiErrorOf(error).code === 'NETWORK');
+  const kept = useKeptDocument(me.id, documentId, data?.document, error !== undefined && apiErrorOf(error).code === 'NETWORK');
   if (error && kept !== null) return kept ? <OpenEditor document={kept} me={me} /> : <main className="page muted">Opening…</main>;
   if (error) {
     return (
