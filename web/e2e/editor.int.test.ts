@@ -138,6 +138,9 @@ describe.skipIf(!chromiumAvailable)('web client in Chromium', { timeout: 60_000 
     await openEditor(ann.page, id);
     // The service worker has kept the shell once it controls the page.
     await ann.page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    // One cache, named after this build (a deploy brings a new name and drops the old cache).
+    const shell = await ann.page.evaluate(async () => ({ sw: await (await fetch('/sw.js')).text(), names: await caches.keys() }));
+    expect(shell.names).toEqual([`collab-shell-${/const BUILD = "([0-9a-f]{16})"/.exec(shell.sw)?.[1]}`]);
 
     await ann.context.setOffline(true);
     await ann.page.locator('[data-testid="connection"][data-status="offline"]').waitFor();
