@@ -19,6 +19,7 @@ import { ShareLinks } from './documents/share-links.ts';
 import { Comments } from './comments/threads.ts';
 import { Suggestions } from './suggestions/suggestions.ts';
 import { Documents } from './documents/documents.ts';
+import { PreviewWriter } from './documents/preview.ts';
 import { Versions } from './documents/versions.ts';
 import { createConverter, type Converter } from './convert/converter.ts';
 import { createMetricsServer } from './http/metrics-endpoint.ts';
@@ -29,7 +30,7 @@ import { createMetrics } from './observability/metrics.ts';
 import { probe } from './observability/readiness.ts';
 import { createAccessBus } from './pubsub/access-bus.ts';
 import { createLocalBuses, createRedisBuses, type Buses } from './pubsub/buses.ts';
-import { operationsTopic, presenceTopic } from './pubsub/channels.ts';
+import { operationsTopic, presenceTopic, titlesTopic } from './pubsub/channels.ts';
 import { connectRedis, type RedisConnections } from './pubsub/redis-connections.ts';
 import type { Services } from './services.ts';
 import { openDatabase, type Database } from './store/database.ts';
@@ -67,6 +68,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   let metricsServer: Server | undefined;
   let feed: OperationFeed | undefined;
   let sequencer: Sequencer | undefined;
+  let previews: PreviewWriter | undefined;
   let stopAccessWatch: (() => void) | undefined;
   let presenceRegistry: PresenceRegistry | undefined;
   let stopPresenceBatches: (() => void) | undefined;
@@ -108,12 +110,20 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         snapshotEvery: config.snapshotEvery,
         maxDocumentBytes: config.security.maxDocumentBytes,
         publish: (op) => bus.ops.publish(operationsTopic(op.documentId), op),
-        deliver: (ops) => feed?.deliver(ops),
+        deliver: (ops) => {
+          feed?.deliver(ops);
+          for (const documentId of new Set(ops.map((op) => op.documentId))) previews?.changed(documentId);
+        },
         groupAppends: db.kind === 'pglite',
         metrics: metrics.collab,
         onBackgroundError: (err, context) => logger.warn({ err, context }, 'background step failed'),
       });
       const seq = sequencer;
+      previews = new PreviewWriter({
+        sql: db.sql,
+        head: (documentId) => seq.head(documentId),
+        onError: (err) => logger.warn({ err }, 'document preview'),
+      });
       feed = new OperationFeed({
         log,
         subscribe: (documentId) => bus.ops.subscribe(operationsTopic(documentId)),
@@ -141,6 +151,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       const documents = new Documents(db.prisma, log, sequencer, presence, {
         audit,
         onAccessChange: (event) => access.publish(event),
+        onRenamed: (change) => bus.titles.publish(titlesTopic(change.documentId), change),
         cache: accessCache,
         deltaPolicy: {
           maxOps: config.security.maxDeltaOps,
@@ -181,6 +192,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
           onPublishError: (err) => logger.warn({ err }, 'threads bus'),
         }),
         threadsBus: bus.threads,
+        titlesBus: bus.titles,
         suggestions: new Suggestions(db.prisma, sequencer, log, documents, bus.suggestions, {
           onPublishError: (err) => logger.warn({ err }, 'suggestions bus'),
         }),
@@ -232,6 +244,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       http?.drain();
       // 2. Let queued submissions commit (their HTTP replies are in flight).
       await sequencer?.idle();
+      await previews?.flush();
       // 3. Close sockets (1012) and the server, then the rest.
       await http?.close();
       const ms = metricsServer;
@@ -253,6 +266,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       db = undefined;
       feed = undefined;
       sequencer = undefined;
+      previews = undefined;
       stopAccessWatch = undefined;
       presenceRegistry = undefined;
       stopPresenceBatches = undefined;

@@ -13,7 +13,7 @@ import type { Config } from './config.ts';
 import type { ShareLinks } from './documents/share-links.ts';
 import type { Comments, ThreadView } from './comments/threads.ts';
 import type { Suggestions, SuggestionView } from './suggestions/suggestions.ts';
-import type { Documents } from './documents/documents.ts';
+import type { Documents, TitleChange } from './documents/documents.ts';
 import type { Versions } from './documents/versions.ts';
 import type { RateLimits } from './limits/rate-limits.ts';
 import type { Logger } from './logger.ts';
@@ -48,6 +48,8 @@ export interface Services {
   /** Suggestions (tracked changes) and their live stream. */
   suggestions: Suggestions;
   suggestionsBus: Bus<SuggestionView>;
+  /** Renames, for the headers of open editors (documentTitle). */
+  titlesBus: Bus<TitleChange>;
   /** Ends streams and sockets whose access was taken away, on every node. */
   access: AccessWatch;
   rateLimits: RateLimits;

@@ -1,5 +1,6 @@
 // The document list pages by keyset (updatedAt, id): pages neither repeat
-// nor skip while people edit, and a title search narrows it.
+// nor skip while people edit, and a title search narrows it. Each row
+// carries a preview line, stored with the document after edits.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableModes, codeOf, gql, signUp, startServer, SUBMIT, type TestServer } from './harness.ts';
 
@@ -88,5 +89,29 @@ describe.each(availableModes())('document list (%s)', (mode) => {
     const owner = await signUp(server);
     const res = await gql(server, `{ documents(last: 2) { edges { node { id } } } }`, {}, owner.token);
     expect(codeOf(res)).toBe('BAD_USER_INPUT');
+  });
+  it('shows the start of the text as a preview line, stored with the document and updated after edits', async () => {
+    const owner = await signUp(server);
+    const long = 'word '.repeat(40);
+    const res = await gql<{ createDocument: { id: string } }>(server, 'mutation($c: Delta) { createDocument(title: "Notes", content: $c) { id } }', { c: { ops: [{ insert: 'Launch plan' }, { insert: '\n', attributes: { header: 1 } }, { insert: { image: 'https://example.com/a.png' } }, { insert: `We ship on Monday.\n${long}\n` }] } }, owner.token);
+    expect(res.errors).toBeUndefined();
+    const id = res.data!.createDocument.id;
+    const preview = async () => {
+      const list = await gql<{ documents: { edges: Array<{ node: { id: string; preview: string } }> } }>(server, '{ documents(first: 10) { edges { node { id preview } } } }', {}, owner.token);
+      expect(list.errors).toBeUndefined();
+      return list.data!.documents.edges.find((e) => e.node.id === id)!.node.preview;
+    };
+    await expect.poll(preview, { timeout: 20_000 }).not.toBe('');
+    const first = await preview();
+    expect(first.startsWith('Launch plan We ship on Monday. word word')).toBe(true);
+    expect(Array.from(first)).toHaveLength(120);
+    expect(first.endsWith('…')).toBe(true);
+
+    const edit = await gql(server, SUBMIT, { input: { documentId: id, baseVersion: 1, delta: { ops: [{ insert: 'Draft: ' }] }, clientId: 'c', clientSeq: 0 } }, owner.token);
+    expect(edit.errors).toBeUndefined();
+    await expect.poll(preview, { timeout: 20_000 }).toMatch(/^Draft: Launch plan We ship/);
+    // The same field on one document.
+    const one = await gql<{ document: { preview: string } }>(server, 'query($id: ID!) { document(id: $id) { preview } }', { id }, owner.token);
+    expect(one.data!.document.preview).toBe(await preview());
   });
 });

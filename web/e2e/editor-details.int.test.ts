@@ -1,8 +1,10 @@
 // Small things one sees at once: the "Start writing…" placeholder sits
 // where the text will be; another person's name shows on their cursor when
 // it moves (not only under the mouse); the history slider is styled; a new
-// document opens with its title ready to be named.
+// document opens with its title ready to be named; a rename from the header
+// reaches the others' headers live; the list shows a preview line.
 import { describe, expect, it } from 'vitest';
+import { gql } from '../../api/test/harness.ts';
 import { browserSuite, chromiumAvailable } from './support.ts';
 
 describe.skipIf(!chromiumAvailable)('editor details', { timeout: 60_000 }, () => {
@@ -54,5 +56,39 @@ describe.skipIf(!chromiumAvailable)('editor details', { timeout: 60_000 }, () =>
     await ann.page.keyboard.press('Enter');
     await expect.poll(() => title.inputValue()).toBe('Plans');
     expect(new URL(ann.page.url()).search).toBe('');
+  });
+  it("renames from the editor header, and the others' headers follow live", async () => {
+    const ann = await suite.person('Ann');
+    const bob = await suite.person('Bob');
+    const id = await suite.createDocument(ann, { ops: [{ insert: 'Hello\n' }] });
+    await suite.share(ann, id, bob, 'EDITOR');
+    await suite.openEditor(ann.page, id);
+    await suite.openEditor(bob.page, id);
+    const bobTitle = bob.page.locator('.doc-title-static');
+    // Bob's title stream is live once a rename reaches him (graphql-ws does not acknowledge a subscription).
+    const RENAME = 'mutation($id: ID!, $t: String!) { renameDocument(id: $id, title: $t) { title } }';
+    await expect
+      .poll(async () => {
+        await gql(suite.server, RENAME, { id, t: 'Warming up' }, ann.token);
+        return bobTitle.textContent();
+      }, { timeout: 30_000 })
+      .toBe('Warming up');
+
+    const title = ann.page.getByLabel('Document title');
+    await title.fill('Launch plan');
+    await title.press('Enter');
+    await bob.page.locator('.doc-title-static', { hasText: 'Launch plan' }).waitFor();
+    expect(await bobTitle.textContent()).toBe('Launch plan');
+  });
+
+  it('shows the start of the text as a preview line in the document list', async () => {
+    const ann = await suite.person('Ann');
+    const id = await suite.createDocument(ann, { ops: [{ insert: 'Launch plan\nWe ship on Monday.\n' }] });
+    // Stored a moment after the commit.
+    await expect
+      .poll(async () => (await gql<{ document: { preview: string } }>(suite.server, 'query($id: ID!) { document(id: $id) { preview } }', { id }, ann.token)).data?.document.preview, { timeout: 30_000 })
+      .toBe('Launch plan We ship on Monday.');
+    await ann.page.goto(suite.server.url + '/');
+    await expect.poll(() => ann.page.getByTestId('document-preview').textContent(), { timeout: 30_000 }).toBe('Launch plan We ship on Monday.');
   });
 });

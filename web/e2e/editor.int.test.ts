@@ -1,6 +1,7 @@
 // The built web client in headless Chromium against a real server (port 0,
 // embedded store): people sign up, share, type at once and converge; one
 // goes offline and comes back; pending edits survive closing the page; a
+// reload while offline opens the editor from the app shell with them; a
 // viewer cannot type; a commenter comments on a selection but cannot type;
 // a version is named and restored from the history panel.
 // Skipped (loudly) only where /usr/bin/chromium is absent; .ci/run installs it.
@@ -8,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { gql } from '../../api/test/harness.ts';
-import { browserSuite, chromiumAvailable, editorText, type Person } from './support.ts';
+import { browserSuite, chromiumAvailable, editorText, pendingSaved, type Person } from './support.ts';
 
 // Generous: a browser, a server and typing share two cores with the rest of the suite.
 describe.skipIf(!chromiumAvailable)('web client in Chromium', { timeout: 60_000 }, () => {
@@ -116,18 +117,7 @@ describe.skipIf(!chromiumAvailable)('web client in Chromium', { timeout: 60_000 
     await bob.page.keyboard.press('Control+End');
     await bob.page.keyboard.type('Not lost.');
     // Wait until the edit is in IndexedDB, then the page goes away.
-    await bob.page.waitForFunction(
-      () =>
-        new Promise<boolean>((resolve) => {
-          const open = indexedDB.open('collab-sync');
-          open.onsuccess = () => {
-            const read = open.result.transaction('pending').objectStore('pending').getAll();
-            read.onsuccess = () => resolve(JSON.stringify(read.result).includes('lost.'));
-            read.onerror = () => resolve(false);
-          };
-          open.onerror = () => resolve(false);
-        }),
-    );
+    await pendingSaved(bob.page, 'lost.');
     await bob.page.close();
     await ann.page.locator('[data-testid="editor"] .ql-editor').click();
     await ann.page.keyboard.press('Control+Home');
@@ -140,6 +130,35 @@ describe.skipIf(!chromiumAvailable)('web client in Chromium', { timeout: 60_000 
     expect(text).toBe('Ann: DraftNot lost.\n');
     expect(await editorText(next)).toBe(text);
     expect(await editorText(ann.page)).toBe(text);
+  });
+
+  it('reloads while offline: the kept app shell opens the editor with its pending edits, sent once back online', async () => {
+    const ann = await person('Ann');
+    const id = await createDocument(ann, 'Draft\n');
+    await openEditor(ann.page, id);
+    // The service worker has kept the shell once it controls the page.
+    await ann.page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    // One cache, named after this build (a deploy brings a new name and drops the old cache).
+    const shell = await ann.page.evaluate(async () => ({ sw: await (await fetch('/sw.js')).text(), names: await caches.keys() }));
+    expect(shell.names).toEqual([`collab-shell-${/const BUILD = "([0-9a-f]{16})"/.exec(shell.sw)?.[1]}`]);
+
+    await ann.context.setOffline(true);
+    await ann.page.locator('[data-testid="connection"][data-status="offline"]').waitFor();
+    await ann.page.locator('[data-testid="editor"] .ql-editor').click();
+    await ann.page.keyboard.press('Control+End');
+    await ann.page.keyboard.type(' Kept offline.');
+    await pendingSaved(ann.page, 'offline.');
+
+    await ann.page.reload();
+    await ann.page.locator('[data-testid="connection"][data-status="offline"]').waitFor();
+    expect(await editorText(ann.page)).toBe('Draft Kept offline.\n');
+    expect(Number(await connection(ann.page).getAttribute('data-pending'))).toBeGreaterThan(0);
+    expect(await connection(ann.page).textContent()).toMatch(/^Offline · \d+ unsaved edits?, sent when you are back$/);
+    expect(await head(ann, id)).toEqual({ version: 1, text: 'Draft\n' });
+
+    await ann.context.setOffline(false);
+    expect(await settled([ann.page], ann, id)).toBe('Draft Kept offline.\n');
+    expect(await editorText(ann.page)).toBe('Draft Kept offline.\n');
   });
 
   it('lets a viewer read and see others, but not type', async () => {

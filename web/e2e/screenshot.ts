@@ -1,5 +1,5 @@
 // Regenerates docs/screenshot.png: two people editing one document, side by
-// side. Run with `node web/e2e/screenshot.ts` (needs /usr/bin/chromium).
+// side, each seeing the other's cursor, one with a comment thread open. Run with `node web/e2e/screenshot.ts` (needs /usr/bin/chromium).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -8,7 +8,7 @@ import { gql, startServer } from '../../api/test/harness.ts';
 import { launchChromium } from './browser.ts';
 
 const SIGN_UP = 'mutation($e: String!, $n: String!) { signUp(email: $e, password: "correct horse", name: $n) { accessToken } }';
-const SIZE = { width: 860, height: 600 };
+const SIZE = { width: 960, height: 600 };
 
 await ensureWebBuild();
 const server = await startServer('embedded');
@@ -63,9 +63,25 @@ try {
   await ann.page.waitForFunction(() =>
     [...((CSS as unknown as { highlights: Map<string, Iterable<Range>> }).highlights?.values() ?? [])].some((h) => [...h].some((r) => !r.collapsed)),
   );
+  // Bob asks about a word; Ann has the comments open.
+  const head = await gql(server, 'query($id: ID!) { document(id: $id) { version } }', { id }, bob.token);
+  const thread = await gql(
+    server,
+    'mutation($d: ID!, $v: Int!, $i: Int!, $l: Int!, $b: String!) { openThread(documentId: $d, version: $v, index: $i, length: $l, body: $b) { id } }',
+    { d: id, v: head.data!.document.version, i: 'Launch plan\nWe ship the editor on '.length, l: 'Monday'.length, b: 'Can we make it Tuesday? QA needs a day.' },
+    bob.token,
+  );
+  if (thread.errors) throw new Error(JSON.stringify(thread.errors));
+  await ann.page.getByTestId('open-comments').click();
+  await ann.page.getByText('Can we make it Tuesday?').first().waitFor();
   // Name flags show while a cursor moves; keep them up for the picture.
   for (const p of people) {
-    await p.page.addStyleTag({ content: '.ql-cursor-flag { opacity: 1 !important; visibility: visible !important; transition: none !important; }' });
+    // Through the CSSOM: the app's CSP refuses inline <style>.
+    await p.page.evaluate(() => {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync('.ql-cursor-flag { opacity: 1 !important; visibility: visible !important; transition: none !important; }');
+      document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+    });
     await p.page.mouse.move(0, 0);
   }
 

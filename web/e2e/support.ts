@@ -133,3 +133,19 @@ export const editorText = (page: Page): Promise<string> =>
 /** The names on the other people's cursors this page shows. */
 export const cursorNames = (page: Page): Promise<string[]> =>
   page.locator('[data-testid="editor"] .ql-cursor .ql-cursor-name').evaluateAll((els) => els.map((el) => el.textContent ?? '').sort());
+
+/** Waits until the page's pending edits, holding `text`, are in IndexedDB (safe from a reload). */
+export const pendingSaved = (page: Page, text: string): Promise<unknown> =>
+  page.waitForFunction(
+    (wanted) =>
+      new Promise<boolean>((resolve) => {
+        const open = indexedDB.open('collab-sync');
+        open.onsuccess = () => {
+          const read = open.result.transaction('pending').objectStore('pending').getAll();
+          read.onsuccess = () => resolve(JSON.stringify(read.result).includes(wanted));
+          read.onerror = () => resolve(false);
+        };
+        open.onerror = () => resolve(false);
+      }),
+    text,
+  );

@@ -8,6 +8,7 @@ import { AuthPage } from './pages/AuthPage.tsx';
 import { DocumentsPage } from './pages/DocumentsPage.tsx';
 import { EditorPage } from './pages/EditorPage.tsx';
 import { JoinPage } from './pages/JoinPage.tsx';
+import { forgetKeptDocuments } from './offline/kept-documents.ts';
 import { Link } from './app/Link.tsx';
 import { matchDocument, matchJoin, navigate, useLocation } from './app/router.ts';
 import { useServices } from './app/services.ts';
@@ -42,7 +43,7 @@ export function App() {
   const documentId = matchDocument(location);
   const joinSecret = matchJoin(location);
   const logOut = async () => {
-    await session.logOut().catch(() => {});
+    await Promise.all([session.logOut().catch(() => {}), forgetKeptDocuments().catch(() => {})]);
     navigate('/login', { replace: true });
   };
 

@@ -18,6 +18,11 @@ const services: Services = {
   store: IndexedDbPendingStore.supported() ? new IndexedDbPendingStore() : null,
 };
 
+// The app shell for offline reloads (web/src/offline/service-worker.ts); built only by `vite build`.
+if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+  void navigator.serviceWorker.register('/sw.js').catch(() => {});
+}
+
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <ServicesContext.Provider value={services}>

@@ -58,6 +58,8 @@ export interface DocumentView {
   createdAt: Date;
   updatedAt: Date;
   role: Role;
+  /** The list's preview line (preview.ts), when read with the row; Document.preview reads it otherwise. */
+  preview?: string;
 }
 
 export interface MemberView {
@@ -89,8 +91,16 @@ function checkTitle(title: string, maxBytes: number): string {
   return trimmed;
 }
 
+/** A rename, as published to the document's open editors (any node). */
+export interface TitleChange {
+  documentId: string;
+  title: string;
+}
+
 export interface DocumentsOptions {
   audit?: Audit;
+  /** Told after a rename (published on the document's title topic); a failure does not undo the rename. */
+  onRenamed?: (change: TitleChange) => Promise<void>;
   /** Told after a member was removed or a document deleted (their live streams must end), or a role changed. */
   onAccessChange?: (event: AccessEvent) => Promise<void>;
   /** Remembers roles for a moment, for the hot paths (forgotten on every access change). */
@@ -213,9 +223,15 @@ export class Documents {
       },
       orderBy: [{ document: { updatedAt: 'desc' } }, { documentId: 'asc' }],
       take: limit,
-      select: { role: true, document: { select: { id: true, title: true, createdAt: true, updatedAt: true } } },
+      select: { role: true, document: { select: { id: true, title: true, preview: true, createdAt: true, updatedAt: true } } },
     });
     return rows.map((r) => ({ ...r.document, role: actingRole(me, r.document.id, r.role) }));
+  }
+
+  /** The preview line of a document already checked for access (Document.preview outside the list). */
+  async preview(documentId: string): Promise<string> {
+    const row = await this.prisma.document.findUnique({ where: { id: documentId }, select: { preview: true } });
+    return row?.preview ?? '';
   }
 
   async create(viewer: Viewer | null, titleInput: string, content: Delta | null): Promise<DocumentView> {
@@ -242,6 +258,8 @@ export class Documents {
       data: { title },
       select: { id: true, title: true, createdAt: true, updatedAt: true },
     });
+    // After the write: a listener that reads the document sees the new title.
+    await this.options.onRenamed?.({ documentId, title: updated.title }).catch(() => {});
     return { ...updated, role: doc.role };
   }
 

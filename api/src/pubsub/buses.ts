@@ -1,4 +1,4 @@
-// The buses of a node: committed ops, presence, comment threads and suggestions. In-process when
+// The buses of a node: committed ops, presence, comment threads, suggestions and titles. In-process when
 // REDIS_URL is unset; otherwise over the node's Redis connections
 // (redis-connections.ts), which this module borrows and does not close.
 //
@@ -9,8 +9,9 @@ import { ALWAYS_LIVE, type LiveState } from '../collab/feed.ts';
 import { MemoryPresenceStore, type PresenceState, type PresenceStore } from '../collab/presence.ts';
 import type { Bus, CommittedOp } from '../collab/types.ts';
 import type { ThreadView } from '../comments/threads.ts';
+import type { TitleChange } from '../documents/documents.ts';
 import type { SuggestionView } from '../suggestions/suggestions.ts';
-import { decodeOp, decodePresence, decodeSuggestion, decodeThread } from './codec.ts';
+import { decodeOp, decodePresence, decodeSuggestion, decodeThread, decodeTitle } from './codec.ts';
 import { createEventTargetBus, createLocalBus } from './event-target-bus.ts';
 import { RedisPresenceStore } from './redis-presence-store.ts';
 import type { RedisConnections } from './redis-connections.ts';
@@ -22,6 +23,8 @@ export interface Buses {
   threads: Bus<ThreadView>;
   /** Suggestions as they are made and settled. */
   suggestions: Bus<SuggestionView>;
+  /** Documents' titles as they are renamed. */
+  titles: Bus<TitleChange>;
   presenceStore: PresenceStore;
   /** Whether published events currently reach subscribers. */
   live: LiveState;
@@ -35,6 +38,7 @@ export function createLocalBuses(): Buses {
     presence: createLocalBus(),
     threads: createLocalBus(),
     suggestions: createLocalBus(),
+    titles: createLocalBus(),
     presenceStore: new MemoryPresenceStore(),
     live: ALWAYS_LIVE,
     ping: async () => {},
@@ -79,6 +83,7 @@ export function createRedisBuses(redis: RedisConnections, prefix: string, onErro
     presence: createEventTargetBus({ target, decode: decodePresence, confirm, prefix, send }),
     threads: createEventTargetBus({ target, decode: decodeThread, confirm, prefix, send }),
     suggestions: createEventTargetBus({ target, decode: decodeSuggestion, confirm, prefix, send }),
+    titles: createEventTargetBus({ target, decode: decodeTitle, confirm, prefix, send }),
     presenceStore: new RedisPresenceStore(redis.commands, prefix),
     live,
     ping: () => redis.ping(),

@@ -16,5 +16,7 @@ export const presenceTopic = (documentId: string) => `doc:{${documentId}}:presen
 export const ACCESS_TOPIC = 'access';
 /** Comment threads of a document as they change (api/src/comments/threads.ts). */
 export const threadsTopic = (documentId: string) => `doc:{${documentId}}:threads`;
+/** A document's title as it is renamed (Documents.rename), for the headers of open editors. */
+export const titlesTopic = (documentId: string) => `doc:{${documentId}}:title`;
 /** Suggestions of a document as they are made and settled (api/src/suggestions/suggestions.ts). */
 export const suggestionsTopic = (documentId: string) => `doc:{${documentId}}:suggestions`;

@@ -1,6 +1,7 @@
 // Redis carries events as JSON: these rebuild the Delta and the dates.
 import type { PresenceState } from '../collab/presence.ts';
 import type { ThreadView } from '../comments/threads.ts';
+import type { TitleChange } from '../documents/documents.ts';
 import type { SuggestionView } from '../suggestions/suggestions.ts';
 import { Delta } from '../../../protocol/delta.ts';
 import type { CommittedOp } from '../collab/types.ts';
@@ -24,6 +25,11 @@ export const decodeThread = (detail: unknown): ThreadView => {
     createdAt: new Date(t.createdAt),
     comments: t.comments.map((c) => ({ ...c, createdAt: new Date(c.createdAt), editedAt: c.editedAt === null ? null : new Date(c.editedAt) })),
   };
+};
+
+export const decodeTitle = (detail: unknown): TitleChange => {
+  const { documentId, title } = detail as TitleChange;
+  return { documentId, title };
 };
 
 export const decodeSuggestion = (detail: unknown): SuggestionView => {

@@ -2,11 +2,14 @@
 // only ever comes from Documents.access/find/list, so it always carries the
 // viewer's role, and every field below is behind that check.
 import type { DocumentView, ListPosition, MemberView } from '../documents/documents.ts';
-import { badInput } from '../errors.ts';
+import { PREVIEW_CHARS } from '../documents/preview.ts';
+import { badInput, notFound } from '../errors.ts';
 import { opsBytes } from '../collab/content-bytes.ts';
 import { builder, type Context, RoleEnum } from './builder.ts';
 import { chargeResponse } from './response-budget.ts';
 import { PresenceRef } from './presence.ts';
+import { guardedStream, unlessAccessLost } from './stream-guard.ts';
+import { titlesTopic } from '../pubsub/channels.ts';
 import { OperationRef } from './operations.ts';
 import { UserRef } from './users.ts';
 
@@ -39,6 +42,10 @@ export const DocumentRef = builder.objectRef<DocumentView>('Document').implement
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Stable id of the document.' }),
     title: t.exposeString('title', { description: 'Title, 1 to 200 characters.' }),
+    preview: t.string({
+      description: `The start of its text for lists (up to ${PREVIEW_CHARS} characters, lines joined by spaces, embeds left out). Stored with the document and written shortly after edits, so it may trail the head by a moment; reading it costs no content load.`,
+      resolve: (doc, _a, ctx) => doc.preview ?? ctx.services.documents.preview(doc.id),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When it was last edited or renamed (documents are listed by this, newest first).' }),
     version: t.int({ description: 'The head version (0 = empty, never edited).', resolve: async (doc, _a, ctx) => (await headOf(doc, ctx)).version }),
@@ -200,3 +207,28 @@ function decodeListCursor(cursor: string): ListPosition {
   }
   throw badInput('after is not a cursor of this list');
 }
+
+builder.subscriptionField('documentRenamed', (t) =>
+  t.field({
+    type: DocumentRef,
+    description:
+      "The document each time its title changes (renameDocument on any node), read afresh for the viewer, so open editors show the new title. Live only: subscribe, then read Document.title. Any member; ends with NOT_FOUND on losing access.",
+    args: { documentId: t.arg.id({ required: true, description: 'The document to watch.' }) },
+    subscribe: (_root, args, ctx) => {
+      const documentId = String(args.documentId);
+      const { documents, titlesBus } = ctx.services;
+      return guardedStream(ctx, documentId, async () => {
+        await documents.access(ctx.viewer, documentId, 'VIEWER');
+        const live = await titlesBus.subscribe(titlesTopic(documentId));
+        return live[Symbol.asyncIterator](); // its return() closes the subscription
+      });
+    },
+    resolve: async (event, _args, ctx) => {
+      const { documentId } = unlessAccessLost(event);
+      // The title as it is now, with the viewer's role (a later rename may already be in).
+      const doc = await ctx.services.documents.find(ctx.viewer, documentId);
+      if (!doc) throw notFound();
+      return doc;
+    },
+  }),
+);

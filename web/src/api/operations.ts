@@ -48,6 +48,7 @@ export const DocumentList = graphql(`
         node {
           id
           title
+          preview
           updatedAt
           myRole
           members { role user { id name } }
@@ -328,5 +329,11 @@ export const AcceptSuggestion = graphql(`
 export const RejectSuggestion = graphql(`
   mutation RejectSuggestion($suggestionId: ID!) {
     rejectSuggestion(suggestionId: $suggestionId) { id status }
+  }
+`);
+
+export const DocumentRenamed = graphql(`
+  subscription DocumentRenamed($documentId: ID!) {
+    documentRenamed(documentId: $documentId) { id title }
   }
 `);

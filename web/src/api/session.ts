@@ -64,12 +64,21 @@ export class Session {
     this.expiresAt = 0;
   }
 
-  /** Page load: a browser holding the refresh cookie is signed in without another step. */
+  /**
+   * Page load: a browser holding the refresh cookie is signed in without
+   * another step. Offline (the server out of reach) the person who was
+   * signed in here last stays signed in, as far as this page can tell, so
+   * the editor opens from local state; the next token is fetched once the
+   * network is back, and a refused cookie then signs out as usual.
+   */
   async restore(): Promise<void> {
     try {
       await this.refresh();
     } catch (error) {
-      this.signedOut(error instanceof ApiError ? error : new ApiError('NETWORK', String(error)));
+      const problem = error instanceof ApiError ? error : new ApiError('NETWORK', String(error));
+      const user = problem.code === 'NETWORK' ? rememberedUser() : null;
+      if (user) this.setState({ status: 'signed-in', user });
+      else this.signedOut(problem);
     }
   }
 
@@ -133,7 +142,11 @@ export class Session {
     this.timer = setTimeout(() => void this.refresh().catch(() => {}), Math.max(5_000, lifetime - REFRESH_AHEAD_MS));
     const user = payload.user;
     const same = this.state.status === 'signed-in' && this.state.user.id === user.id && this.state.user.name === user.name && this.state.user.email === user.email;
-    if (!same) this.setState({ status: 'signed-in', user: { id: user.id, email: user.email, name: user.name } });
+    if (!same) {
+      const signedIn = { id: user.id, email: user.email, name: user.name };
+      remember(signedIn);
+      this.setState({ status: 'signed-in', user: signedIn });
+    }
   }
 
   private signedOut(error?: ApiError): void {
@@ -141,11 +154,39 @@ export class Session {
     this.expiresAt = 0;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    remember(null);
     this.setState(error ? { status: 'signed-out', error } : { status: 'signed-out' });
   }
 
   private setState(state: SessionState): void {
     this.state = state;
     for (const listener of [...this.listeners]) listener();
+  }
+}
+
+/**
+ * Who was signed in on this browser, for opening offline: the profile only
+ * (no token; those stay in memory and in the HttpOnly cookie), forgotten on
+ * signing out.
+ */
+const USER_KEY = 'collab-user';
+
+function remember(user: SessionUser | null): void {
+  try {
+    if (user) localStorage.setItem(USER_KEY, JSON.stringify(user));
+    else localStorage.removeItem(USER_KEY);
+  } catch {
+    // No storage (private mode, tests in Node): nothing to open offline from.
+  }
+}
+
+function rememberedUser(): SessionUser | null {
+  try {
+    const value: unknown = JSON.parse(localStorage.getItem(USER_KEY) ?? 'null');
+    if (!value || typeof value !== 'object') return null;
+    const { id, email, name } = value as Record<string, unknown>;
+    return typeof id === 'string' && typeof email === 'string' && typeof name === 'string' ? { id, email, name } : null;
+  } catch {
+    return null;
   }
 }

@@ -169,9 +169,16 @@ function DocumentRow({ row, me, onChange, onProblem }: { row: Row; me: SessionUs
           </button>
         </form>
       ) : (
-        <Link to={`/documents/${row.id}`} className="doc-title">
-          {row.title}
-        </Link>
+        <div className="doc-main">
+          <Link to={`/documents/${row.id}`} className="doc-title">
+            {row.title}
+          </Link>
+          {row.preview && (
+            <p className="doc-preview" data-testid="document-preview">
+              {row.preview}
+            </p>
+          )}
+        </div>
       )}
       <span className="doc-meta">
         {row.myRole !== 'OWNER' && <span className={`role-badge ${row.myRole.toLowerCase()}`}>{row.myRole.toLowerCase()}</span>}

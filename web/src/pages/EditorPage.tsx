@@ -17,6 +17,8 @@ import { CommentsPanel } from '../components/CommentsPanel.tsx';
 import { HistoryPanel } from '../components/HistoryPanel.tsx';
 import { ShareDialog } from '../components/ShareDialog.tsx';
 import { Editor } from '../editor/Editor.tsx';
+import { useKeptDocument } from '../offline/kept-documents.ts';
+import { useLiveTitle } from './use-live-title.ts';
 import type { OpenDocumentQuery } from '../gql/graphql.ts';
 import { DocumentSync, MemoryPendingStore, SyncError, type DeltaJSON } from '../sync/index.ts';
 import { tabPresenceId } from '../sync/tab-presence-id.ts';
@@ -28,6 +30,9 @@ const SEND_HOLD_MS = 50;
 
 export function EditorPage({ documentId, me }: { documentId: string; me: SessionUser }) {
   const [{ data, error, fetching }, refetch] = useQuery({ query: OpenDocument, variables: { id: documentId } });
+  // Offline: open what this browser kept of the document (and its pending edits).
+  const kept = useKeptDocument(me.id, documentId, data?.document, error !== undefined && apiErrorOf(error).code === 'NETWORK');
+  if (error && kept !== null) return kept ? <OpenEditor document={kept} me={me} /> : <main className="page muted">Opening…</main>;
   if (error) {
     return (
       <Problem>
@@ -115,6 +120,7 @@ type Panel = 'history' | 'comments' | null;
 function OpenEditor({ document: doc, me }: { document: OpenedDocument; me: SessionUser }) {
   const { sync, error } = useDocumentSync(doc);
   const [title, setTitle] = useState(doc.title);
+  useLiveTitle(doc.id, setTitle);
   // Made a moment ago (the documents page opens it with ?new): name it first, then write.
   const [namingFirst] = useState(() => new URLSearchParams(location.search).has('new'));
   useEffect(() => {

@@ -86,7 +86,9 @@ export class Connection {
   }
 
   connect(): void {
-    if (this.stopped || !this.networkOnline || this.stopStreams) return;
+    if (this.stopped || this.stopStreams) return;
+    // Opened while offline (e.g. a page reloaded without network): say so, and wait for the network.
+    if (!this.networkOnline) return this.setStatus('offline');
     const id = ++this.id;
     this.isLive = false;
     this.events.starting();

@@ -431,6 +431,23 @@ describe('DocumentSync behaviours', () => {
     expect(sync.getSnapshot().pendingEdits).toBe(0);
   });
 
+  it('opened while offline (a reload without network) says offline, and connects when the network returns', async () => {
+    const authority = new FakeAuthority(DOC, { ops: [{ insert: 'Hello\n' }] });
+    const link = authority.link();
+    const sync = await DocumentSync.open({ documentId: DOC, transport: link, scheduler: new FakeScheduler(42), initial: { version: 1, content: { ops: [{ insert: 'Hello\n' }] } }, online: false, newClientId: () => 'me' });
+    openPages.push(sync);
+    expect(sync.getSnapshot().status).toBe('offline');
+    sync.applyLocal(new Delta().insert('offline '));
+    sync.setNetworkOnline(true);
+    expect(sync.getSnapshot().status).toBe('connecting');
+    link.deliver(1);
+    await settle();
+    expect(sync.getSnapshot().status).toBe('online');
+    link.process();
+    link.deliver(10);
+    expect(authority.content.ops).toEqual([{ insert: 'offline Hello\n' }]);
+  });
+
   it('brings pending edits back after a reload and rebases them over what others wrote meanwhile', async () => {
     const { authority, store, link, sync } = await setup();
     link.down = true;
