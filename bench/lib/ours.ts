@@ -98,6 +98,13 @@ export class OursApi {
     return reply.data.createDocument.id;
   }
 
+  /** An API token acting for this user (EDITOR on every document of theirs): what an agent or a backend uses. */
+  async createApiToken(name: string): Promise<string> {
+    const reply = await post<{ createApiToken: { token: string } }>(this.url, this.token, 'mutation($n: String!) { createApiToken(name: $n, role: EDITOR) { token } }', { n: name });
+    if (!reply.data) throw new Error(`createApiToken failed: ${JSON.stringify(reply.errors)}`);
+    return reply.data.createApiToken.token;
+  }
+
   async head(documentId: string): Promise<{ version: number; content: { ops: DeltaOp[] } }> {
     const reply = await post<{ document: { version: number; content: { ops: DeltaOp[] } } | null }>(this.url, this.token, HEAD, { id: documentId });
     if (!reply.data?.document) throw syncErrorOf(reply);

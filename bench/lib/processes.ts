@@ -16,6 +16,8 @@ export interface ServerProcess {
   pid: number;
   /** Resident set size now, bytes (from /proc). */
   rss(): number;
+  /** CPU time the process has used so far (user + system), seconds (from /proc). */
+  cpuSeconds(): number;
   /** A full GC in the server (needs StartOptions.gcOnSignal); resolves with its memory usage right after (null without gcOnSignal). */
   collect(): Promise<NodeJS.MemoryUsage | null>;
   /** SIGTERM and wait for the exit (a --cpu-prof profile is written then). */
@@ -38,6 +40,14 @@ export function rssOf(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
   if (!match) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(match[1]) * 1024;
+}
+
+/** User + system CPU time of a process, seconds (/proc/<pid>/stat, in clock ticks of 1/100 s). */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces), from field 3 on: utime is 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Resolves with the first output line matching `pattern`; rejects if the process exits first. */
@@ -120,6 +130,7 @@ async function start(script: string, ready: RegExp, what: string, options: Start
     url: match[1]!.replace('localhost', '127.0.0.1'),
     pid,
     rss: () => rssOf(pid),
+    cpuSeconds: () => cpuSecondsOf(pid),
     async collect() {
       if (!options.gcOnSignal) return null;
       const usage = new Promise<NodeJS.MemoryUsage>((resolve) => memoryWaiters.push(resolve));

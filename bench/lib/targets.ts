@@ -39,6 +39,8 @@ export interface Target {
   server: ServerProcess;
   createDocument(content: DeltaOp[]): Promise<string>;
   openWriter(documentId: string): Promise<Writer>;
+  /** What machine-made edits use: ours, an API token of the same user; ShareDB has no tokens (null). */
+  agentToken(): Promise<string | null>;
   /** Watches from the current head on; resolves once the subscription was sent (ours) or confirmed (ShareDB). */
   openWatcher(documentId: string, onOp: (version: number) => void): Promise<Watcher>;
   /** A fresh client opens the document: content in hand, live subscription started. */
@@ -93,6 +95,7 @@ async function launchOurs(mode: Mode, services: Services | null, options: Launch
     },
     createDocument: (content) => api.createDocument(content),
     openWriter: (id) => api.openWriter(id),
+    agentToken: () => api.createApiToken('bench agent'),
     async openWatcher(id, onOp) {
       const head = await api.head(id);
       return api.openWatcher(id, head.version, onOp);
@@ -169,6 +172,7 @@ async function launchShareDb(mode: Mode, services: Services | null, options: Lau
     },
     createDocument: (content) => api.createDocument(content),
     openWriter: (id) => api.openWriter(id),
+    agentToken: async () => null,
     openWatcher: (id, onOp) => api.openWatcher(id, onOp),
     async open(id) {
       const doc = await api.open(id);

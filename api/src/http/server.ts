@@ -9,7 +9,7 @@ import type { Viewer } from '../documents/documents.ts';
 import { beforeSubscribe, onConnect, verifyUpgrade } from './socket-guard.ts';
 import type { SocketExtra } from './socket-context.ts';
 import { endOperation, guardOperation, operationViewer } from './operation-auth.ts';
-import { payloadTooLarge, readBodyWithin } from './body-limit.ts';
+import { payloadTooLarge, preReadBody, readBodyWithin, type PreReadBody } from './body-limit.ts';
 import { createStaticHandler } from './static-web.ts';
 import { guardClientErrors, guardRequests } from './request-guard.ts';
 import { apiPortMetrics } from './metrics-endpoint.ts';
@@ -72,8 +72,8 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
           return;
         }
         if (!body) return payloadTooLarge(res, limit);
-        // whatwg-node uses a pre-read body as is (an empty one would make it read the consumed stream).
-        (req as IncomingMessage & { body?: Buffer | string }).body = body.length > 0 ? body : ' ';
+        // whatwg-node uses a pre-read body as is (body-limit.ts: why not the Buffer itself).
+        (req as IncomingMessage & { body?: PreReadBody }).body = preReadBody(body);
         await yoga(req, res);
       } else if (req.method === 'GET' || req.method === 'HEAD') {
         await serveWeb(req, res);
