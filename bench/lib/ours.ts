@@ -213,6 +213,8 @@ export interface Writer {
   edit(ops: DeltaOp[]): void;
   /** Resolves with the server version once every local edit is acknowledged. */
   synced(): Promise<number>;
+  /** A local edit, as edit(); resolves with the server version once this edit is acknowledged (with the op it went out in), whatever was typed after it. */
+  editAcked(ops: DeltaOp[]): Promise<number>;
   /** The local content as plain ops. */
   content(): Array<{ insert?: unknown }>;
   close(): Promise<void>;
@@ -220,6 +222,9 @@ export interface Writer {
 
 export class OursWriter implements Writer {
   private waiters: Array<{ resolve: (v: number) => void; reject: (e: Error) => void }> = [];
+  /** editAcked's waiters: the count of local edits that must be acknowledged. */
+  private editWaiters: Array<{ upTo: number; resolve: (v: number) => void; reject: (e: Error) => void }> = [];
+  private edits = 0;
   private readonly unsubscribe: () => void;
 
   private readonly sync: DocumentSync;
@@ -231,8 +236,16 @@ export class OursWriter implements Writer {
   }
 
   private check(): void {
-    if (this.waiters.length === 0) return;
+    if (this.waiters.length === 0 && this.editWaiters.length === 0) return;
     const snapshot = this.sync.getSnapshot();
+    if (snapshot.status === 'closed' && snapshot.error) {
+      for (const w of this.editWaiters.splice(0)) w.reject(snapshot.error);
+    } else {
+      // pendingEdits counts local edits not yet acknowledged, in order.
+      const acked = this.edits - snapshot.pendingEdits;
+      while (this.editWaiters.length > 0 && this.editWaiters[0]!.upTo <= acked) this.editWaiters.shift()!.resolve(snapshot.version);
+    }
+    if (this.waiters.length === 0) return;
     if (snapshot.status === 'closed' && snapshot.error) {
       for (const w of this.waiters.splice(0)) w.reject(snapshot.error);
     } else if (snapshot.pendingEdits === 0) {
@@ -246,6 +259,14 @@ export class OursWriter implements Writer {
 
   edit(ops: DeltaOp[]): void {
     this.sync.applyLocal(new Delta(ops));
+    this.edits++;
+  }
+
+  editAcked(ops: DeltaOp[]): Promise<number> {
+    const acked = new Promise<number>((resolve, reject) => this.editWaiters.push({ upTo: this.edits + 1, resolve, reject }));
+    this.edit(ops);
+    this.check();
+    return acked;
   }
 
   synced(): Promise<number> {

@@ -10,6 +10,7 @@ import { beforeSubscribe, onConnect, verifyUpgrade } from './socket-guard.ts';
 import type { SocketExtra } from './socket-context.ts';
 import { endOperation, guardOperation, operationViewer } from './operation-auth.ts';
 import { payloadTooLarge, preReadBody, readBodyWithin, type PreReadBody } from './body-limit.ts';
+import { LargeBodyGate } from './large-body-gate.ts';
 import { createStaticHandler } from './static-web.ts';
 import { guardClientErrors, guardRequests } from './request-guard.ts';
 import { apiPortMetrics } from './metrics-endpoint.ts';
@@ -43,6 +44,8 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
     res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(body));
 
   let draining = false;
+  // Two at once: one can be waiting on the database while the other uses the thread.
+  const largeBodies = new LargeBodyGate(2);
   // guardRequests: a 400 for targets we cannot route, and no throw or rejection escapes (request-guard.ts).
   const server = createServer(
     guardRequests(async (req, res) => {
@@ -63,18 +66,21 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
           await yoga(req, res);
           return;
         }
-        const limit = config.maxPayloadBytes;
-        let body: Buffer | null;
-        try {
-          body = await readBodyWithin(req, limit);
-        } catch {
-          res.destroy(); // the client went away mid-body
-          return;
-        }
-        if (!body) return payloadTooLarge(res, limit);
-        // whatwg-node uses a pre-read body as is (body-limit.ts: why not the Buffer itself).
-        (req as IncomingMessage & { body?: PreReadBody }).body = preReadBody(body);
-        await yoga(req, res);
+        // Large bodies take turns (large-body-gate.ts): a person's request never queues behind many of them.
+        await largeBodies.run(req, async () => {
+          const limit = config.maxPayloadBytes;
+          let body: Buffer | null;
+          try {
+            body = await readBodyWithin(req, limit);
+          } catch {
+            res.destroy(); // the client went away mid-body
+            return;
+          }
+          if (!body) return payloadTooLarge(res, limit);
+          // whatwg-node uses a pre-read body as is (body-limit.ts: why not the Buffer itself).
+          (req as IncomingMessage & { body?: PreReadBody }).body = preReadBody(body);
+          await yoga(req, res);
+        });
       } else if (req.method === 'GET' || req.method === 'HEAD') {
         await serveWeb(req, res);
       } else {
