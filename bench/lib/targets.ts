@@ -47,6 +47,8 @@ export interface Target {
   open(documentId: string): Promise<{ version: number; text: string; close(): Promise<void> }>;
   /** Writes a history of `ops` (whose result is `content`) straight into the store, for a new document id. */
   seed(ops: DeltaOp[][], texts: (version: number) => string | undefined): Promise<string>;
+  /** Ours, scaled: SQL on the node's own database (probes read table and index sizes). */
+  sql?: (sql: string, params?: unknown[]) => Promise<Array<Record<string, unknown>>>;
   /** Stops and starts the server on the same data (ours: cold caches). */
   restart(): Promise<void>;
   dispose(): Promise<void>;
@@ -96,6 +98,7 @@ async function launchOurs(mode: Mode, services: Services | null, options: Launch
     createDocument: (content) => api.createDocument(content),
     openWriter: (id) => api.openWriter(id),
     agentToken: () => api.createApiToken('bench agent'),
+    ...(db && { sql: (sql: string, params?: unknown[]) => db.query(sql, params) }),
     async openWatcher(id, onOp) {
       const head = await api.head(id);
       return api.openWatcher(id, head.version, onOp);
