@@ -32,6 +32,8 @@ export const MEASURED = {
   pgIndexBytesPerOp: 238,
   /** Same probe: WAL per committed op (includes the Document head update and full-page writes; an upper bound: pg_current_wal_lsn counts every database). */
   pgWalBytesPerOp: 2_756,
+  /** bench/open-documents.ts (scaled, 1,000 sockets): node heap per open document beyond its socket, for the bench's 2 KB document without history. */
+  heapPerOpenDocumentKiB: 4.4,
   /** Redis 7.0 MEMORY USAGE of one document's presence keys (state hash + expiry zset) with one person in it. */
   presenceBytesFirstPerson: 656,
 } as const;
@@ -54,8 +56,8 @@ export const ASSUMED = {
   redisUnitsPerPresenceWrite: 3,
   /** An extra person in a document's presence (a listpack entry: key + JSON state), bytes. */
   presenceBytesPerExtraPerson: 260,
-  /** Head cache entry of an open document: content (~2 KB) + its last ops (up to 1,000 × ~150 B in memory), KiB. Not measured. */
-  headCacheKiBPerOpenDocument: 40,
+  /** Beyond the measured 2 KB document: ~10 KB more content and ~100 recent ops (~150 B each) in the head cache, KiB. */
+  extraKiBPerOpenDocument: 25,
   /** Busy share a node, a shard or a primary is planned to, leaving room for bursts and failover. */
   targetUtilisation: 0.6,
   /** Memory a node may use for sockets and documents, GiB (the rest: V8, code, buffers). */
@@ -89,7 +91,7 @@ export function capacityModel(measured = MEASURED, assumed = ASSUMED, target = T
   const cpuCores = (opsPerSec * measured.nodeCpuPerOpUs + deliveriesPerSec * deliveryUs + presencePerSec * (assumed.nodeCpuPerPresenceUs + assumed.viewersPerEditedDocument * deliveryUs)) / 1e6;
   const nodesForCpu = Math.ceil(cpuCores / assumed.targetUtilisation);
   const socketMemoryGiB = (sockets * measured.rssPerConnectionKiB * KiB) / GiB;
-  const documentMemoryGiB = (target.openDocuments * assumed.headCacheKiBPerOpenDocument * KiB) / GiB;
+  const documentMemoryGiB = (target.openDocuments * (measured.heapPerOpenDocumentKiB + assumed.extraKiBPerOpenDocument) * KiB) / GiB;
   const nodesForMemory = Math.ceil((socketMemoryGiB + documentMemoryGiB) / assumed.nodeMemoryBudgetGiB);
   const nodes = Math.max(nodesForCpu, nodesForMemory);
 
@@ -117,7 +119,7 @@ export function capacityModel(measured = MEASURED, assumed = ASSUMED, target = T
     { quantity: 'node CPU in all', value: cpuCores, unit: 'cores' },
     { quantity: 'api nodes for CPU', value: nodesForCpu, unit: 'nodes' },
     { quantity: 'socket memory (RSS)', value: socketMemoryGiB, unit: 'GiB' },
-    { quantity: 'head cache of open documents', value: documentMemoryGiB, unit: 'GiB' },
+    { quantity: 'open documents (head cache, feeds)', value: documentMemoryGiB, unit: 'GiB' },
     { quantity: 'api nodes for memory', value: nodesForMemory, unit: 'nodes' },
     { quantity: 'api nodes', value: nodes, unit: 'nodes' },
     { quantity: 'sockets per node', value: Math.ceil(sockets / nodes), unit: 'sockets' },
