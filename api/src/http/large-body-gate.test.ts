@@ -14,8 +14,12 @@ beforeAll(async () => {
   // Answers with the body's length, as server.ts reads bodies: inside the gate.
   server = http.createServer((req, res) => {
     void gate.run(req, async () => {
-      const body = await readBodyWithin(req, 10 * LARGE_BODY_BYTES);
-      res.end(String(body?.length ?? -1));
+      try {
+        const body = await readBodyWithin(req, 10 * LARGE_BODY_BYTES);
+        res.end(String(body?.length ?? -1));
+      } catch {
+        res.destroy(); // as server.ts: the client went away
+      }
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -35,9 +39,10 @@ function halfSent(bytes: number) {
     req.on('error', reject);
   });
   let answered = false;
-  void answer.then(() => (answered = true));
+  void answer.then(() => (answered = true), () => {});
+  answer.catch(() => {});
   req.write(Buffer.alloc(bytes / 2));
-  return { answer, answered: () => answered, finish: () => req.end(Buffer.alloc(bytes / 2)) };
+  return { answer, answered: () => answered, finish: () => req.end(Buffer.alloc(bytes / 2)), abort: () => req.destroy() };
 }
 
 const until = async (condition: () => boolean) => {
@@ -67,5 +72,27 @@ describe('LargeBodyGate', () => {
     expect(gate.waiting).toBe(0);
     second.finish();
     expect(await second.answer).toBe(String(large));
+  });
+
+  it('gives back the turn of a request whose client went away while it waited', async () => {
+    const large = 4 * LARGE_BODY_BYTES;
+    const first = halfSent(large);
+    const second = halfSent(large);
+    await until(() => gate.inProgress === 2);
+    const gone = halfSent(large); // the one that waits
+    await until(() => gate.waiting === 1);
+    gone.abort();
+    await new Promise((r) => setTimeout(r, 50)); // the server sees the close
+    first.finish();
+    second.finish();
+    expect(await first.answer).toBe(String(large));
+    expect(await second.answer).toBe(String(large));
+    // Both turns free again: of three more large requests, two are let in and one waits.
+    const more = [halfSent(large), halfSent(large), halfSent(large)];
+    await new Promise((r) => setTimeout(r, 50));
+    await until(() => gate.waiting === 1);
+    for (const r of more) r.finish();
+    for (const r of more) expect(await r.answer).toBe(String(large));
+    expect(gate.waiting).toBe(0);
   });
 });

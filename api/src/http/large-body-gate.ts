@@ -36,6 +36,11 @@ export class LargeBodyGate {
     }
   }
 
+  /** Large requests holding a turn. */
+  get inProgress(): number {
+    return this.active;
+  }
+
   /** Large requests waiting for a turn. */
   get waiting(): number {
     return this.queue.length;
