@@ -44,8 +44,10 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
     res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(body));
 
   let draining = false;
-  // Two at once: one can be waiting on the database while the other uses the thread.
-  const largeBodies = new LargeBodyGate(2);
+  // One at a time: with two (one waiting on the database while the other
+  // uses the thread) agents committed ~30 % more, and a person's ack took
+  // about twice as long (bench/README.md, "fairness"). People come first.
+  const largeBodies = new LargeBodyGate(1);
   // guardRequests: a 400 for targets we cannot route, and no throw or rejection escapes (request-guard.ts).
   const server = createServer(
     guardRequests(async (req, res) => {
