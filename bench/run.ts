@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only hot,many,trace,cold,memory,steady] [-- --modes embedded,scaled]
+// npm run bench [-- --quick] [-- --only hot,many,trace,cold,memory,steady,fair] [-- --modes embedded,scaled]
 //
 // Runs every workload against our product and against ShareDB, one after
 // the other (alternating which goes first), each on a freshly started
@@ -17,10 +17,11 @@ import { probeServices } from './lib/services.ts';
 import { launch, type LaunchOptions, type Mode, type SystemName, type Target } from './lib/targets.ts';
 import { coldOpen, historyOf } from './workloads/cold-open.ts';
 import { editLoad } from './workloads/edit-load.ts';
+import { fairness } from './workloads/fairness.ts';
 import { idleConnections, steadyLoad } from './workloads/memory.ts';
 import { typeTrace } from './workloads/trace.ts';
 
-export const WORKLOADS = ['hot', 'many', 'trace', 'cold', 'memory', 'steady'] as const;
+export const WORKLOADS = ['hot', 'many', 'trace', 'cold', 'memory', 'steady', 'fair'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 export interface BenchOptions {
@@ -166,6 +167,31 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
       rows.push({ workload: label, metric: 'RSS growth', better: 'lower', unit: 'MiB', ours: r.ours.growthBytes / 2 ** 20, sharedb: r.sharedb.growthBytes / 2 ** 20 });
       rows.push({ workload: label, metric: 'RSS at end', better: 'lower', unit: 'MiB', ours: r.ours.endRss / 2 ** 20, sharedb: r.sharedb.endRss / 2 ** 20 });
       rows.push({ workload: label, metric: 'committed', better: 'higher', unit: 'ops/s', ours: r.ours.load.opsPerSec, sharedb: r.sharedb.load.opsPerSec });
+    }
+  }
+
+  if (wants('fair')) {
+    // Issue 19 item 7: 20 agents each rewriting 400 KB in their own document
+    // and 5 in the document where a person types a key every 150 ms. 400 KB
+    // fits the product's defaults (MAX_PAYLOAD_BYTES 1 MiB, MAX_DELTA_INSERT_BYTES
+    // 1,000,000, MAX_DOCUMENT_BYTES 8 MiB: blocks are replaced, not appended); rate
+    // limits are off, as in every row (with them on, a token's 20 edits/s would cap each agent).
+    const fair = options.tiny
+      ? { soloAgents: 2, sharedAgents: 1, blockChars: 20_000, warmupMs: 500, measureMs: 1_500 }
+      : options.quick
+        ? { soloAgents: 20, sharedAgents: 5, blockChars: 400_000, warmupMs: 2_000, measureMs: 10_000 }
+        : { soloAgents: 20, sharedAgents: 5, blockChars: 400_000, warmupMs: 3_000, measureMs: 20_000 };
+    for (const mode of options.quick || options.tiny ? [primary] : modes) {
+      const kb = Math.round(fair.blockChars / 1000);
+      const label = `fairness: ${fair.soloAgents} agents × ${kb} KB edits in own documents + ${fair.sharedAgents} in the person's, a keystroke every 150 ms (${MODE_LABEL[mode]})`;
+      const r = await pair(label, mode, (t) => fairness(t, { ...fair, keystrokeMs: 150 }));
+      if (!r) continue;
+      rows.push({ workload: label, metric: "person's ack p50", better: 'lower', unit: 'ms', ours: r.ours.ack.p50, sharedb: r.sharedb.ack.p50 });
+      rows.push({ workload: label, metric: "person's ack p95 (target ≤ 50)", better: 'lower', unit: 'ms', ours: r.ours.ack.p95, sharedb: r.sharedb.ack.p95 });
+      rows.push({ workload: label, metric: 'remote keystroke p50', better: 'lower', unit: 'ms', ours: r.ours.remote.p50, sharedb: r.sharedb.remote.p50 });
+      rows.push({ workload: label, metric: 'remote keystroke p95 (target ≤ 100)', better: 'lower', unit: 'ms', ours: r.ours.remote.p95, sharedb: r.sharedb.remote.p95 });
+      rows.push({ workload: label, metric: 'agent edits committed', better: 'higher', unit: 'edits/s', ours: r.ours.agentEditsPerSec, sharedb: r.sharedb.agentEditsPerSec });
+      rows.push({ workload: label, metric: 'server CPU per agent edit', better: 'lower', unit: 'µs', ours: r.ours.serverCpuPerAgentEditUs, sharedb: r.sharedb.serverCpuPerAgentEditUs });
     }
   }
 

@@ -98,6 +98,13 @@ export class OursApi {
     return reply.data.createDocument.id;
   }
 
+  /** An API token acting for this user (EDITOR on every document of theirs): what an agent or a backend uses. */
+  async createApiToken(name: string): Promise<string> {
+    const reply = await post<{ createApiToken: { token: string } }>(this.url, this.token, 'mutation($n: String!) { createApiToken(name: $n, role: EDITOR) { token } }', { n: name });
+    if (!reply.data) throw new Error(`createApiToken failed: ${JSON.stringify(reply.errors)}`);
+    return reply.data.createApiToken.token;
+  }
+
   async head(documentId: string): Promise<{ version: number; content: { ops: DeltaOp[] } }> {
     const reply = await post<{ document: { version: number; content: { ops: DeltaOp[] } } | null }>(this.url, this.token, HEAD, { id: documentId });
     if (!reply.data?.document) throw syncErrorOf(reply);
@@ -206,6 +213,8 @@ export interface Writer {
   edit(ops: DeltaOp[]): void;
   /** Resolves with the server version once every local edit is acknowledged. */
   synced(): Promise<number>;
+  /** A local edit, as edit(); resolves with the server version once this edit is acknowledged (with the op it went out in), whatever was typed after it. */
+  editAcked(ops: DeltaOp[]): Promise<number>;
   /** The local content as plain ops. */
   content(): Array<{ insert?: unknown }>;
   close(): Promise<void>;
@@ -213,6 +222,9 @@ export interface Writer {
 
 export class OursWriter implements Writer {
   private waiters: Array<{ resolve: (v: number) => void; reject: (e: Error) => void }> = [];
+  /** editAcked's waiters: the count of local edits that must be acknowledged. */
+  private editWaiters: Array<{ upTo: number; resolve: (v: number) => void; reject: (e: Error) => void }> = [];
+  private edits = 0;
   private readonly unsubscribe: () => void;
 
   private readonly sync: DocumentSync;
@@ -224,8 +236,16 @@ export class OursWriter implements Writer {
   }
 
   private check(): void {
-    if (this.waiters.length === 0) return;
+    if (this.waiters.length === 0 && this.editWaiters.length === 0) return;
     const snapshot = this.sync.getSnapshot();
+    if (snapshot.status === 'closed' && snapshot.error) {
+      for (const w of this.editWaiters.splice(0)) w.reject(snapshot.error);
+    } else {
+      // pendingEdits counts local edits not yet acknowledged, in order.
+      const acked = this.edits - snapshot.pendingEdits;
+      while (this.editWaiters.length > 0 && this.editWaiters[0]!.upTo <= acked) this.editWaiters.shift()!.resolve(snapshot.version);
+    }
+    if (this.waiters.length === 0) return;
     if (snapshot.status === 'closed' && snapshot.error) {
       for (const w of this.waiters.splice(0)) w.reject(snapshot.error);
     } else if (snapshot.pendingEdits === 0) {
@@ -239,6 +259,14 @@ export class OursWriter implements Writer {
 
   edit(ops: DeltaOp[]): void {
     this.sync.applyLocal(new Delta(ops));
+    this.edits++;
+  }
+
+  editAcked(ops: DeltaOp[]): Promise<number> {
+    const acked = new Promise<number>((resolve, reject) => this.editWaiters.push({ upTo: this.edits + 1, resolve, reject }));
+    this.edit(ops);
+    this.check();
+    return acked;
   }
 
   synced(): Promise<number> {

@@ -16,6 +16,8 @@ export interface ServerProcess {
   pid: number;
   /** Resident set size now, bytes (from /proc). */
   rss(): number;
+  /** CPU time the process has used so far (user + system), seconds (from /proc). */
+  cpuSeconds(): number;
   /** A full GC in the server (needs StartOptions.gcOnSignal); resolves with its memory usage right after (null without gcOnSignal). */
   collect(): Promise<NodeJS.MemoryUsage | null>;
   /** SIGTERM and wait for the exit (a --cpu-prof profile is written then). */
@@ -40,13 +42,10 @@ export function rssOf(pid: number): number {
   return Number(match[1]) * 1024;
 }
 
-/**
- * CPU time a process has used so far (user + system), seconds, from
- * /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux).
- */
+/** User + system CPU time of a process, seconds (/proc/<pid>/stat, in clock ticks of 1/100 s). */
 export function cpuSecondsOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+  // Fields after the command name (which may hold spaces), from field 3 on: utime is 14, stime 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
@@ -131,6 +130,7 @@ async function start(script: string, ready: RegExp, what: string, options: Start
     url: match[1]!.replace('localhost', '127.0.0.1'),
     pid,
     rss: () => rssOf(pid),
+    cpuSeconds: () => cpuSecondsOf(pid),
     async collect() {
       if (!options.gcOnSignal) return null;
       const usage = new Promise<NodeJS.MemoryUsage>((resolve) => memoryWaiters.push(resolve));

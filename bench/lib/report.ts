@@ -9,7 +9,7 @@ export interface Row {
   metric: string;
   /** Which way is better. */
   better: 'higher' | 'lower';
-  unit: 'ops/s' | 'ms' | 's' | 'KiB' | 'MiB' | 'count';
+  unit: 'ops/s' | 'edits/s' | 'ms' | 's' | 'µs' | 'KiB' | 'MiB' | 'count';
   ours: number;
   sharedb: number;
   /** Marks the row the closing ratio is taken from. */
@@ -26,6 +26,8 @@ function format(value: number, unit: Row['unit']): string {
   if (!Number.isFinite(value)) return '–';
   switch (unit) {
     case 'ops/s':
+    case 'edits/s':
+    case 'µs':
     case 'count':
       return Math.round(value).toLocaleString('en-US');
     case 'ms':

@@ -118,6 +118,11 @@ export class ShareDbWriter implements Writer {
     });
   }
 
+  editAcked(ops: DeltaOp[]): Promise<number> {
+    // ShareDB calls every composed op's callback when the op that carries them is acknowledged.
+    return new Promise((resolve, reject) => this.doc.submitOp(ops, (error) => (error ? reject(error) : resolve(this.doc.version ?? 0))));
+  }
+
   synced(): Promise<number> {
     if (this.failure) return Promise.reject(this.failure);
     if (!this.doc.hasPending()) return Promise.resolve(this.doc.version ?? 0);

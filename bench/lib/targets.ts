@@ -39,12 +39,16 @@ export interface Target {
   server: ServerProcess;
   createDocument(content: DeltaOp[]): Promise<string>;
   openWriter(documentId: string): Promise<Writer>;
+  /** What machine-made edits use: ours, an API token of the same user; ShareDB has no tokens (null). */
+  agentToken(): Promise<string | null>;
   /** Watches from the current head on; resolves once the subscription was sent (ours) or confirmed (ShareDB). */
   openWatcher(documentId: string, onOp: (version: number) => void): Promise<Watcher>;
   /** A fresh client opens the document: content in hand, live subscription started. */
   open(documentId: string): Promise<{ version: number; text: string; close(): Promise<void> }>;
   /** Writes a history of `ops` (whose result is `content`) straight into the store, for a new document id. */
   seed(ops: DeltaOp[][], texts: (version: number) => string | undefined): Promise<string>;
+  /** Ours, scaled: SQL on the node's own database (probes read table and index sizes). */
+  sql?: (sql: string, params?: unknown[]) => Promise<Array<Record<string, unknown>>>;
   /** Stops and starts the server on the same data (ours: cold caches). */
   restart(): Promise<void>;
   dispose(): Promise<void>;
@@ -93,6 +97,8 @@ async function launchOurs(mode: Mode, services: Services | null, options: Launch
     },
     createDocument: (content) => api.createDocument(content),
     openWriter: (id) => api.openWriter(id),
+    agentToken: () => api.createApiToken('bench agent'),
+    ...(db && { sql: (sql: string, params?: unknown[]) => db.query(sql, params) }),
     async openWatcher(id, onOp) {
       const head = await api.head(id);
       return api.openWatcher(id, head.version, onOp);
@@ -169,6 +175,7 @@ async function launchShareDb(mode: Mode, services: Services | null, options: Lau
     },
     createDocument: (content) => api.createDocument(content),
     openWriter: (id) => api.openWriter(id),
+    agentToken: async () => null,
     openWatcher: (id, onOp) => api.openWatcher(id, onOp),
     async open(id) {
       const doc = await api.open(id);

@@ -101,18 +101,34 @@ export function idempotencyClientId(actor: string, key: string): string {
 }
 
 /** SHA-256 of the request, in a canonical form (keys sorted, absent and null alike). */
-function hashRequest(input: EditDocumentInput): string {
-  return createHash('sha256').update(canonicalJson(input)).digest('hex');
+export function hashRequest(input: EditDocumentInput): string {
+  const hash = createHash('sha256');
+  // Written into the hash piece by piece: joining the pieces first (a 400 KB
+  // insert) cost ~4x as much, in the node's one thread. Same bytes, same hash.
+  writeCanonicalJson(input, (piece) => hash.update(piece));
+  return hash.digest('hex');
 }
 
-function canonicalJson(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+function writeCanonicalJson(value: unknown, out: (piece: string) => void): void {
+  if (value === null || value === undefined) return out('null');
+  if (Array.isArray(value)) {
+    out('[');
+    value.forEach((item, i) => {
+      if (i > 0) out(',');
+      writeCanonicalJson(item, out);
+    });
+    return out(']');
+  }
   if (typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, v]) => v !== null && v !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    out('{');
+    entries.forEach(([k, v], i) => {
+      out(`${i > 0 ? ',' : ''}${JSON.stringify(k)}:`);
+      writeCanonicalJson(v, out);
+    });
+    return out('}');
   }
-  return JSON.stringify(value);
+  out(JSON.stringify(value));
 }

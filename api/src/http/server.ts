@@ -9,7 +9,8 @@ import type { Viewer } from '../documents/documents.ts';
 import { beforeSubscribe, onConnect, verifyUpgrade } from './socket-guard.ts';
 import type { SocketExtra } from './socket-context.ts';
 import { endOperation, guardOperation, operationViewer } from './operation-auth.ts';
-import { payloadTooLarge, readBodyWithin } from './body-limit.ts';
+import { payloadTooLarge, preReadBody, readBodyWithin, type PreReadBody } from './body-limit.ts';
+import { LargeBodyGate } from './large-body-gate.ts';
 import { createStaticHandler } from './static-web.ts';
 import { guardClientErrors, guardRequests } from './request-guard.ts';
 import { apiPortMetrics } from './metrics-endpoint.ts';
@@ -43,6 +44,10 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
     res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(body));
 
   let draining = false;
+  // One at a time: with two (one waiting on the database while the other
+  // uses the thread) agents committed ~30 % more, and a person's ack took
+  // about twice as long (bench/README.md, "fairness"). People come first.
+  const largeBodies = new LargeBodyGate(1);
   // guardRequests: a 400 for targets we cannot route, and no throw or rejection escapes (request-guard.ts).
   const server = createServer(
     guardRequests(async (req, res) => {
@@ -63,18 +68,21 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
           await yoga(req, res);
           return;
         }
-        const limit = config.maxPayloadBytes;
-        let body: Buffer | null;
-        try {
-          body = await readBodyWithin(req, limit);
-        } catch {
-          res.destroy(); // the client went away mid-body
-          return;
-        }
-        if (!body) return payloadTooLarge(res, limit);
-        // whatwg-node uses a pre-read body as is (an empty one would make it read the consumed stream).
-        (req as IncomingMessage & { body?: Buffer | string }).body = body.length > 0 ? body : ' ';
-        await yoga(req, res);
+        // Large bodies take turns (large-body-gate.ts): a person's request never queues behind many of them.
+        await largeBodies.run(req, async () => {
+          const limit = config.maxPayloadBytes;
+          let body: Buffer | null;
+          try {
+            body = await readBodyWithin(req, limit);
+          } catch {
+            res.destroy(); // the client went away mid-body
+            return;
+          }
+          if (!body) return payloadTooLarge(res, limit);
+          // whatwg-node uses a pre-read body as is (body-limit.ts: why not the Buffer itself).
+          (req as IncomingMessage & { body?: PreReadBody }).body = preReadBody(body);
+          await yoga(req, res);
+        });
       } else if (req.method === 'GET' || req.method === 'HEAD') {
         await serveWeb(req, res);
       } else {
