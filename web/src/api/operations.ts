@@ -312,6 +312,14 @@ export const OpenSuggestions = graphql(`
   }
 `);
 
+// Typing in suggesting mode: one suggestion per burst of keystrokes; the
+// answer is placed at once, before the list is read again.
+export const Suggest = graphql(`
+  mutation Suggest($input: SuggestInput!) {
+    suggest(input: $input) { id status version delta createdAt author { id name } }
+  }
+`);
+
 export const DocumentSuggestions = graphql(`
   subscription DocumentSuggestions($documentId: ID!) {
     documentSuggestions(documentId: $documentId) { id status }

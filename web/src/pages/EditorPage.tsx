@@ -16,8 +16,8 @@ import { ExportMenu } from '../components/ExportMenu.tsx';
 import { CommentsPanel } from '../components/CommentsPanel.tsx';
 import { HistoryPanel } from '../components/HistoryPanel.tsx';
 import { ShareDialog } from '../components/ShareDialog.tsx';
-import { Editor } from '../editor/Editor.tsx';
 import type { OpenDocumentQuery } from '../gql/graphql.ts';
+import { TeamEditor } from '../team/TeamEditor.tsx';
 import { DocumentSync, MemoryPendingStore, SyncError, type DeltaJSON } from '../sync/index.ts';
 import { tabPresenceId } from '../sync/tab-presence-id.ts';
 
@@ -195,7 +195,7 @@ function EditorBody({ sync, documentId, canComment, focusText, panel, onClosePan
           </p>
         )}
         <ErrorBoundary what="this document">
-          <Editor sync={sync} readOnly={snapshot.readOnly} autoFocus={focusText} />
+          <TeamEditor sync={sync} documentId={documentId} canComment={canComment} autoFocus={focusText} />
         </ErrorBoundary>
       </div>
       {panel === 'comments' && <CommentsPanel documentId={documentId} sync={sync} onClose={onClosePanel} />}
