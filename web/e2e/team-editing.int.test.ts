@@ -59,7 +59,24 @@ describe.skipIf(!chromiumAvailable)('team editing in Chromium', { timeout: 90_00
     await margin(dan.page).getByRole('button', { name: 'Comment', exact: true }).click();
     const annThread = margin(ann.page).getByTestId('margin-thread');
     await annThread.getByText('Which world?').waitFor();
-    await ann.page.locator('.team-overlay .team-mark.comment').first().waitFor();
+    await ann.page.locator('.team-overlay .team-mark.comment').waitFor();
+    // Its card lines up with its text (the overlay is redrawn as things move: measure both at once).
+    await ann.page.waitForFunction(() => {
+      const mark = document.querySelector('.team-overlay .team-mark.comment');
+      const card = document.querySelector('[data-testid="margin-thread"]');
+      return mark && card && Math.abs(mark.getBoundingClientRect().top - card.getBoundingClientRect().top) < 1;
+    });
+    // Clicking the highlighted text opens its card; Ann replies there, and Dan gets the reply live.
+    const at = await ann.page.evaluate(() => {
+      const r = document.querySelector('.team-overlay .team-mark.comment')!.getBoundingClientRect();
+      return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+    });
+    await ann.page.mouse.click(at.x, at.y);
+    await margin(ann.page).locator('[data-testid="margin-thread"].team-card.focused').waitFor();
+    await ann.page.locator('.team-overlay .team-mark.comment.focused').waitFor();
+    await annThread.getByLabel('Reply').fill('This one.');
+    await annThread.getByRole('button', { name: 'Reply' }).click();
+    await margin(dan.page).getByTestId('margin-thread').getByText('This one.').waitFor();
 
     // Dan suggests " there" after "Hello" while Ann types at the start of the next line.
     await select(dan.page, 0, 5);

@@ -273,7 +273,13 @@ export const Threads = graphql(`
 
 export const DocumentThreads = graphql(`
   subscription DocumentThreads($documentId: ID!) {
-    documentThreads(documentId: $documentId) { id }
+    documentThreads(documentId: $documentId) {
+      id
+      quote
+      status
+      anchor { version index length }
+      comments { id body createdAt editedAt author { id name } }
+    }
   }
 `);
 
@@ -322,7 +328,7 @@ export const Suggest = graphql(`
 
 export const DocumentSuggestions = graphql(`
   subscription DocumentSuggestions($documentId: ID!) {
-    documentSuggestions(documentId: $documentId) { id status }
+    documentSuggestions(documentId: $documentId) { id status version delta createdAt author { id name } }
   }
 `);
 

@@ -180,7 +180,7 @@ function EditorBody({ sync, documentId, canComment, focusText, panel, onClosePan
       <div className="editor-column">
         {snapshot.readOnly && (
           <p className="banner info" data-testid="read-only">
-            {canComment ? 'Comment only — you can read, comment and see who is here, but not edit.' : 'View only — you can read and see who is here, but not edit.'}
+            {canComment ? 'Comment only — you can read, comment and suggest changes, but not edit.' : 'View only — you can read and see who is here, but not edit.'}
           </p>
         )}
         {error && (

@@ -72,6 +72,10 @@ export function ThreadCard({ thread, onChanged, ...focus }: Focus & { thread: Th
   };
   return (
     <Card id={thread.id} kind="thread" {...focus}>
+      {/* Resolve stays where it is when the card opens (the reply box appears below it). */}
+      <button type="button" className="button ghost small card-action" onClick={async () => report(await resolve({ threadId: thread.id }))}>
+        Resolve
+      </button>
       {thread.comments.map((c) => (
         <p key={c.id} className="comment">
           <strong>{c.author?.name ?? 'Someone'}</strong> <span className="muted small">{relativeTime(c.createdAt)}{c.editedAt ? ' · edited' : ''}</span>
@@ -80,15 +84,15 @@ export function ThreadCard({ thread, onChanged, ...focus }: Focus & { thread: Th
         </p>
       ))}
       {shown}
-      <form className="comment-form" onSubmit={submit}>
-        <input aria-label="Reply" placeholder="Reply…" value={reply} onChange={(e) => setReply(e.target.value)} maxLength={10_000} />
-        <button type="submit" className="button ghost small" disabled={reply.trim() === ''}>
-          Reply
-        </button>
-        <button type="button" className="button ghost small" onClick={async () => report(await resolve({ threadId: thread.id }))}>
-          Resolve
-        </button>
-      </form>
+      {/* The reply box opens with the card: a margin of closed cards stays short. */}
+      {(focus.focused || reply !== '') && (
+        <form className="comment-form" onSubmit={submit}>
+          <input aria-label="Reply" placeholder="Reply…" value={reply} onChange={(e) => setReply(e.target.value)} maxLength={10_000} />
+          <button type="submit" className="button ghost small" disabled={reply.trim() === ''}>
+            Reply
+          </button>
+        </form>
+      )}
     </Card>
   );
 }

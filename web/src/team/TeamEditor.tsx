@@ -6,7 +6,7 @@
 // (placements.ts), so every participant sees them live.
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type Quill from 'quill';
-import { useMutation, useQuery, useSubscription } from 'urql';
+import { useClient, useMutation, useSubscription } from 'urql';
 import { apiErrorOf, messageFor } from '../api/errors.ts';
 import { DocumentSuggestions, DocumentThreads, OpenSuggestions, Suggest, Threads } from '../api/operations.ts';
 import { Editor } from '../editor/Editor.tsx';
@@ -17,6 +17,7 @@ import { DraftCard, NewThreadCard, SuggestionCard, ThreadCard, type SuggestionVi
 import { layoutCards } from './margin-layout.ts';
 import { firstIndex, insertedRanges, suggestionMarks, type TextRange } from './marks.ts';
 import { Overlay, type OverlayInsert, type OverlayMark } from './overlay.ts';
+import { LiveList } from './live-list.ts';
 import { Placements } from './placements.ts';
 
 const CARD_GAP = 8;
@@ -82,15 +83,23 @@ export function TeamEditor({ sync, documentId, canComment, autoFocus }: { sync: 
 }
 
 function Margin({ quill, sync, draft, documentId, canEdit, placementsRef }: { quill: Quill; sync: DocumentSync; draft: SuggestDraft; documentId: string; canEdit: boolean; placementsRef: React.RefObject<Placements | null> }) {
-  const [threadsResult, refetchThreads] = useQuery({ query: Threads, variables: { id: documentId }, requestPolicy: 'cache-and-network' });
-  const [suggestionsResult, refetchSuggestions] = useQuery({ query: OpenSuggestions, variables: { id: documentId }, requestPolicy: 'cache-and-network' });
-  const rereadThreads = useCallback(() => refetchThreads({ requestPolicy: 'network-only' }), [refetchThreads]);
-  const rereadSuggestions = useCallback(() => refetchSuggestions({ requestPolicy: 'network-only' }), [refetchSuggestions]);
+  const client = useClient();
+  const { items: liveThreads, reread: rereadThreads } = useLive(
+    useCallback(() => client.query(Threads, { id: documentId }, { requestPolicy: 'network-only' }).toPromise().then((r) => r.data?.document?.threads ?? null), [client, documentId]),
+  );
+  const { items: liveSuggestions, reread: rereadSuggestions } = useLive(
+    useCallback(() => client.query(OpenSuggestions, { id: documentId }, { requestPolicy: 'network-only' }).toPromise().then((r) => r.data?.document?.suggestions ?? null), [client, documentId]),
+  );
+  // A thread whose last comment was deleted arrives once more with no comments; a settled suggestion leaves the list.
   useSubscription({ query: DocumentThreads, variables: { documentId } }, (_p, event) => {
+    const t = event.documentThreads;
+    liveThreads.event({ id: t.id, value: t.comments.length === 0 ? null : t });
     rereadThreads();
     return event;
   });
   useSubscription({ query: DocumentSuggestions, variables: { documentId } }, (_p, event) => {
+    const s = event.documentSuggestions;
+    liveSuggestions.event({ id: s.id, value: s.status === 'OPEN' ? s : null });
     rereadSuggestions();
     return event;
   });
@@ -119,8 +128,8 @@ function Margin({ quill, sync, draft, documentId, canEdit, placementsRef }: { qu
   );
   placementsRef.current = placements;
 
-  const threadList = threadsResult.data?.document?.threads;
-  const suggestionList = suggestionsResult.data?.document?.suggestions;
+  const threadList = liveThreads.shown;
+  const suggestionList = liveSuggestions.shown;
   useEffect(() => {
     if (!threadList) return;
     placements.setThreads(threadList.filter((t) => t.status === 'OPEN'));
@@ -283,4 +292,25 @@ function Margin({ quill, sync, draft, documentId, canEdit, placementsRef }: { qu
       </div>
     </aside>
   );
+}
+
+/** A live list (live-list.ts): `shown` is the list now, `event` applies a stream event, `reread` reads it again. */
+function useLive<T extends { id: string }>(read: () => Promise<readonly T[] | null>) {
+  const list = useMemo(() => new LiveList<T>(), [read]);
+  const [shown, setShown] = useState<T[] | null>(null);
+  const reread = useCallback(() => {
+    const ticket = list.reading();
+    void read().then((items) => {
+      if (items && list.answered(ticket, items)) setShown(list.items());
+    });
+  }, [list, read]);
+  useEffect(() => reread(), [reread]);
+  const event = useCallback(
+    (e: { id: string; value: T | null }) => {
+      list.event(e);
+      setShown(list.items());
+    },
+    [list],
+  );
+  return { items: { shown, event }, reread };
 }
