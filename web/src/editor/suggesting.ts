@@ -30,20 +30,16 @@ export class SuggestDraft {
   /** What was typed, a change of `sync.content` (so Quill shows content ∘ draft); null: nothing. */
   private draft: Delta | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  /** A flush waits for the engine's own pending edits to be acknowledged (the draft must apply to a server version). */
-  private waiting = false;
+  /** While a flush waits for the engine's own edits to be acknowledged (the draft must apply to a server version): stops watching. */
+  private stopWaiting: (() => void) | null = null;
   /** Takes the draft back out of the editor (set by the editor binding). */
   private revert: ((undo: Delta) => void) | null = null;
   private readonly listeners = new Set<() => void>();
-  private readonly stopSync: () => void;
 
   constructor(sync: DocumentSync, send: (out: DraftOut) => void, idleMs = DRAFT_IDLE_MS) {
     this.sync = sync;
     this.send = send;
     this.idleMs = idleMs;
-    this.stopSync = sync.subscribe(() => {
-      if (this.waiting && !sync.pendingDelta) this.flush();
-    });
   }
 
   get active(): boolean {
@@ -118,10 +114,14 @@ export class SuggestDraft {
     const draft = this.draft;
     if (!draft) return;
     if (this.sync.pendingDelta) {
-      this.waiting = true; // sent once the engine's own edits are acknowledged
+      // Sent once the engine's own edits are acknowledged.
+      this.stopWaiting ??= this.sync.subscribe(() => {
+        if (!this.sync.pendingDelta) this.flush();
+      });
       return;
     }
-    this.waiting = false;
+    this.stopWaiting?.();
+    this.stopWaiting = null;
     const base = this.sync.content;
     this.draft = null;
     if (!isNoop(draft)) {
@@ -131,10 +131,11 @@ export class SuggestDraft {
     this.changed();
   }
 
+  /** Stops its timer and its watch on the engine (a draft still shown is not sent). */
   dispose(): void {
     clearTimeout(this.timer);
-    this.stopSync();
-    this.listeners.clear();
+    this.stopWaiting?.();
+    this.stopWaiting = null;
   }
 
   private changed(): void {

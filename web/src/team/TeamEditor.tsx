@@ -48,7 +48,14 @@ export function TeamEditor({ sync, documentId, canComment, autoFocus }: { sync: 
     [documentId, suggest],
   );
   const draft = useMemo(() => (canComment ? new SuggestDraft(sync, (out) => void send(out)) : undefined), [sync, canComment, send]);
-  useEffect(() => () => draft?.dispose(), [draft]);
+  // Leaving the page sends what is still being typed (the editor is gone by then: nothing to take out of it).
+  useEffect(
+    () => () => {
+      draft?.flush();
+      draft?.dispose();
+    },
+    [draft],
+  );
   // Commenters may only suggest; editors choose.
   const forced = canComment && !canEdit;
   useEffect(() => {

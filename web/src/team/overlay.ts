@@ -98,11 +98,12 @@ export class Overlay {
     this.layer = document.createElement('div');
     this.layer.className = 'team-overlay';
     this.layer.setAttribute('aria-hidden', 'true');
-    quill.container.prepend(this.layer);
   }
 
   /** Draws the marks; returns each owner's top (px from the top of the container) for the margin. */
   draw(marks: readonly OverlayMark[], inserts: readonly OverlayInsert[], focused: string | null): Map<string, number> {
+    // Put (back) in place here rather than when made: React may remove it and draw again.
+    if (this.layer.parentNode !== this.quill.container) this.quill.container.prepend(this.layer);
     const origin = this.quill.container.getBoundingClientRect();
     const tops = new Map<string, number>();
     const top = (owner: string, y: number) => tops.set(owner, Math.min(tops.get(owner) ?? Infinity, y));
