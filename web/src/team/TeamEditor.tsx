@@ -221,7 +221,8 @@ function Margin({ quill, sync, draft, documentId, canEdit, placementsRef }: { qu
     marks.push({ owner: id, kind: 'comment', range });
     wants.set(id, range.index);
   }
-  const content = quill.getContents();
+  // The text around each suggestion, for its redline (only read when there is one: it copies the document).
+  const content = placements.suggestions.size > 0 ? quill.getContents() : new Delta();
   for (const [id, delta] of placements.suggestions) {
     const s = suggestionById.get(id);
     const m = suggestionMarks(delta);
@@ -255,7 +256,7 @@ function Margin({ quill, sync, draft, documentId, canEdit, placementsRef }: { qu
     const boxes = cards.map((el) => {
       const id = el.dataset.card!;
       const want = (tops.get(id) ?? quill.getBounds(Math.min(wants.get(id) ?? 0, quill.getLength() - 1))?.top ?? 0) + shift;
-      return { id, want, height: el.offsetHeight };
+      return { id, want, height: el.offsetHeight, index: wants.get(id) };
     });
     const placed = layoutCards(boxes, CARD_GAP, focused);
     let bottom = 0;

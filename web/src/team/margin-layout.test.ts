@@ -13,6 +13,10 @@ describe('layoutCards', () => {
     expect(tops([{ id: 'b', want: 20, height: 50 }, { id: 'a', want: 0, height: 50 }, { id: 'c', want: 200, height: 50 }])).toEqual({ a: 0, b: 60, c: 200 });
   });
 
+  it('orders cards on one line by where their text starts', () => {
+    expect(tops([{ id: 'a', want: 0, height: 50, index: 9 }, { id: 'b', want: 0, height: 50, index: 3 }])).toEqual({ b: 0, a: 60 });
+  });
+
   it('puts a focused card exactly at its text and pushes the ones above it up', () => {
     const cards = [{ id: 'a', want: 100, height: 50 }, { id: 'b', want: 110, height: 50 }, { id: 'c', want: 120, height: 50 }];
     expect(tops(cards, 'b')).toEqual({ a: 50, b: 110, c: 170 });

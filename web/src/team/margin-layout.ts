@@ -10,11 +10,13 @@ export interface CardBox {
   want: number;
   /** The card's height, px. */
   height: number;
+  /** Where its text starts in the document: orders cards whose text starts on the same line. */
+  index?: number;
 }
 
 /** Each card's top, px, by id. `gap`: space kept between cards. */
 export function layoutCards(cards: readonly CardBox[], gap: number, focused?: string | null): Map<string, number> {
-  const sorted = [...cards].sort((a, b) => a.want - b.want || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const sorted = [...cards].sort(byPlace);
   const tops = new Array<number>(sorted.length);
   const at = focused ? sorted.findIndex((c) => c.id === focused) : -1;
   if (at < 0) {
@@ -42,4 +44,8 @@ function pushDown(cards: readonly CardBox[], tops: number[], from: number, floor
     tops[i] = Math.max(cards[i]!.want, next);
     next = tops[i]! + cards[i]!.height + gap;
   }
+}
+
+function byPlace(a: CardBox, b: CardBox): number {
+  return a.want - b.want || (a.index ?? 0) - (b.index ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
