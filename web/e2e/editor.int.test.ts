@@ -181,7 +181,7 @@ describe.skipIf(!chromiumAvailable)('web client in Chromium', { timeout: 60_000 
     await carol.page.locator('[data-testid="avatars"] [data-user="Ann"]').waitFor();
   });
 
-  it('lets a commenter comment on a selection but not type, and the thread reaches the owner live', async () => {
+  it('lets a commenter comment on a selection, typing only suggestions, and the thread reaches the owner live', async () => {
     const ann = await person('Ann');
     const dan = await person('Dan');
     const id = await createDocument(ann, 'Hello world\n');
@@ -194,6 +194,8 @@ describe.skipIf(!chromiumAvailable)('web client in Chromium', { timeout: 60_000 
     await dan.page.getByTestId('read-only').waitFor();
     await dan.page.locator('[data-testid="editor"] .ql-editor').click();
     await dan.page.keyboard.type('vandalism');
+    // A commenter's typing becomes a suggestion once it pauses, never an edit (team-editing.int.test.ts).
+    await dan.page.getByTestId('margin-suggestion').waitFor();
     expect(await editorText(dan.page)).toBe('Hello world\n');
     // Select "world" as a mouse would (a DOM selection; Quill reports it), then comment on it.
     await dan.page.locator('[data-testid="editor"] .ql-editor p').evaluate((line) => {

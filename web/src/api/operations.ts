@@ -275,7 +275,13 @@ export const Threads = graphql(`
 
 export const DocumentThreads = graphql(`
   subscription DocumentThreads($documentId: ID!) {
-    documentThreads(documentId: $documentId) { id }
+    documentThreads(documentId: $documentId) {
+      id
+      quote
+      status
+      anchor { version index length }
+      comments { id body createdAt editedAt author { id name } }
+    }
   }
 `);
 
@@ -314,9 +320,17 @@ export const OpenSuggestions = graphql(`
   }
 `);
 
+// Typing in suggesting mode: one suggestion per burst of keystrokes; the
+// answer is placed at once, before the list is read again.
+export const Suggest = graphql(`
+  mutation Suggest($input: SuggestInput!) {
+    suggest(input: $input) { id status version delta createdAt author { id name } }
+  }
+`);
+
 export const DocumentSuggestions = graphql(`
   subscription DocumentSuggestions($documentId: ID!) {
-    documentSuggestions(documentId: $documentId) { id status }
+    documentSuggestions(documentId: $documentId) { id status version delta createdAt author { id name } }
   }
 `);
 

@@ -3,13 +3,18 @@
 // viewers. The editable area is Quill's `.ql-editor`.
 import { useEffect, useRef, useState } from 'react';
 import type { DocumentSync } from '../sync/index.ts';
+import type Quill from 'quill';
 import { bindQuill } from './quill-binding.ts';
 import { setUpQuill } from './quill-setup.ts';
+import type { SuggestDraft } from './suggesting.ts';
 
 const TOOLBAR = [[{ header: [1, 2, 3, false] }], ['bold', 'italic', 'underline'], [{ list: 'ordered' }, { list: 'bullet' }], ['link', 'clean']];
 
-/** `autoFocus` (default true): the caret goes to the text when it opens; false when the page wants the title named first. */
-export function Editor({ sync, readOnly, autoFocus = true }: { sync: DocumentSync; readOnly: boolean; autoFocus?: boolean }) {
+/**
+ * `autoFocus` (default true): the caret goes to the text when it opens; false when the page wants the title named first.
+ * `draft`: suggesting mode (suggesting.ts). `onQuill`: the Quill instance once it is bound (null when it goes), for overlays.
+ */
+export function Editor({ sync, readOnly, autoFocus = true, draft, onQuill }: { sync: DocumentSync; readOnly: boolean; autoFocus?: boolean; draft?: SuggestDraft; onQuill?: (quill: Quill | null) => void }) {
   const host = useRef<HTMLDivElement>(null);
   // A failure inside Quill outside React's render (applying a remote
   // change) is rethrown here, for the error boundary around the editor.
@@ -32,13 +37,15 @@ export function Editor({ sync, readOnly, autoFocus = true }: { sync: DocumentSyn
         cursors: { hideDelayMs: 2500, transformOnTextChange: false },
       },
     });
-    const unbind = bindQuill(quill, sync, (error) => setBroken(() => error));
+    const unbind = bindQuill(quill, sync, (error) => setBroken(() => error), draft);
     if (!readOnly && autoFocus) quill.focus();
+    onQuill?.(quill);
     return () => {
+      onQuill?.(null);
       unbind();
       wrapper.replaceChildren(); // the toolbar is a sibling of the container
     };
-  }, [sync, readOnly]);
+  }, [sync, readOnly, draft]);
 
   return <div className="editor" ref={host} data-testid="editor" />;
 }

@@ -9,12 +9,16 @@ import { Delta, type ContentChange, type DocumentSync } from '../sync/index.ts';
 import { moveRemoteEnd, placeSelection } from './caret.ts';
 import { colorFor } from './colors.ts';
 import { fromEditor, toEditor } from './embeds.ts';
+import type { SuggestDraft } from './suggesting.ts';
 
 /** How long a cursor's name stays up after it moved, before it starts to fade (ms; the fade waits the module's hideDelayMs more). */
 const FLAG_SHOWN_MS = 300;
 
-/** `broken`: Quill failed on a change it was handed; the editor no longer shows the document. */
-export function bindQuill(quill: Quill, sync: DocumentSync, broken: (error: unknown) => void): () => void {
+/**
+ * `broken`: Quill failed on a change it was handed; the editor no longer shows the document.
+ * `draft`: suggesting mode (suggesting.ts); while it routes, typing goes to it instead of the engine.
+ */
+export function bindQuill(quill: Quill, sync: DocumentSync, broken: (error: unknown) => void, draft?: SuggestDraft): () => void {
   const cursors = quill.getModule('cursors') as QuillCursors;
 
   // Quill always shows a final newline; a document created empty through
@@ -37,6 +41,7 @@ export function bindQuill(quill: Quill, sync: DocumentSync, broken: (error: unkn
     if (source !== 'user') return;
     remoteEnd = moveRemoteEnd(remoteEnd, delta, false);
     shiftPlaces(delta);
+    if (draft?.routes) return draft.edit(fromEditor(delta));
     // Refused (read-only): put back what the engine has.
     if (!sync.applyLocal(fromEditor(delta))) quill.setContents(toEditor(sync.content), 'silent');
   };
@@ -54,22 +59,25 @@ export function bindQuill(quill: Quill, sync: DocumentSync, broken: (error: unkn
   const applyChange = (change: ContentChange) => {
     if (change.kind === 'reset') {
       remoteEnd = null;
+      draft?.reset();
       quill.setContents(toEditor(change.content), 'api');
       return;
     }
-    shiftPlaces(change.delta);
+    // On top of a suggestion being typed, the change moves over it first.
+    const shownDelta = draft ? draft.remote(change.delta) : change.delta;
+    shiftPlaces(shownDelta);
     const before = quill.getSelection();
-    quill.updateContents(toEditor(change.delta), 'api');
+    quill.updateContents(toEditor(shownDelta), 'api');
     if (before) {
       // Quill moved the selection its own way; ours decides ties at the caret.
-      const after = placeSelection(before, change.delta, remoteEnd);
+      const after = placeSelection(before, shownDelta, remoteEnd);
       const shown = quill.getSelection();
       if (!shown || shown.index !== after.index || shown.length !== after.length) {
         quill.setSelection(after.index, after.length, 'silent');
         sync.setSelection(after); // silent: no selection-change event tells the others
       }
     }
-    remoteEnd = moveRemoteEnd(remoteEnd, change.delta, true);
+    remoteEnd = moveRemoteEnd(remoteEnd, shownDelta, true);
   };
 
   // Each cursor's name shows for a moment whenever its owner moves it or
@@ -93,7 +101,8 @@ export function bindQuill(quill: Quill, sync: DocumentSync, broken: (error: unkn
 
   const render = () => {
     const snapshot = sync.getSnapshot();
-    quill.enable(!snapshot.readOnly && snapshot.status !== 'closed');
+    // Suggesting needs no write access: commenters suggest too.
+    quill.enable((!snapshot.readOnly || draft?.active === true) && snapshot.status !== 'closed');
     const shown = new Set<string>();
     for (const p of snapshot.presences) {
       // One cursor per (user, clientId): a clientId is only unique per user.
@@ -116,6 +125,9 @@ export function bindQuill(quill: Quill, sync: DocumentSync, broken: (error: unkn
     }
   };
   const stopState = sync.subscribe(render);
+  const stopDraft = draft?.subscribe(render);
+  // The draft leaves the editor as an 'api' change: the engine never sees it, overlays do.
+  const detach = draft?.attach((undo) => quill.updateContents(toEditor(undo), 'api'));
   render();
 
   return () => {
@@ -123,6 +135,8 @@ export function bindQuill(quill: Quill, sync: DocumentSync, broken: (error: unkn
     quill.off('selection-change', onSelection);
     stopContent();
     stopState();
+    stopDraft?.();
+    detach?.();
     for (const timer of flagTimers.values()) clearTimeout(timer);
     cursors.clearCursors();
   };

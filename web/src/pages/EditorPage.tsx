@@ -16,10 +16,10 @@ import { ExportMenu } from '../components/ExportMenu.tsx';
 import { CommentsPanel } from '../components/CommentsPanel.tsx';
 import { HistoryPanel } from '../components/HistoryPanel.tsx';
 import { ShareDialog } from '../components/ShareDialog.tsx';
-import { Editor } from '../editor/Editor.tsx';
 import { useKeptDocument } from '../offline/kept-documents.ts';
 import { useLiveTitle } from './use-live-title.ts';
 import type { OpenDocumentQuery } from '../gql/graphql.ts';
+import { TeamEditor } from '../team/TeamEditor.tsx';
 import { DocumentSync, MemoryPendingStore, SyncError, type DeltaJSON } from '../sync/index.ts';
 import { tabPresenceId } from '../sync/tab-presence-id.ts';
 
@@ -186,7 +186,7 @@ function EditorBody({ sync, documentId, canComment, focusText, panel, onClosePan
       <div className="editor-column">
         {snapshot.readOnly && (
           <p className="banner info" data-testid="read-only">
-            {canComment ? 'Comment only — you can read, comment and see who is here, but not edit.' : 'View only — you can read and see who is here, but not edit.'}
+            {canComment ? 'Comment only — you can read, comment and suggest changes, but not edit.' : 'View only — you can read and see who is here, but not edit.'}
           </p>
         )}
         {error && (
@@ -201,7 +201,7 @@ function EditorBody({ sync, documentId, canComment, focusText, panel, onClosePan
           </p>
         )}
         <ErrorBoundary what="this document">
-          <Editor sync={sync} readOnly={snapshot.readOnly} autoFocus={focusText} />
+          <TeamEditor sync={sync} documentId={documentId} canComment={canComment} autoFocus={focusText} />
         </ErrorBoundary>
       </div>
       {panel === 'comments' && <CommentsPanel documentId={documentId} sync={sync} onClose={onClosePanel} />}

@@ -283,6 +283,11 @@ export class DocumentSync {
     return this.server.toDelta();
   }
 
+  /** Local edits the server has not acknowledged, as one change of `serverContent` (null: none). */
+  get pendingDelta(): Delta | null {
+    return this.ot.pendingDelta();
+  }
+
   getSnapshot = (): SyncSnapshot => {
     this.snapshot ??= {
       status: this.connection.status,
