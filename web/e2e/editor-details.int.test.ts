@@ -42,7 +42,7 @@ describe.skipIf(!chromiumAvailable)('editor details', { timeout: 60_000 }, () =>
           await bob.page.keyboard.press(step++ % 2 === 0 ? 'Control+End' : 'Control+Home');
           return shown();
         },
-        { timeout: 60_000, intervals: [250] },
+        { timeout: 60_000, interval: 250 },
       )
       .toBe(true);
   });
