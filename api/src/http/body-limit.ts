@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export function readBodyWithin(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.resolve(null);
-  // Gone already (it may have waited for a turn, large-body-gate.ts): no event would come now.
+  // Gone already: no event would come now.
   if (req.destroyed) return Promise.reject(new Error('request aborted'));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -1,5 +1,6 @@
-// Large bodies take turns; small ones never wait. Real HTTP server and
-// clients: two large requests hold their turns with half-sent bodies.
+// Large bodies take turns once read; small ones never wait, and a client
+// that sends its large body slowly holds no turn. Real HTTP server and
+// clients; each large request holds its turn until the test lets it go.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,25 +8,27 @@ import { readBodyWithin } from './body-limit.ts';
 import { LARGE_BODY_BYTES, LargeBodyGate } from './large-body-gate.ts';
 
 const gate = new LargeBodyGate(2);
+/** One per large request that got its turn: calling it ends the request. */
+const holding: Array<() => void> = [];
 let server: http.Server;
 let port: number;
 
 beforeAll(async () => {
-  // Answers with the body's length, as server.ts reads bodies: inside the gate.
-  server = http.createServer((req, res) => {
-    void gate.run(req, async () => {
-      try {
-        const body = await readBodyWithin(req, 10 * LARGE_BODY_BYTES);
-        res.end(String(body?.length ?? -1));
-      } catch {
-        res.destroy(); // as server.ts: the client went away
-      }
+  // As server.ts: the body is read first, then handled in its turn; here the answer is its length.
+  server = http.createServer(async (req, res) => {
+    const body = await readBodyWithin(req, 10 * LARGE_BODY_BYTES).catch(() => null);
+    if (!body) return void res.destroy();
+    await gate.run(body.length, async () => {
+      if (body.length > LARGE_BODY_BYTES) await new Promise<void>((release) => holding.push(release));
+      res.end(String(body.length));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const post = (bytes: number) => fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: Buffer.alloc(bytes) }).then((r) => r.text());
 
 /** A POST whose body is sent in two halves: the second when `finish` is called. */
 function halfSent(bytes: number) {
@@ -38,11 +41,8 @@ function halfSent(bytes: number) {
     });
     req.on('error', reject);
   });
-  let answered = false;
-  void answer.then(() => (answered = true), () => {});
-  answer.catch(() => {});
   req.write(Buffer.alloc(bytes / 2));
-  return { answer, answered: () => answered, finish: () => req.end(Buffer.alloc(bytes / 2)), abort: () => req.destroy() };
+  return { answer, finish: () => req.end(Buffer.alloc(bytes / 2)) };
 }
 
 const until = async (condition: () => boolean) => {
@@ -52,47 +52,33 @@ const until = async (condition: () => boolean) => {
 describe('LargeBodyGate', () => {
   it('lets two large requests in at once, queues the third, and never holds up a small one', async () => {
     const large = 4 * LARGE_BODY_BYTES;
-    const first = halfSent(large);
-    const second = halfSent(large);
-    const third = halfSent(large);
-    await until(() => gate.waiting === 1); // two are in, reading their bodies; the third waits
+    const answers = [post(large), post(large), post(large)];
+    await until(() => holding.length === 2 && gate.waiting === 1);
 
     // A small request is answered while both turns are taken.
-    const small = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: 'x'.repeat(100) });
-    expect(await small.text()).toBe('100');
+    expect(await post(100)).toBe('100');
     expect(gate.waiting).toBe(1);
 
-    third.finish(); // its body is all sent, but it is not read before a turn frees up
-    await new Promise((r) => setImmediate(r));
-    expect(third.answered()).toBe(false);
-
-    first.finish();
-    expect(await first.answer).toBe(String(large));
-    expect(await third.answer).toBe(String(large)); // the turn passed to it
-    expect(gate.waiting).toBe(0);
-    second.finish();
-    expect(await second.answer).toBe(String(large));
+    holding.shift()!(); // the first ends: its turn passes to the third
+    await until(() => holding.length === 2 && gate.waiting === 0);
+    holding.shift()!();
+    holding.shift()!();
+    expect(await Promise.all(answers)).toEqual([String(large), String(large), String(large)]);
+    expect(gate.inProgress).toBe(0);
   });
 
-  it('gives back the turn of a request whose client went away while it waited', async () => {
+  it('gives no turn to a large body still arriving: a slow sender holds up nobody', async () => {
     const large = 4 * LARGE_BODY_BYTES;
-    const first = halfSent(large);
-    const second = halfSent(large);
-    await until(() => gate.inProgress === 2);
-    const gone = halfSent(large); // the one that waits
-    await until(() => gate.waiting === 1);
-    gone.abort();
-    await new Promise((r) => setTimeout(r, 50)); // the server sees the close
-    first.finish();
-    second.finish();
-    expect(await first.answer).toBe(String(large));
-    expect(await second.answer).toBe(String(large));
-    // Both turns free again: of three more large requests, two are let in and one waits.
-    const more = [halfSent(large), halfSent(large), halfSent(large)];
-    await new Promise((r) => setTimeout(r, 50));
-    await until(() => gate.waiting === 1);
-    for (const r of more) r.finish();
-    for (const r of more) expect(await r.answer).toBe(String(large));
+    const slow = halfSent(large);
+    const answers = [post(large), post(large)];
+    await until(() => holding.length === 2); // both turns go to the bodies that arrived
     expect(gate.waiting).toBe(0);
+    slow.finish();
+    await until(() => gate.waiting === 1); // now read, it waits for a turn
+    holding.shift()!();
+    await until(() => holding.length === 2);
+    holding.shift()!();
+    holding.shift()!();
+    expect(await Promise.all([...answers, slow.answer])).toEqual([String(large), String(large), String(large)]);
   });
 });

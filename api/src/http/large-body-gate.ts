@@ -1,12 +1,14 @@
 // Large request bodies take turns. A 400 KB editDocument costs the node
-// tens of milliseconds of its one thread (reading, parsing, hashing,
-// committing, fanning out); twenty agents sending them at once put all of
-// that ahead of a person's keystroke. Requests that declare a large body
-// (or none: chunked) wait here, before their body is read (the client's
-// bytes wait in TCP buffers, costing nothing), so at most `limit` of them
-// are in the node at once and a small request queues behind at most that
-// much big work. Small requests never wait.
-import type { IncomingMessage } from 'node:http';
+// tens of milliseconds of its one thread (parsing, hashing, committing,
+// fanning out); twenty agents sending them at once put all of that ahead of
+// a person's keystroke. A request whose body is large waits here once its
+// body has been read, so at most `limit` of them are being handled at once
+// and a small request queues behind at most that much big work. Small
+// requests never wait.
+//
+// The turn is taken after the body is read, not before: a client that
+// declares a large body and sends it slowly would otherwise hold a turn
+// for as long as it likes, and every other large request with it.
 
 /** Bodies above this many bytes take a turn. */
 export const LARGE_BODY_BYTES = 64 * 1024;
@@ -21,9 +23,8 @@ export class LargeBodyGate {
   }
 
   /** Runs `fn` now for a small body, else in its turn (first come, first served). */
-  async run<T>(req: IncomingMessage, fn: () => Promise<T>): Promise<T> {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared <= LARGE_BODY_BYTES) return fn();
+  async run<T>(bodyBytes: number, fn: () => Promise<T>): Promise<T> {
+    if (bodyBytes <= LARGE_BODY_BYTES) return fn();
     if (this.active >= this.limit) await new Promise<void>((resolve) => this.queue.push(resolve));
     else this.active++;
     try {

@@ -68,21 +68,19 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
           await yoga(req, res);
           return;
         }
+        const limit = config.maxPayloadBytes;
+        let body: Buffer | null;
+        try {
+          body = await readBodyWithin(req, limit);
+        } catch {
+          res.destroy(); // the client went away mid-body
+          return;
+        }
+        if (!body) return payloadTooLarge(res, limit);
+        // whatwg-node uses a pre-read body as is (body-limit.ts: why not the Buffer itself).
+        (req as IncomingMessage & { body?: PreReadBody }).body = preReadBody(body);
         // Large bodies take turns (large-body-gate.ts): a person's request never queues behind many of them.
-        await largeBodies.run(req, async () => {
-          const limit = config.maxPayloadBytes;
-          let body: Buffer | null;
-          try {
-            body = await readBodyWithin(req, limit);
-          } catch {
-            res.destroy(); // the client went away mid-body
-            return;
-          }
-          if (!body) return payloadTooLarge(res, limit);
-          // whatwg-node uses a pre-read body as is (body-limit.ts: why not the Buffer itself).
-          (req as IncomingMessage & { body?: PreReadBody }).body = preReadBody(body);
-          await yoga(req, res);
-        });
+        await largeBodies.run(body.length, () => yoga(req, res));
       } else if (req.method === 'GET' || req.method === 'HEAD') {
         await serveWeb(req, res);
       } else {
