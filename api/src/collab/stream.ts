@@ -8,6 +8,7 @@
 // Live events that skip versions (a dropped or reordered message) are
 // filled from the log, which has every op before it is published.
 import { opsBytes } from './content-bytes.ts';
+import { requireKept } from './retention.ts';
 import type { BusSubscription, CommittedOp, OperationLog } from './types.ts';
 
 export interface StreamOptions {
@@ -88,6 +89,8 @@ async function* run(options: StreamOptions, opened: (live: BusSubscription<Commi
     while (last < upTo) {
       const page = await log.readOps(documentId, last, upTo === Infinity ? undefined : upTo, pageSize);
       const fresh: CommittedOp[] = [];
+      // The first op read is not the next one: retention cut the log below it (retention.ts). Never skip.
+      if (page[0] !== undefined && page[0].version > last + 1) await requireKept(log, documentId, last);
       for (const op of page) {
         if (op.version !== last + 1) break; // cannot happen with a gap-free log; never skip
         last = op.version;

@@ -58,6 +58,10 @@ export function messageFor(error: { code: ErrorCode; message: string }, context:
       return 'The document changed meanwhile. Reload it and try again.';
     case 'NOT_AVAILABLE':
       return error.message;
+    case 'SNAPSHOT_REQUIRED':
+      return context === 'edit'
+        ? 'This document was reloaded from a newer version; your unsent edits were re-applied on top of it.'
+        : 'That version is older than the history this server keeps.';
     case 'NETWORK':
       return context === 'edit'
         ? 'Cannot reach the server. Your edits are kept and will be sent when the connection returns.'
