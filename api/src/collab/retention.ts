@@ -31,11 +31,12 @@ export const snapshotRequired = (snapshotVersion: number, details: Record<string
 export async function submissionBelowFloor(log: OperationLog, s: Submission, headVersion: number): Promise<AppError> {
   const floor = await log.logFloor(s.documentId);
   const found = await log.findByClient(s.documentId, s.clientId, s.clientSeq);
-  if (found && sameAuthor(s, found)) return snapshotRequired(floor, { headVersion, committed: true, committedVersion: found.version });
+  const about = { headVersion, clientId: s.clientId, clientSeq: s.clientSeq };
+  if (found && sameAuthor(s, found)) return snapshotRequired(floor, { ...about, committed: true, committedVersion: found.version });
   const dropped = found ? null : await log.droppedClient(s.documentId, s.clientId);
   const committed =
     dropped !== null && dropped.lastSeq >= s.clientSeq && dropped.authorId === s.authorId && (dropped.tokenId ?? null) === (s.tokenId ?? null);
-  return snapshotRequired(floor, { headVersion, committed });
+  return snapshotRequired(floor, { ...about, committed });
 }
 
 /** Throws SNAPSHOT_REQUIRED unless the log still holds every op after `version`. */

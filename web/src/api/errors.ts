@@ -9,8 +9,8 @@ export type ErrorCode = SyncErrorCode;
 
 export class ApiError extends SyncError {
   readonly field?: string;
-  constructor(code: ErrorCode, message: string, field?: string) {
-    super(code, message);
+  constructor(code: ErrorCode, message: string, field?: string, extensions: Readonly<Record<string, unknown>> = {}) {
+    super(code, message, extensions);
     this.field = field;
     this.name = 'ApiError';
   }
@@ -23,7 +23,7 @@ export function apiErrorOf(error: CombinedError | undefined): ApiError {
     const code = first.extensions?.code;
     const field = first.extensions?.field;
     // Unknown codes (e.g. a masked internal error) read as "try again".
-    return new ApiError(isServerErrorCode(code) ? code : 'UNAVAILABLE', first.message, typeof field === 'string' ? field : undefined);
+    return new ApiError(isServerErrorCode(code) ? code : 'UNAVAILABLE', first.message, typeof field === 'string' ? field : undefined, first.extensions ?? {});
   }
   return new ApiError('NETWORK', error?.networkError?.message ?? 'network error');
 }

@@ -40,6 +40,12 @@ export interface ConnectionEvents {
   trouble(error: SyncError): void;
   /** A loss that retrying cannot mend (the document is gone, or may no longer be read). */
   fatal(error: SyncError): void;
+  /**
+   * The server no longer keeps the ops after our version (SNAPSHOT_REQUIRED):
+   * the streams are down and stay down until connect() is called again
+   * (after the document is reloaded).
+   */
+  snapshotRequired(error: SyncError): void;
   /** `status` or `retryAt` changed. */
   changed(): void;
 }
@@ -123,6 +129,7 @@ export class Connection {
   /** The stream broke (or showed a gap): reconnect with backoff, or report it fatal. */
   lost(error: SyncError): void {
     this.disconnect();
+    if (error.code === 'SNAPSHOT_REQUIRED') return this.events.snapshotRequired(error);
     if (!isRetryable(error.code)) return this.events.fatal(error);
     // A live connection that drops (e.g. its token expired) is resumed
     // quietly; a reconnect that fails again is worth showing.
@@ -145,6 +152,13 @@ export class Connection {
       this.due = null;
       this.connect();
     }
+  }
+
+  /** Drops the streams without a reconnect (the document is being reloaded); connect() resumes. */
+  suspend(): void {
+    this.disconnect();
+    this.retry.clear();
+    this.due = null;
   }
 
   /** For good: status 'closed', no streams, no retries. Does not notify (the caller does). */
