@@ -122,7 +122,10 @@ export class Sequencer {
       const window = cached.opsAfter(afterVersion);
       if (window) return window.slice(0, upToVersion - afterVersion);
     }
-    return this.log.readOps(documentId, afterVersion, upToVersion);
+    const ops = await this.log.readOps(documentId, afterVersion, upToVersion);
+    // Short: retention dropped some (what moves with the text must not be moved over a hole).
+    if (ops.length !== upToVersion - afterVersion) throw snapshotRequired(await this.log.logFloor(documentId));
+    return ops;
   }
 
   /** The content right after `version` was applied (0 = empty). */

@@ -368,8 +368,8 @@ export class Documents {
     const limit = first ?? 100;
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) throw badInput(`first must be 1 to ${MAX_PAGE}`);
     const ops = await this.log.readOps(documentId, afterVersion, undefined, limit);
-    // A page that does not start right after afterVersion: retention cut the log there.
-    if (ops[0] !== undefined && ops[0].version !== afterVersion + 1) await requireKept(this.log, documentId, afterVersion);
+    // A page that does not start right after afterVersion (or is empty): retention may have cut the log there.
+    if (ops[0]?.version !== afterVersion + 1) await requireKept(this.log, documentId, afterVersion);
     return ops;
   }
 

@@ -42,8 +42,8 @@ export interface ConnectionEvents {
   fatal(error: SyncError): void;
   /**
    * The server no longer keeps the ops after our version (SNAPSHOT_REQUIRED):
-   * the streams are down and stay down until connect() is called again
-   * (after the document is reloaded).
+   * the link is not live until suspend() and connect() are called (after
+   * the document is reloaded).
    */
   snapshotRequired(error: SyncError): void;
   /** `status` or `retryAt` changed. */
@@ -128,8 +128,15 @@ export class Connection {
 
   /** The stream broke (or showed a gap): reconnect with backoff, or report it fatal. */
   lost(error: SyncError): void {
+    if (error.code === 'SNAPSHOT_REQUIRED') {
+      // The op stream is over, but the rest (presence) stays up while the
+      // document is reloaded: it keeps the socket open for the requests the
+      // reload makes (a lazy graphql-ws socket closes with its last stream).
+      // Nothing is submitted meanwhile: the link is not live.
+      this.isLive = false;
+      return this.events.snapshotRequired(error);
+    }
     this.disconnect();
-    if (error.code === 'SNAPSHOT_REQUIRED') return this.events.snapshotRequired(error);
     if (!isRetryable(error.code)) return this.events.fatal(error);
     // A live connection that drops (e.g. its token expired) is resumed
     // quietly; a reconnect that fails again is worth showing.

@@ -462,7 +462,6 @@ export class DocumentSync {
   private async reload(error: SyncError): Promise<void> {
     if (this.reloading || this.closed) return;
     this.reloading = true;
-    this.connection.suspend();
     const { transport } = this.options;
     const inflight = this.ot.pending;
     try {
@@ -483,6 +482,8 @@ export class DocumentSync {
       }
       const head = await transport.loadDocument(this.documentId);
       if (this.closed) return;
+      // The old streams go now; new ones start from the head below.
+      this.connection.suspend();
       this.rebuild(head.version, new Delta(head.content.ops), inflight && this.ot.pending === inflight && committed ? inflight.delta : null);
       this.connection.connect();
     } catch (thrown) {
