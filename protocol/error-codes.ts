@@ -15,6 +15,9 @@ export const ERROR_CODES = {
   UNAVAILABLE: 'The database is unreachable for a moment (retryable): resend the same op after a backoff.',
   // editDocument's requiredVersion (docs/protocol.md, "Writing agents and backends").
   CONFLICT: 'The document is no longer at the version you required (extensions.headVersion is where it is): nothing was applied; read it again, rebuild your edits and resend.',
+  // Log retention (docs/protocol.md, "Log retention").
+  SNAPSHOT_REQUIRED:
+    'The ops after your version are no longer kept (extensions.snapshotVersion is the oldest version the log still starts from; extensions.committed says whether the op you resubmitted was committed): nothing was applied; load the document again and re-apply your unsent edits on top of it.',
   NOT_AVAILABLE: 'What you asked for is not available on this server (extensions.reason says what): do not retry.',
 } as const satisfies Record<string, string>;
 

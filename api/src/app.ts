@@ -35,6 +35,7 @@ import { connectRedis, type RedisConnections } from './pubsub/redis-connections.
 import type { Services } from './services.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { applyMigrations, MIGRATIONS_DIR } from './store/migrate.ts';
+import { LogRetention, scheduleRetention } from './store/log-retention.ts';
 import { PrismaOperationLog } from './store/operation-log.ts';
 
 /**
@@ -73,6 +74,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   let presenceRegistry: PresenceRegistry | undefined;
   let stopPresenceBatches: (() => void) | undefined;
   let converter: Converter | undefined;
+  let stopRetention: (() => Promise<void>) | undefined;
 
   return {
     async start() {
@@ -236,12 +238,21 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         metricsUrl = `http://${host}:${(ms.address() as AddressInfo).port}/metrics`;
         logger.info({ url: metricsUrl }, 'metrics listening');
       }
+      if (config.logRetention) {
+        const seqr = sequencer;
+        // This node forgets its cached head of a cut document, so it answers from the log as every other node will.
+        const retention = new LogRetention({ sql: db.sql, days: config.logRetention.days, onCut: (documentId) => seqr.forget(documentId) });
+        stopRetention = scheduleRetention(retention, config.logRetention.intervalMs, (err) => logger.warn({ err }, 'log retention'));
+      }
       return { url, port, services, ...(metricsUrl && { metricsUrl }) };
     },
 
     async stop() {
       // 1. Stop taking new connections and say so on /readyz.
       http?.drain();
+      // Before the database closes under a pass.
+      await stopRetention?.();
+      stopRetention = undefined;
       // 2. Let queued submissions commit (their HTTP replies are in flight).
       await sequencer?.idle();
       await previews?.flush();

@@ -33,6 +33,11 @@ describe('config', () => {
     [{ DATABASE_URL: 'postgres://x/db', AUTH_SECRET: 'x'.repeat(40), REDIS_CLUSTER_NODES: 'h:7001', REDIS_URL: 'redis://h' }, /^Invalid setting REDIS_CLUSTER_NODES:/],
     [{ AUTH_SECRET: 'short' }, /^Invalid setting AUTH_SECRET:/],
     [{ EMBEDDED_FSYNC: 'maybe' }, /^Invalid setting EMBEDDED_FSYNC:/],
+    [{ LOG_RETENTION_DAYS: '0' }, /^Invalid setting LOG_RETENTION_DAYS:/],
+    [{ LOG_RETENTION_DAYS: '1.5' }, /^Invalid setting LOG_RETENTION_DAYS:/],
+    [{ LOG_RETENTION_DAYS: 'forever' }, /^Invalid setting LOG_RETENTION_DAYS:/],
+    [{ LOG_RETENTION_DAYS: '30', SNAPSHOT_EVERY: '0' }, /^Invalid setting LOG_RETENTION_DAYS:/],
+    [{ LOG_RETENTION_DAYS: '30', LOG_RETENTION_INTERVAL_MS: '10' }, /^Invalid setting LOG_RETENTION_INTERVAL_MS:/],
   ])('rejects %o with a one-line message naming the setting', (env, message) => {
     expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(message);
     try {
@@ -40,6 +45,13 @@ describe('config', () => {
     } catch (error) {
       expect(String((error as Error).message)).not.toContain('\n');
     }
+  });
+
+  it('keeps every op unless LOG_RETENTION_DAYS is set', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).logRetention).toBeNull();
+    expect(loadConfig({ DATA_DIR: dataDir(), LOG_RETENTION_DAYS: '' }).logRetention).toBeNull();
+    expect(loadConfig({ DATA_DIR: dataDir(), LOG_RETENTION_DAYS: '30' }).logRetention).toEqual({ days: 30, intervalMs: 3_600_000 });
+    expect(loadConfig({ DATA_DIR: dataDir(), LOG_RETENTION_DAYS: '7', LOG_RETENTION_INTERVAL_MS: '60000' }).logRetention).toEqual({ days: 7, intervalMs: 60_000 });
   });
 
   it('is scaled when DATABASE_URL is set', () => {

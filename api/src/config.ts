@@ -48,6 +48,10 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Store a snapshot of a document every this many ops (0 = never). @default 100 */
   SNAPSHOT_EVERY: int(0, 1_000_000).default(100),
+  /** Log retention: drop ops older than this many days that lie at or below a snapshot (named versions stay readable; docs/protocol.md, "Log retention"). Unset = keep every op forever. @default unset */
+  LOG_RETENTION_DAYS: int(1, 36_500).optional(),
+  /** How often each node runs the retention pass, milliseconds (safe on several nodes at once). @default 3600000 (1 hour) */
+  LOG_RETENTION_INTERVAL_MS: int(1_000, 86_400_000).default(3_600_000),
   /** Secret for signing access tokens (>= 32 chars). Unset in embedded mode: generated once into DATA_DIR. @default generated */
   AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Lifetime of an access token, seconds. @default 900 */
@@ -178,6 +182,8 @@ export interface Config {
   production: boolean;
   logLevel: Env['LOG_LEVEL'];
   snapshotEvery: number;
+  /** Log retention (store/log-retention.ts); null = keep every op. */
+  logRetention: { days: number; intervalMs: number } | null;
   authSecret: string;
   accessTokenTtl: number;
   refreshTokenTtl: number;
@@ -282,6 +288,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.MAX_RESPONSE_BYTES < maxDocumentBytes) {
     throw new ConfigError('Invalid setting MAX_RESPONSE_BYTES: must be at least MAX_DOCUMENT_BYTES, or a whole document could not be read');
   }
+  // The cut stops at a snapshot: without snapshots there is nothing to cut at.
+  if (e.LOG_RETENTION_DAYS !== undefined && e.SNAPSHOT_EVERY === 0) {
+    throw new ConfigError('Invalid setting LOG_RETENTION_DAYS: needs snapshots (SNAPSHOT_EVERY > 0); the log is only cut at a snapshot');
+  }
   const dataDir = path.resolve(e.DATA_DIR);
   let authSecret = e.AUTH_SECRET;
   if (!authSecret) {
@@ -303,6 +313,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     production: e.NODE_ENV === 'production',
     logLevel: e.LOG_LEVEL,
     snapshotEvery: e.SNAPSHOT_EVERY,
+    logRetention: e.LOG_RETENTION_DAYS === undefined ? null : { days: e.LOG_RETENTION_DAYS, intervalMs: e.LOG_RETENTION_INTERVAL_MS },
     authSecret,
     accessTokenTtl: e.ACCESS_TOKEN_TTL,
     refreshTokenTtl: e.REFRESH_TOKEN_TTL,

@@ -38,6 +38,8 @@ export interface HistoryEntry {
   endedAt: Date;
   /** The name of toVersion, when it is named. */
   name: string | null;
+  /** The one entry for the versions log retention dropped (HistoryPageRequest.trimmed). */
+  trimmed?: boolean;
 }
 
 /** Whether a session ends between `older` and `newer` (consecutive versions). */
@@ -65,6 +67,12 @@ export interface HistoryPageRequest {
   readStamps(upToVersion: number, limit: number): Promise<OpStamp[]>;
   /** Stamps read by the first round trip; each further one reads twice as many, up to 16 times this. @default 500 */
   chunk?: number;
+  /**
+   * Log retention dropped versions 1..toVersion (their stamps went with
+   * them): this one entry stands for all of them, after the entries read
+   * from the log, so entries still cover every version without overlap.
+   */
+  trimmed?: HistoryEntry | null;
 }
 
 /**
@@ -83,6 +91,7 @@ export async function historyPage(request: HistoryPageRequest): Promise<HistoryE
   const top = Math.min(beforeVersion - 1, head);
   const entries: HistoryEntry[] = [];
   if (top < 1 || first < 1) return entries;
+  // Below the retention floor there are no stamps to read (the loop ends there).
 
   let current: HistoryEntry | null = null;
   let authors = new Set<string>();
@@ -122,5 +131,7 @@ export async function historyPage(request: HistoryPageRequest): Promise<HistoryE
     chunk = Math.min(chunk * 2, firstChunk * 16);
   }
   if (current) entries.push(current);
+  const below = request.trimmed;
+  if (below && entries.length < first && below.toVersion < beforeVersion) entries.push(below);
   return entries;
 }

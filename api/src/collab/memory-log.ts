@@ -4,7 +4,7 @@
 // It has no accounts, so it checks no author's access (never `access`); and
 // no appendMany, which exists to save database round trips it does not make.
 import { Delta } from '../../../protocol/delta.ts';
-import { AppendConflict, type CommittedOp, type NewOp, type OperationLog, type OpStamp, type Snapshot } from './types.ts';
+import { AppendConflict, type CommittedOp, type DroppedClient, type NewOp, type OperationLog, type OpStamp, type Snapshot } from './types.ts';
 
 interface MemoryDocument {
   ops: CommittedOp[];
@@ -53,6 +53,15 @@ export class MemoryOperationLog implements OperationLog {
 
   async runVersions(documentId: string, runId: string): Promise<number[]> {
     return (this.docs.get(documentId)?.ops ?? []).filter((op) => op.runId === runId).map((op) => op.version);
+  }
+
+  // Retention is the database's (store/log-retention.ts): this log keeps everything.
+  async logFloor(_documentId: string): Promise<number> {
+    return 0;
+  }
+
+  async droppedClient(_documentId: string, _clientId: string): Promise<DroppedClient | null> {
+    return null;
   }
 
   async findByClient(documentId: string, clientId: string, clientSeq: number): Promise<CommittedOp | null> {

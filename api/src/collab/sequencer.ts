@@ -14,6 +14,7 @@ import { GroupCommit } from './group-commit.ts';
 import { HeadCache } from './head-cache.ts';
 import { rebase } from '../../../protocol/rebase.ts';
 import { basedBefore, isReplayOf, keyReused, sameAuthor } from './replay.ts';
+import { snapshotRequired, submissionBelowFloor } from './retention.ts';
 import { holdsSurrogates, isStorable, splitsSurrogatePair } from './surrogate-pairs.ts';
 import { AppendConflict, type AppendRequest, type CollabMetrics, type CommittedOp, type NewOp, type OperationLog, type Snapshot, type Submission, type WriteRefusal } from './types.ts';
 
@@ -131,7 +132,10 @@ export class Sequencer {
       const window = cached.opsAfter(afterVersion);
       if (window) return window.slice(0, upToVersion - afterVersion);
     }
-    return this.log.readOps(documentId, afterVersion, upToVersion);
+    const ops = await this.log.readOps(documentId, afterVersion, upToVersion);
+    // Short: retention dropped some (what moves with the text must not be moved over a hole).
+    if (ops.length !== upToVersion - afterVersion) throw snapshotRequired(await this.log.logFloor(documentId));
+    return ops;
   }
 
   /** The content right after `version` was applied (0 = empty). */
@@ -142,8 +146,12 @@ export class Sequencer {
     }
     if (version === head.version) return head.content;
     const snapshot = await this.log.latestSnapshot(documentId, version);
+    const from = snapshot?.version ?? 0;
+    const ops = await this.log.readOps(documentId, from, version);
+    // Retention dropped ops this needs, and no snapshot (a named version's, say) sits at `version`.
+    if (ops.length !== version - from) throw snapshotRequired(await this.log.logFloor(documentId), { headVersion: head.version });
     let content = snapshot?.content ?? new Delta();
-    for (const op of await this.log.readOps(documentId, snapshot?.version ?? 0, version)) content = content.compose(op.delta);
+    for (const op of ops) content = content.compose(op.delta);
     return content;
   }
 
@@ -314,6 +322,8 @@ export class Sequencer {
           throw badInput(`baseVersion ${s.baseVersion} is ahead of the head version ${head.version}`, { headVersion: head.version });
         }
         const since = head.opsAfter(s.baseVersion) ?? (await this.log.readOps(documentId, s.baseVersion, head.version));
+        // Fewer ops than versions: retention dropped the start (retention.ts). A length check, so the hot path pays nothing.
+        if (since.length !== head.version - s.baseVersion) throw await submissionBelowFloor(this.log, s, head.version);
         // A key already used, in this batch or in the log since the base:
         // the first op's answer, if this is that op again (replay.ts).
         const key = `${s.clientId}\u0000${s.clientSeq}`;

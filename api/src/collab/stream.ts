@@ -8,6 +8,7 @@
 // Live events that skip versions (a dropped or reordered message) are
 // filled from the log, which has every op before it is published.
 import { opsBytes } from './content-bytes.ts';
+import { requireKept } from './retention.ts';
 import type { BusSubscription, CommittedOp, OperationLog } from './types.ts';
 
 export interface StreamOptions {
@@ -88,6 +89,11 @@ async function* run(options: StreamOptions, opened: (live: BusSubscription<Commi
     while (last < upTo) {
       const page = await log.readOps(documentId, last, upTo === Infinity ? undefined : upTo, pageSize);
       const fresh: CommittedOp[] = [];
+      // The first op read is not the next one, or a gap the bus showed reads
+      // empty: retention may have cut the log under this stream (retention.ts),
+      // which then ends with SNAPSHOT_REQUIRED. Never skip.
+      const first = page[0];
+      if (first ? first.version > last + 1 : upTo !== Infinity) await requireKept(log, documentId, last);
       for (const op of page) {
         if (op.version !== last + 1) break; // cannot happen with a gap-free log; never skip
         last = op.version;

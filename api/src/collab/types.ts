@@ -110,6 +110,13 @@ export interface OperationLog {
   readStamps(documentId: string, upToVersion: number, limit: number): Promise<OpStamp[]>;
   /** The versions of the document's ops written in this agent run (CommittedOp.runId), ascending. */
   runVersions(documentId: string, runId: string): Promise<number[]>;
+  /**
+   * Log retention (retention.ts): ops with version <= this were dropped, and
+   * the snapshot at this version holds the content there. 0: nothing dropped.
+   */
+  logFloor(documentId: string): Promise<number>;
+  /** What retention kept of a client whose ops it dropped: its highest clientSeq below the cut, and whose it was. */
+  droppedClient(documentId: string, clientId: string): Promise<DroppedClient | null>;
   /** The op committed for this (clientId, clientSeq), if any. */
   findByClient(documentId: string, clientId: string, clientSeq: number): Promise<CommittedOp | null>;
   /**
@@ -125,6 +132,15 @@ export interface OperationLog {
    * its rows (PGlite; SequencerOptions.groupAppends).
    */
   appendMany?(requests: readonly AppendRequest[]): Promise<Array<PromiseSettledResult<CommittedOp[]>>>;
+}
+
+/** A client whose ops retention dropped: enough to answer its resubmissions from before the cut. */
+export interface DroppedClient {
+  /** Its highest clientSeq among the dropped ops (a client's seqs only grow). */
+  lastSeq: number;
+  lastVersion: number;
+  authorId: string | null;
+  tokenId: string | null;
 }
 
 export interface AppendRequest {

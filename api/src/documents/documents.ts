@@ -9,6 +9,7 @@ import { requirePerson, type ApiTokenGrant } from '../auth/api-tokens.ts';
 import { atLeast, lower, type Role } from '../auth/roles.ts';
 import { checkDelta, isDocument, type DeltaPolicy } from '../../../protocol/delta-validation.ts';
 import type { PresenceOwner, PresenceRegistry, PresenceState } from '../collab/presence.ts';
+import { requireKept } from '../collab/retention.ts';
 import type { Delta } from '../../../protocol/delta.ts';
 import type { SubmitInput as WireSubmitInput } from '../../../protocol/wire.ts';
 import type { Sequencer } from '../collab/sequencer.ts';
@@ -384,7 +385,10 @@ export class Documents {
     if (!Number.isSafeInteger(afterVersion) || afterVersion < 0) throw badInput('afterVersion must be a non-negative integer');
     const limit = first ?? 100;
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) throw badInput(`first must be 1 to ${MAX_PAGE}`);
-    return this.log.readOps(documentId, afterVersion, undefined, limit);
+    const ops = await this.log.readOps(documentId, afterVersion, undefined, limit);
+    // A page that does not start right after afterVersion (or is empty): retention may have cut the log there.
+    if (ops[0]?.version !== afterVersion + 1) await requireKept(this.log, documentId, afterVersion);
+    return ops;
   }
 
   /** Restores `version` as a new forward op: the diff from the head to it. */

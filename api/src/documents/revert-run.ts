@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import { RunRevert } from '../../../protocol/revert.ts';
 import { keyReused } from '../collab/replay.ts';
+import { snapshotRequired } from '../collab/retention.ts';
 import type { Sequencer } from '../collab/sequencer.ts';
 import type { CommittedOp, OperationLog } from '../collab/types.ts';
 import { badInput } from '../errors.ts';
@@ -55,6 +56,14 @@ export async function revertRun(deps: RevertDeps, viewerInput: Viewer | null, do
   const head = await deps.sequencer.head(documentId);
   const versions = (await deps.log.runVersions(documentId, runId)).filter((v) => v <= head.version);
   const first = versions[0];
+  // Log retention: ops of the run may have gone with the cut (their runIds
+  // went with them), and a revert of part of a run would be a quiet half
+  // measure. A run that starts right at the floor is refused too: its
+  // beginning may be below it.
+  const floor = await deps.log.logFloor(documentId);
+  if (floor > 0 && (first === undefined || first - 1 <= floor)) {
+    throw snapshotRequired(floor, { headVersion: head.version, reason: 'RUN_BEFORE_CUT' });
+  }
   if (first === undefined) throw badInput(`No op of this document belongs to run "${runId}"`, { reason: 'NO_SUCH_RUN', field: 'runId' });
 
   // The content before the run's first op, read once (from the nearest

@@ -5,10 +5,12 @@
 import type { Converter } from '../convert/converter.ts';
 import type { DocumentFormat } from '../convert/formats.ts';
 import { historyPage, type HistoryEntry, type HistoryRules } from '../collab/history.ts';
+import { snapshotRequired } from '../collab/retention.ts';
 import type { Sequencer } from '../collab/sequencer.ts';
 import type { OperationLog } from '../collab/types.ts';
 import { badInput, notFound } from '../errors.ts';
 import type { PrismaClient } from '../store/generated/client.ts';
+import { RETENTION_LOCK_SQL } from '../store/log-retention.ts';
 import { checkText } from '../validation/text.ts';
 import { requireViewer, type DocumentView, type Documents, type Viewer } from './documents.ts';
 
@@ -60,14 +62,39 @@ export class Versions {
     // Names end sessions, so the grouping needs those below `before`. Few
     // per document (each is a person's deliberate act).
     const named = await this.prisma.namedVersion.findMany({ where: { documentId: doc.id, version: { lt: before } }, select: { version: true, name: true } });
+    const names = new Map(named.map((n) => [n.version, n.name]));
     return historyPage({
       head,
       beforeVersion: before,
       first: limit,
-      names: new Map(named.map((n) => [n.version, n.name])),
+      names,
       ...(this.rules && { rules: this.rules }),
       readStamps: (upTo, count) => this.log.readStamps(doc.id, upTo, count),
+      trimmed: await this.trimmedEntry(doc.id, names),
     });
+  }
+
+  /**
+   * The history entry for the versions log retention dropped (1 to the
+   * floor), or null when nothing was dropped. Their stamps are gone, so
+   * it is one entry: its authors are the clients retention remembered
+   * (DroppedClient), it starts when the document was created and ends when
+   * the floor's op was committed.
+   */
+  private async trimmedEntry(documentId: string, names: ReadonlyMap<number, string>): Promise<HistoryEntry | null> {
+    const doc = await this.prisma.document.findUnique({ where: { id: documentId }, select: { logFloor: true, logFloorAt: true, createdAt: true } });
+    if (!doc || doc.logFloor === 0) return null;
+    const clients = await this.prisma.droppedClient.findMany({ where: { documentId }, orderBy: { lastVersion: 'desc' }, select: { authorId: true } });
+    const authorIds = [...new Set(clients.flatMap((c) => (c.authorId ? [c.authorId] : [])))];
+    return {
+      fromVersion: 1,
+      toVersion: doc.logFloor,
+      authorIds,
+      startedAt: doc.createdAt,
+      endedAt: doc.logFloorAt ?? doc.createdAt,
+      name: names.get(doc.logFloor) ?? null,
+      trimmed: true,
+    };
   }
 
   /** Newest version first. */
@@ -89,11 +116,23 @@ export class Versions {
     }
     const authorId = viewer!.userId;
     try {
-      return await this.prisma.namedVersion.upsert({
-        where: { documentId_version: { documentId, version } },
-        create: { documentId, version, name, authorId },
-        update: { name, authorId, createdAt: new Date() },
-        select: { version: true, name: true, authorId: true, createdAt: true },
+      // Under the lock a retention cut of this document takes
+      // (store/log-retention.ts): either the cut sees this name and keeps a
+      // snapshot of it, or this sees the cut and names only what is still
+      // readable.
+      return await this.prisma.$transaction(async (tx) => {
+        await tx.$queryRawUnsafe(RETENTION_LOCK_SQL, documentId);
+        const doc = await tx.document.findUnique({ where: { id: documentId }, select: { logFloor: true } });
+        if (doc && version < doc.logFloor) {
+          const pinned = await tx.snapshot.findUnique({ where: { documentId_version: { documentId, version } }, select: { version: true } });
+          if (!pinned) throw snapshotRequired(doc.logFloor, { headVersion: head });
+        }
+        return tx.namedVersion.upsert({
+          where: { documentId_version: { documentId, version } },
+          create: { documentId, version, name, authorId },
+          update: { name, authorId, createdAt: new Date() },
+          select: { version: true, name: true, authorId: true, createdAt: true },
+        });
       });
     } catch (error) {
       // The document was deleted meanwhile (its foreign key is gone).

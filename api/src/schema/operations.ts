@@ -1,5 +1,6 @@
 // The write path (submitOperation, restoreVersion) and the exact stream
 // (documentOperations, and documentOperationBatches in batches).
+import { requireKept } from '../collab/retention.ts';
 import { operationBatches, operationStream, type StreamOptions } from '../collab/stream.ts';
 import type { CommittedOp } from '../collab/types.ts';
 import { checkClientChosenId } from '../documents/server-client-ids.ts';
@@ -113,6 +114,8 @@ function subscribeExact<T>(ctx: Context, args: { documentId: string | number; af
     if (!Number.isSafeInteger(args.afterVersion) || args.afterVersion < 0 || args.afterVersion > head.version) {
       throw badInput(`afterVersion must be between 0 and the head version ${head.version}`, { headVersion: head.version });
     }
+    // Below the retention floor the log cannot replay: SNAPSHOT_REQUIRED, as a typed error of the stream.
+    if (args.afterVersion < head.version) await requireKept(log, documentId, args.afterVersion);
     // Half the response budget per batch: with one op (at most a request body) over it, a batch still fits.
     const maxBatchBytes = Math.floor(ctx.services.config.security.maxResponseBytes / 2);
     return open({ log, documentId, afterVersion: args.afterVersion, subscribe: () => feed.subscribe(documentId), maxBatchBytes });

@@ -101,7 +101,17 @@ export async function guardedStream<T>(ctx: Context, documentId: string, start: 
     next() {
       if (finished) return Promise.resolve({ value: undefined, done: true });
       if (lost) return end();
-      return source.next().then((result) => (!result.done && !lost ? result : end()));
+      return source.next().then(
+        (result) => (!result.done && !lost ? result : end()),
+        // A typed refusal from the source (SNAPSHOT_REQUIRED: the log was cut
+        // under a starting stream) ends the stream with that error as its
+        // last result, as access loss does, instead of failing the socket.
+        (error: unknown) => {
+          if (!(error instanceof AppError)) throw error;
+          lost ??= error;
+          return end();
+        },
+      );
     },
     return: finish,
     [Symbol.asyncIterator]: () => iterator,

@@ -34,6 +34,11 @@ const HistoryEntryRef = builder.objectRef<HistoryEntry>('HistoryEntry').implemen
     startedAt: t.expose('startedAt', { type: 'DateTime', description: 'When fromVersion was committed.' }),
     endedAt: t.expose('endedAt', { type: 'DateTime', description: 'When toVersion was committed.' }),
     name: t.exposeString('name', { nullable: true, description: 'The name of toVersion, if it is a named version (a named version always ends a session).' }),
+    trimmed: t.boolean({
+      description:
+        'True for the one entry that stands for every version whose ops log retention dropped (1..toVersion): its authors are those of the dropped ops, startedAt is when the document was created, endedAt when toVersion was committed. Named versions inside it stay readable (namedVersions, contentAt, export); other versions inside it are SNAPSHOT_REQUIRED.',
+      resolve: (entry) => entry.trimmed === true,
+    }),
   }),
 });
 

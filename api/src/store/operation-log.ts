@@ -20,6 +20,7 @@ import {
   MAX_VERSION,
   type AppendRequest,
   type CommittedOp,
+  type DroppedClient,
   type NewOp,
   type OperationLog,
   type OpStamp,
@@ -196,6 +197,18 @@ export class PrismaOperationLog implements OperationLog {
     // Operation_documentId_runId_idx: a run's ops without reading the document's log.
     const rows = await this.prisma.operation.findMany({ where: { documentId, runId }, select: { version: true }, orderBy: { version: 'asc' } });
     return rows.map((row) => row.version);
+  }
+
+  async logFloor(documentId: string): Promise<number> {
+    const row = await this.prisma.document.findUnique({ where: { id: documentId }, select: { logFloor: true } });
+    return row?.logFloor ?? 0;
+  }
+
+  droppedClient(documentId: string, clientId: string): Promise<DroppedClient | null> {
+    return this.prisma.droppedClient.findUnique({
+      where: { documentId_clientId: { documentId, clientId } },
+      select: { lastSeq: true, lastVersion: true, authorId: true, tokenId: true },
+    });
   }
 
   async findByClient(documentId: string, clientId: string, clientSeq: number): Promise<CommittedOp | null> {

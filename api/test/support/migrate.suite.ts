@@ -28,6 +28,7 @@ export const GENERATED_SCALAR_FIELDS = {
   CommentThread: Prisma.CommentThreadScalarFieldEnum,
   Comment: Prisma.CommentScalarFieldEnum,
   Suggestion: Prisma.SuggestionScalarFieldEnum,
+  DroppedClient: Prisma.DroppedClientScalarFieldEnum,
 } satisfies Record<Prisma.ModelName, Record<string, string>>;
 
 interface MigrationRow {

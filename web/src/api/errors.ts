@@ -9,8 +9,8 @@ export type ErrorCode = SyncErrorCode;
 
 export class ApiError extends SyncError {
   readonly field?: string;
-  constructor(code: ErrorCode, message: string, field?: string) {
-    super(code, message);
+  constructor(code: ErrorCode, message: string, field?: string, extensions: Readonly<Record<string, unknown>> = {}) {
+    super(code, message, extensions);
     this.field = field;
     this.name = 'ApiError';
   }
@@ -23,7 +23,7 @@ export function apiErrorOf(error: CombinedError | undefined): ApiError {
     const code = first.extensions?.code;
     const field = first.extensions?.field;
     // Unknown codes (e.g. a masked internal error) read as "try again".
-    return new ApiError(isServerErrorCode(code) ? code : 'UNAVAILABLE', first.message, typeof field === 'string' ? field : undefined);
+    return new ApiError(isServerErrorCode(code) ? code : 'UNAVAILABLE', first.message, typeof field === 'string' ? field : undefined, first.extensions ?? {});
   }
   return new ApiError('NETWORK', error?.networkError?.message ?? 'network error');
 }
@@ -58,6 +58,10 @@ export function messageFor(error: { code: ErrorCode; message: string }, context:
       return 'The document changed meanwhile. Reload it and try again.';
     case 'NOT_AVAILABLE':
       return error.message;
+    case 'SNAPSHOT_REQUIRED':
+      return context === 'edit'
+        ? 'This document was reloaded from a newer version; your unsent edits were re-applied on top of it.'
+        : 'That version is older than the history this server keeps.';
     case 'NETWORK':
       return context === 'edit'
         ? 'Cannot reach the server. Your edits are kept and will be sent when the connection returns.'

@@ -40,6 +40,12 @@ export interface ConnectionEvents {
   trouble(error: SyncError): void;
   /** A loss that retrying cannot mend (the document is gone, or may no longer be read). */
   fatal(error: SyncError): void;
+  /**
+   * The server no longer keeps the ops after our version (SNAPSHOT_REQUIRED):
+   * the link is not live until suspend() and connect() are called (after
+   * the document is reloaded).
+   */
+  snapshotRequired(error: SyncError): void;
   /** `status` or `retryAt` changed. */
   changed(): void;
 }
@@ -124,6 +130,14 @@ export class Connection {
 
   /** The stream broke (or showed a gap): reconnect with backoff, or report it fatal. */
   lost(error: SyncError): void {
+    if (error.code === 'SNAPSHOT_REQUIRED') {
+      // The op stream is over, but the rest (presence) stays up while the
+      // document is reloaded: it keeps the socket open for the requests the
+      // reload makes (a lazy graphql-ws socket closes with its last stream).
+      // Nothing is submitted meanwhile: the link is not live.
+      this.isLive = false;
+      return this.events.snapshotRequired(error);
+    }
     this.disconnect();
     if (!isRetryable(error.code)) return this.events.fatal(error);
     // A live connection that drops (e.g. its token expired) is resumed
@@ -147,6 +161,13 @@ export class Connection {
       this.due = null;
       this.connect();
     }
+  }
+
+  /** Drops the streams without a reconnect (the document is being reloaded); connect() resumes. */
+  suspend(): void {
+    this.disconnect();
+    this.retry.clear();
+    this.due = null;
   }
 
   /** For good: status 'closed', no streams, no retries. Does not notify (the caller does). */

@@ -102,6 +102,8 @@ const actionArb = fc.oneof(
   { arbitrary: fc.record({ type: fc.constant('offline' as const), page: fc.nat() }), weight: 1 },
   { arbitrary: fc.record({ type: fc.constant('online' as const), page: fc.nat() }), weight: 1 },
   { arbitrary: fc.record({ type: fc.constant('reload' as const), page: fc.nat() }), weight: 1 },
+  // Log retention cuts the log somewhere below the head (pages behind it get SNAPSHOT_REQUIRED).
+  { arbitrary: fc.record({ type: fc.constant('trim' as const), at: fc.double({ min: 0, max: 1, noNaN: true }) }), weight: 1 },
 );
 type Action = typeof actionArb extends fc.Arbitrary<infer A> ? A : never;
 
@@ -191,6 +193,11 @@ async function simulate(browserCount: number, actions: Action[], slowStores: boo
   for (const action of actions) {
     if (action.type === 'tick') {
       scheduler.advance(action.ms);
+      await settle();
+      continue;
+    }
+    if (action.type === 'trim') {
+      authority.trim(Math.round(action.at * authority.version));
       await settle();
       continue;
     }
@@ -477,6 +484,70 @@ describe('DocumentSync behaviours', () => {
     expect(authority.content.ops).toEqual([{ insert: 'Oh, Hello there\n' }]);
     expect(reopened.getSnapshot().pendingEdits).toBe(0);
     expect(store.size).toBe(0);
+  });
+
+  it('reloads from the snapshot when the log was cut past its version, and sends its unsent edits again as a new op', async () => {
+    const { authority, link, sync } = await setup();
+    const seen: string[] = [];
+    sync.onContent((change) => seen.push(change.kind));
+    link.down = true;
+    sync.setNetworkOnline(false);
+    sync.applyLocal(new Delta().retain(5).insert(' there'));
+    sync.applyLocal(new Delta().retain(11).insert('!'));
+    // Others rewrite the start meanwhile, and retention cuts the log past our version.
+    const other = authority.link();
+    other.submitOperation({ documentId: DOC, baseVersion: 1, delta: { ops: [{ delete: 1 }, { insert: 'J' }] }, clientId: 'other', clientSeq: 0 });
+    other.process();
+    other.submitOperation({ documentId: DOC, baseVersion: 2, delta: { ops: [{ insert: 'Oh, ' }] }, clientId: 'other', clientSeq: 1 });
+    other.process();
+    authority.trim();
+    link.down = false;
+    sync.setNetworkOnline(true);
+    await settle();
+    // The stream is refused; the op in flight goes again to learn whether it was committed (it was not).
+    expect(link.pendingSubmits).toBe(1);
+    link.process();
+    await settle();
+    link.deliver(10);
+    await settle();
+    // A reset to the head with our edits carried over, never a silent drop.
+    expect(seen).toContain('reset');
+    expect(sync.content.ops).toEqual([{ insert: 'Oh, Jello there!\n' }]);
+    expect(sync.getSnapshot()).toMatchObject({ version: 3, pendingEdits: 2, error: null, status: 'online' });
+    link.process();
+    link.deliver(10);
+    await settle();
+    expect(authority.content.ops).toEqual([{ insert: 'Oh, Jello there!\n' }]);
+    expect(sync.getSnapshot()).toMatchObject({ version: 4, pendingEdits: 0 });
+  });
+
+  it('after a cut, does not apply again an op in flight that was committed before it', async () => {
+    const { authority, link, sync } = await setup();
+    sync.applyLocal(new Delta().retain(5).insert(' there'));
+    await settle();
+    link.process(); // committed at version 2, but the ack never arrives
+    link.drop();
+    sync.applyLocal(new Delta().retain(11).insert('!'));
+    const other = authority.link();
+    other.submitOperation({ documentId: DOC, baseVersion: 2, delta: { ops: [{ insert: 'Oh, ' }] }, clientId: 'other', clientSeq: 0 });
+    other.process();
+    authority.trim();
+    for (let i = 0; i < 5 && sync.getSnapshot().version < 3; i++) {
+      (sync as unknown as { scheduler: FakeScheduler }).scheduler.advance(60_000);
+      await settle();
+      link.deliver(10);
+      await settle();
+      while (link.pendingSubmits > 0) link.process();
+      await settle();
+    }
+    link.deliver(10);
+    await settle();
+    while (link.pendingSubmits > 0) link.process();
+    link.deliver(10);
+    await settle();
+    expect(authority.content.ops).toEqual([{ insert: 'Oh, Hello there!\n' }]);
+    expect(sync.content.ops).toEqual(authority.content.ops);
+    expect(sync.getSnapshot().pendingEdits).toBe(0);
   });
 
   it('sends an op only once the state holding it is saved (write-ahead)', async () => {

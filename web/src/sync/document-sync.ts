@@ -22,6 +22,7 @@ import { OtClient } from './ot-client.ts';
 import { MemoryPendingStore, type PendingStore, type PersistedState } from './pending-store.ts';
 import { PendingWriter } from './pending-writer.ts';
 import { PresenceSender } from './presence-sender.ts';
+import { carryOver } from './reload.ts';
 import type { RemotePresence } from './presence-tracker.ts';
 import { RemotePresences } from './remote-presences.ts';
 import { randomClientId, systemScheduler, Timer, type Scheduler } from './scheduler.ts';
@@ -163,6 +164,9 @@ export class DocumentSync {
   private error: SyncError | null = null;
   private readOnly: boolean;
   private closed = false;
+  /** A reload after SNAPSHOT_REQUIRED is under way. */
+  private reloading = false;
+  private readonly options: DocumentSyncOptions;
 
   private readonly connection: Connection;
   private readonly submission: Submission;
@@ -181,6 +185,7 @@ export class DocumentSync {
   private snapshot: SyncSnapshot | null = null;
 
   private constructor(options: DocumentSyncOptions, store: PendingStore, start: PersistedState, stored: boolean, storageFailed: boolean) {
+    this.options = options;
     const { documentId, transport } = options;
     const scheduler = options.scheduler ?? systemScheduler;
     const backoff = options.backoff ?? DEFAULT_BACKOFF;
@@ -218,6 +223,7 @@ export class DocumentSync {
           this.error = error;
         },
         fatal: (error) => this.fail(error),
+        snapshotRequired: (error) => void this.reload(error),
         changed,
       },
     ));
@@ -444,8 +450,94 @@ export class DocumentSync {
     this.changed();
   }
 
+  /**
+   * SNAPSHOT_REQUIRED (from the stream, or as the answer to our op in
+   * flight): the server no longer keeps the ops after our version. Reload
+   * the document at the head and carry the unsent local edits over onto it
+   * (reload.ts) as one new edit: they are never dropped in silence.
+   *
+   * First learn whether the op in flight was committed before the cut (its
+   * ack may be among the dropped ops): the server says so in `committed`
+   * when it refuses a resubmission. Then the edit carried over is only
+   * what came after it, or its text would appear twice. The head is read
+   * after that answer, so it holds the op if the answer was a commit.
+   * A failure on the way (the network) is a lost connection: the reconnect
+   * meets SNAPSHOT_REQUIRED again and starts over.
+   */
+  private async reload(error: SyncError): Promise<void> {
+    if (this.reloading || this.closed) return;
+    this.reloading = true;
+    const { transport } = this.options;
+    const inflight = this.ot.pending;
+    try {
+      let committed = false;
+      if (inflight) {
+        if (error.extensions.clientSeq === inflight.clientSeq) committed = error.extensions.committed === true;
+        else {
+          try {
+            const { baseVersion, delta, clientId, clientSeq } = inflight;
+            await transport.submitOperation({ documentId: this.documentId, baseVersion, delta: { ops: delta.ops }, clientId, clientSeq });
+            committed = true; // the server still could (or had): the head read next holds it
+          } catch (thrown) {
+            const answer = toSyncError(thrown);
+            if (answer.code !== 'SNAPSHOT_REQUIRED') throw answer;
+            committed = answer.extensions.committed === true;
+          }
+        }
+      }
+      const head = await transport.loadDocument(this.documentId);
+      if (this.closed) return;
+      // The old streams go now; new ones start from the head below.
+      this.connection.suspend();
+      this.rebuild(head.version, new Delta(head.content.ops), inflight && this.ot.pending === inflight && committed ? inflight.delta : null);
+      this.connection.connect();
+    } catch (thrown) {
+      if (this.closed) return;
+      const failure = toSyncError(thrown);
+      if (failure.code !== 'NETWORK' && !isRetryable(failure.code) && failure.code !== 'SNAPSHOT_REQUIRED') {
+        // The server judged the op in flight (refused it): as any refusal.
+        if (inflight && this.ot.pending === inflight && failure.code !== 'NOT_FOUND') this.onRefused(failure);
+        else return this.fail(failure);
+      }
+      this.connection.lost(new SyncError('NETWORK', failure.message));
+    } finally {
+      this.reloading = false;
+    }
+  }
+
+  /**
+   * Starts again at the server's `version` with `fresh` content. The local
+   * edits (`committedInflight`, if given, is already in `fresh`: only what
+   * came after it is kept) are carried over onto it and go out as a new op.
+   */
+  private rebuild(version: number, fresh: Delta, committedInflight: Delta | null): void {
+    const oldServer = this.server.toDelta();
+    const oldLocal = this.content;
+    const base = committedInflight ? oldServer.compose(committedInflight) : oldServer;
+    const kept = committedInflight ? this.ot.buffered : this.ot.pendingDelta();
+    const carried = carryOver(base, fresh, kept);
+    const edits = committedInflight ? this.bufferEdits : this.inflightEdits + this.bufferEdits;
+    this.server.apply(oldServer.diff(fresh));
+    this.hold.clear();
+    this.submission.discarded();
+    const send = this.ot.reload(version, carried);
+    this.inflightEdits = send ? Math.max(edits, 1) : 0;
+    this.bufferEdits = 0;
+    if (send) this.inflightSince = this.scheduler.now();
+    // Presence was placed by versions of the old line of ops: start afresh.
+    this.presences.clear();
+    this.doc = null;
+    const local = this.content;
+    this.docLength = local.length();
+    this.moveSelections(oldLocal.diff(local), true);
+    this.emitContent({ kind: 'reset', content: local });
+    this.writer.persist();
+    this.changed();
+  }
+
   /** The server refused the op in flight (or the document is gone). */
   private onRefused(error: SyncError): void {
+    if (error.code === 'SNAPSHOT_REQUIRED') return void this.reload(error);
     if (error.code === 'NOT_FOUND') return this.fail(error);
     // The server judged the op: it changed nothing there, so undo it here.
     if (error.code === 'FORBIDDEN') this.readOnly = true;

@@ -24,8 +24,9 @@ function syncErrorOf(failure: Result | unknown): SyncError {
   const errors = (failure as Result | null)?.errors;
   if (errors && errors.length > 0) {
     const first = errors[0];
-    const code = (first?.extensions as { code?: unknown } | undefined)?.code;
-    return new SyncError(isServerErrorCode(code) ? code : 'NETWORK', first?.message);
+    const extensions = (first?.extensions ?? {}) as Record<string, unknown>;
+    const code = extensions.code;
+    return new SyncError(isServerErrorCode(code) ? code : 'NETWORK', first?.message, extensions);
   }
   // graphql-ws reports a closed socket as its close event.
   return closeCodeError(failure) ?? new SyncError('NETWORK', failure instanceof Error ? failure.message : 'The socket failed');

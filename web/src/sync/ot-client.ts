@@ -171,6 +171,23 @@ export class OtClient {
   }
 
   /**
+   * Starts again at `version` (the document was reloaded from the server:
+   * SNAPSHOT_REQUIRED). `pending`, the local edits to keep, already moved
+   * onto that version's content, becomes the op in flight under a new
+   * clientSeq (seqs only grow: the server's idempotency relies on it).
+   * Returns it, to send, or null when nothing is left to send.
+   */
+  reload(version: number, pending: Delta | null): OutgoingOp | null {
+    this.version = version;
+    this.inflight = null;
+    this.buffer = null;
+    this.holding = false;
+    if (!pending || isNoop(pending)) return null;
+    this.inflight = { baseVersion: version, delta: pending, clientId: this.clientId, clientSeq: this.nextSeq++ };
+    return this.inflight;
+  }
+
+  /**
    * The next op of the stream (version must be this.version + 1).
    * Returns the change to apply to the local document (null for our own
    * ack) and the next op to send, if the ack released the buffer.

@@ -14,9 +14,12 @@ export type SyncErrorCode = ServerErrorCode | 'NETWORK';
 
 export class SyncError extends Error {
   readonly code: SyncErrorCode;
-  constructor(code: SyncErrorCode, message: string = code) {
+  /** The server's `extensions` beside the code (e.g. SNAPSHOT_REQUIRED's snapshotVersion and committed). */
+  readonly extensions: Readonly<Record<string, unknown>>;
+  constructor(code: SyncErrorCode, message: string = code, extensions: Readonly<Record<string, unknown>> = {}) {
     super(message);
     this.code = code;
+    this.extensions = extensions;
     this.name = 'SyncError';
   }
 }

@@ -30,6 +30,12 @@ export class FakeAuthority {
   reject: (input: SubmitInput) => SyncError | null = () => null;
   private readonly byKey = new Map<string, WireOp>();
   private readonly links = new Set<FakeLink>();
+  /**
+   * Log retention, as the server has it: ops up to here are no longer
+   * served; a stream or a submission based below it gets SNAPSHOT_REQUIRED
+   * (`committed`: whether the key was committed, as DroppedClient tells).
+   */
+  floor = 0;
 
   readonly documentId;
   constructor(documentId = 'doc-1', initial?: DeltaJSON) {
@@ -52,11 +58,24 @@ export class FakeAuthority {
     return this.log.slice(0, version).reduce((doc, op) => doc.compose(new Delta(op.delta.ops)), new Delta());
   }
 
+  /** Retention cuts the log at `version` (default: the head). */
+  trim(version = this.version): void {
+    this.floor = Math.max(this.floor, Math.min(version, this.version));
+  }
+
+  snapshotRequired(details: Record<string, unknown> = {}): SyncError {
+    return new SyncError('SNAPSHOT_REQUIRED', `the log starts after version ${this.floor}`, { code: 'SNAPSHOT_REQUIRED', snapshotVersion: this.floor, ...details });
+  }
+
   /** Judges a submission as the server does; throws a SyncError for a bad one. */
   commit(input: SubmitInput): WireOp {
     const rejection = this.reject(input);
     if (rejection) throw rejection;
     const key = `${input.clientId}/${input.clientSeq}`;
+    // As the server: the hole below the base is found before any replay check.
+    if (input.baseVersion < this.floor) {
+      throw this.snapshotRequired({ headVersion: this.version, clientId: input.clientId, clientSeq: input.clientSeq, committed: this.byKey.has(key) });
+    }
     const previous = this.byKey.get(key);
     if (previous) return previous;
     if (input.baseVersion > this.version) throw new SyncError('BAD_USER_INPUT', 'baseVersion ahead of head');
@@ -136,6 +155,11 @@ export class FakeLink implements SyncTransport {
     }
     if (afterVersion > this.authority.version) {
       queueMicrotask(() => !stream.closed && sink.error(new SyncError('BAD_USER_INPUT', 'afterVersion ahead of head')));
+      return () => void (stream.closed = true);
+    }
+    if (afterVersion < this.authority.floor) {
+      const error = this.authority.snapshotRequired();
+      queueMicrotask(() => !stream.closed && sink.error(error));
       return () => void (stream.closed = true);
     }
     // Subscribe-then-read: the catch-up and the live ops are one queue.
