@@ -101,6 +101,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         publish: (op) => bus.ops.publish(operationsTopic(op.documentId), op),
         deliver: (ops) => feed?.deliver(ops),
         groupAppends: db.kind === 'pglite',
+        // One PGlite has one node: nobody to share a document with.
+        lockedCommits: db.kind === 'postgres' && config.sharedWrites === 'lock',
         metrics: metrics.collab,
         onBackgroundError: (err, context) => logger.warn({ err, context }, 'background step failed'),
       });

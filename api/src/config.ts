@@ -48,6 +48,15 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Store a snapshot of a document every this many ops (0 = never). @default 100 */
   SNAPSHOT_EVERY: int(0, 1_000_000).default(100),
+  /**
+   * PostgreSQL: how the commits of a document written through several nodes
+   * at once meet. `lock`: while another node writes it too, a commit takes
+   * the document's row lock first and plans on top of the ops read under it
+   * (never loses a race). `race`: each node commits optimistically, and the
+   * loser re-reads and retries. A document written through one node commits
+   * the same way under both. @default lock
+   */
+  SHARED_WRITES: z.enum(['lock', 'race']).default('lock'),
   /** Secret for signing access tokens (>= 32 chars). Unset in embedded mode: generated once into DATA_DIR. @default generated */
   AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Lifetime of an access token, seconds. @default 900 */
@@ -178,6 +187,8 @@ export interface Config {
   production: boolean;
   logLevel: Env['LOG_LEVEL'];
   snapshotEvery: number;
+  /** SHARED_WRITES: commits of a document that several nodes write take its lock (`lock`) or race (`race`). */
+  sharedWrites: 'lock' | 'race';
   authSecret: string;
   accessTokenTtl: number;
   refreshTokenTtl: number;
@@ -303,6 +314,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     production: e.NODE_ENV === 'production',
     logLevel: e.LOG_LEVEL,
     snapshotEvery: e.SNAPSHOT_EVERY,
+    sharedWrites: e.SHARED_WRITES,
     authSecret,
     accessTokenTtl: e.ACCESS_TOKEN_TTL,
     refreshTokenTtl: e.REFRESH_TOKEN_TTL,
