@@ -281,6 +281,16 @@ export class Sequencer {
           const result = await this.appendLocked!(documentId, head.version, async (ops) => {
             missed = ops;
             if (ops.length > 0) this.markShared(documentId);
+            // Submissions that reached the lane while this one waited for
+            // the lock (the other writer's commit) join this commit: the
+            // wait becomes group commit instead of a smaller next batch.
+            // Pushed onto `batch` too, which drain() settles if this throws.
+            const lane = this.lanes.get(documentId);
+            if (attempt === 0 && lane && lane.length > 0 && batch.length < this.maxBatch) {
+              const late = lane.splice(0, this.maxBatch - batch.length);
+              batch.push(...late);
+              pending = [...pending, ...late];
+            }
             for (const op of ops) {
               if (!head.apply(op)) {
                 this.heads.forget(documentId);
