@@ -119,12 +119,12 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
     const writerCounts = options.tiny ? [2] : [8, 32];
     const watching = options.tiny ? 3 : 100;
     const metricsToken = randomBytes(16).toString('hex');
-    for (const writers of writerCounts) {
+    for (const [w, writers] of writerCounts.entries()) {
       const label = `hot document, ${writers} writers + ${watching} watchers (PG+Redis)`;
       for (let round = 0; round < (options.repeat ?? 1); round++) {
         type Setup = { key: string; nodes: number; env: Record<string, string> };
         const setups: Setup[] = [{ key: '2', nodes: 2, env: {} }, { key: '1', nodes: 1, env: {} }, ...(options.compareRace ? [{ key: 'race', nodes: 2, env: { SHARED_WRITES: 'race' } }] : [])];
-        const order = (turn++ + round) % 2 === 0 ? setups : [...setups].reverse();
+        const order = (w + round) % 2 === 0 ? setups : [...setups].reverse();
         const out = new Map<string, NodesResult>();
         for (const { key, nodes, env } of order) {
           let target: Target | null = null;

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { DeltaOp } from '../../web/src/sync/index.ts';
-import { OursApi, type Writer } from './ours.ts';
+import { dropKeptConnections, OursApi, type Writer } from './ours.ts';
 import { ROOT, startOurNode, startShareDbServer, type ServerProcess } from './processes.ts';
 import { createTempDatabase, uniquePrefix, type Services, type TempDatabase } from './services.ts';
 import { ShareDbApi } from './sharedb.ts';
@@ -174,6 +174,7 @@ async function launchOurs(mode: Mode, services: Services | null, options: Launch
     async dispose() {
       await Promise.allSettled(others.map((o) => o.stop()));
       await server.stop();
+      dropKeptConnections();
       await db?.drop();
       await rm(dataDir, { recursive: true, force: true });
     },
