@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only hot,many,trace,cold,memory,steady,fair] [-- --modes embedded,scaled]
+// npm run bench [-- --quick] [-- --only hot,nodes,many,trace,cold,memory,steady,fair] [-- --modes embedded,scaled] [-- --repeat N] [-- --compare-race]
 //
 // Runs every workload against our product and against ShareDB, one after
 // the other (alternating which goes first), each on a freshly started
@@ -7,7 +7,11 @@
 // on the hot document with 32 writers (scaled vs ShareDB + PostgreSQL when
 // PostgreSQL and Redis are reachable, else embedded vs ShareDB's memory db).
 // A full run (no options) also rewrites bench/RESULTS.md.
+//
+// `nodes` compares ours with ours: the hot document written through two
+// nodes against one node, side by side (scaled only), in a table of its own.
 import { execSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadTrace } from './lib/edits.ts';
@@ -18,10 +22,11 @@ import { launch, type LaunchOptions, type Mode, type SystemName, type Target } f
 import { coldOpen, historyOf } from './workloads/cold-open.ts';
 import { editLoad } from './workloads/edit-load.ts';
 import { fairness } from './workloads/fairness.ts';
+import { hotThroughNodes, type NodesResult } from './workloads/hot-nodes.ts';
 import { idleConnections, steadyLoad } from './workloads/memory.ts';
 import { typeTrace } from './workloads/trace.ts';
 
-export const WORKLOADS = ['hot', 'many', 'trace', 'cold', 'memory', 'steady', 'fair'] as const;
+export const WORKLOADS = ['hot', 'nodes', 'many', 'trace', 'cold', 'memory', 'steady', 'fair'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 export interface BenchOptions {
@@ -30,6 +35,10 @@ export interface BenchOptions {
   modes: readonly Mode[] | null;
   /** Smaller still, for the smoke test. */
   tiny?: boolean;
+  /** How many times the `nodes` rows run (alternating which node count goes first). @default 1 */
+  repeat?: number;
+  /** `nodes` also runs 2 nodes with SHARED_WRITES=race (commits race and retry), the way before the lock. */
+  compareRace?: boolean;
   log?: (line: string) => void;
 }
 
@@ -51,6 +60,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
   const primary: Mode = modes.includes('scaled') ? 'scaled' : 'embedded';
   const info = machine(services);
   const rows: Row[] = [];
+  const nodeRows: NodeRow[] = [];
   const failures: string[] = [];
   const size = options.tiny ? 'tiny' : options.quick ? 'quick' : 'full';
   const timing = { tiny: { warmupMs: 300, measureMs: 1_000 }, quick: { warmupMs: 1_000, measureMs: 3_000 }, full: { warmupMs: 3_000, measureMs: 10_000 } }[size];
@@ -100,6 +110,41 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
         if (watching === 0) continue;
         rows.push({ workload: label, metric: 'fan-out p50', better: 'lower', unit: 'ms', ours: r.ours.fanout.p50, sharedb: r.sharedb.fanout.p50 });
         rows.push({ workload: label, metric: 'fan-out p99', better: 'lower', unit: 'ms', ours: r.ours.fanout.p99, sharedb: r.sharedb.fanout.p99 });
+      }
+    }
+  }
+
+  if (wants('nodes') && services) {
+    // Ours against ours: the same load through 2 nodes and through 1, one
+    // after the other (alternating which goes first), `repeat` times.
+    const writerCounts = options.tiny ? [2] : [8, 32];
+    const watching = options.tiny ? 3 : 100;
+    const metricsToken = randomBytes(16).toString('hex');
+    for (const [w, writers] of writerCounts.entries()) {
+      const label = `hot document, ${writers} writers + ${watching} watchers (PG+Redis)`;
+      for (let round = 0; round < (options.repeat ?? 1); round++) {
+        type Setup = { key: string; nodes: number; env: Record<string, string> };
+        const setups: Setup[] = [{ key: '2', nodes: 2, env: {} }, { key: '1', nodes: 1, env: {} }, ...(options.compareRace ? [{ key: 'race', nodes: 2, env: { SHARED_WRITES: 'race' } }] : [])];
+        const order = (w + round) % 2 === 0 ? setups : [...setups].reverse();
+        const out = new Map<string, NodesResult>();
+        for (const { key, nodes, env } of order) {
+          let target: Target | null = null;
+          try {
+            target = await launch('ours', 'scaled', services, { nodes, metricsToken, env });
+            const result = await Promise.race([hotThroughNodes(target, metricsToken, { documents: 1, writersPerDocument: writers, watchers: watching, ...timing }), ...target.servers.map((s) => s.died)]);
+            out.set(key, result);
+            log(`[bench] ${label} through ${nodes} node(s)${env.SHARED_WRITES ? ` (SHARED_WRITES=${env.SHARED_WRITES})` : ''}: ${JSON.stringify({ opsPerSec: result.load.opsPerSec, ack: result.load.ack, cpuUsPerOp: result.cpuUsPerOp.map(Math.round), retriesPerSec: result.retriesPerSec, opsPerCommit: result.opsPerCommit })}`);
+          } catch (error) {
+            const message = `${label} through ${nodes} node(s): ${error instanceof Error ? error.stack ?? error.message : String(error)}`;
+            failures.push(message);
+            log(`[bench] FAILED ${message}`);
+          } finally {
+            await target?.dispose().catch((error: unknown) => log(`[bench] dispose failed: ${String(error)}`));
+          }
+        }
+        const two = out.get('2');
+        const one = out.get('1');
+        if (two && one) nodeRows.push(...nodeRowsOf(`${label}${(options.repeat ?? 1) > 1 ? `, round ${round + 1}` : ''}`, two, one, out.get('race')));
       }
     }
   }
@@ -198,8 +243,59 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
   info.loadAfter = loadAverage();
   const hot = rows.find((r) => r.key === `hot:${primary}`);
   const ratio = hot ? hot.ours / hot.sharedb : NaN;
-  const text = [`## collab-graphql vs ShareDB (${size} run, ${new Date().toISOString()})`, '', machineLine(info), '', table(rows), ''].join('\n');
+  const text = [
+    `## collab-graphql vs ShareDB (${size} run, ${new Date().toISOString()})`,
+    '',
+    machineLine(info),
+    '',
+    ...(rows.length > 0 ? [table(rows), ''] : []),
+    ...(nodeRows.length > 0 ? ['### Hot document through 2 nodes, beside 1 node (ours only)', '', nodeTable(nodeRows), ''] : []),
+  ].join('\n');
   return { rows, text, ratio, failures };
+}
+
+/** One figure of the `nodes` workload: through 2 nodes, through 1, 2 ÷ 1, and (compareRace) 2 nodes racing. */
+interface NodeRow {
+  workload: string;
+  metric: string;
+  two: string;
+  one: string;
+  ratio: string;
+  race?: string;
+  raceRatio?: string;
+}
+
+function nodeRowsOf(workload: string, two: NodesResult, one: NodesResult, race?: NodesResult): NodeRow[] {
+  const n = (v: number, digits = 0) => v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : '–');
+  const cpuText = (r: NodesResult) => r.cpuUsPerOp.map((v) => n(v)).join(' + ');
+  const cpuSum = (r: NodesResult) => r.cpuUsPerOp.reduce((a, b) => a + b, 0);
+  const figures: Array<{ metric: string; text: (r: NodesResult) => string; value?: (r: NodesResult) => number }> = [
+    { metric: 'committed (ops/s) ↑', text: (r) => n(r.load.opsPerSec), value: (r) => r.load.opsPerSec },
+    { metric: 'ack p50 (ms) ↓', text: (r) => n(r.load.ack.p50, 1), value: (r) => r.load.ack.p50 },
+    { metric: 'ack p99 (ms) ↓', text: (r) => n(r.load.ack.p99, 1), value: (r) => r.load.ack.p99 },
+    { metric: 'fan-out p99 (ms) ↓', text: (r) => n(r.load.fanout.p99, 1), value: (r) => r.load.fanout.p99 },
+    { metric: 'node CPU per op (µs, each node) ↓', text: cpuText, value: cpuSum },
+    { metric: 'lost races (per s)', text: (r) => n(r.retriesPerSec, 1) },
+    { metric: 'ops per commit', text: (r) => n(r.opsPerCommit, 1) },
+  ];
+  return figures.map(({ metric, text, value }) => ({
+    workload,
+    metric,
+    two: text(two),
+    one: text(one),
+    ratio: value ? ratio(value(two), value(one)) : '',
+    ...(race && { race: text(race), raceRatio: value ? ratio(value(race), value(one)) : '' }),
+  }));
+}
+
+function nodeTable(rows: NodeRow[]): string {
+  const race = rows.some((r) => r.race !== undefined);
+  const lines = race
+    ? ['| workload | metric | 2 nodes | 1 node | 2 nodes ÷ 1 node | 2 nodes, SHARED_WRITES=race | race ÷ 1 node |', '|---|---|---:|---:|---:|---:|---:|']
+    : ['| workload | metric | 2 nodes | 1 node | 2 nodes ÷ 1 node |', '|---|---|---:|---:|---:|'];
+  for (const r of rows) lines.push(`| ${r.workload} | ${r.metric} | ${r.two} | ${r.one} | ${r.ratio} |${race ? ` ${r.race ?? ''} | ${r.raceRatio ?? ''} |` : ''}`);
+  return lines.join('\n');
 }
 
 function parseArgs(argv: string[]): BenchOptions & { write: boolean } {
@@ -214,8 +310,10 @@ function parseArgs(argv: string[]): BenchOptions & { write: boolean } {
   const modes = value('--modes')?.split(',') ?? null;
   for (const m of modes ?? []) if (m !== 'embedded' && m !== 'scaled') throw new Error(`--modes: unknown mode ${m}`);
   const quick = argv.includes('--quick');
+  const repeat = Number(value('--repeat') ?? 1);
+  if (!Number.isSafeInteger(repeat) || repeat < 1) throw new Error('--repeat: a positive integer');
   const partial = quick || value('--only') !== undefined || modes !== null;
-  return { quick, only: only as Workload[], modes: modes as Mode[] | null, write: !partial && !argv.includes('--no-write') };
+  return { quick, repeat, compareRace: argv.includes('--compare-race'), only: only as Workload[], modes: modes as Mode[] | null, write: !partial && !argv.includes('--no-write') };
 }
 
 const commit = () => {

@@ -117,6 +117,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
           for (const documentId of new Set(ops.map((op) => op.documentId))) previews?.changed(documentId);
         },
         groupAppends: db.kind === 'pglite',
+        // One PGlite has one node: nobody to share a document with.
+        lockedCommits: db.kind === 'postgres' && config.sharedWrites === 'lock',
         metrics: metrics.collab,
         onBackgroundError: (err, context) => logger.warn({ err, context }, 'background step failed'),
       });

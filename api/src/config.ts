@@ -52,6 +52,15 @@ const schema = z.object({
   LOG_RETENTION_DAYS: int(1, 36_500).optional(),
   /** How often each node runs the retention pass, milliseconds (safe on several nodes at once). @default 3600000 (1 hour) */
   LOG_RETENTION_INTERVAL_MS: int(1_000, 86_400_000).default(3_600_000),
+  /**
+   * PostgreSQL: how the commits of a document written through several nodes
+   * at once meet. `lock`: while another node writes it too, a commit takes
+   * the document's row lock first and plans on top of the ops read under it
+   * (never loses a race). `race`: each node commits optimistically, and the
+   * loser re-reads and retries. A document written through one node commits
+   * the same way under both. @default lock
+   */
+  SHARED_WRITES: z.enum(['lock', 'race']).default('lock'),
   /** Secret for signing access tokens (>= 32 chars). Unset in embedded mode: generated once into DATA_DIR. @default generated */
   AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Lifetime of an access token, seconds. @default 900 */
@@ -184,6 +193,8 @@ export interface Config {
   snapshotEvery: number;
   /** Log retention (store/log-retention.ts); null = keep every op. */
   logRetention: { days: number; intervalMs: number } | null;
+  /** SHARED_WRITES: commits of a document that several nodes write take its lock (`lock`) or race (`race`). */
+  sharedWrites: 'lock' | 'race';
   authSecret: string;
   accessTokenTtl: number;
   refreshTokenTtl: number;
@@ -314,6 +325,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     snapshotEvery: e.SNAPSHOT_EVERY,
     logRetention: e.LOG_RETENTION_DAYS === undefined ? null : { days: e.LOG_RETENTION_DAYS, intervalMs: e.LOG_RETENTION_INTERVAL_MS },
+    sharedWrites: e.SHARED_WRITES,
     authSecret,
     accessTokenTtl: e.ACCESS_TOKEN_TTL,
     refreshTokenTtl: e.REFRESH_TOKEN_TTL,

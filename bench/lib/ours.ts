@@ -10,7 +10,17 @@ import { Delta, DocumentSync, isServerErrorCode, SyncError, type DeltaOp, type S
 
 // Keep-alive sockets, as a browser keeps them; no cap, so that every client
 // can have its one request in flight.
-const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+let agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+
+/**
+ * Closes the kept-alive sockets, for when a server stops: a later server
+ * may get the same port (PORT=0), and a request on a socket kept from the
+ * old one fails with ECONNRESET or "socket hang up".
+ */
+export function dropKeptConnections(): void {
+  agent.destroy();
+  agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+}
 
 interface GraphQLReply<T> {
   data?: T | null;

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { DeltaOp } from '../../web/src/sync/index.ts';
-import { OursApi, type Writer } from './ours.ts';
+import { dropKeptConnections, OursApi, type Writer } from './ours.ts';
 import { ROOT, startOurNode, startShareDbServer, type ServerProcess } from './processes.ts';
 import { createTempDatabase, uniquePrefix, type Services, type TempDatabase } from './services.ts';
 import { ShareDbApi } from './sharedb.ts';
@@ -31,12 +31,24 @@ export interface LaunchOptions {
   cpuProfDir?: string;
   /** Let the bench trigger full GCs in the server (memory workloads). */
   gcOnSignal?: boolean;
+  /**
+   * Ours, scaled only: this many identical nodes on one database and one
+   * Redis prefix; writers and watchers are spread over them round robin.
+   * @default 1
+   */
+  nodes?: number;
+  /** Lets the bench read each of our nodes' /metrics (sets METRICS_TOKEN). */
+  metricsToken?: string;
+  /** More environment for our nodes (e.g. SHARED_WRITES). */
+  env?: Record<string, string>;
 }
 
 export interface Target {
   system: SystemName;
   mode: Mode;
   server: ServerProcess;
+  /** Every server process of this target (ours may run several nodes). */
+  servers: readonly ServerProcess[];
   createDocument(content: DeltaOp[]): Promise<string>;
   openWriter(documentId: string): Promise<Writer>;
   /** What machine-made edits use: ours, an API token of the same user; ShareDB has no tokens (null). */
@@ -75,8 +87,23 @@ async function launchOurs(mode: Mode, services: Services | null, options: Launch
     DATA_DIR: dataDir,
     ...(db && { DATABASE_URL: db.url, REDIS_URL: services!.redisUrl, REDIS_PREFIX: uniquePrefix('ours'), AUTH_SECRET: randomBytes(32).toString('hex') }),
   };
+  if ((options.nodes ?? 1) > 1 && !db) throw new Error('several nodes need the scaled mode');
+  if (options.metricsToken) env.METRICS_TOKEN = options.metricsToken;
+  Object.assign(env, options.env);
   let server = await startOurNode(processOptions(options, env));
   let api = await OursApi.signUp(server.url);
+  // Further nodes on the same database and Redis prefix; one account, whose
+  // token every node accepts (same AUTH_SECRET). Clients go round robin.
+  const others: ServerProcess[] = [];
+  try {
+    for (let i = 1; i < (options.nodes ?? 1); i++) others.push(await startOurNode(processOptions(options, env)));
+  } catch (error) {
+    await Promise.allSettled([server.stop(), ...others.map((o) => o.stop())]);
+    throw error;
+  }
+  const apis = [api, ...others.map((o) => new OursApi(o.url, api.token))];
+  let writersOpened = 0;
+  let watchersOpened = 0;
 
   /** Runs SQL on the node's database; embedded: only while the node is stopped (PGlite is single-process). */
   async function withSql<T>(fn: (query: (sql: string, params?: unknown[]) => Promise<unknown[]>) => Promise<T>): Promise<T> {
@@ -95,13 +122,17 @@ async function launchOurs(mode: Mode, services: Services | null, options: Launch
     get server() {
       return server;
     },
+    get servers() {
+      return [server, ...others];
+    },
     createDocument: (content) => api.createDocument(content),
-    openWriter: (id) => api.openWriter(id),
+    openWriter: (id) => (others.length === 0 ? api : apis[writersOpened++ % apis.length]!).openWriter(id),
     agentToken: () => api.createApiToken('bench agent'),
     ...(db && { sql: (sql: string, params?: unknown[]) => db.query(sql, params) }),
     async openWatcher(id, onOp) {
-      const head = await api.head(id);
-      return api.openWatcher(id, head.version, onOp);
+      const on = others.length === 0 ? api : apis[watchersOpened++ % apis.length]!;
+      const head = await on.head(id);
+      return on.openWatcher(id, head.version, onOp);
     },
     async open(id) {
       // What DocumentSync.open does: the head over HTTP, then the stream from it.
@@ -147,7 +178,9 @@ async function launchOurs(mode: Mode, services: Services | null, options: Launch
       api = new OursApi(server.url, api.token); // the same account: the secret and the data survive restarts
     },
     async dispose() {
+      await Promise.allSettled(others.map((o) => o.stop()));
       await server.stop();
+      dropKeptConnections();
       await db?.drop();
       await rm(dataDir, { recursive: true, force: true });
     },
@@ -172,6 +205,9 @@ async function launchShareDb(mode: Mode, services: Services | null, options: Lau
     mode,
     get server() {
       return server;
+    },
+    get servers() {
+      return [server];
     },
     createDocument: (content) => api.createDocument(content),
     openWriter: (id) => api.openWriter(id),

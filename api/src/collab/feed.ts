@@ -144,10 +144,13 @@ export class OperationFeed {
    * read the gap from the log, so those wait for the transport.
    */
   deliver(ops: readonly CommittedOp[]): void {
-    const first = ops[0];
-    const feed = first && this.docs.get(first.documentId)?.feed;
-    if (!feed || feed.closed || !feed.transport || first.version !== feed.lastSeen + 1) return;
-    for (const op of ops) {
+    const feed = ops[0] && this.docs.get(ops[0].documentId)?.feed;
+    if (!feed || feed.closed || !feed.transport) return;
+    // Ops the feed has seen already (a locked commit hands over the other
+    // writers' ops it read, which the transport may have brought first).
+    const fresh = ops.filter((op) => op.version > feed.lastSeen);
+    if (fresh[0]?.version !== feed.lastSeen + 1) return;
+    for (const op of fresh) {
       feed.local.add(op.version);
       feed.handOut(op);
     }

@@ -4,7 +4,7 @@
 // It has no accounts, so it checks no author's access (never `access`); and
 // no appendMany, which exists to save database round trips it does not make.
 import { Delta } from '../../../protocol/delta.ts';
-import { AppendConflict, type CommittedOp, type DroppedClient, type NewOp, type OperationLog, type OpStamp, type Snapshot } from './types.ts';
+import { AppendConflict, type AppendRequest, type CommittedOp, type DroppedClient, type NewOp, type OperationLog, type OpStamp, type Snapshot } from './types.ts';
 
 interface MemoryDocument {
   ops: CommittedOp[];
@@ -14,6 +14,8 @@ interface MemoryDocument {
 
 export class MemoryOperationLog implements OperationLog {
   private readonly docs = new Map<string, MemoryDocument>();
+  /** appendLocked's lock per document: the tail of its queue. */
+  private readonly locks = new Map<string, Promise<unknown>>();
 
   createDocument(id: string): void {
     this.docs.set(id, { ops: [], snapshots: [], byClient: new Map() });
@@ -94,6 +96,21 @@ export class MemoryOperationLog implements OperationLog {
     }
     if (snapshot && !doc.snapshots.some((s) => s.version === snapshot.version)) doc.snapshots.push(snapshot);
     return committed;
+  }
+
+  async appendLocked(documentId: string, knownVersion: number, build: (missed: CommittedOp[]) => Promise<AppendRequest | null>): Promise<CommittedOp[] | null> {
+    // The lock is held across `build`, as a transaction holds a row lock across a round trip.
+    const turn = (this.locks.get(documentId) ?? Promise.resolve()).then(async () => {
+      if (!this.docs.has(documentId)) throw new AppendConflict('gone');
+      const request = await build(await this.readOps(documentId, knownVersion));
+      return request && this.append(documentId, request.ops, request.snapshot);
+    });
+    const tail = turn.catch(() => {});
+    this.locks.set(documentId, tail);
+    void tail.then(() => {
+      if (this.locks.get(documentId) === tail) this.locks.delete(documentId);
+    });
+    return turn;
   }
 }
 

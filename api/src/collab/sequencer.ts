@@ -5,7 +5,11 @@
 // the next turn commits everything queued in one transaction (group commit).
 // Across nodes the log's (documentId, version) key is the arbiter: a node
 // that loses the race refreshes its head and re-plans, a bounded number of
-// times.
+// times. A document that another node is writing too (a lost race, or
+// another node's op seen on the feed) commits under the log's write lock
+// for a while instead (lockedCommits, OperationLog.appendLocked): the lock
+// is taken first, the few ops this node has not seen are read in the same
+// transaction, and the batch is planned on top of them, so it cannot lose.
 import { Delta } from '../../../protocol/delta.ts';
 import { AppError, badInput, forbidden, notFound } from '../errors.ts';
 import { baseLength } from '../../../protocol/delta-validation.ts';
@@ -43,6 +47,20 @@ export interface SequencerOptions {
   cachedDocuments?: number;
   /** Recent ops kept per cached document for rebasing. */
   recentWindow?: number;
+  /**
+   * Commit under the log's write lock (OperationLog.appendLocked) while
+   * another writer is writing the same document: commits then queue in the
+   * database instead of racing and retrying. Needs a log with appendLocked.
+   * @default false
+   */
+  lockedCommits?: boolean;
+  /**
+   * How long after this node last saw another writer's commit of a document
+   * (or lost a race on it) its commits still take the lock, milliseconds.
+   * A document written through this node alone never takes it.
+   * @default 2000
+   */
+  sharedWriteMs?: number;
   metrics?: Pick<CollabMetrics, 'batchCommitted' | 'retried'>;
   /** Told about failures that do not fail a submission (e.g. publish). */
   onBackgroundError?: (error: unknown, context: string) => void;
@@ -74,6 +92,10 @@ export class Sequencer {
   private readonly maxBatch: number;
   /** Appends of several documents in one statement (groupAppends; group-commit.ts). */
   private readonly groupCommit: GroupCommit | null;
+  /** The log's locked append, when lockedCommits is on. */
+  private readonly appendLocked: NonNullable<OperationLog['appendLocked']> | null;
+  /** Documents another writer wrote lately: until when (Date.now()) their commits take the lock. */
+  private readonly shared = new Map<string, number>();
 
   private readonly options: SequencerOptions;
   constructor(options: SequencerOptions) {
@@ -82,6 +104,7 @@ export class Sequencer {
     this.maxRetries = options.maxRetries ?? 16;
     this.maxBatch = options.maxBatch ?? 256;
     this.groupCommit = options.groupAppends && options.log.appendMany ? new GroupCommit(options.log.appendMany.bind(options.log)) : null;
+    this.appendLocked = options.lockedCommits && options.log.appendLocked ? options.log.appendLocked.bind(options.log) : null;
     this.heads = new HeadCache(options.log, {
       maxDocuments: options.cachedDocuments ?? 10_000,
       window: options.recentWindow ?? 1_000,
@@ -177,6 +200,9 @@ export class Sequencer {
     const head = this.heads.peek(documentId);
     if (!head) return;
     for (const op of ops) {
+      // This node's own commits are in its head already (commitBatch
+      // applies them first): an op beyond the head is another writer's.
+      if (op.version > head.version) this.markShared(documentId);
       if (!head.apply(op)) {
         this.heads.forget(documentId); // a gap: reload on next use
         return;
@@ -187,6 +213,26 @@ export class Sequencer {
   /** Drops what this node remembers of a document (after deletion). */
   forget(documentId: string): void {
     this.heads.forget(documentId);
+    this.shared.delete(documentId);
+  }
+
+  /** Another writer commits to this document too: lock for a while (lockedCommits). */
+  private markShared(documentId: string): void {
+    if (!this.appendLocked) return;
+    this.shared.delete(documentId); // re-inserted last: the map's order is the expiry order
+    this.shared.set(documentId, Date.now() + (this.options.sharedWriteMs ?? 2_000));
+    for (const [id, until] of this.shared) {
+      if (until > Date.now() && this.shared.size <= 100_000) break;
+      this.shared.delete(id);
+    }
+  }
+
+  private isShared(documentId: string): boolean {
+    const until = this.shared.get(documentId);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.shared.delete(documentId);
+    return false;
   }
 
   /** One lane per document: take everything queued, commit it, repeat. */
@@ -216,6 +262,8 @@ export class Sequencer {
 
   private async commitBatch(documentId: string, batch: Pending[]): Promise<void> {
     let pending = batch;
+    // Off after a locked commit failed with its snapshot (a snapshot is only a cache).
+    let snapshots = true;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > this.maxRetries) {
         const error = new AppError('CONFLICT_RETRY_EXHAUSTED', 'Too many concurrent writers; resubmit the same op', { retryable: true });
@@ -225,32 +273,78 @@ export class Sequencer {
       // Nodes that lost a race together would race again in lockstep: a
       // short random pause (up to 1 ms per attempt) lets one of them win.
       if (attempt > 1) await new Promise((r) => setTimeout(r, Math.random() * attempt));
+      // Another writer on this document: plan under its lock, on top of
+      // the ops read there (no refresh needed, no race to lose).
+      const locked = this.appendLocked !== null && this.isShared(documentId);
       // After a lost race, or when a client has seen a version this node has
       // not, the cached head is stale: read what other nodes appended.
-      const stale = attempt > 0 || pending.some((p) => p.submission.baseVersion > (this.cachedVersion(documentId) ?? -1));
+      const stale = !locked && (attempt > 0 || pending.some((p) => p.submission.baseVersion > (this.cachedVersion(documentId) ?? -1)));
       const head = stale ? await this.heads.refresh(documentId) : await this.heads.get(documentId);
 
-      const planned = await this.plan(documentId, head, pending);
-      if (planned.length === 0) return;
-
-      const last = planned.at(-1)!.op.version;
-      const snapshot = crossesSnapshot(head.version, last, this.options.snapshotEvery)
-        ? snapshotAfter(head, planned)
-        : undefined;
+      let planned: Planned[] = [];
+      let withSnapshot = false;
+      /** Ops of other writers that a locked commit read under the lock. */
+      let missed: CommittedOp[] = [];
+      const request = async (): Promise<AppendRequest | null> => {
+        planned = await this.plan(documentId, head, pending);
+        if (planned.length === 0) return null;
+        const last = planned.at(-1)!.op.version;
+        const snapshot = snapshots && crossesSnapshot(head.version, last, this.options.snapshotEvery) ? snapshotAfter(head, planned) : undefined;
+        withSnapshot = snapshot !== undefined;
+        return { documentId, ops: planned.map((p) => p.op), snapshot };
+      };
       let committed: CommittedOp[];
       try {
-        committed = await this.appendWithSnapshot({ documentId, ops: planned.map((p) => p.op), snapshot });
+        if (locked) {
+          const result = await this.appendLocked!(documentId, head.version, async (ops) => {
+            missed = ops;
+            if (ops.length > 0) this.markShared(documentId);
+            // Submissions that reached the lane while this one waited for
+            // the lock (the other writer's commit) join this commit: the
+            // wait becomes group commit instead of a smaller next batch.
+            // Pushed onto `batch` too, which drain() settles if this throws.
+            const lane = this.lanes.get(documentId);
+            if (attempt === 0 && lane && lane.length > 0 && batch.length < this.maxBatch) {
+              const late = lane.splice(0, this.maxBatch - batch.length);
+              batch.push(...late);
+              pending = [...pending, ...late];
+            }
+            for (const op of ops) {
+              if (!head.apply(op)) {
+                this.heads.forget(documentId);
+                throw new AppendConflict('version'); // cannot happen (missed follows the head); re-plan from the log
+              }
+            }
+            return request();
+          });
+          if (result === null) return;
+          committed = result;
+        } else {
+          const next = await request();
+          if (next === null) return;
+          committed = await this.appendWithSnapshot(next);
+        }
       } catch (error) {
-        if (!(error instanceof AppendConflict)) throw error;
+        if (!(error instanceof AppendConflict)) {
+          // As appendWithSnapshot does: a snapshot is only a cache, so a
+          // locked commit that failed with one is made again without it.
+          if (!locked || !withSnapshot) throw error;
+          this.options.onBackgroundError?.(error, 'snapshot');
+          snapshots = false;
+          pending = unsettled(planned, pending);
+          continue;
+        }
+        if (error.kind === 'version') this.markShared(documentId);
         if (error.kind === 'gone') {
           this.heads.forget(documentId);
-          for (const p of planned) for (const w of p.waiters) w.reject(notFound());
+          // Every waiter: a locked commit learns this before planning anything.
+          for (const w of pending) w.reject(notFound());
           return;
         }
         if (error.kind === 'access') refuseWriters(planned, error.refused);
         else this.options.metrics?.retried();
         if (error.kind === 'client') await this.settleCommittedElsewhere(documentId, planned);
-        pending = planned.flatMap((p) => p.waiters).filter((w) => !settled.has(w));
+        pending = unsettled(planned, pending);
         continue;
       }
 
@@ -258,7 +352,10 @@ export class Sequencer {
         if (!head.apply(op)) this.heads.forget(documentId);
       }
       this.options.metrics?.batchCommitted(planned.map((p) => p.distance));
-      this.options.deliver?.(committed);
+      // The ops read under the lock go first: this node's streams may not
+      // have them yet, and its own would otherwise wait for them (the feed
+      // skips what it has seen, and drops the transport's copies later).
+      this.options.deliver?.(missed.length > 0 ? [...missed, ...committed] : committed);
       // Durable before visible holds from here: the commit is done. The
       // publishes leave now (in version order: one connection is FIFO;
       // receivers cope with any order anyway) and the submitters are
@@ -429,6 +526,8 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 // that bookkeeping off the Pending objects.
 const settled = new WeakSet<Pending>();
 const markSettled = (p: Pending) => settled.add(p);
+/** Who still waits after a failed attempt: the planned ops' waiters, or all of `pending` if it failed before planning (a locked commit that never got its lock). */
+const unsettled = (planned: Planned[], pending: Pending[]) => (planned.length > 0 ? planned.flatMap((p) => p.waiters) : pending).filter((w) => !settled.has(w));
 
 /**
  * After an `access` conflict: the log found that some authors may no longer

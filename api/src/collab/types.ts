@@ -132,6 +132,17 @@ export interface OperationLog {
    * its rows (PGlite; SequencerOptions.groupAppends).
    */
   appendMany?(requests: readonly AppendRequest[]): Promise<Array<PromiseSettledResult<CommittedOp[]>>>;
+  /**
+   * An append that cannot lose a race: takes the document's write lock,
+   * reads the ops committed after `knownVersion` (by other writers: those
+   * this node has not seen yet), hands them to `build`, and appends what
+   * `build` returns, in one transaction, before anyone else may append.
+   * `build` returns null to append nothing. Still throws AppendConflict for
+   * `client`, `access` and `gone` (never `version`, barring a broken lock).
+   * Optional: for a document written through several nodes at once
+   * (SequencerOptions.lockedCommits).
+   */
+  appendLocked?(documentId: string, knownVersion: number, build: (missed: CommittedOp[]) => Promise<AppendRequest | null>): Promise<CommittedOp[] | null>;
 }
 
 /** A client whose ops retention dropped: enough to answer its resubmissions from before the cut. */

@@ -22,8 +22,31 @@ export interface SqlSession {
 
 /** One dedicated connection: session state (advisory locks) stays on it. */
 export interface SqlConnection extends SqlSession {
+  /**
+   * Several `;`-separated statements without parameters in one round trip
+   * (simple query protocol); the rows of each statement, in order. Values
+   * go in as literals (sqlLiteral). For a transaction that must hold a lock
+   * across a step in this process in as few round trips as it can
+   * (operation-log.ts, appendLocked).
+   */
+  script(sql: string): Promise<Array<Record<string, unknown>[]>>;
   /** BEGIN … COMMIT on this connection; ROLLBACK and rethrow if `fn` throws. */
   transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
+}
+
+/**
+ * A value as an SQL literal, for SqlConnection.script: strings quoted (the
+ * E'' form when they hold a backslash, right whatever
+ * standard_conforming_strings says), finite numbers as they are, null as NULL.
+ */
+export function sqlLiteral(value: string | number | null): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new RangeError('sqlLiteral: not a finite number');
+    return String(value);
+  }
+  const quoted = `'${value.replaceAll("'", "''")}'`;
+  return value.includes('\\') ? `E${quoted.replaceAll('\\', '\\\\')}` : quoted;
 }
 
 export interface SqlRunner extends SqlSession {
@@ -102,6 +125,7 @@ async function openPGlite(dataDir: string, fsync: boolean): Promise<Database> {
   // issued meanwhile wait instead of landing inside our transaction.
   const connection: SqlConnection = {
     ...root,
+    script: async (text) => (await db.exec(text)).map((r) => r.rows as Record<string, unknown>[]),
     transaction: (fn) => db.transaction((tx) => fn(session(tx))),
   };
   // Session state is shared too: pg_advisory_lock is re-entrant within a
@@ -157,6 +181,10 @@ async function openPostgres(connectionString: string, opts: DatabaseOptions): Pr
       const client = await pool.connect();
       const conn: SqlConnection = {
         ...session(client),
+        script: async (text) => {
+          const results: pg.QueryResult | pg.QueryResult[] = await client.query(text);
+          return (Array.isArray(results) ? results : [results]).map((r) => r.rows as Record<string, unknown>[]);
+        },
         transaction: async (body) => {
           await client.query('BEGIN');
           try {

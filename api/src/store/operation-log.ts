@@ -27,7 +27,7 @@ import {
   type Snapshot,
   type WriteRefusal,
 } from '../collab/types.ts';
-import type { SqlSession } from './database.ts';
+import { sqlLiteral, type SqlRunner } from './database.ts';
 import type { Prisma, PrismaClient, Operation as OperationRow } from './generated/client.ts';
 
 /** Deltas are stored as the JSON `{ "ops": [...] }`, Quill's own wire form. */
@@ -61,6 +61,10 @@ const OPERATION_PKEY = 'Operation_pkey';
 const OPERATION_CLIENT_KEY = 'Operation_documentId_clientId_clientSeq_key';
 /** What collab_append raises when an author may not write (20261125000000_append_checks_write_access). */
 const INSUFFICIENT_PRIVILEGE = '42501';
+/** What collab_lock_head raises for a missing document (20261206800700_collab_lock_head). */
+const NO_DATA_FOUND = 'P0002';
+/** lock_timeout expired: appendLocked waited too long for another writer's lock. */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
  * Maps a failed append to the conflict it stands for, or null when the
@@ -69,9 +73,14 @@ const INSUFFICIENT_PRIVILEGE = '42501';
  * violated constraint's name as `constraint` and a RAISE's DETAIL as `detail`.
  */
 function conflictOf(err: unknown): AppendConflict | null {
+  if (err instanceof AppendConflict) return err;
   if (typeof err !== 'object' || err === null) return null;
   const { code, constraint, detail } = err as { code?: unknown; constraint?: unknown; detail?: unknown };
   if (code === INSUFFICIENT_PRIVILEGE && typeof detail === 'string') return new AppendConflict('access', refusalsOf(detail));
+  if (code === NO_DATA_FOUND) return new AppendConflict('gone');
+  // Treated as a lost race: the sequencer retries, bounded (it should not
+  // happen: a lock is held for one commit's round trip and its rebase).
+  if (code === LOCK_NOT_AVAILABLE) return new AppendConflict('version');
   if (code !== '23505') return null; // unique violation; anything else (e.g. a foreign key) is not a conflict
   if (constraint === OPERATION_PKEY) return new AppendConflict('version');
   if (constraint === OPERATION_CLIENT_KEY) return new AppendConflict('client');
@@ -154,15 +163,28 @@ const READ_STAMPS = `
   ORDER BY "version" DESC
   LIMIT $3`;
 
+// appendLocked's two round trips. The first opens the transaction, bounds
+// the wait for the lock, takes it and reads the ops after this node's head
+// (collab_lock_head, 20261206800700_collab_lock_head); the second appends
+// and commits. Simple-query scripts (values as literals): with parameters
+// each statement would be a round trip of its own, and the lock is held
+// from the first script's answer to the second's.
+const LOCK_TIMEOUT = '10s';
+const lockScript = (documentId: string, knownVersion: number) => `BEGIN; SET LOCAL lock_timeout = '${LOCK_TIMEOUT}';
+  SELECT "version", "delta", "clientId", "clientSeq", "authorId", "tokenId", "runId", "requestHash", "createdAt"
+  FROM "collab_lock_head"(${sqlLiteral(documentId)}, ${sqlLiteral(knownVersion)})`;
+const appendScript = (documentId: string, first: number, last: number, ops: string, at: string, snapshotVersion: number | null, snapshot: string | null) =>
+  `SELECT "collab_append"(${sqlLiteral(documentId)}, ${sqlLiteral(first)}, ${sqlLiteral(last)}, ${sqlLiteral(ops)}::jsonb, ${sqlLiteral(at)}::timestamptz, ${sqlLiteral(snapshotVersion)}::integer, ${sqlLiteral(snapshot)}::jsonb) AS moved; COMMIT`;
+
 type OpRow = Pick<OperationRow, 'version' | 'delta' | 'clientId' | 'clientSeq' | 'authorId' | 'tokenId' | 'runId' | 'requestHash' | 'createdAt'>;
 
 export class PrismaOperationLog implements OperationLog {
   /** `sql` runs on the same database as `prisma` (Database.sql). */
   private readonly prisma: PrismaClient;
-  private readonly sql: SqlSession;
+  private readonly sql: SqlRunner;
   constructor(
     prisma: PrismaClient,
-    sql: SqlSession,
+    sql: SqlRunner,
   ) {
     this.prisma = prisma;
     this.sql = sql;
@@ -239,6 +261,55 @@ export class PrismaOperationLog implements OperationLog {
     // The guard matched nothing: the head moved (a lost race), or the document is gone.
     if (moved === 0) throw new AppendConflict((await this.exists(documentId)) ? 'version' : 'gone');
     return committedOps(ops, createdAt);
+  }
+
+  async appendLocked(documentId: string, knownVersion: number, build: (missed: CommittedOp[]) => Promise<AppendRequest | null>): Promise<CommittedOp[] | null> {
+    // withConnection destroys a connection whose callback throws; a
+    // conflict is a normal answer, so it comes out as a value once the
+    // transaction is rolled back, and the connection goes back to the pool.
+    const outcome = await this.sql.withConnection(async (conn): Promise<{ ops: CommittedOp[] | null } | { conflict: AppendConflict }> => {
+      try {
+        const results = await conn.script(lockScript(documentId, knownVersion));
+        const missed = (results.at(-1) ?? []).map((row) => toCommitted(documentId, row as unknown as OpRow));
+        const request = await build(missed);
+        if (!request) {
+          await conn.exec('ROLLBACK');
+          return { ops: null };
+        }
+        if (request.documentId !== documentId) throw new RangeError('appendLocked: the request must be for the locked document');
+        const [first, last] = checkBatch(documentId, request.ops);
+        const createdAt = new Date();
+        const [moved] = await conn.script(
+          appendScript(
+            documentId,
+            first.version,
+            last.version,
+            JSON.stringify(opRows(request.ops)),
+            createdAt.toISOString(),
+            request.snapshot?.version ?? null,
+            request.snapshot ? JSON.stringify(deltaToJson(request.snapshot.content)) : null,
+          ),
+        );
+        // Under the lock the head is where collab_lock_head left it: 0 means
+        // a batch that does not follow the ops it was handed (a bug), and
+        // the transaction committed nothing.
+        if (Number(moved?.[0]?.moved ?? 0) !== 1) return { conflict: new AppendConflict('version') };
+        return { ops: committedOps(request.ops, createdAt) };
+      } catch (err) {
+        // Whatever failed, the transaction may be open: end it before the
+        // connection goes back (a failed ROLLBACK destroys the connection).
+        // The first error is the one that matters; a failed ROLLBACK (a
+        // broken link) rethrows it, which destroys the connection.
+        await conn.exec('ROLLBACK').catch(() => {
+          throw err;
+        });
+        const conflict = conflictOf(err);
+        if (conflict) return { conflict };
+        throw err;
+      }
+    });
+    if ('conflict' in outcome) throw outcome.conflict;
+    return outcome.ops;
   }
 
   async appendMany(requests: readonly AppendRequest[]): Promise<Array<PromiseSettledResult<CommittedOp[]>>> {
