@@ -237,11 +237,14 @@ export class Documents {
   async rename(viewer: Viewer | null, documentId: string, titleInput: string): Promise<DocumentView> {
     const title = this.checkTitle(titleInput);
     const doc = await this.access(viewer, documentId, 'OWNER');
-    const updated = await this.prisma.document.update({
-      where: { id: documentId },
-      data: { title },
-      select: { id: true, title: true, createdAt: true, updatedAt: true },
-    });
+    const [, updated] = await this.prisma.$transaction([
+      actedBy(this.prisma, requireViewer(viewer).userId),
+      this.prisma.document.update({
+        where: { id: documentId },
+        data: { title },
+        select: { id: true, title: true, createdAt: true, updatedAt: true },
+      }),
+    ]);
     return { ...updated, role: doc.role };
   }
 
@@ -249,7 +252,7 @@ export class Documents {
     const me = requireViewer(viewer);
     await this.access(viewer, documentId, 'OWNER');
     // Cascades to members, operations and snapshots.
-    const { count } = await this.prisma.document.deleteMany({ where: { id: documentId } });
+    const [, { count }] = await this.prisma.$transaction([actedBy(this.prisma, me.userId), this.prisma.document.deleteMany({ where: { id: documentId } })]);
     this.sequencer.forget(documentId);
     await this.presence.forget(documentId);
     if (count === 0) return; // a concurrent delete won and has told everyone
@@ -318,6 +321,7 @@ export class Documents {
           const mine = await tx.documentMember.findUnique({ where: { documentId_userId: { documentId, userId: me.userId } }, select: { role: true } });
           if (!mine) throw notFound();
           requireRole(actingRole(me, documentId, mine.role), 'OWNER');
+          await actedBy(tx, me.userId);
           return await change(tx);
         },
         // Changes queue on the document's lock: wait for a connection and the lock longer than Prisma's 2 s / 5 s defaults.
@@ -396,6 +400,16 @@ export class Documents {
     const head = await this.sequencer.head(input.documentId);
     return this.presence.update({ ...input, userId }, head.version, owner);
   }
+}
+
+/**
+ * Names who acts in the current transaction, for the event the database
+ * writes for the change (collab_actor(), prisma/migrations/*_document_events):
+ * the triggers that write RENAMED, SHARED, UNSHARED and DELETED cannot see
+ * the request.
+ */
+function actedBy(db: Pick<PrismaClient, '$queryRaw'> | Prisma.TransactionClient, userId: string) {
+  return db.$queryRaw`SELECT set_config('collab.actor', ${userId}, true)`;
 }
 
 /** The trigger "DocumentMember_keeps_an_owner" (prisma/migrations/20261205100000_*) refused a change. */

@@ -10,6 +10,7 @@ import { MemoryPresenceStore, type PresenceState, type PresenceStore } from '../
 import type { Bus, CommittedOp } from '../collab/types.ts';
 import type { ThreadView } from '../comments/threads.ts';
 import type { SuggestionView } from '../suggestions/suggestions.ts';
+import type { EventsStamped } from '../events/event-pump.ts';
 import { decodeOp, decodePresence, decodeSuggestion, decodeThread } from './codec.ts';
 import { createEventTargetBus, createLocalBus } from './event-target-bus.ts';
 import { RedisPresenceStore } from './redis-presence-store.ts';
@@ -22,6 +23,8 @@ export interface Buses {
   threads: Bus<ThreadView>;
   /** Suggestions as they are made and settled. */
   suggestions: Bus<SuggestionView>;
+  /** The event outbox was stamped up to a seq: readers look (api/src/events). */
+  events: Bus<EventsStamped>;
   presenceStore: PresenceStore;
   /** Whether published events currently reach subscribers. */
   live: LiveState;
@@ -35,6 +38,7 @@ export function createLocalBuses(): Buses {
     presence: createLocalBus(),
     threads: createLocalBus(),
     suggestions: createLocalBus(),
+    events: createLocalBus(),
     presenceStore: new MemoryPresenceStore(),
     live: ALWAYS_LIVE,
     ping: async () => {},
@@ -79,6 +83,7 @@ export function createRedisBuses(redis: RedisConnections, prefix: string, onErro
     presence: createEventTargetBus({ target, decode: decodePresence, confirm, prefix, send }),
     threads: createEventTargetBus({ target, decode: decodeThread, confirm, prefix, send }),
     suggestions: createEventTargetBus({ target, decode: decodeSuggestion, confirm, prefix, send }),
+    events: createEventTargetBus({ target, decode: (detail) => ({ head: String((detail as { head?: unknown }).head) }), confirm, prefix, send }),
     presenceStore: new RedisPresenceStore(redis.commands, prefix),
     live,
     ping: () => redis.ping(),

@@ -28,6 +28,9 @@ export const GENERATED_SCALAR_FIELDS = {
   CommentThread: Prisma.CommentThreadScalarFieldEnum,
   Comment: Prisma.CommentScalarFieldEnum,
   Suggestion: Prisma.SuggestionScalarFieldEnum,
+  DocumentEvent: Prisma.DocumentEventScalarFieldEnum,
+  Webhook: Prisma.WebhookScalarFieldEnum,
+  WebhookDelivery: Prisma.WebhookDeliveryScalarFieldEnum,
 } satisfies Record<Prisma.ModelName, Record<string, string>>;
 
 interface MigrationRow {
