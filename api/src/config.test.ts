@@ -17,6 +17,11 @@ describe('config', () => {
     expect(loadConfig({ DATA_DIR: dir }).authSecret).toBe(config.authSecret);
   });
 
+  it('refuses private and loopback webhook URLs unless told otherwise', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).events).toMatchObject({ allowPrivateWebhookUrls: false, webhookMaxAttempts: 10, webhookLeaseMs: 60_000 });
+    expect(loadConfig({ DATA_DIR: dataDir(), WEBHOOK_ALLOW_PRIVATE_URLS: 'true' }).events.allowPrivateWebhookUrls).toBe(true);
+  });
+
   it.each([
     [{ PORT: 'abc' }, /^Invalid setting PORT:/],
     [{ PORT: '70000' }, /^Invalid setting PORT:/],
@@ -33,6 +38,9 @@ describe('config', () => {
     [{ DATABASE_URL: 'postgres://x/db', AUTH_SECRET: 'x'.repeat(40), REDIS_CLUSTER_NODES: 'h:7001', REDIS_URL: 'redis://h' }, /^Invalid setting REDIS_CLUSTER_NODES:/],
     [{ AUTH_SECRET: 'short' }, /^Invalid setting AUTH_SECRET:/],
     [{ EMBEDDED_FSYNC: 'maybe' }, /^Invalid setting EMBEDDED_FSYNC:/],
+    [{ WEBHOOK_ALLOW_PRIVATE_URLS: 'yes please' }, /^Invalid setting WEBHOOK_ALLOW_PRIVATE_URLS:/],
+    [{ WEBHOOK_TIMEOUT_MS: '5000', WEBHOOK_LEASE_MS: '5000' }, /^Invalid setting WEBHOOK_LEASE_MS:/],
+    [{ WEBHOOK_MAX_ATTEMPTS: '0' }, /^Invalid setting WEBHOOK_MAX_ATTEMPTS:/],
   ])('rejects %o with a one-line message naming the setting', (env, message) => {
     expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(message);
     try {

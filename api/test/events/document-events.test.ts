@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableModes, codeOf, createDocument, gql, signUp, SUBMIT, subscribe, startServer, wsClient, type TestServer } from '../harness.ts';
 import { createToken } from '../agents/agent-helpers.ts';
 
+/** An embedded node starts in 3-9 s of CPU: far longer on a loaded two-core machine (api/test/cluster/processes.ts). */
+const START_MS = 180_000;
+
 const EVENTS = `subscription($after: ID) { documentEvents(after: $after) { id kind documentId version fromVersion toVersion actor { kind user { id } } } }`;
 
 interface Event {
@@ -73,7 +76,7 @@ describe.each(availableModes())('documentEvents (%s)', (mode) => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startServer(mode, { EVENTS_STAMP_MS: '20' });
-  });
+  }, START_MS);
   afterAll(() => server.stop());
 
   it('delivers every event after `after` in id order, then live, with CHANGED ranges covering every version once, under concurrent commits', async () => {
