@@ -63,17 +63,15 @@ describe('webhooks across a node killed mid-delivery (embedded)', { timeout: 300
 
     const second = await embeddedNode(dataDir);
     const got = await hook.until((r) => new Set(r.map((x) => x.event.id)).size === 4 && r.at(-1)!.event.kind === 'RENAMED' && r.filter((x) => x.event.kind === 'RENAMED').length >= 3);
+    // The CREATED delivery was sent again (at least once; more if a slow answer made a node retry), then the rest in order.
+    const ids = got.map((r) => BigInt(r.event.id));
+    ids.forEach((id, i) => expect(i === 0 || id >= ids[i - 1]!).toBe(true));
     const kinds = got.map((r) => r.event.kind);
-    // The CREATED delivery was sent twice (at least once), then the rest in order.
-    expect(kinds).toEqual(['CREATED', 'CREATED', 'RENAMED', 'RENAMED', 'RENAMED']);
-    const ids = got.slice(1).map((r) => BigInt(r.event.id));
-    expect(ids).toEqual([...ids].sort((a, b) => (a < b ? -1 : 1)));
+    expect(kinds.filter((k) => k === 'CREATED').length).toBeGreaterThanOrEqual(2);
+    expect([...new Map(got.map((r) => [r.event.id, r.event.kind])).values()]).toEqual(['CREATED', 'RENAMED', 'RENAMED', 'RENAMED']);
     const log = await gql(second, 'query($id: ID!) { webhookDeliveries(webhookId: $id) { status attempts } }', { id: webhookId }, token);
-    expect(log.data!.webhookDeliveries).toEqual([
-      { status: 'DELIVERED', attempts: 1 },
-      { status: 'DELIVERED', attempts: 1 },
-      { status: 'DELIVERED', attempts: 1 },
-      { status: 'DELIVERED', attempts: 2 },
-    ]);
+    const deliveries = log.data!.webhookDeliveries as Array<{ status: string; attempts: number }>;
+    expect(deliveries.map((d) => d.status)).toEqual(['DELIVERED', 'DELIVERED', 'DELIVERED', 'DELIVERED']);
+    expect(deliveries.at(-1)!.attempts).toBeGreaterThanOrEqual(2); // the CREATED, oldest: the killed node's attempt counted
   });
 });
