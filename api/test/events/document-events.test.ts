@@ -152,6 +152,38 @@ describe.each(availableModes())('documentEvents (%s)', (mode) => {
     await carlClient.dispose();
   });
 
+  it('reports comments, suggestions and a deletion, the last to everyone who was a member', async () => {
+    const ann = await signUp(server, 'ann');
+    const bob = await signUp(server, 'bob');
+    const id = await createDocument(server, ann.token, { ops: [{ insert: 'Hello world\n' }] });
+    await share(server, ann.token, id, bob.email, 'COMMENTER');
+    const opened = await gql(server, 'mutation($id: ID!) { openThread(documentId: $id, version: 1, index: 0, length: 5, body: "Why?") { id } }', { id }, bob.token);
+    expect(opened.data).toBeTruthy();
+    const suggested = await gql(server, 'mutation($id: ID!) { suggest(input: { documentId: $id, baseVersion: 1, delta: { ops: [{ insert: "Oh, " }] }, clientId: "s", clientSeq: 1 }) { id } }', { id }, bob.token);
+    expect(suggested.data).toBeTruthy();
+    // Ann reads while she is a member; then the document goes.
+    const annClient = wsClient(server, ann.token);
+    const annStream = subscribe<{ documentEvents: Event }>(annClient, EVENTS, { after: '0' });
+    await until(annStream, (es) => es.some((e) => e.kind === 'SUGGESTED'));
+    expect((await gql(server, 'mutation($id: ID!) { deleteDocument(id: $id) }', { id }, ann.token)).data?.deleteDocument).toBe(true);
+    expect((await until(annStream, (es) => es.some((e) => e.kind === 'DELETED'))).map((e) => [e.kind, e.actor?.user?.id ?? null])).toEqual([
+      ['CREATED', ann.userId],
+      ['CHANGED', ann.userId],
+      ['SHARED', ann.userId],
+      ['COMMENTED', bob.userId],
+      ['SUGGESTED', bob.userId],
+      ['DELETED', ann.userId],
+    ]);
+    // Bob reads only after the deletion: no member any more, yet the DELETED event is his.
+    const client = wsClient(server, bob.token);
+    const stream = subscribe<{ documentEvents: Event }>(client, EVENTS, { after: '0' });
+    expect((await until(stream, (es) => es.some((e) => e.kind === 'DELETED'))).map((e) => e.kind)).toEqual(['DELETED']);
+    stream.dispose();
+    annStream.dispose();
+    await client.dispose();
+    await annClient.dispose();
+  });
+
   it('gives a token limited to one document that document only', async () => {
     const ann = await signUp(server, 'ann');
     const one = await createDocument(server, ann.token);
