@@ -46,9 +46,10 @@ CREATE TABLE "DocumentEvent" (
 );
 
 CREATE UNIQUE INDEX "DocumentEvent_seq_key" ON "DocumentEvent"("seq");
+-- Also what collab_append and collab_event look for, a document's rows not
+-- stamped yet ("seq" IS NULL is searchable in a btree); the stamper finds
+-- all unstamped rows through DocumentEvent_seq_key the same way.
 CREATE INDEX "DocumentEvent_documentId_seq_idx" ON "DocumentEvent"("documentId", "seq");
--- What the stamper and collab_append look for: rows not stamped yet (few at any time).
-CREATE INDEX "DocumentEvent_unstamped_idx" ON "DocumentEvent"("documentId") WHERE "seq" IS NULL;
 
 -- CreateTable
 -- The secret signs deliveries, so it is kept as is (it is shown to its owner once).
