@@ -37,6 +37,10 @@ import { openDatabase, type Database } from './store/database.ts';
 import { applyMigrations, MIGRATIONS_DIR } from './store/migrate.ts';
 import { LogRetention, scheduleRetention } from './store/log-retention.ts';
 import { PrismaOperationLog } from './store/operation-log.ts';
+import { EventPump } from './events/event-pump.ts';
+import { Outbox } from './events/outbox.ts';
+import { DeliveryWorker } from './webhooks/delivery-worker.ts';
+import { Webhooks } from './webhooks/webhooks.ts';
 
 /**
  * Presence batches go out at most this often per document: the same as one
@@ -75,6 +79,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   let stopPresenceBatches: (() => void) | undefined;
   let converter: Converter | undefined;
   let stopRetention: (() => Promise<void>) | undefined;
+  let pump: EventPump | undefined;
+  let worker: DeliveryWorker | undefined;
 
   return {
     async start() {
@@ -165,6 +171,23 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         },
         maxTitleBytes: config.security.maxTitleBytes,
       });
+      // Document events: every node stamps the outbox and sends webhooks; the database shares the work out.
+      const outbox = new Outbox(db.sql);
+      pump = new EventPump({ outbox, bus: bus.events, intervalMs: config.events.stampMs, onError: (err) => logger.warn({ err }, 'event outbox') });
+      pump.start();
+      worker = new DeliveryWorker({
+        sql: db.sql,
+        bus: bus.events,
+        allowPrivate: config.events.allowPrivateWebhookUrls,
+        maxAttempts: config.events.webhookMaxAttempts,
+        backoffMs: config.events.webhookBackoffMs,
+        backoffMaxMs: config.events.webhookBackoffMaxMs,
+        timeoutMs: config.events.webhookTimeoutMs,
+        leaseMs: config.events.webhookLeaseMs,
+        pollMs: config.events.webhookPollMs,
+        onError: (err) => logger.warn({ err }, 'webhook deliveries'),
+      });
+      await worker.start();
       const services: Services = {
         config,
         logger,
@@ -201,6 +224,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
           onPublishError: (err) => logger.warn({ err }, 'suggestions bus'),
         }),
         suggestionsBus: bus.suggestions,
+        outbox,
+        eventsBus: bus.events,
+        webhooks: new Webhooks(db.prisma, { allowPrivate: config.events.allowPrivateWebhookUrls }),
         access,
         rateLimits,
         metrics,
@@ -268,6 +294,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       stopPresenceBatches?.();
       await converter?.close();
       converter = undefined;
+      await worker?.stop();
+      await pump?.stop();
+      worker = undefined;
+      pump = undefined;
       feed?.dispose();
       stopAccessWatch?.();
       // After everything that publishes or subscribes through them.

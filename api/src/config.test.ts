@@ -17,6 +17,11 @@ describe('config', () => {
     expect(loadConfig({ DATA_DIR: dir }).authSecret).toBe(config.authSecret);
   });
 
+  it('refuses private and loopback webhook URLs unless told otherwise', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).events).toMatchObject({ allowPrivateWebhookUrls: false, webhookMaxAttempts: 10, webhookLeaseMs: 60_000 });
+    expect(loadConfig({ DATA_DIR: dataDir(), WEBHOOK_ALLOW_PRIVATE_URLS: 'true' }).events.allowPrivateWebhookUrls).toBe(true);
+  });
+
   it.each([
     [{ PORT: 'abc' }, /^Invalid setting PORT:/],
     [{ PORT: '70000' }, /^Invalid setting PORT:/],
@@ -38,6 +43,9 @@ describe('config', () => {
     [{ LOG_RETENTION_DAYS: 'forever' }, /^Invalid setting LOG_RETENTION_DAYS:/],
     [{ LOG_RETENTION_DAYS: '30', SNAPSHOT_EVERY: '0' }, /^Invalid setting LOG_RETENTION_DAYS:/],
     [{ LOG_RETENTION_DAYS: '30', LOG_RETENTION_INTERVAL_MS: '10' }, /^Invalid setting LOG_RETENTION_INTERVAL_MS:/],
+    [{ WEBHOOK_ALLOW_PRIVATE_URLS: 'yes please' }, /^Invalid setting WEBHOOK_ALLOW_PRIVATE_URLS:/],
+    [{ WEBHOOK_TIMEOUT_MS: '5000', WEBHOOK_LEASE_MS: '5000' }, /^Invalid setting WEBHOOK_LEASE_MS:/],
+    [{ WEBHOOK_MAX_ATTEMPTS: '0' }, /^Invalid setting WEBHOOK_MAX_ATTEMPTS:/],
   ])('rejects %o with a one-line message naming the setting', (env, message) => {
     expect(() => loadConfig({ DATA_DIR: dataDir(), ...env })).toThrow(message);
     try {

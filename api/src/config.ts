@@ -75,6 +75,22 @@ const schema = z.object({
   FALLBACK_POLL_MS: int(10, 60_000).default(250),
   /** How long a node trusts a session's liveness and a member's role without reading them again, milliseconds; every change is forgotten at once through the access bus, so this only bounds a change missed while Redis is down (writes are checked again in the commit). 0 = read on every request. @default 5000 */
   ACCESS_CACHE_MS: int(0, 60_000).default(5_000),
+  /** How often each node stamps the event outbox without being woken, milliseconds: a coalesced CHANGED event (open for 1 s) goes out at most this much later. @default 200 */
+  EVENTS_STAMP_MS: int(10, 60_000).default(200),
+  /** Let webhooks point at loopback, private and link-local addresses (development and tests only: otherwise a webhook could reach the servers next to this one). @default false */
+  WEBHOOK_ALLOW_PRIVATE_URLS: bool.default(false),
+  /** Attempts at one webhook delivery before it is dead-lettered (status DEAD in the delivery log). @default 10 */
+  WEBHOOK_MAX_ATTEMPTS: int(1, 100).default(10),
+  /** Delay before the first retry of a failed webhook delivery, doubled per attempt (with jitter), milliseconds. @default 1000 */
+  WEBHOOK_BACKOFF_MS: int(1, 3_600_000).default(1_000),
+  /** Longest delay between two attempts at a webhook delivery, milliseconds. @default 3600000 (1 hour) */
+  WEBHOOK_BACKOFF_MAX_MS: int(1, 86_400_000).default(3_600_000),
+  /** How long a webhook receiver has to answer, milliseconds. @default 10000 */
+  WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  /** How long a node's claim on a webhook delivery lasts, milliseconds (more than WEBHOOK_TIMEOUT_MS): a node killed mid-delivery holds it no longer. @default 60000 */
+  WEBHOOK_LEASE_MS: int(200, 3_600_000).default(60_000),
+  /** How often each node looks for due webhook retries without being woken, milliseconds. @default 1000 */
+  WEBHOOK_POLL_MS: int(10, 60_000).default(1_000),
   /** Largest HTTP request body and WebSocket message, bytes. @default 1048576 */
   MAX_PAYLOAD_BYTES: int(1_024, 100 * 1024 * 1024).default(1024 * 1024),
   /** Serve GET /metrics on this port (on HOST) instead of the API port; for the scraper's network. @default unset (the API port) */
@@ -203,9 +219,22 @@ export interface Config {
   accessCacheMs: number;
   redisPrefix: string;
   maxPayloadBytes: number;
+  /** Document events and webhooks (api/src/events, api/src/webhooks). */
+  events: EventsConfig;
   /** Who may read /metrics (http/metrics-endpoint.ts). */
   metrics: { port: number | undefined; token: string | undefined };
   security: SecurityConfig;
+}
+
+export interface EventsConfig {
+  stampMs: number;
+  allowPrivateWebhookUrls: boolean;
+  webhookMaxAttempts: number;
+  webhookBackoffMs: number;
+  webhookBackoffMaxMs: number;
+  webhookTimeoutMs: number;
+  webhookLeaseMs: number;
+  webhookPollMs: number;
 }
 
 /** Points per second, plus a reserve of `burst` points renewed every minute (api/src/limits/rate-limits.ts). */
@@ -303,6 +332,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.LOG_RETENTION_DAYS !== undefined && e.SNAPSHOT_EVERY === 0) {
     throw new ConfigError('Invalid setting LOG_RETENTION_DAYS: needs snapshots (SNAPSHOT_EVERY > 0); the log is only cut at a snapshot');
   }
+  if (e.WEBHOOK_LEASE_MS <= e.WEBHOOK_TIMEOUT_MS) {
+    throw new ConfigError('Invalid setting WEBHOOK_LEASE_MS: must be more than WEBHOOK_TIMEOUT_MS, or a slow delivery would be sent twice at once');
+  }
   const dataDir = path.resolve(e.DATA_DIR);
   let authSecret = e.AUTH_SECRET;
   if (!authSecret) {
@@ -334,6 +366,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     accessCacheMs: e.ACCESS_CACHE_MS,
     redisPrefix: e.REDIS_PREFIX,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    events: {
+      stampMs: e.EVENTS_STAMP_MS,
+      allowPrivateWebhookUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
+      webhookMaxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      webhookBackoffMs: e.WEBHOOK_BACKOFF_MS,
+      webhookBackoffMaxMs: e.WEBHOOK_BACKOFF_MAX_MS,
+      webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      webhookLeaseMs: e.WEBHOOK_LEASE_MS,
+      webhookPollMs: e.WEBHOOK_POLL_MS,
+    },
     metrics: { port: e.METRICS_PORT, token: e.METRICS_TOKEN },
     security: {
       allowedOrigins: e.ALLOWED_ORIGINS,

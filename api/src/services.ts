@@ -19,6 +19,9 @@ import type { RateLimits } from './limits/rate-limits.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { Database } from './store/database.ts';
+import type { EventsStamped } from './events/event-pump.ts';
+import type { Outbox } from './events/outbox.ts';
+import type { Webhooks } from './webhooks/webhooks.ts';
 
 export interface Services {
   config: Config;
@@ -50,6 +53,10 @@ export interface Services {
   suggestionsBus: Bus<SuggestionView>;
   /** Renames, for the headers of open editors (documentTitle). */
   titlesBus: Bus<TitleChange>;
+  /** The document events outbox (documentEvents) and its bus. */
+  outbox: Outbox;
+  eventsBus: Bus<EventsStamped>;
+  webhooks: Webhooks;
   /** Ends streams and sockets whose access was taken away, on every node. */
   access: AccessWatch;
   rateLimits: RateLimits;

@@ -254,11 +254,14 @@ export class Documents {
   async rename(viewer: Viewer | null, documentId: string, titleInput: string): Promise<DocumentView> {
     const title = this.checkTitle(titleInput);
     const doc = await this.access(viewer, documentId, 'OWNER');
-    const updated = await this.prisma.document.update({
-      where: { id: documentId },
-      data: { title },
-      select: { id: true, title: true, createdAt: true, updatedAt: true },
-    });
+    const [, updated] = await this.prisma.$transaction([
+      actedBy(this.prisma, requireViewer(viewer).userId),
+      this.prisma.document.update({
+        where: { id: documentId },
+        data: { title },
+        select: { id: true, title: true, createdAt: true, updatedAt: true },
+      }),
+    ]);
     // After the write: a listener that reads the document sees the new title.
     await this.options.onRenamed?.({ documentId, title: updated.title }).catch(() => {});
     return { ...updated, role: doc.role };
@@ -268,7 +271,7 @@ export class Documents {
     const me = requireViewer(viewer);
     await this.access(viewer, documentId, 'OWNER');
     // Cascades to members, operations and snapshots.
-    const { count } = await this.prisma.document.deleteMany({ where: { id: documentId } });
+    const [, { count }] = await this.prisma.$transaction([actedBy(this.prisma, me.userId), this.prisma.document.deleteMany({ where: { id: documentId } })]);
     this.sequencer.forget(documentId);
     await this.presence.forget(documentId);
     if (count === 0) return; // a concurrent delete won and has told everyone
@@ -337,6 +340,7 @@ export class Documents {
           const mine = await tx.documentMember.findUnique({ where: { documentId_userId: { documentId, userId: me.userId } }, select: { role: true } });
           if (!mine) throw notFound();
           requireRole(actingRole(me, documentId, mine.role), 'OWNER');
+          await actedBy(tx, me.userId);
           return await change(tx);
         },
         // Changes queue on the document's lock: wait for a connection and the lock longer than Prisma's 2 s / 5 s defaults.
@@ -422,6 +426,16 @@ export class Documents {
     if (input.version > headVersion) headVersion = (await this.sequencer.head(input.documentId)).version;
     return this.presence.update({ ...input, userId }, headVersion, owner);
   }
+}
+
+/**
+ * Names who acts in the current transaction, for the event the database
+ * writes for the change (collab_actor(), prisma/migrations/*_document_events):
+ * the triggers that write RENAMED, SHARED, UNSHARED and DELETED cannot see
+ * the request.
+ */
+function actedBy(db: Pick<PrismaClient, '$queryRaw'> | Prisma.TransactionClient, userId: string) {
+  return db.$queryRaw`SELECT set_config('collab.actor', ${userId}, true)`;
 }
 
 /** The trigger "DocumentMember_keeps_an_owner" (prisma/migrations/20261205100000_*) refused a change. */

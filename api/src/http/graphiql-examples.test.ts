@@ -38,9 +38,9 @@ describe('GraphiQL default tabs', () => {
     await server?.stop();
   });
 
-  it('are the six steps, in order, then the history tab, each with its headers and placeholders', () => {
+  it('are the six steps, in order, then the history and events tabs, each with its headers and placeholders', () => {
     const names = graphiqlTabs.map((t) => [...t.query.matchAll(/^(?:query|mutation|subscription) (\w+)/gm)].map((m) => m[1]));
-    expect(names).toEqual([['SignUp', 'LogIn'], ['CreateDocument'], ['DocumentOperations'], ['SubmitOperation', 'UpdatePresence', 'Document'], ['DocumentPresence'], ['CreateApiToken', 'EditDocument', 'RevertRun'], ['NameVersion', 'History']]);
+    expect(names).toEqual([['SignUp', 'LogIn'], ['CreateDocument'], ['DocumentOperations'], ['SubmitOperation', 'UpdatePresence', 'Document'], ['DocumentPresence'], ['CreateApiToken', 'EditDocument', 'RevertRun'], ['NameVersion', 'History'], ['DocumentEvents', 'CreateWebhook']]);
     expect(tab(1).headers).toBe('{}');
     for (const n of [2, 3, 4, 5, 6]) expect(tab(n).headers).toContain(`Bearer ${TOKEN_PLACEHOLDER}`);
     for (const n of [3, 4, 5, 6]) expect(tab(n).variables).toContain(DOCUMENT_PLACEHOLDER);
@@ -105,7 +105,20 @@ describe('GraphiQL default tabs', () => {
     expect(after.markdown).toContain('Hi! Hi! Hello');
     expect(after.firstDraft).toContain('<p>Hello</p>');
 
-    for (const { client, stream } of [ops, presence]) {
+    // The events tab: the document's events from the start, its CHANGED ranges reaching version 5.
+    // GraphiQL sends the operation chosen at the run button: here the subscription alone.
+    const eventsTab = { ...tab(8), query: tab(8).query.slice(0, tab(8).query.indexOf('mutation CreateWebhook')) };
+    const events = subscribeTo(eventsTab);
+    let got: Array<{ kind: string; documentId: string; toVersion: number | null }> = [];
+    for (let n = 1; !got.some((e) => e.kind === 'CHANGED' && e.toVersion === 5); n++) {
+      const results = await events.stream.take(n);
+      if (results.length < n) throw new Error(`the events stream ended: ${JSON.stringify(results.at(-1) ?? events.stream.failure)}`);
+      got = results.map((r) => r.data!.documentEvents);
+    }
+    expect(got[0]).toMatchObject({ kind: 'CREATED', documentId: filled.documentId });
+    expect(got.map((e) => e.kind)).toContain('CHANGED');
+
+    for (const { client, stream } of [ops, presence, events]) {
       stream.dispose();
       await client.dispose();
     }

@@ -234,4 +234,35 @@ query History($documentId: ID!) {
     variables: withDocument,
     headers: withToken,
   },
+  {
+    query: `# More: change events for backends. DocumentEvents streams
+# the events of your documents from the outbox, over WebSocket
+# (a second window, as tab 3): with after: "0", every event so
+# far (CREATED, CHANGED with its range of versions, RENAMED, ...),
+# then live ones. Keep the last id you saw and resume with
+# after: "<id>": nothing missed, nothing twice. Without after:
+# live events only. CreateWebhook sends the same events to a URL
+# of yours, signed with its secret (docs/protocol.md, "Events
+# and webhooks"); private and loopback URLs are refused.
+subscription DocumentEvents {
+  documentEvents(after: "0") {
+    id
+    kind
+    documentId
+    fromVersion
+    toVersion
+    at
+    actor { kind tokenName user { name } }
+  }
+}
+
+mutation CreateWebhook {
+  createWebhook(url: "https://example.com/hooks/collab", events: [CHANGED, RENAMED, DELETED]) {
+    id
+    secret
+  }
+}
+`,
+    headers: withToken,
+  },
 ];

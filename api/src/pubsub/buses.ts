@@ -11,6 +11,7 @@ import type { Bus, CommittedOp } from '../collab/types.ts';
 import type { ThreadView } from '../comments/threads.ts';
 import type { TitleChange } from '../documents/documents.ts';
 import type { SuggestionView } from '../suggestions/suggestions.ts';
+import type { EventsStamped } from '../events/event-pump.ts';
 import { decodeOp, decodePresence, decodeSuggestion, decodeThread, decodeTitle } from './codec.ts';
 import { createEventTargetBus, createLocalBus } from './event-target-bus.ts';
 import { RedisPresenceStore } from './redis-presence-store.ts';
@@ -25,6 +26,8 @@ export interface Buses {
   suggestions: Bus<SuggestionView>;
   /** Documents' titles as they are renamed. */
   titles: Bus<TitleChange>;
+  /** The event outbox was stamped up to a seq: readers look (api/src/events). */
+  events: Bus<EventsStamped>;
   presenceStore: PresenceStore;
   /** Whether published events currently reach subscribers. */
   live: LiveState;
@@ -39,6 +42,7 @@ export function createLocalBuses(): Buses {
     threads: createLocalBus(),
     suggestions: createLocalBus(),
     titles: createLocalBus(),
+    events: createLocalBus(),
     presenceStore: new MemoryPresenceStore(),
     live: ALWAYS_LIVE,
     ping: async () => {},
@@ -84,6 +88,7 @@ export function createRedisBuses(redis: RedisConnections, prefix: string, onErro
     threads: createEventTargetBus({ target, decode: decodeThread, confirm, prefix, send }),
     suggestions: createEventTargetBus({ target, decode: decodeSuggestion, confirm, prefix, send }),
     titles: createEventTargetBus({ target, decode: decodeTitle, confirm, prefix, send }),
+    events: createEventTargetBus({ target, decode: (detail) => ({ head: String((detail as { head?: unknown }).head) }), confirm, prefix, send }),
     presenceStore: new RedisPresenceStore(redis.commands, prefix),
     live,
     ping: () => redis.ping(),

@@ -12,8 +12,11 @@ const ActorKindEnum = builder.enumType('ActorKind', {
   } as const,
 });
 
-const ActorRef = builder.objectRef<CommittedOp>('Actor').implement({
-  description: 'Who wrote an operation: a person, or an API token acting for its creator. Ops written before API tokens existed read as PERSON.',
+/** Who did something: an op's author, or a document event's actor. */
+export type ActorSource = Pick<CommittedOp, 'authorId' | 'tokenId' | 'runId'>;
+
+export const ActorRef = builder.objectRef<ActorSource>('Actor').implement({
+  description: 'Who wrote an operation (or made a document event): a person, or an API token acting for its creator. Ops written before API tokens existed read as PERSON.',
   fields: (t) => ({
     kind: t.field({ type: ActorKindEnum, description: 'PERSON or TOKEN.', resolve: (op) => (op.tokenId ? 'TOKEN' : 'PERSON') }),
     user: t.field({

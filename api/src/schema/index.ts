@@ -14,6 +14,7 @@ import './share-links.ts';
 import './versions.ts';
 import './comments.ts';
 import './suggestions.ts';
+import './events.ts';
 
 let schema: GraphQLSchema | undefined;
 

@@ -107,6 +107,11 @@ function mutations(t: Target) {
     },
     { query: 'mutation($suggestionId: ID!) { acceptSuggestion(suggestionId: $suggestionId) { version } }', vars: fc.record({ suggestionId }) },
     { query: 'mutation($suggestionId: ID!) { rejectSuggestion(suggestionId: $suggestionId) { status } }', vars: fc.record({ suggestionId }) },
+    {
+      query: 'mutation($url: String!, $events: [DocumentEventKind!]!) { createWebhook(url: $url, events: $events) { id } }',
+      vars: fc.record({ url: fc.oneof(hostileString, fc.constantFrom('http://127.0.0.1:1/', 'http://169.254.169.254/', 'https://u:p@x.invalid/', 'http://[::1]/')), events: fc.subarray(['CREATED', 'CHANGED', 'DELETED']) }),
+    },
+    { query: 'mutation($id: ID!) { deleteWebhook(id: $id) }', vars: fc.record({ id: hostileString }) },
   ];
 }
 

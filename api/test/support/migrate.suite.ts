@@ -29,6 +29,9 @@ export const GENERATED_SCALAR_FIELDS = {
   Comment: Prisma.CommentScalarFieldEnum,
   Suggestion: Prisma.SuggestionScalarFieldEnum,
   DroppedClient: Prisma.DroppedClientScalarFieldEnum,
+  DocumentEvent: Prisma.DocumentEventScalarFieldEnum,
+  Webhook: Prisma.WebhookScalarFieldEnum,
+  WebhookDelivery: Prisma.WebhookDeliveryScalarFieldEnum,
 } satisfies Record<Prisma.ModelName, Record<string, string>>;
 
 interface MigrationRow {
