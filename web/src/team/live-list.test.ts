@@ -27,6 +27,15 @@ describe('LiveList', () => {
     expect(list.items()).toEqual([{ id: 'c', v: 1 }]);
   });
 
+  it('keeps an item that left out, even when a read sent after the event answers with it (urql shares identical reads in flight)', () => {
+    const list = new LiveList<Item>();
+    list.answered(list.reading(), [{ id: 'a', v: 1 }, { id: 'b', v: 1 }]);
+    list.event({ id: 'a', value: null });
+    const after = list.reading(); // shared with a read still in flight from before the event
+    expect(list.answered(after, [{ id: 'a', v: 1 }, { id: 'b', v: 2 }])).toBe(true);
+    expect(list.items()).toEqual([{ id: 'b', v: 2 }]);
+  });
+
   it('is null until the first answer', () => {
     const list = new LiveList<Item>();
     list.event({ id: 'a', value: { id: 'a', v: 1 } });
