@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { cpuSecondsOf, startOurNode } from './lib/processes.ts';
 import { Samples, sleep } from './lib/stats.ts';
+import { graphqlAt } from './lib/graphql.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -38,16 +39,7 @@ const node = await startOurNode({
 });
 const wsUrl = `${node.url.replace('http', 'ws')}/graphql`;
 
-async function gql(query: string, variables: Record<string, unknown>, token?: string): Promise<Record<string, any>> {
-  const res = await fetch(`${node.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: Record<string, any>; errors?: unknown };
-  if (!body.data || body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const gql = graphqlAt(node.url);
 
 /** When each (clientId, index) move was sent, performance.now() ms. */
 const sentAt = new Map<string, number>();

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildApp } from '../api/src/app.ts';
 import { loadConfig } from '../api/src/config.ts';
+import { graphqlAt } from './lib/graphql.ts';
 
 const [threads = 1000, suggestions = 200, edits = 500] = process.argv.slice(2).map(Number);
 const OPEN = `query($id: ID!) { document(id: $id) { version content
@@ -22,16 +23,7 @@ const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-team-'));
 const app = buildApp(loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'production', RATE_LIMITS: 'off' }));
 const { url } = (await app.start()) as { url: string };
 
-async function gql(query: string, variables: Record<string, unknown>, token?: string): Promise<Record<string, any>> {
-  const res = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: Record<string, any>; errors?: unknown };
-  if (!body.data || body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const gql = graphqlAt(url);
 
 /** Median and max of `runs` sequential opens, ms, and this process's CPU per open (server and client share it), ms. */
 async function time(query: string, id: string, token: string, runs = 15) {

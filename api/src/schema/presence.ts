@@ -5,7 +5,8 @@ import type { PresenceBatch } from '../collab/presence-batches.ts';
 import type { PresenceState } from '../collab/presence.ts';
 import { presenceTopic } from '../pubsub/channels.ts';
 import { startWith } from '../collab/subscription-queue.ts';
-import { builder } from './builder.ts';
+import type { BusSubscription } from '../collab/types.ts';
+import { builder, type Context } from './builder.ts';
 import { guardedStream, unlessAccessLost } from './stream-guard.ts';
 import { UserRef } from './users.ts';
 
@@ -58,6 +59,38 @@ builder.mutationField('updatePresence', (t) =>
   }),
 );
 
+/**
+ * A presence stream of `documentId` for the viewer: `subscribe` opens the
+ * live part, then `initial` turns the current presences into its first
+ * events. Ends with NOT_FOUND as soon as the viewer loses access
+ * (stream-guard.ts).
+ */
+function presenceStream<T>(
+  ctx: Context,
+  documentId: string,
+  subscribe: () => Promise<BusSubscription<T>>,
+  initial: (current: PresenceState[]) => T[],
+) {
+  const { documents, presence } = ctx.services;
+  return guardedStream(ctx, documentId, async () => {
+    await documents.access(ctx.viewer, documentId, 'VIEWER');
+    const live = await subscribe();
+    // While it is watched, this node announces the entries that expire there (whoever set them).
+    const unwatch = presence.watch(documentId);
+    const close = live.close.bind(live);
+    live.close = () => {
+      unwatch();
+      close();
+    };
+    try {
+      return startWith(initial(await presence.list(documentId)), live);
+    } catch (error) {
+      live.close();
+      throw error;
+    }
+  });
+}
+
 builder.subscriptionField('documentPresence', (t) =>
   t.field({
     type: PresenceRef,
@@ -66,25 +99,7 @@ builder.subscriptionField('documentPresence', (t) =>
     args: { documentId: t.arg.id({ required: true, description: 'The document to watch (any role).' }) },
     subscribe: async (_root, args, ctx) => {
       const documentId = String(args.documentId);
-      const { documents, presenceBus, presence } = ctx.services;
-      // Ends with NOT_FOUND as soon as the viewer loses access (stream-guard.ts).
-      return guardedStream(ctx, documentId, async () => {
-        await documents.access(ctx.viewer, documentId, 'VIEWER');
-        const live = await presenceBus.subscribe(presenceTopic(documentId));
-        // While it is watched, this node announces the entries that expire there (whoever set them).
-        const unwatch = presence.watch(documentId);
-        const close = live.close.bind(live);
-        live.close = () => {
-          unwatch();
-          close();
-        };
-        try {
-          return startWith(await presence.list(documentId), live);
-        } catch (error) {
-          live.close();
-          throw error;
-        }
-      });
+      return presenceStream(ctx, documentId, () => ctx.services.presenceBus.subscribe(presenceTopic(documentId)), (current) => current);
     },
     resolve: (event) => unlessAccessLost(event),
   }),
@@ -98,24 +113,8 @@ builder.subscriptionField('documentPresenceBatches', (t) =>
     args: { documentId: t.arg.id({ required: true, description: 'The document to watch (any role).' }) },
     subscribe: async (_root, args, ctx) => {
       const documentId = String(args.documentId);
-      const { documents, presenceBatches, presence } = ctx.services;
-      return guardedStream(ctx, documentId, async () => {
-        await documents.access(ctx.viewer, documentId, 'VIEWER');
-        const live = await presenceBatches.watch(documentId);
-        const unwatch = presence.watch(documentId);
-        const close = live.close.bind(live);
-        live.close = () => {
-          unwatch();
-          close();
-        };
-        try {
-          const current: PresenceBatch = { documentId, batchId: null, entries: await presence.list(documentId) };
-          return startWith([current], live);
-        } catch (error) {
-          live.close();
-          throw error;
-        }
-      });
+      const first = (entries: PresenceState[]): PresenceBatch[] => [{ documentId, batchId: null, entries }];
+      return presenceStream(ctx, documentId, () => ctx.services.presenceBatches.watch(documentId), first);
     },
     resolve: (batch) => unlessAccessLost(batch).entries,
   }),
