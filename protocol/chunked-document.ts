@@ -5,7 +5,7 @@
 // Here the ops live in chunks of about CHUNK ops with their lengths: a
 // change finds its chunk by the lengths and rewrites only that chunk, and
 // the whole delta is built only when someone reads it.
-import { applyChangeOps, Delta, insertLength, type DeltaOp } from './delta.ts';
+import { applyChangeOps, Delta, insertLength, pushOp, type DeltaOp } from './delta.ts';
 
 /**
  * Ops per chunk: a change costs ~(ops / chunk) length reads + one chunk
@@ -14,6 +14,19 @@ import { applyChangeOps, Delta, insertLength, type DeltaOp } from './delta.ts';
  * better than 8, with twice the chunks).
  */
 const CHUNK = 8;
+
+/**
+ * UTF-16 units of text one op holds at most inside the chunks. A long run of
+ * one format (a pasted chapter, a plain-text import, a 400 KB agent edit)
+ * would otherwise be one op, and every change inside it would copy and
+ * measure the whole run: a keystroke into a 5 MB plain document re-measured
+ * 5 MB. Cut into pieces, a change rewrites at most a chunk of pieces;
+ * toDelta() joins them again.
+ */
+const PIECE = 4_096;
+
+/** Whether a UTF-16 unit is the first half of a surrogate pair. */
+const isHighSurrogate = (unit: number): boolean => unit >= 0xd800 && unit <= 0xdbff;
 
 const lengthOf = (ops: readonly DeltaOp[]): number => {
   let n = 0;
@@ -41,12 +54,16 @@ export class ChunkedDocument {
    */
   private readonly chunk;
   private readonly measure?: OpsMeasure;
-  constructor(content: Delta = new Delta(), chunk = CHUNK, measure?: OpsMeasure) {
+  /** `piece`: UTF-16 units per text op at most (PIECE; tests make it tiny). */
+  private readonly piece;
+  constructor(content: Delta = new Delta(), chunk = CHUNK, measure?: OpsMeasure, piece = PIECE) {
     this.chunk = chunk;
     this.measure = measure;
+    this.piece = Math.max(2, piece); // 2: a surrogate pair is never cut
     this.built = content;
-    this.fill(0, 0, content.ops.slice()); // chunks are ours: the caller's array may change
-    if (measure) this.measured = measure(content.ops);
+    const ops = this.cut(content.ops);
+    this.fill(0, 0, ops === content.ops ? ops.slice() : ops); // chunks are ours: the caller's array may change
+    if (measure) this.measured = measure(ops);
   }
 
   /** Length in Quill units (characters, 1 per embed). */
@@ -63,13 +80,29 @@ export class ChunkedDocument {
   toDelta(): Delta {
     if (this.built) return this.built;
     const doc = new Delta();
-    for (const chunk of this.chunks) {
-      if (chunk.length === 0) continue;
-      doc.push(chunk[0]!); // merges with the previous chunk's last op where it can
-      for (let k = 1; k < chunk.length; k++) doc.ops.push(chunk[k]!);
-    }
+    // Merged where compose would merge: the pieces of a long run, and ops that meet at a chunk boundary.
+    for (const chunk of this.chunks) for (const op of chunk) if (!pushOp(doc.ops, op)) doc.push(op);
     this.built = doc;
     return doc;
+  }
+
+  /**
+   * The first ops, as they are kept (pieces not joined), until they hold at
+   * least `units`: reading the start of a long document without building
+   * (and, once read, copying) the whole of it. Not canonical: neighbouring
+   * ops may share their attributes.
+   */
+  opening(units: number): DeltaOp[] {
+    const ops: DeltaOp[] = [];
+    let held = 0;
+    for (const chunk of this.chunks) {
+      for (const op of chunk) {
+        if (held >= units) return ops;
+        ops.push(op);
+        held += insertLength(op);
+      }
+    }
+    return ops;
   }
 
   /**
@@ -95,6 +128,31 @@ export class ChunkedDocument {
     copy.measured = this.measured;
     copy.built = this.built;
     return copy;
+  }
+
+  /** `ops` with every text insert longer than a piece cut into pieces (the same array when none is). */
+  private cut(ops: DeltaOp[]): DeltaOp[] {
+    const piece = this.piece;
+    let k = 0;
+    while (k < ops.length && !(typeof ops[k]!.insert === 'string' && (ops[k]!.insert as string).length > piece)) k++;
+    if (k === ops.length) return ops;
+    const out = ops.slice(0, k);
+    for (; k < ops.length; k++) {
+      const op = ops[k]!;
+      const text = op.insert;
+      if (typeof text !== 'string' || text.length <= piece) {
+        out.push(op);
+        continue;
+      }
+      for (let at = 0; at < text.length; ) {
+        let end = Math.min(at + piece, text.length);
+        if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end -= 1;
+        const insert = text.slice(at, end);
+        out.push(op.attributes ? { insert, attributes: op.attributes } : { insert });
+        at = end;
+      }
+    }
+    return out;
   }
 
   /** Applies `change` (as `toDelta().compose(change)` would). */
@@ -137,8 +195,9 @@ export class ChunkedDocument {
     while (to < count - 1 && covered < end) covered += lengths[++to]!;
 
     const region = to === from ? (this.chunks[from] ?? []) : this.chunks.slice(from, to + 1).flat();
-    const updated = applyChangeOps(region, ops, offset);
-    if (updated === region) return; // plain retains
+    const composed = applyChangeOps(region, ops, offset);
+    if (composed === region) return; // plain retains
+    const updated = this.cut(composed);
     if (this.measure) this.measured += this.measure(updated) - this.measure(region);
     this.fill(from, Math.min(to - from + 1, count), updated, covered - offset + growth);
     this.built = null;
@@ -174,7 +233,7 @@ export class ChunkedDocument {
 
   private joinWithNext(k: number): void {
     if (k < 0 || k + 1 >= this.chunks.length) return;
-    const joined = new Delta(this.chunks[k]).concat(new Delta(this.chunks[k + 1])).ops;
+    const joined = this.cut(new Delta(this.chunks[k]).concat(new Delta(this.chunks[k + 1])).ops);
     if (joined.length > 2 * this.chunk) return;
     // Joining may merge the two ops that meet (one copy of their attributes goes).
     if (this.measure) this.measured += this.measure(joined) - this.measure(this.chunks[k]!) - this.measure(this.chunks[k + 1]!);

@@ -49,7 +49,7 @@ function sameAttributes(a: DeltaOp['attributes'], b: DeltaOp['attributes']): boo
 }
 
 /** Appends `op` to `out`, merged where Delta.push would merge it (false: undecided, see sameAttributes). */
-function pushOp(out: DeltaOp[], op: DeltaOp): boolean {
+export function pushOp(out: DeltaOp[], op: DeltaOp): boolean {
   let index = out.length;
   let last = out[index - 1];
   if (last) {

@@ -131,7 +131,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       const seq = sequencer;
       previews = new PreviewWriter({
         sql: db.sql,
-        head: (documentId) => seq.head(documentId),
+        opening: (documentId, units) => seq.opening(documentId, units),
         onError: (err) => logger.warn({ err }, 'document preview'),
       });
       feed = new OperationFeed({

@@ -6,7 +6,7 @@
 // and even a span-only compose copied the whole op array per commit.
 import { ChunkedDocument } from '../../../protocol/chunked-document.ts';
 import { opsBytes } from './content-bytes.ts';
-import type { Delta } from '../../../protocol/delta.ts';
+import type { Delta, DeltaOp } from '../../../protocol/delta.ts';
 import { holdsSurrogates } from './surrogate-pairs.ts';
 import type { CommittedOp } from './types.ts';
 
@@ -57,6 +57,11 @@ export class DocumentHead {
   /** The content at `version` (built when read; the same object until the next op). */
   get content(): Delta {
     return this.document.toDelta();
+  }
+
+  /** The first ops of `content`, holding at least `units` (not canonical: ChunkedDocument.opening). */
+  opening(units: number): DeltaOp[] {
+    return this.document.opening(units);
   }
 
   /** Length of `content` in Quill units (characters + embeds). */

@@ -10,7 +10,7 @@
 // for a while instead (lockedCommits, OperationLog.appendLocked): the lock
 // is taken first, the few ops this node has not seen are read in the same
 // transaction, and the batch is planned on top of them, so it cannot lose.
-import { Delta } from '../../../protocol/delta.ts';
+import { Delta, type DeltaOp } from '../../../protocol/delta.ts';
 import { AppError, badInput, forbidden, notFound } from '../errors.ts';
 import { baseLength } from '../../../protocol/delta-validation.ts';
 import type { ContentDraft, DocumentHead } from './document-head.ts';
@@ -141,6 +141,12 @@ export class Sequencer {
   async head(documentId: string): Promise<{ version: number; content: Delta; length: number; bytes: number }> {
     const head = await this.heads.refresh(documentId);
     return { version: head.version, content: head.content, length: head.length, bytes: head.bytes };
+  }
+
+  /** The start of the head (at least `units` of it), without building the whole content: ChunkedDocument.opening. */
+  async opening(documentId: string, units: number): Promise<{ version: number; ops: DeltaOp[] }> {
+    const head = await this.heads.refresh(documentId);
+    return { version: head.version, ops: head.opening(units) };
   }
 
   /**

@@ -14,6 +14,14 @@ describe('previewOf', () => {
     expect(preview).toBe('😀'.repeat(9) + '…');
   });
 
+  it('reads past long runs of white space and long words, in one insert or across inserts', () => {
+    const word = 'x'.repeat(1_000);
+    expect(previewOf(new Delta().insert('a' + ' '.repeat(1_000_000) + 'b\n'))).toBe('a b');
+    expect(previewOf(new Delta().insert('a  ').insert({ image: 'x' }).insert('\n b\n'))).toBe('a b');
+    expect(previewOf(new Delta().insert(word + '\n'), 10)).toBe('x'.repeat(9) + '…');
+    expect(previewOf(new Delta().insert('ab'.repeat(100_000) + '\n'), 5)).toBe('abab…');
+  });
+
   it('is empty for an empty document', () => {
     expect(previewOf(new Delta().insert('\n'))).toBe('');
   });
