@@ -38,6 +38,7 @@ import { applyMigrations, MIGRATIONS_DIR } from './store/migrate.ts';
 import { LogRetention, scheduleRetention } from './store/log-retention.ts';
 import { PrismaOperationLog } from './store/operation-log.ts';
 import { EventPump } from './events/event-pump.ts';
+import { EventRetention } from './events/event-retention.ts';
 import { Outbox } from './events/outbox.ts';
 import { DeliveryWorker } from './webhooks/delivery-worker.ts';
 import { Webhooks } from './webhooks/webhooks.ts';
@@ -79,6 +80,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   let stopPresenceBatches: (() => void) | undefined;
   let converter: Converter | undefined;
   let stopRetention: (() => Promise<void>) | undefined;
+  let stopEventRetention: (() => Promise<void>) | undefined;
   let pump: EventPump | undefined;
   let worker: DeliveryWorker | undefined;
 
@@ -175,6 +177,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       const outbox = new Outbox(db.sql);
       pump = new EventPump({ outbox, bus: bus.events, intervalMs: config.events.stampMs, onError: (err) => logger.warn({ err }, 'event outbox') });
       pump.start();
+      stopEventRetention = scheduleRetention(new EventRetention({ sql: db.sql, days: config.events.retentionDays }), config.events.retentionIntervalMs, (err) =>
+        logger.warn({ err }, 'event retention'),
+      );
       worker = new DeliveryWorker({
         sql: db.sql,
         bus: bus.events,
@@ -281,6 +286,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       // Before the database closes under a pass.
       await stopRetention?.();
       stopRetention = undefined;
+      await stopEventRetention?.();
+      stopEventRetention = undefined;
       // 2. Let queued submissions commit (their HTTP replies are in flight).
       await sequencer?.idle();
       await previews?.flush();

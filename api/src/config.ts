@@ -77,6 +77,10 @@ const schema = z.object({
   ACCESS_CACHE_MS: int(0, 60_000).default(5_000),
   /** How often each node stamps the event outbox without being woken, milliseconds: a coalesced CHANGED event (open for 1 s) goes out at most this much later. @default 200 */
   EVENTS_STAMP_MS: int(10, 60_000).default(200),
+  /** How long document events (documentEvents) and finished webhook deliveries are kept, days; older ones are pruned (a resume from before them: BAD_USER_INPUT, reason EVENTS_PRUNED). @default 30 */
+  EVENTS_RETENTION_DAYS: int(1, 36_500).default(30),
+  /** How often each node prunes old events and deliveries, milliseconds. @default 3600000 (1 hour) */
+  EVENTS_RETENTION_INTERVAL_MS: int(1_000, 86_400_000).default(3_600_000),
   /** Let webhooks point at loopback, private and link-local addresses (development and tests only: otherwise a webhook could reach the servers next to this one). @default false */
   WEBHOOK_ALLOW_PRIVATE_URLS: bool.default(false),
   /** Attempts at one webhook delivery before it is dead-lettered (status DEAD in the delivery log). @default 10 */
@@ -228,6 +232,8 @@ export interface Config {
 
 export interface EventsConfig {
   stampMs: number;
+  retentionDays: number;
+  retentionIntervalMs: number;
   allowPrivateWebhookUrls: boolean;
   webhookMaxAttempts: number;
   webhookBackoffMs: number;
@@ -368,6 +374,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     events: {
       stampMs: e.EVENTS_STAMP_MS,
+      retentionDays: e.EVENTS_RETENTION_DAYS,
+      retentionIntervalMs: e.EVENTS_RETENTION_INTERVAL_MS,
       allowPrivateWebhookUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
       webhookMaxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
       webhookBackoffMs: e.WEBHOOK_BACKOFF_MS,

@@ -32,6 +32,18 @@ function checkAfter(after: string, head: bigint): bigint {
   return position;
 }
 
+/** BAD_USER_INPUT (reason EVENTS_PRUNED) when events after `position` were pruned (event-retention.ts): resuming there would skip them. */
+async function checkNotPruned(outbox: Outbox, position: bigint): Promise<void> {
+  const floor = BigInt(await outbox.floor());
+  if (position < floor) {
+    throw badInput('events after this id were pruned (EVENTS_RETENTION_DAYS); resume after earliestAfter or later, or start live', {
+      field: 'after',
+      reason: 'EVENTS_PRUNED',
+      earliestAfter: floor.toString(),
+    });
+  }
+}
+
 export async function openEventStream(options: EventStreamOptions): Promise<AsyncIterableIterator<DocumentEventView>> {
   const { outbox, reader, pollMs } = options;
   const live = await options.bus.subscribe(EVENTS_TOPIC);
@@ -39,6 +51,7 @@ export async function openEventStream(options: EventStreamOptions): Promise<Asyn
   try {
     const head = BigInt(await outbox.head());
     position = options.after === null ? head : checkAfter(options.after, head);
+    await checkNotPruned(outbox, position);
   } catch (error) {
     live.close();
     throw error;
@@ -57,6 +70,8 @@ export async function openEventStream(options: EventStreamOptions): Promise<Asyn
         if (head > position) {
           const upTo = head < position + READ_SPAN ? head : position + READ_SPAN;
           const events = await outbox.read(reader, position.toString(), upTo.toString());
+          // A slow reader that pruning overtook would skip what went: it ends with the same error instead.
+          await checkNotPruned(outbox, position);
           position = upTo;
           for (const event of events) yield event;
           continue;

@@ -59,6 +59,12 @@ export class Outbox {
     return rows[0]?.head ?? '0';
   }
 
+  /** The seq below the oldest event kept (decimal; '0' until events are pruned: event-retention.ts). Resuming below it would skip pruned events. */
+  async floor(): Promise<string> {
+    const rows = await this.sql.query<{ floor: string | null }>('SELECT (min("seq") - 1)::text AS floor FROM "DocumentEvent" WHERE "seq" IS NOT NULL');
+    return rows[0]?.floor ?? '0';
+  }
+
   /** The highest seq stamped (decimal; '0' when none). */
   async head(): Promise<string> {
     const rows = await this.sql.query<{ head: string | null }>('SELECT max("seq")::text AS head FROM "DocumentEvent"');

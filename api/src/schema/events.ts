@@ -45,7 +45,7 @@ builder.subscriptionField('documentEvents', (t) =>
   t.field({
     type: DocumentEventRef,
     description:
-      "Events of the viewer's documents (for an API token limited to one document: that one), from any node. With `after` (an id, or \"0\" for all), every event after it in id order, then live ones: no gap, no repeat. Without it, live events only. Access is checked on every read: a document you lose access to stops sending at once (after its UNSHARED or DELETED). A bad or future `after`: BAD_USER_INPUT.",
+      "Events of the viewer's documents (for an API token limited to one document: that one), from any node. With `after` (an id, or \"0\" for all), every event after it in id order, then live ones: no gap, no repeat. Without it, live events only. Access is checked on every read: a document you lose access to stops sending at once (after its UNSHARED or DELETED). A bad or future `after`: BAD_USER_INPUT; one from before the events kept (EVENTS_RETENTION_DAYS): BAD_USER_INPUT, reason EVENTS_PRUNED, with earliestAfter.",
     args: { after: t.arg.id({ description: 'Resume after this DocumentEvent.id.' }) },
     subscribe: (_root, args, ctx) => {
       const viewer = requireViewer(ctx.viewer);

@@ -15,13 +15,16 @@ import type { Bus } from '../collab/types.ts';
 import { EVENTS_TOPIC, type EventsStamped } from '../events/event-pump.ts';
 import type { SqlSession } from '../store/database.ts';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, sign, TIMESTAMP_HEADER, WEBHOOK_ID_HEADER } from './signature.ts';
-import { checkWebhookUrl } from './webhook-url.ts';
+import { postWebhook } from './post-webhook.ts';
+import { parseWebhookUrl, type UrlPolicy } from './webhook-url.ts';
 
 export interface DeliveryWorkerOptions {
   sql: SqlSession;
   bus: Bus<EventsStamped>;
   /** WEBHOOK_ALLOW_PRIVATE_URLS. */
   allowPrivate: boolean;
+  /** Resolves receivers' host names (tests pass their own). @default dns.lookup, all addresses */
+  resolve?: UrlPolicy['resolve'];
   /** Attempts before a delivery is dead-lettered (WEBHOOK_MAX_ATTEMPTS). */
   maxAttempts: number;
   /** First retry delay, doubled per attempt (WEBHOOK_BACKOFF_MS), milliseconds; capped by `backoffMaxMs`. */
@@ -165,10 +168,10 @@ export class DeliveryWorker {
     let status: number | null = null;
     let error: string | null = null;
     try {
-      // Again at delivery: the host may resolve elsewhere since the webhook was made.
-      await checkWebhookUrl(c.url, { allowPrivate: this.options.allowPrivate });
-      const res = await fetch(c.url, {
-        method: 'POST',
+      // Checked again at delivery, by the connection's own lookup (post-webhook.ts): the host may resolve elsewhere now.
+      const policy = { allowPrivate: this.options.allowPrivate, resolve: this.options.resolve };
+      status = await postWebhook({
+        url: parseWebhookUrl(c.url, policy),
         headers: {
           'content-type': 'application/json',
           'user-agent': 'collab-webhooks/1',
@@ -178,12 +181,9 @@ export class DeliveryWorker {
           [WEBHOOK_ID_HEADER]: c.webhookId,
         },
         body,
-        // A redirect could lead to an address the check above refuses: not followed, a failure.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
+        timeoutMs,
+        policy,
       });
-      status = res.status;
-      await res.body?.cancel().catch(() => {});
       if (status >= 200 && status < 300) {
         await sql.query(DELIVERED, [c.id, c.lease, status]);
         return;

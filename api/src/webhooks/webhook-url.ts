@@ -4,7 +4,8 @@
 // must be http(s), carry no credentials, and every address its host
 // resolves to must be public, unless WEBHOOK_ALLOW_PRIVATE_URLS is on
 // (development and tests, whose receivers run on loopback). Checked when a
-// webhook is made and again before each delivery (DNS may have changed).
+// webhook is made, and at each delivery by the connection's own lookup
+// (post-webhook.ts), so DNS that changes in between cannot lead elsewhere.
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { badInput } from '../errors.ts';
@@ -37,10 +38,28 @@ export interface UrlPolicy {
   resolve?: (host: string) => Promise<string[]>;
 }
 
-const resolveAll = async (host: string) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+export const resolveAll = async (host: string) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+
+const privateUrl = () => badInput('url points at a private or loopback address', { field: 'url', reason: 'PRIVATE_URL' });
 
 /** The URL, normalised; BAD_USER_INPUT (reason BAD_URL or PRIVATE_URL) when it may not receive webhooks. */
 export async function checkWebhookUrl(input: string, policy: UrlPolicy): Promise<string> {
+  const url = parseWebhookUrl(input, policy);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!policy.allowPrivate && !isIP(host)) {
+    let addresses: string[];
+    try {
+      addresses = await (policy.resolve ?? resolveAll)(host);
+    } catch {
+      throw badInput("url's host does not resolve", { field: 'url', reason: 'BAD_URL' });
+    }
+    if (addresses.length === 0 || addresses.some(isPrivateAddress)) throw privateUrl();
+  }
+  return url.href;
+}
+
+/** The URL's shape alone (and a private IP literal), without resolving its host: BAD_USER_INPUT as checkWebhookUrl. */
+export function parseWebhookUrl(input: string, policy: UrlPolicy): URL {
   const bad = (message: string) => badInput(message, { field: 'url', reason: 'BAD_URL' });
   if (input.length > MAX_URL_LENGTH) throw bad(`url must be at most ${MAX_URL_LENGTH} characters`);
   let url: URL;
@@ -51,17 +70,7 @@ export async function checkWebhookUrl(input: string, policy: UrlPolicy): Promise
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw bad('url must be an absolute http(s) URL');
   if (url.username || url.password) throw bad('url must not carry credentials');
-  if (!policy.allowPrivate) {
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    let addresses: string[];
-    try {
-      addresses = isIP(host) ? [host] : await (policy.resolve ?? resolveAll)(host);
-    } catch {
-      throw badInput("url's host does not resolve", { field: 'url', reason: 'BAD_URL' });
-    }
-    if (addresses.length === 0 || addresses.some(isPrivateAddress)) {
-      throw badInput('url points at a private or loopback address', { field: 'url', reason: 'PRIVATE_URL' });
-    }
-  }
-  return url.href;
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!policy.allowPrivate && isIP(host) && isPrivateAddress(host)) throw privateUrl();
+  return url;
 }

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableModes, codeOf, createDocument, gql, signUp, SUBMIT, subscribe, startServer, wsClient, type TestServer } from '../harness.ts';
 import { createToken } from '../agents/agent-helpers.ts';
+import { EventRetention } from '../../src/events/event-retention.ts';
 
 /** An embedded node starts in 3-9 s of CPU: far longer on a loaded two-core machine (api/test/cluster/processes.ts). */
 const START_MS = 180_000;
@@ -215,5 +216,47 @@ describe.each(availableModes())('documentEvents (%s)', (mode) => {
     await anonymous.dispose();
     const http = await gql(server, '{ __typename }', {}, ann.token);
     expect(codeOf(http)).toBeUndefined();
+  });
+
+  // Last in this block: it prunes every event the tests above wrote.
+  it('prunes old events but never the newest nor one a pending delivery needs, and refuses a resume from before them', async () => {
+    const ann = await signUp(server, 'ann');
+    const documents = [await createDocument(server, ann.token), await createDocument(server, ann.token), await createDocument(server, ann.token)];
+    const client = wsClient(server, ann.token);
+    const everything = subscribe<{ documentEvents: Event }>(client, EVENTS, { after: '0' });
+    const [e1, e2, e3] = (await until(everything, (es) => es.length === 3)).map((e) => e.id);
+    everything.dispose();
+    const { sql } = server.services.db;
+    // A delivery of e2 still to be sent (not before tomorrow: the worker leaves it alone).
+    await sql.query(`INSERT INTO "Webhook" ("id", "userId", "url", "events", "secret") VALUES ('retention-test', $1, 'http://127.0.0.1:9/', '{}', 'x')`, [ann.userId]);
+    await sql.query(
+      `INSERT INTO "WebhookDelivery" ("webhookId", "eventSeq", "documentId", "nextAttemptAt") VALUES ('retention-test', $1::bigint, $2, (now() AT TIME ZONE 'UTC') + INTERVAL '1 day')`,
+      [e2, documents[1]],
+    );
+    // Two days on, with one day kept: every event is old.
+    const retention = new EventRetention({ sql, days: 1, now: () => new Date(Date.now() + 2 * 86_400_000) });
+    expect((await retention.runOnce()).events).toBeGreaterThan(0);
+    const pruned = async (after: string) => (await subscribe(client, EVENTS, { after }).take(1))[0]?.errors?.[0]?.extensions;
+    // Everything from e2 on is kept: the delivery needs it.
+    expect(await pruned(String(BigInt(e2!) - 2n))).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'EVENTS_PRUNED', earliestAfter: String(BigInt(e2!) - 1n) });
+    expect(await pruned('0')).toMatchObject({ reason: 'EVENTS_PRUNED' });
+    const fromE1 = subscribe<{ documentEvents: Event }>(client, EVENTS, { after: e1! });
+    expect((await until(fromE1, (es) => es.length === 2)).map((e) => e.id)).toEqual([e2, e3]);
+    fromE1.dispose();
+
+    // Once delivered (and old), the delivery goes, and every event but the newest with it.
+    await sql.query(`UPDATE "WebhookDelivery" SET "status" = 'DELIVERED', "deliveredAt" = (now() AT TIME ZONE 'UTC') WHERE "webhookId" = 'retention-test'`);
+    expect(await retention.runOnce()).toMatchObject({ deliveries: 1 });
+    const left = await sql.query<{ id: string }>(`SELECT "seq"::text AS id FROM "DocumentEvent" WHERE "seq" IS NOT NULL`);
+    expect(left).toEqual([{ id: e3 }]);
+    expect(await pruned(e1!)).toMatchObject({ reason: 'EVENTS_PRUNED', earliestAfter: e2 });
+    // Ids go on growing after a prune.
+    const next = await createDocument(server, ann.token);
+    const fromE3 = subscribe<{ documentEvents: Event }>(client, EVENTS, { after: e3! });
+    const [after] = await until(fromE3, (es) => es.length === 1);
+    expect(after!.documentId).toBe(next);
+    expect(BigInt(after!.id)).toBeGreaterThan(BigInt(e3!));
+    fromE3.dispose();
+    await client.dispose();
   });
 });
