@@ -22,13 +22,11 @@ import type { DeltaOp } from '../../../protocol/delta.ts';
 const MIN_OPS = 64;
 const MIN_RUN = 16_384;
 
-// UTF-8 bytes: a reply string would be encoded again for every reply
-// (~50 ms per 11 MB, as much as building the JSON).
-const json = new WeakMap<readonly DeltaOp[], Buffer>();
+const json = new WeakMap<readonly DeltaOp[], string>();
 const PLACEHOLDER = `\u0000content-json:${randomUUID()}:`;
 
 /** Contents met by the stringify under way (null outside stringifyReply). */
-let pending: Buffer[] | null = null;
+let pending: string[] | null = null;
 
 /** What the Delta scalar returns: `ops` as they are, and JSON `{ ops }` (toJSON on the prototype, so the value compares equal to `{ ops }`). */
 export class ContentValue {
@@ -45,7 +43,7 @@ export class ContentValue {
       const outer = pending;
       pending = null; // the content's own JSON, with no placeholders in it
       try {
-        text = Buffer.from(JSON.stringify({ ops }));
+        text = JSON.stringify({ ops });
       } finally {
         pending = outer;
       }
@@ -65,10 +63,10 @@ const isLarge = (ops: readonly DeltaOp[]) => {
 /** What the Delta scalar returns for `ops`. */
 export const contentValue = (ops: DeltaOp[]): ContentValue => new ContentValue(ops);
 
-/** JSON.stringify(value), with large contents' JSON made once per content (see above); UTF-8 bytes when it holds one. */
-export function stringifyReply(value: unknown): string | Buffer {
+/** JSON.stringify(value), with large contents' JSON made once per content (see above). */
+export function stringifyReply(value: unknown): string {
   const outer = pending;
-  const texts: Buffer[] = (pending = []);
+  const texts: string[] = (pending = []);
   let out: string;
   try {
     out = JSON.stringify(value);
@@ -76,24 +74,23 @@ export function stringifyReply(value: unknown): string | Buffer {
     pending = outer;
   }
   if (texts.length === 0) return out;
-  const parts: Buffer[] = [];
+  const parts: string[] = [];
   let at = 0;
   for (let k = 0; k < texts.length; k++) {
     const quoted = JSON.stringify(`${PLACEHOLDER}${k}`);
     const found = out.indexOf(quoted, at);
     if (found < 0) throw new Error('a content placeholder was not found in the reply');
-    parts.push(Buffer.from(out.slice(at, found)), texts[k]!);
+    parts.push(out.slice(at, found), texts[k]!);
     at = found + quoted.length;
   }
-  parts.push(Buffer.from(out.slice(at)));
-  return Buffer.concat(parts);
+  parts.push(out.slice(at));
+  return parts.join('');
 }
 
 /**
  * Gives every single (non-streamed) result stringifyReply as its
  * stringifier: yoga's HTTP replies use `result.stringify` when there is
- * one (a Buffer is sent as it is). graphql-ws messages ignore it and
- * serialise contents as usual.
+ * one. graphql-ws messages ignore it and serialise contents as usual.
  */
 export function contentJsonPlugin(): Plugin {
   return {
@@ -101,8 +98,7 @@ export function contentJsonPlugin(): Plugin {
       return {
         onExecuteDone({ result }) {
           if (isAsyncIterable(result)) return;
-          // Typed as returning a string; yoga hands whatever it returns to Response, which sends a Buffer as it is.
-          (result as { stringify?: (value: unknown) => string | Buffer }).stringify = stringifyReply;
+          (result as { stringify?: (value: unknown) => string }).stringify = stringifyReply;
         },
       };
     },
