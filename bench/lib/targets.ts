@@ -51,11 +51,12 @@ export interface Target {
   /** Every server process of this target (ours may run several nodes). */
   servers: readonly ServerProcess[];
   createDocument(content: DeltaOp[]): Promise<string>;
-  openWriter(documentId: string): Promise<Writer>;
+  /** With `presence`, the writer also subscribes to the others' cursors and `setCursor` sends its own. */
+  openWriter(documentId: string, options?: { presence?: boolean }): Promise<Writer>;
   /** What machine-made edits use: ours, an API token of the same user; ShareDB has no tokens (null). */
   agentToken(): Promise<string | null>;
   /** Watches from the current head on; resolves once the subscription was sent (ours) or confirmed (ShareDB). */
-  openWatcher(documentId: string, onOp: (version: number) => void): Promise<Watcher>;
+  openWatcher(documentId: string, onOp: (version: number) => void, options?: { presence?: boolean }): Promise<Watcher>;
   /** A fresh client opens the document: content in hand, live subscription started. */
   open(documentId: string): Promise<{ version: number; text: string; close(): Promise<void> }>;
   /** Writes a history of `ops` (whose result is `content`) straight into the store, for a new document id. */
@@ -137,13 +138,13 @@ async function launchOurs(mode: Mode, services: Services | null, options: Launch
       return [server, ...others];
     },
     createDocument: (content) => touch().createDocument(content),
-    openWriter: (id) => (others.length === 0 ? touch() : (touch(), apis[writersOpened++ % apis.length]!)).openWriter(id),
+    openWriter: (id, writerOptions) => (others.length === 0 ? touch() : (touch(), apis[writersOpened++ % apis.length]!)).openWriter(id, writerOptions),
     agentToken: () => touch().createApiToken('bench agent'),
     ...(db && { sql: (sql: string, params?: unknown[]) => db.query(sql, params) }),
-    async openWatcher(id, onOp) {
+    async openWatcher(id, onOp, watcherOptions) {
       const on = others.length === 0 ? touch() : (touch(), apis[watchersOpened++ % apis.length]!);
       const head = await on.head(id);
-      return on.openWatcher(id, head.version, onOp);
+      return on.openWatcher(id, head.version, onOp, watcherOptions);
     },
     async open(id) {
       // What DocumentSync.open does: the head over HTTP, then the stream from it.
@@ -224,9 +225,9 @@ async function launchShareDb(mode: Mode, services: Services | null, options: Lau
       return [server];
     },
     createDocument: (content) => api.createDocument(content),
-    openWriter: (id) => api.openWriter(id),
+    openWriter: (id, writerOptions) => api.openWriter(id, writerOptions),
     agentToken: async () => null,
-    openWatcher: (id, onOp) => api.openWatcher(id, onOp),
+    openWatcher: (id, onOp, watcherOptions) => api.openWatcher(id, onOp, watcherOptions),
     async open(id) {
       const doc = await api.open(id);
       return { version: doc.version, text: doc.text, close: async () => doc.close() };
