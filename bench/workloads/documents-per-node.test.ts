@@ -8,7 +8,7 @@ function probeUpTo(limit: number) {
   const probe = async (documents: number): Promise<DocumentsResult> => {
     tried.push(documents);
     const ms = documents <= limit ? 50 : 500;
-    return { documents, keystrokes: 10, ack: { p50: ms, p99: ms }, remote: { p50: ms, p99: ms }, opsPerSec: 1, cpuPerOpUs: 1, serverCores: 0.1, clientLoopDelayP99: 1, unacked: 0, undelivered: 0 };
+    return { window: { startUs: 0, endUs: 1 }, documents, keystrokes: 10, ack: { p50: ms, p99: ms }, remote: { p50: ms, p99: ms }, opsPerSec: 1, cpuPerOpUs: 1, serverCores: 0.1, clientLoopDelayP99: 1, unacked: 0, undelivered: 0 };
   };
   return { probe, tried };
 }

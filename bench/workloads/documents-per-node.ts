@@ -46,6 +46,8 @@ export interface DocumentsOptions {
 }
 
 export interface DocumentsResult {
+  /** The measurement window on the monotonic clock, microseconds (as V8 CPU profiles time their samples). */
+  window: { startUs: number; endUs: number };
   documents: number;
   keystrokes: number;
   ack: { p50: number; p99: number };
@@ -117,6 +119,7 @@ export async function documentsPerNode(target: Target, options: DocumentsOptions
     const typed: Array<{ doc: number; at: number; ackedAt: number; version: number }> = [];
     const start = performance.now() + options.warmupMs;
     const end = start + options.measureMs;
+    const monotonicUs = Number(process.hrtime.bigint() / 1000n) + (start - performance.now()) * 1000;
     let cpuStart = 0;
     let seenAtStart = 0;
     const atStart = sleep(options.warmupMs).then(() => {
@@ -183,6 +186,7 @@ export async function documentsPerNode(target: Target, options: DocumentsOptions
     }
     const committed = seenAtEnd - seenAtStart;
     return {
+      window: { startUs: monotonicUs, endUs: monotonicUs + options.measureMs * 1000 },
       documents: options.documents,
       keystrokes: typed.length,
       ack: { p50: ack.percentile(50), p99: ack.percentile(99) },
