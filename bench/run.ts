@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --only hot,nodes,many,trace,cold,memory,steady,fair] [-- --modes embedded,scaled] [-- --repeat N] [-- --compare-race]
+// npm run bench [-- --quick | --tiny] [-- --only hot,nodes,many,trace,cold,memory,steady,fair,docs] [-- --modes embedded,scaled] [-- --repeat N] [-- --compare-race]
 //
 // Runs every workload against our product and against ShareDB, one after
 // the other (alternating which goes first), each on a freshly started
@@ -20,13 +20,14 @@ import { advantage, loadAverage, machine, machineLine, table, type Row } from '.
 import { probeServices } from './lib/services.ts';
 import { launch, type LaunchOptions, type Mode, type SystemName, type Target } from './lib/targets.ts';
 import { coldOpen, historyOf } from './workloads/cold-open.ts';
+import { documentsPerNode, searchLargest, TARGETS, type DocumentsResult, type SearchResult } from './workloads/documents-per-node.ts';
 import { editLoad } from './workloads/edit-load.ts';
 import { fairness } from './workloads/fairness.ts';
 import { hotThroughNodes, type NodesResult } from './workloads/hot-nodes.ts';
 import { idleConnections, steadyLoad } from './workloads/memory.ts';
 import { typeTrace } from './workloads/trace.ts';
 
-export const WORKLOADS = ['hot', 'nodes', 'many', 'trace', 'cold', 'memory', 'steady', 'fair'] as const;
+export const WORKLOADS = ['hot', 'nodes', 'many', 'trace', 'cold', 'memory', 'steady', 'fair', 'docs'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 export interface BenchOptions {
@@ -240,6 +241,58 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
     }
   }
 
+  if (wants('docs')) {
+    // Issue 21 item 1: the largest N documents one node holds, each with 3
+    // people typing at human speed (presence on) and 2 watching, with ack
+    // p99 ≤ 100 ms and remote keystroke p99 ≤ 150 ms. A search per system,
+    // every probe on a fresh server; tiny runs one fixed N (no search).
+    const docs = options.tiny
+      ? { startAt: 2, probes: 1, warmupMs: 300, measureMs: 1_500 }
+      : options.quick
+        ? { startAt: 25, probes: 6, warmupMs: 2_000, measureMs: 5_000 }
+        : { startAt: 50, probes: 9, warmupMs: 3_000, measureMs: 10_000 };
+    const goal: Record<Mode, string> = { embedded: 'goal: ours ≥ 1.5× ShareDB', scaled: 'goal: ours ≥ 4× ShareDB' };
+    for (const mode of modes) {
+      const label = `documents per node: 3 typists (a key every 150-250 ms, cursors on) + 2 watchers each, ack p99 ≤ ${TARGETS.ackP99Ms} ms and remote p99 ≤ ${TARGETS.remoteP99Ms} ms, ${goal[mode]} (${MODE_LABEL[mode]})`;
+      const order: SystemName[] = turn++ % 2 === 0 ? ['ours', 'sharedb'] : ['sharedb', 'ours'];
+      const out: Partial<Record<SystemName, SearchResult>> = {};
+      for (const system of order) {
+        const started = performance.now();
+        const probe = async (documents: number): Promise<DocumentsResult> => {
+          const target = await launch(system, mode, services);
+          try {
+            const result = await Promise.race([documentsPerNode(target, { documents, warmupMs: docs.warmupMs, measureMs: docs.measureMs }), target.server.died]);
+            const r = (v: number) => Math.round(v * 10) / 10;
+            log(`[bench] docs (${mode}) ${system} N=${documents}: ack p99 ${r(result.ack.p99)} ms, remote p99 ${r(result.remote.p99)} ms, ${r(result.opsPerSec)} ops/s, ${Math.round(result.cpuPerOpUs)} µs CPU/op, node ${r(result.serverCores)} cores, client loop p99 ${r(result.clientLoopDelayP99)} ms, unacked ${result.unacked}, undelivered ${result.undelivered}, load ${loadAverage()}`);
+            return result;
+          } finally {
+            await target.dispose().catch((error: unknown) => log(`[bench] dispose failed: ${String(error)}`));
+          }
+        };
+        try {
+          // Tiny: one probe at a fixed N, reported whatever it measured (the smoke test checks the plumbing, not the machine).
+          out[system] = options.tiny
+            ? await probe(docs.startAt).then((result) => ({ largest: docs.startAt, atLargest: result, probes: [{ documents: docs.startAt, passed: true, result }] }))
+            : await searchLargest(probe, docs);
+          log(`[bench] docs (${mode}) ${system}: largest N ${out[system]!.largest} after ${out[system]!.probes.map((p) => `${p.documents}${p.passed ? '✓' : '✗'}`).join(' ')} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+        } catch (error) {
+          const message = `${label} ${system}: ${error instanceof Error ? error.stack ?? error.message : String(error)}`;
+          failures.push(message);
+          log(`[bench] FAILED ${message}`);
+        }
+      }
+      const ours = out.ours;
+      const sharedb = out.sharedb;
+      if (!ours || !sharedb) continue;
+      const at = (r: SearchResult, pick: (d: DocumentsResult) => number) => (r.atLargest ? pick(r.atLargest) : NaN);
+      rows.push({ workload: label, metric: 'largest N (documents) meeting both targets', better: 'higher', unit: 'count', ours: ours.largest, sharedb: sharedb.largest });
+      rows.push({ workload: label, metric: 'ack p99 at that N', better: 'lower', unit: 'ms', ours: at(ours, (d) => d.ack.p99), sharedb: at(sharedb, (d) => d.ack.p99) });
+      rows.push({ workload: label, metric: 'remote keystroke p99 at that N', better: 'lower', unit: 'ms', ours: at(ours, (d) => d.remote.p99), sharedb: at(sharedb, (d) => d.remote.p99) });
+      rows.push({ workload: label, metric: 'node CPU per committed op at that N', better: 'lower', unit: 'µs', ours: at(ours, (d) => d.cpuPerOpUs), sharedb: at(sharedb, (d) => d.cpuPerOpUs) });
+      rows.push({ workload: label, metric: "clients' event-loop delay p99 at that N (bench process, not the server)", better: 'lower', unit: 'ms', ours: at(ours, (d) => d.clientLoopDelayP99), sharedb: at(sharedb, (d) => d.clientLoopDelayP99) });
+    }
+  }
+
   info.loadAfter = loadAverage();
   const hot = rows.find((r) => r.key === `hot:${primary}`);
   const ratio = hot ? hot.ours / hot.sharedb : NaN;
@@ -310,10 +363,12 @@ function parseArgs(argv: string[]): BenchOptions & { write: boolean } {
   const modes = value('--modes')?.split(',') ?? null;
   for (const m of modes ?? []) if (m !== 'embedded' && m !== 'scaled') throw new Error(`--modes: unknown mode ${m}`);
   const quick = argv.includes('--quick');
+  // The smoke test's sizes, from the command line too (e.g. to check one row works: `--tiny --only docs`).
+  const tiny = argv.includes('--tiny');
   const repeat = Number(value('--repeat') ?? 1);
   if (!Number.isSafeInteger(repeat) || repeat < 1) throw new Error('--repeat: a positive integer');
-  const partial = quick || value('--only') !== undefined || modes !== null;
-  return { quick, repeat, compareRace: argv.includes('--compare-race'), only: only as Workload[], modes: modes as Mode[] | null, write: !partial && !argv.includes('--no-write') };
+  const partial = quick || tiny || value('--only') !== undefined || modes !== null;
+  return { quick, tiny, repeat, compareRace: argv.includes('--compare-race'), only: only as Workload[], modes: modes as Mode[] | null, write: !partial && !argv.includes('--no-write') };
 }
 
 const commit = () => {

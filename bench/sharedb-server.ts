@@ -23,7 +23,8 @@ const dbUrl = process.env.SHAREDB_DB ?? 'memory';
 const memory = dbUrl === 'memory';
 const db = memory ? new ShareDB.MemoryDB() : new PostgresDB({ connectionString: dbUrl, max: 10 });
 const pubsub = process.env.SHAREDB_REDIS ? new RedisPubSub({ url: process.env.SHAREDB_REDIS, prefix: process.env.SHAREDB_PREFIX ?? 'sharedb-bench' }) : undefined;
-const backend = new ShareDB({ db, ...(pubsub && { pubsub }) });
+// Presence on (the docs row sends cursors); it costs nothing until a client uses it.
+const backend = new ShareDB({ db, presence: true, ...(pubsub && { pubsub }) });
 const admin = backend.connect();
 
 async function body(req: IncomingMessage): Promise<any> {

@@ -58,11 +58,19 @@ declare module 'sharedb/lib/client/index.js' {
     constructor(socket: unknown);
     id: string | null;
     get(collection: string, id: string): Doc;
+    getDocPresence(collection: string, id: string): DocPresence;
     close(): void;
+  }
+  interface DocPresence {
+    subscribe(callback?: (error?: Error) => void): void;
+    create(id?: string): LocalPresence;
+  }
+  interface LocalPresence {
+    submit(value: unknown, callback?: (error?: Error) => void): void;
   }
   const client: { Connection: typeof Connection; types: { register(type: unknown): void } };
   export default client;
-  export type { Doc, Connection };
+  export type { Doc, Connection, LocalPresence };
 }
 
 declare module 'rich-text' {

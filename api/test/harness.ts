@@ -12,6 +12,7 @@ import { buildApp, type AppOptions } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import type { RedisTarget } from '../src/pubsub/redis-connections.ts';
 import type { Services } from '../src/services.ts';
+import { seedEmptyPGlite } from './support/pglite-template.ts';
 import { createTempPostgresDatabase } from './support/test-databases.ts';
 
 /** Embedded; scaled on one Redis (REDIS_URL); scaled on a Redis Cluster (REDIS_CLUSTER_NODES). */
@@ -98,6 +99,8 @@ export async function startNodeGroup(mode: 'scaled' | 'cluster' = 'scaled'): Pro
 /** One node on port 0 with its own DATA_DIR (removed by `stop`); `env` says where its database and Redis are. */
 async function startNode(env: Record<string, string>, options: AppOptions): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'collab-it-'));
+  // Embedded: start from a copy of an empty cluster instead of running initdb (support/pglite-template.ts).
+  if (!env.DATABASE_URL) await seedEmptyPGlite(dataDir);
   const config = loadConfig({
     DATA_DIR: dataDir,
     PORT: '0',

@@ -91,13 +91,21 @@ async function sharedDocument(server: TestServer) {
   return { owner, viewer, id };
 }
 
+type Nodes = Awaited<ReturnType<typeof startNodes>>;
+
+// The nodes with default settings, started once per mode for the blocks
+// below that need nothing else: every test makes its own users and document,
+// and what one checks per node (serialisations) it counts from its own start.
+const defaultNodes = new Map<Mode, Promise<Nodes>>();
+const withDefaults = (mode: Mode) => defaultNodes.get(mode) ?? defaultNodes.set(mode, startNodes(mode)).get(mode)!;
+afterAll(async () => {
+  for (const nodes of defaultNodes.values()) await (await nodes.catch(() => null))?.stop();
+});
+
 describe.each(availableModes())('presence (%s)', (mode) => {
-  let nodes: Awaited<ReturnType<typeof startNodes>>;
+  let nodes: Nodes;
   beforeAll(async () => {
-    nodes = await startNodes(mode);
-  });
-  afterAll(async () => {
-    await nodes?.stop();
+    nodes = await withDefaults(mode);
   });
 
   it("keeps one entry per (user, clientId): a viewer reusing the owner's clientId gets an entry of its own", async () => {
@@ -192,12 +200,9 @@ async function watchBatches(server: TestServer, token: string, id: string) {
 }
 
 describe.each(availableModes())('presence batches (%s)', (mode) => {
-  let nodes: Awaited<ReturnType<typeof startNodes>>;
+  let nodes: Nodes;
   beforeAll(async () => {
-    nodes = await startNodes(mode);
-  });
-  afterAll(async () => {
-    await nodes?.stop();
+    nodes = await withDefaults(mode);
   });
 
   it("starts with the current set, then sends each window's latest per client, the same batches to every watcher, executed once per node", async () => {
@@ -250,7 +255,7 @@ describe.each(availableModes())('presence batches (%s)', (mode) => {
 });
 
 describe.each(availableModes())('presence expiry (%s)', (mode) => {
-  let nodes: Awaited<ReturnType<typeof startNodes>>;
+  let nodes: Nodes;
   beforeAll(async () => {
     nodes = await startNodes(mode, { PRESENCE_TTL_MS: '1000' });
   });

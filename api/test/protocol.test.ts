@@ -79,4 +79,25 @@ describe.each(availableModes())('client protocol (%s)', (mode) => {
     expect(state.data?.document).toEqual({ version: 2, content: { ops: [{ insert: 'aSb\n' }] } });
     await client.dispose();
   });
+
+  it('gives a large mutation its turn (large-body-gate.ts) whether its body came over HTTP or the WebSocket', async () => {
+    const { ann, id } = await sharedDocument();
+    const large = 'x'.repeat(100 * 1024); // over the 64 KB where turns start
+    const counted = async () => {
+      const metric = await server.services.metrics.registry.getSingleMetric('collab_large_requests_total')?.get();
+      const of = (transport: string) => metric?.values.find((v) => v.labels.transport === transport)?.value ?? 0;
+      return { http: of('http'), websocket: of('websocket') };
+    };
+    const before = await counted();
+    const overHttp = await gql(server, SUBMIT, input(id, 'http-tab', 0, large), ann.token);
+    expect(overHttp.data?.submitOperation).toMatchObject({ version: 2 });
+    const client = wsClient(server, ann.token);
+    let overSocket: unknown;
+    for await (const result of client.iterate({ query: SUBMIT, variables: input(id, 'socket-tab', 0, large) })) overSocket = result.data;
+    expect(overSocket).toMatchObject({ submitOperation: { version: 3 } });
+    // A small one over the socket takes no turn.
+    for await (const result of client.iterate({ query: SUBMIT, variables: input(id, 'socket-tab', 1, 'y') })) expect(result.data).toBeTruthy();
+    expect(await counted()).toEqual({ http: before.http + 1, websocket: before.websocket + 1 });
+    await client.dispose();
+  });
 });

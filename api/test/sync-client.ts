@@ -6,6 +6,9 @@ import type { Client } from 'graphql-ws';
 import { Delta, OtClient, type OutgoingOp } from '../../web/src/sync/ot-client.ts';
 import { codeOf, gql, OPS_SUBSCRIPTION, SUBMIT, wsClient, type TestServer } from './harness.ts';
 
+/** graphql-ws's close code when connection_init did not arrive in time. */
+const INIT_TIMEOUT = 4408;
+
 export type Endpoint = Pick<TestServer, 'url' | 'wsUrl'>;
 
 interface WireOp {
@@ -59,7 +62,7 @@ export class SyncClient {
 
   /** Opens the stream after the client's version (resume), resubmitting the op in flight. */
   connect(): void {
-    this.client = wsClient(this.endpoint, this.token);
+    const client = (this.client = wsClient(this.endpoint, this.token));
     this.stopStream = this.client.subscribe<{ documentOperations: WireOp }>(
       { query: OPS_SUBSCRIPTION, variables: { id: this.documentId, after: this.ot.version } },
       {
@@ -67,7 +70,13 @@ export class SyncClient {
           if (errors) this.errors.push(errors);
           if (data) this.receive(data.documentOperations);
         },
-        error: (error) => this.streamErrors.push(error),
+        error: (error) => {
+          this.streamErrors.push(error);
+          // The node closed the socket before it saw connection_init in time
+          // (a loaded node, or one taking over a killed node's clients): a
+          // client tries again, as the web client does.
+          if ((error as { code?: number } | undefined)?.code === INIT_TIMEOUT && this.client === client) void this.moveTo(this.endpoint);
+        },
         complete: () => {},
       },
     );

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { Delta, DocumentSync, isServerErrorCode, SyncError, type DeltaOp, type SyncTransport, type WireOp } from '../../web/src/sync/index.ts';
+import { Delta, DocumentSync, isServerErrorCode, SyncError, type DeltaOp, type SyncTransport, type WireOp, type WirePresence } from '../../web/src/sync/index.ts';
 
 // Keep-alive sockets, as a browser keeps them; no cap, so that every client
 // can have its one request in flight.
@@ -68,11 +68,13 @@ function syncErrorOf(reply: GraphQLReply<unknown>): SyncError {
  */
 const SUBMIT_OVER_WS = process.env.BENCH_SUBMIT !== 'http';
 
-function submitOverSocket(socket: Client, input: unknown): Promise<GraphQLReply<unknown>> {
+function submitOverSocket(socket: Client, input: unknown, query = SUBMIT): Promise<GraphQLReply<unknown>> {
+  // submitOperation takes its input as one argument, updatePresence as separate ones.
+  const variables = query === SUBMIT ? { input } : (input as Record<string, unknown>);
   return new Promise((resolve, reject) => {
     let reply: GraphQLReply<unknown> | null = null;
     socket.subscribe(
-      { query: SUBMIT, variables: { input } },
+      { query, variables },
       { next: (result) => void (reply = result as GraphQLReply<unknown>), error: reject, complete: () => (reply ? resolve(reply) : reject(new Error('no reply'))) },
     );
   });
@@ -81,6 +83,10 @@ function submitOverSocket(socket: Client, input: unknown): Promise<GraphQLReply<
 const SUBMIT = 'mutation Submit($input: SubmitOperationInput!) { submitOperation(input: $input) { version } }';
 const OPS = 'subscription Ops($id: ID!, $after: Int!) { documentOperationBatches(documentId: $id, afterVersion: $after) { version delta clientId clientSeq } }';
 const HEAD = 'query Head($id: ID!) { document(id: $id) { version content } }';
+// What the web client selects (web/src/sync/graphql-ws-transport.ts).
+const PRESENCE = 'subscription Presence($id: ID!) { documentPresenceBatches(documentId: $id) { clientId version index length left user { id name } } }';
+const UPDATE_PRESENCE =
+  'mutation Presence($documentId: ID!, $clientId: String!, $version: Int!, $index: Int!, $length: Int!) { updatePresence(documentId: $documentId, clientId: $clientId, version: $version, index: $index, length: $length) }';
 
 /** One signed-in user on one node: documents, and clients for them. */
 export class OursApi {
@@ -131,8 +137,13 @@ export class OursApi {
     });
   }
 
-  /** The transport of one editor: its own socket for the stream and submissions. Presence is left out (ShareDB's side has none either). */
-  transport(): { transport: SyncTransport; dispose(): Promise<void> } {
+  /**
+   * The transport of one editor: its own socket for the stream and
+   * submissions. Presence is left out unless asked for (most rows compare
+   * edits alone); with `presence`, cursors go both ways over the same
+   * socket, as the web client's.
+   */
+  transport(options: { presence?: boolean } = {}): { transport: SyncTransport; dispose(): Promise<void> } {
     const socket = this.socket();
     let connected = false;
     const opens = new Set<() => void>();
@@ -185,22 +196,50 @@ export class OursApi {
         if (process.env.BENCH_DEBUG && reply.errors) console.error('[bench] submit refused:', JSON.stringify(reply.errors));
         if (reply.errors) throw syncErrorOf(reply);
       },
-      subscribePresence: () => () => {},
-      updatePresence: async () => {},
+      subscribePresence: (documentId, sink) => {
+        if (!options.presence) return () => {};
+        let done = false;
+        const open = () => !done && sink.open();
+        opens.add(open);
+        if (connected) queueMicrotask(open);
+        const stop = socket.subscribe<{ documentPresenceBatches: WirePresence[] }>(
+          { query: PRESENCE, variables: { id: documentId } },
+          {
+            next: (result) => {
+              if (!done && result.data) for (const p of result.data.documentPresenceBatches) sink.next(p);
+            },
+            error: () => void (done = true),
+            complete: () => void (done = true),
+          },
+        );
+        return () => {
+          done = true;
+          opens.delete(open);
+          stop();
+        };
+      },
+      updatePresence: async (input) => {
+        if (!options.presence) return;
+        const reply = await submitOverSocket(socket, { ...input }, UPDATE_PRESENCE).catch((error: unknown) => {
+          throw new SyncError('NETWORK', String(error));
+        });
+        if (reply.errors) throw syncErrorOf(reply);
+      },
     };
     return { transport, dispose: () => socket.dispose() as Promise<void> };
   }
 
   /** An editor of the document: DocumentSync, one op in flight, later edits composed meanwhile. */
-  async openWriter(documentId: string): Promise<OursWriter> {
-    const { transport, dispose } = this.transport();
+  async openWriter(documentId: string, options: { presence?: boolean } = {}): Promise<OursWriter> {
+    const { transport, dispose } = this.transport(options);
     const sync = await DocumentSync.open({ documentId, transport });
     return new OursWriter(sync, dispose);
   }
 
-  /** A bare subscription from `afterVersion` that reports each op's version and arrival. */
-  openWatcher(documentId: string, afterVersion: number, onOp: (version: number) => void): { close(): Promise<void> } {
+  /** A bare subscription from `afterVersion` that reports each op's version and arrival; with `presence`, also the document's presence, dropped unread. */
+  openWatcher(documentId: string, afterVersion: number, onOp: (version: number) => void, options: { presence?: boolean } = {}): { close(): Promise<void> } {
     const socket = this.socket();
+    if (options.presence) socket.subscribe({ query: PRESENCE, variables: { id: documentId } }, { next: () => {}, error: () => {}, complete: () => {} });
     socket.subscribe<{ documentOperationBatches: Array<{ version: number }> }>(
       { query: OPS, variables: { id: documentId, after: afterVersion } },
       {
@@ -227,6 +266,8 @@ export interface Writer {
   editAcked(ops: DeltaOp[]): Promise<number>;
   /** The local content as plain ops. */
   content(): Array<{ insert?: unknown }>;
+  /** Moves the caret (a collapsed selection) and sends it as presence, as the client does; nothing is sent by a writer opened without presence. */
+  setCursor(index: number): void;
   close(): Promise<void>;
 }
 
@@ -287,6 +328,11 @@ export class OursWriter implements Writer {
 
   content(): Array<{ insert?: unknown }> {
     return this.sync.content.ops;
+  }
+
+  setCursor(index: number): void {
+    // DocumentSync throttles (100 ms by default) and sends it against the version it knows, as in the editor.
+    this.sync.setSelection({ index, length: 0 });
   }
 
   get error(): SyncError | null {

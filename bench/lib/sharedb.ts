@@ -4,7 +4,7 @@
 // only note what arrives when, like our bare graphql-ws watchers.
 import { randomUUID } from 'node:crypto';
 import richText from 'rich-text';
-import client, { type Doc } from 'sharedb/lib/client/index.js';
+import client, { type Doc, type LocalPresence } from 'sharedb/lib/client/index.js';
 import WebSocket from 'ws';
 import type { DeltaOp } from '../../web/src/sync/index.ts';
 import type { Writer } from './ours.ts';
@@ -43,12 +43,19 @@ export class ShareDbApi {
     await postJson(this.url + '/seed', { id, ops, content });
   }
 
-  async openWriter(documentId: string): Promise<ShareDbWriter> {
+  /** With `presence`, the writer also sees the others' cursors and can send its own (ShareDB's doc presence). */
+  async openWriter(documentId: string, options: { presence?: boolean } = {}): Promise<ShareDbWriter> {
     const socket = new WebSocket(this.wsUrl);
     const connection = new client.Connection(socket);
     const doc = connection.get('docs', documentId);
     await subscribeDoc(doc);
-    return new ShareDbWriter(connection, doc);
+    let local: LocalPresence | null = null;
+    if (options.presence) {
+      const presence = connection.getDocPresence('docs', documentId);
+      await new Promise<void>((resolve, reject) => presence.subscribe((error) => (error ? reject(error) : resolve())));
+      local = presence.create();
+    }
+    return new ShareDbWriter(connection, doc, local);
   }
 
   /** Opens the document on a fresh connection: resolves once its content is in hand and the subscription is live. */
@@ -60,8 +67,12 @@ export class ShareDbApi {
     return { version: doc.version ?? 0, text: doc.data ? textOfOps(doc.data.ops) : '', close: () => connection.close() };
   }
 
-  /** A bare subscription that reports each op's version (after it, as ours counts) and arrival; resolves once subscribed. */
-  openWatcher(documentId: string, onOp: (version: number) => void): Promise<{ version: number; close(): Promise<void> }> {
+  /**
+   * A bare subscription that reports each op's version (after it, as ours
+   * counts) and arrival; resolves once subscribed. With `presence`, it also
+   * subscribes to the document's presence channel and drops what comes.
+   */
+  openWatcher(documentId: string, onOp: (version: number) => void, options: { presence?: boolean } = {}): Promise<{ version: number; close(): Promise<void> }> {
     const ws = new WebSocket(this.wsUrl);
     return new Promise((resolve, reject) => {
       ws.on('error', reject);
@@ -73,6 +84,7 @@ export class ShareDbApi {
           ws.send(JSON.stringify({ a: 'hs', id: null, protocol: 1, protocolMinor: 2 }));
         } else if (m.a === 'hs') {
           ws.send(JSON.stringify({ a: 's', c: 'docs', d: documentId, v: null }));
+          if (options.presence) ws.send(JSON.stringify({ a: 'ps', ch: `docs.${documentId}`, seq: 1 }));
         } else if (m.a === 's') {
           if (m.error) reject(new Error(JSON.stringify(m.error)));
           else
@@ -98,9 +110,11 @@ export class ShareDbWriter implements Writer {
 
   private readonly connection: InstanceType<typeof client.Connection>;
   private readonly doc: Doc;
-  constructor(connection: InstanceType<typeof client.Connection>, doc: Doc) {
+  private readonly presence: LocalPresence | null;
+  constructor(connection: InstanceType<typeof client.Connection>, doc: Doc, presence: LocalPresence | null = null) {
     this.connection = connection;
     this.doc = doc;
+    this.presence = presence;
     doc.on('error', (error) => {
       this.failure = error;
     });
@@ -121,6 +135,13 @@ export class ShareDbWriter implements Writer {
   editAcked(ops: DeltaOp[]): Promise<number> {
     // ShareDB calls every composed op's callback when the op that carries them is acknowledged.
     return new Promise((resolve, reject) => this.doc.submitOp(ops, (error) => (error ? reject(error) : resolve(this.doc.version ?? 0))));
+  }
+
+  setCursor(index: number): void {
+    // ShareDB's client sends each submit (no throttle) and transforms it over ops still pending.
+    this.presence?.submit({ index, length: 0 }, (error) => {
+      if (error) this.failure = error;
+    });
   }
 
   synced(): Promise<number> {

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { seedEmptyPGlite } from '../../api/test/support/pglite-template.ts';
 import type { DeltaOp } from '../../web/src/sync/index.ts';
 import { dropKeptConnections, OursApi, type Writer } from './ours.ts';
 import { ROOT, startOurNode, startShareDbServer, type ServerProcess } from './processes.ts';
@@ -50,18 +51,19 @@ export interface Target {
   /** Every server process of this target (ours may run several nodes). */
   servers: readonly ServerProcess[];
   createDocument(content: DeltaOp[]): Promise<string>;
-  openWriter(documentId: string): Promise<Writer>;
+  /** With `presence`, the writer also subscribes to the others' cursors and `setCursor` sends its own. */
+  openWriter(documentId: string, options?: { presence?: boolean }): Promise<Writer>;
   /** What machine-made edits use: ours, an API token of the same user; ShareDB has no tokens (null). */
   agentToken(): Promise<string | null>;
   /** Watches from the current head on; resolves once the subscription was sent (ours) or confirmed (ShareDB). */
-  openWatcher(documentId: string, onOp: (version: number) => void): Promise<Watcher>;
+  openWatcher(documentId: string, onOp: (version: number) => void, options?: { presence?: boolean }): Promise<Watcher>;
   /** A fresh client opens the document: content in hand, live subscription started. */
   open(documentId: string): Promise<{ version: number; text: string; close(): Promise<void> }>;
   /** Writes a history of `ops` (whose result is `content`) straight into the store, for a new document id. */
   seed(ops: DeltaOp[][], texts: (version: number) => string | undefined): Promise<string>;
   /** Ours, scaled: SQL on the node's own database (probes read table and index sizes). */
   sql?: (sql: string, params?: unknown[]) => Promise<Array<Record<string, unknown>>>;
-  /** Stops and starts the server on the same data (ours: cold caches). */
+  /** Stops and starts the server on the same data (ours: cold caches); nothing to do while it has served nothing since its start. */
   restart(): Promise<void>;
   dispose(): Promise<void>;
 }
@@ -82,6 +84,9 @@ const seedOpsJson = (ops: DeltaOp[][], from: number, to: number) => JSON.stringi
 async function launchOurs(mode: Mode, services: Services | null, options: LaunchOptions): Promise<Target> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-ours-'));
   const db: TempDatabase | null = mode === 'scaled' ? await createTempDatabase(services!.databaseUrl, 'ours') : null;
+  // Embedded: an empty PGlite cluster copied in, not made by initdb at start (no
+  // row measures start-up; the node still applies its migrations to it).
+  if (!db) await seedEmptyPGlite(dataDir);
   const env: Record<string, string> = {
     ...SERVER_ENV,
     DATA_DIR: dataDir,
@@ -102,6 +107,13 @@ async function launchOurs(mode: Mode, services: Services | null, options: Launch
     throw error;
   }
   const apis = [api, ...others.map((o) => new OursApi(o.url, api.token))];
+  // True while the node has served nothing since it (re)started, so its caches
+  // are as cold as a restart would leave them (embedded seed() restarts it).
+  let untouched = false;
+  const touch = () => {
+    untouched = false;
+    return api;
+  };
   let writersOpened = 0;
   let watchersOpened = 0;
 
@@ -125,23 +137,23 @@ async function launchOurs(mode: Mode, services: Services | null, options: Launch
     get servers() {
       return [server, ...others];
     },
-    createDocument: (content) => api.createDocument(content),
-    openWriter: (id) => (others.length === 0 ? api : apis[writersOpened++ % apis.length]!).openWriter(id),
-    agentToken: () => api.createApiToken('bench agent'),
+    createDocument: (content) => touch().createDocument(content),
+    openWriter: (id, writerOptions) => (others.length === 0 ? touch() : (touch(), apis[writersOpened++ % apis.length]!)).openWriter(id, writerOptions),
+    agentToken: () => touch().createApiToken('bench agent'),
     ...(db && { sql: (sql: string, params?: unknown[]) => db.query(sql, params) }),
-    async openWatcher(id, onOp) {
-      const on = others.length === 0 ? api : apis[watchersOpened++ % apis.length]!;
+    async openWatcher(id, onOp, watcherOptions) {
+      const on = others.length === 0 ? touch() : (touch(), apis[watchersOpened++ % apis.length]!);
       const head = await on.head(id);
-      return on.openWatcher(id, head.version, onOp);
+      return on.openWatcher(id, head.version, onOp, watcherOptions);
     },
     async open(id) {
       // What DocumentSync.open does: the head over HTTP, then the stream from it.
-      const head = await api.head(id);
+      const head = await touch().head(id);
       const watcher = api.openWatcher(id, head.version, () => {});
       return { version: head.version, text: head.content.ops.map((op) => (typeof op.insert === 'string' ? op.insert : '')).join(''), close: () => watcher.close() };
     },
     async seed(ops, texts) {
-      const id = await api.createDocument([]);
+      const id = await touch().createDocument([]);
       const wasRunning = mode === 'embedded';
       if (wasRunning) await server.stop();
       await withSql(async (query) => {
@@ -169,13 +181,16 @@ async function launchOurs(mode: Mode, services: Services | null, options: Launch
       if (wasRunning) {
         server = await startOurNode(processOptions(options, env));
         api = new OursApi(server.url, api.token);
+        untouched = true;
       }
       return id;
     },
     async restart() {
+      if (untouched) return;
       await server.stop();
       server = await startOurNode(processOptions(options, env));
       api = new OursApi(server.url, api.token); // the same account: the secret and the data survive restarts
+      untouched = true;
     },
     async dispose() {
       await Promise.allSettled(others.map((o) => o.stop()));
@@ -210,9 +225,9 @@ async function launchShareDb(mode: Mode, services: Services | null, options: Lau
       return [server];
     },
     createDocument: (content) => api.createDocument(content),
-    openWriter: (id) => api.openWriter(id),
+    openWriter: (id, writerOptions) => api.openWriter(id, writerOptions),
     agentToken: async () => null,
-    openWatcher: (id, onOp) => api.openWatcher(id, onOp),
+    openWatcher: (id, onOp, watcherOptions) => api.openWatcher(id, onOp, watcherOptions),
     async open(id) {
       const doc = await api.open(id);
       return { version: doc.version, text: doc.text, close: async () => doc.close() };

@@ -434,7 +434,7 @@ export class Documents {
  * the triggers that write RENAMED, SHARED, UNSHARED and DELETED cannot see
  * the request.
  */
-function actedBy(db: Pick<PrismaClient, '$queryRaw'> | Prisma.TransactionClient, userId: string) {
+export function actedBy(db: Pick<PrismaClient, '$queryRaw'> | Prisma.TransactionClient, userId: string) {
   return db.$queryRaw`SELECT set_config('collab.actor', ${userId}, true)`;
 }
 

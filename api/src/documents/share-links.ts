@@ -11,7 +11,7 @@ import { atLeast, type Role } from '../auth/roles.ts';
 import { noAudit, type Audit } from '../audit.ts';
 import { AppError, badInput } from '../errors.ts';
 import type { PrismaClient } from '../store/generated/client.ts';
-import type { DocumentView, Documents, Viewer } from './documents.ts';
+import { actedBy, type DocumentView, type Documents, type Viewer } from './documents.ts';
 
 /** The prefix tells a link secret apart from other credentials (and in logs). */
 const SECRET_PREFIX = 'cgsl_';
@@ -103,6 +103,7 @@ export class ShareLinks {
       const locked = await tx.$queryRaw<unknown[]>`SELECT 1 FROM "Document" WHERE "id" = ${link.documentId} FOR NO KEY UPDATE`;
       const live = await tx.shareLink.findUnique({ where: { id: link.id }, select: { revokedAt: true } });
       if (locked.length === 0 || !live || live.revokedAt) throw new AppError('NOT_FOUND', 'This link does not work (it may have been revoked)', { reason: 'LINK_INVALID' });
+      await actedBy(tx, me.userId); // the SHARED event's actor: whoever joined
       const current = await tx.documentMember.findUnique({ where: { documentId_userId: { documentId: link.documentId, userId: me.userId } }, select: { role: true } });
       if (current && atLeast(current.role as Role, link.role as Role)) return { changed: false, role: current.role as Role };
       await tx.documentMember.upsert({

@@ -9,6 +9,10 @@
 // The turn is taken after the body is read, not before: a client that
 // declares a large body and sends it slowly would otherwise hold a turn
 // for as long as it likes, and every other large request with it.
+//
+// Over the WebSocket the same holds for a mutation whose message is large
+// (server.ts: its execution takes the turn, not its subscription, which
+// would hold it for as long as it streams).
 
 /** Bodies above this many bytes take a turn. */
 export const LARGE_BODY_BYTES = 64 * 1024;

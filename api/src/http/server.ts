@@ -10,7 +10,7 @@ import { beforeSubscribe, onConnect, verifyUpgrade } from './socket-guard.ts';
 import type { SocketExtra } from './socket-context.ts';
 import { endOperation, guardOperation, operationViewer } from './operation-auth.ts';
 import { payloadTooLarge, preReadBody, readBodyWithin, type PreReadBody } from './body-limit.ts';
-import { LargeBodyGate } from './large-body-gate.ts';
+import { LARGE_BODY_BYTES, LargeBodyGate } from './large-body-gate.ts';
 import { createStaticHandler } from './static-web.ts';
 import { guardClientErrors, guardRequests } from './request-guard.ts';
 import { apiPortMetrics } from './metrics-endpoint.ts';
@@ -48,6 +48,8 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
   // uses the thread) agents committed ~30 % more, and a person's ack took
   // about twice as long (bench/README.md, "fairness"). People come first.
   const largeBodies = new LargeBodyGate(1);
+  /** Size of the WebSocket message that started an operation, by its context (large ones only). */
+  const messageBytes = new WeakMap<object, number>();
   // guardRequests: a 400 for targets we cannot route, and no throw or rejection escapes (request-guard.ts).
   const server = createServer(
     guardRequests(async (req, res) => {
@@ -80,7 +82,10 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
         // whatwg-node uses a pre-read body as is (body-limit.ts: why not the Buffer itself).
         (req as IncomingMessage & { body?: PreReadBody }).body = preReadBody(body);
         // Large bodies take turns (large-body-gate.ts): a person's request never queues behind many of them.
-        await largeBodies.run(body.length, () => yoga(req, res));
+        await largeBodies.run(body.length, () => {
+          if (body.length > LARGE_BODY_BYTES) services.metrics.largeRequestStarted('http');
+          return yoga(req, res);
+        });
       } else if (req.method === 'GET' || req.method === 'HEAD') {
         await serveWeb(req, res);
       } else {
@@ -100,7 +105,15 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
     onSocketError: (err) => logger.warn({ err }, 'socket error'),
     onInternalError: (err) => logger.error({ err }, 'socket message handling failed'),
     graphql: {
-      execute: (args) => (args.rootValue as Root).execute(args) as never,
+      // A mutation sent in a large message takes its turn as a large HTTP body does (large-body-gate.ts).
+      execute: (args) => {
+        const bytes = messageBytes.get(args.contextValue as object) ?? 0;
+        if (bytes <= LARGE_BODY_BYTES) return (args.rootValue as Root).execute(args) as never;
+        return largeBodies.run(bytes, () => {
+          services.metrics.largeRequestStarted('websocket');
+          return (args.rootValue as Root).execute(args) as Promise<never>;
+        }) as never;
+      },
       subscribe: (args) => (args.rootValue as Root).subscribe(args) as never,
       onConnect: async (ctx) => {
         try {
@@ -117,12 +130,15 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
       onError: (ctx, id) => void endOperation(ctx, id),
       // Everything in here is caught: a throw would close the whole socket.
       onSubscribe: async (ctx, id, payload) => {
+        const bytes = ctx.extra.messageBytes; // before any await: this operation's message
         try {
           const refused = await beforeSubscribe(services, ctx);
           if (refused) return refused;
           const viewer = await operationViewer(services, ctx, id, payload);
           if (Array.isArray(viewer)) return viewer;
-          return await executionArgsForSocket(yoga, viewer as Viewer | null, ctx.extra.ip ?? 'unknown', ctx.extra.request, connectionOf(ctx.extra.socket), payload);
+          const args = await executionArgsForSocket(yoga, viewer as Viewer | null, ctx.extra.ip ?? 'unknown', ctx.extra.request, connectionOf(ctx.extra.socket), payload);
+          if (bytes > LARGE_BODY_BYTES && 'contextValue' in args) messageBytes.set(args.contextValue as object, bytes);
+          return args;
         } catch (error) {
           logger.error({ err: error }, 'could not start a subscription');
           return [new GraphQLError('Could not start the subscription')];

@@ -21,6 +21,8 @@ import { SharedPayloads } from './shared-payloads.ts';
 export interface AcceptedSocket {
   socket: WebSocket;
   request: IncomingMessage;
+  /** Bytes of the message being handled: read synchronously when it starts (graphql-ws's onSubscribe is). */
+  messageBytes: number;
 }
 
 export interface SocketServerOptions<P extends Record<string, unknown> | undefined, E> {
@@ -106,6 +108,7 @@ export function serveGraphQLOverWebSockets<P extends Record<string, unknown> | u
       socket.ping();
     }, keepAliveMs);
 
+    const extra = { socket, request, messageBytes: 0 } as AcceptedSocket & E;
     const closed = protocol.opened(
       {
         protocol: socket.protocol,
@@ -114,6 +117,7 @@ export function serveGraphQLOverWebSockets<P extends Record<string, unknown> | u
         onMessage: (handle) =>
           socket.on('message', async (data) => {
             try {
+              extra.messageBytes = Buffer.isBuffer(data) ? data.length : Buffer.byteLength(String(data));
               await handle(String(data));
             } catch (error) {
               options.onInternalError(error);
@@ -121,7 +125,7 @@ export function serveGraphQLOverWebSockets<P extends Record<string, unknown> | u
             }
           }),
       },
-      { socket, request } as AcceptedSocket & E,
+      extra,
     );
 
     socket.once('close', (code, reason) => {

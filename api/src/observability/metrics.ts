@@ -19,6 +19,8 @@ export interface Metrics {
   collab: CollabMetrics;
   /** A shared op-stream batch was serialised (once, for all its subscribers). */
   sharedPayloadSerialised(): void;
+  /** A large request (http/large-body-gate.ts) got its turn; `transport`: how it came. */
+  largeRequestStarted(transport: 'http' | 'websocket'): void;
   /** Wires the gauges read at scrape time (once the server exists). */
   observe(gauges: LiveGauges): void;
 }
@@ -52,6 +54,12 @@ export function createMetrics(): Metrics {
   const sharedPayloads = new Counter({
     name: 'collab_shared_payloads_serialised_total',
     help: 'Op-stream batches serialised once for all their subscribers on this node',
+    registers: [registry],
+  });
+  const largeRequests = new Counter({
+    name: 'collab_large_requests_total',
+    help: 'Requests over 64 KB handled in turns (an HTTP body, or a WebSocket message starting a mutation)',
+    labelNames: ['transport'],
     registers: [registry],
   });
   const gauge = (name: string, help: string, read: (g: LiveGauges) => number) =>
@@ -95,6 +103,7 @@ export function createMetrics(): Metrics {
   return {
     registry,
     sharedPayloadSerialised: () => sharedPayloads.inc(),
+    largeRequestStarted: (transport) => largeRequests.inc({ transport }),
     collab: {
       batchCommitted(distances) {
         committed.inc(distances.length);

@@ -7,7 +7,7 @@ import { utf8Bytes } from '../../../protocol/text.ts';
 import { builder, type Context } from './builder.ts';
 import { chargeResponse } from './response-budget.ts';
 import { DocumentRef } from './documents.ts';
-import { guardedStream, unlessAccessLost } from './stream-guard.ts';
+import { busStream, unlessAccessLost } from './stream-guard.ts';
 import { UserRef } from './users.ts';
 
 const ThreadStatusEnum = builder.enumType('ThreadStatus', {
@@ -172,17 +172,7 @@ builder.subscriptionField('documentThreads', (t) =>
     args: { documentId: t.arg.id({ required: true, description: 'The document to watch.' }) },
     subscribe: (_root, args, ctx) => {
       const documentId = String(args.documentId);
-      const { documents, threadsBus } = ctx.services;
-      return guardedStream(
-        ctx,
-        documentId,
-        async () => {
-          await documents.role(ctx.viewer, documentId, 'COMMENTER');
-          const live = await threadsBus.subscribe(threadsTopic(documentId));
-          return live[Symbol.asyncIterator](); // its return() closes the subscription
-        },
-        'COMMENTER',
-      );
+      return busStream(ctx, documentId, 'COMMENTER', () => ctx.services.threadsBus.subscribe(threadsTopic(documentId)));
     },
     resolve: (event) => unlessAccessLost(event),
   }),

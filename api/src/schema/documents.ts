@@ -8,7 +8,7 @@ import { opsBytes } from '../collab/content-bytes.ts';
 import { builder, type Context, RoleEnum } from './builder.ts';
 import { chargeResponse } from './response-budget.ts';
 import { PresenceRef } from './presence.ts';
-import { guardedStream, unlessAccessLost } from './stream-guard.ts';
+import { busStream, unlessAccessLost } from './stream-guard.ts';
 import { titlesTopic } from '../pubsub/channels.ts';
 import { OperationRef } from './operations.ts';
 import { UserRef } from './users.ts';
@@ -216,12 +216,7 @@ builder.subscriptionField('documentRenamed', (t) =>
     args: { documentId: t.arg.id({ required: true, description: 'The document to watch.' }) },
     subscribe: (_root, args, ctx) => {
       const documentId = String(args.documentId);
-      const { documents, titlesBus } = ctx.services;
-      return guardedStream(ctx, documentId, async () => {
-        await documents.access(ctx.viewer, documentId, 'VIEWER');
-        const live = await titlesBus.subscribe(titlesTopic(documentId));
-        return live[Symbol.asyncIterator](); // its return() closes the subscription
-      });
+      return busStream(ctx, documentId, 'VIEWER', () => ctx.services.titlesBus.subscribe(titlesTopic(documentId)));
     },
     resolve: async (event, _args, ctx) => {
       const { documentId } = unlessAccessLost(event);

@@ -8,6 +8,7 @@
 // viewer below that role.
 import type { AccessEvent } from '../auth/access-watch.ts';
 import type { Role } from '../auth/roles.ts';
+import type { BusSubscription } from '../collab/types.ts';
 import { requireViewer } from '../documents/documents.ts';
 import { AppError } from '../errors.ts';
 import type { Context } from './builder.ts';
@@ -117,4 +118,23 @@ export async function guardedStream<T>(ctx: Context, documentId: string, start: 
     [Symbol.asyncIterator]: () => iterator,
   };
   return iterator;
+}
+
+/**
+ * A document's events from one bus topic, live only, for viewers with at
+ * least `needed` (checked after the watch is set up, as guardedStream
+ * requires), ended as guardedStream ends streams. The subscription closes
+ * with the stream.
+ */
+export function busStream<T>(ctx: Context, documentId: string, needed: Role, subscribe: () => Promise<BusSubscription<T>>): Promise<AsyncIterableIterator<T | AccessLost>> {
+  return guardedStream(
+    ctx,
+    documentId,
+    async () => {
+      await ctx.services.documents.role(ctx.viewer, documentId, needed);
+      const live = await subscribe();
+      return live[Symbol.asyncIterator](); // its return() closes the subscription
+    },
+    needed,
+  );
 }

@@ -11,7 +11,7 @@ import { builder, type Context } from './builder.ts';
 import { DocumentRef } from './documents.ts';
 import { limitSubmissions, OperationRef } from './operations.ts';
 import { chargeResponse } from './response-budget.ts';
-import { guardedStream, unlessAccessLost } from './stream-guard.ts';
+import { busStream, unlessAccessLost } from './stream-guard.ts';
 import { UserRef } from './users.ts';
 
 export const SuggestionStatusEnum = builder.enumType('SuggestionStatus', {
@@ -127,17 +127,7 @@ builder.subscriptionField('documentSuggestions', (t) =>
     args: { documentId: t.arg.id({ required: true, description: 'The document to watch.' }) },
     subscribe: (_root, args, ctx) => {
       const documentId = String(args.documentId);
-      const { documents, suggestionsBus } = ctx.services;
-      return guardedStream(
-        ctx,
-        documentId,
-        async () => {
-          await documents.role(ctx.viewer, documentId, 'COMMENTER');
-          const live = await suggestionsBus.subscribe(suggestionsTopic(documentId));
-          return live[Symbol.asyncIterator](); // its return() closes the subscription
-        },
-        'COMMENTER',
-      );
+      return busStream(ctx, documentId, 'COMMENTER', () => ctx.services.suggestionsBus.subscribe(suggestionsTopic(documentId)));
     },
     resolve: (event) => unlessAccessLost(event),
   }),

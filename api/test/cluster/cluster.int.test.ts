@@ -4,7 +4,7 @@
 // fan-out tests run again on a Redis Cluster (REDIS_CLUSTER_NODES), where a
 // master failover under load must lose nothing either.
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { codeOf, gql, redisEnv, redisModes, subscribe, SUBMIT, tempPostgres, wsClient } from '../harness.ts';
 import { SyncClient, type Endpoint } from '../sync-client.ts';
 import { waitFor } from '../wait-for.ts';
@@ -29,14 +29,14 @@ afterEach(async () => {
 });
 
 /** `env`: DATABASE_URL and where Redis is (REDIS_URL or REDIS_CLUSTER_NODES). */
-async function cluster(count: number, env: Record<string, string>, extra: Record<string, string> = {}): Promise<NodeProcess[]> {
+async function cluster(count: number, env: Record<string, string>, extra: Record<string, string> = {}, stops = cleanups): Promise<NodeProcess[]> {
   // One user drives many clients from 127.0.0.1 here: per-user and per-IP rate limits would throttle the load itself.
   const shared = { ...env, AUTH_SECRET: randomBytes(32).toString('hex'), REDIS_PREFIX: `it-${randomBytes(4).toString('hex')}:`, RATE_LIMITS: 'off', ...extra };
   // All at once: start-up is most of these tests' time on a loaded machine,
   // and the migrations take an advisory lock, so one node applies them and
   // the others wait and find them done (store/migrate.ts).
   const starting = Array.from({ length: count }, () => startNode(shared));
-  for (const node of starting) cleanups.push(() => node.then((n) => n.kill()));
+  for (const node of starting) stops.push(() => node.then((n) => n.kill()));
   return Promise.all(starting);
 }
 
@@ -58,14 +58,20 @@ async function sharedDocument(node: Endpoint, owner: string, editors: string[]):
 // What travels through Redis (ops, presence), on one Redis and on a Redis Cluster.
 const modes = redisModes();
 describe.skipIf(modes.length === 0).each(modes.length ? modes : (['scaled'] as const))('fan-out across nodes (%s)', { timeout: BACKSTOP_MS }, (mode) => {
-  async function freshNodes(count: number) {
+  // Three nodes for the whole block: these tests stop no node, and each makes
+  // its own account and document, so they cannot see each other's traffic.
+  let nodes: NodeProcess[];
+  const teardown: Array<() => Promise<unknown>> = [];
+  beforeAll(async () => {
     const db = await tempPostgres(databaseUrl!);
-    cleanups.push(() => db.drop());
-    return cluster(count, { DATABASE_URL: db.url, ...redisEnv(mode) });
-  }
+    teardown.push(() => db.drop());
+    nodes = await cluster(3, { DATABASE_URL: db.url, ...redisEnv(mode) }, {}, teardown);
+  }, BACKSTOP_MS);
+  afterAll(async () => {
+    for (const c of teardown.splice(0).reverse()) await c().catch(() => {});
+  });
 
   it('converges with clients spread over three nodes; the log is gap-free and exactly-once', async () => {
-    const nodes = await freshNodes(3);
     const owner = await account(nodes[0]!, 'owner');
     const id = await sharedDocument(nodes[0]!, owner.token, []);
     const clients = Array.from({ length: 6 }, (_, i) => new SyncClient(nodes[i % 3]!, owner.token, id, `client-${i}`));
@@ -79,7 +85,7 @@ describe.skipIf(modes.length === 0).each(modes.length ? modes : (['scaled'] as c
   });
 
   it('shares presence: set on one node, seen on another (subscription and Document.presence)', async () => {
-    const [a, b] = await freshNodes(2);
+    const [a, b] = nodes;
     const owner = await account(a!, 'owner');
     const id = await sharedDocument(a!, owner.token, []);
     const setPresence = (index: number) =>
@@ -166,12 +172,25 @@ describe.skipIf(!databaseUrl || !redisUrl)('operations across nodes', { timeout:
 });
 
 describe('faults: Redis and PostgreSQL going away under load', { timeout: BACKSTOP_MS }, () => {
+  // A PostgreSQL server of this block's own (the last test stops and starts
+  // it); each test makes a database of its own on it.
+  let pg: Awaited<ReturnType<typeof startPostgres>>;
+  beforeAll(async () => {
+    pg = await startPostgres();
+  }, BACKSTOP_MS);
+  afterAll(async () => {
+    await pg?.dispose();
+  });
+  async function privateDatabase(): Promise<string> {
+    const db = await tempPostgres(pg.url);
+    cleanups.push(() => db.drop());
+    return db.url;
+  }
+
   it('keeps streams going from the log while Redis is down, then live again; nothing lost or doubled', async () => {
-    const pg = await startPostgres();
-    cleanups.push(() => pg.dispose());
     const redis = await startRedis();
     cleanups.push(() => redis.stop());
-    const [a, b] = await cluster(2, { DATABASE_URL: pg.url, REDIS_URL: redis.url }, { FALLBACK_POLL_MS: '100' });
+    const [a, b] = await cluster(2, { DATABASE_URL: await privateDatabase(), REDIS_URL: redis.url }, { FALLBACK_POLL_MS: '100' });
     const owner = await account(a!, 'owner');
     const id = await sharedDocument(a!, owner.token, []);
     const clients = [new SyncClient(a!, owner.token, id, 'on-a'), new SyncClient(b!, owner.token, id, 'on-b')];
@@ -243,11 +262,9 @@ describe('faults: Redis and PostgreSQL going away under load', { timeout: BACKST
   );
 
   it('answers UNAVAILABLE (retryable) while PostgreSQL restarts, then recovers; no acknowledged op lost', async () => {
-    const pg = await startPostgres();
-    cleanups.push(() => pg.dispose());
     const redis = await startRedis();
     cleanups.push(() => redis.stop());
-    const [node] = await cluster(1, { DATABASE_URL: pg.url, REDIS_URL: redis.url });
+    const [node] = await cluster(1, { DATABASE_URL: await privateDatabase(), REDIS_URL: redis.url });
     const owner = await account(node!, 'owner');
     const id = await sharedDocument(node!, owner.token, []);
     const clients = [new SyncClient(node!, owner.token, id, 'one'), new SyncClient(node!, owner.token, id, 'two')];

@@ -153,6 +153,26 @@ describe.each(availableModes())('documentEvents (%s)', (mode) => {
     await carlClient.dispose();
   });
 
+  it('names who joined by a share link, and who revoked it, as the actors of SHARED and UNSHARED', async () => {
+    const ann = await signUp(server, 'ann');
+    const bob = await signUp(server, 'bob');
+    const id = await createDocument(server, ann.token);
+    const annClient = wsClient(server, ann.token);
+    const { stream } = await liveStream(server, annClient, ann.token);
+    const link = await gql(server, 'mutation($id: ID!) { createShareLink(documentId: $id, role: EDITOR) { secret link { id } } }', { id }, ann.token);
+    const { secret, link: made } = link.data!.createShareLink as { secret: string; link: { id: string } };
+    expect(codeOf(await gql(server, 'mutation($s: String!) { joinDocument(secret: $s) { id } }', { s: secret }, bob.token))).toBeUndefined();
+    expect(codeOf(await gql(server, 'mutation($l: ID!) { revokeShareLink(id: $l) }', { l: made.id }, ann.token))).toBeUndefined();
+    const events = await until(stream, (es) => es.some((e) => e.kind === 'UNSHARED'));
+    expect(events.filter((e) => e.documentId === id).map((e) => [e.kind, e.actor?.user?.id])).toEqual([
+      ['CREATED', ann.userId],
+      ['SHARED', bob.userId],
+      ['UNSHARED', ann.userId],
+    ]);
+    stream.dispose();
+    await annClient.dispose();
+  });
+
   it('reports comments, suggestions and a deletion, the last to everyone who was a member', async () => {
     const ann = await signUp(server, 'ann');
     const bob = await signUp(server, 'bob');

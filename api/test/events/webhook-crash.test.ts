@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startNode, type NodeProcess } from '../cluster/processes.ts';
 import { gql } from '../harness.ts';
+import { seedEmptyPGlite } from '../support/pglite-template.ts';
 import { startReceiver } from './webhook-receiver.ts';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -38,6 +39,8 @@ describe('webhooks across a node killed mid-delivery (embedded)', { timeout: 300
   it('delivers every event at least once, in order, after SIGKILL and a restart', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'collab-webhook-crash-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    // An empty cluster copied in (no initdb in the node): the subject here is the lease, not a first start.
+    await seedEmptyPGlite(dataDir);
     let first = true;
     let hanging: () => void = () => {};
     const hung = new Promise<void>((resolve) => (hanging = resolve));

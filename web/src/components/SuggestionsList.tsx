@@ -3,10 +3,11 @@
 // documentSuggestions says one was made or settled (not per op: what it
 // describes does not change as it moves, and Accept takes the server's).
 import { useState } from 'react';
-import { useMutation, useQuery, useSubscription } from 'urql';
+import { useQuery, useSubscription } from 'urql';
 import { apiErrorOf, messageFor } from '../api/errors.ts';
-import { AcceptSuggestion, DocumentSuggestions, OpenSuggestions, RejectSuggestion } from '../api/operations.ts';
+import { DocumentSuggestions, OpenSuggestions } from '../api/operations.ts';
 import { relativeTime } from './relative-time.ts';
+import { SuggestionDecision } from './SuggestionDecision.tsx';
 
 type DeltaOps = { ops?: Array<{ insert?: unknown; delete?: number; retain?: number; attributes?: Record<string, unknown> }> };
 
@@ -28,8 +29,6 @@ export function SuggestionsList({ documentId }: { documentId: string }) {
     refetch({ requestPolicy: 'network-only' });
     return event;
   });
-  const [, accept] = useMutation(AcceptSuggestion);
-  const [, reject] = useMutation(RejectSuggestion);
   const [problem, setProblem] = useState<string | null>(null);
 
   const report = (result: { error?: Parameters<typeof apiErrorOf>[0] }) => {
@@ -55,14 +54,7 @@ export function SuggestionsList({ documentId }: { documentId: string }) {
               <br />
               {describeDelta(s.delta as DeltaOps)}
             </p>
-            <div className="comment-form">
-              <button type="button" className="button primary small" onClick={async () => report(await accept({ suggestionId: s.id }))}>
-                Accept
-              </button>
-              <button type="button" className="button ghost small" onClick={async () => report(await reject({ suggestionId: s.id }))}>
-                Reject
-              </button>
-            </div>
+            <SuggestionDecision suggestionId={s.id} onDecided={report} />
           </li>
         ))}
       </ol>

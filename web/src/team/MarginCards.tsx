@@ -5,8 +5,9 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useMutation } from 'urql';
 import { apiErrorOf, messageFor } from '../api/errors.ts';
-import { AcceptSuggestion, OpenThread, RejectSuggestion, ReplyToThread, ResolveThread } from '../api/operations.ts';
+import { OpenThread, ReplyToThread, ResolveThread } from '../api/operations.ts';
 import { relativeTime } from '../components/relative-time.ts';
+import { SuggestionDecision } from '../components/SuggestionDecision.tsx';
 import type { Delta } from '../sync/index.ts';
 import { redlineSegments } from './marks.ts';
 
@@ -98,8 +99,6 @@ export function ThreadCard({ thread, onChanged, ...focus }: Focus & { thread: Th
 }
 
 export function SuggestionCard({ suggestion: s, canDecide, onChanged, ...focus }: Focus & { suggestion: SuggestionView; canDecide: boolean; onChanged: () => void }) {
-  const [, accept] = useMutation(AcceptSuggestion);
-  const [, reject] = useMutation(RejectSuggestion);
   const { report, shown } = useReport('suggestion', onChanged);
   return (
     <Card id={s.id} kind="suggestion" {...focus}>
@@ -108,16 +107,7 @@ export function SuggestionCard({ suggestion: s, canDecide, onChanged, ...focus }
       </p>
       <Redline content={s.content} delta={s.delta} />
       {shown}
-      {canDecide && (
-        <div className="comment-form">
-          <button type="button" className="button primary small" onClick={async () => report(await accept({ suggestionId: s.id }))}>
-            Accept
-          </button>
-          <button type="button" className="button ghost small" onClick={async () => report(await reject({ suggestionId: s.id }))}>
-            Reject
-          </button>
-        </div>
-      )}
+      {canDecide && <SuggestionDecision suggestionId={s.id} onDecided={report} />}
     </Card>
   );
 }
