@@ -46,7 +46,7 @@ const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   /** pino level. @default info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Store a snapshot of a document every this many ops (0 = never). @default 100 */
+  /** Store a snapshot of a document every this many ops (0 = never); a document over 512 KiB every n times as many, n = its size in 512 KiB steps (at most 16), as a snapshot is its whole content. @default 100 */
   SNAPSHOT_EVERY: int(0, 1_000_000).default(100),
   /** Log retention: drop ops older than this many days that lie at or below a snapshot (named versions stay readable; docs/protocol.md, "Log retention"). Unset = keep every op forever. @default unset */
   LOG_RETENTION_DAYS: int(1, 36_500).optional(),

@@ -99,3 +99,15 @@ export class DocumentHead {
   }
 }
 
+
+/**
+ * `content` with `ops` applied in order (what folding Delta.compose gives),
+ * through a chunked copy: each compose copies the whole content, and on
+ * a large formatted document deep-copies every op's attributes.
+ */
+export function composeAll(content: Delta, ops: ReadonlyArray<{ delta: Delta }>): Delta {
+  if (ops.length === 0) return content;
+  const document = new ChunkedDocument(content);
+  for (const op of ops) document.apply(op.delta);
+  return document.toDelta();
+}

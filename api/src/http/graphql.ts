@@ -14,6 +14,7 @@ import { clientCode, INTERNAL } from './error-code.ts';
 import type { CompressionCache } from './compression.ts';
 import { compressGraphiQLPlugin } from './compress-graphiql.ts';
 import { sharedStreamResultsPlugin } from './shared-stream-results.ts';
+import { contentJsonPlugin } from '../schema/content-json.ts';
 import type { Context } from '../schema/builder.ts';
 import { buildSchema } from '../schema/index.ts';
 import type { Services } from '../services.ts';
@@ -141,6 +142,7 @@ export function createGraphQL(services: Services, options: { compression?: Compr
       responsePlugin,
       requestLogPlugin(services.logger),
       sharedStreamResultsPlugin(),
+      contentJsonPlugin(),
       csrfPlugin(),
       armorPlugin(security),
       cleanInputPlugin(),

@@ -9,6 +9,7 @@ import type { Viewer } from '../documents/documents.ts';
 import { AppError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import type { PresenceOwner } from '../collab/presence.ts';
+import { contentValue } from './content-json.ts';
 
 export interface Context {
   services: Services;
@@ -89,7 +90,8 @@ function literalToJson(node: ValueNode): unknown {
 
 builder.scalarType('Delta', {
   description: 'A Quill Delta as JSON: { "ops": [ { "insert": "Hi", "attributes": { "bold": true } }, { "retain": 3 }, { "delete": 1 } ] }. Validated strictly on input.',
-  serialize: (delta) => ({ ops: delta.ops }),
+  // JSON `{ ops }`; a large content's JSON is made once for all replies (content-json.ts).
+  serialize: (delta) => contentValue(delta.ops),
   parseValue: (value) => {
     try {
       return parseDelta(value);

@@ -1,0 +1,51 @@
+// Snapshots: every snapshotEvery versions, and for a document over 512 KiB
+// every n times as many (n = its size in 512 KiB steps): a snapshot is the
+// whole content. A head loaded from a snapshot and the ops after it has
+// the content the log composes to.
+import { describe, expect, it } from 'vitest';
+import { Delta } from '../../../protocol/delta.ts';
+import { MemoryOperationLog } from './memory-log.ts';
+import { Sequencer } from './sequencer.ts';
+
+async function typeInto(initial: string, keystrokes: number) {
+  const log = new MemoryOperationLog();
+  log.createDocument('d');
+  const sequencer = new Sequencer({ log, snapshotEvery: 10, publish: async () => {} });
+  let version = 0;
+  const submit = async (delta: Delta) => (version = (await sequencer.submit({ documentId: 'd', baseVersion: version, delta, clientId: 'c', clientSeq: version, authorId: null })).version);
+  // Five bold characters in every 50, so the content is many runs (1.2 MB of text + 312 KB of formats: 3 steps).
+  const seed = new Delta();
+  for (let at = 0; at < initial.length; at += 5) seed.insert(initial.slice(at, at + 5), at % 50 === 0 ? { bold: true } : undefined);
+  await submit(seed);
+  for (let k = 0; k < keystrokes; k++) await submit(new Delta().retain(1 + k).insert('k'));
+  const snapshots: number[] = [];
+  for (let v = version; v > 0; ) {
+    const snapshot = await log.latestSnapshot('d', v);
+    if (!snapshot) break;
+    snapshots.unshift(snapshot.version);
+    v = snapshot.version - 1;
+  }
+  return { log, sequencer, snapshots, seed };
+}
+
+describe('Sequencer snapshots', () => {
+  it('snapshots a small document every snapshotEvery versions', async () => {
+    const { snapshots } = await typeInto('x'.repeat(1_000), 35);
+    expect(snapshots).toEqual([10, 20, 30]);
+  });
+
+  it('snapshots a document of three 512 KiB steps every three times as many versions', async () => {
+    const { snapshots } = await typeInto('y'.repeat(1_200_000), 65);
+    expect(snapshots).toEqual([30, 60]);
+  });
+
+  it('loads a head from the snapshot and the ops after it, as the log composes', async () => {
+    const { log, snapshots } = await typeInto('z'.repeat(3_000), 25);
+    expect(snapshots).toEqual([10, 20]);
+    const fresh = new Sequencer({ log, snapshotEvery: 10, publish: async () => {} });
+    const ops = await log.readOps('d', 0);
+    const composed = ops.reduce((doc, op) => doc.compose(op.delta), new Delta());
+    expect((await fresh.head('d')).content.ops).toEqual(composed.ops);
+    expect(await fresh.contentAt('d', 15)).toEqual(ops.slice(0, 15).reduce((doc, op) => doc.compose(op.delta), new Delta()));
+  });
+});

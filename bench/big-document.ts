@@ -1,0 +1,498 @@
+// Big documents (issue 21 item 5): a 5 MB document of formatted text
+// (~100k runs: bold, italic, links, headers, lists), the same size as one
+// plain run, and a 5 KB one beside them. Not a test: prints tables.
+//   node bench/big-document.ts [--mode embedded|scaled] [--mb 5] [--keys 300] [--clients 100]
+//   BENCH_CPU_PROF=<dir> node bench/big-document.ts ...   (each node's CPU profile)
+//
+// 1. cold open: a fresh node (after a warm-up on the small document, so the
+//    JIT and the schema are not what is timed) opens each big document:
+//    the `document { version content }` query (time to the response's
+//    first byte, which the node sends once the whole reply is built: the
+//    server's share; then to its last byte) and the node's CPU for it;
+//    then a graphql-ws socket, the op stream from that version, one edit,
+//    and its ack from the stream ("editable"). Then the same again, warm.
+// 2. server CPU per keystroke: one writer (the web client's sync engine
+//    over graphql-ws) types one character at a time near the middle, each
+//    after the previous ack; the node's CPU from /proc over them.
+// 3. client CPU per keystroke: the sync engine in this process over a
+//    transport that answers at once: a local keystroke, its ack, and one
+//    remote op from someone else, each timed with this process's CPU.
+// 4. a crowd opening at once: N clients (hand-written: an HTTP query for
+//    the content, then a graphql-ws socket, the stream and one edit each)
+//    start together on a fresh node; time until each has its edit acked,
+//    and the node's peak RSS (VmHWM). A crowd client reads the whole
+//    reply but parses only its version: parsing 5 MB of JSON 100 times in
+//    one process would time this process, not the node (part 3 and the
+//    cold open give a client's own cost).
+// Rate limits off: the set-up makes a document of ~20 large submissions.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import { cpuSecondsOf, startOurNode } from './lib/processes.ts';
+import { Samples } from './lib/stats.ts';
+import { graphqlAt } from './lib/graphql.ts';
+import { TRACES_DIR, prng } from './lib/edits.ts';
+import { OursApi, dropKeptConnections } from './lib/ours.ts';
+import { createTempDatabase, probeServices, uniquePrefix, type TempDatabase } from './lib/services.ts';
+import { Delta, DocumentSync, type DeltaOp, type SyncTransport, type WireOp, type StreamSink } from '../web/src/sync/index.ts';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1]! : fallback;
+};
+const mode = flag('--mode', 'embedded');
+const MB = Number(flag('--mb', '5'));
+const KEYS = Number(flag('--keys', '300'));
+const CLIENTS = Number(flag('--clients', '100'));
+const CLIENT_KEYS = Number(flag('--client-keys', '2000'));
+const only = flag('--only', 'open,server,client,crowd').split(',');
+const profileDir = process.env.BENCH_CPU_PROF;
+
+// --- the documents ----------------------------------------------------------
+
+/** Lines of real prose (two recorded traces' final texts), reused round-robin. */
+function sourceLines(): string[] {
+  const lines: string[] = [];
+  for (const file of ['automerge-paper.json.gz', 'seph-blog1.json.gz']) {
+    const data = JSON.parse(gunzipSync(readFileSync(path.join(TRACES_DIR, file))).toString('utf8')) as { endContent: string };
+    for (const line of data.endContent.split('\n')) if (line.trim().length > 0) lines.push(line.replace(/[\uD800-\uDFFF]/g, ''));
+  }
+  return lines;
+}
+
+/**
+ * Formatted content of about `bytes` UTF-8 bytes: paragraphs whose words
+ * are now and then bold, italic, code or a link; every line a paragraph,
+ * a header (1 in 25) or a list item (runs of 3-6 bullets or numbers).
+ */
+function formattedContent(bytes: number, seed = 7): DeltaOp[] {
+  const lines = sourceLines();
+  const rand = prng(seed);
+  const ops: DeltaOp[] = [];
+  let size = 0;
+  let listLeft = 0;
+  let listKind: 'bullet' | 'ordered' = 'bullet';
+  for (let n = 0; size < bytes; n++) {
+    const line = lines[n % lines.length]!;
+    const words = line.split(' ');
+    let plain = '';
+    const flush = () => {
+      if (plain) ops.push({ insert: plain });
+      plain = '';
+    };
+    for (let w = 0; w < words.length; w++) {
+      const word = words[w]! + (w < words.length - 1 ? ' ' : '');
+      if (word === '') continue;
+      const r = rand();
+      const attributes =
+        r < 0.06 ? { bold: true } : r < 0.1 ? { italic: true } : r < 0.115 ? { bold: true, italic: true } : r < 0.125 ? { code: true } : r < 0.135 ? { link: 'https://example.com/' + w } : null;
+      if (attributes) {
+        flush();
+        ops.push({ insert: word, attributes });
+      } else plain += word;
+    }
+    flush();
+    let lineFormat: Record<string, unknown> | null = null;
+    if (listLeft > 0) {
+      listLeft--;
+      lineFormat = { list: listKind };
+    } else {
+      const r = rand();
+      if (r < 0.04) lineFormat = { header: r < 0.015 ? 1 : 2 };
+      else if (r < 0.1) {
+        listKind = r < 0.07 ? 'bullet' : 'ordered';
+        listLeft = 2 + Math.floor(rand() * 4);
+        lineFormat = { list: listKind };
+      }
+    }
+    ops.push(lineFormat ? { insert: '\n', attributes: lineFormat } : { insert: '\n' });
+    size += Buffer.byteLength(line, 'utf8') + 1;
+  }
+  return new Delta(ops).ops; // canonical: neighbouring plain runs joined
+}
+
+/** The same amount of text as one plain run. */
+function plainContent(bytes: number): DeltaOp[] {
+  const text = sourceLines().join('\n');
+  let out = '';
+  while (out.length < bytes) out += text + '\n';
+  return [{ insert: out.slice(0, bytes - 1) + '\n' }];
+}
+
+const opText = (op: DeltaOp) => (typeof op.insert === 'string' ? op.insert : ' ');
+const contentBytes = (ops: readonly DeltaOp[]) => ops.reduce((n, op) => n + Buffer.byteLength(opText(op), 'utf8'), 0);
+
+/**
+ * Pieces that fit the default limits (1 MiB request, 1,000,000 inserted
+ * bytes, 10,000 ops per delta), each ending at a line end; plain text is
+ * cut inside its run (the pieces join into one run again).
+ */
+function pieces(ops: DeltaOp[]): DeltaOp[][] {
+  const out: DeltaOp[][] = [];
+  let piece: DeltaOp[] = [];
+  let json = 0;
+  const push = () => {
+    if (piece.length) out.push(piece);
+    piece = [];
+    json = 0;
+  };
+  for (const op of ops) {
+    const text = opText(op);
+    if (text.length > 400_000) {
+      push();
+      for (let at = 0; at < text.length; at += 400_000) out.push([{ insert: text.slice(at, at + 400_000) }]);
+      continue;
+    }
+    piece.push(op);
+    json += JSON.stringify(op).length + 1;
+    if ((json > 600_000 || piece.length >= 9_000) && text.endsWith('\n')) push();
+  }
+  push();
+  return out;
+}
+
+// --- set-up -----------------------------------------------------------------
+
+const AUTH_SECRET = randomBytes(32).toString('hex');
+let db: TempDatabase | null = null;
+const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-big-'));
+let env: Record<string, string> = { DATA_DIR: dataDir, AUTH_SECRET, RATE_LIMITS: 'off', LOG_LEVEL: 'warn', NODE_ENV: 'production' };
+if (mode === 'scaled') {
+  const services = await probeServices();
+  if (!services) throw new Error('scaled mode needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)');
+  db = await createTempDatabase(services.databaseUrl, 'big');
+  env = { ...env, DATABASE_URL: db.url, REDIS_URL: services.redisUrl, REDIS_PREFIX: uniquePrefix('big') };
+}
+let profileCount = 0;
+const startNode = () =>
+  startOurNode({ env, nodeArgs: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `big-${process.pid}-${profileCount++}.cpuprofile`] : [] });
+
+const bigBytes = Math.round(MB * 1_000_000);
+const formatted = formattedContent(bigBytes);
+const plain = plainContent(bigBytes);
+const small = formattedContent(5_000, 11);
+const docs = [
+  { name: `${MB} MB formatted`, ops: formatted },
+  { name: `${MB} MB one plain run`, ops: plain },
+  { name: '5 KB formatted', ops: small },
+] as const;
+
+let node = await startNode();
+const gql = graphqlAt(node.url);
+const signUp = await gql('mutation { signUp(email: "big@example.com", password: "correct horse battery", name: "Big") { accessToken } }');
+const token = signUp.signUp.accessToken as string;
+const ids: string[] = [];
+const lengths: number[] = [];
+const SUBMIT = 'mutation($input: SubmitOperationInput!) { submitOperation(input: $input) { version } }';
+for (const doc of docs) {
+  const [first, ...rest] = pieces([...doc.ops]);
+  const id = (await gql('mutation($c: Delta) { createDocument(title: "Big", content: $c) { id } }', { c: { ops: first } }, token)).createDocument.id as string;
+  let length = new Delta(first).length();
+  let version = 1;
+  for (const piece of rest) {
+    await gql(SUBMIT, { input: { documentId: id, baseVersion: version, delta: { ops: [{ retain: length }, ...piece] }, clientId: 'setup', clientSeq: version } }, token);
+    length += new Delta(piece).length();
+    version++;
+  }
+  ids.push(id);
+  lengths.push(length);
+}
+await node.stop();
+console.log(`\nBig documents, ${mode} node, ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at start`);
+console.log(`documents: ${docs.map((d) => `${d.name}: ${(contentBytes(d.ops) / 1e6).toFixed(2)} MB, ${d.ops.length} ops`).join('; ')}\n`);
+
+// --- clients ----------------------------------------------------------------
+
+const HEAD = 'query($id: ID!) { document(id: $id) { version content } }';
+
+interface Fetched {
+  firstByteMs: number;
+  lastByteMs: number;
+  body: Buffer;
+}
+
+/** POSTs a query; when the first and the last byte of the reply arrived, ms after the call. */
+function postTimed(url: string, query: string, variables: Record<string, unknown>): Promise<Fetched> {
+  const body = JSON.stringify({ query, variables });
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url + '/graphql',
+      { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let firstByteMs = -1;
+        res.on('data', (c: Buffer) => {
+          if (firstByteMs < 0) firstByteMs = performance.now() - t0;
+          chunks.push(c);
+        });
+        res.on('end', () => resolve({ firstByteMs, lastByteMs: performance.now() - t0, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The version in a `document { version content }` reply, without parsing the content. */
+function versionOf(body: Buffer): number {
+  const head = body.subarray(0, 200).toString('utf8');
+  const match = /"version":(\d+)/.exec(head);
+  if (!match) throw new Error(`no version in reply: ${head}`);
+  return Number(match[1]);
+}
+
+let seq = 0;
+/**
+ * A socket, the op stream from `version`, one edit at `index`; resolves
+ * once the stream brings that edit back (its ack), with the time it took.
+ */
+function editOnce(url: string, documentId: string, version: number, index: number): Promise<{ socket: WebSocket; ms: number }> {
+  const t0 = performance.now();
+  const clientId = `crowd-${seq++}`;
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', { maxPayload: 64 * 1024 * 1024 });
+    socket.once('error', reject);
+    socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+    socket.on('message', (raw) => {
+      const message = JSON.parse(String(raw)) as { type: string; id?: string; payload?: { data?: Record<string, any> | null; errors?: unknown } };
+      if (message.type === 'connection_ack') {
+        socket.send(
+          JSON.stringify({
+            id: 'ops',
+            type: 'subscribe',
+            payload: { query: 'subscription($id: ID!, $after: Int!) { documentOperationBatches(documentId: $id, afterVersion: $after) { version clientId } }', variables: { id: documentId, after: version } },
+          }),
+        );
+        socket.send(
+          JSON.stringify({
+            id: 'edit',
+            type: 'subscribe',
+            payload: { query: SUBMIT, variables: { input: { documentId, baseVersion: version, delta: { ops: [{ retain: index }, { insert: 'x' }] }, clientId, clientSeq: 0 } } },
+          }),
+        );
+      } else if (message.type === 'next' && message.id === 'ops' && message.payload?.data) {
+        const ops = message.payload.data.documentOperationBatches as Array<{ clientId: string }>;
+        if (ops.some((op) => op.clientId === clientId)) resolve({ socket, ms: performance.now() - t0 });
+      } else if (message.type === 'error' || message.payload?.errors) reject(new Error(JSON.stringify(message).slice(0, 500)));
+    });
+  });
+}
+
+/** Content query, then socket + stream + one acked edit; the times of each. */
+async function openAndEdit(url: string, documentId: string, parse: boolean, knownLength = 2) {
+  const t0 = performance.now();
+  const fetched = await postTimed(url, HEAD, { id: documentId });
+  const p0 = performance.now();
+  let version: number;
+  let length = knownLength;
+  if (parse) {
+    const reply = JSON.parse(fetched.body.toString('utf8')) as { data: { document: { version: number; content: { ops: DeltaOp[] } } } };
+    version = reply.data.document.version;
+    length = new Delta(reply.data.document.content.ops).length();
+  } else version = versionOf(fetched.body);
+  const parseMs = performance.now() - p0;
+  const edit = await editOnce(url, documentId, version, Math.floor(length / 2));
+  return { ...fetched, bytes: fetched.body.length, parseMs, editMs: edit.ms, totalMs: performance.now() - t0, socket: edit.socket };
+}
+
+const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
+const vmHwm = (pid: number) => Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// --- 1. cold open -----------------------------------------------------------
+
+async function coldOpen(): Promise<void> {
+  node = await startNode();
+  // Warm-up: the same path on the small document (JIT, schema, prepared statements).
+  for (let i = 0; i < 3; i++) (await openAndEdit(node.url, ids[2]!, true)).socket.terminate();
+  await sleepMs(200);
+  console.log('1. Opening a document: a fresh node (warmed up on the small one), then the same again; ms');
+  console.log('   reply = `document { version content }` over HTTP; first byte ≈ the server building it; CPU = the node\'s over the query (10 ms ticks)\n');
+  console.log('| document | open | reply first byte | reply last byte | node CPU for the query | client JSON.parse | socket + stream + one edit acked | editable (total) | reply MB |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [k, doc] of docs.entries()) {
+    for (const which of ['cold', 'warm']) {
+      const cpu0 = cpuSecondsOf(node.pid);
+      const fetched = await postTimed(node.url, HEAD, { id: ids[k]! });
+      const cpuMs = (cpuSecondsOf(node.pid) - cpu0) * 1000;
+      const p0 = performance.now();
+      const reply = JSON.parse(fetched.body.toString('utf8')) as { data: { document: { version: number; content: { ops: DeltaOp[] } } } };
+      const parseMs = performance.now() - p0;
+      const length = new Delta(reply.data.document.content.ops).length();
+      const edit = await editOnce(node.url, ids[k]!, reply.data.document.version, Math.floor(length / 2));
+      edit.socket.terminate();
+      console.log(
+        `| ${doc.name} | ${which} | ${fmt(fetched.firstByteMs)} | ${fmt(fetched.lastByteMs)} | ${fmt(cpuMs, 0)} | ${fmt(parseMs)} | ${fmt(edit.ms)} | ${fmt(fetched.lastByteMs + parseMs + edit.ms)} | ${fmt(fetched.body.length / 1e6, 2)} |`,
+      );
+    }
+  }
+  await node.stop();
+  dropKeptConnections();
+}
+
+// --- 2. server CPU per keystroke -------------------------------------------
+
+async function serverKeystrokes(): Promise<void> {
+  node = await startNode();
+  const api = new OursApi(node.url, token);
+  console.log(`\n2. Server CPU per keystroke: one writer (the web sync engine over graphql-ws) types ${KEYS} characters near the middle, one after each ack; node CPU from /proc\n`);
+  console.log('| document | node CPU per keystroke (ms) | ack p50 / p99 (ms) | ratio to 5 KB (CPU) |');
+  console.log('|---|---:|---:|---:|');
+  const rows: Array<{ name: string; cpu: number; p50: number; p99: number }> = [];
+  for (const [k, doc] of docs.entries()) {
+    const writer = await api.openWriter(ids[k]!);
+    const rand = prng(k + 1);
+    const middle = Math.floor(writer.length() / 2);
+    // Warm-up keystrokes (the head is loaded, the paths are compiled).
+    for (let i = 0; i < 20; i++) await writer.editAcked([{ retain: middle + i }, { insert: 'w' }]);
+    const ack = new Samples();
+    const cpu0 = cpuSecondsOf(node.pid);
+    for (let i = 0; i < KEYS; i++) {
+      const t = performance.now();
+      await writer.editAcked([{ retain: middle + Math.floor(rand() * 200) }, { insert: 'k' }]);
+      ack.push(performance.now() - t);
+    }
+    const cpu = ((cpuSecondsOf(node.pid) - cpu0) * 1000) / KEYS;
+    rows.push({ name: doc.name, cpu, p50: ack.percentile(50), p99: ack.percentile(99) });
+    await writer.close();
+  }
+  const base = rows.at(-1)!.cpu;
+  for (const r of rows) console.log(`| ${r.name} | ${fmt(r.cpu, 3)} | ${fmt(r.p50)} / ${fmt(r.p99)} | ${fmt(r.cpu / base, 2)} |`);
+  await node.stop();
+  dropKeptConnections();
+}
+
+// --- 3. client CPU per keystroke -------------------------------------------
+
+/** A transport that holds the document's stream and acks each submission at once (single writer + injected remote ops). */
+class InstantTransport implements SyncTransport {
+  sink: StreamSink<WireOp> | null = null;
+  version: number;
+  submitted: WireOp | null = null;
+  private readonly content: { version: number; content: { ops: DeltaOp[] } };
+  constructor(ops: DeltaOp[]) {
+    this.version = 1;
+    this.content = { version: 1, content: { ops } };
+  }
+  loadDocument = async () => this.content;
+  subscribeOperations = (_documentId: string, _after: number, sink: StreamSink<WireOp>) => {
+    this.sink = sink;
+    queueMicrotask(() => sink.open());
+    return () => {
+      this.sink = null;
+    };
+  };
+  submitOperation = async (input: { baseVersion: number; delta: { ops: DeltaOp[] }; clientId: string; clientSeq: number }) => {
+    this.submitted = { version: input.baseVersion + 1, delta: input.delta, clientId: input.clientId, clientSeq: input.clientSeq } as WireOp;
+  };
+  subscribePresence = () => () => {};
+  updatePresence = async () => {};
+  /** Delivers the op submitted (its ack) or a remote one. */
+  deliver(op: WireOp): void {
+    this.version = op.version;
+    this.sink!.next(op);
+  }
+}
+
+const tick = () => new Promise<void>((r) => setImmediate(r));
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+async function clientKeystrokes(): Promise<void> {
+  console.log(`\n3. Client CPU per keystroke: the web sync engine (DocumentSync + ChunkedDocument) in this process, ${CLIENT_KEYS} keystrokes near the middle, each acked, and a remote op from someone else after each; µs of this process's CPU\n`);
+  console.log('| document | open (ms) | local keystroke (µs) | its ack (µs) | remote op (µs) | whole round, with the async work after each (µs) | ratio to 5 KB |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  const rows: Array<{ name: string; open: number; local: number; ack: number; remote: number; total: number }> = [];
+  for (const doc of docs) {
+    const transport = new InstantTransport([...doc.ops]);
+    const o0 = cpuNow();
+    const sync = await DocumentSync.open({ documentId: 'big', transport, initial: { version: 1, content: { ops: [...doc.ops] } } });
+    const open = cpuNow() - o0;
+    await tick();
+    const rand = prng(3);
+    const middle = Math.floor(sync.contentLength / 2);
+    let local = 0;
+    let ack = 0;
+    let remote = 0;
+    let total = 0;
+    const rounds = CLIENT_KEYS + 100;
+    for (let i = 0; i < rounds; i++) {
+      const warm = i >= 100; // the first 100 rounds warm up
+      const round = cpuNow();
+      let t = round;
+      sync.applyLocal(new Delta([{ retain: middle + Math.floor(rand() * 200) }, { insert: 'k' }]));
+      if (warm) local += cpuNow() - t;
+      while (!transport.submitted) await tick();
+      const mine = transport.submitted;
+      transport.submitted = null;
+      t = cpuNow();
+      transport.deliver(mine);
+      if (warm) ack += cpuNow() - t;
+      t = cpuNow();
+      transport.deliver({ version: transport.version + 1, delta: { ops: [{ retain: middle - 500 + Math.floor(rand() * 100) }, { insert: 'r' }] }, clientId: 'someone', clientSeq: i } as WireOp);
+      if (warm) remote += cpuNow() - t;
+      await tick();
+      await tick();
+      if (warm) total += cpuNow() - round;
+    }
+    const n = CLIENT_KEYS / 1000; // ms → µs per keystroke
+    rows.push({ name: doc.name, open, local: local / n, ack: ack / n, remote: remote / n, total: total / n });
+    await sync.close();
+  }
+  const base = rows.at(-1)!;
+  for (const r of rows) console.log(`| ${r.name} | ${fmt(r.open)} | ${fmt(r.local)} | ${fmt(r.ack)} | ${fmt(r.remote)} | ${fmt(r.total)} | ${fmt(r.total / base.total, 2)} |`);
+}
+
+// --- 4. a crowd opening at once --------------------------------------------
+
+async function crowd(): Promise<void> {
+  console.log(`\n4. ${CLIENTS} clients opening a big document at once on a fresh node (warmed up on the small one): content over HTTP, then socket + stream + one edit each, until its ack; ms\n`);
+  console.log('| document | editable p50 | p99 | max | content reply p50 / p99 | node peak RSS (MiB) | node RSS before (MiB) | node CPU (s) |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const k of [0, 1]) {
+    node = await startNode();
+    for (let i = 0; i < 3; i++) (await openAndEdit(node.url, ids[2]!, true)).socket.terminate();
+    await sleepMs(300);
+    const rssBefore = node.rss();
+    const cpu0 = cpuSecondsOf(node.pid);
+    const results = await Promise.all(Array.from({ length: CLIENTS }, () => openAndEdit(node.url, ids[k]!, false, lengths[k])));
+    const cpu = cpuSecondsOf(node.pid) - cpu0;
+    const peak = vmHwm(node.pid);
+    const editable = new Samples();
+    const reply = new Samples();
+    for (const r of results) {
+      editable.push(r.totalMs);
+      reply.push(r.lastByteMs);
+      r.socket.terminate();
+    }
+    console.log(
+      `| ${docs[k]!.name} | ${fmt(editable.percentile(50), 0)} | ${fmt(editable.percentile(99), 0)} | ${fmt(editable.percentile(100), 0)} | ${fmt(reply.percentile(50), 0)} / ${fmt(reply.percentile(99), 0)} | ${fmt(peak / 2 ** 20, 0)} | ${fmt(rssBefore / 2 ** 20, 0)} | ${fmt(cpu, 2)} |`,
+    );
+    await node.stop();
+    dropKeptConnections();
+  }
+}
+
+try {
+  if (only.includes('open')) await coldOpen();
+  if (only.includes('server')) await serverKeystrokes();
+  if (only.includes('client')) await clientKeystrokes();
+  if (only.includes('crowd')) await crowd();
+  console.log(`\nload average at end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+} finally {
+  await node.stop().catch(() => {});
+  await rm(dataDir, { recursive: true, force: true });
+  await db?.drop();
+}
+
