@@ -5,13 +5,17 @@
 // makes 1,200 comments in seconds would be refused otherwise; the limits are
 // not what is measured). Not a test: prints a table.
 //   node bench/team-open.ts [threads=1000] [suggestions=200] [edits=500]
-import { mkdtemp, rm } from 'node:fs/promises';
+//   BENCH_CPU_PROF=/tmp/prof node bench/team-open.ts ...   (CPU profiles of the first open and of the
+//   later ones, not of the set-up, with self time by layer and the top functions printed)
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildApp } from '../api/src/app.ts';
 import { loadConfig } from '../api/src/config.ts';
 import { graphqlAt } from './lib/graphql.ts';
+import { summarise } from './profile.ts';
 
 const [threads = 1000, suggestions = 200, edits = 500] = process.argv.slice(2).map(Number);
 const OPEN = `query($id: ID!) { document(id: $id) { version content
@@ -25,19 +29,47 @@ const { url } = (await app.start()) as { url: string };
 
 const gql = graphqlAt(url);
 
+// BENCH_CPU_PROF=<dir>: the node runs in this process, so a profile covers server and client alike.
+const profileDir = process.env.BENCH_CPU_PROF;
+const session = profileDir ? new Session() : null;
+
+/** Runs `work` under the CPU profiler (when BENCH_CPU_PROF is set), then writes the profile and prints its summary. */
+async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
+  if (!session || !profileDir) return work();
+  await session.post('Profiler.setSamplingInterval', { interval: 100 }); // µs
+  await session.post('Profiler.start');
+  const result = await work();
+  const { profile } = await session.post('Profiler.stop');
+  await mkdir(profileDir, { recursive: true });
+  const file = path.join(profileDir, `team-open-${name}-${Date.now()}.cpuprofile`);
+  await writeFile(file, JSON.stringify(profile));
+  const { total, layers, functions } = summarise(profile as unknown as Parameters<typeof summarise>[0]);
+  const busy = total - (layers.find(([l]) => l === 'idle')?.[1] ?? 0);
+  console.log(`\nprofile (${name}): ${file}, busy ${busy.toFixed(1)} ms\nself time by layer:`);
+  for (const [layer, ms] of layers) if (layer !== 'idle' && ms / busy > 0.005) console.log(`  ${ms.toFixed(1).padStart(7)} ms  ${layer}`);
+  console.log('top functions by self time:');
+  for (const [fn, { ms, layer }] of functions.filter(([, f]) => f.layer !== 'idle').slice(0, 25)) console.log(`  ${ms.toFixed(1).padStart(7)} ms  ${fn}  [${layer}]`);
+  return result;
+}
+
 /** Median and max of `runs` sequential opens, ms, and this process's CPU per open (server and client share it), ms. */
-async function time(query: string, id: string, token: string, runs = 15) {
-  const first = performance.now();
-  await gql(query, { id }, token);
-  const firstMs = performance.now() - first;
-  const ms: number[] = [];
-  const cpu = process.cpuUsage();
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
+async function time(query: string, id: string, token: string, runs = 15, profile = false) {
+  const maybeProfiled = <T>(name: string, work: () => Promise<T>) => (profile ? profiled(name, work) : work());
+  const firstMs = await maybeProfiled('first', async () => {
+    const first = performance.now();
     await gql(query, { id }, token);
-    ms.push(performance.now() - t);
-  }
-  const used = process.cpuUsage(cpu);
+    return performance.now() - first;
+  });
+  const ms: number[] = [];
+  const used = await maybeProfiled('later', async () => {
+    const cpu = process.cpuUsage();
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      await gql(query, { id }, token);
+      ms.push(performance.now() - t);
+    }
+    return process.cpuUsage(cpu);
+  });
   ms.sort((a, b) => a - b);
   return { firstMs, medianMs: ms[Math.floor(runs / 2)]!, maxMs: ms.at(-1)!, cpuMs: (used.user + used.system) / 1000 / runs };
 }
@@ -63,7 +95,12 @@ try {
     }
   }
 
-  const withTeam = await time(OPEN, team, token);
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+  }
+  const withTeam = await time(OPEN, team, token, 15, true);
+  session?.disconnect();
   const without = await time(OPEN_PLAIN, plain, token);
   const fmt = (x: number) => x.toFixed(1);
   console.log(`\nOpening a document (~18 KB of text, ${edits} edits after the comments), embedded node, ${os.cpus().length} cores; ms\n`);

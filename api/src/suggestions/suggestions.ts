@@ -21,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import { baseLength } from '../../../protocol/delta-validation.ts';
 import { Delta } from '../../../protocol/delta.ts';
-import { changesSomething, moveSuggestion } from '../../../protocol/suggestion.ts';
+import { changesSomething, moveSuggestion, SuggestionMover } from '../../../protocol/suggestion.ts';
 import { isCleanText } from '../../../protocol/text.ts';
 import { keyReused, sameJson } from '../collab/replay.ts';
 import type { Sequencer } from '../collab/sequencer.ts';
@@ -337,6 +337,7 @@ export class Suggestions {
     const behind = rows.filter((r) => r.status === 'OPEN' && r.version < head.version);
     const from = Math.min(...behind.map((r) => r.version), head.version);
     const ops = behind.length === 0 ? [] : await this.sequencer.opsBetween(documentId, from, head.version);
+    const mover = new SuggestionMover(ops.map((op) => op.delta));
     const moved: Array<{ view: SuggestionView; outdated: boolean }> = [];
     const views = rows.map((r): SuggestionView => {
       let delta = deltaOf(r.delta);
@@ -344,7 +345,7 @@ export class Suggestions {
       let status = r.status;
       let writeBack = false;
       if (r.status === 'OPEN' && r.version < head.version) {
-        const next = moveSuggestion(deltaOf(r.originalDelta), delta, ops.slice(r.version - from));
+        const next = mover.move(deltaOf(r.originalDelta), delta, r.version - from);
         delta = next.delta;
         version = head.version;
         if (next.outdated) status = 'OUTDATED';
