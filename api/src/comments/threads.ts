@@ -4,9 +4,10 @@
 // Anchors cost nothing per committed op: a thread stores its range with the
 // version it is valid at, and a read moves it to the head by the rule of
 // protocol/anchor.ts, over the ops since (from the cached head's window, or
-// the log). A read that moved a range far writes it back, so the next read
-// starts from there. Changes are published on the document's threads topic
-// (pubsub/channels.ts) for documentThreads on every node.
+// the log). A read that moved a range far stores it back after its answer
+// (store/write-behind.ts), so the next read starts from there. Changes are
+// published on the document's threads topic (pubsub/channels.ts) for
+// documentThreads on every node.
 import { AnchorMover, transformAnchorThrough, type AnchorRange } from '../../../protocol/anchor.ts';
 import type { Delta } from '../../../protocol/delta.ts';
 import { isCleanText } from '../../../protocol/text.ts';
@@ -17,6 +18,7 @@ import { requireViewer } from '../documents/documents.ts';
 import { AppError, badInput, forbidden, notFound } from '../errors.ts';
 import { threadsTopic } from '../pubsub/channels.ts';
 import type { Prisma, PrismaClient } from '../store/generated/client.ts';
+import { WriteBehind, type WriteScheduler } from '../store/write-behind.ts';
 import { checkText } from '../validation/text.ts';
 
 export type ThreadStatus = 'OPEN' | 'RESOLVED';
@@ -61,6 +63,8 @@ export interface CommentsOptions {
   writeBackAfter?: number;
   /** Told when publishing a change failed (the change itself is committed). */
   onPublishError?: (error: unknown) => void;
+  /** Where moved anchors wait to be stored after a read's answer (the node shares one, and waits for it on shutdown). @default one of its own */
+  writeBehind?: WriteScheduler;
 }
 
 const THREAD_SELECT = {
@@ -76,6 +80,12 @@ const THREAD_SELECT = {
 } satisfies Prisma.CommentThreadSelect;
 
 type ThreadRow = Prisma.CommentThreadGetPayload<{ select: typeof THREAD_SELECT }>;
+
+/** A thread's anchor as a read placed it (null: detached), to store. */
+interface Moved {
+  id: string;
+  range: AnchorRange | null;
+}
 
 function checkBody(body: string): string {
   const text = checkText(body, 'body');
@@ -158,6 +168,7 @@ export class Comments {
   private readonly bus: Bus<ThreadView>;
   private readonly writeBackAfter: number;
   private readonly onPublishError: (error: unknown) => void;
+  private readonly writeBehind: WriteScheduler;
   constructor(prisma: PrismaClient, sequencer: Sequencer, documents: Documents, bus: Bus<ThreadView>, options: CommentsOptions = {}) {
     this.prisma = prisma;
     this.sequencer = sequencer;
@@ -165,6 +176,7 @@ export class Comments {
     this.bus = bus;
     this.writeBackAfter = options.writeBackAfter ?? 100;
     this.onPublishError = options.onPublishError ?? (() => {});
+    this.writeBehind = options.writeBehind ?? new WriteBehind();
   }
 
   /** The members the comment names with `@name` (mentionedIn); no query when it has no `@`. */
@@ -373,23 +385,27 @@ export class Comments {
   /**
    * Moves each row's anchor to the head: one read of the ops since the
    * oldest anchor among them (none when all are at the head), then the rule
-   * per thread over that shared list. Anchors moved over writeBackAfter ops
-   * or more are written back in one statement (only forward: a slower
-   * reader never undoes a newer write-back).
+   * over that shared list (AnchorMover: each op read once for them all).
+   * Anchors found detached are stored at once (in one statement); anchors
+   * moved over writeBackAfter ops or more are stored after the answer
+   * (WriteBehind), so the next read starts from there. Either way only
+   * forward: a slower reader never undoes a newer write-back.
    */
   private async place(documentId: string, rows: ThreadRow[]): Promise<ThreadView[]> {
     if (rows.length === 0) return [];
     const head = await this.sequencer.head(documentId);
-    const behind = rows.filter((r) => r.anchorIndex !== null && r.anchorVersion < head.version);
-    const from = Math.min(...behind.map((r) => r.anchorVersion), head.version);
-    const ops = behind.length === 0 ? [] : await this.sequencer.opsBetween(documentId, from, head.version);
+    let from = head.version;
+    for (const r of rows) if (r.anchorIndex !== null && r.anchorVersion < from) from = r.anchorVersion;
+    const ops = from === head.version ? [] : await this.sequencer.opsBetween(documentId, from, head.version);
     const mover = new AnchorMover(ops.map((op) => op.delta));
-    const moved: Array<{ id: string; range: AnchorRange | null }> = [];
+    const detached: Moved[] = [];
+    const far: Moved[] = [];
     const views = rows.map((r): ThreadView => {
       let range: AnchorRange | null = r.anchorIndex === null || r.anchorLength === null ? null : { index: r.anchorIndex, length: r.anchorLength };
       if (range && r.anchorVersion < head.version) {
         range = mover.move(range, r.anchorVersion - from);
-        if (head.version - r.anchorVersion >= this.writeBackAfter || !range) moved.push({ id: r.id, range });
+        if (!range) detached.push({ id: r.id, range });
+        else if (head.version - r.anchorVersion >= this.writeBackAfter) far.push({ id: r.id, range });
       }
       return {
         id: r.id,
@@ -401,12 +417,19 @@ export class Comments {
         createdAt: r.createdAt,
       };
     });
-    await this.writeBack(head.version, moved);
+    // A detached anchor stays detached for good: stored before the answer, like any change of state.
+    await this.writeBack(head.version, detached);
+    if (far.length > 0) this.writeBehind.schedule(`threads:${documentId}`, head.version, () => this.writeBack(head.version, far));
     return views;
   }
 
+  /** Resolves once the anchors reads left to store after their answers are stored (tests, and shutdown through the shared WriteBehind). */
+  async settled(): Promise<void> {
+    await this.writeBehind.idle();
+  }
+
   /** Stores the anchors `moved` at `version`, one statement for them all; a row already stored at `version` or later is left as it is. */
-  private async writeBack(version: number, moved: Array<{ id: string; range: AnchorRange | null }>): Promise<void> {
+  private async writeBack(version: number, moved: Moved[]): Promise<void> {
     if (moved.length === 0) return;
     const ids = moved.map((m) => m.id);
     const indexes = moved.map((m) => m.range?.index ?? null);
