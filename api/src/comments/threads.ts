@@ -81,6 +81,9 @@ const THREAD_SELECT = {
 
 type ThreadRow = Prisma.CommentThreadGetPayload<{ select: typeof THREAD_SELECT }>;
 
+/** Anchors stored per statement after a read's answer. */
+const WRITE_BEHIND_SLICE = 250;
+
 /** A thread's anchor as a read placed it (null: detached), to store. */
 interface Moved {
   id: string;
@@ -419,7 +422,13 @@ export class Comments {
     });
     // A detached anchor stays detached for good: stored before the answer, like any change of state.
     await this.writeBack(head.version, detached);
-    if (far.length > 0) this.writeBehind.schedule(`threads:${documentId}`, head.version, () => this.writeBack(head.version, far));
+    if (far.length > 0) {
+      this.writeBehind.schedule(`threads:${documentId}`, head.version, async () => {
+        // In slices, each its own statement: embedded, the database runs on this thread, and a request
+        // arriving meanwhile waits for one slice, not for all of them.
+        for (let at = 0; at < far.length; at += WRITE_BEHIND_SLICE) await this.writeBack(head.version, far.slice(at, at + WRITE_BEHIND_SLICE));
+      });
+    }
     return views;
   }
 

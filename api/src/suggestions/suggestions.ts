@@ -103,6 +103,9 @@ const SELECT = {
 
 type Row = Prisma.SuggestionGetPayload<{ select: typeof SELECT }>;
 
+/** Suggestions stored per statement after a read's answer. */
+const WRITE_BEHIND_SLICE = 100;
+
 /** A suggestion as a read placed it, to store (as settled, when OUTDATED). */
 interface Moved {
   view: SuggestionView;
@@ -417,7 +420,13 @@ export class Suggestions {
     // OUTDATED is for good, and announced: stored before the answer, like any change of state.
     const written = await this.writeBack(head.version, outdated);
     for (const { view } of outdated) if (written.has(view.id)) await this.publish(view);
-    if (far.length > 0) this.writeBehind.schedule(`suggestions:${documentId}`, head.version, async () => void (await this.writeBack(head.version, far)));
+    if (far.length > 0) {
+      this.writeBehind.schedule(`suggestions:${documentId}`, head.version, async () => {
+        // In slices, each its own statement: embedded, the database runs on this thread, and a request
+        // arriving meanwhile waits for one slice, not for all of them.
+        for (let at = 0; at < far.length; at += WRITE_BEHIND_SLICE) await this.writeBack(head.version, far.slice(at, at + WRITE_BEHIND_SLICE));
+      });
+    }
     return views;
   }
 
