@@ -55,8 +55,9 @@ async function time(query: string, id: string, token: string, runs = 15, label?:
   }
   const cpuMs = ((node.cpuSeconds() - cpu) * 1000) / runs;
   if (label) windows[`${label}: ${runs} later opens`] = { startUs: laterUs, endUs: monotonicUs() };
+  const inOrder = ms.map((m) => m.toFixed(0)).join(' ');
   ms.sort((a, b) => a - b);
-  return { firstMs, firstCpuMs, medianMs: ms[Math.floor(runs / 2)]!, maxMs: ms.at(-1)!, cpuMs };
+  return { inOrder, firstMs, firstCpuMs, medianMs: ms[Math.floor(runs / 2)]!, maxMs: ms.at(-1)!, cpuMs };
 }
 
 /** Self time by layer and the top functions of the node's profile, in each measured window. */
@@ -103,6 +104,7 @@ try {
   console.log('|---|---:|---:|---:|---:|---:|');
   console.log(`| ${threads} threads + ${suggestions} open suggestions | ${fmt(withTeam.firstMs)} | ${fmt(withTeam.firstCpuMs)} | ${fmt(withTeam.medianMs)} | ${fmt(withTeam.maxMs)} | ${fmt(withTeam.cpuMs)} |`);
   console.log(`| the same text, no threads | ${fmt(without.firstMs)} | ${fmt(without.firstCpuMs)} | ${fmt(without.medianMs)} | ${fmt(without.maxMs)} | ${fmt(without.cpuMs)} |`);
+  console.log(`\nlater opens in order (ms), with threads: ${withTeam.inOrder}; without: ${without.inOrder}`);
   console.log(`\nratio (median, with/without): ${(withTeam.medianMs / without.medianMs).toFixed(1)}x`);
 } finally {
   await node.stop();
