@@ -6,7 +6,7 @@
 // server applies the log in order).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { transformAnchor, transformAnchorThrough, type AnchorRange } from './anchor.ts';
+import { AnchorMover, transformAnchor, transformAnchorThrough, type AnchorRange } from './anchor.ts';
 import { Delta } from './delta.ts';
 import { rebase, transformCommittedOverPending, transformOverCommitted } from './rebase.ts';
 
@@ -173,6 +173,66 @@ describe('transformAnchor', () => {
         expect(client).toEqual(transformAnchorThrough(range, log));
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+/** Any delta, canonical or not: runs of retains (some formatted, some of an embed), inserts (text or an embed) and deletes, empty ones too. */
+const anyOp = fc.oneof(
+  fc.record({ retain: fc.integer({ min: 0, max: 6 }) }),
+  fc.record({ retain: fc.integer({ min: 1, max: 6 }), attributes: fc.constant({ bold: true }) }),
+  fc.constant({ retain: { image: 'a.png' } }),
+  fc.record({ insert: fc.string({ maxLength: 4, unit: fc.constantFrom('x', 'y') }) }),
+  fc.constant({ insert: { image: 'b.png' } }),
+  fc.record({ delete: fc.integer({ min: 0, max: 6 }) }),
+);
+const anyDelta = fc.array(anyOp, { maxLength: 8 }).map((ops) => new Delta(ops as Delta['ops']));
+
+describe('AnchorMover', () => {
+  it('moves each range as transformAnchorThrough does, from wherever it was stored in the list', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ index: fc.integer({ min: 0, max: 30 }), length: fc.integer({ min: 1, max: 12 }), from: fc.integer({ min: 0, max: 12 }) }), { minLength: 1, maxLength: 8 }),
+        fc.array(anyDelta, { maxLength: 12 }),
+        (ranges, changes) => {
+          const mover = new AnchorMover(changes);
+          for (const { index, length, from } of ranges) {
+            const k = Math.min(from, changes.length);
+            expect(mover.move({ index, length }, k)).toEqual(transformAnchorThrough({ index, length }, changes.slice(k)));
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('moves each edge exactly as quill-delta moves a position, with either priority', () => {
+    fc.assert(
+      fc.property(anyDelta, fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 10 }), (change, index, length) => {
+        const moved = new AnchorMover([change]).move({ index, length });
+        const start = change.transformPosition(index, false);
+        const end = change.transformPosition(index + length, true);
+        expect(moved).toEqual(end > start ? { index: start, length: end - start } : null);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('agrees with the rule over the edits that snap to the range edges', () => {
+    fc.assert(
+      fc.property(start, fc.array(step, { minLength: 1, maxLength: 40 }), ({ length, range }, steps) => {
+        let doc = length;
+        let anchor: AnchorRange | null = range;
+        const changes: Delta[] = [];
+        for (const s of steps) {
+          const change = changeAt(doc, s, anchor);
+          changes.push(change);
+          doc = new Delta().insert('a'.repeat(doc)).compose(change).length();
+          anchor = transformAnchor(anchor, change);
+        }
+        expect(new AnchorMover(changes).move(range)).toEqual(anchor);
+      }),
+      { numRuns: 1000 },
     );
   });
 });

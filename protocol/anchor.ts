@@ -42,3 +42,110 @@ export function transformAnchorThrough(range: AnchorRange | null, changes: Itera
   }
   return current;
 }
+
+const RETAIN = 0;
+const INSERT = 1;
+const DELETE = 2;
+
+/**
+ * One change as transformPosition reads it: runs of retained (formatted or
+ * not: a position does not care), inserted and deleted characters, with
+ * the span where it changes anything. A position before `lead` stays, one
+ * after `tail` moves by `net`; only positions in between walk the runs.
+ */
+interface PositionChange {
+  kinds: Uint8Array;
+  lengths: Float64Array;
+  /** Characters retained before the first insert or delete. */
+  lead: number;
+  /** Where the last insert or delete ends, counted in characters before the change. */
+  tail: number;
+  /** Characters inserted minus characters deleted. */
+  net: number;
+}
+
+function compile(change: Delta): PositionChange {
+  const kinds: number[] = [];
+  const lengths: number[] = [];
+  let base = 0;
+  let tail = 0;
+  let net = 0;
+  for (const op of change.ops) {
+    let kind: number;
+    let length: number;
+    if (typeof op.delete === 'number') {
+      kind = DELETE;
+      length = op.delete;
+    } else if (op.insert !== undefined) {
+      kind = INSERT;
+      length = typeof op.insert === 'string' ? op.insert.length : 1;
+    } else {
+      kind = RETAIN;
+      length = typeof op.retain === 'number' ? op.retain : 1; // an embed's retain covers its one character
+    }
+    if (length <= 0) continue; // moves nothing (quill-delta steps over it the same way)
+    if (kind === DELETE) base += length;
+    else if (kind === RETAIN) base += length;
+    if (kind !== RETAIN) {
+      tail = base;
+      net += kind === INSERT ? length : -length;
+    }
+    const last = kinds.length - 1;
+    if (kind === RETAIN && last >= 0 && kinds[last] === RETAIN) lengths[last]! += length;
+    else {
+      kinds.push(kind);
+      lengths.push(length);
+    }
+  }
+  const lead = kinds[0] === RETAIN ? lengths[0]! : 0;
+  return { kinds: Uint8Array.from(kinds), lengths: Float64Array.from(lengths), lead, tail, net };
+}
+
+/** quill-delta's transformPosition(index, priority) over a compiled change: the same loop, without an iterator per call. */
+function movePosition(c: PositionChange, index: number, priority: boolean): number {
+  if (index < c.lead) return index;
+  if (index > c.tail) return index + c.net;
+  const { kinds, lengths } = c;
+  let offset = 0;
+  for (let k = 0; k < kinds.length && offset <= index; k++) {
+    const length = lengths[k]!;
+    const kind = kinds[k];
+    if (kind === DELETE) {
+      index -= Math.min(length, index - offset);
+      continue;
+    }
+    if (kind === INSERT && (offset < index || !priority)) index += length;
+    offset += length;
+  }
+  return index;
+}
+
+/**
+ * Moves many ranges over one list of changes, each range from its own
+ * point in the list (where it was stored): transformAnchorThrough for each,
+ * with every change read once for all of them instead of once per range
+ * and edge. A document's 1,000 threads moved over 500 ops are a million
+ * edge moves; most are a comparison or two here.
+ */
+export class AnchorMover {
+  private readonly changes: readonly Delta[];
+  private readonly compiled: Array<PositionChange | undefined>;
+  constructor(changes: readonly Delta[]) {
+    this.changes = changes;
+    this.compiled = new Array<PositionChange | undefined>(changes.length);
+  }
+
+  /** `range` after changes[from], changes[from + 1], … to the end of the list. */
+  move(range: AnchorRange | null, from = 0): AnchorRange | null {
+    if (!range) return null;
+    let start = range.index;
+    let end = range.index + range.length;
+    for (let k = from; k < this.changes.length; k++) {
+      const c = (this.compiled[k] ??= compile(this.changes[k]!));
+      start = movePosition(c, start, false);
+      end = movePosition(c, end, true);
+      if (end <= start) return null;
+    }
+    return { index: start, length: end - start };
+  }
+}

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Delta } from './delta.ts';
 import { transformCommittedOverPending, transformOverCommitted } from './rebase.ts';
-import { changesSomething, isOutdated, moveSuggestion, reach } from './suggestion.ts';
+import { changesSomething, isOutdated, moveSuggestion, reach, SuggestionMover } from './suggestion.ts';
 
 const step = fc.record({
   at: fc.double({ min: 0, max: 1, noNaN: true }),
@@ -95,5 +95,53 @@ describe('suggestions move like a pending op', () => {
     expect(changesSomething(new Delta())).toBe(false);
     expect(changesSomething(new Delta().retain(3, { bold: true }))).toBe(true);
     expect(isOutdated(new Delta().retain(1), new Delta())).toBe(false);
+  });
+});
+
+/** Any delta, canonical or not: retains (some formatted), inserts (text, formatted text, an embed) and deletes, empty ones too (embed retains never pass the Delta scalar). */
+const anyOp = fc.oneof(
+  fc.record({ retain: fc.integer({ min: 0, max: 5 }) }),
+  fc.record({ retain: fc.integer({ min: 1, max: 5 }), attributes: fc.constantFrom({ bold: true }, { italic: true }, { bold: null }, {}) }),
+  fc.record({ insert: fc.string({ maxLength: 3, unit: fc.constantFrom('x', 'y') }) }),
+  fc.record({ insert: fc.string({ minLength: 1, maxLength: 3, unit: fc.constantFrom('x', 'y') }), attributes: fc.constantFrom({ bold: true }, { italic: true }) }),
+  fc.constant({ insert: { image: 'b.png' } }),
+  fc.record({ delete: fc.integer({ min: 0, max: 5 }) }),
+);
+const anyDelta = fc.array(anyOp, { maxLength: 6 }).map((ops) => new Delta(ops as Delta['ops']));
+/** The plain left fold the mover must equal, step for step. */
+const fold = (current: Delta, changes: readonly Delta[]) => changes.reduce((d, c) => transformOverCommitted(c, d), current);
+
+describe('SuggestionMover', () => {
+  it('gives what transforming over every op in turn gives, from wherever each suggestion was stored, whatever the deltas look like', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ delta: anyDelta, from: fc.integer({ min: 0, max: 10 }) }), { minLength: 1, maxLength: 6 }), fc.array(anyDelta, { maxLength: 10 }), (suggestions, changes) => {
+        const mover = new SuggestionMover(changes);
+        for (const { delta, from } of suggestions) {
+          const k = Math.min(from, changes.length);
+          const expected = fold(delta, changes.slice(k));
+          const moved = mover.move(delta, delta, k);
+          expect(moved.delta.ops).toEqual(expected.ops);
+          expect(moved.outdated).toBe(isOutdated(delta, expected));
+        }
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('gives the plain fold for edits of a text, a suggestion made on it first (mostly canonical deltas, many steps)', () => {
+    fc.assert(
+      fc.property(step, fc.array(step, { maxLength: 40 }), (s, steps) => {
+        let head = new Delta().insert('The quick brown fox jumps over the lazy dog\n');
+        const original = changeAt(length(head) - 1, s);
+        const changes: Delta[] = [];
+        for (const st of steps) {
+          const op = changeAt(length(head) - 1, st);
+          head = head.compose(op);
+          changes.push(op);
+        }
+        expect(new SuggestionMover(changes).move(original, original).delta.ops).toEqual(fold(original, changes).ops);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -37,6 +37,7 @@ import { openDatabase, type Database } from './store/database.ts';
 import { applyMigrations, MIGRATIONS_DIR } from './store/migrate.ts';
 import { LogRetention, scheduleRetention } from './store/log-retention.ts';
 import { PrismaOperationLog } from './store/operation-log.ts';
+import { WriteBehind } from './store/write-behind.ts';
 import { EventPump } from './events/event-pump.ts';
 import { EventRetention } from './events/event-retention.ts';
 import { Outbox } from './events/outbox.ts';
@@ -75,6 +76,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   let feed: OperationFeed | undefined;
   let sequencer: Sequencer | undefined;
   let previews: PreviewWriter | undefined;
+  let writeBehind: WriteBehind | undefined;
   let stopAccessWatch: (() => void) | undefined;
   let presenceRegistry: PresenceRegistry | undefined;
   let stopPresenceBatches: (() => void) | undefined;
@@ -136,6 +138,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         opening: (documentId, units) => seq.opening(documentId, units),
         onError: (err) => logger.warn({ err }, 'document preview'),
       });
+      writeBehind = new WriteBehind({ onError: (err) => logger.warn({ err }, 'storing moved anchors or suggestions') });
       feed = new OperationFeed({
         log,
         subscribe: (documentId) => bus.ops.subscribe(operationsTopic(documentId)),
@@ -222,11 +225,13 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         versions: new Versions(db.prisma, log, sequencer, documents, (converter = createConverter())),
         comments: new Comments(db.prisma, sequencer, documents, bus.threads, {
           onPublishError: (err) => logger.warn({ err }, 'threads bus'),
+          writeBehind,
         }),
         threadsBus: bus.threads,
         titlesBus: bus.titles,
         suggestions: new Suggestions(db.prisma, sequencer, log, documents, bus.suggestions, {
           onPublishError: (err) => logger.warn({ err }, 'suggestions bus'),
+          writeBehind,
         }),
         suggestionsBus: bus.suggestions,
         outbox,
@@ -293,6 +298,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       await previews?.flush();
       // 3. Close sockets (1012) and the server, then the rest.
       await http?.close();
+      // Moved anchors and suggestions that reads left to store (none is needed: the next read would move them again).
+      await writeBehind?.idle();
       const ms = metricsServer;
       if (ms) await new Promise<void>((resolve) => ms.close(() => resolve()).closeAllConnections());
       metricsServer = undefined;
@@ -317,6 +324,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       feed = undefined;
       sequencer = undefined;
       previews = undefined;
+      writeBehind = undefined;
       stopAccessWatch = undefined;
       presenceRegistry = undefined;
       stopPresenceBatches = undefined;

@@ -210,6 +210,8 @@ describe.each(availableModes())('comment threads (%s)', (mode) => {
     const eager = new Comments(prisma, server.services.sequencer, server.services.documents, server.services.threadsBus, { writeBackAfter: 2 });
     const [placed] = await eager.list({ userId: commenter.userId, sessionId: 'test' }, d, null);
     expect(placed?.anchor).toEqual({ version: v, index: 12, length: 5 });
+    // Stored after the answer, not before it.
+    await eager.settled();
     expect(await prisma.commentThread.findUnique({ where: { id: t.id } })).toMatchObject({ anchorVersion: v, anchorIndex: 12, anchorLength: 5 });
     expect((await threads(d))[0]?.anchor).toEqual({ version: v, index: 12, length: 5 });
   });
@@ -226,6 +228,7 @@ describe.each(availableModes())('comment threads (%s)', (mode) => {
     const { prisma } = server.services.db;
     const eager = new Comments(prisma, server.services.sequencer, server.services.documents, server.services.threadsBus, { writeBackAfter: 2 });
     const placed = await eager.list({ userId: commenter.userId, sessionId: 'test' }, d, null);
+    await eager.settled();
     expect(placed.map((t) => [t.id, t.anchor])).toEqual([
       [hello.id, { version: v, index: 3, length: 5 }],
       [world.id, null],
@@ -242,6 +245,30 @@ describe.each(availableModes())('comment threads (%s)', (mode) => {
     ]);
     // Read from the written rows, the node's own reads agree.
     expect((await threads(d)).map((t) => t.anchor)).toEqual(placed.map((t) => t.anchor));
+  });
+
+  it('never lets a placement stored late undo a newer one: the write a read left behind is guarded by the version it placed at', async () => {
+    const d = await newDocument(); // "Hello world\n"
+    const t = await opened(commenter.token, d, 1, 6, 5); // "world"
+    let v = 1;
+    for (let i = 0; i < 2; i++) v = await edit(d, v, [{ insert: 'ab' }], 40 + i);
+    const { prisma, sequencer, documents, threadsBus } = { ...server.services, prisma: server.services.db.prisma };
+    const me = { userId: commenter.userId, sessionId: 'test' };
+    // A reader whose write waits until told (as if its node were slow to get to it).
+    const held: Array<() => Promise<void>> = [];
+    const slow = new Comments(prisma, sequencer, documents, threadsBus, { writeBackAfter: 2, writeBehind: { schedule: (_key, _version, write) => void held.push(write), idle: async () => {} } });
+    expect((await slow.list(me, d, null))[0]?.anchor).toEqual({ version: v, index: 10, length: 5 });
+    // Meanwhile the text moves on, and another reader stores a newer placement.
+    for (let i = 0; i < 2; i++) v = await edit(d, v, [{ insert: 'ab' }], 42 + i);
+    const eager = new Comments(prisma, sequencer, documents, threadsBus, { writeBackAfter: 2 });
+    expect((await eager.list(me, d, null))[0]?.anchor).toEqual({ version: v, index: 14, length: 5 });
+    await eager.settled();
+    expect(await prisma.commentThread.findUnique({ where: { id: t.id } })).toMatchObject({ anchorVersion: v, anchorIndex: 14 });
+    // The slow reader's write, at the older version, now runs: it changes nothing.
+    expect(held).toHaveLength(1);
+    await held[0]!();
+    expect(await prisma.commentThread.findUnique({ where: { id: t.id } })).toMatchObject({ anchorVersion: v, anchorIndex: 14, anchorLength: 5 });
+    expect((await threads(d))[0]?.anchor).toEqual({ version: v, index: 14, length: 5 });
   });
 
   it('keeps a thread while it has comments: its author or an OWNER deletes a comment, the last one takes the thread, and the stream says so', async () => {

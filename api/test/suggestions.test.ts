@@ -178,6 +178,7 @@ describe.each(availableModes())('suggestions (%s)', (mode) => {
     const { sequencer, log, documents, suggestionsBus } = server.services;
     const eager = new Suggestions(prisma, sequencer, log, documents, suggestionsBus, { writeBackAfter: 2 });
     await eager.list({ userId: commenter.userId, sessionId: 'test' }, d, null);
+    await eager.settled(); // stored after the answer
     expect(await prisma.suggestion.findUnique({ where: { id: replace.id } })).toMatchObject({ version: v, delta: { ops: [{ retain: 11 }, { insert: 'slow' }, { delete: 5 }] } });
     // Half of "quick" deleted: still OPEN, deleting what is left.
     v = await edit(d, v, [{ retain: 11 }, { delete: 2 }]);

@@ -4,10 +4,11 @@
 // Anchors cost nothing per committed op: a thread stores its range with the
 // version it is valid at, and a read moves it to the head by the rule of
 // protocol/anchor.ts, over the ops since (from the cached head's window, or
-// the log). A read that moved a range far writes it back, so the next read
-// starts from there. Changes are published on the document's threads topic
-// (pubsub/channels.ts) for documentThreads on every node.
-import { transformAnchorThrough, type AnchorRange } from '../../../protocol/anchor.ts';
+// the log). A read that moved a range far stores it back after its answer
+// (store/write-behind.ts), so the next read starts from there. Changes are
+// published on the document's threads topic (pubsub/channels.ts) for
+// documentThreads on every node.
+import { AnchorMover, transformAnchorThrough, type AnchorRange } from '../../../protocol/anchor.ts';
 import type { Delta } from '../../../protocol/delta.ts';
 import { isCleanText } from '../../../protocol/text.ts';
 import type { Sequencer } from '../collab/sequencer.ts';
@@ -17,6 +18,7 @@ import { requireViewer } from '../documents/documents.ts';
 import { AppError, badInput, forbidden, notFound } from '../errors.ts';
 import { threadsTopic } from '../pubsub/channels.ts';
 import type { Prisma, PrismaClient } from '../store/generated/client.ts';
+import { WriteBehind, type WriteScheduler } from '../store/write-behind.ts';
 import { checkText } from '../validation/text.ts';
 
 export type ThreadStatus = 'OPEN' | 'RESOLVED';
@@ -61,6 +63,8 @@ export interface CommentsOptions {
   writeBackAfter?: number;
   /** Told when publishing a change failed (the change itself is committed). */
   onPublishError?: (error: unknown) => void;
+  /** Where moved anchors wait to be stored after a read's answer (the node shares one, and waits for it on shutdown). @default one of its own */
+  writeBehind?: WriteScheduler;
 }
 
 const THREAD_SELECT = {
@@ -76,6 +80,15 @@ const THREAD_SELECT = {
 } satisfies Prisma.CommentThreadSelect;
 
 type ThreadRow = Prisma.CommentThreadGetPayload<{ select: typeof THREAD_SELECT }>;
+
+/** Anchors stored per statement after a read's answer. */
+const WRITE_BEHIND_SLICE = 250;
+
+/** A thread's anchor as a read placed it (null: detached), to store. */
+interface Moved {
+  id: string;
+  range: AnchorRange | null;
+}
 
 function checkBody(body: string): string {
   const text = checkText(body, 'body');
@@ -158,6 +171,7 @@ export class Comments {
   private readonly bus: Bus<ThreadView>;
   private readonly writeBackAfter: number;
   private readonly onPublishError: (error: unknown) => void;
+  private readonly writeBehind: WriteScheduler;
   constructor(prisma: PrismaClient, sequencer: Sequencer, documents: Documents, bus: Bus<ThreadView>, options: CommentsOptions = {}) {
     this.prisma = prisma;
     this.sequencer = sequencer;
@@ -165,6 +179,7 @@ export class Comments {
     this.bus = bus;
     this.writeBackAfter = options.writeBackAfter ?? 100;
     this.onPublishError = options.onPublishError ?? (() => {});
+    this.writeBehind = options.writeBehind ?? new WriteBehind();
   }
 
   /** The members the comment names with `@name` (mentionedIn); no query when it has no `@`. */
@@ -181,12 +196,40 @@ export class Comments {
   /** The document's threads (COMMENTER and above), oldest first, anchors placed at the head. */
   async list(viewer: Viewer | null, documentId: string, status: ThreadStatus | null): Promise<ThreadView[]> {
     await this.documents.role(viewer, documentId, 'COMMENTER');
-    const rows = await this.prisma.commentThread.findMany({
-      where: { documentId, ...(status ? { status } : {}) },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      select: THREAD_SELECT,
-    });
-    return this.place(documentId, rows);
+    return this.place(documentId, await this.rowsOf(documentId, status));
+  }
+
+  /**
+   * The document's threads with their comments, oldest first, as
+   * findMany(THREAD_SELECT) would give them, in one statement (one
+   * snapshot) that hands back two JSON arrays: a document's 1,000 threads
+   * and their comments came as 2,000 rows of a dozen fields, whose parsing
+   * (PGlite's wire protocol, then Prisma's mapping) cost more than the
+   * query; two texts cost a JSON.parse each.
+   */
+  private async rowsOf(documentId: string, status: ThreadStatus | null): Promise<ThreadRow[]> {
+    const [found] = await this.prisma.$queryRaw<Array<{ threads: string | null; comments: string | null }>>`
+      SELECT
+        (SELECT json_agg(json_build_array(t."id", t."quote", t."status", t."anchorVersion", t."anchorIndex", t."anchorLength", (extract(epoch FROM t."createdAt") * 1000)::bigint) ORDER BY t."createdAt", t."id")
+           FROM "CommentThread" t
+          WHERE t."documentId" = ${documentId} AND (${status}::text IS NULL OR t."status"::text = ${status}::text))::text AS threads,
+        (SELECT json_agg(json_build_array(c."id", c."threadId", c."authorId", c."body", (extract(epoch FROM c."createdAt") * 1000)::bigint, (extract(epoch FROM c."editedAt") * 1000)::bigint) ORDER BY c."createdAt", c."id")
+           FROM "Comment" c JOIN "CommentThread" t ON t."id" = c."threadId"
+          WHERE t."documentId" = ${documentId} AND (${status}::text IS NULL OR t."status"::text = ${status}::text))::text AS comments`;
+    // Times as milliseconds since 1970: the columns hold UTC (as Prisma writes and reads them), and a
+    // Date from a number costs a fraction of one parsed from text.
+    type ThreadTuple = [string, string, ThreadStatus, number, number | null, number | null, number];
+    type CommentTuple = [string, string, string | null, string, number, number | null];
+    const threads = JSON.parse(found?.threads ?? '[]') as ThreadTuple[];
+    const comments = JSON.parse(found?.comments ?? '[]') as CommentTuple[];
+    const rows = threads.map(([id, quote, status, anchorVersion, anchorIndex, anchorLength, createdAt]): ThreadRow => ({
+      id, documentId, quote, status, anchorVersion, anchorIndex, anchorLength, createdAt: new Date(createdAt), comments: [],
+    }));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const [id, threadId, authorId, body, createdAt, editedAt] of comments) {
+      byId.get(threadId)?.comments.push({ id, threadId, authorId, body, createdAt: new Date(createdAt), editedAt: editedAt === null ? null : new Date(editedAt) });
+    }
+    return rows;
   }
 
   async open(viewer: Viewer | null, input: { documentId: string; version: number; index: number; length: number; body: string }): Promise<ThreadView> {
@@ -345,22 +388,27 @@ export class Comments {
   /**
    * Moves each row's anchor to the head: one read of the ops since the
    * oldest anchor among them (none when all are at the head), then the rule
-   * per thread over that shared list. Anchors moved over writeBackAfter ops
-   * or more are written back in one statement (only forward: a slower
-   * reader never undoes a newer write-back).
+   * over that shared list (AnchorMover: each op read once for them all).
+   * Anchors found detached are stored at once (in one statement); anchors
+   * moved over writeBackAfter ops or more are stored after the answer
+   * (WriteBehind), so the next read starts from there. Either way only
+   * forward: a slower reader never undoes a newer write-back.
    */
   private async place(documentId: string, rows: ThreadRow[]): Promise<ThreadView[]> {
     if (rows.length === 0) return [];
     const head = await this.sequencer.head(documentId);
-    const behind = rows.filter((r) => r.anchorIndex !== null && r.anchorVersion < head.version);
-    const from = Math.min(...behind.map((r) => r.anchorVersion), head.version);
-    const ops = behind.length === 0 ? [] : await this.sequencer.opsBetween(documentId, from, head.version);
-    const moved: Array<{ id: string; range: AnchorRange | null }> = [];
+    let from = head.version;
+    for (const r of rows) if (r.anchorIndex !== null && r.anchorVersion < from) from = r.anchorVersion;
+    const ops = from === head.version ? [] : await this.sequencer.opsBetween(documentId, from, head.version);
+    const mover = new AnchorMover(ops.map((op) => op.delta));
+    const detached: Moved[] = [];
+    const far: Moved[] = [];
     const views = rows.map((r): ThreadView => {
       let range: AnchorRange | null = r.anchorIndex === null || r.anchorLength === null ? null : { index: r.anchorIndex, length: r.anchorLength };
       if (range && r.anchorVersion < head.version) {
-        range = transformAnchorThrough(range, ops.slice(r.anchorVersion - from));
-        if (head.version - r.anchorVersion >= this.writeBackAfter || !range) moved.push({ id: r.id, range });
+        range = mover.move(range, r.anchorVersion - from);
+        if (!range) detached.push({ id: r.id, range });
+        else if (head.version - r.anchorVersion >= this.writeBackAfter) far.push({ id: r.id, range });
       }
       return {
         id: r.id,
@@ -372,12 +420,25 @@ export class Comments {
         createdAt: r.createdAt,
       };
     });
-    await this.writeBack(head.version, moved);
+    // A detached anchor stays detached for good: stored before the answer, like any change of state.
+    await this.writeBack(head.version, detached);
+    if (far.length > 0) {
+      this.writeBehind.schedule(`threads:${documentId}`, head.version, async () => {
+        // In slices, each its own statement: embedded, the database runs on this thread, and a request
+        // arriving meanwhile waits for one slice, not for all of them.
+        for (let at = 0; at < far.length; at += WRITE_BEHIND_SLICE) await this.writeBack(head.version, far.slice(at, at + WRITE_BEHIND_SLICE));
+      });
+    }
     return views;
   }
 
+  /** Resolves once the anchors reads left to store after their answers are stored (tests, and shutdown through the shared WriteBehind). */
+  async settled(): Promise<void> {
+    await this.writeBehind.idle();
+  }
+
   /** Stores the anchors `moved` at `version`, one statement for them all; a row already stored at `version` or later is left as it is. */
-  private async writeBack(version: number, moved: Array<{ id: string; range: AnchorRange | null }>): Promise<void> {
+  private async writeBack(version: number, moved: Moved[]): Promise<void> {
     if (moved.length === 0) return;
     const ids = moved.map((m) => m.id);
     const indexes = moved.map((m) => m.range?.index ?? null);

@@ -8,6 +8,7 @@ import { builder, type Context } from './builder.ts';
 import { chargeResponse } from './response-budget.ts';
 import { DocumentRef } from './documents.ts';
 import { busStream, unlessAccessLost } from './stream-guard.ts';
+import { knowUsers, selects, userById } from './known-users.ts';
 import { UserRef } from './users.ts';
 
 const ThreadStatusEnum = builder.enumType('ThreadStatus', {
@@ -36,7 +37,7 @@ const CommentRef = builder.objectRef<CommentView>('Comment').implement({
       type: UserRef,
       nullable: true,
       description: 'Who wrote it; null if that account no longer exists.',
-      resolve: (c, _a, ctx) => (c.authorId ? ctx.services.accounts.user(c.authorId) : null),
+      resolve: (c, _a, ctx) => (c.authorId ? userById(ctx, c.authorId) : null),
     }),
     body: t.string({
       description: 'The text, 1 to 10,000 characters, as written (plain text; `mentions` lists the members it names with `@name`). Counts against the response budget (MAX_RESPONSE_BYTES).',
@@ -87,7 +88,11 @@ builder.objectField(DocumentRef, 'threads', (t) =>
     type: [CommentThreadRef],
     description: 'Its comment threads, oldest first, anchors placed at the head (COMMENTER and above; a VIEWER gets FORBIDDEN).',
     args: { status: t.arg({ type: ThreadStatusEnum, description: 'Only threads with this status; all when omitted.' }) },
-    resolve: (doc, args, ctx) => ctx.services.comments.list(ctx.viewer, doc.id, args.status ?? null),
+    resolve: async (doc, args, ctx, info) => {
+      const threads = await ctx.services.comments.list(ctx.viewer, doc.id, args.status ?? null);
+      if (selects(info, ['comments', 'author'])) await knowUsers(ctx, info, threads.flatMap((t) => t.comments.map((c) => c.authorId)));
+      return threads;
+    },
   }),
 );
 

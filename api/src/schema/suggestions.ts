@@ -12,6 +12,7 @@ import { DocumentRef } from './documents.ts';
 import { limitSubmissions, OperationRef } from './operations.ts';
 import { chargeResponse } from './response-budget.ts';
 import { busStream, unlessAccessLost } from './stream-guard.ts';
+import { knowUsers, selects, userById } from './known-users.ts';
 import { UserRef } from './users.ts';
 
 export const SuggestionStatusEnum = builder.enumType('SuggestionStatus', {
@@ -34,7 +35,7 @@ export const SuggestionRef = builder.objectRef<SuggestionView>('Suggestion').imp
       type: UserRef,
       nullable: true,
       description: 'Who suggested it (the accepted op\'s author is whoever accepted it); null if that account no longer exists.',
-      resolve: (s, _a, ctx) => (s.authorId ? ctx.services.accounts.user(s.authorId) : null),
+      resolve: (s, _a, ctx) => (s.authorId ? userById(ctx, s.authorId) : null),
     }),
     status: t.field({ type: SuggestionStatusEnum, description: 'OPEN, ACCEPTED, REJECTED or OUTDATED.', resolve: (s) => s.status }),
     version: t.exposeInt('version', {
@@ -54,7 +55,7 @@ export const SuggestionRef = builder.objectRef<SuggestionView>('Suggestion').imp
       type: UserRef,
       nullable: true,
       description: 'Who accepted it (the author of that op), once ACCEPTED.',
-      resolve: (s, _a, ctx) => (s.acceptedById ? ctx.services.accounts.user(s.acceptedById) : null),
+      resolve: (s, _a, ctx) => (s.acceptedById ? userById(ctx, s.acceptedById) : null),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was suggested.' }),
   }),
@@ -76,7 +77,15 @@ builder.objectField(DocumentRef, 'suggestions', (t) =>
     type: [SuggestionRef],
     description: 'Its suggestions, oldest first, the open ones moved to the head (COMMENTER and above; a VIEWER gets FORBIDDEN).',
     args: { status: t.arg({ type: SuggestionStatusEnum, description: 'Only suggestions with this status; all when omitted.' }) },
-    resolve: (doc, args, ctx) => ctx.services.suggestions.list(ctx.viewer, doc.id, args.status ?? null),
+    resolve: async (doc, args, ctx, info) => {
+      const suggestions = await ctx.services.suggestions.list(ctx.viewer, doc.id, args.status ?? null);
+      const ids = [
+        ...(selects(info, ['author']) ? suggestions.map((s) => s.authorId) : []),
+        ...(selects(info, ['acceptedBy']) ? suggestions.map((s) => s.acceptedById) : []),
+      ];
+      if (ids.length > 0) await knowUsers(ctx, info, ids);
+      return suggestions;
+    },
   }),
 );
 

@@ -7,8 +7,9 @@
 // stores its delta with the version it applies to, and a read moves it to
 // the head by the rule of protocol/suggestion.ts (the rebase rule, committed
 // op first), over the ops since (from the cached head's window, or the log).
-// A read that moved one far, or found it OUTDATED, writes it back (only
-// forward), so the next read starts from there.
+// A read that found one OUTDATED stores that before answering; one that
+// moved it far stores it after answering (store/write-behind.ts). Only
+// forward, so the next read starts from there.
 //
 // Accepting is a submission through the normal write path (role, delta
 // policy, rebase, size limit, durability): the suggestion at the head, with
@@ -21,7 +22,7 @@
 import { createHash } from 'node:crypto';
 import { baseLength } from '../../../protocol/delta-validation.ts';
 import { Delta } from '../../../protocol/delta.ts';
-import { changesSomething, moveSuggestion } from '../../../protocol/suggestion.ts';
+import { changesSomething, moveSuggestion, SuggestionMover } from '../../../protocol/suggestion.ts';
 import { isCleanText } from '../../../protocol/text.ts';
 import { keyReused, sameJson } from '../collab/replay.ts';
 import type { Sequencer } from '../collab/sequencer.ts';
@@ -32,6 +33,7 @@ import { requireViewer } from '../documents/documents.ts';
 import { AppError, badInput, notFound } from '../errors.ts';
 import { suggestionsTopic } from '../pubsub/channels.ts';
 import type { Prisma, PrismaClient } from '../store/generated/client.ts';
+import { WriteBehind, type WriteScheduler } from '../store/write-behind.ts';
 import { checkText } from '../validation/text.ts';
 
 export type SuggestionStatus = 'OPEN' | 'ACCEPTED' | 'REJECTED' | 'OUTDATED';
@@ -70,6 +72,8 @@ export interface SuggestionsOptions {
   writeBackAfter?: number;
   /** Told when publishing a change failed (the change itself is committed). */
   onPublishError?: (error: unknown) => void;
+  /** Where moved suggestions wait to be stored after a read's answer (the node shares one, and waits for it on shutdown). @default one of its own */
+  writeBehind?: WriteScheduler;
 }
 
 /** The clientId an accepted suggestion is committed with (clientSeq 0): one op per suggestion, whoever accepts it. */
@@ -99,6 +103,15 @@ const SELECT = {
 
 type Row = Prisma.SuggestionGetPayload<{ select: typeof SELECT }>;
 
+/** Suggestions stored per statement after a read's answer. */
+const WRITE_BEHIND_SLICE = 100;
+
+/** A suggestion as a read placed it, to store (as settled, when OUTDATED). */
+interface Moved {
+  view: SuggestionView;
+  outdated: boolean;
+}
+
 const prismaCode = (error: unknown): unknown => (typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined);
 
 const checkId = (id: string): string => {
@@ -117,6 +130,7 @@ export class Suggestions {
   private readonly bus: Bus<SuggestionView>;
   private readonly writeBackAfter: number;
   private readonly onPublishError: (error: unknown) => void;
+  private readonly writeBehind: WriteScheduler;
   constructor(prisma: PrismaClient, sequencer: Sequencer, log: OperationLog, documents: Documents, bus: Bus<SuggestionView>, options: SuggestionsOptions = {}) {
     this.prisma = prisma;
     this.sequencer = sequencer;
@@ -125,6 +139,7 @@ export class Suggestions {
     this.bus = bus;
     this.writeBackAfter = options.writeBackAfter ?? 100;
     this.onPublishError = options.onPublishError ?? (() => {});
+    this.writeBehind = options.writeBehind ?? new WriteBehind();
   }
 
   /** The document's suggestions (COMMENTER and above), oldest first, the open ones moved to the head. */
@@ -132,13 +147,46 @@ export class Suggestions {
     await this.documents.role(viewer, documentId, 'COMMENTER');
     // OPEN ones may turn OUTDATED as they are placed: read them too, and filter after.
     const statuses: SuggestionStatus[] | null = status === 'OPEN' || status === 'OUTDATED' ? ['OPEN', 'OUTDATED'] : status ? [status] : null;
-    const rows = await this.prisma.suggestion.findMany({
-      where: { documentId, ...(statuses ? { status: { in: statuses } } : {}) },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-      select: SELECT,
-    });
-    const views = await this.place(documentId, rows);
+    const views = await this.place(documentId, await this.rowsOf(documentId, statuses));
     return status ? views.filter((v) => v.status === status) : views;
+  }
+
+  /**
+   * The document's suggestions with these statuses (all when null), oldest
+   * first, as findMany(SELECT) would give them, in one statement that hands
+   * back one JSON array (the deltas in it as they are stored): no row
+   * parsing per field, and no query plan for Prisma to build on the first
+   * read of a document's suggestions.
+   */
+  private async rowsOf(documentId: string, statuses: SuggestionStatus[] | null): Promise<Row[]> {
+    const [found] = await this.prisma.$queryRaw<Array<{ rows: string | null }>>`
+      SELECT json_agg(json_build_array(
+          s."id", s."authorId", s."clientId", s."clientSeq", s."requestHash", s."baseVersion", s."originalDelta", s."version", s."delta", s."status",
+          s."acceptedVersion", s."acceptedById", (extract(epoch FROM s."createdAt") * 1000)::bigint, (extract(epoch FROM s."settledAt") * 1000)::bigint)
+        ORDER BY s."createdAt", s."id")::text AS rows
+      FROM "Suggestion" s
+      WHERE s."documentId" = ${documentId} AND (${statuses}::text[] IS NULL OR s."status"::text = ANY(${statuses}::text[]))`;
+    // Times as milliseconds since 1970: the columns hold UTC, as Prisma writes and reads them.
+    type Tuple = [string, string | null, string, number, string | null, number, Prisma.JsonValue, number, Prisma.JsonValue, SuggestionStatus, number | null, string | null, number, number | null];
+    return (JSON.parse(found?.rows ?? '[]') as Tuple[]).map(
+      ([id, authorId, clientId, clientSeq, requestHash, baseVersion, originalDelta, version, delta, status, acceptedVersion, acceptedById, createdAt, settledAt]): Row => ({
+        id,
+        documentId,
+        authorId,
+        clientId,
+        clientSeq,
+        requestHash,
+        baseVersion,
+        originalDelta,
+        version,
+        delta,
+        status,
+        acceptedVersion,
+        acceptedById,
+        createdAt: new Date(createdAt),
+        settledAt: settledAt === null ? null : new Date(settledAt),
+      }),
+    );
   }
 
   /**
@@ -326,29 +374,30 @@ export class Suggestions {
 
   /**
    * Moves each OPEN row to the head: one read of the ops since the oldest
-   * among them, then the rule per suggestion over that shared list. Rows
-   * moved over writeBackAfter ops or more, and rows found OUTDATED, are
-   * written back in one statement (only forward, and only while still
-   * OPEN); one found OUTDATED is announced.
+   * among them, then the rule over that shared list (SuggestionMover: most
+   * steps skip the transform). Rows found OUTDATED are stored at once (in
+   * one statement, only while still OPEN) and announced; rows moved over
+   * writeBackAfter ops or more are stored after the answer (WriteBehind),
+   * so the next read starts from there. Either way only forward.
    */
   private async place(documentId: string, rows: Row[]): Promise<SuggestionView[]> {
     if (rows.length === 0) return [];
     const head = await this.sequencer.head(documentId);
-    const behind = rows.filter((r) => r.status === 'OPEN' && r.version < head.version);
-    const from = Math.min(...behind.map((r) => r.version), head.version);
-    const ops = behind.length === 0 ? [] : await this.sequencer.opsBetween(documentId, from, head.version);
-    const moved: Array<{ view: SuggestionView; outdated: boolean }> = [];
+    let from = head.version;
+    for (const r of rows) if (r.status === 'OPEN' && r.version < from) from = r.version;
+    const ops = from === head.version ? [] : await this.sequencer.opsBetween(documentId, from, head.version);
+    const mover = new SuggestionMover(ops.map((op) => op.delta));
+    const outdated: Moved[] = [];
+    const far: Moved[] = [];
     const views = rows.map((r): SuggestionView => {
       let delta = deltaOf(r.delta);
       let version = r.version;
       let status = r.status;
-      let writeBack = false;
       if (r.status === 'OPEN' && r.version < head.version) {
-        const next = moveSuggestion(deltaOf(r.originalDelta), delta, ops.slice(r.version - from));
+        const next = mover.move(deltaOf(r.originalDelta), delta, r.version - from);
         delta = next.delta;
         version = head.version;
         if (next.outdated) status = 'OUTDATED';
-        writeBack = head.version - r.version >= this.writeBackAfter || next.outdated;
       }
       const view: SuggestionView = {
         id: r.id,
@@ -364,12 +413,26 @@ export class Suggestions {
         createdAt: r.createdAt,
         settledAt: r.settledAt,
       };
-      if (writeBack) moved.push({ view, outdated: status === 'OUTDATED' });
+      if (status === 'OUTDATED' && r.status === 'OPEN') outdated.push({ view, outdated: true });
+      else if (version !== r.version && head.version - r.version >= this.writeBackAfter) far.push({ view, outdated: false });
       return view;
     });
-    const written = await this.writeBack(head.version, moved);
-    for (const { view, outdated } of moved) if (outdated && written.has(view.id)) await this.publish(view);
+    // OUTDATED is for good, and announced: stored before the answer, like any change of state.
+    const written = await this.writeBack(head.version, outdated);
+    for (const { view } of outdated) if (written.has(view.id)) await this.publish(view);
+    if (far.length > 0) {
+      this.writeBehind.schedule(`suggestions:${documentId}`, head.version, async () => {
+        // In slices, each its own statement: embedded, the database runs on this thread, and a request
+        // arriving meanwhile waits for one slice, not for all of them.
+        for (let at = 0; at < far.length; at += WRITE_BEHIND_SLICE) await this.writeBack(head.version, far.slice(at, at + WRITE_BEHIND_SLICE));
+      });
+    }
     return views;
+  }
+
+  /** Resolves once the suggestions reads left to store after their answers are stored (tests, and shutdown through the shared WriteBehind). */
+  async settled(): Promise<void> {
+    await this.writeBehind.idle();
   }
 
   /**
@@ -377,7 +440,7 @@ export class Suggestions {
    * settled), one statement for them all; a row no longer OPEN, or already
    * stored at `version` or later, is left as it is. The ids it wrote.
    */
-  private async writeBack(version: number, moved: Array<{ view: SuggestionView; outdated: boolean }>): Promise<Set<string>> {
+  private async writeBack(version: number, moved: Moved[]): Promise<Set<string>> {
     if (moved.length === 0) return new Set();
     const ids = moved.map((m) => m.view.id);
     const deltas = moved.map((m) => JSON.stringify(jsonOf(m.view.delta)));
