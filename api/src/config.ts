@@ -95,6 +95,8 @@ const schema = z.object({
   WEBHOOK_LEASE_MS: int(200, 3_600_000).default(60_000),
   /** How often each node looks for due webhook retries without being woken, milliseconds. @default 1000 */
   WEBHOOK_POLL_MS: int(10, 60_000).default(1_000),
+  /** After each large request (over 64 KB: an HTTP body, or a WebSocket message starting a mutation), the node rests this many times as long as it took before the next one while people's small requests come (within the last second), so queued big machine-made edits take at most 1 / (1 + this) of its time from people. @default 1 */
+  LARGE_BODY_REST: z.coerce.number().min(0).max(10).default(1),
   /** Largest HTTP request body and WebSocket message, bytes. @default 1048576 */
   MAX_PAYLOAD_BYTES: int(1_024, 100 * 1024 * 1024).default(1024 * 1024),
   /** Serve GET /metrics on this port (on HOST) instead of the API port; for the scraper's network. @default unset (the API port) */
@@ -223,6 +225,8 @@ export interface Config {
   accessCacheMs: number;
   redisPrefix: string;
   maxPayloadBytes: number;
+  /** Rest after a large request, as a multiple of its length (http/large-body-gate.ts). */
+  largeBodyRest: number;
   /** Document events and webhooks (api/src/events, api/src/webhooks). */
   events: EventsConfig;
   /** Who may read /metrics (http/metrics-endpoint.ts). */
@@ -372,6 +376,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     accessCacheMs: e.ACCESS_CACHE_MS,
     redisPrefix: e.REDIS_PREFIX,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    largeBodyRest: e.LARGE_BODY_REST,
     events: {
       stampMs: e.EVENTS_STAMP_MS,
       retentionDays: e.EVENTS_RETENTION_DAYS,

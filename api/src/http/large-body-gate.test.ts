@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBodyWithin } from './body-limit.ts';
 import { LARGE_BODY_BYTES, LargeBodyGate } from './large-body-gate.ts';
 
-const gate = new LargeBodyGate(2);
+const gate = new LargeBodyGate({ limit: 2, rest: 0 });
 /** One per large request that got its turn: calling it ends the request. */
 const holding: Array<() => void> = [];
 let server: http.Server;
@@ -80,5 +80,42 @@ describe('LargeBodyGate', () => {
     holding.shift()!();
     holding.shift()!();
     expect(await Promise.all([...answers, slow.answer])).toEqual([String(large), String(large), String(large)]);
+  });
+});
+
+describe('LargeBodyGate, resting between turns', () => {
+  it('rests as long as a turn took (rest 1) while people send small requests, and not for an agent alone', async () => {
+    let now = 0;
+    const timers: Array<{ ms: number; fn: () => void }> = [];
+    const rested = new LargeBodyGate({ limit: 1, rest: 1, now: () => now, after: (ms, fn) => timers.push({ ms, fn }) });
+    const large = LARGE_BODY_BYTES + 1;
+    const started: string[] = [];
+    const turn = (name: string, ms: number) => async () => {
+      started.push(name);
+      now += ms;
+    };
+
+    // An agent alone: the next large request starts as the last one ends.
+    await Promise.all([rested.run(large, turn('a', 40)), rested.run(large, turn('b', 40))]);
+    expect(started).toEqual(['a', 'b']);
+    expect(timers).toEqual([]);
+
+    // A person is typing: after a 40 ms turn the node rests 40 ms before the next large one.
+    await rested.run(100, async () => {});
+    const c = rested.run(large, turn('c', 40));
+    const d = rested.run(large, turn('d', 40));
+    await c;
+    expect(started).toEqual(['a', 'b', 'c']);
+    expect(rested.waiting).toBe(1);
+    expect(timers.map((t) => t.ms)).toEqual([40]);
+    timers.shift()!.fn();
+    await d;
+    expect(started).toEqual(['a', 'b', 'c', 'd']);
+
+    // A second without small requests: no rest again.
+    now += 2_000;
+    timers.shift()!.fn(); // d's rest (people were there when it ended)
+    await rested.run(large, turn('e', 40));
+    expect(timers).toEqual([]);
   });
 });

@@ -47,7 +47,7 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
   // One at a time: with two (one waiting on the database while the other
   // uses the thread) agents committed ~30 % more, and a person's ack took
   // about twice as long (bench/README.md, "fairness"). People come first.
-  const largeBodies = new LargeBodyGate(1);
+  const largeBodies = new LargeBodyGate({ limit: 1, rest: config.largeBodyRest });
   /** Size of the WebSocket message that started an operation, by its context (large ones only). */
   const messageBytes = new WeakMap<object, number>();
   // guardRequests: a 400 for targets we cannot route, and no throw or rejection escapes (request-guard.ts).
@@ -108,7 +108,10 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
       // A mutation sent in a large message takes its turn as a large HTTP body does (large-body-gate.ts).
       execute: (args) => {
         const bytes = messageBytes.get(args.contextValue as object) ?? 0;
-        if (bytes <= LARGE_BODY_BYTES) return (args.rootValue as Root).execute(args) as never;
+        if (bytes <= LARGE_BODY_BYTES) {
+          largeBodies.noteSmall();
+          return (args.rootValue as Root).execute(args) as never;
+        }
         return largeBodies.run(bytes, () => {
           services.metrics.largeRequestStarted('websocket');
           return (args.rootValue as Root).execute(args) as Promise<never>;
