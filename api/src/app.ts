@@ -50,6 +50,14 @@ import { Webhooks } from './webhooks/webhooks.ts';
  * at 1,000 movers each watcher gets 20 messages a second, not 1,000.
  */
 const PRESENCE_BATCH_MS = 50;
+/**
+ * Each batch is one socket write per watcher, the node's main cost in a
+ * crowd (a 1,000-person document at 20 batches a second: 20,000 writes a
+ * second, most of its CPU). Past this many writes a second per document the
+ * window grows (1,000 watchers: 100 ms), to at most PRESENCE_BATCH_MAX_MS.
+ */
+const PRESENCE_SENDS_PER_SECOND = 10_000;
+const PRESENCE_BATCH_MAX_MS = 150;
 
 export interface App {
   /** Listens on config.port (0 = any free port); resolves with the URL (and that of METRICS_PORT's server when set). */
@@ -159,6 +167,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       presenceRegistry = presence;
       const presenceBatches = new PresenceBatches({
         windowMs: PRESENCE_BATCH_MS,
+        sendsPerSecond: PRESENCE_SENDS_PER_SECOND,
+        maxWindowMs: PRESENCE_BATCH_MAX_MS,
         subscribe: (documentId) => bus.presence.subscribe(presenceTopic(documentId)),
       });
       stopPresenceBatches = () => presenceBatches.dispose();

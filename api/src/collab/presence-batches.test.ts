@@ -122,6 +122,20 @@ describe('PresenceBatches', () => {
     expect(taken(leaves)).toEqual([]);
   });
 
+  it('widens the window for a crowd, so its sends a second stay within budget, up to the longest window', async () => {
+    const crowd = new PresenceBatches({ windowMs: WINDOW_MS, sendsPerSecond: 100, maxWindowMs: 3 * WINDOW_MS, subscribe: (documentId) => bus.subscribe(`presence:${documentId}`) });
+    expect(crowd.windowFor(1)).toBe(WINDOW_MS);
+    expect(crowd.windowFor(10)).toBe(100); // 10 watchers x 10 batches a second
+    expect(crowd.windowFor(1_000)).toBe(3 * WINDOW_MS);
+    const watchers = await Promise.all(Array.from({ length: 10 }, () => crowd.watch('d')));
+    await publish(state('a', 1));
+    vi.advanceTimersByTime(99);
+    expect(taken(watchers[0]!)).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(watchers.map((w) => taken(w).length)).toEqual(Array(10).fill(1));
+    crowd.dispose();
+  });
+
   it('passes on a failed subscription to the watcher and lets the next one try again', async () => {
     let fail = true;
     const flaky = new PresenceBatches({

@@ -18,8 +18,17 @@ export interface PresenceBatch {
 }
 
 export interface PresenceBatchesOptions {
-  /** How long events gather before they go out, milliseconds. */
+  /** How long events gather before they go out, milliseconds (at least). */
   windowMs: number;
+  /**
+   * Batches sent a second for one document on this node, summed over its
+   * watchers, beyond which the window grows (each send is a socket write,
+   * the node's main cost in a crowd): a crowd of n watchers waits
+   * n / sendsPerSecond seconds, up to maxWindowMs. Unset: the window stays.
+   */
+  sendsPerSecond?: number;
+  /** The longest the window grows to, milliseconds. */
+  maxWindowMs?: number;
   /** The document's presence events (the bus); resolves once no later event can be missed. */
   subscribe: (documentId: string) => Promise<BusSubscription<PresenceState>>;
 }
@@ -81,8 +90,15 @@ export class PresenceBatches {
     if (hub.watchers.size === 0) return; // every watcher left while it subscribed: leave() closes it
     for await (const state of source) {
       hub.pending.set(presenceKey(state), state); // a later event of a client replaces its earlier one
-      hub.timer ??= setTimeout(() => this.flush(documentId, hub), this.options.windowMs);
+      hub.timer ??= setTimeout(() => this.flush(documentId, hub), this.windowFor(hub.watchers.size));
     }
+  }
+
+  /** The window for a document with `watchers` watchers here. */
+  windowFor(watchers: number): number {
+    const { windowMs, sendsPerSecond, maxWindowMs } = this.options;
+    if (!sendsPerSecond) return windowMs;
+    return Math.min(maxWindowMs ?? windowMs, Math.max(windowMs, Math.ceil((watchers * 1_000) / sendsPerSecond)));
   }
 
   private flush(documentId: string, hub: Hub): void {
