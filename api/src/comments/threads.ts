@@ -18,7 +18,7 @@ import { requireViewer } from '../documents/documents.ts';
 import { AppError, badInput, forbidden, notFound } from '../errors.ts';
 import { threadsTopic } from '../pubsub/channels.ts';
 import type { Prisma, PrismaClient } from '../store/generated/client.ts';
-import { WriteBehind, type WriteScheduler } from '../store/write-behind.ts';
+import { inSlices, WriteBehind, type WriteScheduler } from '../store/write-behind.ts';
 import { checkText } from '../validation/text.ts';
 
 export type ThreadStatus = 'OPEN' | 'RESOLVED';
@@ -423,11 +423,7 @@ export class Comments {
     // A detached anchor stays detached for good: stored before the answer, like any change of state.
     await this.writeBack(head.version, detached);
     if (far.length > 0) {
-      this.writeBehind.schedule(`threads:${documentId}`, head.version, async () => {
-        // In slices, each its own statement: embedded, the database runs on this thread, and a request
-        // arriving meanwhile waits for one slice, not for all of them.
-        for (let at = 0; at < far.length; at += WRITE_BEHIND_SLICE) await this.writeBack(head.version, far.slice(at, at + WRITE_BEHIND_SLICE));
-      });
+      this.writeBehind.schedule(`threads:${documentId}`, head.version, inSlices(far, WRITE_BEHIND_SLICE, (slice) => this.writeBack(head.version, slice)));
     }
     return views;
   }

@@ -78,3 +78,14 @@ export class WriteBehind implements WriteScheduler {
     this.running.set(key, { version: job.version, done });
   }
 }
+
+/**
+ * A write of `items` in slices of `size`, each its own statement: embedded,
+ * the database runs on the node's thread, and a request arriving meanwhile
+ * waits for one slice, not for all of them.
+ */
+export function inSlices<T>(items: readonly T[], size: number, write: (slice: T[]) => Promise<unknown>): () => Promise<void> {
+  return async () => {
+    for (let at = 0; at < items.length; at += size) await write(items.slice(at, at + size));
+  };
+}

@@ -33,7 +33,7 @@ import { requireViewer } from '../documents/documents.ts';
 import { AppError, badInput, notFound } from '../errors.ts';
 import { suggestionsTopic } from '../pubsub/channels.ts';
 import type { Prisma, PrismaClient } from '../store/generated/client.ts';
-import { WriteBehind, type WriteScheduler } from '../store/write-behind.ts';
+import { inSlices, WriteBehind, type WriteScheduler } from '../store/write-behind.ts';
 import { checkText } from '../validation/text.ts';
 
 export type SuggestionStatus = 'OPEN' | 'ACCEPTED' | 'REJECTED' | 'OUTDATED';
@@ -421,11 +421,7 @@ export class Suggestions {
     const written = await this.writeBack(head.version, outdated);
     for (const { view } of outdated) if (written.has(view.id)) await this.publish(view);
     if (far.length > 0) {
-      this.writeBehind.schedule(`suggestions:${documentId}`, head.version, async () => {
-        // In slices, each its own statement: embedded, the database runs on this thread, and a request
-        // arriving meanwhile waits for one slice, not for all of them.
-        for (let at = 0; at < far.length; at += WRITE_BEHIND_SLICE) await this.writeBack(head.version, far.slice(at, at + WRITE_BEHIND_SLICE));
-      });
+      this.writeBehind.schedule(`suggestions:${documentId}`, head.version, inSlices(far, WRITE_BEHIND_SLICE, (slice) => this.writeBack(head.version, slice)));
     }
     return views;
   }
