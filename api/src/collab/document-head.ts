@@ -99,7 +99,6 @@ export class DocumentHead {
   }
 }
 
-
 /**
  * `content` with `ops` applied in order (what folding Delta.compose gives),
  * through a chunked copy: each compose copies the whole content, and on

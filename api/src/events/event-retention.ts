@@ -18,11 +18,11 @@ const BATCH = 5_000;
 // The highest seq that may go: below the first event newer than the cutoff,
 // below the newest event, below the first one a pending delivery needs.
 const BOUND = `
-  SELECT least(
+  SELECT (least(
     coalesce((SELECT min("seq") FROM "DocumentEvent" WHERE "seq" IS NOT NULL AND "at" >= $1::timestamp), (SELECT max("seq") FROM "DocumentEvent")),
     (SELECT max("seq") FROM "DocumentEvent"),
     coalesce((SELECT min("eventSeq") FROM "WebhookDelivery" WHERE "status" = 'PENDING'), (SELECT max("seq") FROM "DocumentEvent"))
-  ) - 1 AS "bound"`;
+  ) - 1)::text AS "bound"`;
 
 const PRUNE_EVENTS = `
   DELETE FROM "DocumentEvent" WHERE "id" IN (
@@ -53,7 +53,7 @@ export class EventRetention {
     const cutoff = new Date((this.options.now?.() ?? new Date()).getTime() - days * 86_400_000).toISOString().replace('Z', '');
     let deliveries = 0;
     for (let n = BATCH; n === BATCH; deliveries += n) n = await count(sql, PRUNE_DELIVERIES, [cutoff]);
-    const [row] = await sql.query<{ bound: string | null }>(`SELECT ("bound")::text AS "bound" FROM (${BOUND}) b`, [cutoff]);
+    const [row] = await sql.query<{ bound: string | null }>(BOUND, [cutoff]);
     let events = 0;
     if (row?.bound != null && BigInt(row.bound) > 0n) {
       for (let n = BATCH; n === BATCH; events += n) n = await count(sql, PRUNE_EVENTS, [String(row.bound)]);

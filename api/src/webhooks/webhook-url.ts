@@ -40,12 +40,15 @@ export interface UrlPolicy {
 
 export const resolveAll = async (host: string) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
+/** The URL's host as an address or a name (an IPv6 literal without its brackets). */
+const hostOf = (url: URL) => url.hostname.replace(/^\[(.*)\]$/, '$1');
+
 const privateUrl = () => badInput('url points at a private or loopback address', { field: 'url', reason: 'PRIVATE_URL' });
 
 /** The URL, normalised; BAD_USER_INPUT (reason BAD_URL or PRIVATE_URL) when it may not receive webhooks. */
 export async function checkWebhookUrl(input: string, policy: UrlPolicy): Promise<string> {
   const url = parseWebhookUrl(input, policy);
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const host = hostOf(url);
   if (!policy.allowPrivate && !isIP(host)) {
     let addresses: string[];
     try {
@@ -70,7 +73,7 @@ export function parseWebhookUrl(input: string, policy: UrlPolicy): URL {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw bad('url must be an absolute http(s) URL');
   if (url.username || url.password) throw bad('url must not carry credentials');
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const host = hostOf(url);
   if (!policy.allowPrivate && isIP(host) && isPrivateAddress(host)) throw privateUrl();
   return url;
 }
