@@ -349,7 +349,9 @@ export class Comments {
       where: { id: checkId(commentId, 'Comment') },
       select: { id: true, threadId: true, authorId: true, thread: { select: { documentId: true } } },
     });
-    if (!comment) throw notFound('Comment');
+    // Prisma reads the thread in a second statement: a thread deleted (with
+    // its last comment) in between comes back null though the relation is required.
+    if (!comment || !comment.thread) throw notFound('Comment');
     const documentId = comment.thread.documentId;
     const role = await this.roleOr(viewer, documentId, 'Comment');
     return { comment, role, documentId };
