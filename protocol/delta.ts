@@ -204,8 +204,10 @@ const opLength = (op: DeltaOp | undefined): number => (op === undefined ? Infini
  * instead of deep-copied (ops are values); null where it would have to
  * guess (embed retains, object attribute values, empty ops).
  */
-function transformOps(a: readonly DeltaOp[], b: readonly DeltaOp[], priority: boolean): DeltaOp[] | null {
+function transformOps(a: readonly DeltaOp[], b: readonly DeltaOp[], priority: boolean, flipAt: number | null): DeltaOp[] | null {
   const out: DeltaOp[] = [];
+  /** Characters of the base document both sides have passed (inserts are not in it). */
+  let position = 0;
   let ai = 0;
   let aOffset = 0;
   let bi = 0;
@@ -217,7 +219,7 @@ function transformOps(a: readonly DeltaOp[], b: readonly DeltaOp[], priority: bo
     if ((x && typeof x.retain === 'object') || (y && typeof y.retain === 'object')) return null;
     const xInsert = x !== undefined && x.insert !== undefined;
     const yInsert = y !== undefined && y.insert !== undefined;
-    if (xInsert && (priority || !yInsert)) {
+    if (xInsert && (!yInsert || (position === flipAt ? !priority : priority))) {
       // Their side keeps our insert: retain it. (Inserts are never split here, so the offset is 0.)
       const length = opLength(x);
       if (!(length > 0) || !pushOp(out, { retain: length })) return null;
@@ -228,6 +230,7 @@ function transformOps(a: readonly DeltaOp[], b: readonly DeltaOp[], priority: bo
     } else {
       const length = Math.min(opLength(x) - aOffset, opLength(y) - bOffset);
       if (!(length > 0)) return null;
+      position += length;
       if (x && (aOffset += length) === opLength(x)) {
         ai += 1;
         aOffset = 0;
@@ -250,6 +253,10 @@ function transformOps(a: readonly DeltaOp[], b: readonly DeltaOp[], priority: bo
   return out;
 }
 
+/** No embed retain and no object attribute value: transformOps never falls back on these. */
+const plainOps = (ops: readonly DeltaOp[]): boolean =>
+  ops.every((op) => typeof op.retain !== 'object' && (!op.attributes || Object.values(op.attributes).every((v) => typeof v !== 'object' || v === null)));
+
 /**
  * `a.transform(b, priority)`: b rebased over a (`priority`: a's inserts
  * go first at equal positions). Each client transforms its pending ops
@@ -257,8 +264,14 @@ function transformOps(a: readonly DeltaOp[], b: readonly DeltaOp[], priority: bo
  * the ops committed since its base; quill-delta's transform deep-copies
  * every op it emits (lodash.cloneDeep), which was most of its cost. The
  * same loop without the copies gives the same delta (delta.test.ts).
+ * `flipAt`: a position of the base document where the tie between two
+ * inserts goes the other way (rebase.ts, a writer's run). Only for deltas
+ * the loop takes whole; with an embed retain or an object attribute value
+ * on either side, quill-delta decides every tie and the flip is off.
  */
-export function transform(a: Delta, b: Delta, priority: boolean): Delta {
-  const ops = transformOps(a.ops, b.ops, priority);
+export function transform(a: Delta, b: Delta, priority: boolean, flipAt: number | null = null): Delta {
+  // Decided from both deltas alike, so that the two calls of a pair (a over b, b over a) agree.
+  if (flipAt !== null && !(plainOps(a.ops) && plainOps(b.ops))) flipAt = null;
+  const ops = transformOps(a.ops, b.ops, priority, flipAt);
   return ops ? new Delta(ops) : a.transform(b, priority);
 }

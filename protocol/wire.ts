@@ -32,6 +32,11 @@ export interface SubmitInput<D = DeltaJSON> {
   delta: D;
   clientId: string;
   clientSeq: number;
+  /**
+   * Where, in the content at baseVersion, this client's previous op's text
+   * ends: there this op's inserts go before concurrent ones (rebase.ts).
+   */
+  runEnd?: number | null;
 }
 
 /** `updatePresence`'s arguments: a selection at `version` (server coordinates). */

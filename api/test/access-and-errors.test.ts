@@ -196,6 +196,10 @@ describe.each(availableModes())('access control and typed errors (%s)', (mode) =
       await rejects('BAD_USER_INPUT', () => submit(editor.token, { clientSeq: -1 }));
       await rejects('BAD_USER_INPUT', () => submit(editor.token, { clientId: '' }));
       await rejects('BAD_USER_INPUT', () => submit(editor.token, { clientId: 'x'.repeat(129) }));
+      // A run's end outside the content at the base (the document is "Hello\n" and more: never 10,000 long).
+      await rejects('BAD_USER_INPUT', () => submit(editor.token, { baseVersion: version, runEnd: -1 }));
+      await rejects('BAD_USER_INPUT', () => submit(editor.token, { baseVersion: version, runEnd: 10_000 }));
+      await rejects('BAD_USER_INPUT', () => submit(editor.token, { baseVersion: version, runEnd: 1.5 }));
       await rejects('BAD_USER_INPUT', () => gql(server, 'query($id: ID!) { document(id: $id) { contentAt(version: 999) } }', { id }, owner.token));
       await rejects('BAD_USER_INPUT', () => gql(server, 'query($id: ID!) { document(id: $id) { operations(afterVersion: 0, first: 100000) { version } } }', { id }, owner.token));
       await rejects('BAD_USER_INPUT', () => gql(server, 'mutation($id: ID!) { restoreVersion(documentId: $id, version: 999) { version } }', { id }, owner.token));

@@ -83,7 +83,7 @@ async function simulate(clientCount: number, actions: Action[], snapshotEvery: n
   const inFlight: Promise<unknown>[] = [];
 
   const submit = (op: OutgoingOp) =>
-    inFlight.push(sequencer.submit({ documentId: DOC, baseVersion: op.baseVersion, delta: op.delta, clientId: op.clientId, clientSeq: op.clientSeq, authorId: null }));
+    inFlight.push(sequencer.submit({ documentId: DOC, baseVersion: op.baseVersion, delta: op.delta, clientId: op.clientId, clientSeq: op.clientSeq, runEnd: op.runEnd, authorId: null }));
 
   const deliver = async (c: SimClient, count: number) => {
     const ops = await log.readOps(DOC, c.ot.version, undefined, count);

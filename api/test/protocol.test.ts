@@ -44,6 +44,28 @@ describe.each(availableModes())('client protocol (%s)', (mode) => {
     await client.dispose();
   });
 
+  it('puts an op before an insert committed meanwhile at its runEnd (a run of typing stays whole), and replays it the same way', async () => {
+    // "ab\n": Bob's "[" and Ann's "[" both at 1, both on version 1. Bob's
+    // commits first, so Ann's lands after it, at 2: exactly where Bob's run
+    // ends. Bob's next letter, sent before he saw Ann's "[", names that end.
+    const { ann, bob, id } = await sharedDocument();
+    const at = (index: number, text: string) => ({ ops: [{ retain: index }, { insert: text }] });
+    const submit = (token: string, clientId: string, clientSeq: number, baseVersion: number, delta: object, runEnd?: number) =>
+      gql(server, SUBMIT, { input: { documentId: id, baseVersion, delta, clientId, clientSeq, ...(runEnd === undefined ? {} : { runEnd }) } }, token);
+    expect((await submit(bob.token, 'bob-tab', 0, 1, at(1, '['))).data?.submitOperation).toMatchObject({ version: 2, delta: at(1, '[') });
+    expect((await submit(ann.token, 'ann-tab', 0, 1, at(1, '['))).data?.submitOperation).toMatchObject({ version: 3, delta: at(2, '[') });
+    // Without runEnd the committed "[" would win the tie and Bob's run would read "[" … "y".
+    expect((await submit(bob.token, 'bob-tab', 1, 2, at(2, 'y'), 2)).data?.submitOperation).toMatchObject({ version: 4, delta: at(2, 'y') });
+    const content = await gql(server, 'query($id: ID!) { document(id: $id) { content } }', { id }, ann.token);
+    expect(content.data?.document.content).toEqual({ ops: [{ insert: 'a[y[b\n' }] });
+    // The same op again (same base, delta and runEnd) is a replay: the first commit, nothing added.
+    expect((await submit(bob.token, 'bob-tab', 1, 2, at(2, 'y'), 2)).data?.submitOperation).toMatchObject({ version: 4, delta: at(2, 'y') });
+    // Without its runEnd it is another edit (it would land after Ann's "["): refused, nothing added.
+    const reused = await submit(bob.token, 'bob-tab', 1, 2, at(2, 'y'));
+    expect(reused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'IDEMPOTENCY_KEY_REUSED' });
+    expect((await gql(server, 'query($id: ID!) { document(id: $id) { version } }', { id }, ann.token)).data?.document.version).toBe(4);
+  });
+
   it("keys idempotency by (documentId, clientId, clientSeq) and its first author: reusing another's pair is refused, not answered with their op", async () => {
     const { ann, bob, id } = await sharedDocument();
     const first = await gql(server, SUBMIT, input(id, 'tab-1', 0, 'A'), ann.token);

@@ -165,7 +165,7 @@ export class SyncClient {
 
   private send(op: OutgoingOp, attempt = 0): void {
     const endpoint = this.endpoint;
-    const input = { documentId: this.documentId, baseVersion: op.baseVersion, delta: { ops: op.delta.ops }, clientId: op.clientId, clientSeq: op.clientSeq };
+    const input = { documentId: this.documentId, baseVersion: op.baseVersion, delta: { ops: op.delta.ops }, clientId: op.clientId, clientSeq: op.clientSeq, runEnd: op.runEnd };
     const retry = (reason: string) => {
       this.retried.push(reason);
       // Client-side backoff; stop once the op is acknowledged or superseded

@@ -40,7 +40,7 @@ export function isReplayOf(submission: Submission, first: FirstCommit, between: 
   // reads a newer head), and that must not make it a second edit.
   if (submission.requestHash) return (submission.anyAuthor === true || sameAuthor(submission, first)) && submission.requestHash === first.requestHash;
   if (!sameAuthor(submission, first) || !basedBefore(submission, first)) return false;
-  return sameOps(rebase(submission.delta, between).ops, first.delta.ops);
+  return sameOps(rebase(submission.delta, between, submission.runEnd ?? null).ops, first.delta.ops);
 }
 
 /** The same person, or the same API token (a token acts for its creator, but is not the creator). */

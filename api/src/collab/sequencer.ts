@@ -450,7 +450,11 @@ export class Sequencer {
         if (needs > lengthAtBase) {
           throw badInput(`delta does not apply to version ${s.baseVersion}: it spans ${needs} characters, the document has ${lengthAtBase}`);
         }
-        const delta = rebase(rebase(s.delta, since), planned.map((x) => ({ delta: x.op.delta })));
+        const runEnd = s.runEnd ?? null;
+        if (runEnd !== null && runEnd > lengthAtBase) {
+          throw badInput(`runEnd ${runEnd} is past the end of version ${s.baseVersion} (${lengthAtBase} characters)`);
+        }
+        const delta = rebase(s.delta, planned.length === 0 ? since : [...since, ...planned.map((x) => x.op)], runEnd);
         if (surrogates && splitsSurrogatePair(planned.length === 0 ? head.content : head.contentAfter(planned.map((x) => x.op)), delta)) {
           throw badInput('delta would split a character in two (between the halves of a surrogate pair)', { reason: 'SPLITS_SURROGATE_PAIR' });
         }
@@ -567,6 +571,7 @@ function checkSubmission(s: Submission): void {
   if (!Number.isSafeInteger(s.baseVersion) || s.baseVersion < 0) throw badInput('baseVersion must be a non-negative integer');
   if (!Number.isSafeInteger(s.clientSeq) || s.clientSeq < 0) throw badInput('clientSeq must be a non-negative integer');
   if (s.clientId.length === 0 || s.clientId.length > MAX_CLIENT_ID) throw badInput(`clientId must be 1 to ${MAX_CLIENT_ID} characters`);
+  if (s.runEnd != null && (!Number.isSafeInteger(s.runEnd) || s.runEnd < 0)) throw badInput('runEnd must be a non-negative integer');
 }
 
 function draftAfter(head: DocumentHead, planned: readonly Planned[]): ContentDraft {

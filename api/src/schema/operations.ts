@@ -63,6 +63,11 @@ const SubmitOperationInput = builder.inputType('SubmitOperationInput', {
       required: true,
       description: "The client's sequence number (>= 0; one per op). Resubmitting the same (clientId, clientSeq) returns the op committed the first time and adds nothing.",
     }),
+    runEnd: t.int({
+      required: false,
+      description:
+        'Optional: the position, in the content at baseVersion, just after the text your previous op inserted (0 to that content\'s length, else BAD_USER_INPUT). Where an insert committed meanwhile lands exactly there, this op\'s inserts go before it instead of after, so a run of typing stays whole when someone types at the same spot (docs/protocol.md, "Typing at the same spot"). Move it over every op you receive as the server does, and send it again unchanged with a resubmission.',
+    }),
   }),
 });
 

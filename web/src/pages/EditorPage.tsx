@@ -25,7 +25,7 @@ import { tabPresenceId } from '../sync/tab-presence-id.ts';
 
 type OpenedDocument = NonNullable<OpenDocumentQuery['document']>;
 
-/** After an ack, the next op waits at least this long (ms) for ops others committed meanwhile. */
+/** After an ack, the next op waits at least this long (ms), gathering keystrokes into fewer ops. */
 const SEND_HOLD_MS = 50;
 
 export function EditorPage({ documentId, me }: { documentId: string; me: SessionUser }) {

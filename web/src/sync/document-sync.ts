@@ -88,9 +88,9 @@ export interface DocumentSyncOptions {
   recentOps?: number;
   /**
    * After an ack, hold the next op this many milliseconds at least (and
-   * for twice the last round trip, up to 1 s) before sending it. Someone
-   * typing at the same spot meanwhile then lands after our text instead of
-   * inside it (docs/protocol.md §6). 0 sends at the ack. @default 0
+   * for twice the last round trip, up to 1 s) before sending it: fewer,
+   * larger ops. (Runs of typing stay whole without it: docs/protocol.md §6.)
+   * 0 sends at the ack. @default 0
    */
   sendHoldMs?: number;
 }
@@ -413,9 +413,8 @@ export class DocumentSync {
       const sample = this.scheduler.now() - this.inflightSince;
       this.roundTripMs = this.roundTripMs === 0 ? sample : 0.75 * this.roundTripMs + 0.25 * sample;
       if (this.ot.held) {
-        // Ops committed by others just before ours may still be on their
-        // way; wait for them, so that our buffer is placed before any that
-        // lands at its position.
+        // Keystrokes typed in the next moment go out with these as one op
+        // (runs stay whole without this: each op names its run's end, ot-client.ts).
         this.inflightEdits = 0;
         this.hold.start(Math.min(MAX_SEND_HOLD_MS, Math.max(this.sendHoldMs, 2 * this.roundTripMs)), () => this.flushHeld());
       } else {
@@ -475,8 +474,8 @@ export class DocumentSync {
         if (error.extensions.clientSeq === inflight.clientSeq) committed = error.extensions.committed === true;
         else {
           try {
-            const { baseVersion, delta, clientId, clientSeq } = inflight;
-            await transport.submitOperation({ documentId: this.documentId, baseVersion, delta: { ops: delta.ops }, clientId, clientSeq });
+            const { baseVersion, delta, clientId, clientSeq, runEnd } = inflight;
+            await transport.submitOperation({ documentId: this.documentId, baseVersion, delta: { ops: delta.ops }, clientId, clientSeq, runEnd });
             committed = true; // the server still could (or had): the head read next holds it
           } catch (thrown) {
             const answer = toSyncError(thrown);

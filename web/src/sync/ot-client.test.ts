@@ -1,7 +1,9 @@
 // The client state machine's own choices, beyond mirroring the server: it
-// places its unsent buffer first at a tie, and (holdAfterAck) keeps the next
-// op back until flush(). Checked against the server's rule (protocol/rebase.ts)
-// with a tiny authority: a log and the rebase the server applies.
+// places its unsent buffer first at a tie, sends each op with its run's end,
+// and (holdAfterAck) keeps the next op back until flush(). Checked against
+// the server's rule (protocol/rebase.ts) with a tiny authority: a log and
+// the rebase the server applies.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Delta } from '../../../protocol/delta.ts';
 import { rebase } from '../../../protocol/rebase.ts';
@@ -10,7 +12,7 @@ import { OtClient, type OutgoingOp } from './ot-client.ts';
 const text = (d: Delta) => d.ops.map((op) => (typeof op.insert === 'string' ? op.insert : '')).join('');
 const insertAt = (index: number, s: string) => new Delta().retain(index).insert(s);
 
-/** The server's side: rebase over everything after the base, committed op first at a tie. */
+/** The server's side: rebase over everything after the base, committed op first at a tie (but at the op's runEnd). */
 class Log {
   readonly ops: Array<{ version: number; delta: Delta; clientId: string; clientSeq: number }> = [];
   content: Delta;
@@ -18,7 +20,7 @@ class Log {
     this.content = new Delta().insert(initial);
   }
   commit(op: OutgoingOp) {
-    const delta = rebase(op.delta, this.ops.slice(op.baseVersion));
+    const delta = rebase(op.delta, this.ops.slice(op.baseVersion), op.runEnd);
     this.content = this.content.compose(delta);
     const committed = { version: this.ops.length + 1, delta, clientId: op.clientId, clientSeq: op.clientSeq };
     this.ops.push(committed);
@@ -103,7 +105,7 @@ describe('OtClient', () => {
     ann.receive(log); // her ack: holding
     ann.type('b'); // buffered at index 2
     // Someone's "X", also at index 2, commits meanwhile.
-    log.commit({ baseVersion: 1, delta: insertAt(2, 'X'), clientId: 'x', clientSeq: 0 });
+    log.commit({ baseVersion: 1, delta: insertAt(2, 'X'), clientId: 'x', clientSeq: 0, runEnd: null });
     ann.receive(log);
     expect(text(ann.doc)).toBe('SabX');
     ann.flush();
@@ -117,8 +119,59 @@ describe('OtClient', () => {
     expect(sameSpot(true)).toBe('Saab');
   });
 
-  it('splits a run there without the hold (the server puts the committed "b" first)', () => {
-    expect(sameSpot(false)).toBe('Saba');
+  it('keeps each run whole there without the hold too: Ann\'s next letter names her run\'s end, where it wins the tie with Bob\'s "b"', () => {
+    expect(sameSpot(false)).toBe('Saab');
+  });
+
+  it('keeps both runs whole at one spot whatever the order of sends, commits and deliveries', () => {
+    // Two people type a word each at the same spot, one letter per step,
+    // each op sent while the other's may be anywhere on its way: no timing
+    // can split a run. Before the round, one of them may have pressed Enter
+    // there (their run then ends exactly where both type).
+    const step = fc.constantFrom('type', 'commit', 'receive', 'flush');
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(0, 1), step), { maxLength: 80 }),
+        fc.constantFrom(null, 0, 1),
+        fc.boolean(),
+        (schedule, enterBy, hold) => {
+          const log = new Log('S\n');
+          const people = [new Typist('ann', 'S\n', hold), new Typist('bob', 'S\n', hold)];
+          const quiesce = () => {
+            for (let i = 0; i < 20; i++) {
+              for (const t of people) while (t.outbox.length) log.commit(t.outbox.shift()!);
+              for (const t of people) {
+                t.receive(log);
+                t.flush();
+              }
+            }
+          };
+          for (const t of people) t.caret = 1;
+          if (enterBy !== null) people[enterBy]!.type('\n');
+          quiesce();
+          const words = ['[ann]', '[bob]'];
+          const typed = [0, 0];
+          for (const t of people) t.caret = text(t.doc).length - 1; // Control+End: before the last newline
+          const typeNext = (who: number) => {
+            if (typed[who]! < words[who]!.length) people[who]!.type(words[who]![typed[who]!++]!);
+          };
+          for (const [who, action] of schedule) {
+            const t = people[who]!;
+            if (action === 'type') typeNext(who);
+            else if (action === 'commit' && t.outbox.length) log.commit(t.outbox.shift()!);
+            else if (action === 'receive') t.receive(log);
+            else if (action === 'flush') t.flush();
+          }
+          for (let who = 0; who < 2; who++) while (typed[who]! < words[who]!.length) typeNext(who);
+          quiesce();
+          const last = text(log.content).split('\n').at(-2)!;
+          const line = enterBy === null ? last.slice('S'.length) : last;
+          expect(['[ann][bob]', '[bob][ann]'], `schedule ${JSON.stringify(schedule)}`).toContain(line);
+          for (const t of people) expect(text(t.doc)).toBe(text(log.content));
+        },
+      ),
+      { numRuns: 2_000 },
+    );
   });
 
   it('holds edits after an ack until flush(), then sends them as one op', () => {

@@ -4,15 +4,16 @@
 // (clientId, clientSeq), so an ack can never overtake an earlier remote op.
 //
 // The op in flight is rebased exactly as the server will rebase it (the
-// committed op wins ties). The buffer is not: the server has never seen it,
-// so the client may place it, and puts its own text first at a tie, which
-// keeps a run of typing whole when someone else's text lands at its end.
+// committed op wins ties, except at the op's `runEnd`: protocol/rebase.ts).
+// Each op goes out with the end of the text this client's previous op
+// inserted, moved over every op received since, so that an insert which
+// landed there by losing a tie to our previous op cannot split our run
+// (docs/protocol.md §6, "typing at the same spot"). The buffer is not sent
+// yet, so the client may place it, and puts its own text first at a tie.
 // Optionally (`holdAfterAck`) the next op is not sent at the ack but held
-// until flush(): meanwhile remote ops that tie with it arrive and are
-// ordered after it, instead of being ordered before it by the server
-// (docs/protocol.md §6, "typing at the same spot").
+// until flush().
 import { Delta, isNoop, transform, type DeltaJSON } from '../../../protocol/delta.ts';
-import { transformCommittedOverPending, transformOverCommitted } from '../../../protocol/rebase.ts';
+import { moveRunEnd, runEndAfter, transformCommittedOverPending, transformOverCommitted } from '../../../protocol/rebase.ts';
 import { PendingBuffer } from './pending-buffer.ts';
 
 export interface OutgoingOp {
@@ -20,6 +21,8 @@ export interface OutgoingOp {
   delta: Delta;
   clientId: string;
   clientSeq: number;
+  /** Where our previous op's text ends, at baseVersion (null: unknown). */
+  runEnd: number | null;
 }
 
 export interface StreamOp {
@@ -44,9 +47,11 @@ export interface OtClientOptions {
 export interface OtClientSnapshot {
   clientId: string;
   version: number;
-  inflight: { baseVersion: number; delta: DeltaJSON; clientSeq: number } | null;
+  inflight: { baseVersion: number; delta: DeltaJSON; clientSeq: number; runEnd?: number | null } | null;
   buffer: DeltaJSON | null;
   nextSeq: number;
+  /** Where our last committed op's text ends, at `version`. */
+  runEnd?: number | null;
 }
 
 export class OtClient {
@@ -58,6 +63,8 @@ export class OtClient {
   private nextSeq: number;
   /** Local edits go to the buffer until flush(), even with nothing in flight. */
   private holding = false;
+  /** Where the text of our last committed op ends, at `version` (null: none yet, or unknown). */
+  private runEnd: number | null = null;
 
   readonly clientId: string;
   private readonly holdAfterAck: boolean;
@@ -80,8 +87,10 @@ export class OtClient {
         delta: new Delta(snapshot.inflight.delta.ops),
         clientId: snapshot.clientId,
         clientSeq: snapshot.inflight.clientSeq,
+        runEnd: snapshot.inflight.runEnd ?? null,
       };
     }
+    client.runEnd = snapshot.runEnd ?? null;
     if (snapshot.buffer) {
       client.buffer = new PendingBuffer(new Delta(snapshot.buffer.ops));
       client.holding = !snapshot.inflight;
@@ -94,9 +103,12 @@ export class OtClient {
     return {
       clientId: this.clientId,
       version: this.version,
-      inflight: inflight ? { baseVersion: inflight.baseVersion, delta: { ops: inflight.delta.ops }, clientSeq: inflight.clientSeq } : null,
+      inflight: inflight
+        ? { baseVersion: inflight.baseVersion, delta: { ops: inflight.delta.ops }, clientSeq: inflight.clientSeq, runEnd: inflight.runEnd }
+        : null,
       buffer: this.buffer ? { ops: this.buffer.toDelta().ops } : null,
       nextSeq: this.nextSeq,
+      runEnd: this.runEnd,
     };
   }
 
@@ -145,7 +157,7 @@ export class OtClient {
       else this.buffer = new PendingBuffer(delta);
       return null;
     }
-    this.inflight = { baseVersion: this.version, delta, clientId: this.clientId, clientSeq: this.nextSeq++ };
+    this.inflight = this.outgoing(delta);
     return this.inflight;
   }
 
@@ -182,8 +194,9 @@ export class OtClient {
     this.inflight = null;
     this.buffer = null;
     this.holding = false;
+    this.runEnd = null; // positions from before the reload mean nothing now
     if (!pending || isNoop(pending)) return null;
-    this.inflight = { baseVersion: version, delta: pending, clientId: this.clientId, clientSeq: this.nextSeq++ };
+    this.inflight = this.outgoing(pending);
     return this.inflight;
   }
 
@@ -200,6 +213,7 @@ export class OtClient {
     const inflight = this.inflight;
     if (inflight && op.clientId === this.clientId && op.clientSeq === inflight.clientSeq) {
       this.inflight = null;
+      this.runEnd = runEndAfter(op.delta, inflight.runEnd);
       if (this.holdAfterAck) {
         this.holding = true;
         return { apply: null, send: null };
@@ -207,13 +221,14 @@ export class OtClient {
       return { apply: null, send: this.promoteBuffer() };
     }
     // Remote op. The server put it before our op in flight and rebases that
-    // over it with the committed op winning ties; mirror that exactly.
+    // over it with the committed op winning ties (but at our runEnd); mirror that exactly.
     let remote = op.delta;
+    this.runEnd = moveRunEnd(remote, this.runEnd);
     if (inflight) {
-      const rebased = transformOverCommitted(remote, inflight.delta);
-      remote = transformCommittedOverPending(inflight.delta, remote);
+      const rebased = transformOverCommitted(remote, inflight.delta, inflight.runEnd);
+      remote = transformCommittedOverPending(inflight.delta, remote, inflight.runEnd);
       // Resubmitting after a reconnect sends this: rebased to our version.
-      this.inflight = { ...inflight, baseVersion: this.version, delta: rebased };
+      this.inflight = { ...inflight, baseVersion: this.version, delta: rebased, runEnd: moveRunEnd(op.delta, inflight.runEnd) };
     }
     if (this.buffer) {
       // Never sent, so ours to place: our own text first at a tie (the
@@ -233,8 +248,12 @@ export class OtClient {
     const buffer = this.buffer?.toDelta() ?? null;
     this.buffer = null;
     if (!buffer || isNoop(buffer)) return null;
-    this.inflight = { baseVersion: this.version, delta: buffer, clientId: this.clientId, clientSeq: this.nextSeq++ };
+    this.inflight = this.outgoing(buffer);
     return this.inflight;
+  }
+
+  private outgoing(delta: Delta): OutgoingOp {
+    return { baseVersion: this.version, delta, clientId: this.clientId, clientSeq: this.nextSeq++, runEnd: this.runEnd };
   }
 }
 

@@ -52,7 +52,14 @@ export class Submission {
     this.sentSeq = op.clientSeq;
     const streamId = link.streamId;
     this.options.transport
-      .submitOperation({ documentId: this.options.documentId, baseVersion: op.baseVersion, delta: { ops: op.delta.ops }, clientId: op.clientId, clientSeq: op.clientSeq })
+      .submitOperation({
+        documentId: this.options.documentId,
+        baseVersion: op.baseVersion,
+        delta: { ops: op.delta.ops },
+        clientId: op.clientId,
+        clientSeq: op.clientSeq,
+        runEnd: op.runEnd,
+      })
       .catch((error: unknown) => this.onFailed(toSyncError(error), op.clientSeq, streamId));
   }
 

@@ -6,7 +6,7 @@
 // test delivers or processes it, which is how tests pick delays and
 // interleavings. Each page gets its own FakeLink, its network connection.
 import { Delta, type DeltaJSON } from '../../../../protocol/delta.ts';
-import { COMMITTED_WINS } from '../../../../protocol/rebase.ts';
+import { rebase } from '../../../../protocol/rebase.ts';
 import type { Scheduler, TimerHandle } from '../scheduler.ts';
 import {
   SyncError,
@@ -79,8 +79,11 @@ export class FakeAuthority {
     const previous = this.byKey.get(key);
     if (previous) return previous;
     if (input.baseVersion > this.version) throw new SyncError('BAD_USER_INPUT', 'baseVersion ahead of head');
-    let delta = new Delta(input.delta.ops);
-    for (const op of this.log.slice(input.baseVersion)) delta = new Delta(op.delta.ops).transform(delta, COMMITTED_WINS);
+    const delta = rebase(
+      new Delta(input.delta.ops),
+      this.log.slice(input.baseVersion).map((op) => ({ delta: new Delta(op.delta.ops) })),
+      input.runEnd ?? null,
+    );
     const next = this.content.compose(delta);
     if (next.ops.some((op) => op.insert === undefined)) throw new SyncError('BAD_USER_INPUT', 'delta does not apply');
     const op: WireOp = { version: this.version + 1, delta: { ops: delta.ops }, clientId: input.clientId, clientSeq: input.clientSeq };
