@@ -331,6 +331,29 @@ describe.each(availableModes())('comment threads (%s)', (mode) => {
     expect(await server.services.db.prisma.comment.count({ where: { thread: { documentId: d } } })).toBe(threads.reduce((n, t) => n + t.comments.length, 0));
   });
 
+  it('answers NOT_FOUND to a reply whose thread is deleted between its read and its write, and stores nothing', async () => {
+    const d = await newDocument();
+    const t = await opened(commenter.token, d, 1, 0, 5, 'doomed');
+    const { prisma, sql } = server.services.db;
+    // A service whose insert runs just after someone deleted the thread (with its last comment).
+    const comment = new Proxy(prisma.comment, {
+      get: (target, key) =>
+        key === 'create'
+          ? async (args: Parameters<typeof prisma.comment.create>[0]) => {
+              await prisma.commentThread.delete({ where: { id: t.id } });
+              return target.create(args);
+            }
+          : Reflect.get(target, key),
+    });
+    const racing = new Proxy(prisma, { get: (target, key) => (key === 'comment' ? comment : Reflect.get(target, key)) });
+    const comments = new Comments(racing, server.services.sequencer, server.services.documents, server.services.threadsBus);
+    const events = async () => (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM "DocumentEvent" WHERE "documentId" = $1 AND "kind" = 'COMMENTED'`, [d]))[0]!.n;
+    const before = await events();
+    await expect(comments.reply({ userId: editor.userId, sessionId: 'test' }, t.id, 'too late')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await prisma.comment.count({ where: { threadId: t.id } })).toBe(0);
+    expect(await events()).toBe(before);
+  });
+
   // PostgreSQL only: PGlite runs one statement at a time, so there the two cannot interleave.
   if (mode === 'scaled') {
     it('deletes a thread whose last two comments are deleted at the same moment: the thread row orders the two', async () => {
