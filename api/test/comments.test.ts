@@ -8,6 +8,7 @@ import { Delta } from '../../protocol/delta.ts';
 import { AppendConflict } from '../src/collab/types.ts';
 import { Comments } from '../src/comments/threads.ts';
 import { availableModes, codeOf, createDocument, gql, signUp, startNodeGroup, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.ts';
+import { prng, randomEdit } from './random-edits.ts';
 import { slowRequest } from './support/slow-request.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -302,6 +303,32 @@ describe.each(availableModes())('comment threads (%s)', (mode) => {
     }, { what: 'the moved anchor to be stored', state: stored });
     expect(await stored()).toEqual({ anchorVersion: v, anchorIndex: 106, anchorLength: 5 });
     expect((await threads(d))[0]?.anchor).toEqual({ version: v, index: 106, length: 5 });
+  });
+
+  it('places anchors as a reader that keeps nothing would, read after read, whatever the edits (property)', async () => {
+    const d = await newDocument();
+    let v = 1;
+    let doc = new Delta().insert('Hello world\n');
+    const rand = prng(17);
+    const { prisma, sequencer, documents, threadsBus } = { ...server.services, prisma: server.services.db.prisma };
+    const me = { userId: commenter.userId, sessionId: 'test' };
+    for (let step = 0; step < 80; step++) {
+      const length = doc.length();
+      if (rand() < 0.25 && length > 1) {
+        const index = Math.floor(rand() * (length - 1));
+        await opened(commenter.token, d, v, index, 1 + Math.floor(rand() * Math.min(4, length - index - 1)));
+      } else {
+        const change = randomEdit(doc, rand);
+        v = await edit(d, v, change.ops, 2_000 + step);
+        doc = doc.compose(change);
+      }
+      // Every other step a read through the node, which moves anchors on from where its last read placed them…
+      if (step % 2 === 0) continue;
+      const placed = await threads(d);
+      // …against a reader that starts from the rows as stored.
+      const fresh = await new Comments(prisma, sequencer, documents, threadsBus).list(me, d, null);
+      expect(placed.map((t) => [t.id, t.anchor])).toEqual(fresh.map((t) => [t.id, t.anchor]));
+    }
   });
 
   it('keeps a thread while it has comments: its author or an OWNER deletes a comment, the last one takes the thread, and the stream says so', async () => {
