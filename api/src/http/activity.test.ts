@@ -44,4 +44,17 @@ describe('Activity', () => {
     await time.advance(10);
     expect(wait.done).toBe(true);
   });
+
+  it('keeps one timer for everything waiting, however much waits', async () => {
+    const time = manualTime();
+    let timers = 0;
+    const activity = new Activity({ quietMs: 50, now: time.now, after: (ms, fn) => (timers++, time.after(ms, fn)) });
+    const end = activity.begin();
+    const waits = Array.from({ length: 100 }, (_, i) => tracked(activity.quiet(1_000 + i)));
+    await time.advance(200); // busy: looked at every 50 ms
+    expect(timers).toBeLessThanOrEqual(5);
+    end();
+    await time.advance(50);
+    expect(waits.every((w) => w.done)).toBe(true);
+  });
 });

@@ -23,11 +23,15 @@ export class Activity {
   private serving = 0;
   /** When a request last started or ended. */
   private lastAt = -Infinity;
+  /** Work waiting for quiet, each until its deadline. */
+  private readonly waiting = new Set<{ deadline: number; resolve: () => void }>();
+  /** When the earliest timer set for check() fires (one timer for all the waiting, however busy the node). */
+  private nextCheckAt = Infinity;
 
   constructor(options: ActivityOptions) {
     this.quietMs = options.quietMs;
     this.now = options.now ?? (() => performance.now());
-    // unref: a write waiting for quiet never keeps a stopping process alive (WriteBehind.idle() hurries it instead).
+    // unref: work waiting for quiet never keeps a stopping process alive (WriteBehind.idle() hurries it instead).
     this.after = options.after ?? ((ms, fn) => setTimeout(fn, ms).unref());
   }
 
@@ -56,16 +60,32 @@ export class Activity {
    */
   quiet(deadline: number): Promise<void> {
     return new Promise((resolve) => {
-      const check = () => {
-        const t = this.now();
-        if (t >= deadline) return resolve();
-        if (this.serving === 0 && t - this.lastAt >= this.quietMs) return resolve();
-        // Serving: look again after quietMs (the end of a request is not waited on: one timer, however many requests).
-        const wait = this.serving === 0 ? this.lastAt + this.quietMs - t : this.quietMs;
-        this.after(Math.max(1, Math.min(wait, deadline - t)), check);
-      };
+      this.waiting.add({ deadline, resolve });
       // First let requests that have arrived meanwhile start (setImmediate runs after the poll phase reads them).
-      setImmediate(check);
+      setImmediate(() => this.check());
+    });
+  }
+
+  private check(): void {
+    const t = this.now();
+    const quiet = this.serving === 0 && t - this.lastAt >= this.quietMs;
+    let earliest = Infinity;
+    for (const w of this.waiting) {
+      if (quiet || t >= w.deadline) {
+        this.waiting.delete(w);
+        w.resolve();
+      } else {
+        earliest = Math.min(earliest, w.deadline);
+      }
+    }
+    if (this.waiting.size === 0) return;
+    // Serving: look again after quietMs (the end of a request is not waited on: requests stay free of this).
+    const at = Math.min(earliest, this.serving === 0 ? this.lastAt + this.quietMs : t + this.quietMs);
+    if (at >= this.nextCheckAt) return;
+    this.nextCheckAt = at;
+    this.after(Math.max(1, at - t), () => {
+      if (this.nextCheckAt === at) this.nextCheckAt = Infinity;
+      this.check();
     });
   }
 }
