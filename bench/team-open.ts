@@ -4,9 +4,9 @@
 // One embedded node (PGlite) in a process of its own, as `npm start` runs
 // it, rate limits off (a bench that makes 1,200 comments in seconds would
 // be refused otherwise; the limits are not what is measured). The node's
-// CPU comes from /proc (in ticks of 10 ms: per open, it is averaged over
-// the runs). Not a test: prints a table.
-//   node bench/team-open.ts [threads=1000] [suggestions=200] [edits=500]
+// CPU per open comes from /proc (its threads' run time, in ns), so it can
+// be judged apart from the load of the machine. Not a test: prints a table.
+//   node bench/team-open.ts [threads=1000] [suggestions=200] [edits=500] [later opens=30]
 //   BENCH_CPU_PROF=/tmp/prof node bench/team-open.ts ...   (the node's CPU profile, with self time by
 //   layer and the top functions printed for the first open and for the later ones, not the set-up)
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -17,7 +17,7 @@ import { graphqlAt } from './lib/graphql.ts';
 import { startOurNode } from './lib/processes.ts';
 import { summarise } from './profile.ts';
 
-const [threads = 1000, suggestions = 200, edits = 500] = process.argv.slice(2).map(Number);
+const [threads = 1000, suggestions = 200, edits = 500, laterOpens = 30] = process.argv.slice(2).map(Number);
 const OPEN = `query($id: ID!) { document(id: $id) { version content
   threads { id quote status anchor { version index length } comments { id body author { name } } }
   suggestions(status: OPEN) { id status version delta author { name } } } }`;
@@ -36,28 +36,50 @@ const gql = graphqlAt(node.url);
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 const windows: Record<string, { startUs: number; endUs: number }> = {};
 
-/** The first open, then the median and max of `runs` sequential opens, ms, and the node's CPU for the first open and per later open, ms. */
-async function time(query: string, id: string, token: string, runs = 15, label?: string) {
-  const cpuFirst = node.cpuSeconds();
-  const startUs = monotonicUs();
-  const first = performance.now();
+/** One open: its wall time from send to parsed reply, and the node's CPU in that time (all its threads, and its main thread alone), ms. */
+async function openOnce(query: string, id: string, token: string): Promise<{ wallMs: number; cpuMs: number; mainMs: number }> {
+  const cpu = node.cpuNanos();
+  const main = node.cpuNanos('main');
+  const t = performance.now();
   await gql(query, { id }, token);
-  const firstMs = performance.now() - first;
-  const firstCpuMs = (node.cpuSeconds() - cpuFirst) * 1000;
+  const wallMs = performance.now() - t;
+  return { wallMs, cpuMs: (node.cpuNanos() - cpu) / 1e6, mainMs: (node.cpuNanos('main') - main) / 1e6 };
+}
+
+/** The value below which `share` of the sorted `xs` lie (nearest rank). */
+const rank = (xs: number[], share: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(share * xs.length) - 1)]!;
+
+/**
+ * The first open, then `runs` opens one after the other. Per open: wall and
+ * node CPU; and the node's CPU between the later opens (work an answer left
+ * behind that did not run while an open waited).
+ */
+async function time(query: string, id: string, token: string, runs = laterOpens, label?: string) {
+  const startUs = monotonicUs();
+  const first = await openOnce(query, id, token);
   if (label) windows[`${label}: first open`] = { startUs, endUs: monotonicUs() };
-  const ms: number[] = [];
-  const cpu = node.cpuSeconds();
+  const later: Array<Awaited<ReturnType<typeof openOnce>>> = [];
   const laterUs = monotonicUs();
+  const cpuBefore = node.cpuNanos();
   for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await gql(query, { id }, token);
-    ms.push(performance.now() - t);
+    const openUs = monotonicUs();
+    later.push(await openOnce(query, id, token));
+    // The open after the first on its own: it is the one that met the first's leftover work.
+    if (label && i === 0) windows[`${label}: second open`] = { startUs: openUs, endUs: monotonicUs() };
   }
-  const cpuMs = ((node.cpuSeconds() - cpu) * 1000) / runs;
+  // Whatever the node did after the last answer (a write it left for later) counts too.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const betweenMs = (node.cpuNanos() - cpuBefore) / 1e6 - later.reduce((sum, o) => sum + o.cpuMs, 0);
   if (label) windows[`${label}: ${runs} later opens`] = { startUs: laterUs, endUs: monotonicUs() };
-  const inOrder = ms.map((m) => m.toFixed(0)).join(' ');
-  ms.sort((a, b) => a - b);
-  return { inOrder, firstMs, firstCpuMs, medianMs: ms[Math.floor(runs / 2)]!, maxMs: ms.at(-1)!, cpuMs };
+  const wall = later.map((o) => o.wallMs);
+  const cpu = later.map((o) => o.cpuMs);
+  return {
+    first,
+    wall: { median: rank(wall, 0.5), p95: rank(wall, 0.95), max: rank(wall, 1) },
+    cpu: { median: rank(cpu, 0.5), p95: rank(cpu, 0.95), max: rank(cpu, 1) },
+    betweenMs,
+    inOrder: later.map((o) => `${o.wallMs.toFixed(0)}/${o.cpuMs.toFixed(0)}/${o.mainMs.toFixed(0)}`).join(' '),
+  };
 }
 
 /** Self time by layer and the top functions of the node's profile, in each measured window. */
@@ -104,17 +126,22 @@ try {
   }
 
   const warmUp = await time(OPEN, other, token, 5);
-  const withTeam = await time(OPEN, team, token, 15, 'with threads');
+  const withTeam = await time(OPEN, team, token, laterOpens, 'with threads');
   const without = await time(OPEN_PLAIN, plain, token);
   const fmt = (x: number) => x.toFixed(1);
-  console.log(`\nOpening a document (~18 KB of text, ${edits} edits after the comments), embedded node in its own process, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ms\n`);
-  console.log('| document | first open (moves anchors) | node CPU, first open | median open | max open | node CPU per open |');
+  console.log(`\nOpening a document (~18 KB of text, ${edits} edits after the comments), embedded node in its own process, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ms; wall / node CPU; ${laterOpens} later opens\n`);
+  console.log('| document | first open (moves anchors) | median open | p95 open | max open | node CPU between the later opens (total) |');
   console.log('|---|---:|---:|---:|---:|---:|');
-  console.log(`| ${threads} threads + ${suggestions} open suggestions | ${fmt(withTeam.firstMs)} | ${fmt(withTeam.firstCpuMs)} | ${fmt(withTeam.medianMs)} | ${fmt(withTeam.maxMs)} | ${fmt(withTeam.cpuMs)} |`);
-  console.log(`| the same text, no threads | ${fmt(without.firstMs)} | ${fmt(without.firstCpuMs)} | ${fmt(without.medianMs)} | ${fmt(without.maxMs)} | ${fmt(without.cpuMs)} |`);
-  console.log(`\nlater opens in order (ms), with threads: ${withTeam.inOrder}; without: ${without.inOrder}`);
-  console.log(`\nthe first open in this process (another document, ${threads / 10} threads + ${suggestions / 10} suggestions, ${edits} edits): ${fmt(warmUp.firstMs)} ms, node CPU ${fmt(warmUp.firstCpuMs)} ms`);
-  console.log(`\nratio (median, with/without): ${(withTeam.medianMs / without.medianMs).toFixed(1)}x`);
+  const row = (name: string, r: Awaited<ReturnType<typeof time>>) =>
+    console.log(`| ${name} | ${fmt(r.first.wallMs)} / ${fmt(r.first.cpuMs)} | ${fmt(r.wall.median)} / ${fmt(r.cpu.median)} | ${fmt(r.wall.p95)} / ${fmt(r.cpu.p95)} | ${fmt(r.wall.max)} / ${fmt(r.cpu.max)} | ${fmt(r.betweenMs)} |`);
+  row(`${threads} threads + ${suggestions} open suggestions`, withTeam);
+  row('the same text, no threads', without);
+  console.log(`\nlater opens in order (wall / node CPU / its main thread's, ms), with threads: ${withTeam.inOrder}\nwithout: ${without.inOrder}`);
+  console.log(`\nfirst open, main thread's CPU: ${fmt(withTeam.first.mainMs)} ms (without threads ${fmt(without.first.mainMs)} ms)`);
+  console.log(`\nthe first open in this process (another document, ${threads / 10} threads + ${suggestions / 10} suggestions, ${edits} edits): ${fmt(warmUp.first.wallMs)} ms, node CPU ${fmt(warmUp.first.cpuMs)} ms`);
+  console.log(`\nratio (median wall, with/without): ${(withTeam.wall.median / without.wall.median).toFixed(1)}x`);
+  // One line per run, for collecting several: first, median, p95, max (wall/CPU ms), load.
+  console.log(`\nRESULT first ${fmt(withTeam.first.wallMs)}/${fmt(withTeam.first.cpuMs)}/${fmt(withTeam.first.mainMs)} median ${fmt(withTeam.wall.median)}/${fmt(withTeam.cpu.median)} p95 ${fmt(withTeam.wall.p95)}/${fmt(withTeam.cpu.p95)} max ${fmt(withTeam.wall.max)}/${fmt(withTeam.cpu.max)} between ${fmt(withTeam.betweenMs)} load ${os.loadavg()[0]!.toFixed(2)}`);
 } finally {
   await node.stop();
   if (profileDir) await printProfile(profileDir);

@@ -22,6 +22,7 @@ import { Documents } from './documents/documents.ts';
 import { PreviewWriter } from './documents/preview.ts';
 import { Versions } from './documents/versions.ts';
 import { createConverter, type Converter } from './convert/converter.ts';
+import { Activity } from './http/activity.ts';
 import { createMetricsServer } from './http/metrics-endpoint.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
 import { createRateLimits } from './limits/rate-limits.ts';
@@ -58,6 +59,15 @@ const PRESENCE_BATCH_MS = 50;
  */
 const PRESENCE_SENDS_PER_SECOND = 10_000;
 const PRESENCE_BATCH_MAX_MS = 150;
+/**
+ * Moved anchors and suggestions are stored once no request has come or
+ * gone for this long (ms): someone opening documents one after another
+ * (~30 ms each) never waits behind them, while a typist's gaps (~100 ms
+ * and more) still leave room.
+ */
+const WRITE_BEHIND_QUIET_MS = 50;
+/** ...and at the latest this long after a read left them (ms), however busy the node: a slice at a time. */
+const WRITE_BEHIND_MAX_WAIT_MS = 10_000;
 
 export interface App {
   /** Listens on config.port (0 = any free port); resolves with the URL (and that of METRICS_PORT's server when set). */
@@ -146,7 +156,13 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         opening: (documentId, units) => seq.opening(documentId, units),
         onError: (err) => logger.warn({ err }, 'document preview'),
       });
-      writeBehind = new WriteBehind({ onError: (err) => logger.warn({ err }, 'storing moved anchors or suggestions') });
+      const activity = new Activity({ quietMs: WRITE_BEHIND_QUIET_MS });
+      writeBehind = new WriteBehind({
+        onError: (err) => logger.warn({ err }, 'storing moved anchors or suggestions'),
+        quiet: (deadline) => activity.quiet(deadline),
+        maxWaitMs: WRITE_BEHIND_MAX_WAIT_MS,
+        now: activity.now,
+      });
       feed = new OperationFeed({
         log,
         subscribe: (documentId) => bus.ops.subscribe(operationsTopic(documentId)),
@@ -250,6 +266,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         access,
         rateLimits,
         metrics,
+        activity,
       };
 
       const database = db;

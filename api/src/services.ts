@@ -10,6 +10,7 @@ import type { PresenceRegistry, PresenceState } from './collab/presence.ts';
 import type { Sequencer } from './collab/sequencer.ts';
 import type { Bus, CommittedOp, OperationLog } from './collab/types.ts';
 import type { Config } from './config.ts';
+import type { Activity } from './http/activity.ts';
 import type { ShareLinks } from './documents/share-links.ts';
 import type { Comments, ThreadView } from './comments/threads.ts';
 import type { Suggestions, SuggestionView } from './suggestions/suggestions.ts';
@@ -61,4 +62,6 @@ export interface Services {
   access: AccessWatch;
   rateLimits: RateLimits;
   metrics: Metrics;
+  /** Requests being served, for work that waits for a quiet moment (the write-behind of moved placements). */
+  activity: Activity;
 }

@@ -8,6 +8,9 @@ import { Delta } from '../../protocol/delta.ts';
 import { AppendConflict } from '../src/collab/types.ts';
 import { Comments } from '../src/comments/threads.ts';
 import { availableModes, codeOf, createDocument, gql, signUp, startNodeGroup, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.ts';
+import { prng, randomEdit } from './random-edits.ts';
+import { slowRequest } from './support/slow-request.ts';
+import { waitFor } from './wait-for.ts';
 
 const THREAD = 'id quote status anchor { version index length } comments { id body author { id } editedAt } createdAt';
 const OPEN = `mutation($d: ID!, $v: Int!, $i: Int!, $l: Int!, $b: String!) { openThread(documentId: $d, version: $v, index: $i, length: $l, body: $b) { ${THREAD} } }`;
@@ -269,6 +272,63 @@ describe.each(availableModes())('comment threads (%s)', (mode) => {
     await held[0]!();
     expect(await prisma.commentThread.findUnique({ where: { id: t.id } })).toMatchObject({ anchorVersion: v, anchorIndex: 14, anchorLength: 5 });
     expect((await threads(d))[0]?.anchor).toEqual({ version: v, index: 14, length: 5 });
+  });
+
+  it('stores anchors a read moved far only at a quiet moment of the node: not while a request is being served, and then unasked', async () => {
+    const d = await newDocument(); // "Hello world\n"
+    const t = await opened(commenter.token, d, 1, 6, 5); // "world"
+    let v = 1;
+    // The node stores a placement moved over 100 ops or more.
+    for (let i = 0; i < 100; i++) v = await edit(d, v, [{ insert: 'a' }], 1_000 + i);
+    const { prisma } = server.services.db;
+    const stored = async () => prisma.commentThread.findUnique({ where: { id: t.id }, select: { anchorVersion: true, anchorIndex: true, anchorLength: true } });
+    const { activity } = server.services;
+    const serving = activity.inProgress;
+    // A request the node is still serving: its body has not all arrived.
+    const slow = slowRequest(server.url, JSON.stringify({ query: '{ __typename }' }));
+    try {
+      await waitFor(async () => {
+        while (activity.inProgress === serving) await new Promise<void>((resolve) => setImmediate(resolve));
+      }, { what: 'the node to start serving the slow request' });
+      expect((await threads(d))[0]?.anchor).toEqual({ version: v, index: 106, length: 5 });
+      // Requests come and go meanwhile (and one is still being served): the placement waits.
+      expect((await threads(d))[0]?.anchor).toEqual({ version: v, index: 106, length: 5 });
+      expect(await stored()).toEqual({ anchorVersion: 1, anchorIndex: 6, anchorLength: 5 });
+    } finally {
+      expect(await slow.finish()).toBe(200);
+    }
+    // Quiet now: stored without anyone asking.
+    await waitFor(async () => {
+      while ((await stored())?.anchorVersion !== v) await new Promise<void>((resolve) => setTimeout(resolve, 10));
+    }, { what: 'the moved anchor to be stored', state: stored });
+    expect(await stored()).toEqual({ anchorVersion: v, anchorIndex: 106, anchorLength: 5 });
+    expect((await threads(d))[0]?.anchor).toEqual({ version: v, index: 106, length: 5 });
+  });
+
+  it('places anchors as a reader that keeps nothing would, read after read, whatever the edits (property)', async () => {
+    const d = await newDocument();
+    let v = 1;
+    let doc = new Delta().insert('Hello world\n');
+    const rand = prng(17);
+    const { prisma, sequencer, documents, threadsBus } = { ...server.services, prisma: server.services.db.prisma };
+    const me = { userId: commenter.userId, sessionId: 'test' };
+    for (let step = 0; step < 80; step++) {
+      const length = doc.length();
+      if (rand() < 0.25 && length > 1) {
+        const index = Math.floor(rand() * (length - 1));
+        await opened(commenter.token, d, v, index, 1 + Math.floor(rand() * Math.min(4, length - index - 1)));
+      } else {
+        const change = randomEdit(doc, rand);
+        v = await edit(d, v, change.ops, 2_000 + step);
+        doc = doc.compose(change);
+      }
+      // Every other step a read through the node, which moves anchors on from where its last read placed them…
+      if (step % 2 === 0) continue;
+      const placed = await threads(d);
+      // …against a reader that starts from the rows as stored.
+      const fresh = await new Comments(prisma, sequencer, documents, threadsBus).list(me, d, null);
+      expect(placed.map((t) => [t.id, t.anchor])).toEqual(fresh.map((t) => [t.id, t.anchor]));
+    }
   });
 
   it('keeps a thread while it has comments: its author or an OWNER deletes a comment, the last one takes the thread, and the stream says so', async () => {

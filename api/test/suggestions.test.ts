@@ -11,6 +11,7 @@ import { Delta } from '../../protocol/delta.ts';
 import { transformOverCommitted } from '../../protocol/rebase.ts';
 import { reach } from '../../protocol/suggestion.ts';
 import { Suggestions } from '../src/suggestions/suggestions.ts';
+import { prng, randomEdit } from './random-edits.ts';
 import { availableModes, codeOf, createDocument, gql, signUp, startNodeGroup, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.ts';
 
 const SUGGESTION = 'id status version delta author { id } acceptedVersion acceptedBy { id } createdAt';
@@ -287,6 +288,30 @@ describe.each(availableModes())('suggestions (%s)', (mode) => {
       }),
       { numRuns: 15 },
     );
+  });
+
+  it('moves suggestions as a reader that keeps nothing would, read after read, whatever the edits (property)', async () => {
+    const d = await newDocument('The quick brown fox jumps over the lazy dog\n');
+    let content = new Delta().insert('The quick brown fox jumps over the lazy dog\n');
+    let version = 1;
+    const rand = prng(29);
+    const { sequencer, log, documents, suggestionsBus } = server.services;
+    const me = { userId: commenter.userId, sessionId: 'test' };
+    for (let step = 0; step < 60; step++) {
+      const change = randomEdit(content, rand);
+      if (rand() < 0.3) {
+        await suggested(commenter.token, d, version, change.ops);
+      } else {
+        version = await edit(d, version, change.ops);
+        content = content.compose(change);
+      }
+      // Every other step a read through the node, which moves suggestions on from where its last read placed them…
+      if (step % 2 === 0) continue;
+      const shown = await list(d);
+      // …against a reader that starts from the rows as stored.
+      const fresh = await new Suggestions(server.services.db.prisma, sequencer, log, documents, suggestionsBus).list(me, d, null);
+      expect(shown.map((x) => [x.id, x.status, x.version, x.delta.ops])).toEqual(fresh.map((x) => [x.id, x.status, x.version, x.delta.ops]));
+    }
   });
 
   it('commits a suggestion accepted by two people at once once: both get the same op', async () => {

@@ -4,7 +4,7 @@
 // ShareDB is bench/sharedb-server.ts, started the same way, so both sides
 // pay the same process, loader and loopback costs.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -18,6 +18,8 @@ export interface ServerProcess {
   rss(): number;
   /** CPU time the process has used so far (user + system), seconds (from /proc). */
   cpuSeconds(): number;
+  /** CPU time its threads (or its main thread: JavaScript, where requests are served) have run so far, ns (from /proc: fine enough for one request; see cpuNanosOf). */
+  cpuNanos(threads?: 'all' | 'main'): number;
   /** A full GC in the server (needs StartOptions.gcOnSignal); resolves with its memory usage right after (null without gcOnSignal). */
   collect(): Promise<NodeJS.MemoryUsage | null>;
   /** SIGTERM and wait for the exit (a --cpu-prof profile is written then). */
@@ -48,6 +50,27 @@ export function cpuSecondsOf(pid: number): number {
   // Fields after the command name (which may hold spaces), from field 3 on: utime is 14, stime 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * Time on a CPU of every live thread of a process, ns: the sum of the first
+ * field of /proc/<pid>/task/<tid>/schedstat. /proc/<pid>/stat counts in ticks
+ * of 10 ms, too coarse for one request of a few ms; this is read from
+ * outside, so measuring costs the process nothing. (A thread that has exited
+ * takes its time with it; a node's threads live as long as it does.) The
+ * main thread alone (its tid is the pid) leaves out V8's compiler and GC
+ * helper threads.
+ */
+export function cpuNanosOf(pid: number, threads: 'all' | 'main' = 'all'): number {
+  let sum = 0;
+  for (const tid of threads === 'main' ? [String(pid)] : readdirSync(`/proc/${pid}/task`)) {
+    try {
+      sum += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return sum;
 }
 
 /** Resolves with the first output line matching `pattern`; rejects if the process exits first. */
@@ -131,6 +154,7 @@ async function start(script: string, ready: RegExp, what: string, options: Start
     pid,
     rss: () => rssOf(pid),
     cpuSeconds: () => cpuSecondsOf(pid),
+    cpuNanos: (threads) => cpuNanosOf(pid, threads),
     async collect() {
       if (!options.gcOnSignal) return null;
       const usage = new Promise<NodeJS.MemoryUsage>((resolve) => memoryWaiters.push(resolve));

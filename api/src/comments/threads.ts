@@ -4,13 +4,16 @@
 // Anchors cost nothing per committed op: a thread stores its range with the
 // version it is valid at, and a read moves it to the head by the rule of
 // protocol/anchor.ts, over the ops since (from the cached head's window, or
-// the log). A read that moved a range far stores it back after its answer
-// (store/write-behind.ts), so the next read starts from there. Changes are
+// the log). The next read on this node moves it on from where that read
+// placed it (collab/placement-cache.ts); a read that moved a range far
+// stores it back at a quiet moment after its answer (store/write-behind.ts),
+// so reads on other nodes start from there too. Changes are
 // published on the document's threads topic (pubsub/channels.ts) for
 // documentThreads on every node.
 import { AnchorMover, transformAnchorThrough, type AnchorRange } from '../../../protocol/anchor.ts';
 import type { Delta } from '../../../protocol/delta.ts';
 import { isCleanText } from '../../../protocol/text.ts';
+import { PlacementCache, type Placed } from '../collab/placement-cache.ts';
 import type { Sequencer } from '../collab/sequencer.ts';
 import type { Bus } from '../collab/types.ts';
 import type { Documents, Viewer } from '../documents/documents.ts';
@@ -65,7 +68,13 @@ export interface CommentsOptions {
   onPublishError?: (error: unknown) => void;
   /** Where moved anchors wait to be stored after a read's answer (the node shares one, and waits for it on shutdown). @default one of its own */
   writeBehind?: WriteScheduler;
+  /** Where reads leave the anchors they placed, for the next read to move on from. @default one of its own (PLACEMENTS_WEIGHT) */
+  placements?: PlacementCache<AnchorRange>;
 }
+
+/** Anchors the node keeps placed (PlacementCache), as weight: ~64 bytes each, 4 MB in all. */
+const PLACEMENT_WEIGHT = 64;
+const PLACEMENTS_WEIGHT = 4 * 1024 * 1024;
 
 const THREAD_SELECT = {
   id: true,
@@ -172,6 +181,7 @@ export class Comments {
   private readonly writeBackAfter: number;
   private readonly onPublishError: (error: unknown) => void;
   private readonly writeBehind: WriteScheduler;
+  private readonly placements: PlacementCache<AnchorRange>;
   constructor(prisma: PrismaClient, sequencer: Sequencer, documents: Documents, bus: Bus<ThreadView>, options: CommentsOptions = {}) {
     this.prisma = prisma;
     this.sequencer = sequencer;
@@ -180,6 +190,7 @@ export class Comments {
     this.writeBackAfter = options.writeBackAfter ?? 100;
     this.onPublishError = options.onPublishError ?? (() => {});
     this.writeBehind = options.writeBehind ?? new WriteBehind();
+    this.placements = options.placements ?? new PlacementCache({ maxWeight: PLACEMENTS_WEIGHT, weigh: () => PLACEMENT_WEIGHT });
   }
 
   /** The members the comment names with `@name` (mentionedIn); no query when it has no `@`. */
@@ -388,30 +399,40 @@ export class Comments {
   }
 
   /**
-   * Moves each row's anchor to the head: one read of the ops since the
-   * oldest anchor among them (none when all are at the head), then the rule
-   * over that shared list (AnchorMover: each op read once for them all).
-   * Anchors found detached are stored at once (in one statement); anchors
-   * moved over writeBackAfter ops or more are stored after the answer
-   * (WriteBehind), so the next read starts from there. Either way only
-   * forward: a slower reader never undoes a newer write-back.
+   * Moves each row's anchor to the head: from where the last read placed it
+   * (PlacementCache), or else from where it is stored; one read of the ops
+   * since the oldest of those (none when all are at the head), then the
+   * rule over that shared list (AnchorMover: each op read once for them
+   * all). Anchors found detached are stored at once (in one statement);
+   * anchors stored over writeBackAfter ops or more behind are stored after
+   * the answer (WriteBehind), so reads on other nodes, and after a restart,
+   * start from there. Either way only forward: a slower reader never undoes
+   * a newer write-back.
    */
   private async place(documentId: string, rows: ThreadRow[]): Promise<ThreadView[]> {
     if (rows.length === 0) return [];
     const head = await this.sequencer.head(documentId);
+    const starts = rows.map((r) => {
+      const stored: AnchorRange | null = r.anchorIndex === null || r.anchorLength === null ? null : { index: r.anchorIndex, length: r.anchorLength };
+      const source = `${r.anchorVersion}:${r.anchorIndex}:${r.anchorLength}`;
+      const placed = stored && this.placements.startOf(documentId, r.id, source, head.version);
+      return { stored, source, version: placed ? placed.version : r.anchorVersion, range: placed ? placed.value : stored };
+    });
     let from = head.version;
-    for (const r of rows) if (r.anchorIndex !== null && r.anchorVersion < from) from = r.anchorVersion;
+    for (const s of starts) if (s.range !== null && s.version < from) from = s.version;
     const ops = from === head.version ? [] : await this.sequencer.opsBetween(documentId, from, head.version);
     const mover = new AnchorMover(ops.map((op) => op.delta));
     const detached: Moved[] = [];
     const far: Moved[] = [];
-    const views = rows.map((r): ThreadView => {
-      let range: AnchorRange | null = r.anchorIndex === null || r.anchorLength === null ? null : { index: r.anchorIndex, length: r.anchorLength };
-      if (range && r.anchorVersion < head.version) {
-        range = mover.move(range, r.anchorVersion - from);
-        if (!range) detached.push({ id: r.id, range });
-        else if (head.version - r.anchorVersion >= this.writeBackAfter) far.push({ id: r.id, range });
-      }
+    const kept: Array<[string, Placed<AnchorRange>]> = [];
+    const views = rows.map((r, k): ThreadView => {
+      const start = starts[k]!;
+      const moved = start.range !== null && start.version < head.version;
+      const range = moved ? mover.move(start.range, start.version - from) : start.range;
+      if (start.stored && !range) detached.push({ id: r.id, range });
+      else if (range && head.version - r.anchorVersion >= this.writeBackAfter) far.push({ id: r.id, range });
+      // Detached ones are stored as such before the answer: the next read starts from their row.
+      if (moved && range) kept.push([r.id, { source: start.source, version: head.version, value: range }]);
       return {
         id: r.id,
         documentId: r.documentId,
@@ -424,6 +445,8 @@ export class Comments {
     });
     // A detached anchor stays detached for good: stored before the answer, like any change of state.
     await this.writeBack(head.version, detached);
+    // Those moved here, for the next read.
+    this.placements.keep(documentId, kept);
     if (far.length > 0) {
       this.writeBehind.schedule(`threads:${documentId}`, head.version, inSlices(far, WRITE_BEHIND_SLICE, (slice) => this.writeBack(head.version, slice)));
     }

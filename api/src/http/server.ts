@@ -53,6 +53,8 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
   // guardRequests: a 400 for targets we cannot route, and no throw or rejection escapes (request-guard.ts).
   const server = createServer(
     guardRequests(async (req, res) => {
+      // Served from now until its answer is out or its client gone (activity.ts); a stream (SSE) is not.
+      if (!req.headers.accept?.includes('text/event-stream')) res.once('close', services.activity.begin());
       const pathname = (req.url ?? '/').split('?')[0];
       if (pathname === '/metrics') {
         await serveMetrics(req, res);
@@ -108,14 +110,27 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
       // A mutation sent in a large message takes its turn as a large HTTP body does (large-body-gate.ts).
       execute: (args) => {
         const bytes = messageBytes.get(args.contextValue as object) ?? 0;
-        if (bytes <= LARGE_BODY_BYTES) {
-          largeBodies.noteSmall();
-          return (args.rootValue as Root).execute(args) as never;
+        const run = () => (args.rootValue as Root).execute(args);
+        // A query or mutation is served until its result is ready (activity.ts).
+        const served = services.activity.begin();
+        let result: unknown;
+        try {
+          if (bytes <= LARGE_BODY_BYTES) {
+            largeBodies.noteSmall();
+            result = run();
+          } else {
+            result = largeBodies.run(bytes, () => {
+              services.metrics.largeRequestStarted('websocket');
+              return run() as Promise<unknown>;
+            });
+          }
+        } catch (error) {
+          served();
+          throw error;
         }
-        return largeBodies.run(bytes, () => {
-          services.metrics.largeRequestStarted('websocket');
-          return (args.rootValue as Root).execute(args) as Promise<never>;
-        }) as never;
+        if (typeof (result as PromiseLike<unknown> | null)?.then === 'function') void Promise.resolve(result).then(served, served);
+        else served();
+        return result as never;
       },
       subscribe: (args) => (args.rootValue as Root).subscribe(args) as never,
       onConnect: async (ctx) => {

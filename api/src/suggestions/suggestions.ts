@@ -7,9 +7,11 @@
 // stores its delta with the version it applies to, and a read moves it to
 // the head by the rule of protocol/suggestion.ts (the rebase rule, committed
 // op first), over the ops since (from the cached head's window, or the log).
-// A read that found one OUTDATED stores that before answering; one that
-// moved it far stores it after answering (store/write-behind.ts). Only
-// forward, so the next read starts from there.
+// The next read on this node moves it on from where that read placed it
+// (collab/placement-cache.ts). A read that found one OUTDATED stores that
+// before answering; one that moved it far stores it at a quiet moment after
+// answering (store/write-behind.ts). Only forward, so reads on every node
+// start from there.
 //
 // Accepting is a submission through the normal write path (role, delta
 // policy, rebase, size limit, durability): the suggestion at the head, with
@@ -24,6 +26,8 @@ import { baseLength } from '../../../protocol/delta-validation.ts';
 import { Delta } from '../../../protocol/delta.ts';
 import { changesSomething, moveSuggestion, SuggestionMover } from '../../../protocol/suggestion.ts';
 import { isCleanText } from '../../../protocol/text.ts';
+import { opsBytes } from '../collab/content-bytes.ts';
+import { PlacementCache, type Placed } from '../collab/placement-cache.ts';
 import { keyReused, sameJson } from '../collab/replay.ts';
 import type { Sequencer } from '../collab/sequencer.ts';
 import { splitsSurrogatePair } from '../collab/surrogate-pairs.ts';
@@ -74,7 +78,13 @@ export interface SuggestionsOptions {
   onPublishError?: (error: unknown) => void;
   /** Where moved suggestions wait to be stored after a read's answer (the node shares one, and waits for it on shutdown). @default one of its own */
   writeBehind?: WriteScheduler;
+  /** Where reads leave the suggestions they moved, for the next read to move on from. @default one of its own (PLACEMENTS_WEIGHT) */
+  placements?: PlacementCache<Delta>;
 }
+
+/** Suggestions the node keeps placed (PlacementCache), weighed as their bytes and 64 more each: 8 MB in all. */
+const PLACEMENTS_WEIGHT = 8 * 1024 * 1024;
+const weighPlacement = (delta: Delta) => 64 + opsBytes(delta.ops);
 
 /** The clientId an accepted suggestion is committed with (clientSeq 0): one op per suggestion, whoever accepts it. */
 export const suggestionClientId = (id: string) => `suggestion-${id}`;
@@ -131,6 +141,7 @@ export class Suggestions {
   private readonly writeBackAfter: number;
   private readonly onPublishError: (error: unknown) => void;
   private readonly writeBehind: WriteScheduler;
+  private readonly placements: PlacementCache<Delta>;
   constructor(prisma: PrismaClient, sequencer: Sequencer, log: OperationLog, documents: Documents, bus: Bus<SuggestionView>, options: SuggestionsOptions = {}) {
     this.prisma = prisma;
     this.sequencer = sequencer;
@@ -140,6 +151,7 @@ export class Suggestions {
     this.writeBackAfter = options.writeBackAfter ?? 100;
     this.onPublishError = options.onPublishError ?? (() => {});
     this.writeBehind = options.writeBehind ?? new WriteBehind();
+    this.placements = options.placements ?? new PlacementCache({ maxWeight: PLACEMENTS_WEIGHT, weigh: weighPlacement });
   }
 
   /** The document's suggestions (COMMENTER and above), oldest first, the open ones moved to the head. */
@@ -373,31 +385,42 @@ export class Suggestions {
   }
 
   /**
-   * Moves each OPEN row to the head: one read of the ops since the oldest
-   * among them, then the rule over that shared list (SuggestionMover: most
-   * steps skip the transform). Rows found OUTDATED are stored at once (in
-   * one statement, only while still OPEN) and announced; rows moved over
-   * writeBackAfter ops or more are stored after the answer (WriteBehind),
-   * so the next read starts from there. Either way only forward.
+   * Moves each OPEN row to the head: from where the last read placed it
+   * (PlacementCache), or else from where it is stored; one read of the ops
+   * since the oldest of those, then the rule over that shared list
+   * (SuggestionMover: most steps skip the transform). Rows found OUTDATED
+   * are stored at once (in one statement, only while still OPEN) and
+   * announced; rows stored writeBackAfter ops or more behind are stored
+   * after the answer (WriteBehind), so reads on other nodes, and after a
+   * restart, start from there. Either way only forward.
    */
   private async place(documentId: string, rows: Row[]): Promise<SuggestionView[]> {
     if (rows.length === 0) return [];
     const head = await this.sequencer.head(documentId);
+    const starts = rows.map((r) => {
+      if (r.status !== 'OPEN') return null;
+      const source = String(r.version);
+      const placed = this.placements.startOf(documentId, r.id, source, head.version);
+      return { source, version: placed ? placed.version : r.version, delta: placed ? placed.value : deltaOf(r.delta) };
+    });
     let from = head.version;
-    for (const r of rows) if (r.status === 'OPEN' && r.version < from) from = r.version;
+    for (const s of starts) if (s && s.version < from) from = s.version;
     const ops = from === head.version ? [] : await this.sequencer.opsBetween(documentId, from, head.version);
     const mover = new SuggestionMover(ops.map((op) => op.delta));
     const outdated: Moved[] = [];
     const far: Moved[] = [];
-    const views = rows.map((r): SuggestionView => {
-      let delta = deltaOf(r.delta);
-      let version = r.version;
+    const kept: Array<[string, Placed<Delta>]> = [];
+    const views = rows.map((r, k): SuggestionView => {
+      const start = starts[k];
+      let delta = start ? start.delta : deltaOf(r.delta);
+      let version = start ? start.version : r.version;
       let status = r.status;
-      if (r.status === 'OPEN' && r.version < head.version) {
-        const next = mover.move(deltaOf(r.originalDelta), delta, r.version - from);
+      if (start && start.version < head.version) {
+        const next = mover.move(deltaOf(r.originalDelta), delta, start.version - from);
         delta = next.delta;
         version = head.version;
         if (next.outdated) status = 'OUTDATED';
+        else kept.push([r.id, { source: start.source, version, value: delta }]);
       }
       const view: SuggestionView = {
         id: r.id,
@@ -420,6 +443,8 @@ export class Suggestions {
     // OUTDATED is for good, and announced: stored before the answer, like any change of state.
     const written = await this.writeBack(head.version, outdated);
     for (const { view } of outdated) if (written.has(view.id)) await this.publish(view);
+    // Those moved here and still OPEN, for the next read.
+    this.placements.keep(documentId, kept);
     if (far.length > 0) {
       this.writeBehind.schedule(`suggestions:${documentId}`, head.version, inSlices(far, WRITE_BEHIND_SLICE, (slice) => this.writeBack(head.version, slice)));
     }
