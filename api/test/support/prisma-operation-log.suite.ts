@@ -180,5 +180,38 @@ export function prismaOperationLogSuite(open: () => Promise<TempDatabase>): void
       await log.append(doc, [newOp(doc, 1)], { version: 1, content });
       expect((await log.latestSnapshot(doc, 1))?.content.ops).toEqual(content.ops);
     });
+
+    test('stores snapshots as the JSON text replies send, and still reads the jsonb ones of older versions', async () => {
+      const log = new PrismaOperationLog(temp.db.prisma, temp.db.sql);
+      const doc = await createDocument();
+      // Version 1's snapshot as older versions stored it.
+      const old = { ops: [{ insert: 'old "one"', attributes: { bold: true } }, { insert: '\n' }] };
+      await log.append(doc, [newOp(doc, 1)]);
+      await temp.db.prisma.snapshot.create({ data: { documentId: doc, version: 1, content: old } });
+      const read = await log.latestSnapshot(doc, 1);
+      expect(read?.content.ops).toEqual(old.ops);
+      expect(read?.stored).toBeUndefined();
+      // A new one: text (with lone surrogate halves, which jsonb refused) and its layout, no jsonb.
+      const content = new Delta().insert('new \uD83D half', { italic: true }).insert('\n');
+      await log.append(doc, [newOp(doc, 2)], { version: 2, content });
+      const [row] = await temp.db.sql.query<{ content: unknown; text: string; layout: string }>(
+        'SELECT "content", "text", "layout" FROM "Snapshot" WHERE "documentId" = $1 AND "version" = 2',
+        [doc],
+      );
+      expect(row?.content).toBeNull();
+      expect(row?.text).toBe(JSON.stringify({ ops: content.ops }));
+      const latest = await log.latestSnapshot(doc, 5);
+      expect(latest?.version).toBe(2);
+      expect(latest?.stored).toEqual({ text: row?.text, layout: row?.layout });
+      expect(latest?.content.ops).toEqual(content.ops);
+      // The old one is still there below it.
+      expect((await log.latestSnapshot(doc, 1))?.content.ops).toEqual(old.ops);
+    });
+
+    test('refuses a snapshot row with neither form', async () => {
+      const doc = await createDocument();
+      await expect(temp.db.sql.query('INSERT INTO "Snapshot" ("documentId", "version", "text") VALUES ($1, 1, $2)', [doc, '{"ops":[]}'])).rejects.toThrow();
+      expect(await new PrismaOperationLog(temp.db.prisma, temp.db.sql).latestSnapshot(doc, 1)).toBeNull();
+    });
   });
 }
