@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeltaOp } from '../../../protocol/delta.ts';
-import { contentValue, stringifyReply } from './content-json.ts';
+import { Delta } from '../../../protocol/delta.ts';
+import { contentValue, replyBytes, stringifyReply, type ContentSource } from './content-json.ts';
 
 const formatted = (n: number): DeltaOp[] => Array.from({ length: n }, (_, i) => (i % 2 ? { insert: `run ${i} "quoted" \\ é` } : { insert: `b${i}`, attributes: { bold: true } }));
 
@@ -29,5 +30,40 @@ describe('content JSON', () => {
     const large = formatted(100);
     const tricky = { note: '\\u0000content-json:0', content: contentValue(large) };
     expect(JSON.parse(stringifyReply(tricky))).toEqual({ note: '\\u0000content-json:0', content: { ops: large } });
+  });
+
+  it('sends a reply as bytes that share each content\'s, encoded once', () => {
+    const large = formatted(500);
+    const reply = (v: number) => ({ data: { document: { version: v, content: contentValue(large), note: 'é “x”' } } });
+    const first = replyBytes(reply(1))!;
+    const second = replyBytes(reply(2))!;
+    expect(Buffer.concat(first).toString('utf8')).toBe(JSON.stringify({ data: { document: { version: 1, content: { ops: large }, note: 'é “x”' } } }));
+    expect(Buffer.concat(second).toString('utf8')).toBe(stringifyReply(reply(2)));
+    // The same Buffer for the content in both.
+    const shared = first.filter((b) => second.includes(b));
+    expect(shared).toHaveLength(1);
+    expect(shared[0]!.toString('utf8')).toBe(JSON.stringify({ ops: large }));
+    // A reply with no large content is left to the usual path.
+    expect(replyBytes({ data: { content: contentValue(formatted(3)) } })).toBeNull();
+  });
+
+  it('takes a source\'s JSON without reading its ops, and its ops where JSON is not a reply\'s', () => {
+    const ops = formatted(500);
+    let built = 0;
+    const source: ContentSource = {
+      get content() {
+        built++;
+        return new Delta(ops);
+      },
+      json: () => JSON.stringify({ ops }),
+      bytes: 100_000,
+    };
+    expect(stringifyReply({ c: contentValue(source) })).toBe(JSON.stringify({ c: { ops } }));
+    expect(Buffer.concat(replyBytes({ c: contentValue(source) })!).toString()).toBe(JSON.stringify({ c: { ops } }));
+    expect(built).toBe(0);
+    // Outside a reply (graphql-ws, execute()), it is { ops } as ever.
+    expect(JSON.stringify({ c: contentValue(source) })).toBe(JSON.stringify({ c: { ops } }));
+    expect(contentValue(source)).toEqual({ ops });
+    expect(built).toBeGreaterThan(0);
   });
 });

@@ -163,11 +163,22 @@ export function replyBytes(value: unknown): Buffer[] | null {
     },
     (m) => {
       let bytes = utf8.get(m.key);
-      if (!bytes) utf8.set(m.key, (bytes = Buffer.from(m.text)));
+      if (!bytes) utf8.set(m.key, (bytes = utf8Of(m.text)));
       parts.push(bytes);
     },
   );
   return parts;
+}
+
+const encoder = new TextEncoder();
+/**
+ * UTF-8 of a string. TextEncoder, not Buffer.from: for a string holding any
+ * character past U+00FF (V8 keeps it two bytes a unit; a typographic quote
+ * in the text is enough), Buffer.from took ~110 ms for 13 MB, TextEncoder 35.
+ */
+function utf8Of(text: string): Buffer {
+  const bytes = encoder.encode(text);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** The media types yoga's regular (JSON) replies answer with, in its order. */
