@@ -119,6 +119,22 @@ describe('ChunkedDocument', () => {
     }
   });
 
+  it('gives its JSON in parts, and a change leaves all but its own block\'s parts the same objects', () => {
+    const content = new Delta();
+    for (let i = 0; i < 5_000; i++) content.insert(`word ${i} `, i % 2 ? { bold: true } : undefined);
+    for (const doc of [new ChunkedDocument(content, undefined, units), ChunkedDocument.fromStored(new ChunkedDocument(content).toStored(), undefined, units)]) {
+      const before = doc.jsonParts();
+      expect(`{"ops":[${before.map((p) => p.text).join(',')}]}`).toBe(doc.json());
+      doc.apply(new Delta().retain(doc.length / 2).insert('x', { italic: true }));
+      const after = doc.jsonParts();
+      expect(`{"ops":[${after.map((p) => p.text).join(',')}]}`).toBe(doc.json());
+      expect(JSON.parse(doc.json()).ops).toEqual(content.compose(new Delta().retain(content.length() / 2).insert('x', { italic: true })).ops);
+      const kept = after.filter((p) => before.includes(p)).length;
+      expect(kept).toBeGreaterThan(after.length - 3);
+      expect(kept).toBeLessThan(after.length);
+    }
+  });
+
   it('parses the whole text when a stored layout does not fit it', () => {
     const doc = new ChunkedDocument(new Delta().insert('a', { bold: true }).insert('b\n'), 1, units);
     const { text } = doc.toStored();

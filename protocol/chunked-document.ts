@@ -95,8 +95,13 @@ interface RawBlock {
   readonly index: number;
 }
 
+/** A piece of a document's JSON: some of its ops' JSON, joined by commas (ChunkedDocument.jsonParts). */
+export interface JSONPart {
+  readonly text: string;
+}
+
 /** A block's ops as canonical JSON (neighbouring ops in it merged as toDelta() merges them). */
-interface BlockJSON {
+interface BlockJSON extends JSONPart {
   readonly text: string;
   readonly firstEnd: number;
   readonly lastStart: number;
@@ -130,6 +135,8 @@ export class ChunkedDocument {
   private built: Delta | null = null;
   /** toStored() of the document as it is (null: not made since the last change). */
   private stored: StoredDocument | null = null;
+  /** jsonParts() of the document as it is, and the layout that goes with them. */
+  private parts: { parts: readonly JSONPart[]; layout: string } | null = null;
 
   /**
    * `chunk`: ops per chunk, `block`: chunks per block (tests make them tiny
@@ -232,9 +239,27 @@ export class ChunkedDocument {
     return this.toStored().text;
   }
 
+  /**
+   * json() in parts: `{"ops":[` + the parts' text joined by commas + `]}`.
+   * A part that a change leaves alone is the same object in the next
+   * version's parts, so whatever is made of its text (its UTF-8 bytes) can
+   * be kept by it.
+   */
+  jsonParts(): readonly JSONPart[] {
+    return this.written().parts;
+  }
+
   /** The document as stored (StoredDocument): its JSON and where its blocks are in it. The same object until the next change. */
   toStored(): StoredDocument {
-    if (this.stored) return this.stored;
+    if (!this.stored) {
+      const { parts, layout } = this.written();
+      this.stored = { text: OPEN + parts.map((p) => p.text).join(',') + CLOSE, layout };
+    }
+    return this.stored;
+  }
+
+  private written(): { parts: readonly JSONPart[]; layout: string } {
+    if (this.parts) return this.parts;
     const out = new StoredWriter(this.measure);
     let previous: RawBlock | null = null;
     for (const b of this.blocks) {
@@ -244,8 +269,7 @@ export class ChunkedDocument {
       out.add(this.jsonOf(b), adjacent);
       previous = raw;
     }
-    this.stored = out.finish();
-    return this.stored;
+    return (this.parts = out.finish());
   }
 
   /**
@@ -291,6 +315,7 @@ export class ChunkedDocument {
     copy.measured = this.measured;
     copy.built = this.built;
     copy.stored = this.stored;
+    copy.parts = this.parts;
     return copy;
   }
 
@@ -372,6 +397,7 @@ export class ChunkedDocument {
     if (made.length === 1 && made[0]!.chunks!.length < this.block / 4) this.joinBlocks(bFrom);
     this.built = null;
     this.stored = null;
+    this.parts = null;
   }
 
   /** Blocks [from, to] hold [offset, end) and start at or before `start` (the last block takes changes at the very end); searched from the nearer end. */
@@ -581,7 +607,7 @@ function rawBlocks(stored: StoredDocument): Block[] | null {
  * them), the two become one op, and the blocks one stored block.
  */
 class StoredWriter {
-  private readonly parts: string[] = [];
+  private readonly parts: JSONPart[] = [];
   private readonly layout: Layout['blocks'] = [];
   /** The stored block being made: its JSON before its last op, and the last op, which the next block may merge with. */
   private head: string[] = [];
@@ -624,9 +650,9 @@ class StoredWriter {
     this.lastText = block.text.slice(block.lastStart);
   }
 
-  finish(): StoredDocument {
+  finish(): { parts: JSONPart[]; layout: string } {
     if (this.last !== null) this.flush();
-    return { text: OPEN + this.parts.join(',') + CLOSE, layout: JSON.stringify({ blocks: this.layout } satisfies Layout) };
+    return { parts: this.parts, layout: JSON.stringify({ blocks: this.layout } satisfies Layout) };
   }
 
   private begin(block: BlockJSON): void {
@@ -650,16 +676,19 @@ class StoredWriter {
     let text: string;
     let firstEnd: number;
     let lastStart: number;
+    let part: JSONPart;
     if (this.whole) {
       ({ text, firstEnd, lastStart } = this.whole);
+      part = this.whole; // the block's own: the same object while the block stays
     } else {
       const lastText = this.lastText ?? JSON.stringify(this.last);
       const head = this.head.join(',');
       text = head ? `${head},${lastText}` : lastText;
       lastStart = text.length - lastText.length;
       firstEnd = this.firstEnd ?? text.length;
+      part = { text };
     }
-    this.parts.push(text);
+    this.parts.push(part);
     this.layout.push([text.length, firstEnd, lastStart, this.length, this.size]);
     this.last = null;
     this.whole = null;

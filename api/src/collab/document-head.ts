@@ -4,7 +4,7 @@
 // ChunkedDocument (protocol/: pure, quill-delta only) is the client's and the
 // server's: compose() on a long formatted head costs a deep copy per op,
 // and even a span-only compose copied the whole op array per commit.
-import { ChunkedDocument, type StoredDocument } from '../../../protocol/chunked-document.ts';
+import { ChunkedDocument, type JSONPart, type StoredDocument } from '../../../protocol/chunked-document.ts';
 import { opsBytes } from './content-bytes.ts';
 import { Delta, type DeltaOp } from '../../../protocol/delta.ts';
 import { holdsSurrogates, type UnitLookup } from './surrogate-pairs.ts';
@@ -34,6 +34,8 @@ export interface HeadContent {
   readonly content: Delta;
   /** The content's JSON, `JSON.stringify({ ops: content.ops })`, without building `content`. */
   json(): string;
+  /** json() in parts (ChunkedDocument.jsonParts): a part an op leaves alone is the same object in the next version's. */
+  jsonParts(): readonly JSONPart[];
 }
 
 /** Stored content (snapshots) from a delta, measured as heads measure it. */
@@ -119,6 +121,7 @@ export class DocumentHead {
         return document.toDelta();
       },
       json: () => document.json(),
+      jsonParts: () => document.jsonParts(),
     };
     return this.frozen;
   }

@@ -66,4 +66,34 @@ describe('content JSON', () => {
     expect(contentValue(source)).toEqual({ ops });
     expect(built).toBeGreaterThan(0);
   });
+
+  it('encodes the parts a source keeps from one version to the next once', () => {
+    const texts = Array.from({ length: 40 }, (_, k) => JSON.stringify(formatted(20).map((op) => ({ ...op, insert: `${k}:${op.insert}` }))).slice(1, -1));
+    let read = 0;
+    const part = (text: string) => ({
+      get text() {
+        read++;
+        return text;
+      },
+    });
+    const parts = texts.map(part);
+    const source = (ps: { text: string }[]): ContentSource => ({
+      get content(): Delta {
+        throw new Error('not built');
+      },
+      json: () => `{"ops":[${ps.map((p) => p.text).join(',')}]}`,
+      bytes: 100_000,
+      jsonParts: () => ps,
+    });
+    const first = Buffer.concat(replyBytes({ c: contentValue(source(parts)) })!).toString();
+    expect(first).toBe(`{"c":{"ops":[${texts.join(',')}]}}`);
+    expect(read).toBe(40);
+    // The next version: one part changed.
+    const next = [...parts];
+    next[7] = part(JSON.stringify(formatted(3)).slice(1, -1));
+    read = 0;
+    const second = Buffer.concat(replyBytes({ c: contentValue(source(next)) })!).toString();
+    expect(JSON.parse(second).c.ops).toHaveLength(39 * 20 + 3);
+    expect(read).toBe(1);
+  });
 });

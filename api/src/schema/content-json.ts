@@ -38,6 +38,12 @@ export interface ContentSource {
   json(): string;
   /** Bytes of the content (content-bytes.ts): whether it is worth a placeholder. */
   readonly bytes: number;
+  /**
+   * json() in parts, `{"ops":[` + parts joined by commas + `]}`, where a
+   * part that stays from one version to the next is the same object: its
+   * bytes are encoded once, not once per version.
+   */
+  jsonParts?(): readonly { readonly text: string }[];
 }
 
 const json = new WeakMap<readonly DeltaOp[], string>();
@@ -45,14 +51,43 @@ const json = new WeakMap<readonly DeltaOp[], string>();
 const utf8 = new WeakMap<object, Buffer>();
 const PLACEHOLDER = `\u0000content-json:${randomUUID()}:`;
 
-/** A content met by the stringify under way: its JSON, and what its bytes are kept by. */
+/** A content met by the stringify under way: its JSON (made when asked for: bytes may come from parts), and what its bytes are kept by. */
 interface Met {
-  text: string;
+  text(): string;
   key: object;
+  parts?: (() => readonly { readonly text: string }[]) | undefined;
 }
 
 /** Contents met by the stringify under way (null outside stringifyReply). */
 let pending: Met[] | null = null;
+
+/** UTF-8 of a source's parts, by part (a part that stays from one version to the next keeps its bytes). */
+const partBytes = new WeakMap<object, Buffer>();
+const OPEN = Buffer.from('{"ops":[');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']}');
+
+/** A large content's UTF-8: from its parts when its source has them (only changed parts are encoded), else from its JSON. */
+function bytesOf(m: Met): Buffer {
+  let bytes = utf8.get(m.key);
+  if (bytes) return bytes;
+  const parts = m.parts?.();
+  if (parts) {
+    const pieces: Buffer[] = [OPEN];
+    parts.forEach((part, k) => {
+      let b = partBytes.get(part);
+      if (!b) partBytes.set(part, (b = utf8Of(part.text)));
+      if (k > 0) pieces.push(COMMA);
+      pieces.push(b);
+    });
+    pieces.push(CLOSE);
+    bytes = Buffer.concat(pieces);
+  } else {
+    bytes = utf8Of(m.text());
+  }
+  utf8.set(m.key, bytes);
+  return bytes;
+}
 
 /** What the Delta scalar returns: `ops` as they are (an own property, so the value compares equal to `{ ops }`), and JSON `{ ops }`. */
 export class ContentValue {
@@ -80,7 +115,7 @@ export class ContentValue {
   /** The JSON of a content worth a placeholder, made once; null for a small one. */
   #met(): Met | null {
     const source = this.#source;
-    if (source) return source.bytes >= MIN_RUN ? { text: source.json(), key: source } : null;
+    if (source) return source.bytes >= MIN_RUN ? { text: () => source.json(), key: source, parts: source.jsonParts?.bind(source) } : null;
     const ops = this.ops;
     if (!isLarge(ops)) return null;
     let text = json.get(ops);
@@ -94,7 +129,8 @@ export class ContentValue {
       }
       json.set(ops, text);
     }
-    return { text, key: ops };
+    const made = text;
+    return { text: () => made, key: ops };
   }
 }
 
@@ -141,7 +177,7 @@ export function stringifyReply(value: unknown): string {
     out,
     met,
     (part) => parts.push(part),
-    (m) => parts.push(m.text),
+    (m) => parts.push(m.text()),
   );
   return parts.join('');
 }
@@ -161,11 +197,7 @@ export function replyBytes(value: unknown): Buffer[] | null {
     (part) => {
       if (part.length > 0) parts.push(Buffer.from(part));
     },
-    (m) => {
-      let bytes = utf8.get(m.key);
-      if (!bytes) utf8.set(m.key, (bytes = utf8Of(m.text)));
-      parts.push(bytes);
-    },
+    (m) => parts.push(bytesOf(m)),
   );
   return parts;
 }
