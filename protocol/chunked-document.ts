@@ -72,6 +72,8 @@ export type OpsMeasure = (ops: readonly DeltaOp[]) => number;
 export interface StoredDocument {
   text: string;
   layout: string;
+  /** The UTF-8 of `text`, when whoever read it back had it (storedUtf8()). */
+  utf8?: Uint8Array;
 }
 
 /**
@@ -247,6 +249,11 @@ export class ChunkedDocument {
    */
   jsonParts(): readonly JSONPart[] {
     return this.written().parts;
+  }
+
+  /** The UTF-8 of json(), when the document is still the stored one it was read from with its UTF-8 (else null: encode json()). */
+  storedUtf8(): Uint8Array | null {
+    return this.stored?.utf8 ?? null;
   }
 
   /** The document as stored (StoredDocument): its JSON and where its blocks are in it. The same object until the next change. */

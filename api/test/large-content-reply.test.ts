@@ -7,6 +7,7 @@
 // document from its snapshot (JSON text, read without parsing) answers the
 // same, and takes edits on it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeBody } from '../src/store/snapshot-body.ts';
 import { availableModes, createDocument, gql, signUp, startNodeGroup, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.ts';
 
 let server: TestServer;
@@ -85,9 +86,9 @@ describe.runIf(availableModes().includes('scaled'))('a document opened from its 
     const a = await group.start({ SNAPSHOT_EVERY: '1' });
     const { token } = await signUp(a);
     const id = await createDocument(a, token, content);
-    const rows = await a.services.db.sql.query<{ version: number; text: string | null }>('SELECT "version", "text" FROM "Snapshot" WHERE "documentId" = $1', [id]);
+    const rows = await a.services.db.sql.query<{ version: number; body: string; layout: string }>('SELECT "version", "body", "layout" FROM "Snapshot" WHERE "documentId" = $1', [id]);
     expect(rows.map((r) => r.version)).toEqual([1]);
-    expect(rows[0]?.text).toBe(JSON.stringify(content));
+    expect((await decodeBody(rows[0]!.body, rows[0]!.layout)).text).toBe(JSON.stringify(content));
     const b = await group.start({ SNAPSHOT_EVERY: '1' });
     const query = 'query($id: ID!) { document(id: $id) { version content } }';
     expect((await raw(b, query, { id }, token)).text).toBe(JSON.stringify({ data: { document: { version: 1, content } } }));

@@ -36,6 +36,8 @@ export interface HeadContent {
   json(): string;
   /** json() in parts (ChunkedDocument.jsonParts): a part an op leaves alone is the same object in the next version's. */
   jsonParts(): readonly JSONPart[];
+  /** The UTF-8 of json() if the content is its stored snapshot's, as read (null: not at hand). */
+  utf8(): Uint8Array | null;
 }
 
 /** Stored content (snapshots) from a delta, measured as heads measure it. */
@@ -122,6 +124,7 @@ export class DocumentHead {
       },
       json: () => document.json(),
       jsonParts: () => document.jsonParts(),
+      utf8: () => document.storedUtf8(),
     };
     return this.frozen;
   }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Delta } from '../../../protocol/delta.ts';
 import { MemoryOperationLog } from './memory-log.ts';
 import { Sequencer } from './sequencer.ts';
+import { storedSnapshot } from './document-head.ts';
 import { opsBytes } from './content-bytes.ts';
 
 async function typeInto(initial: string, keystrokes: number) {
@@ -74,6 +75,27 @@ describe('Sequencer snapshots', () => {
     const head = await fresh.head('d');
     expect(JSON.parse(head.json()).ops).toEqual(ops.reduce((doc, op) => doc.compose(op.delta), new Delta()).ops);
     expect(head.json()).toBe(JSON.stringify({ ops: head.content.ops }));
+  });
+
+  it('gives a head loaded from a stored snapshot with its UTF-8 that UTF-8 for replies, until the next op', async () => {
+    const log = new MemoryOperationLog();
+    log.createDocument('d');
+    const sequencer = new Sequencer({ log, snapshotEvery: 1, publish: async () => {} });
+    await sequencer.submit({ documentId: 'd', baseVersion: 0, delta: new Delta().insert('héllo “x”\n'), clientId: 'c', clientSeq: 0, authorId: null });
+    const snapshot = (await log.latestSnapshot('d', 1))!;
+    // As the database log reads one back: with the bytes it decompressed.
+    const utf8 = Buffer.from(snapshot.stored!.text);
+    const withBytes = new MemoryOperationLog();
+    withBytes.createDocument('d');
+    await withBytes.append('d', await log.readOps('d', 0), storedSnapshot(1, { ...snapshot.stored!, utf8 }));
+    const fresh = new Sequencer({ log: withBytes, snapshotEvery: 0, publish: async () => {} });
+    const head = await fresh.head('d');
+    expect(head.utf8()).toBe(utf8);
+    expect(head.json()).toBe(snapshot.stored!.text);
+    await fresh.submit({ documentId: 'd', baseVersion: 1, delta: new Delta().insert('!'), clientId: 'c', clientSeq: 1, authorId: null });
+    const next = await fresh.head('d');
+    expect(next.utf8()).toBeNull();
+    expect(JSON.parse(next.json()).ops).toEqual([{ insert: '!héllo “x”\n' }]);
   });
 
   it('loads a head from the snapshot and the ops after it, as the log composes', async () => {

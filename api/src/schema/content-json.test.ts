@@ -96,4 +96,13 @@ describe('content JSON', () => {
     expect(JSON.parse(second).c.ops).toHaveLength(39 * 20 + 3);
     expect(read).toBe(1);
   });
+
+  it('sends bytes a source has at hand as they are', () => {
+    const ops = formatted(500);
+    const utf8 = Buffer.from(JSON.stringify({ ops }));
+    const source: ContentSource = { content: new Delta(ops), json: () => JSON.stringify({ ops }), bytes: 100_000, utf8: () => utf8 };
+    const parts = replyBytes({ c: contentValue(source) })!;
+    expect(parts.some((b) => b.buffer === utf8.buffer)).toBe(true);
+    expect(Buffer.concat(parts).toString()).toBe(JSON.stringify({ c: { ops } }));
+  });
 });

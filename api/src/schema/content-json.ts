@@ -44,6 +44,8 @@ export interface ContentSource {
    * bytes are encoded once, not once per version.
    */
   jsonParts?(): readonly { readonly text: string }[];
+  /** The UTF-8 of json() when it is at hand as is (a snapshot's, read back), else null. */
+  utf8?(): Uint8Array | null;
 }
 
 const json = new WeakMap<readonly DeltaOp[], string>();
@@ -56,6 +58,7 @@ interface Met {
   text(): string;
   key: object;
   parts?: (() => readonly { readonly text: string }[]) | undefined;
+  utf8?: (() => Uint8Array | null) | undefined;
 }
 
 /** Contents met by the stringify under way (null outside stringifyReply). */
@@ -71,8 +74,11 @@ const CLOSE = Buffer.from(']}');
 function bytesOf(m: Met): Buffer {
   let bytes = utf8.get(m.key);
   if (bytes) return bytes;
-  const parts = m.parts?.();
-  if (parts) {
+  const direct = m.utf8?.();
+  const parts = direct ? null : m.parts?.();
+  if (direct) {
+    bytes = Buffer.from(direct.buffer, direct.byteOffset, direct.byteLength);
+  } else if (parts) {
     const pieces: Buffer[] = [OPEN];
     parts.forEach((part, k) => {
       let b = partBytes.get(part);
@@ -115,7 +121,7 @@ export class ContentValue {
   /** The JSON of a content worth a placeholder, made once; null for a small one. */
   #met(): Met | null {
     const source = this.#source;
-    if (source) return source.bytes >= MIN_RUN ? { text: () => source.json(), key: source, parts: source.jsonParts?.bind(source) } : null;
+    if (source) return source.bytes >= MIN_RUN ? { text: () => source.json(), key: source, parts: source.jsonParts?.bind(source), utf8: source.utf8?.bind(source) } : null;
     const ops = this.ops;
     if (!isLarge(ops)) return null;
     let text = json.get(ops);

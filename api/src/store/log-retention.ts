@@ -24,6 +24,7 @@
 //   committed (collab/retention.ts).
 import { Delta, type DeltaOp } from '../../../protocol/delta.ts';
 import { composeAll, storedContent } from '../collab/document-head.ts';
+import { decodeBody, encodeBody } from './snapshot-body.ts';
 import { MAX_VERSION } from '../collab/types.ts';
 import type { SqlRunner, SqlSession } from './database.ts';
 
@@ -145,8 +146,8 @@ async function pinNamedVersions(tx: SqlSession, documentId: string, from: number
   const names = await tx.query<{ version: number }>(UNPINNED_NAMES, [documentId, from, to]);
   for (const { version } of names) {
     // Either form (20261207100000_snapshot_text): text and its layout, or older jsonb.
-    const [snap] = await tx.query<{ version: number; text: string | null; layout: string | null; content: { ops: DeltaOp[] } | null }>(
-      `SELECT "version", "text", "layout", CASE WHEN "text" IS NULL THEN "content" END AS "content"
+    const [snap] = await tx.query<{ version: number; body: string | null; layout: string | null; content: { ops: DeltaOp[] } | null }>(
+      `SELECT "version", "body", "layout", CASE WHEN "body" IS NULL THEN "content" END AS "content"
        FROM "Snapshot" WHERE "documentId" = $1 AND "version" <= $2 ORDER BY "version" DESC LIMIT 1`,
       [documentId, version],
     );
@@ -157,12 +158,12 @@ async function pinNamedVersions(tx: SqlSession, documentId: string, from: number
     );
     // The floor's snapshot is below every kept op, so this cannot happen; if it does, keep the ops (abort the cut).
     if (ops.length !== version - base) throw new Error(`log retention: cannot rebuild named version ${version} of ${documentId}`);
-    const start = snap?.text != null && snap.layout != null ? { text: snap.text, layout: snap.layout } : new Delta(snap?.content?.ops ?? []);
+    const start = snap?.body != null && snap.layout != null ? await decodeBody(snap.body, snap.layout) : new Delta(snap?.content?.ops ?? []);
     const stored = storedContent(composeAll(start, ops.map((op) => ({ delta: new Delta(op.delta.ops) }))));
-    await tx.query(`INSERT INTO "Snapshot" ("documentId", "version", "text", "layout") VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
+    await tx.query(`INSERT INTO "Snapshot" ("documentId", "version", "body", "layout") VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
       documentId,
       version,
-      stored.text,
+      await encodeBody(stored.text),
       stored.layout,
     ]);
   }

@@ -19,6 +19,7 @@
 import type { StoredDocument } from '../../../protocol/chunked-document.ts';
 import { Delta, type DeltaOp } from '../../../protocol/delta.ts';
 import { storedContent, storedSnapshot } from '../collab/document-head.ts';
+import { decodeBody, encodeBody } from './snapshot-body.ts';
 import {
   AppendConflict,
   MAX_VERSION,
@@ -141,14 +142,14 @@ const committedOps = (ops: NewOp[], createdAt: Date): CommittedOp[] =>
 const APPEND = 'SELECT "collab_append"($1, $2, $3, $4::jsonb, $5::timestamptz, NULL, NULL) AS moved';
 
 // The same with a snapshot, still one statement: collab_append takes a jsonb
-// snapshot (older nodes pass one), and snapshots are now text
-// (20261207100000_snapshot_text), stored beside it only if the head moved.
+// snapshot (older nodes pass one), and snapshots are now a compressed body
+// (20261207100000_snapshot_body), stored beside it only if the head moved.
 // MATERIALIZED: collab_append runs exactly once, before the insert reads it.
-const snapshotAppend = (documentId: string, first: string, last: string, ops: string, at: string, version: string, text: string, layout: string) => `
+const snapshotAppend = (documentId: string, first: string, last: string, ops: string, at: string, version: string, body: string, layout: string) => `
   WITH a AS MATERIALIZED (SELECT "collab_append"(${documentId}, ${first}, ${last}, ${ops}::jsonb, ${at}::timestamptz, NULL, NULL) AS moved),
   s AS (
-    INSERT INTO "Snapshot" ("documentId", "version", "text", "layout", "createdAt")
-    SELECT ${documentId}, ${version}::integer, ${text}::text, ${layout}::text, ${at}::timestamptz AT TIME ZONE 'UTC' FROM a WHERE a.moved = 1
+    INSERT INTO "Snapshot" ("documentId", "version", "body", "layout", "createdAt")
+    SELECT ${documentId}, ${version}::integer, ${body}::text, ${layout}::text, ${at}::timestamptz AT TIME ZONE 'UTC' FROM a WHERE a.moved = 1
     ON CONFLICT DO NOTHING
   )
   SELECT moved FROM a`;
@@ -156,7 +157,7 @@ const APPEND_WITH_SNAPSHOT = snapshotAppend('$1', '$2', '$3', '$4', '$5', '$6', 
 
 // The newest snapshot at or before a version, in either form.
 const LATEST_SNAPSHOT = `
-  SELECT "version", "text", "layout", CASE WHEN "text" IS NULL THEN "content" END AS "content"
+  SELECT "version", "body", "layout", CASE WHEN "body" IS NULL THEN "content" END AS "content"
   FROM "Snapshot" WHERE "documentId" = $1 AND "version" <= $2
   ORDER BY "version" DESC LIMIT 1`;
 
@@ -197,14 +198,17 @@ const LOCK_TIMEOUT = '10s';
 const lockScript = (documentId: string, knownVersion: number) => `BEGIN; SET LOCAL lock_timeout = '${LOCK_TIMEOUT}';
   SELECT "version", "delta", "clientId", "clientSeq", "authorId", "tokenId", "runId", "requestHash", "createdAt"
   FROM "collab_lock_head"(${sqlLiteral(documentId)}, ${sqlLiteral(knownVersion)})`;
-const appendScript = (documentId: string, first: number, last: number, ops: string, at: string, snapshot: { version: number; stored: StoredDocument } | null) =>
+const appendScript = (documentId: string, first: number, last: number, ops: string, at: string, snapshot: { version: number; body: string; layout: string } | null) =>
   snapshot
-    ? `${snapshotAppend(sqlLiteral(documentId), sqlLiteral(first), sqlLiteral(last), sqlLiteral(ops), sqlLiteral(at), sqlLiteral(snapshot.version), sqlLiteral(snapshot.stored.text), sqlLiteral(snapshot.stored.layout))}; COMMIT`
+    ? `${snapshotAppend(sqlLiteral(documentId), sqlLiteral(first), sqlLiteral(last), sqlLiteral(ops), sqlLiteral(at), sqlLiteral(snapshot.version), sqlLiteral(snapshot.body), sqlLiteral(snapshot.layout))}; COMMIT`
     : `SELECT "collab_append"(${sqlLiteral(documentId)}, ${sqlLiteral(first)}, ${sqlLiteral(last)}, ${sqlLiteral(ops)}::jsonb, ${sqlLiteral(at)}::timestamptz, NULL, NULL) AS moved; COMMIT`;
 
-/** A snapshot as the log stores it: text (storedContent makes it from a delta when the snapshot has none). */
-const storedOf = (snapshot: Snapshot | undefined): { version: number; stored: StoredDocument } | null =>
-  snapshot ? { version: snapshot.version, stored: snapshot.stored ?? storedContent(snapshot.content) } : null;
+/** A snapshot as the log stores it: a body and its layout (storedContent makes them from a delta when the snapshot has none). */
+async function storedOf(snapshot: Snapshot | undefined): Promise<{ version: number; body: string; layout: string } | null> {
+  if (!snapshot) return null;
+  const stored: StoredDocument = snapshot.stored ?? storedContent(snapshot.content);
+  return { version: snapshot.version, body: await encodeBody(stored.text), layout: stored.layout };
+}
 
 type OpRow = Pick<OperationRow, 'version' | 'delta' | 'clientId' | 'clientSeq' | 'authorId' | 'tokenId' | 'runId' | 'requestHash' | 'createdAt'>;
 
@@ -226,12 +230,12 @@ export class PrismaOperationLog implements OperationLog {
   }
 
   async latestSnapshot(documentId: string, atOrBefore: number): Promise<Snapshot | null> {
-    const [row] = await this.sql.query<{ version: number; text: string | null; layout: string | null; content: Prisma.JsonValue }>(LATEST_SNAPSHOT, [
+    const [row] = await this.sql.query<{ version: number; body: string | null; layout: string | null; content: Prisma.JsonValue }>(LATEST_SNAPSHOT, [
       documentId,
       Math.min(atOrBefore, MAX_VERSION),
     ]);
     if (!row) return null;
-    if (row.text !== null && row.layout !== null) return storedSnapshot(row.version, { text: row.text, layout: row.layout });
+    if (row.body !== null && row.layout !== null) return storedSnapshot(row.version, await decodeBody(row.body, row.layout));
     return { version: row.version, content: deltaFromJson(row.content) };
   }
 
@@ -279,11 +283,11 @@ export class PrismaOperationLog implements OperationLog {
     const createdAt = new Date();
     const rows = JSON.stringify(opRows(ops));
     const params = [documentId, first.version, last.version, rows, createdAt.toISOString()];
-    const stored = storedOf(snapshot);
+    const stored = await storedOf(snapshot);
     let moved: number;
     try {
       const result = stored
-        ? await this.sql.query<{ moved: number }>(APPEND_WITH_SNAPSHOT, [...params, stored.version, stored.stored.text, stored.stored.layout])
+        ? await this.sql.query<{ moved: number }>(APPEND_WITH_SNAPSHOT, [...params, stored.version, stored.body, stored.layout])
         : await this.sql.query<{ moved: number }>(APPEND, params);
       moved = result[0]?.moved ?? 0;
     } catch (err) {
@@ -311,7 +315,7 @@ export class PrismaOperationLog implements OperationLog {
         const [first, last] = checkBatch(documentId, request.ops);
         const createdAt = new Date();
         const [moved] = await conn.script(
-          appendScript(documentId, first.version, last.version, JSON.stringify(opRows(request.ops)), createdAt.toISOString(), storedOf(request.snapshot)),
+          appendScript(documentId, first.version, last.version, JSON.stringify(opRows(request.ops)), createdAt.toISOString(), await storedOf(request.snapshot)),
         );
         // Under the lock the head is where collab_lock_head left it: 0 means
         // a batch that does not follow the ops it was handed (a bug), and
