@@ -1,16 +1,19 @@
 // Big documents (issue 21 item 5): a 5 MB document of formatted text
 // (~100k runs: bold, italic, links, headers, lists), the same size as one
 // plain run, and a 5 KB one beside them. Not a test: prints tables.
-//   node bench/big-document.ts [--mode embedded|scaled] [--mb 5] [--keys 300] [--clients 100]
+//   node bench/big-document.ts [--mode embedded|scaled] [--mb 5] [--keys 300] [--clients 100] [--opens 1]
 //   BENCH_CPU_PROF=<dir> node bench/big-document.ts ...   (each node's CPU profile)
 //
-// 1. cold open: a fresh node (after a warm-up on the small document, so the
-//    JIT and the schema are not what is timed) opens each big document:
+// 1. cold open: a fresh node (after a warm-up on the small document and on
+//    a 0.6 MB formatted one, so the JIT, the schema and the code paths of
+//    large contents are not what is timed) opens each big document:
 //    the `document { version content }` query (time to the response's
 //    first byte, which the node sends once the whole reply is built: the
 //    server's share; then to its last byte) and the node's CPU for it;
 //    then a graphql-ws socket, the op stream from that version, one edit,
 //    and its ack from the stream ("editable"). Then the same again, warm.
+//    --opens N: N fresh nodes in turn, and the median of each row (the
+//    machine is shared: one cold open is one sample of its load).
 // 2. server CPU per keystroke: one writer (the web client's sync engine
 //    over graphql-ws) types one character at a time near the middle, each
 //    after the previous ack; the node's CPU from /proc over them.
@@ -53,6 +56,7 @@ const KEYS = Number(flag('--keys', '300'));
 const CLIENTS = Number(flag('--clients', '100'));
 const CLIENT_KEYS = Number(flag('--client-keys', '2000'));
 const only = flag('--only', 'open,server,client,crowd').split(',');
+const OPENS = Number(flag('--opens', '1'));
 const profileDir = process.env.BENCH_CPU_PROF;
 
 // --- the documents ----------------------------------------------------------
@@ -182,7 +186,10 @@ const docs = [
   { name: `${MB} MB formatted`, ops: formatted },
   { name: `${MB} MB one plain run`, ops: plain },
   { name: '5 KB formatted', ops: small },
+  // Opened only to warm a node up (never measured).
+  { name: 'warm-up 0.6 MB formatted', ops: formattedContent(600_000, 13) },
 ] as const;
+const measured = docs.slice(0, 3);
 
 let node = await startNode();
 const gql = graphqlAt(node.url);
@@ -206,7 +213,7 @@ for (const doc of docs) {
 }
 await node.stop();
 console.log(`\nBig documents, ${mode} node, ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at start`);
-console.log(`documents: ${docs.map((d) => `${d.name}: ${(contentBytes(d.ops) / 1e6).toFixed(2)} MB, ${d.ops.length} ops`).join('; ')}\n`);
+console.log(`documents: ${measured.map((d) => `${d.name}: ${(contentBytes(d.ops) / 1e6).toFixed(2)} MB, ${d.ops.length} ops`).join('; ')}\n`);
 
 // --- clients ----------------------------------------------------------------
 
@@ -310,16 +317,26 @@ const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // --- 1. cold open -----------------------------------------------------------
 
-async function coldOpen(): Promise<void> {
+/** Opens the small and the warm-up documents a few times (JIT, schema, prepared statements, the paths of large contents). */
+async function warmUp(url: string): Promise<void> {
+  for (const id of [ids[2]!, ids[3]!]) for (let i = 0; i < 3; i++) (await openAndEdit(url, id, true)).socket.terminate();
+}
+
+const OPEN_HEADER = '| document | open | reply first byte | reply last byte | node CPU for the query | client JSON.parse | socket + stream + one edit acked | editable (total) | reply MB |';
+/** Each run's cells of each row (document, cold/warm), for the medians of --opens. */
+const openRuns = new Map<string, number[][]>();
+
+async function coldOpen(run: number): Promise<void> {
   node = await startNode();
-  // Warm-up: the same path on the small document (JIT, schema, prepared statements).
-  for (let i = 0; i < 3; i++) (await openAndEdit(node.url, ids[2]!, true)).socket.terminate();
+  await warmUp(node.url);
   await sleepMs(200);
-  console.log('1. Opening a document: a fresh node (warmed up on the small one), then the same again; ms');
-  console.log('   reply = `document { version content }` over HTTP; first byte ≈ the server building it; CPU = the node\'s over the query (10 ms ticks)\n');
-  console.log('| document | open | reply first byte | reply last byte | node CPU for the query | client JSON.parse | socket + stream + one edit acked | editable (total) | reply MB |');
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
-  for (const [k, doc] of docs.entries()) {
+  if (run === 0) {
+    console.log(`1. Opening a document: a fresh node (warmed up on the small one and a 0.6 MB one), then the same again; ms${OPENS > 1 ? `; ${OPENS} nodes, then the medians` : ''}`);
+    console.log('   reply = `document { version content }` over HTTP; first byte ≈ the server building it; CPU = the node\'s over the query (10 ms ticks)\n');
+    console.log(OPEN_HEADER);
+    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  }
+  for (const [k, doc] of measured.entries()) {
     for (const which of ['cold', 'warm']) {
       const cpu0 = cpuSecondsOf(node.pid);
       const fetched = await postTimed(node.url, HEAD, { id: ids[k]! });
@@ -330,13 +347,30 @@ async function coldOpen(): Promise<void> {
       const length = new Delta(reply.data.document.content.ops).length();
       const edit = await editOnce(node.url, ids[k]!, reply.data.document.version, Math.floor(length / 2));
       edit.socket.terminate();
-      console.log(
-        `| ${doc.name} | ${which} | ${fmt(fetched.firstByteMs)} | ${fmt(fetched.lastByteMs)} | ${fmt(cpuMs, 0)} | ${fmt(parseMs)} | ${fmt(edit.ms)} | ${fmt(fetched.lastByteMs + parseMs + edit.ms)} | ${fmt(fetched.body.length / 1e6, 2)} |`,
-      );
+      const cells = [fetched.firstByteMs, fetched.lastByteMs, cpuMs, parseMs, edit.ms, fetched.lastByteMs + parseMs + edit.ms, fetched.body.length / 1e6];
+      const key = `${doc.name} | ${which}`;
+      openRuns.set(key, [...(openRuns.get(key) ?? []), cells]);
+      console.log(`| ${key}${OPENS > 1 ? ` (node ${run + 1})` : ''} | ${openRow(cells)} |`);
     }
   }
   await node.stop();
   dropKeptConnections();
+}
+
+const openRow = (c: number[]) => `${fmt(c[0]!)} | ${fmt(c[1]!)} | ${fmt(c[2]!, 0)} | ${fmt(c[3]!)} | ${fmt(c[4]!)} | ${fmt(c[5]!)} | ${fmt(c[6]!, 2)}`;
+
+/** The median of each cell over the runs of --opens. */
+function openMedians(): void {
+  console.log(`\nMedians over ${OPENS} nodes:\n`);
+  console.log(OPEN_HEADER);
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [key, runs] of openRuns) {
+    const median = runs[0]!.map((_, i) => {
+      const column = runs.map((r) => r[i]!).sort((a, b) => a - b);
+      return column[Math.floor(column.length / 2)]!;
+    });
+    console.log(`| ${key} | ${openRow(median)} |`);
+  }
 }
 
 // --- 2. server CPU per keystroke -------------------------------------------
@@ -348,7 +382,7 @@ async function serverKeystrokes(): Promise<void> {
   console.log('| document | node CPU per keystroke (ms) | ack p50 / p99 (ms) | ratio to 5 KB (CPU) |');
   console.log('|---|---:|---:|---:|');
   const rows: Array<{ name: string; cpu: number; p50: number; p99: number }> = [];
-  for (const [k, doc] of docs.entries()) {
+  for (const [k, doc] of measured.entries()) {
     const writer = await api.openWriter(ids[k]!);
     const rand = prng(k + 1);
     const middle = Math.floor(writer.length() / 2);
@@ -414,7 +448,7 @@ async function clientKeystrokes(): Promise<void> {
   console.log('| document | open (ms) | local keystroke (µs) | its ack (µs) | remote op (µs) | whole round, with the async work after each (µs) | ratio to 5 KB |');
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   const rows: Array<{ name: string; open: number; local: number; ack: number; remote: number; total: number }> = [];
-  for (const doc of docs) {
+  for (const doc of measured) {
     const transport = new InstantTransport([...doc.ops]);
     const o0 = cpuNow();
     const sync = await DocumentSync.open({ documentId: 'big', transport, initial: { version: 1, content: { ops: [...doc.ops] } } });
@@ -457,12 +491,12 @@ async function clientKeystrokes(): Promise<void> {
 // --- 4. a crowd opening at once --------------------------------------------
 
 async function crowd(): Promise<void> {
-  console.log(`\n4. ${CLIENTS} clients opening a big document at once on a fresh node (warmed up on the small one): content over HTTP, then socket + stream + one edit each, until its ack; ms\n`);
+  console.log(`\n4. ${CLIENTS} clients opening a big document at once on a fresh node (warmed up as in 1): content over HTTP, then socket + stream + one edit each, until its ack; ms\n`);
   console.log('| document | editable p50 | p99 | max | content reply p50 / p99 | node peak RSS (MiB) | node RSS before (MiB) | node CPU (s) |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const k of [0, 1]) {
     node = await startNode();
-    for (let i = 0; i < 3; i++) (await openAndEdit(node.url, ids[2]!, true)).socket.terminate();
+    await warmUp(node.url);
     await sleepMs(300);
     const rssBefore = node.rss();
     const cpu0 = cpuSecondsOf(node.pid);
@@ -485,7 +519,10 @@ async function crowd(): Promise<void> {
 }
 
 try {
-  if (only.includes('open')) await coldOpen();
+  if (only.includes('open')) {
+    for (let run = 0; run < OPENS; run++) await coldOpen(run);
+    if (OPENS > 1) openMedians();
+  }
   if (only.includes('server')) await serverKeystrokes();
   if (only.includes('client')) await clientKeystrokes();
   if (only.includes('crowd')) await crowd();

@@ -619,7 +619,15 @@ class StoredWriter {
   /** The stored block being made: its JSON before its last op, and the last op, which the next block may merge with. */
   private head: string[] = [];
   private firstEnd: number | null = null;
+  /** The last op (null: not read yet; `lastOf` has it) and the block it was read from. */
   private last: DeltaOp | null = null;
+  private lastOf: BlockJSON | null = null;
+  /**
+   * While `last` is ops merged into one: the measure of those ops (what
+   * `size` counts for it). Measured as one op only once it is complete: a
+   * long run over many blocks would otherwise be measured again per block.
+   */
+  private mergedSize: number | null = null;
   private lastText: string | null = null;
   private length = 0;
   private size = 0;
@@ -633,8 +641,9 @@ class StoredWriter {
 
   /** `adjacent`: the block followed the previous one in one stored text (they do not merge). */
   add(block: BlockJSON, adjacent: boolean): void {
-    if (this.last === null) return this.begin(block);
-    const merged = adjacent ? null : mergeOps(this.last, block.first());
+    if (this.lastOf === null) return this.begin(block);
+    // Read only where it may merge: a stored block's edge ops are parsed on demand.
+    const merged = adjacent ? null : mergeOps((this.last ??= this.lastOf.last()), block.first());
     if (!merged) {
       this.flush();
       return this.begin(block);
@@ -642,23 +651,25 @@ class StoredWriter {
     this.whole = null;
     this.length += block.length;
     this.size += block.size;
-    if (this.measure) this.size += this.measure([merged]) - this.measure([this.last]) - this.measure([block.first()]);
+    if (this.measure) this.mergedSize = (this.mergedSize ?? this.measure([this.last!])) + this.measure([block.first()]);
+    this.last = merged;
     if (block.firstEnd === block.text.length) {
       // A block of one op: it all went into the merged op, which the next block may merge with again.
-      this.last = merged;
       this.lastText = null;
       return;
     }
+    this.settleMerged();
     const mergedText = JSON.stringify(merged);
     this.firstEnd ??= mergedText.length;
     this.head.push(mergedText);
     if (block.lastStart > block.firstEnd + 1) this.head.push(block.text.slice(block.firstEnd + 1, block.lastStart - 1));
-    this.last = block.last();
+    this.last = null;
+    this.lastOf = block;
     this.lastText = block.text.slice(block.lastStart);
   }
 
   finish(): { parts: JSONPart[]; layout: string } {
-    if (this.last !== null) this.flush();
+    if (this.lastOf !== null) this.flush();
     return { parts: this.parts, layout: JSON.stringify({ blocks: this.layout } satisfies Layout) };
   }
 
@@ -666,20 +677,28 @@ class StoredWriter {
     this.whole = block;
     this.length = block.length;
     this.size = block.size;
+    this.last = null;
+    this.lastOf = block;
     if (block.firstEnd === block.text.length) {
       this.head = [];
       this.firstEnd = null;
-      this.last = block.first();
       this.lastText = block.text;
     } else {
       this.head = [block.text.slice(0, block.lastStart - 1)];
       this.firstEnd = block.firstEnd;
-      this.last = block.last();
       this.lastText = block.text.slice(block.lastStart);
     }
   }
 
+  /** `size` counts the merged `last` as one op, now that nothing more merges into it. */
+  private settleMerged(): void {
+    if (this.mergedSize === null || !this.measure) return;
+    this.size += this.measure([this.last!]) - this.mergedSize;
+    this.mergedSize = null;
+  }
+
   private flush(): void {
+    this.settleMerged();
     let text: string;
     let firstEnd: number;
     let lastStart: number;
@@ -688,7 +707,7 @@ class StoredWriter {
       ({ text, firstEnd, lastStart } = this.whole);
       part = this.whole; // the block's own: the same object while the block stays
     } else {
-      const lastText = this.lastText ?? JSON.stringify(this.last);
+      const lastText = this.lastText ?? JSON.stringify(this.last ?? this.lastOf!.last());
       const head = this.head.join(',');
       text = head ? `${head},${lastText}` : lastText;
       lastStart = text.length - lastText.length;
@@ -698,6 +717,7 @@ class StoredWriter {
     this.parts.push(part);
     this.layout.push([text.length, firstEnd, lastStart, this.length, this.size]);
     this.last = null;
+    this.lastOf = null;
     this.whole = null;
   }
 }

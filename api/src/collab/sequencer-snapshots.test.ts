@@ -42,7 +42,7 @@ describe('Sequencer snapshots', () => {
     expect(snapshots).toEqual([1, 30, 60]);
   });
 
-  it('snapshots after large ops once they hold an eighth of the document (and at least 256 KiB) since the last snapshot', async () => {
+  it('snapshots after large ops once they hold a sixteenth of the document (and at least 256 KiB) since the last snapshot', async () => {
     const log = new MemoryOperationLog();
     log.createDocument('d');
     const sequencer = new Sequencer({ log, snapshotEvery: 1_000, publish: async () => {} });
@@ -53,18 +53,18 @@ describe('Sequencer snapshots', () => {
     let version = 0;
     let length = 0;
     const snapshots: number[] = [];
-    for (let k = 0; k < 70; k++) {
+    for (let k = 0; k < 130; k++) {
       await sequencer.submit({ documentId: 'd', baseVersion: version, delta: new Delta().retain(length).concat(paste), clientId: 'c', clientSeq: k, authorId: null });
       version += 1;
       length += paste.length();
       const latest = await log.latestSnapshot('d', version);
       if (latest?.version === version) snapshots.push(version);
     }
-    // 256 KiB is 6 pastes, until an eighth of the document is more (past ~2 MB, 45 pastes).
+    // 256 KiB is 6 pastes, until a sixteenth of the document is more (past 4 MB, 90 pastes).
     expect(snapshots.slice(0, 7)).toEqual([6, 12, 18, 24, 30, 36, 42]);
     for (let k = 1; k < snapshots.length; k++) {
       const gap = snapshots[k]! - snapshots[k - 1]!;
-      const due = Math.max(256 * 1024, (snapshots[k]! * pasteBytes) / 8);
+      const due = Math.max(256 * 1024, (snapshots[k]! * pasteBytes) / 16);
       expect(gap * pasteBytes).toBeGreaterThanOrEqual(due);
       expect((gap - 1) * pasteBytes).toBeLessThan(due);
     }

@@ -596,14 +596,15 @@ const MAX_SNAPSHOT_STEPS = 16;
 /**
  * A few large ops cost a load more than many small ones: a document made of
  * pastes (or created with 5 MB of content) replayed each from its jsonb row,
- * parsed and applied them all (~0.5 s for 5 MB). So a document is also
- * snapshotted once the ops since its last snapshot hold this many bytes, or
- * an eighth of its size if more: a load replays at most about that, and
- * snapshots cost at most ~8 writes of the document per document's worth of
- * pasted bytes.
+ * parsed, measured and applied them all (~85 ms a MB of ops). So a document
+ * is also snapshotted once the ops since its last snapshot hold this many
+ * bytes, or a sixteenth of its size if more: a load replays at most about
+ * that. A snapshot costs the node ~13 ms a MB of document (its JSON, mostly
+ * kept from the last one, encoded; Brotli runs off the loop; the write):
+ * at most ~16 of those per document's worth of pasted bytes.
  */
 const MIN_REPLAY_BYTES = 256 * 1024;
-const REPLAY_SHARE = 8;
+const REPLAY_SHARE = 16;
 
 /** Whether committing `planned` onto `head` should store a snapshot of the result. */
 function wantsSnapshot(head: DocumentHead, planned: readonly Planned[], every: number): boolean {
