@@ -71,6 +71,12 @@ describe('ChunkedDocument', () => {
           // Stored sizes are the canonical ops' (the original counts ops a boundary keeps apart apart).
           expect(read.size).toBe(units(expected.ops));
           expect(read.json()).toBe(stored.text);
+          // Read back with its UTF-8: each stored block's bytes are its slice of it.
+          const utf8 = new TextEncoder().encode(stored.text);
+          const withBytes = ChunkedDocument.fromStored({ ...stored, utf8 }, chunk, units, piece, block);
+          expect(withBytes.storedUtf8()).toBe(utf8);
+          const decoder = new TextDecoder();
+          for (const part of withBytes.jsonParts()) expect(part.utf8 && decoder.decode(part.utf8)).toBe(part.text);
           // Units read through the stored blocks are the content's.
           const units16 = expected.ops.map((op) => (typeof op.insert === 'string' ? op.insert : '\u0000')).join('');
           for (let i = -1; i <= units16.length; i += 3) expect(read.unitAt(i)).toBe(i >= 0 && i < units16.length ? units16.charCodeAt(i) : 0);

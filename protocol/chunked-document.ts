@@ -78,11 +78,13 @@ export interface StoredDocument {
 
 /**
  * Per block: [JSON length, where its first op's JSON ends, where its last
- * op's starts (both within the block's JSON), length, measure]. A block's
- * JSON is its ops' JSON joined by commas; the blocks follow each other in
- * `{"ops":[` … `]}`, joined by commas.
+ * op's starts (both within the block's JSON), length, measure, UTF-8 bytes
+ * of its JSON]. A block's JSON is its ops' JSON joined by commas; the
+ * blocks follow each other in `{"ops":[` … `]}`, joined by commas. With
+ * the UTF-8 lengths, a document read back with its UTF-8 hands out each
+ * stored block's bytes as a slice of it (JSONPart.utf8).
  */
-type Layout = { blocks: Array<[number, number, number, number, number]> };
+type Layout = { blocks: Array<[number, number, number, number, number, number?]> };
 
 const OPEN = '{"ops":[';
 const CLOSE = ']}';
@@ -92,6 +94,8 @@ interface RawBlock {
   readonly text: string;
   readonly firstEnd: number;
   readonly lastStart: number;
+  /** The UTF-8 of `text`, when the document was read back with its UTF-8. */
+  readonly utf8: Uint8Array | undefined;
   /** The stored document it comes from and its place there: neighbours in one stored text never merge (it is canonical). */
   readonly origin: object;
   readonly index: number;
@@ -100,6 +104,8 @@ interface RawBlock {
 /** A piece of a document's JSON: some of its ops' JSON, joined by commas (ChunkedDocument.jsonParts). */
 export interface JSONPart {
   readonly text: string;
+  /** Its UTF-8, where it is at hand (a stored block of a document read back with its UTF-8). */
+  readonly utf8?: Uint8Array | undefined;
 }
 
 /** A block's ops as canonical JSON (neighbouring ops in it merged as toDelta() merges them). */
@@ -522,11 +528,12 @@ export class ChunkedDocument {
   private jsonOf(b: Block): BlockJSON {
     if (b.json) return b.json;
     if (b.raw) {
-      const { text, firstEnd, lastStart } = b.raw;
+      const { text, firstEnd, lastStart, utf8 } = b.raw;
       let first: DeltaOp | undefined;
       let last: DeltaOp | undefined;
       b.json = {
         text,
+        utf8,
         firstEnd,
         lastStart,
         length: b.length,
@@ -589,22 +596,29 @@ function rawBlocks(stored: StoredDocument): Block[] | null {
   const origin = {};
   const blocks: Block[] = [];
   let at = OPEN.length;
+  // Where the block's bytes start in stored.utf8 (undefined: not all blocks have their UTF-8 length, or no UTF-8).
+  let byteAt: number | undefined = stored.utf8 ? OPEN.length : undefined;
   for (const [index, entry] of layout.blocks.entries()) {
-    if (!Array.isArray(entry) || entry.length !== 5 || !entry.every((n) => Number.isSafeInteger(n) && n >= 0)) return null;
-    const [jsonLength, firstEnd, lastStart, length, size] = entry;
+    if (!Array.isArray(entry) || (entry.length !== 5 && entry.length !== 6) || !entry.every((n) => Number.isSafeInteger(n) && n! >= 0)) return null;
+    const [jsonLength, firstEnd, lastStart, length, size, bytes] = entry;
     if (index > 0) {
       if (text[at] !== ',') return null;
       at += 1;
+      if (byteAt !== undefined) byteAt += 1;
     }
     const end = at + jsonLength;
     if (jsonLength === 0 || end > text.length - CLOSE.length) return null;
     // One op (it is first and last), or a comma after the first and before the last.
     const single = firstEnd === jsonLength && lastStart === 0;
     if (!single && !(firstEnd > 0 && firstEnd < lastStart && lastStart < jsonLength && text[at + firstEnd] === ',' && text[at + lastStart - 1] === ',')) return null;
-    blocks.push({ chunks: null, lengths: null, raw: { text: text.slice(at, end), firstEnd, lastStart, origin, index }, length, size, json: null });
+    const utf8 = byteAt !== undefined && bytes !== undefined ? stored.utf8!.subarray(byteAt, byteAt + bytes) : undefined;
+    byteAt = byteAt !== undefined && bytes !== undefined ? byteAt + bytes : undefined;
+    blocks.push({ chunks: null, lengths: null, raw: { text: text.slice(at, end), firstEnd, lastStart, utf8, origin, index }, length, size, json: null });
     at = end;
   }
   if (at !== text.length - CLOSE.length) return null;
+  // The UTF-8 lengths must add up to the whole, or none is used.
+  if (byteAt !== undefined && byteAt + CLOSE.length !== stored.utf8!.byteLength) for (const b of blocks) (b.raw as { utf8: Uint8Array | undefined }).utf8 = undefined;
   return blocks;
 }
 
@@ -715,11 +729,33 @@ class StoredWriter {
       part = { text };
     }
     this.parts.push(part);
-    this.layout.push([text.length, firstEnd, lastStart, this.length, this.size]);
+    this.layout.push([text.length, firstEnd, lastStart, this.length, this.size, utf8Length(part)]);
     this.last = null;
     this.lastOf = null;
     this.whole = null;
   }
+}
+
+/** UTF-8 bytes of a part's text, counted once per part (a part that stays from one version to the next keeps its count). */
+const utf8Lengths = new WeakMap<JSONPart, number>();
+function utf8Length(part: JSONPart): number {
+  let n = utf8Lengths.get(part) ?? part.utf8?.byteLength;
+  if (n === undefined) {
+    const text = part.text;
+    n = text.length;
+    for (let i = 0; i < text.length; i++) {
+      const unit = text.charCodeAt(i);
+      if (unit < 0x80) continue;
+      // 2 bytes below U+0800, 3 for the rest of the BMP, 4 a pair (2 units: 2 + 2); a lone surrogate is written as U+FFFD (3).
+      if (unit < 0x800) n += 1;
+      else if (isHighSurrogate(unit) && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        n += 2;
+        i += 1;
+      } else n += 2;
+    }
+    utf8Lengths.set(part, n);
+  }
+  return n;
 }
 
 /** The one op that `a` then `b` make in a canonical delta, or null when they stay two. */

@@ -25,6 +25,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { isAsyncIterable, processRegularResult } from 'graphql-yoga';
 import type { Plugin } from 'graphql-yoga';
+import type { JSONPart } from '../../../protocol/chunked-document.ts';
 import type { Delta, DeltaOp } from '../../../protocol/delta.ts';
 
 /** Contents with at least this many ops, or a first op this long (UTF-16 units), are serialised once. */
@@ -43,7 +44,7 @@ export interface ContentSource {
    * part that stays from one version to the next is the same object: its
    * bytes are encoded once, not once per version.
    */
-  jsonParts?(): readonly { readonly text: string }[];
+  jsonParts?(): readonly JSONPart[];
   /** The UTF-8 of json() when it is at hand as is (a snapshot's, read back), else null. */
   utf8?(): Uint8Array | null;
 }
@@ -57,7 +58,7 @@ const PLACEHOLDER = `\u0000content-json:${randomUUID()}:`;
 interface Met {
   text(): string;
   key: object;
-  parts?: (() => readonly { readonly text: string }[]) | undefined;
+  parts?: (() => readonly JSONPart[]) | undefined;
   utf8?: (() => Uint8Array | null) | undefined;
 }
 
@@ -82,7 +83,8 @@ function bytesOf(m: Met): Buffer {
     const pieces: Buffer[] = [OPEN];
     parts.forEach((part, k) => {
       let b = partBytes.get(part);
-      if (!b) partBytes.set(part, (b = utf8Of(part.text)));
+      // A stored block's bytes are a slice of the snapshot's, as read: nothing to encode.
+      if (!b) partBytes.set(part, (b = part.utf8 ? Buffer.from(part.utf8.buffer, part.utf8.byteOffset, part.utf8.byteLength) : utf8Of(part.text)));
       if (k > 0) pieces.push(COMMA);
       pieces.push(b);
     });
