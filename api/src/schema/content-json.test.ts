@@ -105,4 +105,34 @@ describe('content JSON', () => {
     expect(parts.some((b) => b.buffer === utf8.buffer)).toBe(true);
     expect(Buffer.concat(parts).toString()).toBe(JSON.stringify({ c: { ops } }));
   });
+
+  it('replies with one slice of the snapshot\'s bytes for its neighbouring stored parts', () => {
+    const texts = Array.from({ length: 30 }, (_, k) => JSON.stringify(formatted(10).map((op) => ({ ...op, insert: `${k}é:${op.insert}` }))).slice(1, -1));
+    const whole = Buffer.from(`{"ops":[${texts.join(',')}]}`);
+    let at = '{"ops":['.length;
+    const stored = texts.map((text) => {
+      const length = Buffer.byteLength(text);
+      const part = { text, utf8: whole.subarray(at, at + length) };
+      at += length + 1;
+      return part;
+    });
+    // A new part in the middle (an edit there): slice, new bytes, slice.
+    const fresh = { text: JSON.stringify(formatted(2)).slice(1, -1) };
+    const parts = [...stored.slice(0, 12), fresh, ...stored.slice(13)];
+    const source: ContentSource = {
+      get content(): Delta {
+        throw new Error('not built');
+      },
+      json: () => `{"ops":[${parts.map((p) => p.text).join(',')}]}`,
+      bytes: 100_000,
+      jsonParts: () => parts,
+      utf8: () => null,
+    };
+    const reply = replyBytes({ c: contentValue(source) })!;
+    expect(Buffer.concat(reply).toString()).toBe(`{"c":${source.json()}}`);
+    const slices = reply.filter((b) => b.buffer === whole.buffer && b.byteOffset >= whole.byteOffset && b.byteOffset < whole.byteOffset + whole.length);
+    expect(slices.map((b) => b.toString())).toEqual([texts.slice(0, 12).join(','), texts.slice(13).join(',')]);
+    // The reply's own JSON before and after, `{"ops":[`, the two slices, the new part with its commas, `]}`.
+    expect(reply.length).toBeLessThanOrEqual(7);
+  });
 });
