@@ -269,6 +269,8 @@ function versionOf(body: Buffer): number {
 }
 
 let seq = 0;
+/** Where each client of a crowd is (for the report of a crowd that does not finish). */
+const phases = new Map<string, string>();
 /**
  * A socket, the op stream from `version`, one edit at `index`; resolves
  * once the stream brings that edit back (its ack), with the time it took.
@@ -276,13 +278,19 @@ let seq = 0;
 function editOnce(url: string, documentId: string, version: number, index: number): Promise<{ socket: WebSocket; ms: number }> {
   const t0 = performance.now();
   const clientId = `crowd-${seq++}`;
+  phases.set(clientId, 'socket');
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(`${url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', { maxPayload: 64 * 1024 * 1024 });
     socket.once('error', reject);
+    // A close before the ack would otherwise leave this promise pending for ever.
+    socket.once('close', (code, reason) => reject(new Error(`socket closed ${code} ${String(reason)} (${phases.get(clientId)})`)));
     socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
     socket.on('message', (raw) => {
       const message = JSON.parse(String(raw)) as { type: string; id?: string; payload?: { data?: Record<string, any> | null; errors?: unknown } };
+      if (message.type === 'next' && message.id === 'edit') phases.set(clientId, `edit answered (stream: ${phases.get(clientId)})`);
+      else if (message.type === 'next' && message.id === 'ops' && !phases.get(clientId)!.startsWith('edit')) phases.set(clientId, 'stream live');
       if (message.type === 'connection_ack') {
+        phases.set(clientId, 'subscribing');
         socket.send(
           JSON.stringify({
             id: 'ops',
@@ -299,16 +307,23 @@ function editOnce(url: string, documentId: string, version: number, index: numbe
         );
       } else if (message.type === 'next' && message.id === 'ops' && message.payload?.data) {
         const ops = message.payload.data.documentOperationBatches as Array<{ clientId: string }>;
-        if (ops.some((op) => op.clientId === clientId)) resolve({ socket, ms: performance.now() - t0 });
+        if (ops.some((op) => op.clientId === clientId)) {
+          phases.delete(clientId);
+          resolve({ socket, ms: performance.now() - t0 });
+        }
       } else if (message.type === 'error' || message.payload?.errors) reject(new Error(JSON.stringify(message).slice(0, 500)));
     });
   });
 }
 
 /** Content query, then socket + stream + one acked edit; the times of each. */
+let opening = 0;
 async function openAndEdit(url: string, documentId: string, parse: boolean, knownLength = 2) {
   const t0 = performance.now();
+  const key = `opening-${opening++}`;
+  phases.set(key, 'content over HTTP');
   const fetched = await postTimed(url, HEAD, { id: documentId });
+  phases.delete(key);
   const p0 = performance.now();
   let version: number;
   let length = knownLength;
@@ -520,7 +535,13 @@ async function crowd(): Promise<void> {
     await sleepMs(300);
     const rssBefore = node.rss();
     const cpu0 = cpuSecondsOf(node.pid);
-    const results = await Promise.all(Array.from({ length: CLIENTS }, () => openAndEdit(node.url, ids[k]!, false, lengths[k])));
+    // A crowd that has not finished after 3 minutes says where its clients are, then gives up.
+    const watchdog = setTimeout(() => {
+      const where = new Map<string, number>();
+      for (const phase of phases.values()) where.set(phase, (where.get(phase) ?? 0) + 1);
+      console.error(`crowd not done after 180 s; clients by phase: ${JSON.stringify(Object.fromEntries(where))}`);
+    }, 180_000);
+    const results = await Promise.all(Array.from({ length: CLIENTS }, () => openAndEdit(node.url, ids[k]!, false, lengths[k]))).finally(() => clearTimeout(watchdog));
     const cpu = cpuSecondsOf(node.pid) - cpu0;
     const peak = vmHwm(node.pid);
     oursCrowd.set(docs[k]!.name, { p99: 0, cpu, peak });
