@@ -1,16 +1,20 @@
 // Big documents (issue 21 item 5): a 5 MB document of formatted text
 // (~100k runs: bold, italic, links, headers, lists), the same size as one
 // plain run, and a 5 KB one beside them. Not a test: prints tables.
-//   node bench/big-document.ts [--mode embedded|scaled] [--mb 5] [--keys 300] [--clients 100]
+//   node bench/big-document.ts [--mode embedded|scaled] [--mb 5] [--keys 300] [--clients 100] [--opens 1]
+//     [--systems ours,sharedb] [--sharedb-keys 30]
 //   BENCH_CPU_PROF=<dir> node bench/big-document.ts ...   (each node's CPU profile)
 //
-// 1. cold open: a fresh node (after a warm-up on the small document, so the
-//    JIT and the schema are not what is timed) opens each big document:
+// 1. cold open: a fresh node (after a warm-up on the small document and on
+//    a 0.6 MB formatted one, so the JIT, the schema and the code paths of
+//    large contents are not what is timed) opens each big document:
 //    the `document { version content }` query (time to the response's
 //    first byte, which the node sends once the whole reply is built: the
 //    server's share; then to its last byte) and the node's CPU for it;
 //    then a graphql-ws socket, the op stream from that version, one edit,
 //    and its ack from the stream ("editable"). Then the same again, warm.
+//    --opens N: N fresh nodes in turn, and the median of each row (the
+//    machine is shared: one cold open is one sample of its load).
 // 2. server CPU per keystroke: one writer (the web client's sync engine
 //    over graphql-ws) types one character at a time near the middle, each
 //    after the previous ack; the node's CPU from /proc over them.
@@ -24,6 +28,12 @@
 //    reply but parses only its version: parsing 5 MB of JSON 100 times in
 //    one process would time this process, not the node (part 3 and the
 //    cold open give a client's own cost).
+// 5. ShareDB 7 (rich-text; memory db embedded, sharedb-postgres + Redis
+//    scaled) on the same documents, side by side: a bare client's open
+//    (subscribe until the snapshot is in hand), server CPU per keystroke
+//    (ShareDB's own client, fewer keystrokes: see --sharedb-keys), and the
+//    crowd (bare clients: subscribe, one op, its ack), with ratios to ours
+//    from the same run. --systems ours or sharedb runs one side only.
 // Rate limits off: the set-up makes a document of ~20 large submissions.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -39,7 +49,8 @@ import { Samples } from './lib/stats.ts';
 import { graphqlAt } from './lib/graphql.ts';
 import { TRACES_DIR, prng } from './lib/edits.ts';
 import { OursApi, dropKeptConnections } from './lib/ours.ts';
-import { createTempDatabase, probeServices, uniquePrefix, type TempDatabase } from './lib/services.ts';
+import { createTempDatabase, probeServices, uniquePrefix, type Services, type TempDatabase } from './lib/services.ts';
+import { launch, LABELS, type Target } from './lib/targets.ts';
 import { Delta, DocumentSync, type DeltaOp, type SyncTransport, type WireOp, type StreamSink } from '../web/src/sync/index.ts';
 
 const args = process.argv.slice(2);
@@ -53,6 +64,9 @@ const KEYS = Number(flag('--keys', '300'));
 const CLIENTS = Number(flag('--clients', '100'));
 const CLIENT_KEYS = Number(flag('--client-keys', '2000'));
 const only = flag('--only', 'open,server,client,crowd').split(',');
+const OPENS = Number(flag('--opens', '1'));
+const systems = flag('--systems', 'ours,sharedb').split(',');
+const SHAREDB_KEYS = Number(flag('--sharedb-keys', '30'));
 const profileDir = process.env.BENCH_CPU_PROF;
 
 // --- the documents ----------------------------------------------------------
@@ -162,10 +176,11 @@ function pieces(ops: DeltaOp[]): DeltaOp[][] {
 
 const AUTH_SECRET = randomBytes(32).toString('hex');
 let db: TempDatabase | null = null;
+let services: Services | null = null;
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-big-'));
 let env: Record<string, string> = { DATA_DIR: dataDir, AUTH_SECRET, RATE_LIMITS: 'off', LOG_LEVEL: 'warn', NODE_ENV: 'production' };
 if (mode === 'scaled') {
-  const services = await probeServices();
+  services = await probeServices();
   if (!services) throw new Error('scaled mode needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)');
   db = await createTempDatabase(services.databaseUrl, 'big');
   env = { ...env, DATABASE_URL: db.url, REDIS_URL: services.redisUrl, REDIS_PREFIX: uniquePrefix('big') };
@@ -182,7 +197,10 @@ const docs = [
   { name: `${MB} MB formatted`, ops: formatted },
   { name: `${MB} MB one plain run`, ops: plain },
   { name: '5 KB formatted', ops: small },
+  // Opened only to warm a node up (never measured).
+  { name: 'warm-up 0.6 MB formatted', ops: formattedContent(600_000, 13) },
 ] as const;
+const measured = docs.slice(0, 3);
 
 let node = await startNode();
 const gql = graphqlAt(node.url);
@@ -206,7 +224,7 @@ for (const doc of docs) {
 }
 await node.stop();
 console.log(`\nBig documents, ${mode} node, ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at start`);
-console.log(`documents: ${docs.map((d) => `${d.name}: ${(contentBytes(d.ops) / 1e6).toFixed(2)} MB, ${d.ops.length} ops`).join('; ')}\n`);
+console.log(`documents: ${measured.map((d) => `${d.name}: ${(contentBytes(d.ops) / 1e6).toFixed(2)} MB, ${d.ops.length} ops`).join('; ')}\n`);
 
 // --- clients ----------------------------------------------------------------
 
@@ -251,6 +269,8 @@ function versionOf(body: Buffer): number {
 }
 
 let seq = 0;
+/** Where each client of a crowd is (for the report of a crowd that does not finish). */
+const phases = new Map<string, string>();
 /**
  * A socket, the op stream from `version`, one edit at `index`; resolves
  * once the stream brings that edit back (its ack), with the time it took.
@@ -258,13 +278,19 @@ let seq = 0;
 function editOnce(url: string, documentId: string, version: number, index: number): Promise<{ socket: WebSocket; ms: number }> {
   const t0 = performance.now();
   const clientId = `crowd-${seq++}`;
+  phases.set(clientId, 'socket');
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(`${url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', { maxPayload: 64 * 1024 * 1024 });
     socket.once('error', reject);
+    // A close before the ack would otherwise leave this promise pending for ever.
+    socket.once('close', (code, reason) => reject(new Error(`socket closed ${code} ${String(reason)} (${phases.get(clientId)})`)));
     socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
     socket.on('message', (raw) => {
       const message = JSON.parse(String(raw)) as { type: string; id?: string; payload?: { data?: Record<string, any> | null; errors?: unknown } };
+      if (message.type === 'next' && message.id === 'edit') phases.set(clientId, `edit answered (stream: ${phases.get(clientId)})`);
+      else if (message.type === 'next' && message.id === 'ops' && !phases.get(clientId)!.startsWith('edit')) phases.set(clientId, 'stream live');
       if (message.type === 'connection_ack') {
+        phases.set(clientId, 'subscribing');
         socket.send(
           JSON.stringify({
             id: 'ops',
@@ -281,16 +307,23 @@ function editOnce(url: string, documentId: string, version: number, index: numbe
         );
       } else if (message.type === 'next' && message.id === 'ops' && message.payload?.data) {
         const ops = message.payload.data.documentOperationBatches as Array<{ clientId: string }>;
-        if (ops.some((op) => op.clientId === clientId)) resolve({ socket, ms: performance.now() - t0 });
+        if (ops.some((op) => op.clientId === clientId)) {
+          phases.delete(clientId);
+          resolve({ socket, ms: performance.now() - t0 });
+        }
       } else if (message.type === 'error' || message.payload?.errors) reject(new Error(JSON.stringify(message).slice(0, 500)));
     });
   });
 }
 
 /** Content query, then socket + stream + one acked edit; the times of each. */
+let opening = 0;
 async function openAndEdit(url: string, documentId: string, parse: boolean, knownLength = 2) {
   const t0 = performance.now();
+  const key = `opening-${opening++}`;
+  phases.set(key, 'content over HTTP');
   const fetched = await postTimed(url, HEAD, { id: documentId });
+  phases.delete(key);
   const p0 = performance.now();
   let version: number;
   let length = knownLength;
@@ -305,21 +338,40 @@ async function openAndEdit(url: string, documentId: string, parse: boolean, know
 }
 
 const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
+/** This process's CPU so far, ms. */
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+/** Ours, from this run, for ShareDB's ratios: node CPU of each cold open, per keystroke (node and writer), and of each crowd. */
+const oursOpen = new Map<string, number>();
+const oursKeystroke = new Map<string, { server: number; client: number }>();
+const oursCrowd = new Map<string, { p99: number; cpu: number; peak: number }>();
 const vmHwm = (pid: number) => Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // --- 1. cold open -----------------------------------------------------------
 
-async function coldOpen(): Promise<void> {
+/** Opens the small and the warm-up documents a few times (JIT, schema, prepared statements, the paths of large contents). */
+async function warmUp(url: string): Promise<void> {
+  for (const id of [ids[2]!, ids[3]!]) for (let i = 0; i < 3; i++) (await openAndEdit(url, id, true)).socket.terminate();
+}
+
+const OPEN_HEADER = '| document | open | reply first byte | reply last byte | node CPU for the query | client JSON.parse | socket + stream + one edit acked | editable (total) | reply MB |';
+/** Each run's cells of each row (document, cold/warm), for the medians of --opens. */
+const openRuns = new Map<string, number[][]>();
+
+async function coldOpen(run: number): Promise<void> {
   node = await startNode();
-  // Warm-up: the same path on the small document (JIT, schema, prepared statements).
-  for (let i = 0; i < 3; i++) (await openAndEdit(node.url, ids[2]!, true)).socket.terminate();
+  await warmUp(node.url);
   await sleepMs(200);
-  console.log('1. Opening a document: a fresh node (warmed up on the small one), then the same again; ms');
-  console.log('   reply = `document { version content }` over HTTP; first byte ≈ the server building it; CPU = the node\'s over the query (10 ms ticks)\n');
-  console.log('| document | open | reply first byte | reply last byte | node CPU for the query | client JSON.parse | socket + stream + one edit acked | editable (total) | reply MB |');
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
-  for (const [k, doc] of docs.entries()) {
+  if (run === 0) {
+    console.log(`1. Opening a document: a fresh node (warmed up on the small one and a 0.6 MB one), then the same again; ms${OPENS > 1 ? `; ${OPENS} nodes, then the medians` : ''}`);
+    console.log('   reply = `document { version content }` over HTTP; first byte ≈ the server building it; CPU = the node\'s over the query (10 ms ticks)\n');
+    console.log(OPEN_HEADER);
+    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  }
+  for (const [k, doc] of measured.entries()) {
     for (const which of ['cold', 'warm']) {
       const cpu0 = cpuSecondsOf(node.pid);
       const fetched = await postTimed(node.url, HEAD, { id: ids[k]! });
@@ -330,13 +382,31 @@ async function coldOpen(): Promise<void> {
       const length = new Delta(reply.data.document.content.ops).length();
       const edit = await editOnce(node.url, ids[k]!, reply.data.document.version, Math.floor(length / 2));
       edit.socket.terminate();
-      console.log(
-        `| ${doc.name} | ${which} | ${fmt(fetched.firstByteMs)} | ${fmt(fetched.lastByteMs)} | ${fmt(cpuMs, 0)} | ${fmt(parseMs)} | ${fmt(edit.ms)} | ${fmt(fetched.lastByteMs + parseMs + edit.ms)} | ${fmt(fetched.body.length / 1e6, 2)} |`,
-      );
+      const cells = [fetched.firstByteMs, fetched.lastByteMs, cpuMs, parseMs, edit.ms, fetched.lastByteMs + parseMs + edit.ms, fetched.body.length / 1e6];
+      const key = `${doc.name} | ${which}`;
+      if (which === 'cold' && run === 0) oursOpen.set(doc.name, cpuMs);
+      openRuns.set(key, [...(openRuns.get(key) ?? []), cells]);
+      console.log(`| ${key}${OPENS > 1 ? ` (node ${run + 1})` : ''} | ${openRow(cells)} |`);
     }
   }
   await node.stop();
   dropKeptConnections();
+}
+
+const openRow = (c: number[]) => `${fmt(c[0]!)} | ${fmt(c[1]!)} | ${fmt(c[2]!, 0)} | ${fmt(c[3]!)} | ${fmt(c[4]!)} | ${fmt(c[5]!)} | ${fmt(c[6]!, 2)}`;
+
+/** The median of each cell over the runs of --opens. */
+function openMedians(): void {
+  console.log(`\nMedians over ${OPENS} nodes:\n`);
+  console.log(OPEN_HEADER);
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [key, runs] of openRuns) {
+    const median = runs[0]!.map((_, i) => {
+      const column = runs.map((r) => r[i]!).sort((a, b) => a - b);
+      return column[Math.floor(column.length / 2)]!;
+    });
+    console.log(`| ${key} | ${openRow(median)} |`);
+  }
 }
 
 // --- 2. server CPU per keystroke -------------------------------------------
@@ -344,11 +414,11 @@ async function coldOpen(): Promise<void> {
 async function serverKeystrokes(): Promise<void> {
   node = await startNode();
   const api = new OursApi(node.url, token);
-  console.log(`\n2. Server CPU per keystroke: one writer (the web sync engine over graphql-ws) types ${KEYS} characters near the middle, one after each ack; node CPU from /proc\n`);
-  console.log('| document | node CPU per keystroke (ms) | ack p50 / p99 (ms) | ratio to 5 KB (CPU) |');
-  console.log('|---|---:|---:|---:|');
-  const rows: Array<{ name: string; cpu: number; p50: number; p99: number }> = [];
-  for (const [k, doc] of docs.entries()) {
+  console.log(`\n2. Server CPU per keystroke: one writer (the web sync engine over graphql-ws) types ${KEYS} characters near the middle, one after each ack; node CPU from /proc, the writer's (this process) from process.cpuUsage\n`);
+  console.log('| document | node CPU per keystroke (ms) | ack p50 / p99 (ms) | ratio to 5 KB (CPU) | writer CPU per keystroke (ms) |');
+  console.log('|---|---:|---:|---:|---:|');
+  const rows: Array<{ name: string; cpu: number; p50: number; p99: number; client: number }> = [];
+  for (const [k, doc] of measured.entries()) {
     const writer = await api.openWriter(ids[k]!);
     const rand = prng(k + 1);
     const middle = Math.floor(writer.length() / 2);
@@ -356,17 +426,20 @@ async function serverKeystrokes(): Promise<void> {
     for (let i = 0; i < 20; i++) await writer.editAcked([{ retain: middle + i }, { insert: 'w' }]);
     const ack = new Samples();
     const cpu0 = cpuSecondsOf(node.pid);
+    const client0 = cpuNow();
     for (let i = 0; i < KEYS; i++) {
       const t = performance.now();
       await writer.editAcked([{ retain: middle + Math.floor(rand() * 200) }, { insert: 'k' }]);
       ack.push(performance.now() - t);
     }
+    const client = (cpuNow() - client0) / KEYS;
     const cpu = ((cpuSecondsOf(node.pid) - cpu0) * 1000) / KEYS;
-    rows.push({ name: doc.name, cpu, p50: ack.percentile(50), p99: ack.percentile(99) });
+    rows.push({ name: doc.name, cpu, p50: ack.percentile(50), p99: ack.percentile(99), client });
+    oursKeystroke.set(doc.name, { server: cpu, client });
     await writer.close();
   }
   const base = rows.at(-1)!.cpu;
-  for (const r of rows) console.log(`| ${r.name} | ${fmt(r.cpu, 3)} | ${fmt(r.p50)} / ${fmt(r.p99)} | ${fmt(r.cpu / base, 2)} |`);
+  for (const r of rows) console.log(`| ${r.name} | ${fmt(r.cpu, 3)} | ${fmt(r.p50)} / ${fmt(r.p99)} | ${fmt(r.cpu / base, 2)} | ${fmt(r.client, 3)} |`);
   await node.stop();
   dropKeptConnections();
 }
@@ -404,17 +477,13 @@ class InstantTransport implements SyncTransport {
 }
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
-const cpuNow = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 async function clientKeystrokes(): Promise<void> {
   console.log(`\n3. Client CPU per keystroke: the web sync engine (DocumentSync + ChunkedDocument) in this process, ${CLIENT_KEYS} keystrokes near the middle, each acked, and a remote op from someone else after each; µs of this process's CPU\n`);
   console.log('| document | open (ms) | local keystroke (µs) | its ack (µs) | remote op (µs) | whole round, with the async work after each (µs) | ratio to 5 KB |');
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   const rows: Array<{ name: string; open: number; local: number; ack: number; remote: number; total: number }> = [];
-  for (const doc of docs) {
+  for (const doc of measured) {
     const transport = new InstantTransport([...doc.ops]);
     const o0 = cpuNow();
     const sync = await DocumentSync.open({ documentId: 'big', transport, initial: { version: 1, content: { ops: [...doc.ops] } } });
@@ -457,18 +526,25 @@ async function clientKeystrokes(): Promise<void> {
 // --- 4. a crowd opening at once --------------------------------------------
 
 async function crowd(): Promise<void> {
-  console.log(`\n4. ${CLIENTS} clients opening a big document at once on a fresh node (warmed up on the small one): content over HTTP, then socket + stream + one edit each, until its ack; ms\n`);
+  console.log(`\n4. ${CLIENTS} clients opening a big document at once on a fresh node (warmed up as in 1): content over HTTP, then socket + stream + one edit each, until its ack; ms\n`);
   console.log('| document | editable p50 | p99 | max | content reply p50 / p99 | node peak RSS (MiB) | node RSS before (MiB) | node CPU (s) |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const k of [0, 1]) {
     node = await startNode();
-    for (let i = 0; i < 3; i++) (await openAndEdit(node.url, ids[2]!, true)).socket.terminate();
+    await warmUp(node.url);
     await sleepMs(300);
     const rssBefore = node.rss();
     const cpu0 = cpuSecondsOf(node.pid);
-    const results = await Promise.all(Array.from({ length: CLIENTS }, () => openAndEdit(node.url, ids[k]!, false, lengths[k])));
+    // A crowd that has not finished after 3 minutes says where its clients are, then gives up.
+    const watchdog = setTimeout(() => {
+      const where = new Map<string, number>();
+      for (const phase of phases.values()) where.set(phase, (where.get(phase) ?? 0) + 1);
+      console.error(`crowd not done after 180 s; clients by phase: ${JSON.stringify(Object.fromEntries(where))}`);
+    }, 180_000);
+    const results = await Promise.all(Array.from({ length: CLIENTS }, () => openAndEdit(node.url, ids[k]!, false, lengths[k]))).finally(() => clearTimeout(watchdog));
     const cpu = cpuSecondsOf(node.pid) - cpu0;
     const peak = vmHwm(node.pid);
+    oursCrowd.set(docs[k]!.name, { p99: 0, cpu, peak });
     const editable = new Samples();
     const reply = new Samples();
     for (const r of results) {
@@ -476,6 +552,7 @@ async function crowd(): Promise<void> {
       reply.push(r.lastByteMs);
       r.socket.terminate();
     }
+    oursCrowd.get(docs[k]!.name)!.p99 = editable.percentile(99);
     console.log(
       `| ${docs[k]!.name} | ${fmt(editable.percentile(50), 0)} | ${fmt(editable.percentile(99), 0)} | ${fmt(editable.percentile(100), 0)} | ${fmt(reply.percentile(50), 0)} / ${fmt(reply.percentile(99), 0)} | ${fmt(peak / 2 ** 20, 0)} | ${fmt(rssBefore / 2 ** 20, 0)} | ${fmt(cpu, 2)} |`,
     );
@@ -484,11 +561,136 @@ async function crowd(): Promise<void> {
   }
 }
 
+// --- 5. ShareDB on the same documents ---------------------------------------
+
+/**
+ * A bare ShareDB client: handshake, subscribe (the snapshot arrives in one
+ * message: its version is read from its start, the rest is not parsed, as
+ * our crowd clients do), then, with `index`, one op and its ack. Times are
+ * ms from the call.
+ */
+function shareDbOpen(url: string, documentId: string, index: number | null): Promise<{ snapshotMs: number; totalMs: number; bytes: number; socket: WebSocket }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url.replace(/^http/, 'ws'), { maxPayload: 256 * 1024 * 1024 });
+    let me: string | null = null;
+    let snapshotMs = -1;
+    let bytes = 0;
+    socket.once('error', reject);
+    socket.on('message', (raw: Buffer) => {
+      // The snapshot reply is the one large message: `{"data":{"v":N,"data":{...}},"a":"s",...}`.
+      if (raw.length > 4096 && snapshotMs < 0) {
+        const match = /"v":(\d+)/.exec(raw.subarray(0, 100).toString('utf8'));
+        if (!match) return reject(new Error(`no version in ${raw.subarray(0, 100).toString('utf8')}`));
+        snapshotMs = performance.now() - t0;
+        bytes = raw.length;
+        if (index === null) return resolve({ snapshotMs, totalMs: snapshotMs, bytes, socket });
+        socket.send(JSON.stringify({ a: 'op', c: 'docs', d: documentId, v: Number(match[1]), seq: 1, op: [{ retain: index }, { insert: 'x' }] }));
+        return;
+      }
+      const m = JSON.parse(raw.toString('utf8')) as { a: string; id?: string; src?: string; seq?: number; op?: unknown; error?: unknown; data?: { v: number } };
+      if (m.error) return reject(new Error(JSON.stringify(m.error)));
+      if (m.a === 'init') socket.send(JSON.stringify({ a: 'hs', id: null, protocol: 1, protocolMinor: 2 }));
+      else if (m.a === 'hs') {
+        me = m.id ?? null;
+        socket.send(JSON.stringify({ a: 's', c: 'docs', d: documentId, v: null }));
+      } else if (m.a === 's' && snapshotMs < 0) reject(new Error('a small snapshot: not a big document'));
+      else if (m.a === 'op' && m.src === me && m.seq === 1 && !('op' in m)) resolve({ snapshotMs, totalMs: performance.now() - t0, bytes, socket });
+    });
+  });
+}
+
+const ratio = (theirs: number, ours: number | undefined) => (ours ? `${fmt(theirs / ours, 1)}×` : '–');
+
+async function shareDbSide(): Promise<void> {
+  const label = LABELS.sharedb[mode as 'embedded' | 'scaled'];
+  const target: Target = await launch('sharedb', mode as 'embedded' | 'scaled', services, profileDir ? { cpuProfDir: profileDir } : {});
+  try {
+    // The same contents, created whole (ShareDB's create takes the content as one op).
+    const sids: string[] = [];
+    for (const doc of docs) sids.push(await target.createDocument([...doc.ops]));
+    // Warm-up: the small and the 0.6 MB documents, opened and edited (JIT, as for ours).
+    for (const k of [2, 3]) for (let i = 0; i < 3; i++) (await shareDbOpen(target.server.url, sids[k]!, 1)).socket.terminate();
+
+    console.log(`\n5. ${label} on the same documents, side by side (× = ShareDB / ours, from this run)`);
+    if (only.includes('open')) {
+      console.log(`\n   ${mode === 'embedded' ? 'The memory db cannot restart: its "cold" open is the first after the warm-up, on the process that holds the data.' : 'Cold: a fresh ShareDB process (sharedb-postgres reads the snapshot).'}\n`);
+      console.log('| document | open | snapshot in hand (ms) | node CPU for it (ms) | × ours (cold CPU) | message MB |');
+      console.log('|---|---|---:|---:|---:|---:|');
+      await target.restart();
+      for (const [k, doc] of measured.entries()) {
+        for (const which of ['cold', 'warm']) {
+          const cpu0 = cpuSecondsOf(target.server.pid);
+          const opened = await shareDbOpen(target.server.url, sids[k]!, null);
+          const cpuMs = (cpuSecondsOf(target.server.pid) - cpu0) * 1000;
+          opened.socket.terminate();
+          console.log(`| ${doc.name} | ${which} | ${fmt(opened.snapshotMs)} | ${fmt(cpuMs, 0)} | ${which === 'cold' ? ratio(cpuMs, oursOpen.get(doc.name)) : ''} | ${fmt(opened.bytes / 1e6, 2)} |`);
+        }
+      }
+    }
+    if (only.includes('server')) {
+      console.log(`\n   Keystrokes: ShareDB's own client (one op in flight, like ours) types ${SHAREDB_KEYS} characters near the middle, one after each ack\n`);
+      console.log('| document | node CPU per keystroke (ms) | × ours | ack p50 / p99 (ms) | writer CPU per keystroke (ms) | × ours |');
+      console.log('|---|---:|---:|---:|---:|---:|');
+      for (const [k, doc] of measured.entries()) {
+        const writer = await target.openWriter(sids[k]!);
+        const rand = prng(k + 1);
+        const middle = Math.floor(writer.length() / 2);
+        for (let i = 0; i < 3; i++) await writer.editAcked([{ retain: middle + i }, { insert: 'w' }]);
+        const ack = new Samples();
+        const cpu0 = cpuSecondsOf(target.server.pid);
+        const client0 = cpuNow();
+        for (let i = 0; i < SHAREDB_KEYS; i++) {
+          const t = performance.now();
+          await writer.editAcked([{ retain: middle + Math.floor(rand() * 200) }, { insert: 'k' }]);
+          ack.push(performance.now() - t);
+        }
+        const client = (cpuNow() - client0) / SHAREDB_KEYS;
+        const cpu = ((cpuSecondsOf(target.server.pid) - cpu0) * 1000) / SHAREDB_KEYS;
+        await writer.close();
+        const ours = oursKeystroke.get(doc.name);
+        console.log(`| ${doc.name} | ${fmt(cpu, 3)} | ${ratio(cpu, ours?.server)} | ${fmt(ack.percentile(50))} / ${fmt(ack.percentile(99))} | ${fmt(client, 3)} | ${ratio(client, ours?.client)} |`);
+      }
+    }
+    if (only.includes('crowd')) {
+      console.log(`\n   ${CLIENTS} bare clients at once: subscribe (snapshot in hand), one op, its ack; ms\n`);
+      console.log('| document | editable p50 | p99 | max | snapshot p50 / p99 | × ours (p99) | node peak RSS (MiB) | node CPU (s) | × ours (CPU) |');
+      console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+      for (const k of [0, 1]) {
+        await target.restart();
+        const cpu0 = cpuSecondsOf(target.server.pid);
+        const results = await Promise.all(Array.from({ length: CLIENTS }, () => shareDbOpen(target.server.url, sids[k]!, Math.floor(lengths[k]! / 2))));
+        const cpu = cpuSecondsOf(target.server.pid) - cpu0;
+        const peak = vmHwm(target.server.pid);
+        const editable = new Samples();
+        const snapshot = new Samples();
+        for (const r of results) {
+          editable.push(r.totalMs);
+          snapshot.push(r.snapshotMs);
+          r.socket.terminate();
+        }
+        const ours = oursCrowd.get(docs[k]!.name);
+        console.log(
+          `| ${docs[k]!.name} | ${fmt(editable.percentile(50), 0)} | ${fmt(editable.percentile(99), 0)} | ${fmt(editable.percentile(100), 0)} | ${fmt(snapshot.percentile(50), 0)} / ${fmt(snapshot.percentile(99), 0)} | ${ratio(editable.percentile(99), ours?.p99)} | ${fmt(peak / 2 ** 20, 0)} | ${fmt(cpu, 2)} | ${ratio(cpu, ours?.cpu)} |`,
+        );
+      }
+    }
+  } finally {
+    await target.dispose();
+  }
+}
+
 try {
-  if (only.includes('open')) await coldOpen();
-  if (only.includes('server')) await serverKeystrokes();
-  if (only.includes('client')) await clientKeystrokes();
-  if (only.includes('crowd')) await crowd();
+  if (systems.includes('ours')) {
+    if (only.includes('open')) {
+      for (let run = 0; run < OPENS; run++) await coldOpen(run);
+      if (OPENS > 1) openMedians();
+    }
+    if (only.includes('server')) await serverKeystrokes();
+    if (only.includes('client')) await clientKeystrokes();
+    if (only.includes('crowd')) await crowd();
+  }
+  if (systems.includes('sharedb')) await shareDbSide();
   console.log(`\nload average at end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 } finally {
   await node.stop().catch(() => {});

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ChunkedDocument } from './chunked-document.ts';
-import { Delta } from './delta.ts';
+import { Delta, type DeltaOp } from './delta.ts';
 
 const attributes = fc.option(fc.record({ bold: fc.option(fc.constant(true), { nil: null }), color: fc.constantFrom('red', 'blue') }, { requiredKeys: [] }), { nil: undefined });
 const text = fc.constantFrom('a', 'bc', 'def', '\n', 'xyz\n', '😀', 'a😀b', 'long text without a break');
@@ -19,13 +19,20 @@ function changeAt(length: number, s: { at: number; kind: number; size: number; a
   return change.retain(size, s.attributes ?? { bold: true });
 }
 
+/** A measure that adds up (as the server's byte size does): text units, 1 per embed, 3 per attribute. */
+const units = (ops: readonly DeltaOp[]) => {
+  let n = 0;
+  for (const op of ops) n += (typeof op.insert === 'string' ? op.insert.length : 1) + 3 * Object.keys(op.attributes ?? {}).length;
+  return n;
+};
+
 describe('ChunkedDocument', () => {
   it('equals composing every change into one delta, across chunk splits and joins', () => {
     fc.assert(
-      fc.property(fc.array(step, { minLength: 1, maxLength: 200 }), fc.integer({ min: 0, max: 60 }), fc.constantFrom(1, 2, 4, 64), fc.constantFrom(2, 3, 7, 4096), (steps, initial, chunk, piece) => {
+      fc.property(fc.array(step, { minLength: 1, maxLength: 200 }), fc.integer({ min: 0, max: 60 }), fc.constantFrom(1, 2, 4, 64), fc.constantFrom(2, 3, 7, 4096), fc.constantFrom(2, 3, 32), (steps, initial, chunk, piece, block) => {
         let expected = new Delta();
         for (let i = 0; i < initial; i++) expected.insert(i % 7 === 0 ? '\n' : i % 5 === 0 ? 'x😀yz' : 'ab', i % 3 === 0 ? { bold: true } : undefined);
-        const doc = new ChunkedDocument(expected, chunk, undefined, piece);
+        const doc = new ChunkedDocument(expected, chunk, undefined, piece, block);
         for (const s of steps) {
           const change = changeAt(expected.length(), s);
           expected = expected.compose(change);
@@ -33,9 +40,115 @@ describe('ChunkedDocument', () => {
           expect(doc.length).toBe(expected.length());
         }
         expect(doc.toDelta().ops).toEqual(expected.ops);
+        expect(doc.json()).toBe(JSON.stringify({ ops: doc.toDelta().ops }));
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('stores as its canonical JSON, and a document read back from it takes changes as the original does', () => {
+    fc.assert(
+      fc.property(
+        fc.array(step, { maxLength: 120 }),
+        fc.array(step, { maxLength: 60 }),
+        fc.integer({ min: 0, max: 60 }),
+        fc.constantFrom(1, 2, 8),
+        fc.constantFrom(2, 7, 4096),
+        fc.constantFrom(2, 3, 32),
+        (before, after, initial, chunk, piece, block) => {
+          let expected = new Delta();
+          for (let i = 0; i < initial; i++) expected.insert(i % 7 === 0 ? '\n' : i % 5 === 0 ? 'x😀yz' : 'ab', i % 3 === 0 ? { bold: true } : undefined);
+          const doc = new ChunkedDocument(expected, chunk, units, piece, block);
+          for (const s of before) {
+            const change = changeAt(expected.length(), s);
+            expected = expected.compose(change);
+            doc.apply(change);
+          }
+          const stored = doc.toStored();
+          expect(stored.text).toBe(JSON.stringify({ ops: doc.toDelta().ops }));
+          const read = ChunkedDocument.fromStored(stored, chunk, units, piece, block);
+          expect(read.length).toBe(expected.length());
+          // Stored sizes are the canonical ops' (the original counts ops a boundary keeps apart apart).
+          expect(read.size).toBe(units(expected.ops));
+          expect(read.json()).toBe(stored.text);
+          // Read back with its UTF-8: each stored block's bytes are its slice of it.
+          const utf8 = new TextEncoder().encode(stored.text);
+          const withBytes = ChunkedDocument.fromStored({ ...stored, utf8 }, chunk, units, piece, block);
+          expect(withBytes.storedUtf8()).toBe(utf8);
+          const decoder = new TextDecoder();
+          for (const part of withBytes.jsonParts()) expect(part.utf8 && decoder.decode(part.utf8)).toBe(part.text);
+          // Units read through the stored blocks are the content's.
+          const units16 = expected.ops.map((op) => (typeof op.insert === 'string' ? op.insert : '\u0000')).join('');
+          for (let i = -1; i <= units16.length; i += 3) expect(read.unitAt(i)).toBe(i >= 0 && i < units16.length ? units16.charCodeAt(i) : 0);
+          for (const s of after) {
+            const change = changeAt(expected.length(), s);
+            expected = expected.compose(change);
+            read.apply(change);
+            expect(read.length).toBe(expected.length());
+          }
+          expect(read.toDelta().ops).toEqual(expected.ops);
+          expect(read.json()).toBe(JSON.stringify({ ops: read.toDelta().ops }));
+          expect(ChunkedDocument.fromStored(read.toStored(), chunk, units, piece, block).toDelta().ops).toEqual(expected.ops);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('reads a stored document without parsing or measuring it, and a change parses and measures only its block', () => {
+    let measured = 0;
+    const counting = (ops: readonly DeltaOp[]) => {
+      measured += ops.length;
+      return units(ops);
+    };
+    const content = new Delta();
+    for (let i = 0; i < 20_000; i++) content.insert(`word ${i} `, i % 2 ? { bold: true } : undefined);
+    const stored = new ChunkedDocument(content, undefined, counting).toStored();
+    measured = 0;
+    const parse = JSON.parse;
+    let parsed = 0;
+    JSON.parse = ((text: string, ...rest: []) => {
+      parsed += text.length;
+      return parse(text, ...rest);
+    }) as typeof JSON.parse;
+    try {
+      const doc = ChunkedDocument.fromStored(stored, undefined, counting);
+      expect(doc.json()).toBe(stored.text);
+      expect(doc.size).toBe(units(content.ops));
+      // Only the layout is parsed.
+      expect([measured, parsed]).toEqual([0, stored.layout.length]);
+      doc.apply(new Delta().retain(doc.length / 2).insert('x'));
+      expect(measured).toBeLessThan(1_000);
+      expect(parsed).toBeLessThan(stored.text.length / 10);
+    } finally {
+      JSON.parse = parse;
+    }
+  });
+
+  it('gives its JSON in parts, and a change leaves all but its own block\'s parts the same objects', () => {
+    const content = new Delta();
+    for (let i = 0; i < 5_000; i++) content.insert(`word ${i} `, i % 2 ? { bold: true } : undefined);
+    for (const doc of [new ChunkedDocument(content, undefined, units), ChunkedDocument.fromStored(new ChunkedDocument(content).toStored(), undefined, units)]) {
+      const before = doc.jsonParts();
+      expect(`{"ops":[${before.map((p) => p.text).join(',')}]}`).toBe(doc.json());
+      doc.apply(new Delta().retain(doc.length / 2).insert('x', { italic: true }));
+      const after = doc.jsonParts();
+      expect(`{"ops":[${after.map((p) => p.text).join(',')}]}`).toBe(doc.json());
+      expect(JSON.parse(doc.json()).ops).toEqual(content.compose(new Delta().retain(content.length() / 2).insert('x', { italic: true })).ops);
+      const kept = after.filter((p) => before.includes(p)).length;
+      expect(kept).toBeGreaterThan(after.length - 3);
+      expect(kept).toBeLessThan(after.length);
+    }
+  });
+
+  it('parses the whole text when a stored layout does not fit it', () => {
+    const doc = new ChunkedDocument(new Delta().insert('a', { bold: true }).insert('b\n'), 1, units);
+    const { text } = doc.toStored();
+    for (const layout of ['', '{"blocks":[[3,1,2,1,1]]}', '{"blocks":[[1,1,0,1,4],[99,1,0,2,2]]}', '{"blocks":[]}']) {
+      const read = ChunkedDocument.fromStored({ text, layout }, 1, units);
+      expect(read.toDelta().ops).toEqual(doc.toDelta().ops);
+      expect(read.json()).toBe(text);
+    }
   });
 
   it('rewrites a bounded part of a long run per change, not the whole run', () => {
@@ -72,6 +185,35 @@ describe('ChunkedDocument', () => {
     expect(run.startsWith(text)).toBe(true);
     expect(opening.every((op) => op.attributes?.bold === true)).toBe(true);
     expect(doc.opening(1_000).map((op) => op.insert).join('')).toBe(run + '\n');
+  });
+
+  it('keeps clones independent whichever of them changes', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), step), { maxLength: 80 }), fc.constantFrom(1, 2, 8), fc.constantFrom(2, 3), (steps, chunk, block) => {
+        let a = new Delta().insert('one two three\n', { bold: true }).insert('four five\n');
+        const docA = new ChunkedDocument(a, chunk, units, 4, block);
+        docA.apply(new Delta().retain(3).insert('-'));
+        a = a.compose(new Delta().retain(3).insert('-'));
+        let b = a;
+        const docB = docA.clone();
+        for (const [left, s] of steps) {
+          if (left) {
+            const change = changeAt(a.length(), s);
+            a = a.compose(change);
+            docA.apply(change);
+          } else {
+            const change = changeAt(b.length(), s);
+            b = b.compose(change);
+            docB.apply(change);
+          }
+        }
+        expect(JSON.parse(docA.json()).ops).toEqual(a.ops);
+        expect(JSON.parse(docB.json()).ops).toEqual(b.ops);
+        expect(docA.length).toBe(a.length());
+        expect(docB.length).toBe(b.length());
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('keeps a clone independent and returns the same delta until the next change', () => {

@@ -2,9 +2,24 @@
 // one array, every change copies or scans all of its ops: on a busy document
 // (thousands of formatted runs, dozens of ops a second from others) that was
 // most of a client's time, and the server's head did the same per commit.
-// Here the ops live in chunks of about CHUNK ops with their lengths: a
-// change finds its chunk by the lengths and rewrites only that chunk, and
-// the whole delta is built only when someone reads it.
+//
+// Here the ops live in chunks of about CHUNK ops, and the chunks in blocks
+// of about BLOCK chunks, each with its length. A change finds its block and
+// chunk by the lengths and rewrites only that chunk and that block's list
+// of chunks; the whole delta is built only when someone reads it.
+//
+// Blocks are values: a change replaces a block, never edits one. So a copy
+// (clone) shares every block and costs one array of blocks (a client saves
+// the server's content on every new version while edits are pending: with
+// one level of 32k chunks that copy was most of a keystroke in a 5 MB
+// document), and a block's JSON, once made, stays its JSON: the JSON of the
+// whole document (json(), toStored()) joins the blocks' JSON and makes only
+// the blocks changed since.
+//
+// A document can also start from its stored form (toStored(): the JSON text
+// and where its blocks are in it): its blocks stay text until a change or a
+// read needs their ops, so opening a 5 MB document parses and measures
+// nothing, and its JSON is the stored text itself until the first change.
 import { applyChangeOps, Delta, insertLength, pushOp, type DeltaOp } from './delta.ts';
 
 /**
@@ -14,6 +29,14 @@ import { applyChangeOps, Delta, insertLength, pushOp, type DeltaOp } from './del
  * better than 8, with twice the chunks).
  */
 const CHUNK = 8;
+
+/**
+ * Chunks per block: a change copies its block's list of chunks (up to twice
+ * this), a copy of the document copies one entry per block, and the JSON of
+ * a changed block (about CHUNK × BLOCK ops) is made again when it is next
+ * read. 32: ~1,000 blocks for 250k ops.
+ */
+const BLOCK = 32;
 
 /**
  * UTF-16 units of text one op holds at most inside the chunks. A long run of
@@ -34,36 +57,145 @@ const lengthOf = (ops: readonly DeltaOp[]): number => {
   return n;
 };
 
-/** A size of ops (e.g. bytes); only `apply`'s rewritten region is measured again. */
+/**
+ * A size of ops (e.g. bytes); only `apply`'s rewritten region is measured
+ * again. Must add up: the measure of ops is the sum of each op's.
+ */
 export type OpsMeasure = (ops: readonly DeltaOp[]) => number;
 
+/**
+ * A document as stored: `text` is its canonical JSON, exactly
+ * `JSON.stringify({ ops: toDelta().ops })`; `layout` says where its blocks
+ * are in it (JSON, see Layout), so that fromStored() needs neither parse
+ * nor measure it.
+ */
+export interface StoredDocument {
+  text: string;
+  layout: string;
+  /** The UTF-8 of `text`, when whoever read it back had it (storedUtf8()). */
+  utf8?: Uint8Array;
+}
+
+/**
+ * Per block: [JSON length, where its first op's JSON ends, where its last
+ * op's starts (both within the block's JSON), length, measure, UTF-8 bytes
+ * of its JSON]. A block's JSON is its ops' JSON joined by commas; the
+ * blocks follow each other in `{"ops":[` … `]}`, joined by commas. With
+ * the UTF-8 lengths, a document read back with its UTF-8 hands out each
+ * stored block's bytes as a slice of it (JSONPart.utf8).
+ */
+type Layout = { blocks: Array<[number, number, number, number, number, number?]> };
+
+const OPEN = '{"ops":[';
+const CLOSE = ']}';
+
+/** Text of a stored block and where its edge ops are in it. */
+interface RawBlock {
+  readonly text: string;
+  readonly firstEnd: number;
+  readonly lastStart: number;
+  /** The UTF-8 of `text`, when the document was read back with its UTF-8. */
+  readonly utf8: Uint8Array | undefined;
+  /** The stored document it comes from and its place there: neighbours in one stored text never merge (it is canonical). */
+  readonly origin: object;
+  readonly index: number;
+}
+
+/** A piece of a document's JSON: some of its ops' JSON, joined by commas (ChunkedDocument.jsonParts). */
+export interface JSONPart {
+  readonly text: string;
+  /** Its UTF-8, where it is at hand (a stored block of a document read back with its UTF-8). */
+  readonly utf8?: Uint8Array | undefined;
+}
+
+/** A block's ops as canonical JSON (neighbouring ops in it merged as toDelta() merges them). */
+interface BlockJSON extends JSONPart {
+  readonly text: string;
+  readonly firstEnd: number;
+  readonly lastStart: number;
+  /** Quill length and measure of the canonical ops. */
+  readonly length: number;
+  readonly size: number;
+  first(): DeltaOp;
+  last(): DeltaOp;
+}
+
+interface Block {
+  /** The ops, in chunks; null while the block is still text (raw). */
+  readonly chunks: readonly DeltaOp[][] | null;
+  readonly lengths: readonly number[] | null;
+  readonly raw: RawBlock | null;
+  readonly length: number;
+  /** `measure` of its ops (0 without one). */
+  readonly size: number;
+  /** Its JSON, made on first need (the block never changes, so neither does this). */
+  json: BlockJSON | null;
+}
+
+const parsedBlock = (chunks: DeltaOp[][], lengths: number[], length: number, size: number): Block => ({ chunks, lengths, raw: null, length, size, json: null });
+
 export class ChunkedDocument {
-  /** Canonical within a chunk; two chunks may meet where one op would do (toDelta() joins them). */
-  private chunks: DeltaOp[][] = [];
-  private lengths: number[] = [];
+  /** Never empty blocks. Canonical within a chunk; two chunks (or blocks) may meet where one op would do (toDelta() joins them). */
+  private blocks: Block[] = [];
   private total = 0;
-  private built: Delta | null;
   /** measure(all ops), kept up to date from the region each change rewrites. */
   private measured = 0;
+  private built: Delta | null = null;
+  /** toStored() of the document as it is (null: not made since the last change). */
+  private stored: StoredDocument | null = null;
+  /** jsonParts() of the document as it is, and the layout that goes with them. */
+  private parts: { parts: readonly JSONPart[]; layout: string } | null = null;
 
   /**
-   * `chunk`: ops per chunk (tests make it tiny to split and join often).
-   * `measure`: a size to keep (the server's byte size), read as `size`: the
-   * measure of the chunks, so two ops that only a chunk boundary keeps
-   * apart (toDelta() joins them) count apart.
+   * `chunk`: ops per chunk, `block`: chunks per block (tests make them tiny
+   * to split and join often). `measure`: a size to keep (the server's byte
+   * size), read as `size`: the measure of the chunks, so two ops that only a
+   * chunk boundary keeps apart (toDelta() joins them) count apart.
    */
   private readonly chunk;
+  private readonly block;
   private readonly measure?: OpsMeasure;
   /** `piece`: UTF-16 units per text op at most (PIECE; tests make it tiny). */
   private readonly piece;
-  constructor(content: Delta = new Delta(), chunk = CHUNK, measure?: OpsMeasure, piece = PIECE) {
+  constructor(content: Delta = new Delta(), chunk = CHUNK, measure?: OpsMeasure, piece = PIECE, block = BLOCK) {
     this.chunk = chunk;
+    this.block = Math.max(2, block);
     this.measure = measure;
     this.piece = Math.max(2, piece); // 2: a surrogate pair is never cut
+    if (content.ops.length > 0) {
+      const ops = this.cut(content.ops);
+      // Chunks are ours: the caller's array may change.
+      this.blocks = this.blocksOf(this.chunksOf(ops === content.ops ? ops.slice() : ops));
+      for (const b of this.blocks) {
+        this.total += b.length;
+        this.measured += b.size;
+      }
+    }
     this.built = content;
-    const ops = this.cut(content.ops);
-    this.fill(0, 0, ops === content.ops ? ops.slice() : ops); // chunks are ours: the caller's array may change
-    if (measure) this.measured = measure(ops);
+  }
+
+  /**
+   * A document from its stored form (toStored()), its blocks left as text
+   * until they are needed. `stored` is trusted to be what toStored() made
+   * (with the same `measure`); a text that does not match its layout is
+   * parsed as a whole instead.
+   */
+  static fromStored(stored: StoredDocument, chunk = CHUNK, measure?: OpsMeasure, piece = PIECE, block = BLOCK): ChunkedDocument {
+    const doc = new ChunkedDocument(new Delta(), chunk, measure, piece, block);
+    const blocks = rawBlocks(stored);
+    if (!blocks) {
+      const parsed = JSON.parse(stored.text) as { ops?: unknown };
+      if (!Array.isArray(parsed.ops)) throw new Error('stored document is not { ops: [...] }');
+      return new ChunkedDocument(new Delta(parsed.ops as DeltaOp[]), chunk, measure, piece, block);
+    }
+    doc.blocks = blocks;
+    for (const b of blocks) {
+      doc.total += b.length;
+      doc.measured += b.size;
+    }
+    doc.built = null;
+    doc.stored = stored;
+    return doc;
   }
 
   /** Length in Quill units (characters, 1 per embed). */
@@ -79,11 +211,78 @@ export class ChunkedDocument {
   /** The document as one canonical delta (the same object until the next change). */
   toDelta(): Delta {
     if (this.built) return this.built;
+    // Still (partly) text and its JSON at hand: that is the canonical delta, in one parse.
+    if (this.stored && this.blocks.some((b) => b.raw)) return (this.built = new Delta((JSON.parse(this.stored.text) as { ops: DeltaOp[] }).ops));
     const doc = new Delta();
     // Merged where compose would merge: the pieces of a long run, and ops that meet at a chunk boundary.
-    for (const chunk of this.chunks) for (const op of chunk) if (!pushOp(doc.ops, op)) doc.push(op);
+    for (const b of this.blocks) {
+      for (const chunk of b.chunks ?? [rawOps(b.raw!)]) for (const op of chunk) if (!pushOp(doc.ops, op)) doc.push(op);
+    }
     this.built = doc;
     return doc;
+  }
+
+  /**
+   * The UTF-16 unit at `index` (0 for an embed or outside the document):
+   * a few positions checked without building the content (a change's edges
+   * against surrogate pairs).
+   */
+  unitAt(index: number): number {
+    if (index < 0 || index >= this.total) return 0;
+    const { from, offset } = this.span(index, index);
+    const b = this.blocks[from]!;
+    let at = offset;
+    for (const chunk of b.chunks ?? [rawOps(b.raw!)]) {
+      for (const op of chunk) {
+        const length = insertLength(op);
+        if (index < at + length) return typeof op.insert === 'string' ? op.insert.charCodeAt(index - at) : 0;
+        at += length;
+      }
+    }
+    return 0;
+  }
+
+  /** `JSON.stringify({ ops: toDelta().ops })`, from the blocks' JSON (made again only for blocks changed since). */
+  json(): string {
+    return this.toStored().text;
+  }
+
+  /**
+   * json() in parts: `{"ops":[` + the parts' text joined by commas + `]}`.
+   * A part that a change leaves alone is the same object in the next
+   * version's parts, so whatever is made of its text (its UTF-8 bytes) can
+   * be kept by it.
+   */
+  jsonParts(): readonly JSONPart[] {
+    return this.written().parts;
+  }
+
+  /** The UTF-8 of json(), when the document is still the stored one it was read from with its UTF-8 (else null: encode json()). */
+  storedUtf8(): Uint8Array | null {
+    return this.stored?.utf8 ?? null;
+  }
+
+  /** The document as stored (StoredDocument): its JSON and where its blocks are in it. The same object until the next change. */
+  toStored(): StoredDocument {
+    if (!this.stored) {
+      const { parts, layout } = this.written();
+      this.stored = { text: OPEN + parts.map((p) => p.text).join(',') + CLOSE, layout };
+    }
+    return this.stored;
+  }
+
+  private written(): { parts: readonly JSONPart[]; layout: string } {
+    if (this.parts) return this.parts;
+    const out = new StoredWriter(this.measure);
+    let previous: RawBlock | null = null;
+    for (const b of this.blocks) {
+      const raw = b.raw;
+      // Neighbours of one stored text never merge: it is canonical.
+      const adjacent = raw !== null && previous !== null && raw.origin === previous.origin && raw.index === previous.index + 1;
+      out.add(this.jsonOf(b), adjacent);
+      previous = raw;
+    }
+    return (this.parts = out.finish());
   }
 
   /**
@@ -95,11 +294,13 @@ export class ChunkedDocument {
   opening(units: number): DeltaOp[] {
     const ops: DeltaOp[] = [];
     let held = 0;
-    for (const chunk of this.chunks) {
-      for (const op of chunk) {
-        if (held >= units) return ops;
-        ops.push(op);
-        held += insertLength(op);
+    for (const b of this.blocks) {
+      for (const chunk of b.chunks ?? [rawOps(b.raw!)]) {
+        for (const op of chunk) {
+          if (held >= units) return ops;
+          ops.push(op);
+          held += insertLength(op);
+        }
       }
     }
     return ops;
@@ -119,15 +320,183 @@ export class ChunkedDocument {
     };
   }
 
-  /** A copy that changes independently (chunks are copied, ops are shared: ops are never changed in place). */
+  /** A copy that changes independently (one array of blocks: blocks and ops are never changed in place). */
   clone(): ChunkedDocument {
-    const copy = new ChunkedDocument(new Delta(), this.chunk, this.measure);
-    copy.chunks = this.chunks.slice();
-    copy.lengths = this.lengths.slice();
+    const copy = new ChunkedDocument(new Delta(), this.chunk, this.measure, this.piece, this.block);
+    copy.blocks = this.blocks.slice();
     copy.total = this.total;
     copy.measured = this.measured;
     copy.built = this.built;
+    copy.stored = this.stored;
+    copy.parts = this.parts;
     return copy;
+  }
+
+  /** Applies `change` (as `toDelta().compose(change)` would). */
+  apply(change: Delta): void {
+    const ops = change.ops;
+    const lead = ops[0];
+    const start = lead && typeof lead.retain === 'number' && !lead.attributes ? lead.retain : 0;
+    const first = start > 0 ? 1 : 0;
+    // The span the change covers.
+    let end = start;
+    for (let k = first; k < ops.length; k++) {
+      const op = ops[k]!;
+      if (op.insert === undefined) end += Delta.Op.length(op);
+    }
+
+    let span = this.span(start, end);
+    // Stored blocks the change meets become ops first (the rest stay text).
+    if (this.parse(span.from, span.to)) span = this.span(start, end);
+    const { from: bFrom, to: bTo, offset: bOffset } = span;
+
+    // The chunks of blocks [bFrom, bTo] (usually one block: its own arrays).
+    const one = bFrom === bTo ? this.blocks[bFrom]! : null;
+    const chunks: DeltaOp[][] = one ? (one.chunks as DeltaOp[][]) : this.blocks.slice(bFrom, bTo + 1).flatMap((b) => b.chunks as DeltaOp[][]);
+    const lengths: number[] = one ? (one.lengths as number[]) : this.blocks.slice(bFrom, bTo + 1).flatMap((b) => b.lengths as number[]);
+
+    // Chunks [from, to] hold [offset, end) and start at or before `start`.
+    const count = chunks.length;
+    let from = 0;
+    let offset = bOffset;
+    while (from < count - 1 && offset + lengths[from]! <= start) offset += lengths[from++]!;
+    let to = from;
+    let covered = offset + (lengths[from] ?? 0);
+    while (to < count - 1 && covered < end) covered += lengths[++to]!;
+
+    const region = to === from ? (chunks[from] ?? []) : chunks.slice(from, to + 1).flat();
+    const composed = applyChangeOps(region, ops, offset);
+    if (composed === region) return; // plain retains
+    const updated = this.cut(composed);
+    let sizeChange = this.measure ? this.measure(updated) - this.measure(region) : 0;
+
+    // The blocks' new chunks: the region's replaced by the updated ops.
+    const newChunks = chunks.slice();
+    const newLengths = lengths.slice();
+    const remove = Math.min(to - from + 1, count);
+    let at = from;
+    if (updated.length > 0 && updated.length <= 2 * this.chunk && remove === 1) {
+      // The usual change: one chunk rewritten.
+      newChunks[at] = updated;
+      newLengths[at] = lengthOf(updated);
+    } else {
+      const made = updated.length <= 2 * this.chunk ? (updated.length > 0 ? [updated] : []) : this.chunksOf(updated);
+      newChunks.splice(at, remove, ...made);
+      newLengths.splice(at, remove, ...made.map(lengthOf));
+      if (made.length !== 1) at = -1;
+    }
+    // Deletions shrink chunks; keep them from turning into many tiny ones.
+    if (at >= 0 && newChunks[at]!.length < this.chunk / 4) sizeChange += this.joinChunks(newChunks, newLengths, at + 1 < newChunks.length ? at : at - 1);
+
+    let oldLength = 0;
+    let oldSize = 0;
+    for (let k = bFrom; k <= bTo; k++) {
+      oldLength += this.blocks[k]!.length;
+      oldSize += this.blocks[k]!.size;
+    }
+    let newLength = 0;
+    for (const n of newLengths) newLength += n;
+    const made =
+      newChunks.length === 0
+        ? []
+        : newChunks.length <= 2 * this.block
+          ? [parsedBlock(newChunks, newLengths, newLength, oldSize + sizeChange)]
+          : this.blocksOf(newChunks, newLengths);
+    let newSize = 0;
+    for (const b of made) newSize += b.size;
+    this.blocks.splice(bFrom, Math.max(0, bTo - bFrom + 1), ...made);
+    this.total += newLength - oldLength;
+    this.measured += newSize - oldSize;
+    if (made.length === 1 && made[0]!.chunks!.length < this.block / 4) this.joinBlocks(bFrom);
+    this.built = null;
+    this.stored = null;
+    this.parts = null;
+  }
+
+  /** Blocks [from, to] hold [offset, end) and start at or before `start` (the last block takes changes at the very end); searched from the nearer end. */
+  private span(start: number, end: number): { from: number; to: number; offset: number } {
+    const blocks = this.blocks;
+    const count = blocks.length;
+    if (count === 0) return { from: 0, to: -1, offset: 0 };
+    let from: number;
+    let offset: number;
+    if (start < this.total / 2) {
+      from = 0;
+      offset = 0;
+      while (from < count - 1 && offset + blocks[from]!.length <= start) offset += blocks[from++]!.length;
+    } else {
+      from = count - 1;
+      offset = this.total - blocks[from]!.length;
+      while (from > 0 && offset > start) offset -= blocks[--from]!.length;
+    }
+    let to = from;
+    let covered = offset + blocks[from]!.length;
+    while (to < count - 1 && covered < end) covered += blocks[++to]!.length;
+    return { from, to, offset };
+  }
+
+  /** Turns the stored (text) blocks among [from, to] into ops; whether there were any. */
+  private parse(from: number, to: number): boolean {
+    let any = false;
+    for (let k = to; k >= from; k--) {
+      const b = this.blocks[k]!;
+      if (b.chunks) continue;
+      any = true;
+      const made = this.blocksOf(this.chunksOf(this.cut(rawOps(b.raw!).slice())));
+      let size = 0;
+      for (const m of made) size += m.size;
+      this.measured += size - b.size;
+      this.blocks.splice(k, 1, ...made);
+    }
+    return any;
+  }
+
+  /** `ops` in chunks of `chunk` ops. */
+  private chunksOf(ops: DeltaOp[]): DeltaOp[][] {
+    if (ops.length <= 2 * this.chunk) return ops.length > 0 ? [ops] : [];
+    const chunks: DeltaOp[][] = [];
+    for (let k = 0; k < ops.length; k += this.chunk) chunks.push(ops.slice(k, k + this.chunk));
+    return chunks;
+  }
+
+  /** Chunks in blocks of `block` chunks, measured. */
+  private blocksOf(chunks: DeltaOp[][], lengths: number[] = chunks.map(lengthOf)): Block[] {
+    const blocks: Block[] = [];
+    const step = chunks.length <= 2 * this.block ? chunks.length : this.block;
+    for (let k = 0; k < chunks.length; k += step) {
+      const part = chunks.slice(k, k + step);
+      const partLengths = lengths.slice(k, k + step);
+      let length = 0;
+      for (const n of partLengths) length += n;
+      let size = 0;
+      if (this.measure) for (const c of part) size += this.measure(c);
+      blocks.push(parsedBlock(part, partLengths, length, size));
+    }
+    return blocks;
+  }
+
+  /** Joins chunk `k` and the next (in place) unless that would make one too big; the change of measure. */
+  private joinChunks(chunks: DeltaOp[][], lengths: number[], k: number): number {
+    if (k < 0 || k + 1 >= chunks.length) return 0;
+    const joined = this.cut(new Delta(chunks[k]).concat(new Delta(chunks[k + 1])).ops);
+    if (joined.length > 2 * this.chunk) return 0;
+    // Joining may merge the two ops that meet (one copy of their attributes goes).
+    const change = this.measure ? this.measure(joined) - this.measure(chunks[k]!) - this.measure(chunks[k + 1]!) : 0;
+    chunks.splice(k, 2, joined);
+    lengths.splice(k, 2, lengths[k]! + lengths[k + 1]!);
+    return change;
+  }
+
+  /** Joins the small block at `k` with a neighbour that is not text, if together they fit in one. */
+  private joinBlocks(k: number): void {
+    const b = this.blocks[k]!;
+    for (const n of [k + 1, k - 1]) {
+      const other = this.blocks[n];
+      if (!other?.chunks || other.chunks.length + b.chunks!.length > 2 * this.block) continue;
+      const [x, y] = n > k ? [b, other] : [other, b];
+      this.blocks.splice(Math.min(k, n), 2, parsedBlock([...x.chunks!, ...y.chunks!], [...x.lengths!, ...y.lengths!], x.length + y.length, x.size + y.size));
+      return;
+    }
   }
 
   /** `ops` with every text insert longer than a piece cut into pieces (the same array when none is). */
@@ -155,89 +524,248 @@ export class ChunkedDocument {
     return out;
   }
 
-  /** Applies `change` (as `toDelta().compose(change)` would). */
-  apply(change: Delta): void {
-    const ops = change.ops;
-    const lead = ops[0];
-    const start = lead && typeof lead.retain === 'number' && !lead.attributes ? lead.retain : 0;
-    const first = start > 0 ? 1 : 0;
-    // The span the change covers, and how much it grows the document.
-    let end = start;
-    let growth = 0;
-    for (let k = first; k < ops.length; k++) {
-      const op = ops[k]!;
-      if (op.insert !== undefined) growth += insertLength(op);
-      else {
-        const length = Delta.Op.length(op);
-        end += length;
-        if (op.delete !== undefined) growth -= length;
+  /** A block's canonical JSON (kept on the block). */
+  private jsonOf(b: Block): BlockJSON {
+    if (b.json) return b.json;
+    if (b.raw) {
+      const { text, firstEnd, lastStart, utf8 } = b.raw;
+      let first: DeltaOp | undefined;
+      let last: DeltaOp | undefined;
+      b.json = {
+        text,
+        utf8,
+        firstEnd,
+        lastStart,
+        length: b.length,
+        size: b.size,
+        first: () => (first ??= JSON.parse(text.slice(0, firstEnd)) as DeltaOp),
+        last: () => (last ??= JSON.parse(text.slice(lastStart)) as DeltaOp),
+      };
+      return b.json;
+    }
+    let ops: DeltaOp[] = [];
+    let kept = 0;
+    for (const chunk of b.chunks!) {
+      kept += chunk.length;
+      for (const op of chunk) {
+        if (pushOp(ops, op)) continue;
+        const d = new Delta(ops);
+        d.push(op);
+        ops = d.ops;
       }
     }
-
-    // Chunks [from, to] hold [offset, end) and start at or before `start`
-    // (the last chunk takes changes at the very end). Searched from the
-    // nearer end of the document.
-    const lengths = this.lengths;
-    const count = lengths.length;
-    let from: number;
-    let offset: number;
-    if (count === 0 || start < this.total / 2) {
-      from = 0;
-      offset = 0;
-      while (from < count - 1 && offset + lengths[from]! <= start) offset += lengths[from++]!;
-    } else {
-      from = count - 1;
-      offset = this.total - (lengths[from] ?? 0);
-      while (from > 0 && offset > start) offset -= lengths[--from]!;
-    }
-    let to = from;
-    let covered = offset + (lengths[from] ?? 0);
-    while (to < count - 1 && covered < end) covered += lengths[++to]!;
-
-    const region = to === from ? (this.chunks[from] ?? []) : this.chunks.slice(from, to + 1).flat();
-    const composed = applyChangeOps(region, ops, offset);
-    if (composed === region) return; // plain retains
-    const updated = this.cut(composed);
-    if (this.measure) this.measured += this.measure(updated) - this.measure(region);
-    this.fill(from, Math.min(to - from + 1, count), updated, covered - offset + growth);
-    this.built = null;
+    const text = JSON.stringify(ops).slice(1, -1);
+    const first = ops[0]!;
+    const last = ops[ops.length - 1]!;
+    b.json = {
+      text,
+      firstEnd: ops.length === 1 ? text.length : JSON.stringify(first).length,
+      lastStart: ops.length === 1 ? 0 : text.length - JSON.stringify(last).length,
+      length: b.length,
+      // Measured again only where ops merged (the pieces of a run, ops that met at a chunk boundary).
+      size: ops.length === kept ? b.size : this.measure ? this.measure(ops) : 0,
+      first: () => first,
+      last: () => last,
+    };
+    return b.json;
   }
+}
 
+/**
+ * The ops of a stored block, parsed once (reads of the start, a unit, or the
+ * whole delta need them without turning the block into chunks). The array
+ * is shared: never changed.
+ */
+const parsedRaw = new WeakMap<RawBlock, DeltaOp[]>();
+function rawOps(raw: RawBlock): DeltaOp[] {
+  let ops = parsedRaw.get(raw);
+  if (!ops) parsedRaw.set(raw, (ops = JSON.parse(`[${raw.text}]`) as DeltaOp[]));
+  return ops;
+}
+
+/** The blocks of a stored document, as text; null when its layout does not fit its text. */
+function rawBlocks(stored: StoredDocument): Block[] | null {
+  const { text } = stored;
+  let layout: Layout;
+  try {
+    layout = JSON.parse(stored.layout) as Layout;
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(layout?.blocks) || !text.startsWith(OPEN) || !text.endsWith(CLOSE)) return null;
+  const origin = {};
+  const blocks: Block[] = [];
+  let at = OPEN.length;
+  // Where the block's bytes start in stored.utf8 (undefined: not all blocks have their UTF-8 length, or no UTF-8).
+  let byteAt: number | undefined = stored.utf8 ? OPEN.length : undefined;
+  for (const [index, entry] of layout.blocks.entries()) {
+    if (!Array.isArray(entry) || (entry.length !== 5 && entry.length !== 6) || !entry.every((n) => Number.isSafeInteger(n) && n! >= 0)) return null;
+    const [jsonLength, firstEnd, lastStart, length, size, bytes] = entry;
+    if (index > 0) {
+      if (text[at] !== ',') return null;
+      at += 1;
+      if (byteAt !== undefined) byteAt += 1;
+    }
+    const end = at + jsonLength;
+    if (jsonLength === 0 || end > text.length - CLOSE.length) return null;
+    // One op (it is first and last), or a comma after the first and before the last.
+    const single = firstEnd === jsonLength && lastStart === 0;
+    if (!single && !(firstEnd > 0 && firstEnd < lastStart && lastStart < jsonLength && text[at + firstEnd] === ',' && text[at + lastStart - 1] === ',')) return null;
+    const utf8 = byteAt !== undefined && bytes !== undefined ? stored.utf8!.subarray(byteAt, byteAt + bytes) : undefined;
+    byteAt = byteAt !== undefined && bytes !== undefined ? byteAt + bytes : undefined;
+    blocks.push({ chunks: null, lengths: null, raw: { text: text.slice(at, end), firstEnd, lastStart, utf8, origin, index }, length, size, json: null });
+    at = end;
+  }
+  if (at !== text.length - CLOSE.length) return null;
+  // The UTF-8 lengths must add up to the whole, or none is used.
+  if (byteAt !== undefined && byteAt + CLOSE.length !== stored.utf8!.byteLength) for (const b of blocks) (b.raw as { utf8: Uint8Array | undefined }).utf8 = undefined;
+  return blocks;
+}
+
+/**
+ * Joins blocks' JSON into a document's canonical JSON and its layout. Where
+ * a block's last op and the next one's first would merge (toDelta() merges
+ * them), the two become one op, and the blocks one stored block.
+ */
+class StoredWriter {
+  private readonly parts: JSONPart[] = [];
+  private readonly layout: Layout['blocks'] = [];
+  /** The stored block being made: its JSON before its last op, and the last op, which the next block may merge with. */
+  private head: string[] = [];
+  private firstEnd: number | null = null;
+  /** The last op (null: not read yet; `lastOf` has it) and the block it was read from. */
+  private last: DeltaOp | null = null;
+  private lastOf: BlockJSON | null = null;
   /**
-   * Replaces `remove` chunks at `at` with `ops`, cut into chunks (a small one
-   * joins its neighbour); `length` is the ops' length when the caller knows it.
+   * While `last` is ops merged into one: the measure of those ops (what
+   * `size` counts for it). Measured as one op only once it is complete: a
+   * long run over many blocks would otherwise be measured again per block.
    */
-  private fill(at: number, remove: number, ops: DeltaOp[], length?: number): void {
-    if (ops.length > 0 && ops.length <= 2 * this.chunk && remove === 1 && length !== undefined) {
-      // The usual change: one chunk rewritten in place.
-      this.total += length - this.lengths[at]!;
-      this.chunks[at] = ops;
-      this.lengths[at] = length;
-    } else {
-      const chunks: DeltaOp[][] = [];
-      if (ops.length <= 2 * this.chunk) {
-        if (ops.length > 0) chunks.push(ops);
-      } else {
-        for (let k = 0; k < ops.length; k += this.chunk) chunks.push(ops.slice(k, k + this.chunk));
-      }
-      const lengths = chunks.map(lengthOf);
-      for (let k = at; k < at + remove; k++) this.total -= this.lengths[k]!;
-      for (const n of lengths) this.total += n;
-      this.chunks.splice(at, remove, ...chunks);
-      this.lengths.splice(at, remove, ...lengths);
-      if (chunks.length !== 1) return;
-    }
-    // Deletions shrink chunks; keep them from turning into many tiny ones.
-    if (this.chunks[at]!.length < this.chunk / 4) this.joinWithNext(at + 1 < this.chunks.length ? at : at - 1);
+  private mergedSize: number | null = null;
+  private lastText: string | null = null;
+  private length = 0;
+  private size = 0;
+  /** The block being made is one block's JSON, unchanged. */
+  private whole: BlockJSON | null = null;
+
+  private readonly measure: OpsMeasure | undefined;
+  constructor(measure: OpsMeasure | undefined) {
+    this.measure = measure;
   }
 
-  private joinWithNext(k: number): void {
-    if (k < 0 || k + 1 >= this.chunks.length) return;
-    const joined = this.cut(new Delta(this.chunks[k]).concat(new Delta(this.chunks[k + 1])).ops);
-    if (joined.length > 2 * this.chunk) return;
-    // Joining may merge the two ops that meet (one copy of their attributes goes).
-    if (this.measure) this.measured += this.measure(joined) - this.measure(this.chunks[k]!) - this.measure(this.chunks[k + 1]!);
-    this.chunks.splice(k, 2, joined);
-    this.lengths.splice(k, 2, this.lengths[k]! + this.lengths[k + 1]!);
+  /** `adjacent`: the block followed the previous one in one stored text (they do not merge). */
+  add(block: BlockJSON, adjacent: boolean): void {
+    if (this.lastOf === null) return this.begin(block);
+    // Read only where it may merge: a stored block's edge ops are parsed on demand.
+    const merged = adjacent ? null : mergeOps((this.last ??= this.lastOf.last()), block.first());
+    if (!merged) {
+      this.flush();
+      return this.begin(block);
+    }
+    this.whole = null;
+    this.length += block.length;
+    this.size += block.size;
+    if (this.measure) this.mergedSize = (this.mergedSize ?? this.measure([this.last!])) + this.measure([block.first()]);
+    this.last = merged;
+    if (block.firstEnd === block.text.length) {
+      // A block of one op: it all went into the merged op, which the next block may merge with again.
+      this.lastText = null;
+      return;
+    }
+    this.settleMerged();
+    const mergedText = JSON.stringify(merged);
+    this.firstEnd ??= mergedText.length;
+    this.head.push(mergedText);
+    if (block.lastStart > block.firstEnd + 1) this.head.push(block.text.slice(block.firstEnd + 1, block.lastStart - 1));
+    this.last = null;
+    this.lastOf = block;
+    this.lastText = block.text.slice(block.lastStart);
   }
+
+  finish(): { parts: JSONPart[]; layout: string } {
+    if (this.lastOf !== null) this.flush();
+    return { parts: this.parts, layout: JSON.stringify({ blocks: this.layout } satisfies Layout) };
+  }
+
+  private begin(block: BlockJSON): void {
+    this.whole = block;
+    this.length = block.length;
+    this.size = block.size;
+    this.last = null;
+    this.lastOf = block;
+    if (block.firstEnd === block.text.length) {
+      this.head = [];
+      this.firstEnd = null;
+      this.lastText = block.text;
+    } else {
+      this.head = [block.text.slice(0, block.lastStart - 1)];
+      this.firstEnd = block.firstEnd;
+      this.lastText = block.text.slice(block.lastStart);
+    }
+  }
+
+  /** `size` counts the merged `last` as one op, now that nothing more merges into it. */
+  private settleMerged(): void {
+    if (this.mergedSize === null || !this.measure) return;
+    this.size += this.measure([this.last!]) - this.mergedSize;
+    this.mergedSize = null;
+  }
+
+  private flush(): void {
+    this.settleMerged();
+    let text: string;
+    let firstEnd: number;
+    let lastStart: number;
+    let part: JSONPart;
+    if (this.whole) {
+      ({ text, firstEnd, lastStart } = this.whole);
+      part = this.whole; // the block's own: the same object while the block stays
+    } else {
+      const lastText = this.lastText ?? JSON.stringify(this.last ?? this.lastOf!.last());
+      const head = this.head.join(',');
+      text = head ? `${head},${lastText}` : lastText;
+      lastStart = text.length - lastText.length;
+      firstEnd = this.firstEnd ?? text.length;
+      part = { text };
+    }
+    this.parts.push(part);
+    this.layout.push([text.length, firstEnd, lastStart, this.length, this.size, utf8Length(part)]);
+    this.last = null;
+    this.lastOf = null;
+    this.whole = null;
+  }
+}
+
+/** UTF-8 bytes of a part's text, counted once per part (a part that stays from one version to the next keeps its count). */
+const utf8Lengths = new WeakMap<JSONPart, number>();
+function utf8Length(part: JSONPart): number {
+  let n = utf8Lengths.get(part) ?? part.utf8?.byteLength;
+  if (n === undefined) {
+    const text = part.text;
+    n = text.length;
+    for (let i = 0; i < text.length; i++) {
+      const unit = text.charCodeAt(i);
+      if (unit < 0x80) continue;
+      // 2 bytes below U+0800, 3 for the rest of the BMP, 4 a pair (2 units: 2 + 2); a lone surrogate is written as U+FFFD (3).
+      if (unit < 0x800) n += 1;
+      else if (isHighSurrogate(unit) && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        n += 2;
+        i += 1;
+      } else n += 2;
+    }
+    utf8Lengths.set(part, n);
+  }
+  return n;
+}
+
+/** The one op that `a` then `b` make in a canonical delta, or null when they stay two. */
+function mergeOps(a: DeltaOp, b: DeltaOp): DeltaOp | null {
+  if (typeof a.insert !== 'string' || typeof b.insert !== 'string') return null;
+  let ops: DeltaOp[] = [a];
+  if (!pushOp(ops, b)) {
+    const d = new Delta([a]);
+    d.push(b);
+    ops = d.ops;
+  }
+  return ops.length === 1 ? ops[0]! : null;
 }

@@ -1,9 +1,14 @@
 // A large content is made into JSON once and put into every HTTP reply
 // that carries it (api/src/schema/content-json.ts): the replies must be
 // exactly the JSON they were before, wherever the content sits in them,
-// next to the same content twice, and over graphql-ws as well.
+// next to the same content twice, and over graphql-ws as well. Over HTTP
+// such a reply is sent as bytes, the content's encoded once: with the
+// status, type and length yoga gives any reply. A node that opens a
+// document from its snapshot (JSON text, read without parsing) answers the
+// same, and takes edits on it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocument, gql, signUp, startServer, subscribe, wsClient, type TestServer } from './harness.ts';
+import { decodeBody } from '../src/store/snapshot-body.ts';
+import { availableModes, createDocument, gql, signUp, startNodeGroup, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -35,5 +40,66 @@ describe('large content in replies', () => {
     } finally {
       await client.dispose();
     }
+  });
+});
+
+/** A POST of `query`, with the reply's status, headers and exact body text. */
+async function raw(server: TestServer, query: string, variables: Record<string, unknown>, token: string, accept?: string) {
+  const res = await fetch(server.url + '/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(accept === undefined ? {} : { accept }) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: res.status, type: res.headers.get('content-type'), length: res.headers.get('content-length'), cache: res.headers.get('cache-control'), text: await res.text() };
+}
+
+describe('large content replies as bytes', () => {
+  it('answer with the status, type and headers of any reply, and the same JSON to the byte', async () => {
+    const { token } = await signUp(server);
+    const id = await createDocument(server, token, content);
+    const small = await createDocument(server, token, { ops: [{ insert: 'small\n' }] });
+    const query = 'query($id: ID!) { document(id: $id) { version content } }';
+    for (const accept of [undefined, 'application/json', 'application/graphql-response+json', '*/*', 'application/graphql-response+json, application/json;q=0.9', 'application/json, application/graphql-response+json']) {
+      const big = await raw(server, query, { id }, token, accept);
+      const little = await raw(server, query, { id: small }, token, accept);
+      expect([big.status, big.type, big.cache], String(accept)).toEqual([little.status, little.type, little.cache]);
+      expect(big.text).toBe(JSON.stringify({ data: { document: { version: 1, content } } }));
+      expect(Number(big.length)).toBe(Buffer.byteLength(big.text));
+    }
+    // An error next to the content keeps its status and shape.
+    const withError = await raw(server, 'query($id: ID!) { document(id: $id) { content contentAt(version: 99) } }', { id }, token);
+    const parsed = JSON.parse(withError.text);
+    expect(parsed.data).toEqual({ document: null });
+    expect(parsed.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe.runIf(availableModes().includes('scaled'))('a document opened from its snapshot', () => {
+  let group: Awaited<ReturnType<typeof startNodeGroup>>;
+  afterAll(async () => {
+    await group?.stop();
+  });
+
+  it('reads back exactly on a node that loads it from the stored text, and takes edits there', async () => {
+    group = await startNodeGroup();
+    // Every commit snapshotted: node b loads the head from the snapshot alone.
+    const a = await group.start({ SNAPSHOT_EVERY: '1' });
+    const { token } = await signUp(a);
+    const id = await createDocument(a, token, content);
+    const rows = await a.services.db.sql.query<{ version: number; body: string; layout: string }>('SELECT "version", "body", "layout" FROM "Snapshot" WHERE "documentId" = $1', [id]);
+    expect(rows.map((r) => r.version)).toEqual([1]);
+    expect((await decodeBody(rows[0]!.body, rows[0]!.layout)).text).toBe(JSON.stringify(content));
+    const b = await group.start({ SNAPSHOT_EVERY: '1' });
+    const query = 'query($id: ID!) { document(id: $id) { version content } }';
+    expect((await raw(b, query, { id }, token)).text).toBe(JSON.stringify({ data: { document: { version: 1, content } } }));
+    // An edit in the middle of the stored text, committed on b (and snapshotted there), read on a and on a third node.
+    const at = 1_000;
+    const edit = await gql(b, SUBMIT, { input: { documentId: id, baseVersion: 1, delta: { ops: [{ retain: at }, { insert: 'NEW', attributes: { italic: true } }] }, clientId: 'c', clientSeq: 0 } }, token);
+    expect(edit.errors).toBeUndefined();
+    const expected = (await gql(a, 'query($id: ID!) { document(id: $id) { contentAt(version: 2) } }', { id }, token)).data!.document.contentAt;
+    const c = await group.start();
+    for (const node of [a, b, c]) expect((await gql(node, query, { id }, token)).data!.document).toEqual({ version: 2, content: expected });
+    const text = expected.ops.map((op: { insert: string }) => op.insert).join('');
+    expect(text.slice(at, at + 3)).toBe('NEW');
   });
 });

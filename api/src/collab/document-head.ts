@@ -4,17 +4,55 @@
 // ChunkedDocument (protocol/: pure, quill-delta only) is the client's and the
 // server's: compose() on a long formatted head costs a deep copy per op,
 // and even a span-only compose copied the whole op array per commit.
-import { ChunkedDocument } from '../../../protocol/chunked-document.ts';
+import { ChunkedDocument, type JSONPart, type StoredDocument } from '../../../protocol/chunked-document.ts';
 import { opsBytes } from './content-bytes.ts';
-import type { Delta, DeltaOp } from '../../../protocol/delta.ts';
-import { holdsSurrogates } from './surrogate-pairs.ts';
-import type { CommittedOp } from './types.ts';
+import { Delta, type DeltaOp } from '../../../protocol/delta.ts';
+import { holdsSurrogates, type UnitLookup } from './surrogate-pairs.ts';
+import type { CommittedOp, Snapshot } from './types.ts';
 
 /** A copy of a head's content to try changes on. */
-export interface ContentDraft {
+export interface ContentDraft extends UnitLookup {
   apply(change: Delta): void;
   /** Bytes of the content (as DocumentHead.bytes). */
   readonly size: number;
+  /** The content as stored (a snapshot of it). */
+  toStored(): StoredDocument;
+}
+
+/**
+ * The content at one version, unchanging: what readers of the head get.
+ * Built on first read and shared by every reader of that version (a
+ * hundred people opening a document at once make its JSON once).
+ */
+export interface HeadContent {
+  readonly version: number;
+  /** Length in Quill units. */
+  readonly length: number;
+  /** Bytes (content-bytes.ts). */
+  readonly bytes: number;
+  /** The content as a delta (parsed or built on first read). */
+  readonly content: Delta;
+  /** The content's JSON, `JSON.stringify({ ops: content.ops })`, without building `content`. */
+  json(): string;
+  /** json() in parts (ChunkedDocument.jsonParts): a part an op leaves alone is the same object in the next version's. */
+  jsonParts(): readonly JSONPart[];
+  /** The UTF-8 of json() if the content is its stored snapshot's, as read (null: not at hand). */
+  utf8(): Uint8Array | null;
+}
+
+/** Stored content (snapshots) from a delta, measured as heads measure it. */
+export const storedContent = (content: Delta): StoredDocument => new ChunkedDocument(content, undefined, opsBytes).toStored();
+
+/** A snapshot of stored content, whose `content` is parsed only if someone reads it. */
+export function storedSnapshot(version: number, stored: StoredDocument): Snapshot {
+  let content: Delta | null = null;
+  return {
+    version,
+    stored,
+    get content() {
+      return (content ??= ChunkedDocument.fromStored(stored, undefined, opsBytes).toDelta());
+    },
+  };
 }
 
 export class DocumentHead {
@@ -25,17 +63,28 @@ export class DocumentHead {
   /**
    * Whether the content may hold a surrogate (surrogate-pairs.ts): from the
    * content loaded and every op applied since, never cleared. While false,
-   * no change can split a pair, and none is checked for it.
+   * no change can split a pair, and none is checked for it. A head loaded
+   * from stored text does not know (reading every op to find out is what
+   * loading from text avoids): true.
    */
   mayHoldSurrogates: boolean;
+  /** Bytes of the ops applied since the content this head was loaded from (or since noteSnapshot): what a load would replay. */
+  bytesSinceSnapshot = 0;
+  /** The content at `version` as readers see it (null: not asked for since the last op). */
+  private frozen: HeadContent | null = null;
 
   private readonly window: number;
-  constructor(version: number, content: Delta, recent: CommittedOp[], window: number) {
+  constructor(version: number, content: Delta | StoredDocument, recent: CommittedOp[], window: number) {
     this.window = window;
     this.version = version;
-    this.document = new ChunkedDocument(content, undefined, opsBytes);
+    if (content instanceof Delta) {
+      this.document = new ChunkedDocument(content, undefined, opsBytes);
+      this.mayHoldSurrogates = holdsSurrogates(content.ops);
+    } else {
+      this.document = ChunkedDocument.fromStored(content, undefined, opsBytes);
+      this.mayHoldSurrogates = true;
+    }
     this.recent = recent.slice(-window);
-    this.mayHoldSurrogates = holdsSurrogates(content.ops);
   }
 
   /**
@@ -48,10 +97,36 @@ export class DocumentHead {
     if (op.version !== this.version + 1) return false;
     this.document.apply(op.delta);
     this.mayHoldSurrogates ||= holdsSurrogates(op.delta.ops);
+    this.bytesSinceSnapshot += opsBytes(op.delta.ops);
     this.version = op.version;
+    this.frozen = null;
     this.recent.push(op);
     if (this.recent.length > this.window * 2) this.recent = this.recent.slice(-this.window);
     return true;
+  }
+
+  /** A snapshot at `version` was stored. */
+  noteSnapshot(version: number): void {
+    if (version === this.version) this.bytesSinceSnapshot = 0;
+  }
+
+  /** The content at `version`, for readers: the same object (and JSON, once made) until the next op. */
+  read(): HeadContent {
+    if (this.frozen) return this.frozen;
+    const document = this.document.clone(); // one array of blocks: this head goes on changing, readers keep theirs
+    const { version } = this;
+    this.frozen = {
+      version,
+      length: document.length,
+      bytes: document.size,
+      get content() {
+        return document.toDelta();
+      },
+      json: () => document.json(),
+      jsonParts: () => document.jsonParts(),
+      utf8: () => document.storedUtf8(),
+    };
+    return this.frozen;
   }
 
   /** The content at `version` (built when read; the same object until the next op). */
@@ -62,6 +137,11 @@ export class DocumentHead {
   /** The first ops of `content`, holding at least `units` (not canonical: ChunkedDocument.opening). */
   opening(units: number): DeltaOp[] {
     return this.document.opening(units);
+  }
+
+  /** The UTF-16 unit at `index` of the content (0 outside it or for an embed). */
+  unitAt(index: number): number {
+    return this.document.unitAt(index);
   }
 
   /** Length of `content` in Quill units (characters + embeds). */
@@ -104,9 +184,9 @@ export class DocumentHead {
  * through a chunked copy: each compose copies the whole content, and on
  * a large formatted document deep-copies every op's attributes.
  */
-export function composeAll(content: Delta, ops: ReadonlyArray<{ delta: Delta }>): Delta {
-  if (ops.length === 0) return content;
-  const document = new ChunkedDocument(content);
+export function composeAll(content: Delta | StoredDocument, ops: ReadonlyArray<{ delta: Delta }>): Delta {
+  if (ops.length === 0 && content instanceof Delta) return content;
+  const document = content instanceof Delta ? new ChunkedDocument(content) : ChunkedDocument.fromStored(content);
   for (const op of ops) document.apply(op.delta);
   return document.toDelta();
 }

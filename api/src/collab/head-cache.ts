@@ -70,10 +70,11 @@ export class HeadCache {
     const from = snapshot?.version ?? 0;
     const tail = await this.log.readOps(documentId, from);
     if (!snapshot && tail.length === 0 && !(await this.log.exists(documentId))) throw notFound();
-    // The tail goes onto the snapshot through the head's chunked content:
-    // Delta.compose copies the whole content (and deep-copies every op's
-    // attributes) per op, ~2 s for a few ops onto 100k formatted runs.
-    const head = new DocumentHead(from, snapshot?.content ?? new Delta(), [], this.options.window);
+    // A stored snapshot stays text but for the blocks the tail changes. The
+    // tail goes onto it through the head's chunked content: Delta.compose
+    // copies the whole content (and deep-copies every op's attributes) per
+    // op, ~2 s for a few ops onto 100k formatted runs.
+    const head = new DocumentHead(from, snapshot?.stored ?? snapshot?.content ?? new Delta(), [], this.options.window);
     for (const op of tail) {
       if (!head.apply(op)) throw new Error(`operation log of ${documentId} skips from ${head.version} to ${op.version}`);
     }

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { Delta } from '../../../protocol/delta.ts';
 import { MemoryOperationLog } from './memory-log.ts';
 import { Sequencer } from './sequencer.ts';
+import { storedSnapshot } from './document-head.ts';
+import { opsBytes } from './content-bytes.ts';
 
 async function typeInto(initial: string, keystrokes: number) {
   const log = new MemoryOperationLog();
@@ -35,8 +37,65 @@ describe('Sequencer snapshots', () => {
   });
 
   it('snapshots a document of three 512 KiB steps every three times as many versions', async () => {
+    // Version 1 too: the 1.5 MB it brings are more than a load should replay from the log.
     const { snapshots } = await typeInto('y'.repeat(1_200_000), 65);
-    expect(snapshots).toEqual([30, 60]);
+    expect(snapshots).toEqual([1, 30, 60]);
+  });
+
+  it('snapshots after large ops once they hold a sixteenth of the document (and at least 256 KiB) since the last snapshot', async () => {
+    const log = new MemoryOperationLog();
+    log.createDocument('d');
+    const sequencer = new Sequencer({ log, snapshotEvery: 1_000, publish: async () => {} });
+    // Pastes of ~46 KB at the end: far fewer versions than snapshotEvery.
+    const paste = new Delta();
+    for (let k = 0; k < 2_000; k++) paste.insert(`word ${k} `, k % 4 === 0 ? { italic: true } : undefined).insert('more text ');
+    const pasteBytes = opsBytes(paste.ops);
+    let version = 0;
+    let length = 0;
+    const snapshots: number[] = [];
+    for (let k = 0; k < 130; k++) {
+      await sequencer.submit({ documentId: 'd', baseVersion: version, delta: new Delta().retain(length).concat(paste), clientId: 'c', clientSeq: k, authorId: null });
+      version += 1;
+      length += paste.length();
+      const latest = await log.latestSnapshot('d', version);
+      if (latest?.version === version) snapshots.push(version);
+    }
+    // 256 KiB is 6 pastes, until a sixteenth of the document is more (past 4 MB, 90 pastes).
+    expect(snapshots.slice(0, 7)).toEqual([6, 12, 18, 24, 30, 36, 42]);
+    for (let k = 1; k < snapshots.length; k++) {
+      const gap = snapshots[k]! - snapshots[k - 1]!;
+      const due = Math.max(256 * 1024, (snapshots[k]! * pasteBytes) / 16);
+      expect(gap * pasteBytes).toBeGreaterThanOrEqual(due);
+      expect((gap - 1) * pasteBytes).toBeLessThan(due);
+    }
+    expect(snapshots.at(-1)! - snapshots.at(-2)!).toBeGreaterThan(6);
+    // A fresh node loads the last snapshot and replays the few pastes after it, as the log composes.
+    const fresh = new Sequencer({ log, snapshotEvery: 1_000, publish: async () => {} });
+    const ops = await log.readOps('d', 0);
+    const head = await fresh.head('d');
+    expect(JSON.parse(head.json()).ops).toEqual(ops.reduce((doc, op) => doc.compose(op.delta), new Delta()).ops);
+    expect(head.json()).toBe(JSON.stringify({ ops: head.content.ops }));
+  });
+
+  it('gives a head loaded from a stored snapshot with its UTF-8 that UTF-8 for replies, until the next op', async () => {
+    const log = new MemoryOperationLog();
+    log.createDocument('d');
+    const sequencer = new Sequencer({ log, snapshotEvery: 1, publish: async () => {} });
+    await sequencer.submit({ documentId: 'd', baseVersion: 0, delta: new Delta().insert('héllo “x”\n'), clientId: 'c', clientSeq: 0, authorId: null });
+    const snapshot = (await log.latestSnapshot('d', 1))!;
+    // As the database log reads one back: with the bytes it decompressed.
+    const utf8 = Buffer.from(snapshot.stored!.text);
+    const withBytes = new MemoryOperationLog();
+    withBytes.createDocument('d');
+    await withBytes.append('d', await log.readOps('d', 0), storedSnapshot(1, { ...snapshot.stored!, utf8 }));
+    const fresh = new Sequencer({ log: withBytes, snapshotEvery: 0, publish: async () => {} });
+    const head = await fresh.head('d');
+    expect(head.utf8()).toBe(utf8);
+    expect(head.json()).toBe(snapshot.stored!.text);
+    await fresh.submit({ documentId: 'd', baseVersion: 1, delta: new Delta().insert('!'), clientId: 'c', clientSeq: 1, authorId: null });
+    const next = await fresh.head('d');
+    expect(next.utf8()).toBeNull();
+    expect(JSON.parse(next.json()).ops).toEqual([{ insert: '!héllo “x”\n' }]);
   });
 
   it('loads a head from the snapshot and the ops after it, as the log composes', async () => {

@@ -13,13 +13,14 @@
 import { Delta, type DeltaOp } from '../../../protocol/delta.ts';
 import { AppError, badInput, forbidden, notFound } from '../errors.ts';
 import { baseLength } from '../../../protocol/delta-validation.ts';
-import { composeAll, type ContentDraft, type DocumentHead } from './document-head.ts';
+import { composeAll, storedSnapshot, type ContentDraft, type DocumentHead, type HeadContent } from './document-head.ts';
+import { opsBytes } from './content-bytes.ts';
 import { GroupCommit } from './group-commit.ts';
 import { HeadCache } from './head-cache.ts';
 import { rebase } from '../../../protocol/rebase.ts';
 import { basedBefore, isReplayOf, keyReused, sameAuthor } from './replay.ts';
 import { snapshotRequired, submissionBelowFloor } from './retention.ts';
-import { holdsSurrogates, isStorable, splitsSurrogatePair } from './surrogate-pairs.ts';
+import { holdsSurrogates, splitsSurrogatePair } from './surrogate-pairs.ts';
 import { AppendConflict, type AppendRequest, type CollabMetrics, type CommittedOp, type NewOp, type OperationLog, type Snapshot, type Submission, type WriteRefusal } from './types.ts';
 
 export interface SequencerOptions {
@@ -137,10 +138,9 @@ export class Sequencer {
     return (await this.heads.get(documentId)).version;
   }
 
-  /** The head as the log has it now (refreshed from the log). */
-  async head(documentId: string): Promise<{ version: number; content: Delta; length: number; bytes: number }> {
-    const head = await this.heads.refresh(documentId);
-    return { version: head.version, content: head.content, length: head.length, bytes: head.bytes };
+  /** The head as the log has it now (refreshed from the log): one object per version, its content and JSON made on first read. */
+  async head(documentId: string): Promise<HeadContent> {
+    return (await this.heads.refresh(documentId)).read();
   }
 
   /** The start of the head (at least `units` of it), without building the whole content: ChunkedDocument.opening. */
@@ -179,7 +179,7 @@ export class Sequencer {
     const ops = await this.log.readOps(documentId, from, version);
     // Retention dropped ops this needs, and no snapshot (a named version's, say) sits at `version`.
     if (ops.length !== version - from) throw snapshotRequired(await this.log.logFloor(documentId), { headVersion: head.version });
-    return composeAll(snapshot?.content ?? new Delta(), ops);
+    return composeAll(snapshot?.stored ?? snapshot?.content ?? new Delta(), ops);
   }
 
   /** Resolves when every submission queued so far is settled (for shutdown). */
@@ -292,8 +292,7 @@ export class Sequencer {
       const request = async (): Promise<AppendRequest | null> => {
         planned = await this.plan(documentId, head, pending);
         if (planned.length === 0) return null;
-        const last = planned.at(-1)!.op.version;
-        const snapshot = snapshots && crossesSnapshot(head.version, last, snapshotInterval(this.options.snapshotEvery, head.bytes)) ? snapshotAfter(head, planned) : undefined;
+        const snapshot = snapshots && wantsSnapshot(head, planned, this.options.snapshotEvery) ? snapshotAfter(head, planned) : undefined;
         withSnapshot = snapshot !== undefined;
         return { documentId, ops: planned.map((p) => p.op), snapshot };
       };
@@ -327,6 +326,7 @@ export class Sequencer {
           const next = await request();
           if (next === null) return;
           committed = await this.appendWithSnapshot(next);
+          if (this.unsnapshotted.has(next)) withSnapshot = false;
         }
       } catch (error) {
         if (!(error instanceof AppendConflict)) {
@@ -355,6 +355,7 @@ export class Sequencer {
       for (const op of committed) {
         if (!head.apply(op)) this.heads.forget(documentId);
       }
+      if (withSnapshot) head.noteSnapshot(committed.at(-1)!.version);
       this.options.metrics?.batchCommitted(planned.map((p) => p.distance));
       // The ops read under the lock go first: this node's streams may not
       // have them yet, and its own would otherwise wait for them (the feed
@@ -392,9 +393,13 @@ export class Sequencer {
     } catch (error) {
       if (!request.snapshot || error instanceof AppendConflict) throw error;
       this.options.onBackgroundError?.(error, 'snapshot');
+      this.unsnapshotted.add(request);
       return this.append({ ...request, snapshot: undefined });
     }
   }
+
+  /** Requests whose snapshot appendWithSnapshot dropped (their commit stored none). */
+  private readonly unsnapshotted = new WeakSet<AppendRequest>();
 
   /** log.append, or a place in the next group append while other documents have lanes too. */
   private append(request: AppendRequest): Promise<CommittedOp[]> {
@@ -455,7 +460,8 @@ export class Sequencer {
           throw badInput(`runEnd ${runEnd} is past the end of version ${s.baseVersion} (${lengthAtBase} characters)`);
         }
         const delta = rebase(s.delta, planned.length === 0 ? since : [...since, ...planned.map((x) => x.op)], runEnd);
-        if (surrogates && splitsSurrogatePair(planned.length === 0 ? head.content : head.contentAfter(planned.map((x) => x.op)), delta)) {
+        // Looked up at the change's edges in the content it meets (the head, or the head after the ops planned before it).
+        if (surrogates && splitsSurrogatePair(planned.length === 0 ? head : (draft ??= draftAfter(head, planned)), delta)) {
           throw badInput('delta would split a character in two (between the halves of a surrogate pair)', { reason: 'SPLITS_SURROGATE_PAIR' });
         }
         // Checked on the rebased op against the content it will really meet,
@@ -592,6 +598,29 @@ function draftAfter(head: DocumentHead, planned: readonly Planned[]): ContentDra
 const SNAPSHOT_STEP_BYTES = 512 * 1024;
 const MAX_SNAPSHOT_STEPS = 16;
 
+/**
+ * A few large ops cost a load more than many small ones: a document made of
+ * pastes (or created with 5 MB of content) replayed each from its jsonb row,
+ * parsed, measured and applied them all (~85 ms a MB of ops). So a document
+ * is also snapshotted once the ops since its last snapshot hold this many
+ * bytes, or a sixteenth of its size if more: a load replays at most about
+ * that. A snapshot costs the node ~13 ms a MB of document (its JSON, mostly
+ * kept from the last one, encoded; Brotli runs off the loop; the write):
+ * at most ~16 of those per document's worth of pasted bytes.
+ */
+const MIN_REPLAY_BYTES = 256 * 1024;
+const REPLAY_SHARE = 16;
+
+/** Whether committing `planned` onto `head` should store a snapshot of the result. */
+function wantsSnapshot(head: DocumentHead, planned: readonly Planned[], every: number): boolean {
+  if (every <= 0) return false;
+  if (crossesSnapshot(head.version, planned.at(-1)!.op.version, snapshotInterval(every, head.bytes))) return true;
+  let adding = 0;
+  for (const p of planned) adding += opsBytes(p.op.delta.ops);
+  // Against the size after the batch (about: the head's size plus what it adds).
+  return head.bytesSinceSnapshot + adding >= Math.max(MIN_REPLAY_BYTES, (head.bytes + adding) / REPLAY_SHARE);
+}
+
 function snapshotInterval(every: number, bytes: number): number {
   return every * Math.min(MAX_SNAPSHOT_STEPS, Math.max(1, Math.ceil(bytes / SNAPSHOT_STEP_BYTES)));
 }
@@ -600,8 +629,12 @@ function crossesSnapshot(from: number, to: number, every: number): boolean {
   return every > 0 && Math.floor(from / every) < Math.floor(to / every);
 }
 
-/** The snapshot after `planned`, unless its content cannot be stored (lone surrogates that older versions let in: skipped, loads replay more ops). */
-function snapshotAfter(head: DocumentHead, planned: Planned[]): Snapshot | undefined {
-  const content = head.contentAfter(planned.map((p) => p.op));
-  return isStorable(content) ? { version: planned.at(-1)!.op.version, content } : undefined;
+/**
+ * The snapshot after `planned`, as stored text (JSON keeps whatever the
+ * content holds: lone surrogates that older versions let in are escaped,
+ * where jsonb refused them). The blocks the planned ops leave alone keep
+ * their JSON from earlier snapshots and replies.
+ */
+function snapshotAfter(head: DocumentHead, planned: Planned[]): Snapshot {
+  return storedSnapshot(planned.at(-1)!.op.version, draftAfter(head, planned).toStored());
 }

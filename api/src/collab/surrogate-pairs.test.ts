@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ChunkedDocument } from '../../../protocol/chunked-document.ts';
 import { Delta } from '../../../protocol/delta.ts';
 import { holdsSurrogates, isStorable, splitsSurrogatePair } from './surrogate-pairs.ts';
 
@@ -59,6 +60,10 @@ describe('surrogate pairs', () => {
         contentArb.chain((content) => fc.tuple(fc.constant(content), changeArb(content.length()))),
         ([content, change]) => {
           expect(splitsSurrogatePair(content, change)).toBe(bruteForce(content, change));
+          // The same through point lookups, in chunks (and blocks) of one or two ops, stored or not.
+          const chunked = new ChunkedDocument(content, 1, undefined, 2, 2);
+          expect(splitsSurrogatePair(chunked, change)).toBe(bruteForce(content, change));
+          expect(splitsSurrogatePair(ChunkedDocument.fromStored(chunked.toStored(), 1, undefined, 2, 2), change)).toBe(bruteForce(content, change));
         },
       ),
       { numRuns: 2000 },

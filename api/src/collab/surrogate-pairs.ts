@@ -20,12 +20,18 @@ export function holdsSurrogates(ops: readonly DeltaOp[]): boolean {
   return false;
 }
 
+/** Content that can say which UTF-16 unit is at a position (0 outside it or for an embed) without being built: ChunkedDocument. */
+export interface UnitLookup {
+  unitAt(index: number): number;
+}
+
 /**
  * Whether `change` (applying to `content`) starts or ends an insert, a
  * delete or a retain between the two halves of a surrogate pair of
- * `content`. Linear in the ops of both.
+ * `content`. Linear in the ops of both for a Delta; for a UnitLookup, two
+ * lookups per place where the change's runs meet.
  */
-export function splitsSurrogatePair(content: Delta, change: Delta): boolean {
+export function splitsSurrogatePair(content: Delta | UnitLookup, change: Delta): boolean {
   // Every position in `content` where the change's runs meet, ascending.
   const cuts: number[] = [];
   let index = 0;
@@ -38,6 +44,14 @@ export function splitsSurrogatePair(content: Delta, change: Delta): boolean {
       index += length;
       cuts.push(index);
     }
+  }
+  if ('unitAt' in content) {
+    for (let k = 0; k < cuts.length; k++) {
+      const p = cuts[k]!;
+      if (p <= 0 || p === cuts[k - 1]) continue;
+      if (isHigh(content.unitAt(p - 1)) && isLow(content.unitAt(p))) return true;
+    }
+    return false;
   }
   // One walk over the content: a cut at p splits a pair when p - 1 is a
   // high surrogate and p a low one (a pair may span two ops of different

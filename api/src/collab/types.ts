@@ -1,5 +1,6 @@
 // The collaboration core's view of the world: plain data and two I/O
 // interfaces (the log and the bus). Nothing here knows GraphQL or Prisma.
+import type { StoredDocument } from '../../../protocol/chunked-document.ts';
 import type { Delta } from '../../../protocol/delta.ts';
 import type { SubmitInput } from '../../../protocol/wire.ts';
 
@@ -34,7 +35,15 @@ export type NewOp = Omit<CommittedOp, 'createdAt'> & { sessionId?: string | null
 
 export interface Snapshot {
   version: number;
-  content: Delta;
+  /** The content at `version` (of a stored snapshot: parsed on first read). */
+  readonly content: Delta;
+  /**
+   * The content as stored (ChunkedDocument.toStored: its JSON and where its
+   * blocks are): a head loads from it without parsing or measuring it. Set
+   * on the snapshots the sequencer makes and on those the log reads back;
+   * older snapshots (stored as jsonb) have only `content`.
+   */
+  readonly stored?: StoredDocument;
 }
 
 /** A client's submission (protocol/wire.ts) with who sent it. */

@@ -9,7 +9,7 @@ import type { Viewer } from '../documents/documents.ts';
 import { AppError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import type { PresenceOwner } from '../collab/presence.ts';
-import { contentValue } from './content-json.ts';
+import { ContentValue, contentValue } from './content-json.ts';
 
 export interface Context {
   services: Services;
@@ -28,7 +28,7 @@ export const builder = new SchemaBuilder<{
   Context: Context;
   DefaultFieldNullability: false;
   Scalars: {
-    Delta: { Input: Delta; Output: Delta };
+    Delta: { Input: Delta; Output: Delta | ContentValue };
     DateTime: { Input: Date; Output: Date };
     TextAttributes: { Input: Record<string, unknown>; Output: Record<string, unknown> };
   };
@@ -91,7 +91,7 @@ function literalToJson(node: ValueNode): unknown {
 builder.scalarType('Delta', {
   description: 'A Quill Delta as JSON: { "ops": [ { "insert": "Hi", "attributes": { "bold": true } }, { "retain": 3 }, { "delete": 1 } ] }. Validated strictly on input.',
   // JSON `{ ops }`; a large content's JSON is made once for all replies (content-json.ts).
-  serialize: (delta) => contentValue(delta.ops),
+  serialize: (value) => (value instanceof ContentValue ? value : contentValue(value.ops)),
   parseValue: (value) => {
     try {
       return parseDelta(value);

@@ -7,6 +7,7 @@ import { badInput, notFound } from '../errors.ts';
 import { opsBytes } from '../collab/content-bytes.ts';
 import { builder, type Context, RoleEnum } from './builder.ts';
 import { chargeResponse } from './response-budget.ts';
+import { contentValue } from './content-json.ts';
 import { PresenceRef } from './presence.ts';
 import { busStream, unlessAccessLost } from './stream-guard.ts';
 import { titlesTopic } from '../pubsub/channels.ts';
@@ -55,7 +56,8 @@ export const DocumentRef = builder.objectRef<DocumentView>('Document').implement
       resolve: async (doc, _a, ctx, info) => {
         const head = await headOf(doc, ctx);
         chargeResponse(ctx, info, head.bytes);
-        return head.content;
+        // Its JSON without its ops: a reply over HTTP never builds them (content-json.ts).
+        return contentValue(head);
       },
     }),
     contentAt: t.field({

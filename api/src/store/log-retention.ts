@@ -23,6 +23,8 @@
 //   comes back with an op from before the cut learns whether it was
 //   committed (collab/retention.ts).
 import { Delta, type DeltaOp } from '../../../protocol/delta.ts';
+import { composeAll, storedContent } from '../collab/document-head.ts';
+import { decodeBody, encodeBody } from './snapshot-body.ts';
 import { MAX_VERSION } from '../collab/types.ts';
 import type { SqlRunner, SqlSession } from './database.ts';
 
@@ -143,8 +145,10 @@ async function trimIn(tx: SqlSession, documentId: string, cutoff: Date): Promise
 async function pinNamedVersions(tx: SqlSession, documentId: string, from: number, to: number): Promise<void> {
   const names = await tx.query<{ version: number }>(UNPINNED_NAMES, [documentId, from, to]);
   for (const { version } of names) {
-    const [snap] = await tx.query<{ version: number; content: { ops: DeltaOp[] } }>(
-      `SELECT "version", "content" FROM "Snapshot" WHERE "documentId" = $1 AND "version" <= $2 ORDER BY "version" DESC LIMIT 1`,
+    // Either form (20261207100000_snapshot_text): text and its layout, or older jsonb.
+    const [snap] = await tx.query<{ version: number; body: string | null; layout: string | null; content: { ops: DeltaOp[] } | null }>(
+      `SELECT "version", "body", "layout", CASE WHEN "body" IS NULL THEN "content" END AS "content"
+       FROM "Snapshot" WHERE "documentId" = $1 AND "version" <= $2 ORDER BY "version" DESC LIMIT 1`,
       [documentId, version],
     );
     const base = snap?.version ?? 0;
@@ -154,12 +158,13 @@ async function pinNamedVersions(tx: SqlSession, documentId: string, from: number
     );
     // The floor's snapshot is below every kept op, so this cannot happen; if it does, keep the ops (abort the cut).
     if (ops.length !== version - base) throw new Error(`log retention: cannot rebuild named version ${version} of ${documentId}`);
-    let content = new Delta(snap?.content.ops ?? []);
-    for (const op of ops) content = content.compose(new Delta(op.delta.ops));
-    await tx.query(`INSERT INTO "Snapshot" ("documentId", "version", "content") VALUES ($1, $2, $3::jsonb) ON CONFLICT DO NOTHING`, [
+    const start = snap?.body != null && snap.layout != null ? await decodeBody(snap.body, snap.layout) : new Delta(snap?.content?.ops ?? []);
+    const stored = storedContent(composeAll(start, ops.map((op) => ({ delta: new Delta(op.delta.ops) }))));
+    await tx.query(`INSERT INTO "Snapshot" ("documentId", "version", "body", "layout") VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
       documentId,
       version,
-      JSON.stringify({ ops: content.ops }),
+      await encodeBody(stored.text),
+      stored.layout,
     ]);
   }
 }

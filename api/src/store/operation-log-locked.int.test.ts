@@ -132,8 +132,13 @@ describe.skipIf(!url)(`PrismaOperationLog.appendLocked on PostgreSQL${SKIPPED_WI
 
   test('stores the snapshot with the batch', async () => {
     const doc = await createDocument();
-    await log.appendLocked(doc, 0, async () => request(doc, [op(doc, 1, 'c', 'hello')], { version: 1, content: new Delta().insert('hello') }));
-    expect(await log.latestSnapshot(doc, 10)).toEqual({ version: 1, content: new Delta().insert('hello') });
+    // Text that needs quoting as an SQL literal, in a snapshot stored as text.
+    const content = new Delta().insert("it's \\ 'quoted'\n", { bold: true });
+    await log.appendLocked(doc, 0, async () => request(doc, [op(doc, 1, 'c', 'hello')], { version: 1, content }));
+    const snapshot = await log.latestSnapshot(doc, 10);
+    expect(snapshot?.version).toBe(1);
+    expect(snapshot?.content.ops).toEqual(content.ops);
+    expect(snapshot?.stored?.text).toBe(JSON.stringify({ ops: content.ops }));
   });
 
   test('takes values that need quoting as they are (they travel as SQL literals)', async () => {

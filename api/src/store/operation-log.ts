@@ -13,8 +13,13 @@
 // batch transaction is four round trips, BEGIN/INSERT/UPDATE/COMMIT, plus
 // query compilation; here it is one statement). Measured on a busy 2-core
 // machine, one-op appends: PGlite 16.4 -> 2.6 ms, PostgreSQL 6.9 -> 1.0 ms.
-// The rare paths (exists, snapshots, findByClient) stay on Prisma.
+// The rare paths (exists, findByClient) stay on Prisma. Snapshots are
+// plain SQL too: one is megabytes of text for a large document, which
+// Prisma would copy through its own result handling.
+import type { StoredDocument } from '../../../protocol/chunked-document.ts';
 import { Delta, type DeltaOp } from '../../../protocol/delta.ts';
+import { storedContent, storedSnapshot } from '../collab/document-head.ts';
+import { decodeBody, encodeBody } from './snapshot-body.ts';
 import {
   AppendConflict,
   MAX_VERSION,
@@ -134,7 +139,27 @@ const committedOps = (ops: NewOp[], createdAt: Date): CommittedOp[] =>
 // ops whose authors may write (all of them, or it raises) and the snapshot,
 // if any, so the log can have no gaps. It returns 1 when the head moved; 0
 // means a lost race or a deleted document.
-const APPEND = 'SELECT "collab_append"($1, $2, $3, $4::jsonb, $5::timestamptz, $6, $7::jsonb) AS moved';
+const APPEND = 'SELECT "collab_append"($1, $2, $3, $4::jsonb, $5::timestamptz, NULL, NULL) AS moved';
+
+// The same with a snapshot, still one statement: collab_append takes a jsonb
+// snapshot (older nodes pass one), and snapshots are now a compressed body
+// (20261207100000_snapshot_body), stored beside it only if the head moved.
+// MATERIALIZED: collab_append runs exactly once, before the insert reads it.
+const snapshotAppend = (documentId: string, first: string, last: string, ops: string, at: string, version: string, body: string, layout: string) => `
+  WITH a AS MATERIALIZED (SELECT "collab_append"(${documentId}, ${first}, ${last}, ${ops}::jsonb, ${at}::timestamptz, NULL, NULL) AS moved),
+  s AS (
+    INSERT INTO "Snapshot" ("documentId", "version", "body", "layout", "createdAt")
+    SELECT ${documentId}, ${version}::integer, ${body}::text, ${layout}::text, ${at}::timestamptz AT TIME ZONE 'UTC' FROM a WHERE a.moved = 1
+    ON CONFLICT DO NOTHING
+  )
+  SELECT moved FROM a`;
+const APPEND_WITH_SNAPSHOT = snapshotAppend('$1', '$2', '$3', '$4', '$5', '$6', '$7', '$8');
+
+// The newest snapshot at or before a version, in either form.
+const LATEST_SNAPSHOT = `
+  SELECT "version", "body", "layout", CASE WHEN "body" IS NULL THEN "content" END AS "content"
+  FROM "Snapshot" WHERE "documentId" = $1 AND "version" <= $2
+  ORDER BY "version" DESC LIMIT 1`;
 
 // appendMany: collab_append for several documents in one statement (one
 // request per document). $1 as a JSON array of { doc, first, last, ops },
@@ -173,8 +198,17 @@ const LOCK_TIMEOUT = '10s';
 const lockScript = (documentId: string, knownVersion: number) => `BEGIN; SET LOCAL lock_timeout = '${LOCK_TIMEOUT}';
   SELECT "version", "delta", "clientId", "clientSeq", "authorId", "tokenId", "runId", "requestHash", "createdAt"
   FROM "collab_lock_head"(${sqlLiteral(documentId)}, ${sqlLiteral(knownVersion)})`;
-const appendScript = (documentId: string, first: number, last: number, ops: string, at: string, snapshotVersion: number | null, snapshot: string | null) =>
-  `SELECT "collab_append"(${sqlLiteral(documentId)}, ${sqlLiteral(first)}, ${sqlLiteral(last)}, ${sqlLiteral(ops)}::jsonb, ${sqlLiteral(at)}::timestamptz, ${sqlLiteral(snapshotVersion)}::integer, ${sqlLiteral(snapshot)}::jsonb) AS moved; COMMIT`;
+const appendScript = (documentId: string, first: number, last: number, ops: string, at: string, snapshot: { version: number; body: string; layout: string } | null) =>
+  snapshot
+    ? `${snapshotAppend(sqlLiteral(documentId), sqlLiteral(first), sqlLiteral(last), sqlLiteral(ops), sqlLiteral(at), sqlLiteral(snapshot.version), sqlLiteral(snapshot.body), sqlLiteral(snapshot.layout))}; COMMIT`
+    : `SELECT "collab_append"(${sqlLiteral(documentId)}, ${sqlLiteral(first)}, ${sqlLiteral(last)}, ${sqlLiteral(ops)}::jsonb, ${sqlLiteral(at)}::timestamptz, NULL, NULL) AS moved; COMMIT`;
+
+/** A snapshot as the log stores it: a body and its layout (storedContent makes them from a delta when the snapshot has none). */
+async function storedOf(snapshot: Snapshot | undefined): Promise<{ version: number; body: string; layout: string } | null> {
+  if (!snapshot) return null;
+  const stored: StoredDocument = snapshot.stored ?? storedContent(snapshot.content);
+  return { version: snapshot.version, body: await encodeBody(stored.text), layout: stored.layout };
+}
 
 type OpRow = Pick<OperationRow, 'version' | 'delta' | 'clientId' | 'clientSeq' | 'authorId' | 'tokenId' | 'runId' | 'requestHash' | 'createdAt'>;
 
@@ -196,11 +230,13 @@ export class PrismaOperationLog implements OperationLog {
   }
 
   async latestSnapshot(documentId: string, atOrBefore: number): Promise<Snapshot | null> {
-    const row = await this.prisma.snapshot.findFirst({
-      where: { documentId, version: { lte: atOrBefore } },
-      orderBy: { version: 'desc' },
-    });
-    return row && { version: row.version, content: deltaFromJson(row.content) };
+    const [row] = await this.sql.query<{ version: number; body: string | null; layout: string | null; content: Prisma.JsonValue }>(LATEST_SNAPSHOT, [
+      documentId,
+      Math.min(atOrBefore, MAX_VERSION),
+    ]);
+    if (!row) return null;
+    if (row.body !== null && row.layout !== null) return storedSnapshot(row.version, await decodeBody(row.body, row.layout));
+    return { version: row.version, content: deltaFromJson(row.content) };
   }
 
   async readOps(documentId: string, afterVersion: number, upToVersion?: number, limit?: number): Promise<CommittedOp[]> {
@@ -247,13 +283,12 @@ export class PrismaOperationLog implements OperationLog {
     const createdAt = new Date();
     const rows = JSON.stringify(opRows(ops));
     const params = [documentId, first.version, last.version, rows, createdAt.toISOString()];
+    const stored = await storedOf(snapshot);
     let moved: number;
     try {
-      const result = await this.sql.query<{ moved: number }>(APPEND, [
-        ...params,
-        snapshot?.version ?? null,
-        snapshot ? JSON.stringify(deltaToJson(snapshot.content)) : null,
-      ]);
+      const result = stored
+        ? await this.sql.query<{ moved: number }>(APPEND_WITH_SNAPSHOT, [...params, stored.version, stored.body, stored.layout])
+        : await this.sql.query<{ moved: number }>(APPEND, params);
       moved = result[0]?.moved ?? 0;
     } catch (err) {
       throw conflictOf(err) ?? err;
@@ -280,15 +315,7 @@ export class PrismaOperationLog implements OperationLog {
         const [first, last] = checkBatch(documentId, request.ops);
         const createdAt = new Date();
         const [moved] = await conn.script(
-          appendScript(
-            documentId,
-            first.version,
-            last.version,
-            JSON.stringify(opRows(request.ops)),
-            createdAt.toISOString(),
-            request.snapshot?.version ?? null,
-            request.snapshot ? JSON.stringify(deltaToJson(request.snapshot.content)) : null,
-          ),
+          appendScript(documentId, first.version, last.version, JSON.stringify(opRows(request.ops)), createdAt.toISOString(), await storedOf(request.snapshot)),
         );
         // Under the lock the head is where collab_lock_head left it: 0 means
         // a batch that does not follow the ops it was handed (a bug), and

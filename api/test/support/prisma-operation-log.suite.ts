@@ -10,6 +10,7 @@ import { AppendConflict, type NewOp } from '../../src/collab/types.ts';
 import { applyMigrations, MIGRATIONS_DIR } from '../../src/store/migrate.ts';
 import { operationLogContract } from './operation-log.contract.ts';
 import { PrismaOperationLog } from '../../src/store/operation-log.ts';
+import { decodeBody, encodeBody } from '../../src/store/snapshot-body.ts';
 import type { TempDatabase } from './test-databases.ts';
 
 export function prismaOperationLogSuite(open: () => Promise<TempDatabase>): void {
@@ -179,6 +180,40 @@ export function prismaOperationLogSuite(open: () => Promise<TempDatabase>): void
       await temp.db.prisma.snapshot.create({ data: { documentId: doc, version: 1, content: { ops: [{ insert: 'v1' }] } } });
       await log.append(doc, [newOp(doc, 1)], { version: 1, content });
       expect((await log.latestSnapshot(doc, 1))?.content.ops).toEqual(content.ops);
+    });
+
+    test('stores snapshots as the JSON text replies send, and still reads the jsonb ones of older versions', async () => {
+      const log = new PrismaOperationLog(temp.db.prisma, temp.db.sql);
+      const doc = await createDocument();
+      // Version 1's snapshot as older versions stored it.
+      const old = { ops: [{ insert: 'old "one"', attributes: { bold: true } }, { insert: '\n' }] };
+      await log.append(doc, [newOp(doc, 1)]);
+      await temp.db.prisma.snapshot.create({ data: { documentId: doc, version: 1, content: old } });
+      const read = await log.latestSnapshot(doc, 1);
+      expect(read?.content.ops).toEqual(old.ops);
+      expect(read?.stored).toBeUndefined();
+      // A new one: its JSON (with lone surrogate halves, which jsonb refused) as a compressed body, and its layout; no jsonb.
+      const content = new Delta().insert('new \uD83D half', { italic: true }).insert('\n');
+      await log.append(doc, [newOp(doc, 2)], { version: 2, content });
+      const [row] = await temp.db.sql.query<{ content: unknown; body: string; layout: string }>(
+        'SELECT "content", "body", "layout" FROM "Snapshot" WHERE "documentId" = $1 AND "version" = 2',
+        [doc],
+      );
+      expect(row?.content).toBeNull();
+      const json = JSON.stringify({ ops: content.ops });
+      expect(await decodeBody(row!.body, row!.layout)).toEqual({ text: json, layout: row?.layout, utf8: Buffer.from(json) });
+      const latest = await log.latestSnapshot(doc, 5);
+      expect(latest?.version).toBe(2);
+      expect(latest?.stored?.text).toBe(json);
+      expect(latest?.content.ops).toEqual(content.ops);
+      // The old one is still there below it.
+      expect((await log.latestSnapshot(doc, 1))?.content.ops).toEqual(old.ops);
+    });
+
+    test('refuses a snapshot row with neither form', async () => {
+      const doc = await createDocument();
+      await expect(temp.db.sql.query('INSERT INTO "Snapshot" ("documentId", "version", "body") VALUES ($1, 1, $2)', [doc, await encodeBody('{"ops":[]}')])).rejects.toThrow();
+      expect(await new PrismaOperationLog(temp.db.prisma, temp.db.sql).latestSnapshot(doc, 1)).toBeNull();
     });
   });
 }
