@@ -9,7 +9,7 @@ import { builder, type Context, RoleEnum } from './builder.ts';
 import { chargeResponse } from './response-budget.ts';
 import { contentValue } from './content-json.ts';
 import { PresenceRef } from './presence.ts';
-import { busStream, unlessAccessLost } from './stream-guard.ts';
+import { type AccessLost, busStream, isAccessLost, unlessAccessLost } from './stream-guard.ts';
 import { titlesTopic } from '../pubsub/channels.ts';
 import { OperationRef } from './operations.ts';
 import { UserRef } from './users.ts';
@@ -214,18 +214,48 @@ builder.subscriptionField('documentRenamed', (t) =>
   t.field({
     type: DocumentRef,
     description:
-      "The document each time its title changes (renameDocument on any node), read afresh for the viewer, so open editors show the new title. Live only: subscribe, then read Document.title. Any member; ends with NOT_FOUND on losing access.",
+      "The document each time its title changes (renameDocument on any node), read afresh for the viewer, so open editors show the new title. A rename already overtaken by a later one when it is delivered is left out, so titles arrive in the order they were set and the last is the document's title. Live only: subscribe, then read Document.title. Any member; ends with NOT_FOUND on losing access.",
     args: { documentId: t.arg.id({ required: true, description: 'The document to watch.' }) },
-    subscribe: (_root, args, ctx) => {
+    subscribe: async (_root, args, ctx) => {
       const documentId = String(args.documentId);
-      return busStream(ctx, documentId, 'VIEWER', () => ctx.services.titlesBus.subscribe(titlesTopic(documentId)));
+      const events = await busStream(ctx, documentId, 'VIEWER', () => ctx.services.titlesBus.subscribe(titlesTopic(documentId)));
+      return currentRenames(events, (id) => ctx.services.documents.find(ctx.viewer, id));
     },
-    resolve: async (event, _args, ctx) => {
-      const { documentId } = unlessAccessLost(event);
-      // The title as it is now, with the viewer's role (a later rename may already be in).
-      const doc = await ctx.services.documents.find(ctx.viewer, documentId);
+    resolve: (event) => {
+      const { doc } = unlessAccessLost(event);
       if (!doc) throw notFound();
       return doc;
     },
   }),
 );
+
+/**
+ * Each rename with the document as the viewer may see it now, left out when
+ * a later rename is already stored: read late (a busy node, a publish from
+ * another node overtaken by a later one), it would show the newer title
+ * twice, or an older title after the newer. The read happens in next(), one
+ * event at a time, so this stream's order is its bus's order. return() goes
+ * straight to the source, so ending the stream never waits for an event.
+ */
+function currentRenames<E extends { documentId: string; title: string }>(
+  source: AsyncIterableIterator<E | AccessLost>,
+  find: (documentId: string) => Promise<DocumentView | null>,
+): AsyncIterableIterator<{ doc: DocumentView | null } | AccessLost> {
+  const stream: AsyncIterableIterator<{ doc: DocumentView | null } | AccessLost> = {
+    async next() {
+      for (;;) {
+        const step = await source.next();
+        if (step.done) return step;
+        if (isAccessLost(step.value)) return step as IteratorYieldResult<AccessLost>;
+        const doc = await find(step.value.documentId);
+        if (!doc || doc.title === step.value.title) return { done: false, value: { doc } };
+      }
+    },
+    async return() {
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]: () => stream,
+  };
+  return stream;
+}
