@@ -197,7 +197,8 @@ export function applyChangeOps(docOps: DeltaOp[], ops: readonly DeltaOp[], shift
   return new Delta(docOps.slice(0, from)).concat(window).concat(new Delta(docOps.slice(to))).ops;
 }
 
-const opLength = (op: DeltaOp | undefined): number => (op === undefined ? Infinity : Delta.Op.length(op));
+/** The length an op spans or inserts (an embed or an embed retain counts 1); a missing op is endless. */
+export const opLength = (op: DeltaOp | undefined): number => (op === undefined ? Infinity : Delta.Op.length(op));
 
 /**
  * quill-delta's transform loop over op arrays, with ops kept by reference

@@ -13,7 +13,7 @@
 // and the writer's next keystrokes belong next to their first. Both sides
 // know the position (the client sends it, and moves it over the ops it
 // receives exactly as the server does), so the pair still agrees.
-import { transform, type Delta } from './delta.ts';
+import { opLength, transform, type Delta } from './delta.ts';
 
 /** The tie-break: `transform(committed, incoming, COMMITTED_WINS)` keeps committed inserts first. */
 export const COMMITTED_WINS = true;
@@ -50,11 +50,9 @@ export function runEndAfter(committed: Delta, previous: number | null): number |
   let position = 0;
   let end: number | null = null;
   for (const op of committed.ops) {
-    if (op.insert !== undefined) {
-      position += typeof op.insert === 'string' ? op.insert.length : 1;
-      end = position;
-    } else if (typeof op.retain === 'number') position += op.retain;
-    else if (typeof op.retain === 'object') position += 1;
+    if (op.delete !== undefined) continue;
+    position += opLength(op);
+    if (op.insert !== undefined) end = position;
   }
   return end ?? moveRunEnd(committed, previous);
 }

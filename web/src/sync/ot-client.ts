@@ -50,7 +50,7 @@ export interface OtClientSnapshot {
   inflight: { baseVersion: number; delta: DeltaJSON; clientSeq: number; runEnd?: number | null } | null;
   buffer: DeltaJSON | null;
   nextSeq: number;
-  /** Where our last committed op's text ends, at `version`. */
+  /** Where our last committed op's text ends, at `version`, with nothing in flight (an op in flight carries its own). */
   runEnd?: number | null;
 }
 
@@ -63,7 +63,11 @@ export class OtClient {
   private nextSeq: number;
   /** Local edits go to the buffer until flush(), even with nothing in flight. */
   private holding = false;
-  /** Where the text of our last committed op ends, at `version` (null: none yet, or unknown). */
+  /**
+   * Where the text of our last committed op ends, at `version` (null: none
+   * yet, or unknown). Kept only while nothing is in flight: an op in flight
+   * carries its own, moved over remote ops, and its ack sets this again.
+   */
   private runEnd: number | null = null;
 
   readonly clientId: string;
@@ -90,7 +94,7 @@ export class OtClient {
         runEnd: snapshot.inflight.runEnd ?? null,
       };
     }
-    client.runEnd = snapshot.runEnd ?? null;
+    if (!snapshot.inflight) client.runEnd = snapshot.runEnd ?? null;
     if (snapshot.buffer) {
       client.buffer = new PendingBuffer(new Delta(snapshot.buffer.ops));
       client.holding = !snapshot.inflight;
@@ -108,7 +112,7 @@ export class OtClient {
         : null,
       buffer: this.buffer ? { ops: this.buffer.toDelta().ops } : null,
       nextSeq: this.nextSeq,
-      runEnd: this.runEnd,
+      runEnd: inflight ? null : this.runEnd,
     };
   }
 
@@ -223,8 +227,8 @@ export class OtClient {
     // Remote op. The server put it before our op in flight and rebases that
     // over it with the committed op winning ties (but at our runEnd); mirror that exactly.
     let remote = op.delta;
-    this.runEnd = moveRunEnd(remote, this.runEnd);
-    if (inflight) {
+    if (!inflight) this.runEnd = moveRunEnd(remote, this.runEnd);
+    else {
       const rebased = transformOverCommitted(remote, inflight.delta, inflight.runEnd);
       remote = transformCommittedOverPending(inflight.delta, remote, inflight.runEnd);
       // Resubmitting after a reconnect sends this: rebased to our version.
