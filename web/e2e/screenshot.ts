@@ -1,5 +1,6 @@
 // Regenerates docs/screenshot.png: two people editing one document, side by
-// side, each seeing the other's cursor, one with a comment thread open. Run with `node web/e2e/screenshot.ts` (needs /usr/bin/chromium).
+// side, each seeing the other's cursor, with a comment thread and a
+// suggestion in the margin beside the text. Run with `node web/e2e/screenshot.ts` (needs /usr/bin/chromium).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -8,7 +9,7 @@ import { gql, startServer } from '../../api/test/harness.ts';
 import { launchChromium } from './browser.ts';
 
 const SIGN_UP = 'mutation($e: String!, $n: String!) { signUp(email: $e, password: "correct horse", name: $n) { accessToken } }';
-const SIZE = { width: 960, height: 600 };
+const SIZE = { width: 1120, height: 620 };
 
 await ensureWebBuild();
 const server = await startServer('embedded');
@@ -72,8 +73,19 @@ try {
     bob.token,
   );
   if (thread.errors) throw new Error(JSON.stringify(thread.errors));
-  await ann.page.getByTestId('open-comments').click();
-  await ann.page.getByText('Can we make it Tuesday?').first().waitFor();
+  // And suggests a change to the last item: "once more" becomes "on a slow network".
+  const lastItem = 'Launch plan\nWe ship the editor on Monday. Before that:\nInvite the beta group\nWrite the announcement (Bob)\nCheck the offline mode ';
+  const suggestion = await gql(
+    server,
+    'mutation($input: SuggestInput!) { suggest(input: $input) { id } }',
+    { input: { documentId: id, baseVersion: head.data!.document.version, clientId: 'screenshot', clientSeq: 0, delta: { ops: [{ retain: lastItem.length }, { delete: 'once more'.length }, { insert: 'on a slow network' }] } } },
+    bob.token,
+  );
+  if (suggestion.errors) throw new Error(JSON.stringify(suggestion.errors));
+  for (const p of people) {
+    await p.page.getByText('Can we make it Tuesday?').first().waitFor();
+    await p.page.locator('[data-testid="margin-suggestion"]').first().waitFor();
+  }
   // Name flags show while a cursor moves; keep them up for the picture.
   for (const p of people) {
     // Through the CSSOM: the app's CSP refuses inline <style>.
