@@ -55,10 +55,11 @@ describe.skipIf(!chromiumAvailable)('team editing in Chromium', { timeout: 90_00
     // Dan comments on "world": Ann sees the thread live, its text highlighted.
     await select(dan.page, 0, 6, 11);
     await margin(dan.page).getByTestId('add-comment').click();
-    await margin(dan.page).getByLabel('New comment').fill('Which world?');
+    await margin(dan.page).getByLabel('New comment').fill('Which world, @ann?');
     await margin(dan.page).getByRole('button', { name: 'Comment', exact: true }).click();
+    // It names Ann (a member): the words are marked as a mention, as written.
     const annThread = margin(ann.page).getByTestId('margin-thread');
-    await annThread.getByText('Which world?').waitFor();
+    await annThread.locator('.comment').filter({ hasText: 'Which world, @ann?' }).locator('.mention', { hasText: /^@ann$/ }).waitFor();
     await ann.page.locator('.team-overlay .team-mark.comment').waitFor();
     // Its card lines up with its text (the overlay is redrawn as things move: measure both at once).
     await ann.page.waitForFunction(() => {

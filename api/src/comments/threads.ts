@@ -13,6 +13,7 @@
 import { AnchorMover, transformAnchorThrough, type AnchorRange } from '../../../protocol/anchor.ts';
 import type { Delta } from '../../../protocol/delta.ts';
 import { isCleanText } from '../../../protocol/text.ts';
+import { mentions } from '../../../protocol/mentions.ts';
 import { PlacementCache, type Placed } from '../collab/placement-cache.ts';
 import type { Sequencer } from '../collab/sequencer.ts';
 import type { Bus } from '../collab/types.ts';
@@ -113,28 +114,10 @@ function commentIn(thread: ThreadView, commentId: string): CommentView {
   return comment;
 }
 
-const WORD_START = /^[\p{L}\p{N}]/u;
-const WORD_END = /[\p{L}\p{N}]$/u;
-
-/**
- * The members `body` names with `@` and their display name (any case),
- * the name ending at the end of the body or before anything but a letter
- * or digit, so "@Ann" does not name Anna, and the "@" not inside a word
- * (an email address names nobody). Plain text stays as written:
- * mentions are read from it, for clients to show and notify.
- */
+/** The members `body` names with `@` and their display name (protocol/mentions.ts). Plain text stays as written: mentions are read from it, for clients to show and notify. */
 export function mentionedIn<U extends { name: string }>(body: string, members: readonly U[]): U[] {
   if (!body.includes('@')) return [];
-  const text = body.toLowerCase();
-  return members.filter((m) => {
-    const needle = '@' + m.name.toLowerCase();
-    for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
-      const next = text.slice(at + needle.length, at + needle.length + 2);
-      const before = text.slice(Math.max(0, at - 2), at);
-      if ((next === '' || !WORD_START.test(next)) && (before === '' || !WORD_END.test(before))) return true;
-    }
-    return false;
-  });
+  return members.filter((m) => mentions(body, m.name));
 }
 
 /** Prisma's error code (P2003: a foreign key found no row), if `error` is Prisma's. */

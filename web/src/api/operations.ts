@@ -267,7 +267,7 @@ export const Threads = graphql(`
         quote
         status
         anchor { version index length }
-        comments { id body createdAt editedAt author { id name } }
+        comments { id body createdAt editedAt author { id name } mentions { id name } }
       }
     }
   }
@@ -280,7 +280,7 @@ export const DocumentThreads = graphql(`
       quote
       status
       anchor { version index length }
-      comments { id body createdAt editedAt author { id name } }
+      comments { id body createdAt editedAt author { id name } mentions { id name } }
     }
   }
 `);

@@ -9,6 +9,7 @@ import { apiErrorOf, messageFor } from '../api/errors.ts';
 import { DocumentThreads, OpenThread, ReopenThread, ReplyToThread, ResolveThread, Threads } from '../api/operations.ts';
 import type { DocumentSync } from '../sync/index.ts';
 import { relativeTime } from './relative-time.ts';
+import { CommentBody } from './CommentBody.tsx';
 import { SuggestionsList } from './SuggestionsList.tsx';
 
 export function CommentsPanel({ documentId, sync, onClose }: { documentId: string; sync: DocumentSync; onClose: () => void }) {
@@ -72,7 +73,7 @@ export function CommentsPanel({ documentId, sync, onClose }: { documentId: strin
               <p key={c.id} className="comment">
                 <strong>{c.author?.name ?? 'Someone'}</strong> <span className="muted small">{relativeTime(c.createdAt)}{c.editedAt ? ' · edited' : ''}</span>
                 <br />
-                {c.body}
+                <CommentBody body={c.body} mentions={c.mentions} />
               </p>
             ))}
             <form

@@ -8,13 +8,14 @@ import { apiErrorOf, messageFor } from '../api/errors.ts';
 import { OpenThread, ReplyToThread, ResolveThread } from '../api/operations.ts';
 import { relativeTime } from '../components/relative-time.ts';
 import { SuggestionDecision } from '../components/SuggestionDecision.tsx';
+import { CommentBody } from '../components/CommentBody.tsx';
 import type { Delta } from '../sync/index.ts';
 import { redlineSegments } from './marks.ts';
 
 export interface ThreadView {
   id: string;
   quote: string;
-  comments: ReadonlyArray<{ id: string; body: string; createdAt: string; editedAt?: string | null; author?: { name: string } | null }>;
+  comments: ReadonlyArray<{ id: string; body: string; createdAt: string; editedAt?: string | null; author?: { name: string } | null; mentions?: ReadonlyArray<{ name: string }> | null }>;
 }
 
 export interface SuggestionView {
@@ -81,7 +82,7 @@ export function ThreadCard({ thread, onChanged, ...focus }: Focus & { thread: Th
         <p key={c.id} className="comment">
           <strong>{c.author?.name ?? 'Someone'}</strong> <span className="muted small">{relativeTime(c.createdAt)}{c.editedAt ? ' · edited' : ''}</span>
           <br />
-          {c.body}
+          <CommentBody body={c.body} mentions={c.mentions} />
         </p>
       ))}
       {shown}
