@@ -41,7 +41,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync, inflateSync } from 'node:zlib';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { cpuSecondsOf, startOurNode } from './lib/processes.ts';
@@ -67,6 +67,8 @@ const only = flag('--only', 'open,server,client,crowd').split(',');
 const OPENS = Number(flag('--opens', '1'));
 const systems = flag('--systems', 'ours,sharedb').split(',');
 const SHAREDB_KEYS = Number(flag('--sharedb-keys', '30'));
+// Our HTTP replies: `deflate` asks for them compressed, as browsers do (large document replies are); `identity` does not.
+const ENCODING = flag('--encoding', 'deflate');
 const profileDir = process.env.BENCH_CPU_PROF;
 
 // --- the documents ----------------------------------------------------------
@@ -233,7 +235,15 @@ const HEAD = 'query($id: ID!) { document(id: $id) { version content } }';
 interface Fetched {
   firstByteMs: number;
   lastByteMs: number;
+  /** As sent (compressed when `deflated`). */
   body: Buffer;
+  deflated: boolean;
+}
+
+/** The reply's JSON bytes: all of them, or (`head`) its start alone, as a client that reads only the version inflates no more. */
+function replyText(fetched: Fetched, head = false): Buffer {
+  if (!fetched.deflated) return head ? fetched.body.subarray(0, 200) : fetched.body;
+  return head ? inflateSync(fetched.body.subarray(0, 4096), { finishFlush: zlibConstants.Z_SYNC_FLUSH }) : inflateSync(fetched.body);
 }
 
 /** POSTs a query; when the first and the last byte of the reply arrived, ms after the call. */
@@ -243,7 +253,7 @@ function postTimed(url: string, query: string, variables: Record<string, unknown
   return new Promise((resolve, reject) => {
     const req = http.request(
       url + '/graphql',
-      { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` } },
+      { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}`, 'accept-encoding': ENCODING } },
       (res) => {
         const chunks: Buffer[] = [];
         let firstByteMs = -1;
@@ -251,7 +261,7 @@ function postTimed(url: string, query: string, variables: Record<string, unknown
           if (firstByteMs < 0) firstByteMs = performance.now() - t0;
           chunks.push(c);
         });
-        res.on('end', () => resolve({ firstByteMs, lastByteMs: performance.now() - t0, body: Buffer.concat(chunks) }));
+        res.on('end', () => resolve({ firstByteMs, lastByteMs: performance.now() - t0, body: Buffer.concat(chunks), deflated: res.headers['content-encoding'] === 'deflate' }));
         res.on('error', reject);
       },
     );
@@ -261,8 +271,8 @@ function postTimed(url: string, query: string, variables: Record<string, unknown
 }
 
 /** The version in a `document { version content }` reply, without parsing the content. */
-function versionOf(body: Buffer): number {
-  const head = body.subarray(0, 200).toString('utf8');
+function versionOf(fetched: Fetched): number {
+  const head = replyText(fetched, true).subarray(0, 200).toString('utf8');
   const match = /"version":(\d+)/.exec(head);
   if (!match) throw new Error(`no version in reply: ${head}`);
   return Number(match[1]);
@@ -328,10 +338,10 @@ async function openAndEdit(url: string, documentId: string, parse: boolean, know
   let version: number;
   let length = knownLength;
   if (parse) {
-    const reply = JSON.parse(fetched.body.toString('utf8')) as { data: { document: { version: number; content: { ops: DeltaOp[] } } } };
+    const reply = JSON.parse(replyText(fetched).toString('utf8')) as { data: { document: { version: number; content: { ops: DeltaOp[] } } } };
     version = reply.data.document.version;
     length = new Delta(reply.data.document.content.ops).length();
-  } else version = versionOf(fetched.body);
+  } else version = versionOf(fetched);
   const parseMs = performance.now() - p0;
   const edit = await editOnce(url, documentId, version, Math.floor(length / 2));
   return { ...fetched, bytes: fetched.body.length, parseMs, editMs: edit.ms, totalMs: performance.now() - t0, socket: edit.socket };
@@ -377,7 +387,7 @@ async function coldOpen(run: number): Promise<void> {
       const fetched = await postTimed(node.url, HEAD, { id: ids[k]! });
       const cpuMs = (cpuSecondsOf(node.pid) - cpu0) * 1000;
       const p0 = performance.now();
-      const reply = JSON.parse(fetched.body.toString('utf8')) as { data: { document: { version: number; content: { ops: DeltaOp[] } } } };
+      const reply = JSON.parse(replyText(fetched).toString('utf8')) as { data: { document: { version: number; content: { ops: DeltaOp[] } } } };
       const parseMs = performance.now() - p0;
       const length = new Delta(reply.data.document.content.ops).length();
       const edit = await editOnce(node.url, ids[k]!, reply.data.document.version, Math.floor(length / 2));

@@ -1,12 +1,14 @@
 // Compression for what is large and the same for every client: the web
 // client's files and the GraphiQL page (~9 MB of HTML). API replies are not
-// compressed: they are small, and compressing a token next to text an
-// attacker chose is how BREACH guesses secrets. Streams (SSE) and WebSocket
-// frames are never buffered through here.
+// compressed here: most are small, and compressing a token next to text an
+// attacker chose is how BREACH guesses secrets; large document replies,
+// where no secret can be, are (schema/compressed-reply.ts). Streams (SSE)
+// and WebSocket frames are never buffered through here.
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
 
+/** Encodings the static files are sent in; API replies: see schema/compressed-reply.ts. */
 export type Encoding = 'br' | 'gzip';
 
 const brotli = promisify(brotliCompress);
@@ -17,9 +19,12 @@ export const MIN_COMPRESS_BYTES = 1024;
 
 /**
  * The encoding to answer with for an Accept-Encoding header (RFC 9110
- * §12.5.3): the highest q of br and gzip (br on a tie), null for identity.
+ * §12.5.3): the one of `offered` with the highest q (the first on a tie;
+ * by default br, then gzip), null for identity.
  */
-export function negotiateEncoding(header: string | string[] | undefined | null): Encoding | null {
+export function negotiateEncoding(header: string | string[] | undefined | null): Encoding | null;
+export function negotiateEncoding<E extends string>(header: string | string[] | undefined | null, offered: readonly E[]): E | null;
+export function negotiateEncoding(header: string | string[] | undefined | null, offered: readonly string[] = ['br', 'gzip']): string | null {
   const value = Array.isArray(header) ? header.join(',') : header;
   if (!value) return null;
   const weights = new Map<string, number>();
@@ -34,9 +39,9 @@ export function negotiateEncoding(header: string | string[] | undefined | null):
     weights.set(name, q);
   }
   const weight = (name: string) => weights.get(name) ?? weights.get('*') ?? 0;
-  const [br, gzipQ] = [weight('br'), weight('gzip')];
-  if (br <= 0 && gzipQ <= 0) return null;
-  return br >= gzipQ ? 'br' : 'gzip';
+  let best: string | null = null;
+  for (const name of offered) if (weight(name) > (best === null ? 0 : weight(best))) best = name;
+  return best;
 }
 
 /**

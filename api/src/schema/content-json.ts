@@ -25,6 +25,9 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { isAsyncIterable, processRegularResult } from 'graphql-yoga';
 import type { Plugin } from 'graphql-yoga';
+import { getOperationAST, Kind, type DocumentNode } from 'graphql';
+import { negotiateEncoding } from '../http/compression.ts';
+import { deflateReply, MIN_COMPRESSED_REPLY_BYTES, worthCompressing } from './compressed-reply.ts';
 import type { JSONPart } from '../../../protocol/chunked-document.ts';
 import type { Delta, DeltaOp } from '../../../protocol/delta.ts';
 
@@ -242,6 +245,56 @@ export function replyBytes(value: unknown): Buffer[] | null {
   return parts;
 }
 
+/**
+ * A piece of a reply's UTF-8, for compressing it in pieces
+ * (compressed-reply.ts): a content's part, kept by `key` (a part that stays
+ * from one version to the next is the same object; `comma` says whether the
+ * comma before it is in `bytes`), a whole content without parts (by its
+ * key), or the reply's own JSON around them (no key: made per reply).
+ */
+export interface ReplyChunk {
+  key?: object;
+  comma?: boolean;
+  bytes(): Buffer;
+  /** bytes().length, without joining anything. */
+  length(): number;
+}
+
+/** JSON.stringify(value) in chunks (see ReplyChunk), and the keys of its large contents; null when it holds none. */
+export function replyChunks(value: unknown): { chunks: ReplyChunk[]; contents: object[] } | null {
+  const { out, met } = stringifyMeeting(value);
+  if (met.length === 0) return null;
+  const chunks: ReplyChunk[] = [];
+  const loose = (bytes: Buffer) => chunks.push({ bytes: () => bytes, length: () => bytes.length });
+  splice(
+    out,
+    met,
+    (part) => {
+      if (part.length > 0) loose(Buffer.from(part));
+    },
+    (m) => {
+      const parts = m.parts?.();
+      if (!parts) {
+        chunks.push({ key: m.key, bytes: () => Buffer.concat(bytesOf(m)), length: () => bytesOf(m).reduce((n, b) => n + b.length, 0) });
+        return;
+      }
+      loose(OPEN);
+      parts.forEach((part, k) => {
+        const own = () => {
+          if (part.utf8) return view(part.utf8);
+          let b = partBytes.get(part);
+          if (!b) partBytes.set(part, (b = utf8Of(part.text)));
+          return b;
+        };
+        const comma = k > 0;
+        chunks.push({ key: part, comma, bytes: () => (comma ? Buffer.concat([COMMA, own()]) : own()), length: () => own().length + (comma ? 1 : 0) });
+      });
+      loose(CLOSE);
+    },
+  );
+  return { chunks, contents: met.map((m) => m.key) };
+}
+
 const encoder = new TextEncoder();
 /**
  * UTF-8 of a string. TextEncoder, not Buffer.from: for a string holding any
@@ -279,19 +332,37 @@ function regularType(request: Request): string | null {
 }
 
 /**
+ * Whether a reply to this operation may be compressed (compressed-reply.ts):
+ * a query whose one root field is `document` (__typename aside), named in
+ * so many words (no fragments at the root, where another field could hide).
+ */
+function onlyReadsADocument(document: DocumentNode, operationName: string | null | undefined): boolean {
+  const operation = getOperationAST(document, operationName);
+  if (operation?.operation !== 'query') return false;
+  const fields = operation.selectionSet.selections.filter((s) => s.kind !== Kind.FIELD || s.name.value !== '__typename');
+  return fields.length === 1 && fields[0]!.kind === Kind.FIELD && fields[0]!.name.value === 'document';
+}
+
+/**
  * Every single (non-streamed) result gets stringifyReply as its
  * stringifier (yoga's HTTP replies use `result.stringify` when there is
  * one), and a regular JSON reply that holds a large content is sent as
- * bytes (replyBytes) with the status and headers yoga gives it.
- * graphql-ws messages ignore both and serialise contents as usual.
+ * bytes (replyBytes) with the status and headers yoga gives it, or, for a
+ * client that takes deflate, a large reply to a document query compressed
+ * (compressed-reply.ts). graphql-ws messages ignore all of it and
+ * serialise contents as usual.
  */
 export function contentJsonPlugin(): Plugin {
+  /** Results of operations whose replies may be compressed. */
+  const compressible = new WeakSet<object>();
   return {
-    onExecute() {
+    onExecute({ args }) {
+      const mayCompress = onlyReadsADocument(args.document, args.operationName);
       return {
         onExecuteDone({ result }) {
           if (isAsyncIterable(result)) return;
           (result as { stringify?: (value: unknown) => string }).stringify = stringifyReply;
+          if (mayCompress) compressible.add(result);
         },
       };
     },
@@ -299,22 +370,38 @@ export function contentJsonPlugin(): Plugin {
       if (resultProcessor !== processRegularResult || Array.isArray(result) || isAsyncIterable(result)) return;
       const type = regularType(request);
       if (type === null) return;
+      const mayCompress = compressible.has(result);
+      const compress = mayCompress && negotiateEncoding(request.headers.get('accept-encoding'), ['deflate']) !== null;
       setResultProcessor((result, fetchAPI, acceptedType) => {
         let parts: Buffer[] | null = null;
+        let deflating: ReplyChunk[] | null = null;
         const single = result as { stringify?: (value: unknown) => string };
         const stringify = single.stringify ?? stringifyReply;
         // yoga's own processor sets the status and headers; its body is left empty when ours is bytes.
         single.stringify = (value) => {
+          const reply = compress ? replyChunks(value) : null;
+          if (reply && reply.chunks.reduce((n, c) => n + c.length(), 0) >= MIN_COMPRESSED_REPLY_BYTES && worthCompressing(reply.chunks, reply.contents)) {
+            deflating = reply.chunks;
+            return '';
+          }
           parts = replyBytes(value);
           return parts ? '' : stringify(value);
         };
         const response = processRegularResult(result, fetchAPI, acceptedType) as Response;
         single.stringify = stringify;
+        const init = (headers: Headers) => ({ status: response.status, statusText: response.statusText, headers });
+        if (mayCompress) response.headers.append('vary', 'Accept-Encoding');
+        if (deflating !== null) {
+          const headers = new fetchAPI.Headers(response.headers);
+          headers.delete('content-length');
+          headers.set('content-encoding', 'deflate');
+          return new fetchAPI.Response(Readable.from(deflateReply(deflating)) as never, init(headers));
+        }
         if (parts === null) return response;
         const bytes: Buffer[] = parts;
         const headers = new fetchAPI.Headers(response.headers);
         headers.set('content-length', String(bytes.reduce((n, b) => n + b.length, 0)));
-        return new fetchAPI.Response(Readable.from(bytes) as never, { status: response.status, statusText: response.statusText, headers });
+        return new fetchAPI.Response(Readable.from(bytes) as never, init(headers));
       }, type);
     },
   };
