@@ -29,8 +29,10 @@ export interface SequencerOptions {
   publish: (op: CommittedOp) => Promise<void>;
   /**
    * Documents whose batches are ready in the same event-loop turn append
-   * together (OperationLog.appendMany), a turn later. For PGlite, where a
-   * statement costs ~0.7 ms whatever its size and runs in this thread.
+   * together (OperationLog.appendMany), a turn later: one transaction for
+   * many documents. For PGlite, where a statement costs ~0.7 ms whatever its
+   * size and runs in this thread (one fsync each), and for PostgreSQL, where
+   * each statement is a round trip and a WAL flush.
    * @default false
    */
   groupAppends?: boolean;

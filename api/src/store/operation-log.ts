@@ -169,14 +169,24 @@ const LATEST_SNAPSHOT = `
   ORDER BY "version" DESC LIMIT 1`;
 
 // appendMany: collab_append for several documents in one statement (one
-// request per document). a JSON array of { doc, first, last, ops }
-// and the commit time. Returns, per document, whether its head moved. A
-// raise in any of them (a taken key, a refused author, a value jsonb
-// refuses) aborts the whole statement, as one transaction: appendMany then
-// appends each alone.
+// request per document): a JSON array of { doc, first, last, ops } and the
+// commit time. Returns, per document, whether its head moved. A raise in
+// any of them (a taken key, a refused author, a value jsonb refuses) aborts
+// the whole statement, as one transaction: appendMany then appends each
+// alone.
+// Lock order. Each collab_append locks its document's row (and its open
+// CHANGED event) until the statement commits, so on PostgreSQL two nodes'
+// groups that share documents would deadlock if they took them in
+// different orders (A then B against B then A). Every group takes them in
+// document id order: the array is sorted, and ORDER BY keeps the volatile
+// collab_append calls in that order (PostgreSQL evaluates volatile output
+// expressions after the sort). A single append or a locked commit holds
+// one document at a time, and preview writes skip held rows, so none of
+// them can close a cycle with a group.
 const appendMany = (batches: string, at: string) => `
   SELECT i.doc AS id, "collab_append"(i.doc, i.first, i.last, i.ops, ${sqlLiteral(at)}::timestamptz, NULL, NULL) AS moved
-  FROM jsonb_to_recordset(${sqlLiteral(batches)}::jsonb) AS i(doc text, first int, last int, ops jsonb)`;
+  FROM jsonb_to_recordset(${sqlLiteral(batches)}::jsonb) AS i(doc text, first int, last int, ops jsonb)
+  ORDER BY i.doc COLLATE "C"`;
 
 // createdAt is stored as UTC without a time zone (as Prisma stores DateTime);
 // reading it AT TIME ZONE 'UTC' gives an absolute time both drivers parse right.
@@ -357,6 +367,8 @@ export class PrismaOperationLog implements OperationLog {
         invalid.set(r, error);
       }
     }
+    // Document id order (see appendMany above; ids are ASCII, so this is COLLATE "C" order).
+    batches.sort((a, b) => (a.doc < b.doc ? -1 : a.doc > b.doc ? 1 : 0));
     const createdAt = new Date();
     let moved: Set<string>;
     try {
