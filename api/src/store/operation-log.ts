@@ -182,7 +182,12 @@ const LATEST_SNAPSHOT = `
 // collab_append calls in that order (PostgreSQL evaluates volatile output
 // expressions after the sort). A single append or a locked commit holds
 // one document at a time, and preview writes skip held rows, so none of
-// them can close a cycle with a group.
+// them can close a cycle with a group. One can still, rarely: the event
+// stamper (collab_stamp_events) locks ready DocumentEvent rows in event id
+// order, and a group's open CHANGED rows that turn ready (a second old)
+// while the group runs may be taken in the other order. PostgreSQL then
+// fails one of the two after deadlock_timeout: a failed group is appended
+// one document at a time below, a failed stamping is done again later.
 const appendMany = (batches: string, at: string) => `
   SELECT i.doc AS id, "collab_append"(i.doc, i.first, i.last, i.ops, ${sqlLiteral(at)}::timestamptz, NULL, NULL) AS moved
   FROM jsonb_to_recordset(${sqlLiteral(batches)}::jsonb) AS i(doc text, first int, last int, ops jsonb)
