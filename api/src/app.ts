@@ -146,7 +146,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
           feed?.deliver(ops);
           for (const documentId of new Set(ops.map((op) => op.documentId))) previews?.changed(documentId);
         },
-        groupAppends: db.kind === 'pglite',
+        // Both modes: one statement for the documents ready together (PostgreSQL: a round trip and a WAL flush each).
+        groupAppends: true,
         // One PGlite has one node: nobody to share a document with.
         lockedCommits: db.kind === 'postgres' && config.sharedWrites === 'lock',
         metrics: metrics.collab,

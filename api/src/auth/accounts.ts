@@ -26,6 +26,14 @@ export interface IssuedSession {
   refreshMaxAge: number;
 }
 
+/**
+ * How long recentUser() answers from memory, ms: a renamed or deleted
+ * account reads as it was for at most this long.
+ */
+export const RECENT_USER_MS = 10_000;
+/** Most accounts recentUser() remembers (the least recently read go first). */
+const RECENT_USERS = 10_000;
+
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
 const unauthenticated = () => new AppError('UNAUTHENTICATED', 'Session expired or revoked; log in again');
@@ -61,6 +69,11 @@ export class Accounts {
    * beyond that tick, so a renamed or deleted account reads as it is now.
    */
   private readonly users = new DataLoader<string, UserRecord | null>((ids) => this.usersById(ids), { cache: false });
+  /**
+   * recentUser()'s memory: what each account read as, and when (this.now()).
+   * Its order is the reads' order, oldest first, which is what the bound drops.
+   */
+  private readonly recent = new Map<string, { at: number; user: Promise<UserRecord | null> }>();
   constructor(
     prisma: PrismaClient,
     tokens: AccessTokens,
@@ -186,6 +199,36 @@ export class Accounts {
 
   user(id: string): Promise<UserRecord | null> {
     return this.users.load(id);
+  }
+
+  /**
+   * user(), for what is read over and over and may lag: the name on every
+   * presence batch (each watcher of each document, up to 20 times a second)
+   * would otherwise be a query each. Answers from this node's memory for up
+   * to RECENT_USER_MS, so a rename or a deletion shows within that.
+   */
+  recentUser(id: string): Promise<UserRecord | null> {
+    const now = this.now();
+    const hit = this.recent.get(id);
+    if (hit && now - hit.at < RECENT_USER_MS) {
+      this.recent.delete(id); // re-inserted last: the least recently read go first
+      this.recent.set(id, hit);
+      return hit.user;
+    }
+    // The promise is kept, so reads while it is on its way share the one lookup.
+    const user = this.users.load(id);
+    const entry = { at: now, user };
+    this.recent.delete(id);
+    this.recent.set(id, entry);
+    // A failed lookup is not remembered: the next read asks again.
+    user.catch(() => {
+      if (this.recent.get(id) === entry) this.recent.delete(id);
+    });
+    for (const oldest of this.recent.keys()) {
+      if (this.recent.size <= RECENT_USERS) break;
+      this.recent.delete(oldest);
+    }
+    return user;
   }
 
   private async usersById(ids: readonly string[]): Promise<Array<UserRecord | null>> {

@@ -29,8 +29,10 @@ export interface SequencerOptions {
   publish: (op: CommittedOp) => Promise<void>;
   /**
    * Documents whose batches are ready in the same event-loop turn append
-   * together (OperationLog.appendMany), a turn later. For PGlite, where a
-   * statement costs ~0.7 ms whatever its size and runs in this thread.
+   * together (OperationLog.appendMany), a turn later: one transaction for
+   * many documents. For PGlite, where a statement costs ~0.7 ms whatever its
+   * size and runs in this thread (one fsync each), and for PostgreSQL, where
+   * each statement is a round trip and a WAL flush.
    * @default false
    */
   groupAppends?: boolean;
@@ -143,9 +145,16 @@ export class Sequencer {
     return (await this.heads.refresh(documentId)).read();
   }
 
-  /** The start of the head (at least `units` of it), without building the whole content: ChunkedDocument.opening. */
+  /**
+   * The start of the head as this node has it (at least `units` of it),
+   * without building the whole content: ChunkedDocument.opening. For the
+   * document previews written after this node's commits, so it reads no
+   * log (a read per changed document per second was most of what previews
+   * cost): the head is at least at this node's last commit, and a node that
+   * committed later writes the newer preview (their version guard keeps it).
+   */
   async opening(documentId: string, units: number): Promise<{ version: number; ops: DeltaOp[] }> {
-    const head = await this.heads.refresh(documentId);
+    const head = await this.heads.get(documentId);
     return { version: head.version, ops: head.opening(units) };
   }
 

@@ -138,7 +138,8 @@ export interface OperationLog {
    * Several documents' appends (one per document) in as few round trips as
    * it can; each settles as append() would have settled it alone.
    * Optional: the sequencer uses it where a statement costs much more than
-   * its rows (PGlite; SequencerOptions.groupAppends).
+   * its rows (SequencerOptions.groupAppends). Requests that wait for each
+   * other's documents must not deadlock: take documents in id order.
    */
   appendMany?(requests: readonly AppendRequest[]): Promise<Array<PromiseSettledResult<CommittedOp[]>>>;
   /**

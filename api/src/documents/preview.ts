@@ -2,8 +2,7 @@
 // Document row so that listing 50 documents reads 50 short strings instead
 // of loading 50 heads (snapshot + log tail each). Written after commits, at
 // most once per PREVIEW_DELAY_MS per document, from the head the commit
-// left in this node's cache; a version guard keeps a late write of an older
-// head (another node, a slow write) from replacing a newer preview.
+// left in this node's cache: every document due at once, in one statement.
 import type { DeltaOp } from '../../../protocol/delta.ts';
 import type { SqlSession } from '../store/database.ts';
 
@@ -37,49 +36,95 @@ export function previewOf(content: { readonly ops: readonly DeltaOp[] }, max = P
   return chars.length <= max ? line : chars.slice(0, max - 1).join('').trimEnd() + '…';
 }
 
-const WRITE = 'UPDATE "Document" SET "preview" = $1, "previewVersion" = $2 WHERE "id" = $3 AND "previewVersion" < $2';
+// Every preview due, in one statement: one transaction (embedded: one fsync)
+// for all the documents changed in the last PREVIEW_DELAY_MS, not one per
+// document. $1 is a JSON array of { id, p: preview, v: version }. Rows are
+// locked in id order with SKIP LOCKED: a row another transaction holds (a
+// commit moving that document's head, which may hold several documents'
+// rows at once) is left alone, never waited for, so this cannot take part
+// in a deadlock; the statement returns those ids, to be written next time.
+// The version guard keeps a late write of an older head (another node, a
+// slow write) from replacing a newer preview. The last SELECT sees the rows
+// as they were before the statement (a CTE's changes are not visible to
+// it): still behind and not written = skipped.
+const WRITE = `
+  WITH i AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(id text, p text, v integer)),
+  l AS MATERIALIZED (
+    SELECT d."id" FROM "Document" d JOIN i ON i.id = d."id"
+    WHERE d."previewVersion" < i.v
+    ORDER BY d."id"
+    FOR UPDATE OF d SKIP LOCKED
+  ),
+  u AS (
+    UPDATE "Document" d SET "preview" = i.p, "previewVersion" = i.v
+    FROM i JOIN l ON l.id = i.id
+    WHERE d."id" = i.id AND d."previewVersion" < i.v
+    RETURNING d."id"
+  )
+  SELECT i.id FROM i JOIN "Document" d ON d."id" = i.id
+  WHERE d."previewVersion" < i.v AND i.id NOT IN (SELECT u."id" FROM u)`;
+
+/** Most previews in one statement. */
+const PREVIEWS_PER_WRITE = 500;
 
 export interface PreviewWriterOptions {
   sql: SqlSession;
   /** The start of the head as this node has it (cached right after a commit): at least `units` of it. */
   opening: (documentId: string, units: number) => Promise<{ version: number; ops: DeltaOp[] }>;
   onError?: (error: unknown) => void;
+  /** How long a changed document's preview waits; every preview due then is written together. @default PREVIEW_DELAY_MS */
   delayMs?: number;
 }
 
 export class PreviewWriter {
   private readonly options: PreviewWriterOptions;
-  private readonly due = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Documents whose preview is due when `timer` fires. */
+  private due = new Set<string>();
+  private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly writing = new Set<Promise<void>>();
 
   constructor(options: PreviewWriterOptions) {
     this.options = options;
   }
 
-  /** Ops were committed on this document: write its preview soon. */
+  /** Ops were committed on this document: write its preview soon (at most once per delay). */
   changed(documentId: string): void {
-    if (this.due.has(documentId)) return;
-    const timer = setTimeout(() => this.write(documentId), this.options.delayMs ?? PREVIEW_DELAY_MS);
-    timer.unref?.();
-    this.due.set(documentId, timer);
+    this.due.add(documentId);
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.writeDue(), this.options.delayMs ?? PREVIEW_DELAY_MS);
+    this.timer.unref?.();
   }
 
   /** Writes the previews still due (on shutdown). */
   async flush(): Promise<void> {
-    for (const [documentId, timer] of [...this.due]) {
-      clearTimeout(timer);
-      this.write(documentId);
-    }
+    this.writeDue();
     await Promise.all([...this.writing]);
   }
 
-  private write(documentId: string): void {
-    this.due.delete(documentId);
-    const run = (async () => {
-      const head = await this.options.opening(documentId, OPENING_UNITS);
-      await this.options.sql.query(WRITE, [previewOf(head), head.version, documentId]);
-    })()
-      .catch((error: unknown) => this.options.onError?.(error)) // a deleted document, a database hiccup: the next commit tries again
+  private writeDue(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const ids = [...this.due];
+    this.due = new Set();
+    for (let i = 0; i < ids.length; i += PREVIEWS_PER_WRITE) this.track(this.write(ids.slice(i, i + PREVIEWS_PER_WRITE)));
+  }
+
+  private async write(ids: string[]): Promise<void> {
+    // A document whose head cannot be read (deleted meanwhile) is left out; the others are written.
+    const heads = await Promise.allSettled(ids.map((id) => this.options.opening(id, OPENING_UNITS)));
+    const rows: Array<{ id: string; p: string; v: number }> = [];
+    heads.forEach((head, i) => {
+      if (head.status === 'fulfilled') rows.push({ id: ids[i]!, p: previewOf(head.value), v: head.value.version });
+      else this.options.onError?.(head.reason);
+    });
+    if (rows.length === 0) return;
+    const skipped = await this.options.sql.query<{ id: string }>(WRITE, [JSON.stringify(rows)]);
+    for (const { id } of skipped) this.changed(id);
+  }
+
+  private track(write: Promise<void>): void {
+    const run = write
+      .catch((error: unknown) => this.options.onError?.(error)) // a database hiccup: the next commit tries again
       .finally(() => this.writing.delete(run));
     this.writing.add(run);
   }

@@ -19,8 +19,9 @@ export const PresenceRef = builder.objectRef<PresenceState>('Presence').implemen
     user: t.field({
       type: UserRef,
       nullable: true,
-      description: 'The account behind it; null if it no longer exists.',
-      resolve: (p, _a, ctx) => (p.userId ? ctx.services.accounts.user(p.userId) : null),
+      description: 'The account behind it; null if it no longer exists. A rename or a deletion shows here within 10 s.',
+      // Every batch to every watcher names its users: from the node's recent memory (accounts.ts, recentUser).
+      resolve: (p, _a, ctx) => (p.userId ? ctx.services.accounts.recentUser(p.userId) : null),
     }),
     version: t.exposeInt('version', { description: 'The document version that `index` and `length` refer to.' }),
     index: t.exposeInt('index', { description: 'Where the selection starts (the caret when `length` is 0), in Quill units at `version`.' }),

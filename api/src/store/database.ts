@@ -50,6 +50,13 @@ export function sqlLiteral(value: string | number | null): string {
 }
 
 export interface SqlRunner extends SqlSession {
+  /**
+   * Statements without parameters, values as literals (sqlLiteral), in one
+   * round trip over the simple query protocol; the rows of each statement.
+   * Cheaper than query() for a statement run once per commit: no separate
+   * parse, bind and describe steps (PGlite runs each in this thread).
+   */
+  script(sql: string): Promise<Array<Record<string, unknown>[]>>;
   /** Runs `fn` on one connection that nothing else uses until it settles. */
   withConnection<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T>;
 }
@@ -134,6 +141,7 @@ async function openPGlite(dataDir: string, fsync: boolean): Promise<Database> {
   let queue: Promise<unknown> = Promise.resolve();
   const sql: SqlRunner = {
     ...root,
+    script: connection.script,
     withConnection: (fn) => {
       const run = queue.then(() => fn(connection));
       queue = run.catch(() => {});
@@ -175,16 +183,19 @@ async function openPostgres(connectionString: string, opts: DatabaseOptions): Pr
     },
   });
 
+  // Without parameters pg uses the simple query protocol: one result per statement.
+  const script = async (q: pg.Pool | pg.PoolClient, text: string) => {
+    const results: pg.QueryResult | pg.QueryResult[] = await q.query(text);
+    return (Array.isArray(results) ? results : [results]).map((r) => r.rows as Record<string, unknown>[]);
+  };
   const sql: SqlRunner = {
     ...session(pool),
+    script: (text) => script(pool, text),
     withConnection: async (fn) => {
       const client = await pool.connect();
       const conn: SqlConnection = {
         ...session(client),
-        script: async (text) => {
-          const results: pg.QueryResult | pg.QueryResult[] = await client.query(text);
-          return (Array.isArray(results) ? results : [results]).map((r) => r.rows as Record<string, unknown>[]);
-        },
+        script: (text) => script(client, text),
         transaction: async (body) => {
           await client.query('BEGIN');
           try {

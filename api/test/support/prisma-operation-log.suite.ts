@@ -125,6 +125,28 @@ export function prismaOperationLogSuite(open: () => Promise<TempDatabase>): void
       expect(Object.fromEntries(heads.map((h) => [h.id, h.version]))).toEqual({ [fresh]: 2, [stale]: 1, [malformed]: 0 });
     });
 
+    test('keeps quotes, backslashes and any text exactly, alone, in appendMany and with a snapshot (values travel as SQL literals)', async () => {
+      const log = new PrismaOperationLog(temp.db.prisma, temp.db.sql);
+      const awkward = `it's a "quote" \\ back\\slash \\' \\n $1 $$ --; é 😀 \u2028`;
+      const opOf = (doc: string, version: number, text: string): NewOp => ({ ...newOp(doc, version), delta: new Delta().insert(text, { link: `https://x/?q='\\'` }), clientId: `c'\\${version}` });
+      const [alone, many1, many2, snap] = [await createDocument(), await createDocument(), await createDocument(), await createDocument()];
+      await log.append(alone, [opOf(alone, 1, awkward)]);
+      const results = await log.appendMany([
+        { documentId: many1, ops: [opOf(many1, 1, awkward)] },
+        { documentId: many2, ops: [opOf(many2, 1, awkward + '2')] },
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+      const content = new Delta().insert(awkward).insert('\n');
+      await log.append(snap, [opOf(snap, 1, awkward)], { version: 1, content });
+      for (const [doc, text] of [[alone, awkward], [many1, awkward], [many2, awkward + '2'], [snap, awkward]] as const) {
+        const [op] = await log.readOps(doc, 0);
+        expect(op?.delta.ops).toEqual(opOf(doc, 1, text).delta.ops);
+        expect(op?.clientId).toBe('c\'\\1');
+        expect(await log.findByClient(doc, 'c\'\\1', 1)).toMatchObject({ version: 1 });
+      }
+      expect((await log.latestSnapshot(snap, 1))?.content.ops).toEqual(content.ops);
+    });
+
     test('appendMany: a client key already taken fails only its own request, the others commit', async () => {
       const log = new PrismaOperationLog(temp.db.prisma, temp.db.sql);
       const [taken, other] = [await createDocument(), await createDocument()];
