@@ -13,7 +13,7 @@
 // a lease. Leases are kept in one-second slots, and a slot ends when its
 // second is over, so a lease ends between 0 and 1 s AFTER its token
 // expires (never before). A client refreshes well before expiry anyway.
-import type { AccessWatch } from './access-watch.ts';
+import type { AccessWatch, SessionWatcher } from './access-watch.ts';
 
 export type AccessEnd = 'TOKEN_EXPIRED' | 'SESSION_REVOKED';
 
@@ -30,22 +30,29 @@ export const EXPIRY_SLOT_MS = 1_000;
 // setTimeout's longest delay (~24.8 days); a later slot re-arms.
 const MAX_TIMER_MS = 2_147_483_647;
 
-class Lease implements AccessLease {
+class Lease implements AccessLease, SessionWatcher {
   ended: AccessEnd | null = null;
   released = false;
   /** The expiry slot it sits in (ExpiryWheel). */
   slot = 0;
-  unwatch: () => void = noop;
+  readonly access: AccessWatch;
+  readonly sessionId: string;
   readonly onEnd: (reason: AccessEnd) => void;
-  constructor(onEnd: (reason: AccessEnd) => void) {
+  constructor(access: AccessWatch, sessionId: string, onEnd: (reason: AccessEnd) => void) {
+    this.access = access;
+    this.sessionId = sessionId;
     this.onEnd = onEnd;
+  }
+
+  sessionRevoked(): void {
+    this.end('SESSION_REVOKED');
   }
 
   end(reason: AccessEnd): void {
     if (this.ended || this.released) return;
     this.ended = reason;
     wheel.remove(this);
-    this.unwatch();
+    this.access.removeSessionWatcher(this.sessionId, this);
     this.onEnd(reason);
   }
 
@@ -53,11 +60,9 @@ class Lease implements AccessLease {
     if (this.released) return;
     this.released = true;
     wheel.remove(this);
-    this.unwatch();
+    this.access.removeSessionWatcher(this.sessionId, this);
   }
 }
-
-const noop = () => {};
 
 /** Every lease's expiry on one timer, armed for the earliest slot. */
 class ExpiryWheel {
@@ -123,8 +128,8 @@ const wheel = new ExpiryWheel();
  * between is either seen by the read or delivered here (see AccessWatch).
  */
 export function holdAccess(access: AccessWatch, sessionId: string, expiresAt: Date, onEnd: (reason: AccessEnd) => void): AccessLease {
-  const lease = new Lease(onEnd);
-  lease.unwatch = access.watchSession(sessionId, () => lease.end('SESSION_REVOKED'));
+  const lease = new Lease(access, sessionId, onEnd);
+  access.addSessionWatcher(sessionId, lease);
   if (expiresAt.getTime() <= Date.now()) lease.end('TOKEN_EXPIRED');
   else wheel.add(lease, expiresAt.getTime());
   return lease;

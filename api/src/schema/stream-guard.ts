@@ -6,7 +6,7 @@
 // A stream that needs more than reading (`needed`, e.g. COMMENTER for
 // comment threads) also ends, with FORBIDDEN, when a demotion takes its
 // viewer below that role.
-import type { AccessEvent } from '../auth/access-watch.ts';
+import type { AccessEvent, AccessWatch, DocumentWatcher, SessionWatcher } from '../auth/access-watch.ts';
 import type { Role } from '../auth/roles.ts';
 import type { BusSubscription } from '../collab/types.ts';
 import { requireViewer, type Viewer } from '../documents/documents.ts';
@@ -63,24 +63,32 @@ const noop = () => {};
  * A class, not closures: most streams of a node sit idle, each holding one
  * of these (its methods are shared), plus the watches' listeners.
  */
-class GuardedStream<T> implements AsyncIterableIterator<T | AccessLost> {
+class GuardedStream<T> implements AsyncIterableIterator<T | AccessLost>, SessionWatcher, DocumentWatcher {
   inner: AsyncIterator<T> | undefined;
   lost: AppError | null = null;
   private finished = false;
-  private unwatchSession: () => void = noop;
-  private unwatchDocument: () => void = noop;
+  private access: AccessWatch | null = null;
+  private sessionId = '';
+  private documentId = '';
+  userId = '';
+  /** Acts in an API token (its revocation says so). */
+  private token = false;
   private unwatchRole: () => void = noop;
 
   watch(ctx: Context, viewer: Viewer, documentId: string, needed: Role): void {
     const { access, documents } = ctx.services;
-    const { userId } = viewer;
+    this.access = access;
+    this.sessionId = viewer.sessionId;
+    this.documentId = documentId;
+    this.userId = viewer.userId;
+    this.token = viewer.token !== undefined;
     // The session or API token it acts in, revoked: on a socket the socket
     // closes too, but a stream over HTTP (server-sent events) has only this.
-    this.unwatchSession = access.watchSession(viewer.sessionId, () => this.lose(revokedError(viewer.token !== undefined)));
-    this.unwatchDocument = access.watchDocument(documentId, userId, (event) => this.lose(lostError(event)));
+    access.addSessionWatcher(this.sessionId, this);
+    access.addDocumentWatcher(documentId, this);
     // Any member may read: only a stream that needs more re-checks on a role change.
     if (needed !== 'VIEWER') {
-      this.unwatchRole = access.watchRole(documentId, userId, () => {
+      this.unwatchRole = access.watchRole(documentId, this.userId, () => {
         documents.role(ctx.viewer, documentId, needed).then(
           () => {},
           (error: unknown) => {
@@ -91,9 +99,17 @@ class GuardedStream<T> implements AsyncIterableIterator<T | AccessLost> {
     }
   }
 
+  sessionRevoked(): void {
+    this.lose(revokedError(this.token));
+  }
+
+  accessLost(event: AccessEvent): void {
+    this.lose(lostError(event));
+  }
+
   unwatch(): void {
-    this.unwatchSession();
-    this.unwatchDocument();
+    this.access?.removeSessionWatcher(this.sessionId, this);
+    this.access?.removeDocumentWatcher(this.documentId, this);
     this.unwatchRole();
   }
 
