@@ -80,17 +80,22 @@ export function serveGraphQLOverWebSockets<P extends Record<string, unknown> | u
 
   // One keep-alive sweep for every socket rather than a timer per socket:
   // each sweep drops the sockets that have not answered the previous
-  // sweep's ping (so within keepAliveMs to 2 × keepAliveMs of silence) and
-  // pings the others.
+  // sweep's ping (so a socket has at least keepAliveMs to answer) and pings
+  // the others. A socket opened since the last sweep is first pinged at the
+  // next one: at least keepAliveMs after it opened, as with a timer of its own.
   const sweep = setInterval(() => {
     for (const socket of wss.clients) {
       const connection = connectionOfSocket(socket);
       if (!connection || socket.readyState !== socket.OPEN) continue;
-      if (connection.awaitingPong) {
+      if (connection.keepAlive === KeepAlive.Pinged) {
         socket.terminate();
         continue;
       }
-      connection.awaitingPong = true;
+      if (connection.keepAlive === KeepAlive.New) {
+        connection.keepAlive = KeepAlive.Answered;
+        continue;
+      }
+      connection.keepAlive = KeepAlive.Pinged;
       socket.ping();
     }
   }, keepAliveMs);
@@ -126,9 +131,12 @@ const connectionOfSocket = (socket: WebSocket) => (socket as SocketWithConnectio
  * methods live once on the prototype, and an idle socket costs the fields
  * alone. Listeners on the WebSocket are shared functions that find it here.
  */
+/** Where a socket is in the keep-alive sweeps. */
+const KeepAlive = { New: 0, Answered: 1, Pinged: 2 } as const;
+
 class ProtocolSocket {
   corked = false;
-  awaitingPong = false;
+  keepAlive: (typeof KeepAlive)[keyof typeof KeepAlive] = KeepAlive.New;
   handle: ((data: string) => Promise<void>) | null = null;
   closed: ((code?: number, reason?: string) => Promise<void>) | null = null;
   readonly socket: WebSocket;
@@ -201,7 +209,7 @@ function failed(connection: ProtocolSocket, error: unknown): void {
 
 function onPong(this: WebSocket): void {
   const connection = connectionOfSocket(this);
-  if (connection) connection.awaitingPong = false;
+  if (connection) connection.keepAlive = KeepAlive.Answered;
 }
 
 function onClose(this: WebSocket, code: number, reason: Buffer): void {
