@@ -69,6 +69,9 @@ const WRITE_BEHIND_QUIET_MS = 50;
 /** ...and at the latest this long after a read left them (ms), however busy the node: a slice at a time. */
 const WRITE_BEHIND_MAX_WAIT_MS = 10_000;
 
+/** Pending connections the kernel may queue for the node (see listen below). */
+const LISTEN_BACKLOG = 4_096;
+
 export interface App {
   /** Listens on config.port (0 = any free port); resolves with the URL (and that of METRICS_PORT's server when set). */
   start(): Promise<{ url: string; port: number; services: Services; metricsUrl?: string }>;
@@ -287,7 +290,12 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       const server = http.server;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(config.port, config.host, () => resolve());
+        // A backlog of 4,096 connections (the kernel caps it at somaxconn)
+        // instead of Node's 511: in a storm of thousands of sockets
+        // connecting at once (a reconnect after a restart, the idle
+        // connections bench) a busy node overflowed 511, and the kernel's
+        // dropped handshakes reached clients as resets (1006).
+        server.listen(config.port, config.host, LISTEN_BACKLOG, () => resolve());
       });
       const { port } = server.address() as AddressInfo;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
