@@ -16,10 +16,10 @@ export const MEASURED = {
   nodeCpuPerOpWith100WatchersUs: 340,
   /** Ops per delivered batch in that run (~14-20; RESULTS.md notes): the fan-out cost per subscriber is per batch. */
   opsPerBatchHot: 15,
-  /** Heap per idle socket with one document subscription at 5,000 sockets, PG+Redis (RESULTS.md table, 7d10093). */
-  heapPerConnectionKiB: 22.7,
-  /** RSS per idle socket at 5,000 (same row). */
-  rssPerConnectionKiB: 26.7,
+  /** Heap per idle socket with one document subscription at 5,000 sockets, PG+Redis (`bench/run.ts --only memory --modes scaled --connections 5000`, branch idle, load 8.3-9.1; was 22.7 at 7d10093). */
+  heapPerConnectionKiB: 7.3,
+  /** RSS per idle socket at 5,000 (same run; was 26.7 at 7d10093 on another run: RSS keeps the pages of the connection storm's garbage, so it moves with the run). */
+  rssPerConnectionKiB: 34.2,
   /** Ops per commit, 200 documents × 2 writers on one node (docs/capacity.md, bench/capacity.ts). */
   opsPerCommitManyDocuments: 1.4,
   /** pgbench on this machine: single-row commits/s from four connections (docs/capacity.md). */

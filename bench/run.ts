@@ -1,4 +1,4 @@
-// npm run bench [-- --quick | --tiny] [-- --only hot,nodes,many,trace,cold,memory,steady,fair,docs] [-- --modes embedded,scaled] [-- --repeat N] [-- --compare-race]
+// npm run bench [-- --quick | --tiny] [-- --only hot,nodes,many,trace,cold,memory,steady,fair,docs] [-- --modes embedded,scaled] [-- --repeat N] [-- --compare-race] [-- --connections 5000,19500]
 //
 // Runs every workload against our product and against ShareDB, one after
 // the other (alternating which goes first), each on a freshly started
@@ -40,6 +40,12 @@ export interface BenchOptions {
   repeat?: number;
   /** `nodes` also runs 2 nodes with SHARED_WRITES=race (commits race and retry), the way before the lock. */
   compareRace?: boolean;
+  /**
+   * `memory`: the connection counts to measure at, in place of the size's own
+   * (e.g. 5000,19500; one process may hold 20,000 files here, so ~19,500
+   * sockets is the most a node or the bench can open).
+   */
+  connections?: readonly number[];
   log?: (line: string) => void;
 }
 
@@ -193,7 +199,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
   }
 
   if (wants('memory')) {
-    const counts = options.tiny ? [20] : options.quick ? [500] : [1_000, 5_000];
+    const counts = options.connections ? [...options.connections] : (options.tiny ? [20] : options.quick ? [500] : [1_000, 5_000]);
     const label = `idle connections, one document subscription each (${MODE_LABEL[primary]})`;
     const r = await pair(label, primary, (t) => idleConnections(t, counts), { gcOnSignal: true });
     if (r) {
@@ -367,8 +373,19 @@ function parseArgs(argv: string[]): BenchOptions & { write: boolean } {
   const tiny = argv.includes('--tiny');
   const repeat = Number(value('--repeat') ?? 1);
   if (!Number.isSafeInteger(repeat) || repeat < 1) throw new Error('--repeat: a positive integer');
-  const partial = quick || tiny || value('--only') !== undefined || modes !== null;
-  return { quick, tiny, repeat, compareRace: argv.includes('--compare-race'), only: only as Workload[], modes: modes as Mode[] | null, write: !partial && !argv.includes('--no-write') };
+  const connections = value('--connections')?.split(',').map(Number);
+  for (const c of connections ?? []) if (!Number.isSafeInteger(c) || c < 1) throw new Error('--connections: positive integers, e.g. 5000,19500');
+  const partial = quick || tiny || value('--only') !== undefined || modes !== null || connections !== undefined;
+  return {
+    quick,
+    tiny,
+    repeat,
+    compareRace: argv.includes('--compare-race'),
+    only: only as Workload[],
+    modes: modes as Mode[] | null,
+    ...(connections && { connections }),
+    write: !partial && !argv.includes('--no-write'),
+  };
 }
 
 const commit = () => {

@@ -68,8 +68,8 @@ const PRESENCE_BATCH_MAX_MS = 150;
 const WRITE_BEHIND_QUIET_MS = 50;
 /** ...and at the latest this long after a read left them (ms), however busy the node: a slice at a time. */
 const WRITE_BEHIND_MAX_WAIT_MS = 10_000;
-/** Connections waiting to be accepted (Node's default is 511): see listen() below. */
-const LISTEN_BACKLOG = 4096;
+/** Pending connections the kernel may queue for the node (see listen below). */
+const LISTEN_BACKLOG = 4_096;
 
 export interface App {
   /** Listens on config.port (0 = any free port); resolves with the URL (and that of METRICS_PORT's server when set). */
@@ -290,10 +290,12 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       const server = http.server;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        // A long accept queue: thousands of tabs reconnecting at once after a restart or a network
-        // blip would overflow Node's default of 511 and wait out SYN retries (1 s, 3 s, …). The
-        // kernel caps it at net.core.somaxconn.
-        server.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG }, () => resolve());
+        // A backlog of 4,096 connections (the kernel caps it at somaxconn)
+        // instead of Node's 511: in a storm of thousands of sockets
+        // connecting at once (a reconnect after a restart, the idle
+        // connections bench) a busy node overflowed 511, and the kernel's
+        // dropped handshakes reached clients as resets (1006).
+        server.listen(config.port, config.host, LISTEN_BACKLOG, () => resolve());
       });
       const { port } = server.address() as AddressInfo;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;

@@ -20,12 +20,26 @@ export type AccessEvent =
   | { kind: 'document-deleted'; documentId: string }
   | { kind: 'sessions-revoked'; userId: string; sessionIds: string[] };
 
-type DocumentListener = { userId: string; onLost: (event: AccessEvent) => void };
+/**
+ * What a session watch calls. An object rather than a function, so that a
+ * watcher that is already an object (an access lease, a stream guard: one
+ * or two per idle socket) costs no closures; it must tolerate being told
+ * twice.
+ */
+export interface SessionWatcher {
+  sessionRevoked(): void;
+}
+
+/** What a document watch calls, for events about `userId` (a deletion: whoever watches); like SessionWatcher, it may be told twice. */
+export interface DocumentWatcher {
+  readonly userId: string;
+  accessLost(event: AccessEvent): void;
+}
 
 export class AccessWatch {
-  private readonly documents = new Map<string, Set<DocumentListener>>();
-  private readonly sessions = new Map<string, Set<() => void>>();
-  private readonly roles = new Map<string, Set<DocumentListener>>();
+  private readonly documents = new Map<string, Set<DocumentWatcher>>();
+  private readonly sessions = new Map<string, Set<SessionWatcher>>();
+  private readonly roles = new Map<string, Set<DocumentWatcher>>();
 
   private readonly observers = new Set<(event: AccessEvent) => void>();
 
@@ -45,15 +59,25 @@ export class AccessWatch {
   /** Calls `onLost` (once) when `userId` loses access to the document. Returns the unwatch function. */
   watchDocument(documentId: string, userId: string, onLost: (event: AccessEvent) => void): () => void {
     let fired = false;
-    const listener: DocumentListener = {
+    const watcher: DocumentWatcher = {
       userId,
-      onLost: (event) => {
+      accessLost: (event) => {
         if (fired) return;
         fired = true;
         onLost(event);
       },
     };
-    return add(this.documents, documentId, listener);
+    this.addDocumentWatcher(documentId, watcher);
+    return () => this.removeDocumentWatcher(documentId, watcher);
+  }
+
+  /** watchDocument for a watcher object (no closures); undone by removeDocumentWatcher. */
+  addDocumentWatcher(documentId: string, watcher: DocumentWatcher): void {
+    add(this.documents, documentId, watcher);
+  }
+
+  removeDocumentWatcher(documentId: string, watcher: DocumentWatcher): void {
+    remove(this.documents, documentId, watcher);
   }
 
   /**
@@ -62,17 +86,32 @@ export class AccessWatch {
    * than reading re-checks the role and ends if it fell below.
    */
   watchRole(documentId: string, userId: string, onChange: () => void): () => void {
-    return add(this.roles, documentId, { userId, onLost: onChange });
+    const watcher: DocumentWatcher = { userId, accessLost: onChange };
+    add(this.roles, documentId, watcher);
+    return () => remove(this.roles, documentId, watcher);
   }
 
   /** Calls `onRevoked` (once) when the session is revoked. Returns the unwatch function. */
   watchSession(sessionId: string, onRevoked: () => void): () => void {
     let fired = false;
-    return add(this.sessions, sessionId, () => {
-      if (fired) return;
-      fired = true;
-      onRevoked();
-    });
+    const watcher: SessionWatcher = {
+      sessionRevoked: () => {
+        if (fired) return;
+        fired = true;
+        onRevoked();
+      },
+    };
+    this.addSessionWatcher(sessionId, watcher);
+    return () => this.removeSessionWatcher(sessionId, watcher);
+  }
+
+  /** watchSession for a watcher object (no closures); undone by removeSessionWatcher. */
+  addSessionWatcher(sessionId: string, watcher: SessionWatcher): void {
+    add(this.sessions, sessionId, watcher);
+  }
+
+  removeSessionWatcher(sessionId: string, watcher: SessionWatcher): void {
+    remove(this.sessions, sessionId, watcher);
   }
 
   /** Acts on this node now, and tells the others. Never throws: the change itself is already committed. */
@@ -102,15 +141,15 @@ export class AccessWatch {
     for (const observer of this.observers) observer(event);
     if (event.kind === 'role-changed') {
       // Still a member: only what needs more than the new role ends (watchRole).
-      for (const listener of [...(this.roles.get(event.documentId) ?? [])]) if (listener.userId === event.userId) listener.onLost(event);
+      for (const watcher of [...(this.roles.get(event.documentId) ?? [])]) if (watcher.userId === event.userId) watcher.accessLost(event);
       return;
     }
     if (event.kind === 'sessions-revoked') {
-      for (const id of event.sessionIds) for (const listener of [...(this.sessions.get(id) ?? [])]) listener();
+      for (const id of event.sessionIds) for (const watcher of [...(this.sessions.get(id) ?? [])]) watcher.sessionRevoked();
       return;
     }
-    for (const listener of [...(this.documents.get(event.documentId) ?? [])]) {
-      if (event.kind === 'document-deleted' || listener.userId === event.userId) listener.onLost(event);
+    for (const watcher of [...(this.documents.get(event.documentId) ?? [])]) {
+      if (event.kind === 'document-deleted' || watcher.userId === event.userId) watcher.accessLost(event);
     }
   }
 
@@ -122,14 +161,15 @@ export class AccessWatch {
   }
 }
 
-function add<T>(map: Map<string, Set<T>>, key: string, value: T): () => void {
+function add<T>(map: Map<string, Set<T>>, key: string, value: T): void {
   let set = map.get(key);
   if (!set) map.set(key, (set = new Set()));
   set.add(value);
-  return () => {
-    set.delete(value);
-    if (set.size === 0 && map.get(key) === set) map.delete(key);
-  };
+}
+
+function remove<T>(map: Map<string, Set<T>>, key: string, value: T): void {
+  const set = map.get(key);
+  if (set?.delete(value) && set.size === 0) map.delete(key);
 }
 
 /** Redis hands back parsed JSON; anything that is not an access event is dropped. */

@@ -34,102 +34,208 @@ export interface StreamOptions {
  * one per op. At most `pageSize` ops per batch.
  */
 export function operationBatches(options: StreamOptions): AsyncIterableIterator<CommittedOp[]> {
-  let live: BusSubscription<CommittedOp> | null = null;
-  let ended = false;
-  const generator = run(options, (subscription) => {
-    live = subscription;
-    if (ended) subscription.close();
-  });
-  return endable(generator, () => {
-    ended = true;
-    live?.close();
-  });
+  return new OperationBatches(options);
 }
 
 /** One op at a time (`documentOperations`). */
 export function operationStream(options: StreamOptions): AsyncIterableIterator<CommittedOp> {
-  const batches = operationBatches(options);
-  async function* flatten(): AsyncGenerator<CommittedOp, void, undefined> {
-    for await (const batch of batches) yield* batch;
-  }
-  return endable(flatten(), () => void batches.return?.());
+  return new OneAtATime(new OperationBatches(options));
 }
+
+const DONE: IteratorResult<never> = Object.freeze({ value: undefined, done: true });
 
 /**
- * An iterator whose `return()` ends the stream at once, even while it waits
- * for the next live op (a bare async generator would only notice at its
- * next `yield`, keeping an unsubscribed stream alive until then).
+ * The stream as a state machine rather than an async generator: an idle
+ * subscriber (most of a node's) then holds this object and one pending
+ * promise, not a suspended generator frame with its closures and the
+ * promise of every layer in between (docs/capacity.md). Its `return()`
+ * ends the stream at once, even while it waits for the next live op.
+ *
+ * next() does, in order: hand out a batch already cut; subscribe and start
+ * the catch-up (first call); read one page of the log while a fill is under
+ * way (the catch-up, or a gap the bus showed), so a long one is read page
+ * by page as the consumer pulls; go on with the ops of the last arrival;
+ * else wait for the next arrival.
  */
-function endable<T>(generator: AsyncGenerator<T, void, undefined>, end: () => void): AsyncIterableIterator<T> {
-  return {
-    next: () => generator.next(),
-    return: async () => {
-      end();
-      return generator.return(undefined);
-    },
-    throw: async (error: unknown) => {
-      end();
-      return generator.throw(error);
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
-}
+class OperationBatches implements AsyncIterableIterator<CommittedOp[]> {
+  private readonly options: StreamOptions;
+  private live: BusSubscription<CommittedOp> | null = null;
+  private arrivals: AsyncIterator<CommittedOp> | null = null;
+  /** Version of the last op handed out (or skipped as already had). */
+  private last: number;
+  /** Batches cut, not yet handed out. */
+  private ready: CommittedOp[][] = [];
+  /** Read the log up to this version (Infinity: the catch-up, to the end) before anything else; null: no fill. */
+  private fillUpTo: number | null = Infinity;
+  /** Ops of the last arrival not yet looked at (from `pendingAt`). */
+  private pending: CommittedOp[] | null = null;
+  private pendingAt = 0;
+  /** The op a gap was just filled before: not filled for again (the log may not have had the gap yet). */
+  private filledBefore: number | null = null;
+  private ended = false;
+  constructor(options: StreamOptions) {
+    this.options = options;
+    this.last = options.afterVersion;
+  }
 
-async function* run(options: StreamOptions, opened: (live: BusSubscription<CommittedOp>) => void): AsyncGenerator<CommittedOp[], void, undefined> {
-  const { log, documentId, pageSize = 500, maxBatchBytes = Infinity } = options;
-  const cut = (ops: CommittedOp[]) => splitByBytes(ops, maxBatchBytes);
-  const live = await options.subscribe();
-  opened(live);
-  let last = options.afterVersion;
-
-  // Reads (last, upTo] from the log in pages, yielding each op once.
-  async function* fill(upTo: number): AsyncGenerator<CommittedOp[], void, undefined> {
-    while (last < upTo) {
-      const page = await log.readOps(documentId, last, upTo === Infinity ? undefined : upTo, pageSize);
-      const fresh: CommittedOp[] = [];
-      // The first op read is not the next one, or a gap the bus showed reads
-      // empty: retention may have cut the log under this stream (retention.ts),
-      // which then ends with SNAPSHOT_REQUIRED. Never skip.
-      const first = page[0];
-      if (first ? first.version > last + 1 : upTo !== Infinity) await requireKept(log, documentId, last);
-      for (const op of page) {
-        if (op.version !== last + 1) break; // cannot happen with a gap-free log; never skip
-        last = op.version;
-        fresh.push(op);
+  next(): Promise<IteratorResult<CommittedOp[]>> {
+    for (;;) {
+      const batch = this.ready.shift();
+      if (batch) return Promise.resolve({ value: batch, done: false });
+      if (this.ended) return Promise.resolve(DONE);
+      if (!this.arrivals) return this.guard(this.open());
+      if (this.fillUpTo !== null) return this.guard(this.readPage());
+      if (this.pending) {
+        this.process();
+        continue;
       }
-      if (fresh.length > 0) yield* cut(fresh);
-      if (fresh.length < pageSize) return;
+      return this.arrivals.next().then((first) => {
+        if (first.done) {
+          this.finish();
+          return DONE;
+        }
+        if (this.ended) return DONE;
+        this.pending = [first.value, ...this.live!.drain()];
+        this.pendingAt = 0;
+        return this.next();
+      });
     }
   }
 
-  try {
-    yield* fill(Infinity);
-    const arrivals = live[Symbol.asyncIterator]();
-    for (;;) {
-      const first = await arrivals.next();
-      if (first.done) return;
-      let batch: CommittedOp[] = [];
-      for (const op of [first.value, ...live.drain()]) {
-        if (op.version <= last) continue; // already delivered (catch-up overlap or duplicate)
-        if (op.version > last + 1) {
-          if (batch.length > 0) yield* cut(batch);
-          batch = [];
-          yield* fill(op.version - 1);
-        }
-        if (op.version !== last + 1) continue; // the log did not have the gap yet; a later event fills it
-        last = op.version;
-        batch.push(op);
-        if (batch.length === pageSize) {
-          yield* cut(batch);
-          batch = [];
-        }
-      }
-      if (batch.length > 0) yield* cut(batch);
+  /** Subscribe FIRST (confirmed), then the catch-up reads the log: see the top of this file. */
+  private async open(): Promise<void> {
+    const live = await this.options.subscribe();
+    this.live = live;
+    this.arrivals = live[Symbol.asyncIterator]();
+    if (this.ended) live.close();
+  }
+
+  /** Reads one page of (last, fillUpTo] from the log, each op once. */
+  private async readPage(): Promise<void> {
+    const upTo = this.fillUpTo!;
+    const { log, documentId, pageSize = 500 } = this.options;
+    if (this.last >= upTo) {
+      this.fillUpTo = null;
+      return;
     }
-  } finally {
-    live.close();
+    const page = await log.readOps(documentId, this.last, upTo === Infinity ? undefined : upTo, pageSize);
+    // The first op read is not the next one, or a gap the bus showed reads
+    // empty: retention may have cut the log under this stream (retention.ts),
+    // which then ends with SNAPSHOT_REQUIRED. Never skip.
+    const first = page[0];
+    if (first ? first.version > this.last + 1 : upTo !== Infinity) await requireKept(log, documentId, this.last);
+    if (this.ended) return;
+    const fresh: CommittedOp[] = [];
+    for (const op of page) {
+      if (op.version !== this.last + 1) break; // cannot happen with a gap-free log; never skip
+      this.last = op.version;
+      fresh.push(op);
+    }
+    this.cut(fresh);
+    if (fresh.length < pageSize || this.last >= upTo) this.fillUpTo = null;
+  }
+
+  /** Goes through the last arrival's ops until they are done or a gap must be read first. */
+  private process(): void {
+    const ops = this.pending!;
+    const pageSize = this.options.pageSize ?? 500;
+    let batch: CommittedOp[] = [];
+    while (this.pendingAt < ops.length) {
+      const op = ops[this.pendingAt]!;
+      if (op.version <= this.last) {
+        this.pendingAt++;
+        continue; // already delivered (catch-up overlap or duplicate)
+      }
+      if (op.version > this.last + 1 && this.filledBefore !== op.version) {
+        // A gap: what came before it goes first, then the log fills it, then this op is looked at again.
+        this.cut(batch);
+        this.fillUpTo = op.version - 1;
+        this.filledBefore = op.version;
+        return;
+      }
+      this.filledBefore = null;
+      this.pendingAt++;
+      if (op.version !== this.last + 1) continue; // the log did not have the gap yet; a later event fills it
+      this.last = op.version;
+      batch.push(op);
+      if (batch.length === pageSize) {
+        this.cut(batch);
+        batch = [];
+      }
+    }
+    this.cut(batch);
+    this.pending = null;
+  }
+
+  /** Queues `ops` as batches of at most maxBatchBytes (one op alone may be more). */
+  private cut(ops: CommittedOp[]): void {
+    if (ops.length === 0) return;
+    for (const part of splitByBytes(ops, this.options.maxBatchBytes ?? Infinity)) this.ready.push(part);
+  }
+
+  /** Runs an async step, then goes on; a failure ends the stream (its subscription closed) and rejects this next(). */
+  private guard(step: Promise<void>): Promise<IteratorResult<CommittedOp[]>> {
+    return step.then(
+      () => this.next(),
+      (error: unknown) => {
+        this.finish();
+        throw error;
+      },
+    );
+  }
+
+  private finish(): void {
+    this.ended = true;
+    this.ready = [];
+    this.pending = null;
+    this.live?.close();
+  }
+
+  return(): Promise<IteratorResult<CommittedOp[]>> {
+    this.finish();
+    return Promise.resolve(DONE);
+  }
+
+  throw(error: unknown): Promise<IteratorResult<CommittedOp[]>> {
+    this.finish();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<CommittedOp[]> {
+    return this;
+  }
+}
+
+/** The ops of each batch one by one. */
+class OneAtATime implements AsyncIterableIterator<CommittedOp> {
+  private readonly batches: OperationBatches;
+  private batch: CommittedOp[] = [];
+  constructor(batches: OperationBatches) {
+    this.batches = batches;
+  }
+
+  next(): Promise<IteratorResult<CommittedOp>> {
+    const op = this.batch.shift();
+    if (op) return Promise.resolve({ value: op, done: false });
+    return this.batches.next().then((result) => {
+      if (result.done) return DONE;
+      this.batch = result.value;
+      return this.next();
+    });
+  }
+
+  return(): Promise<IteratorResult<CommittedOp>> {
+    this.batch = [];
+    return this.batches.return().then(() => DONE);
+  }
+
+  throw(error: unknown): Promise<IteratorResult<CommittedOp>> {
+    this.batch = [];
+    return this.batches.throw(error).then(() => DONE);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<CommittedOp> {
+    return this;
   }
 }
 

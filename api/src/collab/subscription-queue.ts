@@ -13,46 +13,64 @@ export interface SubscriptionQueue<T> extends BusSubscription<T> {
  * are dropped. Streams notice the version gap and read the log instead.
  */
 export function createSubscriptionQueue<T>(onClose: () => void, limit = 10_000): SubscriptionQueue<T> {
-  const buffer: T[] = [];
-  let waiting: ((result: IteratorResult<T>) => void) | null = null;
-  let closed = false;
+  return new Queue<T>(onClose, limit);
+}
 
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    buffer.length = 0;
-    onClose();
-    waiting?.({ value: undefined, done: true });
-    waiting = null;
-  };
+/**
+ * A class, not closures: every live subscriber of a node holds one (its
+ * own iterator too: the queue is its own), so its methods are shared.
+ */
+class Queue<T> implements SubscriptionQueue<T>, AsyncIterator<T> {
+  private buffer: T[] | null = null;
+  private waiting: ((result: IteratorResult<T>) => void) | null = null;
+  private closed = false;
+  private readonly onClose: () => void;
+  private readonly limit: number;
+  constructor(onClose: () => void, limit: number) {
+    this.onClose = onClose;
+    this.limit = limit;
+  }
 
-  return {
-    push(event) {
-      if (closed) return;
-      if (waiting) {
-        const resolve = waiting;
-        waiting = null;
-        resolve({ value: event, done: false });
-      } else if (buffer.length < limit) {
-        buffer.push(event);
-      }
-    },
-    close,
-    drain: () => buffer.splice(0),
-    [Symbol.asyncIterator]() {
-      return {
-        next: () => {
-          if (buffer.length > 0) return Promise.resolve({ value: buffer.shift()!, done: false });
-          if (closed) return Promise.resolve({ value: undefined, done: true });
-          return new Promise<IteratorResult<T>>((resolve) => (waiting = resolve));
-        },
-        return: () => {
-          close();
-          return Promise.resolve({ value: undefined, done: true });
-        },
-      };
-    },
-  };
+  push(event: T): void {
+    if (this.closed) return;
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = null;
+      resolve({ value: event, done: false });
+    } else if ((this.buffer ??= []).length < this.limit) {
+      this.buffer.push(event);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.buffer = null;
+    this.onClose();
+    this.waiting?.({ value: undefined, done: true });
+    this.waiting = null;
+  }
+
+  drain(): T[] {
+    const events = this.buffer ?? [];
+    this.buffer = null;
+    return events;
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.buffer && this.buffer.length > 0) return Promise.resolve({ value: this.buffer.shift()!, done: false });
+    if (this.closed) return Promise.resolve({ value: undefined, done: true });
+    return new Promise<IteratorResult<T>>((resolve) => (this.waiting = resolve));
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    this.close();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return this;
+  }
 }
 
 /**

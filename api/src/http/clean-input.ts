@@ -37,7 +37,8 @@ export function dirtyInput(document: DocumentNode, variables: unknown): string |
   return literal;
 }
 
-const refusal = (at: string) =>
+/** The error for a bad string at `at` (also used by the WebSocket path that skips envelop, graphql.ts). */
+export const refusal = (at: string) =>
   new GraphQLError('Text must be well-formed (no lone surrogate halves) and contain no NUL characters', { extensions: { code: 'BAD_USER_INPUT', field: at } });
 
 export const cleanInputPlugin = (): Plugin => ({

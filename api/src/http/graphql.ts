@@ -1,7 +1,7 @@
 // graphql-yoga for HTTP and graphql-ws for WebSocket, on one path, with
 // one context builder and one error mask for both.
 import type { IncomingMessage } from 'node:http';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { createSourceEventStream, GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { maskError as yogaMaskError, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { bearerToken } from '../auth/access-tokens.ts';
@@ -9,18 +9,18 @@ import { readCookie, REFRESH_COOKIE } from '../auth/refresh-cookie.ts';
 import type { Viewer } from '../documents/documents.ts';
 import { AppError } from '../errors.ts';
 import { isDatabaseUnavailable } from '../store/unavailable.ts';
-import { requestLogPlugin } from './request-log.ts';
+import { logSubscriptionStart, requestLogPlugin } from './request-log.ts';
 import { clientCode, INTERNAL } from './error-code.ts';
 import type { CompressionCache } from './compression.ts';
 import { compressGraphiQLPlugin } from './compress-graphiql.ts';
-import { sharedStreamResultsPlugin } from './shared-stream-results.ts';
+import { SharedStreamResults, sharedStreamResultsPlugin, type QueryShape, type ResultHooks } from './shared-stream-results.ts';
+import { cleanInputPlugin, dirtyInput, refusal } from './clean-input.ts';
 import { contentJsonPlugin } from '../schema/content-json.ts';
 import type { Context } from '../schema/builder.ts';
 import { buildSchema } from '../schema/index.ts';
 import type { Services } from '../services.ts';
 import { contextViewer, viewerFromBearer, type AuthenticatedViewer } from './credentials.ts';
 import { armorPlugin, corsFor, csrfPlugin, disableIntrospectionPlugin } from './security-plugins.ts';
-import { cleanInputPlugin } from './clean-input.ts';
 import { graphiqlTabs } from './graphiql-examples.ts';
 import type { SocketConnection } from './socket-connection.ts';
 
@@ -103,7 +103,7 @@ function maskError(services: Services) {
   };
 }
 
-export function createGraphQL(services: Services, options: { compression?: CompressionCache } = {}): Yoga {
+export function createGraphQL(services: Services, options: { compression?: CompressionCache; sharedResults?: SharedStreamResults } = {}): Yoga {
   const cookiesByRequest = new WeakMap<Request, string[]>();
 
   // Every API reply: no caching anywhere (docs/protocol.md §1), and any refresh
@@ -141,7 +141,7 @@ export function createGraphQL(services: Services, options: { compression?: Compr
     plugins: [
       responsePlugin,
       requestLogPlugin(services.logger),
-      sharedStreamResultsPlugin(),
+      sharedStreamResultsPlugin(options.sharedResults ?? new SharedStreamResults()),
       contentJsonPlugin(),
       csrfPlugin(),
       armorPlugin(security),
@@ -184,36 +184,82 @@ export function createGraphQL(services: Services, options: { compression?: Compr
   });
 }
 
-/** ExecutionArgs for one graphql-ws subscribe message, through yoga's envelop (same plugins and rules as HTTP). */
-export async function executionArgsForSocket(
-  yoga: Yoga,
-  viewer: Viewer | null,
-  ip: string,
-  request: IncomingMessage,
-  connection: SocketConnection,
-  payload: { query: string; variables?: Record<string, unknown> | null; operationName?: string | null },
-): Promise<ExecutionArgs | readonly GraphQLError[]> {
-  const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-    socketViewer: viewer,
-    socketIp: ip,
-    socketConnection: connection,
-    req: request,
-    params: payload,
-  });
-  let document;
-  try {
-    document = parse(payload.query);
-  } catch (error) {
-    return [error instanceof GraphQLError ? error : new GraphQLError('Syntax error')];
-  }
-  const errors = validate(schema, document);
-  if (errors.length > 0) return errors;
-  return {
-    schema,
-    document,
-    operationName: payload.operationName ?? null,
-    variableValues: payload.variables ?? null,
-    contextValue: await contextFactory(),
-    rootValue: { execute, subscribe },
+type SubscribePayload = { query: string; variables?: Record<string, unknown> | null; operationName?: string | null };
+
+/** ExecutionArgs for one graphql-ws subscribe message. */
+export type SocketExecution = (viewer: Viewer | null, ip: string, connection: SocketConnection, payload: SubscribePayload) => Promise<ExecutionArgs | readonly GraphQLError[]>;
+
+const noCookies = () => {};
+
+/**
+ * ExecutionArgs for graphql-ws subscribe messages. Every operation is
+ * parsed and validated through yoga's envelop (same caches, plugins and
+ * rules as HTTP). Then:
+ * - the shareable op and presence streams (shared-stream-results.ts), which
+ *   is what nearly every open socket runs, are subscribed to directly: a
+ *   slim context, graphql-js's createSourceEventStream, and results shared
+ *   between subscribers, masked as yoga masks them. What envelop's
+ *   subscribe adds per subscription (its hook arrays, closures and a
+ *   wrapper per plugin around the stream, ~5 KB with the promises each
+ *   pending step holds) would be most of an idle socket's memory. The
+ *   plugins' subscribe hooks are done here instead: the request log's line
+ *   and the clean-input check; masking through yoga's own function.
+ * - anything else goes through envelop's execute and subscribe.
+ */
+export function createSocketExecution(yoga: Yoga, services: Services, shared: SharedStreamResults): SocketExecution {
+  const masking = (yoga as unknown as { maskedErrorsOpts: { maskError: (error: unknown, message: string) => Error; errorMessage: string } | null }).maskedErrorsOpts;
+  const hooks: ResultHooks = {
+    result: (result) => (masking && result.errors ? { ...result, errors: result.errors.map((e) => masking.maskError(e, masking.errorMessage) as GraphQLError) } : result),
+    error: (error) => (masking ? masking.maskError(error, masking.errorMessage) : error),
+  };
+  const direct = {
+    execute: () => {
+      throw new Error('a shareable stream is a subscription');
+    },
+    subscribe: async (args: ExecutionArgs & { shape: QueryShape }) => {
+      logSubscriptionStart(services.logger, args.operationName, args.variableValues);
+      const at = dirtyInput(args.document, args.variableValues);
+      if (at !== null) return hooks.result({ errors: [refusal(at)] });
+      let source;
+      try {
+        source = await createSourceEventStream(args);
+      } catch (error) {
+        throw hooks.error(error);
+      }
+      if (!(typeof source === 'object' && source !== null && Symbol.asyncIterator in source)) return hooks.result(source as ExecutionResult);
+      return shared.stream(source, args, args.shape, hooks);
+    },
+  };
+
+  return async (viewer, ip, connection, payload) => {
+    const enveloped = yoga.getEnveloped({ socketViewer: viewer, socketIp: ip, socketConnection: connection, params: payload });
+    const { schema, parse, validate } = enveloped;
+    let document;
+    try {
+      document = parse(payload.query);
+    } catch (error) {
+      return [error instanceof GraphQLError ? error : new GraphQLError('Syntax error')];
+    }
+    const errors = validate(schema, document);
+    if (errors.length > 0) return errors;
+    const operationName = payload.operationName ?? null;
+    const variableValues = payload.variables ?? null;
+    const shape = shared.shapeOf(document, operationName);
+    if (shape) {
+      // graphql-ws keeps the message for as long as the subscription runs:
+      // let every subscriber of this query hold the same text, not a copy
+      // each (equal text, since the parser cache gave the same document).
+      if (payload.query === shape.query) payload.query = shape.query;
+      const contextValue: Context = { services, viewer, ip, refreshToken: null, setCookie: noCookies, connection };
+      return { schema, document, operationName, variableValues, contextValue, rootValue: direct, shape } as ExecutionArgs;
+    }
+    return {
+      schema,
+      document,
+      operationName,
+      variableValues,
+      contextValue: await enveloped.contextFactory(),
+      rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+    };
   };
 }

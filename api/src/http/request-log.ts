@@ -45,7 +45,12 @@ export function requestLogPlugin(logger: Logger): Plugin {
       };
     },
     onSubscribe({ args }) {
-      logger.debug({ op: args.operationName ?? undefined, documentId: documentIdOf(args.variableValues) }, 'graphql subscription started');
+      logSubscriptionStart(logger, args.operationName, args.variableValues);
     },
   };
+}
+
+/** The line a subscription starts with (also written by the WebSocket path that skips envelop, graphql.ts). */
+export function logSubscriptionStart(logger: Logger, operationName: string | null | undefined, variables: unknown): void {
+  if (logger.isLevelEnabled('debug')) logger.debug({ op: operationName ?? undefined, documentId: documentIdOf(variables) }, 'graphql subscription started');
 }

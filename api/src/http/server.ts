@@ -4,7 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { serveGraphQLOverWebSockets } from './socket-server.ts';
 import type { Services } from '../services.ts';
-import { createGraphQL, executionArgsForSocket } from './graphql.ts';
+import { createGraphQL, createSocketExecution } from './graphql.ts';
+import { SharedStreamResults } from './shared-stream-results.ts';
 import type { Viewer } from '../documents/documents.ts';
 import { beforeSubscribe, onConnect, verifyUpgrade } from './socket-guard.ts';
 import type { SocketExtra } from './socket-context.ts';
@@ -37,7 +38,9 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
   const { config, logger } = services;
   // One cache for the web client's files and the GraphiQL page.
   const compression = new CompressionCache();
-  const yoga = createGraphQL(services, { compression });
+  const sharedResults = new SharedStreamResults();
+  const yoga = createGraphQL(services, { compression, sharedResults });
+  const socketExecution = createSocketExecution(yoga, services, sharedResults);
   const serveWeb = createStaticHandler(undefined, { production: config.production, compression });
   const serveMetrics = apiPortMetrics(services.metrics.registry, { production: config.production, ...config.metrics });
   const json = (res: ServerResponse, status: number, body: unknown) =>
@@ -154,7 +157,7 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
           if (refused) return refused;
           const viewer = await operationViewer(services, ctx, id, payload);
           if (Array.isArray(viewer)) return viewer;
-          const args = await executionArgsForSocket(yoga, viewer as Viewer | null, ctx.extra.ip ?? 'unknown', ctx.extra.request, connectionOf(ctx.extra.socket), payload);
+          const args = await socketExecution(viewer as Viewer | null, ctx.extra.ip ?? 'unknown', connectionOf(ctx.extra.socket), payload);
           if (bytes > LARGE_BODY_BYTES && 'contextValue' in args) messageBytes.set(args.contextValue as object, bytes);
           return args;
         } catch (error) {

@@ -4,7 +4,6 @@
 // closing sockets whose access token expires or whose session is revoked,
 // closing anonymous sockets that sit idle, and the number of subscriptions
 // per socket. Operations signed in on their own: operation-auth.ts.
-import type { IncomingMessage } from 'node:http';
 import { GraphQLError } from 'graphql';
 import type { VerifyClientCallbackAsync } from 'ws';
 import { holdAccess } from '../auth/access-lease.ts';
@@ -72,7 +71,7 @@ async function authenticate(services: Services, ctx: Ctx): Promise<Authenticated
   const params = ctx.connectionParams ?? {};
   const key = Object.keys(params).find((k) => k.toLowerCase() === 'authorization');
   if (key) return viewerFromAuthorization(services, params[key]);
-  const cookie = readCookie(ctx.extra.request.headers.cookie, REFRESH_COOKIE);
+  const cookie = readCookie(ctx.extra.request?.headers.cookie, REFRESH_COOKIE);
   if (!cookie) return null;
   const session = await services.accounts.sessionOfRefreshToken(cookie);
   if (!session) throw new AppError('UNAUTHENTICATED', 'Session expired or revoked');
@@ -81,7 +80,7 @@ async function authenticate(services: Services, ctx: Ctx): Promise<Authenticated
 
 /** graphql-ws onConnect: authenticates, rate-limits per user, and arms the expiry and revocation closes. */
 export async function onConnect(services: Services, ctx: Ctx): Promise<boolean> {
-  const ip = clientIp(ctx.extra.request as IncomingMessage, services.config.security.trustProxy);
+  const ip = clientIp(ctx.extra.request ?? undefined, services.config.security.trustProxy);
   ctx.extra.ip = ip;
   let viewer: AuthenticatedViewer | null;
   try {
@@ -94,6 +93,10 @@ export async function onConnect(services: Services, ctx: Ctx): Promise<boolean> 
     return false; // 4403: a bad token
   }
   ctx.extra.viewer = viewer && contextViewer(viewer);
+  // Read once, here: an idle socket need not keep its upgrade request or
+  // its token (both are ~1-2 KB per socket, see docs/capacity.md).
+  ctx.extra.request = null;
+  (ctx as { connectionParams?: unknown }).connectionParams = undefined;
   if (!viewer) {
     // Anonymous: every document operation will say UNAUTHENTICATED.
     const stopIdleCheck = closeWhenIdle(ctx, services.config.security.anonymousSocketIdleMs);

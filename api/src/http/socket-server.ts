@@ -14,13 +14,18 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
-import { WebSocketServer, type VerifyClientCallbackAsync, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type VerifyClientCallbackAsync, type WebSocket } from 'ws';
 import { SharedPayloads } from './shared-payloads.ts';
 
 /** What each connection's context carries (`ctx.extra`), as graphql-ws's ws adapter gives it. */
 export interface AcceptedSocket {
   socket: WebSocket;
-  request: IncomingMessage;
+  /**
+   * The upgrade request, until the connection is accepted (onConnect reads
+   * its address and cookie, then drops it: an IncomingMessage with its
+   * headers is ~1.5 KB that an idle socket need not keep).
+   */
+  request: IncomingMessage | null;
   /** Bytes of the message being handled: read synchronously when it starts (graphql-ws's onSubscribe is). */
   messageBytes: number;
 }
@@ -73,74 +78,143 @@ export function serveGraphQLOverWebSockets<P extends Record<string, unknown> | u
   };
   server.on('upgrade', onUpgrade);
 
+  // One keep-alive sweep for every socket rather than a timer per socket:
+  // each sweep drops the sockets that have not answered the previous
+  // sweep's ping (so a socket has at least keepAliveMs to answer) and pings
+  // the others. A socket opened since the last sweep is first pinged at the
+  // next one: at least keepAliveMs after it opened, as with a timer of its own.
+  const sweep = setInterval(() => {
+    for (const socket of wss.clients) {
+      const connection = connectionOfSocket(socket);
+      if (!connection || socket.readyState !== socket.OPEN) continue;
+      if (connection.keepAlive === KeepAlive.Pinged) {
+        socket.terminate();
+        continue;
+      }
+      if (connection.keepAlive === KeepAlive.New) {
+        connection.keepAlive = KeepAlive.Answered;
+        continue;
+      }
+      connection.keepAlive = KeepAlive.Pinged;
+      socket.ping();
+    }
+  }, keepAliveMs);
+  sweep.unref();
+
   function connect(socket: WebSocket, request: IncomingMessage, tcp: Socket): void {
     socket.on('error', options.onSocketError);
-
-    let corked = false;
-    const uncork = () => {
-      corked = false;
-      tcp.uncork();
-    };
-    const send = (data: string) =>
-      new Promise<void>((resolve, reject) => {
-        if (socket.readyState !== socket.OPEN) {
-          payloads.take(data); // a stand-in serialised for a socket that has gone: drop its bytes
-          return resolve();
-        }
-        const message = payloads.take(data);
-        if (!corked && !tcp.destroyed) {
-          corked = true;
-          tcp.cork();
-          process.nextTick(uncork);
-        }
-        // Bytes would go out as a binary frame unless told: graphql-ws speaks text.
-        socket.send(message, { binary: false }, (error) => (error ? reject(error) : resolve()));
-      });
-
-    let pongWait: NodeJS.Timeout | null = null;
-    const pings = setInterval(() => {
-      if (socket.readyState !== socket.OPEN) return;
-      pongWait = setTimeout(() => socket.terminate(), keepAliveMs);
-      socket.once('pong', () => {
-        if (pongWait) clearTimeout(pongWait);
-        pongWait = null;
-      });
-      socket.ping();
-    }, keepAliveMs);
-
     const extra = { socket, request, messageBytes: 0 } as AcceptedSocket & E;
-    const closed = protocol.opened(
-      {
-        protocol: socket.protocol,
-        send,
-        close: (code, reason) => socket.close(code, reason),
-        onMessage: (handle) =>
-          socket.on('message', async (data) => {
-            try {
-              extra.messageBytes = Buffer.isBuffer(data) ? data.length : Buffer.byteLength(String(data));
-              await handle(String(data));
-            } catch (error) {
-              options.onInternalError(error);
-              socket.close(CloseCode.InternalServerError, INTERNAL_ERROR_REASON);
-            }
-          }),
-      },
-      extra,
-    );
-
-    socket.once('close', (code, reason) => {
-      if (pongWait) clearTimeout(pongWait);
-      clearInterval(pings);
-      void closed(code, String(reason));
-    });
+    const connection = new ProtocolSocket(socket, tcp, payloads, extra, options.onInternalError);
+    (socket as SocketWithConnection)[CONNECTION] = connection;
+    connection.closed = protocol.opened(connection, extra);
+    socket.on('pong', onPong);
+    socket.on('close', onClose);
   }
 
   return {
     clients: () => wss.clients,
     async dispose() {
+      clearInterval(sweep);
       server.off('upgrade', onUpgrade);
       for (const client of wss.clients) client.close(1001, 'Going away');
       await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
     },
   };
+}
+
+const CONNECTION = Symbol('graphql-ws connection');
+type SocketWithConnection = WebSocket & { [CONNECTION]?: ProtocolSocket };
+const connectionOfSocket = (socket: WebSocket) => (socket as SocketWithConnection)[CONNECTION];
+
+/**
+ * One socket as graphql-ws's makeServer sees it. A class, not closures: its
+ * methods live once on the prototype, and an idle socket costs the fields
+ * alone. Listeners on the WebSocket are shared functions that find it here.
+ */
+/** Where a socket is in the keep-alive sweeps. */
+const KeepAlive = { New: 0, Answered: 1, Pinged: 2 } as const;
+
+class ProtocolSocket {
+  corked = false;
+  keepAlive: (typeof KeepAlive)[keyof typeof KeepAlive] = KeepAlive.New;
+  handle: ((data: string) => Promise<void>) | null = null;
+  closed: ((code?: number, reason?: string) => Promise<void>) | null = null;
+  readonly socket: WebSocket;
+  readonly tcp: Socket;
+  readonly payloads: SharedPayloads;
+  readonly extra: AcceptedSocket;
+  readonly onInternalError: (error: unknown) => void;
+  constructor(socket: WebSocket, tcp: Socket, payloads: SharedPayloads, extra: AcceptedSocket, onInternalError: (error: unknown) => void) {
+    this.socket = socket;
+    this.tcp = tcp;
+    this.payloads = payloads;
+    this.extra = extra;
+    this.onInternalError = onInternalError;
+  }
+
+  get protocol(): string {
+    return this.socket.protocol;
+  }
+
+  send(data: string): Promise<void> {
+    const { socket, tcp } = this;
+    const message = this.payloads.take(data);
+    // A stand-in serialised for a socket that has gone: its bytes are dropped (taken above).
+    if (socket.readyState !== socket.OPEN) return Promise.resolve();
+    if (!this.corked && !tcp.destroyed) {
+      this.corked = true;
+      tcp.cork();
+      process.nextTick(uncork, this);
+    }
+    return new Promise<void>((resolve, reject) => {
+      // Bytes would go out as a binary frame unless told: graphql-ws speaks text.
+      socket.send(message, { binary: false }, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  close(code?: number, reason?: string): void {
+    this.socket.close(code, reason);
+  }
+
+  onMessage(handle: (data: string) => Promise<void>): void {
+    this.handle = handle;
+    this.socket.on('message', onMessage);
+  }
+}
+
+function uncork(connection: ProtocolSocket): void {
+  connection.corked = false;
+  connection.tcp.uncork();
+}
+
+// Not an async function: graphql-ws's handler stays pending for as long as
+// a subscription runs, and an awaiting frame here would keep the message's
+// bytes for all that time.
+function onMessage(this: WebSocket, data: RawData): void {
+  const connection = connectionOfSocket(this);
+  if (!connection?.handle) return;
+  try {
+    const text = String(data);
+    connection.extra.messageBytes = Buffer.isBuffer(data) ? data.length : Buffer.byteLength(text);
+    connection.handle(text).catch((error: unknown) => failed(connection, error));
+  } catch (error) {
+    failed(connection, error);
+  }
+}
+
+function failed(connection: ProtocolSocket, error: unknown): void {
+  connection.onInternalError(error);
+  connection.socket.close(CloseCode.InternalServerError, INTERNAL_ERROR_REASON);
+}
+
+function onPong(this: WebSocket): void {
+  const connection = connectionOfSocket(this);
+  if (connection) connection.keepAlive = KeepAlive.Answered;
+}
+
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
+  const connection = connectionOfSocket(this);
+  if (!connection) return;
+  connection.handle = null;
+  void connection.closed?.(code, String(reason));
 }

@@ -6,10 +6,10 @@
 // A stream that needs more than reading (`needed`, e.g. COMMENTER for
 // comment threads) also ends, with FORBIDDEN, when a demotion takes its
 // viewer below that role.
-import type { AccessEvent } from '../auth/access-watch.ts';
+import type { AccessEvent, AccessWatch, DocumentWatcher, SessionWatcher } from '../auth/access-watch.ts';
 import type { Role } from '../auth/roles.ts';
 import type { BusSubscription } from '../collab/types.ts';
-import { requireViewer } from '../documents/documents.ts';
+import { requireViewer, type Viewer } from '../documents/documents.ts';
 import { AppError } from '../errors.ts';
 import type { Context } from './builder.ts';
 
@@ -45,79 +45,115 @@ const revokedError = (token: boolean) =>
  */
 export async function guardedStream<T>(ctx: Context, documentId: string, start: () => Promise<AsyncIterator<T>>, needed: Role = 'VIEWER'): Promise<AsyncIterableIterator<T | AccessLost>> {
   const viewer = requireViewer(ctx.viewer);
-  const { userId } = viewer;
-  let inner: AsyncIterator<T> | undefined;
-  let lost: AppError | null = null;
-  let finished = false;
-  const lose = (error: AppError) => {
-    lost ??= error;
-    // Ends a pending next() at once (the op stream and presence queue both end on return()).
-    void inner?.return?.();
-  };
-  // The session or API token it acts in, revoked: on a socket the socket
-  // closes too, but a stream over HTTP (server-sent events) has only this.
-  const unwatchSession = ctx.services.access.watchSession(viewer.sessionId, () => lose(revokedError(viewer.token !== undefined)));
-  const unwatchDocument = ctx.services.access.watchDocument(documentId, userId, (event) => lose(lostError(event)));
-  // Any member may read: only a stream that needs more re-checks on a role change.
-  const unwatchRole =
-    needed === 'VIEWER'
-      ? () => {}
-      : ctx.services.access.watchRole(documentId, userId, () => {
-          ctx.services.documents.role(ctx.viewer, documentId, needed).then(
-            () => {},
-            (error: unknown) => {
-              if (error instanceof AppError) lose(error);
-            },
-          );
-        });
-  const unwatch = () => {
-    unwatchSession();
-    unwatchDocument();
-    unwatchRole();
-  };
+  const stream = new GuardedStream<T>();
+  stream.watch(ctx, viewer, documentId, needed);
   try {
-    inner = await start();
+    stream.inner = await start();
   } catch (error) {
-    unwatch();
+    stream.unwatch();
     throw error;
   }
-  const source = inner;
-  if (lost) void source.return?.();
+  if (stream.lost) void stream.inner.return?.();
+  return stream;
+}
 
-  const finish = async (): Promise<IteratorResult<T | AccessLost>> => {
-    finished = true;
-    unwatch();
-    await source.return?.();
-    return { value: undefined, done: true };
-  };
+const noop = () => {};
+
+/**
+ * A class, not closures: most streams of a node sit idle, each holding one
+ * of these (its methods are shared), plus the watches' listeners.
+ */
+class GuardedStream<T> implements AsyncIterableIterator<T | AccessLost>, SessionWatcher, DocumentWatcher {
+  inner: AsyncIterator<T> | undefined;
+  lost: AppError | null = null;
+  private finished = false;
+  private access: AccessWatch | null = null;
+  private sessionId = '';
+  private documentId = '';
+  userId = '';
+  /** Acts in an API token (its revocation says so). */
+  private token = false;
+  private unwatchRole: () => void = noop;
+
+  watch(ctx: Context, viewer: Viewer, documentId: string, needed: Role): void {
+    const { access, documents } = ctx.services;
+    this.access = access;
+    this.sessionId = viewer.sessionId;
+    this.documentId = documentId;
+    this.userId = viewer.userId;
+    this.token = viewer.token !== undefined;
+    // The session or API token it acts in, revoked: on a socket the socket
+    // closes too, but a stream over HTTP (server-sent events) has only this.
+    access.addSessionWatcher(this.sessionId, this);
+    access.addDocumentWatcher(documentId, this);
+    // Any member may read: only a stream that needs more re-checks on a role change.
+    if (needed !== 'VIEWER') {
+      this.unwatchRole = access.watchRole(documentId, this.userId, () => {
+        documents.role(ctx.viewer, documentId, needed).then(
+          () => {},
+          (error: unknown) => {
+            if (error instanceof AppError) this.lose(error);
+          },
+        );
+      });
+    }
+  }
+
+  sessionRevoked(): void {
+    this.lose(revokedError(this.token));
+  }
+
+  accessLost(event: AccessEvent): void {
+    this.lose(lostError(event));
+  }
+
+  unwatch(): void {
+    this.access?.removeSessionWatcher(this.sessionId, this);
+    this.access?.removeDocumentWatcher(this.documentId, this);
+    this.unwatchRole();
+  }
+
+  private lose(error: AppError): void {
+    this.lost ??= error;
+    // Ends a pending next() at once (the op stream and presence queue both end on return()).
+    void this.inner?.return?.();
+  }
+
+  // A plain promise chain, not an async function: this runs once per subscriber per batch.
+  next(): Promise<IteratorResult<T | AccessLost>> {
+    if (this.finished) return Promise.resolve({ value: undefined, done: true });
+    if (this.lost) return this.end();
+    return this.inner!.next().then(
+      (result) => (!result.done && !this.lost ? result : this.end()),
+      // A typed refusal from the source (SNAPSHOT_REQUIRED: the log was cut
+      // under a starting stream) ends the stream with that error as its
+      // last result, as access loss does, instead of failing the socket.
+      (error: unknown) => {
+        if (!(error instanceof AppError)) throw error;
+        this.lost ??= error;
+        return this.end();
+      },
+    );
+  }
+
   /** Ends the stream: with the access-lost event if that is why, else as the source ended. */
-  const end = async (): Promise<IteratorResult<T | AccessLost>> => {
-    const error: AppError | null = lost;
-    await finish();
+  private async end(): Promise<IteratorResult<T | AccessLost>> {
+    const error: AppError | null = this.lost;
+    await this.return();
     if (error) return { value: { [LOST]: true, error } as AccessLost, done: false };
     return { value: undefined, done: true };
-  };
-  const iterator: AsyncIterableIterator<T | AccessLost> = {
-    // A plain promise chain, not an async function: this runs once per subscriber per batch.
-    next() {
-      if (finished) return Promise.resolve({ value: undefined, done: true });
-      if (lost) return end();
-      return source.next().then(
-        (result) => (!result.done && !lost ? result : end()),
-        // A typed refusal from the source (SNAPSHOT_REQUIRED: the log was cut
-        // under a starting stream) ends the stream with that error as its
-        // last result, as access loss does, instead of failing the socket.
-        (error: unknown) => {
-          if (!(error instanceof AppError)) throw error;
-          lost ??= error;
-          return end();
-        },
-      );
-    },
-    return: finish,
-    [Symbol.asyncIterator]: () => iterator,
-  };
-  return iterator;
+  }
+
+  async return(): Promise<IteratorResult<T | AccessLost>> {
+    this.finished = true;
+    this.unwatch();
+    await this.inner?.return?.();
+    return { value: undefined, done: true };
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T | AccessLost> {
+    return this;
+  }
 }
 
 /**
