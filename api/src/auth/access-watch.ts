@@ -56,22 +56,7 @@ export class AccessWatch {
     return () => this.observers.delete(observer);
   }
 
-  /** Calls `onLost` (once) when `userId` loses access to the document. Returns the unwatch function. */
-  watchDocument(documentId: string, userId: string, onLost: (event: AccessEvent) => void): () => void {
-    let fired = false;
-    const watcher: DocumentWatcher = {
-      userId,
-      accessLost: (event) => {
-        if (fired) return;
-        fired = true;
-        onLost(event);
-      },
-    };
-    this.addDocumentWatcher(documentId, watcher);
-    return () => this.removeDocumentWatcher(documentId, watcher);
-  }
-
-  /** watchDocument for a watcher object (no closures); undone by removeDocumentWatcher. */
+  /** Tells `watcher` when its user loses access to the document; undone by removeDocumentWatcher. */
   addDocumentWatcher(documentId: string, watcher: DocumentWatcher): void {
     add(this.documents, documentId, watcher);
   }
@@ -91,21 +76,7 @@ export class AccessWatch {
     return () => remove(this.roles, documentId, watcher);
   }
 
-  /** Calls `onRevoked` (once) when the session is revoked. Returns the unwatch function. */
-  watchSession(sessionId: string, onRevoked: () => void): () => void {
-    let fired = false;
-    const watcher: SessionWatcher = {
-      sessionRevoked: () => {
-        if (fired) return;
-        fired = true;
-        onRevoked();
-      },
-    };
-    this.addSessionWatcher(sessionId, watcher);
-    return () => this.removeSessionWatcher(sessionId, watcher);
-  }
-
-  /** watchSession for a watcher object (no closures); undone by removeSessionWatcher. */
+  /** Tells `watcher` when the session is revoked; undone by removeSessionWatcher. */
   addSessionWatcher(sessionId: string, watcher: SessionWatcher): void {
     add(this.sessions, sessionId, watcher);
   }

@@ -32,7 +32,7 @@ describe.skipIf(!hasRedis)('access bus when Redis goes away', () => {
   it('acts locally and never throws while Redis is down, and delivers across buses again when it is back', async () => {
     const [here, there] = [new AccessWatch(buses[0]!, (e) => errors.push(e)), new AccessWatch(buses[1]!, (e) => errors.push(e))];
     const stopListening = await there.listen();
-    const heard = (watch: AccessWatch, documentId: string) => new Promise<AccessEvent>((resolve) => watch.watchDocument(documentId, 'u', resolve));
+    const heard = (watch: AccessWatch, documentId: string) => new Promise<AccessEvent>((resolve) => watch.addDocumentWatcher(documentId, { userId: 'u', accessLost: resolve }));
 
     const acrossBefore = heard(there, 'd1');
     await here.publish({ kind: 'document-deleted', documentId: 'd1' });
