@@ -23,7 +23,7 @@ import { constants, createDeflateRaw, type DeflateRaw } from 'node:zlib';
 import type { ReplyChunk } from './content-json.ts';
 
 /** Replies smaller than this (bytes) are sent as they are: compressing them saves little. */
-export const MIN_COMPRESSED_REPLY_BYTES = 256 * 1024;
+const MIN_COMPRESSED_REPLY_BYTES = 256 * 1024;
 
 /** Fast levels compress JSON almost as well as the slow ones here (~5-6×), at a fraction of the CPU. */
 const LEVEL = 3;
@@ -92,14 +92,19 @@ class PieceCompressor {
 }
 
 const compressor = new PieceCompressor();
-const compress = (bytes: Buffer) => compressor.compress(bytes);
+
+/** Where a chunk's piece is kept under its key: without or with the comma before it. */
+const slotOf = (chunk: ReplyChunk) => (chunk.comma ? 1 : 0);
+
+/** A content chunk's piece, compressed or on its way, if one was started. */
+const keptPiece = (chunk: ReplyChunk): Promise<Piece> | undefined => (chunk.key ? pieces.get(chunk.key)?.[slotOf(chunk)] : undefined);
 
 /** Contents (by key) a reply was asked for while their pieces were mostly not compressed yet. */
 const askedBefore = new WeakSet<object>();
 
 /**
- * Whether to send a reply of `contents` compressed now. Yes when most of
- * its pieces are compressed already (a document read before, a few blocks
+ * Whether to send a reply of `contents` compressed now: never below
+ * MIN_COMPRESSED_REPLY_BYTES; else yes when most of its pieces are compressed already (a document read before, a few blocks
  * changed since), or when the same content was asked for before: a crowd
  * opening one document shares one compression. The first reader of a
  * content no one has compressed yet gets it uncompressed at once, so a
@@ -111,24 +116,30 @@ export function worthCompressing(chunks: readonly ReplyChunk[], contents: readon
   for (const chunk of chunks) {
     const length = chunk.length();
     total += length;
-    if (chunk.key && !pieces.get(chunk.key)?.[chunk.comma ? 1 : 0]) missing += length;
+    if (chunk.key && !keptPiece(chunk)) missing += length;
   }
+  if (total < MIN_COMPRESSED_REPLY_BYTES) return false;
   if (missing <= total / 4 || contents.some((c) => askedBefore.has(c))) return true;
   for (const c of contents) askedBefore.add(c);
   return false;
 }
 
 function pieceOf(chunk: ReplyChunk): Promise<Piece> {
-  if (!chunk.key) return compress(chunk.bytes());
-  let kept = pieces.get(chunk.key);
-  if (!kept) pieces.set(chunk.key, (kept = [undefined, undefined]));
-  const slot = chunk.comma ? 1 : 0;
-  return (kept[slot] ??= compress(chunk.bytes()));
+  const kept = keptPiece(chunk);
+  if (kept) return kept;
+  const piece = compressor.compress(chunk.bytes());
+  if (chunk.key) {
+    let slots = pieces.get(chunk.key);
+    if (!slots) pieces.set(chunk.key, (slots = [undefined, undefined]));
+    slots[slotOf(chunk)] = piece;
+  }
+  return piece;
 }
 
 /**
  * The reply `chunks` make, as a zlib stream in pieces (see above). Every
- * piece is started at once (zlib runs in libuv's pool), then sent in order.
+ * piece not kept is queued for the compressor at once; each is sent, in
+ * order, as soon as it is there.
  */
 export async function* deflateReply(chunks: readonly ReplyChunk[]): AsyncGenerator<Buffer> {
   // The reply's own JSON between two contents is one piece (it is made per reply anyway).

@@ -27,7 +27,7 @@ import { isAsyncIterable, processRegularResult } from 'graphql-yoga';
 import type { Plugin } from 'graphql-yoga';
 import { getOperationAST, Kind, type DocumentNode } from 'graphql';
 import { negotiateEncoding } from '../http/compression.ts';
-import { deflateReply, MIN_COMPRESSED_REPLY_BYTES, worthCompressing } from './compressed-reply.ts';
+import { deflateReply, worthCompressing } from './compressed-reply.ts';
 import type { JSONPart } from '../../../protocol/chunked-document.ts';
 import type { Delta, DeltaOp } from '../../../protocol/delta.ts';
 
@@ -76,6 +76,13 @@ const CLOSE = Buffer.from(']}');
 
 const view = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
+/** A part's UTF-8 encoded from its text, once per part. */
+function encodedPart(part: JSONPart): Buffer {
+  let bytes = partBytes.get(part);
+  if (!bytes) partBytes.set(part, (bytes = utf8Of(part.text)));
+  return bytes;
+}
+
 /**
  * A large content's UTF-8, in a few pieces, made once per content: the
  * bytes it has at hand (a snapshot's, as read), or its parts' (only parts
@@ -98,9 +105,7 @@ function bytesOf(m: Met): Buffer[] {
     parts.forEach((part, k) => {
       if (k > 0) items.push({ bytes: COMMA, stored: false });
       if (part.utf8) return items.push({ bytes: part.utf8, stored: true });
-      let b = partBytes.get(part);
-      if (!b) partBytes.set(part, (b = utf8Of(part.text)));
-      items.push({ bytes: b, stored: false });
+      items.push({ bytes: encodedPart(part), stored: false });
     });
     items.push({ bytes: CLOSE, stored: false });
     bytes = [];
@@ -280,12 +285,7 @@ export function replyChunks(value: unknown): { chunks: ReplyChunk[]; contents: o
       }
       loose(OPEN);
       parts.forEach((part, k) => {
-        const own = () => {
-          if (part.utf8) return view(part.utf8);
-          let b = partBytes.get(part);
-          if (!b) partBytes.set(part, (b = utf8Of(part.text)));
-          return b;
-        };
+        const own = () => (part.utf8 ? view(part.utf8) : encodedPart(part));
         const comma = k > 0;
         chunks.push({ key: part, comma, bytes: () => (comma ? Buffer.concat([COMMA, own()]) : own()), length: () => own().length + (comma ? 1 : 0) });
       });
@@ -380,7 +380,7 @@ export function contentJsonPlugin(): Plugin {
         // yoga's own processor sets the status and headers; its body is left empty when ours is bytes.
         single.stringify = (value) => {
           const reply = compress ? replyChunks(value) : null;
-          if (reply && reply.chunks.reduce((n, c) => n + c.length(), 0) >= MIN_COMPRESSED_REPLY_BYTES && worthCompressing(reply.chunks, reply.contents)) {
+          if (reply && worthCompressing(reply.chunks, reply.contents)) {
             deflating = reply.chunks;
             return '';
           }
