@@ -2,21 +2,13 @@
 // RECENT_USER_MS: one query per account in that time, whatever the number
 // of reads, and a rename or a deletion shows once that time has passed.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTempPGlite, type TempDatabase } from '../../test/support/test-databases.ts';
-import { applyMigrations, MIGRATIONS_DIR } from '../store/migrate.ts';
+import { describe, expect, it } from 'vitest';
+import { migratedDatabase, openTempPGlite } from '../../test/support/test-databases.ts';
 import { Accounts, RECENT_USER_MS } from './accounts.ts';
 import { createAccessTokens } from './access-tokens.ts';
 
 describe('Accounts.recentUser', () => {
-  let temp: TempDatabase;
-  beforeAll(async () => {
-    temp = await openTempPGlite();
-    await applyMigrations(temp.db.sql, MIGRATIONS_DIR);
-  });
-  afterAll(async () => {
-    await temp?.dispose();
-  });
+  const temp = migratedDatabase(openTempPGlite);
 
   /** Accounts on a clock of our own, counting the user lookups that reach the database. */
   function accountsAt(clock: { now: number }) {

@@ -1,18 +1,12 @@
 // ApiTokens on a real (PGlite) database with a clock of our own: lastUsedAt
 // is written at most once a minute per token, not once per request, and a
 // revocation is reported so that every node can end the token's streams.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTempPGlite, type TempDatabase } from '../../test/support/test-databases.ts';
-import { applyMigrations, MIGRATIONS_DIR } from '../store/migrate.ts';
+import { describe, expect, it } from 'vitest';
+import { migratedDatabase, openTempPGlite } from '../../test/support/test-databases.ts';
 import { ApiTokens, LAST_USED_EVERY_MS } from './api-tokens.ts';
 
 describe('ApiTokens', () => {
-  let temp: TempDatabase;
-  beforeAll(async () => {
-    temp = await openTempPGlite();
-    await applyMigrations(temp.db.sql, MIGRATIONS_DIR);
-  });
-  afterAll(() => temp?.dispose());
+  const temp = migratedDatabase(openTempPGlite);
 
   const person = async () => ({ userId: (await temp.db.prisma.user.create({ data: { email: `${Math.random()}@example.com`, name: 'p', passwordHash: 'x' } })).id });
   // PGlite runs one statement at a time, in order: a read after authenticate() sees its write, if it made one.

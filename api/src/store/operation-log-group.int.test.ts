@@ -4,25 +4,17 @@
 // that would be a deadlock, which PostgreSQL breaks after a second by
 // failing one of them; groups take their documents in id order instead.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { Delta } from '../../../protocol/delta.ts';
 import { AppendConflict, type NewOp } from '../collab/types.ts';
-import { openTempPostgres, postgresTestUrl, SKIPPED_WITHOUT_URL, type TempDatabase } from '../../test/support/test-databases.ts';
+import { migratedDatabase, openTempPostgres, postgresTestUrl, SKIPPED_WITHOUT_URL } from '../../test/support/test-databases.ts';
 import type { SqlRunner } from './database.ts';
-import { applyMigrations, MIGRATIONS_DIR } from './migrate.ts';
 import { PrismaOperationLog } from './operation-log.ts';
 
 const url = postgresTestUrl();
 
 describe.skipIf(!url)(`appendMany on PostgreSQL${SKIPPED_WITHOUT_URL}`, () => {
-  let temp: TempDatabase;
-  beforeAll(async () => {
-    temp = await openTempPostgres(url ?? '');
-    await applyMigrations(temp.db.sql, MIGRATIONS_DIR);
-  });
-  afterAll(async () => {
-    await temp?.dispose();
-  });
+  const temp = migratedDatabase(() => openTempPostgres(url ?? ''));
 
   const op = (documentId: string, version: number): NewOp => ({
     documentId,

@@ -5,26 +5,20 @@
 // handed to `build` are everything committed after the known version, read
 // after the lock was granted; a refusal rolls back and leaves the pooled
 // connection usable; values travel as literals and come back unchanged.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { Delta } from '../../../protocol/delta.ts';
 import { AppendConflict, type AppendRequest, type CommittedOp, type NewOp } from '../collab/types.ts';
-import { applyMigrations, MIGRATIONS_DIR } from './migrate.ts';
 import { PrismaOperationLog } from './operation-log.ts';
-import { openTempPostgres, postgresTestUrl, SKIPPED_WITHOUT_URL, type TempDatabase } from '../../test/support/test-databases.ts';
+import { migratedDatabase, openTempPostgres, postgresTestUrl, SKIPPED_WITHOUT_URL } from '../../test/support/test-databases.ts';
 import { waitFor } from '../../test/wait-for.ts';
 
 const url = postgresTestUrl();
 
 describe.skipIf(!url)(`PrismaOperationLog.appendLocked on PostgreSQL${SKIPPED_WITHOUT_URL}`, () => {
-  let temp: TempDatabase;
+  const temp = migratedDatabase(() => openTempPostgres(url ?? ''));
   let log: PrismaOperationLog;
-  beforeAll(async () => {
-    temp = await openTempPostgres(url ?? '');
-    await applyMigrations(temp.db.sql, MIGRATIONS_DIR);
+  beforeAll(() => {
     log = new PrismaOperationLog(temp.db.prisma, temp.db.sql);
-  });
-  afterAll(async () => {
-    await temp?.dispose();
   });
 
   const createDocument = async () => (await temp.db.prisma.document.create({ data: { title: 'test' } })).id;

@@ -3,21 +3,13 @@
 // whoever writes: run against PGlite (document-owner.test.ts) and PostgreSQL
 // (document-owner.int.test.ts).
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { applyMigrations, MIGRATIONS_DIR } from '../../src/store/migrate.ts';
-import type { TempDatabase } from './test-databases.ts';
+import { expect, test } from 'vitest';
+import { migratedDatabase, type TempDatabase } from './test-databases.ts';
 
 const CHECK_VIOLATION = '23514';
 
 export function documentOwnerSuite(open: () => Promise<TempDatabase>): void {
-  let temp: TempDatabase;
-  beforeAll(async () => {
-    temp = await open();
-    await applyMigrations(temp.db.sql, MIGRATIONS_DIR);
-  });
-  afterAll(async () => {
-    await temp?.dispose();
-  });
+  const temp = migratedDatabase(open);
 
   const user = async () => (await temp.db.prisma.user.create({ data: { email: `${randomUUID()}@example.com`, name: 'u', passwordHash: 'x' } })).id;
   /** A document with the given members. */
@@ -86,14 +78,7 @@ export function documentOwnerSuite(open: () => Promise<TempDatabase>): void {
  * pass); when 1 commits, 2 is refused.
  */
 export function documentOwnerRaceSuite(open: () => Promise<TempDatabase>): void {
-  let temp: TempDatabase;
-  beforeAll(async () => {
-    temp = await open();
-    await applyMigrations(temp.db.sql, MIGRATIONS_DIR);
-  });
-  afterAll(async () => {
-    await temp?.dispose();
-  });
+  const temp = migratedDatabase(open);
 
   test('two transactions demoting the two owners: the second waits for the first, then is refused', async () => {
     const [a, b] = await Promise.all(

@@ -1,21 +1,13 @@
 // PreviewWriter against a real database (PGlite or PostgreSQL): a migrated
 // database per suite; every test works on fresh documents.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import type { DeltaOp } from '../../../protocol/delta.ts';
 import { PreviewWriter } from '../../src/documents/preview.ts';
 import type { SqlSession } from '../../src/store/database.ts';
-import { applyMigrations, MIGRATIONS_DIR } from '../../src/store/migrate.ts';
-import type { TempDatabase } from './test-databases.ts';
+import { migratedDatabase, type TempDatabase } from './test-databases.ts';
 
 export function previewWriterSuite(open: () => Promise<TempDatabase>) {
-  let temp: TempDatabase;
-  beforeAll(async () => {
-    temp = await open();
-    await applyMigrations(temp.db.sql, MIGRATIONS_DIR);
-  });
-  afterAll(async () => {
-    await temp?.dispose();
-  });
+  const temp = migratedDatabase(open);
 
   const createDocument = async () => (await temp.db.prisma.document.create({ data: { title: 'test' } })).id;
   const previewsOf = async (ids: string[]) => {

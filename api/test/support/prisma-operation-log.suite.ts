@@ -4,24 +4,16 @@
 // The shared contract runs first; 'storage' holds what only a database log
 // has: accounts (the access check at commit), appendMany, jsonb's refusals.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { Delta } from '../../../protocol/delta.ts';
 import { AppendConflict, type NewOp } from '../../src/collab/types.ts';
-import { applyMigrations, MIGRATIONS_DIR } from '../../src/store/migrate.ts';
 import { operationLogContract } from './operation-log.contract.ts';
 import { PrismaOperationLog } from '../../src/store/operation-log.ts';
 import { decodeBody, encodeBody } from '../../src/store/snapshot-body.ts';
-import type { TempDatabase } from './test-databases.ts';
+import { migratedDatabase, type TempDatabase } from './test-databases.ts';
 
 export function prismaOperationLogSuite(open: () => Promise<TempDatabase>): void {
-  let temp: TempDatabase;
-  beforeAll(async () => {
-    temp = await open();
-    await applyMigrations(temp.db.sql, MIGRATIONS_DIR);
-  });
-  afterAll(async () => {
-    await temp?.dispose();
-  });
+  const temp = migratedDatabase(open);
 
   const createDocument = async () => (await temp.db.prisma.document.create({ data: { title: 'test' } })).id;
 

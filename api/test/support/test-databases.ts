@@ -7,7 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { openDatabase, type Database } from '../../src/store/database.ts';
+import { applyMigrations, MIGRATIONS_DIR } from '../../src/store/migrate.ts';
 
 export interface TempDatabase {
   db: Database;
@@ -96,3 +98,31 @@ export function postgresTestUrl(): string | undefined {
 
 /** Suffix for the name of a suite that is skipped without DATABASE_URL. */
 export const SKIPPED_WITHOUT_URL = postgresUrl ? '' : ' (set DATABASE_URL to run)';
+
+/**
+ * One database for the calling suite, opened with `open` and migrated before
+ * its tests, disposed after them. Read `db` inside tests and hooks (hooks
+ * the suite registers after this call run after the database is ready).
+ */
+export function migratedDatabase(open: () => Promise<TempDatabase>): { readonly db: Database } {
+  let temp: TempDatabase | undefined;
+  beforeAll(async () => {
+    const opened = await open();
+    try {
+      await applyMigrations(opened.db.sql, MIGRATIONS_DIR);
+    } catch (err) {
+      await opened.dispose();
+      throw err;
+    }
+    temp = opened;
+  });
+  afterAll(async () => {
+    await temp?.dispose();
+  });
+  return {
+    get db() {
+      if (!temp) throw new Error('migratedDatabase: the database is read before its suite started');
+      return temp.db;
+    },
+  };
+}
