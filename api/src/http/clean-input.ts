@@ -28,13 +28,27 @@ export function dirtyInput(document: DocumentNode, variables: unknown): string |
       }
     }
   }
-  let literal: string | null = null;
-  visit(document, {
-    [Kind.STRING]: (node) => {
-      if (literal === null && !isCleanText(node.value)) literal = 'query';
-    },
-  });
-  return literal;
+  return dirtyLiteral(document) ? 'query' : null;
+}
+
+// Parsed documents are cached (yoga's parser cache): the same text is the
+// same object, so its literals are walked once, not on every keystroke.
+const literalsChecked = new WeakMap<DocumentNode, boolean>();
+
+/** Whether a string literal in `document` is not clean text. */
+function dirtyLiteral(document: DocumentNode): boolean {
+  let dirty = literalsChecked.get(document);
+  if (dirty === undefined) {
+    let found = false;
+    visit(document, {
+      [Kind.STRING]: (node) => {
+        if (!found && !isCleanText(node.value)) found = true;
+      },
+    });
+    dirty = found;
+    literalsChecked.set(document, dirty);
+  }
+  return dirty;
 }
 
 /** The error for a bad string at `at` (also used by the WebSocket path that skips envelop, graphql.ts). */
