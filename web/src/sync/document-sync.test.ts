@@ -766,6 +766,47 @@ describe('DocumentSync behaviours', () => {
     expect(authority.presenceLog.at(-1)!.presence).toMatchObject({ clientId: 'me', version: 1, index: 5, length: 0 });
   });
 
+  it('sends a caret that only follows its own typing at most once per followMs, and watchers still show it where it is', async () => {
+    const { authority, scheduler, link, sync } = await setup('Hello\n');
+    const watcherLink = authority.link();
+    const watcher = await DocumentSync.open({ documentId: DOC, transport: watcherLink, store: new MemoryPendingStore(), scheduler, newClientId: () => 'watcher' });
+    openPages.push(watcher);
+    const flush = async () => {
+      await settle();
+      while (link.pendingSubmits > 0) link.process();
+      link.deliver(100);
+      watcherLink.deliver(100);
+      await settle();
+    };
+    const mine = () => authority.presenceLog.filter((e) => e.presence.clientId === 'me').length;
+    await flush();
+    sync.setSelection({ index: 5, length: 0 });
+    scheduler.advance(0);
+    await flush();
+    expect(mine()).toBe(1);
+    // Eight keystrokes at the caret, 100 ms apart: the editor reports each new caret.
+    for (let i = 0; i < 8; i++) {
+      sync.applyLocal(new Delta().retain(5 + i).insert('!'));
+      sync.setSelection({ index: 6 + i, length: 0 });
+      scheduler.advance(100);
+      await flush();
+    }
+    expect(sync.content.ops).toEqual([{ insert: 'Hello!!!!!!!!\n' }]);
+    expect(mine()).toBe(1);
+    expect(watcher.getSnapshot().presences).toEqual([{ clientId: 'me', user: null, index: 13, length: 0, away: false }]);
+    // A second after the last update it is sent again, for whoever joined since.
+    scheduler.advance(300);
+    await flush();
+    expect(mine()).toBe(2);
+    expect(authority.presenceLog.at(-1)!.presence).toMatchObject({ version: 9, index: 13, length: 0 });
+    // A move the others cannot work out (a click) goes out within the usual throttle.
+    sync.setSelection({ index: 2, length: 3 });
+    scheduler.advance(100);
+    await flush();
+    expect(mine()).toBe(3);
+    expect(watcher.getSnapshot().presences).toEqual([{ clientId: 'me', user: null, index: 2, length: 3, away: false }]);
+  });
+
   it('gives its selection at a version the server has, for openThread: mapped back through pending edits', async () => {
     const { sync } = await setup('Hello world\n');
     expect(sync.selectionAtServer()).toBeNull();

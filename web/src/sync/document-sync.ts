@@ -84,6 +84,8 @@ export interface DocumentSyncOptions {
   presenceHeartbeatMs?: number;
   /** At most one presence update per this many milliseconds. @default 100 */
   presenceThrottleMs?: number;
+  /** While the selection only follows our own typing (receivers move it themselves), at most one update per this many milliseconds. @default 1000 */
+  presenceFollowMs?: number;
   /** Server ops kept to place late presence. @default 500 */
   recentOps?: number;
   /**
@@ -257,6 +259,7 @@ export class DocumentSync {
       link: connection,
       throttleMs: options.presenceThrottleMs ?? 100,
       heartbeatMs: options.presenceHeartbeatMs ?? 10_000,
+      followMs: options.presenceFollowMs ?? 1_000,
     });
     this.presences = new RemotePresences({
       scheduler,
@@ -407,6 +410,7 @@ export class DocumentSync {
     const { apply, send } = this.ot.receive({ version: wire.version, delta, clientId: wire.clientId, clientSeq: wire.clientSeq });
     this.server.apply(delta);
     this.presences.recordOp(wire.version, delta);
+    this.ownPresence.serverOp(wire.version, delta);
     if (wire.clientId === this.ot.clientId && wire.clientSeq === inflightSeq) {
       // Our ack. A buffer that remote deletions reduced to nothing is not
       // sent, and its edits are gone with the text they changed.
@@ -525,6 +529,7 @@ export class DocumentSync {
     if (send) this.inflightSince = this.scheduler.now();
     // Presence was placed by versions of the old line of ops: start afresh.
     this.presences.clear();
+    this.ownPresence.forget();
     this.doc = null;
     const local = this.content;
     this.docLength = local.length();

@@ -2,6 +2,13 @@
 // interval, and again every heartbeat even when unchanged, so that the
 // server's TTL does not expire it while we sit still. Sending is best
 // effort: a lost update is replaced by the next one.
+//
+// While typing, the caret only moves as our own ops move it, and every
+// receiver moves the selection it was sent through those ops the same way
+// (an insert at a caret goes before it, presence-tracker.ts). Such a move
+// tells nobody anything new: it is sent at most once per `followMs`
+// (for whoever joined since), not once per keystroke, which halves the
+// messages a typist costs the server and everyone watching.
 import type { ChunkedDocument } from '../../../protocol/chunked-document.ts';
 import type { Delta } from '../../../protocol/delta.ts';
 import type { OtClient } from './ot-client.ts';
@@ -23,6 +30,8 @@ export interface PresenceSenderOptions {
   throttleMs: number;
   /** Milliseconds after which an unchanged selection is sent again. */
   heartbeatMs: number;
+  /** Milliseconds between updates, at least, while the selection only moves as the others move it themselves. */
+  followMs: number;
 }
 
 type Range = { index: number; length: number };
@@ -32,6 +41,14 @@ const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n
 export class PresenceSender {
   private selection: Range | null = null;
   private lastSentAt = -Infinity;
+  /**
+   * The last selection sent, at server positions, moved through every server
+   * op since as receivers move it (null: none sent on this stream, or its
+   * place is not known).
+   */
+  private told: { version: number; start: number; end: number } | null = null;
+  /** The throttle timer waits out `followMs` (a move anyone can work out), not `throttleMs`. */
+  private refreshing = false;
   private readonly throttle: Timer;
   private readonly heartbeat: Timer;
 
@@ -60,18 +77,47 @@ export class PresenceSender {
     this.selection = { index, length: Math.max(0, change.transformPosition(range.index + range.length, remote && range.length === 0) - index) };
   }
 
+  /**
+   * Server op `version` was applied to the server content (every one, in
+   * order, ours included): moves what the others were told as they move it.
+   */
+  serverOp(version: number, delta: Delta): void {
+    const told = this.told;
+    if (!told) return;
+    if (version !== told.version + 1) {
+      this.told = null;
+      return;
+    }
+    const length = this.options.server.length;
+    const start = Math.min(length, delta.transformPosition(told.start));
+    this.told = { version, start, end: Math.max(start, Math.min(length, delta.transformPosition(told.end))) };
+  }
+
   /** Sends the selection as soon as the throttle allows. */
   schedule(): void {
     // Not live also covers closed: a closed engine never goes live again.
-    if (this.throttle.pending || !this.options.link.live) return;
+    if (!this.options.link.live) return;
+    if (this.throttle.pending) {
+      if (!this.refreshing) return;
+      // A move of our own may be news: the usual throttle, not the long wait.
+      this.throttle.clear();
+      this.refreshing = false;
+    }
     const wait = Math.max(0, this.lastSentAt + this.options.throttleMs - this.options.scheduler.now());
     this.throttle.start(wait, () => this.send());
   }
 
-  /** The stream is gone: nothing goes out until schedule() after the next open. */
+  /** The stream is gone: nothing goes out until schedule() after the next open (where the server may have dropped what we told it). */
   stop(): void {
     this.throttle.clear();
+    this.refreshing = false;
     this.heartbeat.clear();
+    this.told = null;
+  }
+
+  /** The server content was replaced (not moved by ops): what the others were told can no longer be followed. */
+  forget(): void {
+    this.told = null;
   }
 
   /**
@@ -98,9 +144,20 @@ export class PresenceSender {
   }
 
   private send(): void {
+    this.refreshing = false;
     if (!this.options.link.live) return;
     const { ot, scheduler } = this.options;
     const { version, index, length } = this.atServer() ?? { version: ot.version, index: 0, length: 0 };
+    const told = this.told;
+    if (told && told.version === version && told.start === index && told.end === index + length) {
+      const refreshAt = this.lastSentAt + this.options.followMs;
+      if (scheduler.now() < refreshAt) {
+        this.refreshing = true;
+        this.throttle.start(refreshAt - scheduler.now(), () => this.send());
+        return;
+      }
+    }
+    this.told = { version, start: index, end: index + length };
     this.lastSentAt = scheduler.now();
     this.options.transport
       .updatePresence({ documentId: this.options.documentId, clientId: this.options.presenceId, version, index, length })
