@@ -99,6 +99,8 @@ export class Sequencer {
   private readonly appendLocked: NonNullable<OperationLog['appendLocked']> | null;
   /** Documents another writer wrote lately: until when (Date.now()) their commits take the lock. */
   private readonly shared = new Map<string, number>();
+  /** afterCommit's waiters. */
+  private readonly commitWaiters = new Set<() => void>();
 
   private readonly options: SequencerOptions;
   constructor(options: SequencerOptions) {
@@ -189,6 +191,28 @@ export class Sequencer {
     // Retention dropped ops this needs, and no snapshot (a named version's, say) sits at `version`.
     if (ops.length !== version - from) throw snapshotRequired(await this.log.logFloor(documentId), { headVersion: head.version });
     return composeAll(snapshot?.stored ?? snapshot?.content ?? new Delta(), ops);
+  }
+
+  /**
+   * Resolves a turn after the next commit has answered its submitters and
+   * handed its ops to this node's streams (their socket writes flushed), or
+   * after `maxWaitMs` if none comes. For periodic statements that can wait
+   * a moment (outbox stamping, previews): embedded, the database runs on
+   * this thread one statement at a time, and one started at a random moment
+   * of a hot document's commit cycle sits in front of the next commit; right
+   * after a commit, it runs while the clients read that commit's messages.
+   */
+  afterCommit(maxWaitMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.commitWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, maxWaitMs);
+      timer.unref();
+      this.commitWaiters.add(done);
+    });
   }
 
   /** Resolves when every submission queued so far is settled and its snapshot, if any, written (for shutdown). */
@@ -381,6 +405,11 @@ export class Sequencer {
         for (const w of p.waiters) w.resolve(committed[i]!);
       });
       if (snapshotContent) this.storeSnapshotLater(documentId, committed.at(-1)!.version, snapshotContent);
+      if (this.commitWaiters.size > 0) {
+        const waiters = [...this.commitWaiters];
+        this.commitWaiters.clear();
+        setImmediate(() => waiters.forEach((done) => done()));
+      }
       await published;
       return;
     }

@@ -81,6 +81,8 @@ export interface PreviewWriterOptions {
   onError?: (error: unknown) => void;
   /** How long a changed document's preview waits; every preview due then is written together. @default PREVIEW_DELAY_MS */
   delayMs?: number;
+  /** Awaited before each write: when the database can best spare it (embedded: Sequencer.afterCommit). @default at once */
+  slot?: () => Promise<void>;
 }
 
 export class PreviewWriter {
@@ -125,6 +127,7 @@ export class PreviewWriter {
       else this.options.onError?.(head.reason);
     });
     if (rows.length === 0) return;
+    await this.options.slot?.();
     const skipped = await this.options.sql.query<{ id: string }>(WRITE, [JSON.stringify(rows)]);
     for (const { id } of skipped) this.changed(id);
   }
