@@ -1,4 +1,4 @@
-// npm run bench [-- --quick | --tiny] [-- --only hot,nodes,many,trace,cold,memory,steady,fair,docs] [-- --modes embedded,scaled] [-- --repeat N] [-- --compare-race] [-- --connections 5000,19500]
+// npm run bench [-- --quick | --tiny] [-- --only hot,nodes,many,trace,cold,memory,steady,fair,docs] [-- --modes embedded,scaled] [-- --repeat N] [-- --compare-race] [-- --connections 5000,19500] [-- --writers 1 --watchers 100]
 //
 // Runs every workload against our product and against ShareDB, one after
 // the other (alternating which goes first), each on a freshly started
@@ -46,6 +46,10 @@ export interface BenchOptions {
    * sockets is the most a node or the bench can open).
    */
   connections?: readonly number[];
+  /** `hot`: only these writer counts (e.g. 1), in place of the size's own. */
+  writers?: readonly number[];
+  /** `hot`: only these watcher counts (e.g. 100 or 0), in place of the size's own. */
+  watchers?: readonly number[];
   log?: (line: string) => void;
 }
 
@@ -99,11 +103,11 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
   const wants = (w: Workload) => options.only.includes(w);
 
   if (wants('hot')) {
-    const writerCounts = options.tiny ? [2] : options.quick ? [32] : [1, 8, 32];
+    const writerCounts = options.writers ? [...options.writers] : options.tiny ? [2] : options.quick ? [32] : [1, 8, 32];
     const watchers = options.tiny ? 3 : 100;
     // With 100 watchers (the issue's workload), then, in a full run, the
     // writers alone: how the issue's reference figures for ShareDB were taken.
-    const watcherCounts = options.tiny || options.quick ? [watchers] : [watchers, 0];
+    const watcherCounts = options.watchers ? [...options.watchers] : options.tiny || options.quick ? [watchers] : [watchers, 0];
     const configurations = watcherCounts.flatMap((watching) => writerCounts.map((writers) => ({ watching, writers })));
     for (const mode of modes) {
       for (const { watching, writers } of configurations) {
@@ -375,7 +379,14 @@ function parseArgs(argv: string[]): BenchOptions & { write: boolean } {
   if (!Number.isSafeInteger(repeat) || repeat < 1) throw new Error('--repeat: a positive integer');
   const connections = value('--connections')?.split(',').map(Number);
   for (const c of connections ?? []) if (!Number.isSafeInteger(c) || c < 1) throw new Error('--connections: positive integers, e.g. 5000,19500');
-  const partial = quick || tiny || value('--only') !== undefined || modes !== null || connections !== undefined;
+  const counts = (name: string, min: number) => {
+    const list = value(name)?.split(',').map(Number);
+    for (const n of list ?? []) if (!Number.isSafeInteger(n) || n < min) throw new Error(`${name}: integers of at least ${min}, e.g. 1,8`);
+    return list;
+  };
+  const writers = counts('--writers', 1);
+  const watchers = counts('--watchers', 0);
+  const partial = quick || tiny || value('--only') !== undefined || modes !== null || connections !== undefined || writers !== undefined || watchers !== undefined;
   return {
     quick,
     tiny,
@@ -384,6 +395,8 @@ function parseArgs(argv: string[]): BenchOptions & { write: boolean } {
     only: only as Workload[],
     modes: modes as Mode[] | null,
     ...(connections && { connections }),
+    ...(writers && { writers }),
+    ...(watchers && { watchers }),
     write: !partial && !argv.includes('--no-write'),
   };
 }

@@ -66,6 +66,8 @@ const PRESENCE_BATCH_MAX_MS = 150;
  * and more) still leave room.
  */
 const WRITE_BEHIND_QUIET_MS = 50;
+/** The longest an embedded periodic statement (stamping, previews) waits for a commit to follow (ms); a node with no commits runs them after this. */
+const BACKGROUND_SLOT_MAX_WAIT_MS = 20;
 /** ...and at the latest this long after a read left them (ms), however busy the node: a slice at a time. */
 const WRITE_BEHIND_MAX_WAIT_MS = 10_000;
 /** Pending connections the kernel may queue for the node (see listen below). */
@@ -154,9 +156,12 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         onBackgroundError: (err, context) => logger.warn({ err, context }, 'background step failed'),
       });
       const seq = sequencer;
+      // Embedded, periodic statements wait for the moment after a commit (Sequencer.afterCommit).
+      const backgroundSlot = db.kind === 'pglite' ? () => seq.afterCommit(BACKGROUND_SLOT_MAX_WAIT_MS) : undefined;
       previews = new PreviewWriter({
         sql: db.sql,
         opening: (documentId, units) => seq.opening(documentId, units),
+        slot: backgroundSlot,
         onError: (err) => logger.warn({ err }, 'document preview'),
       });
       const activity = new Activity({ quietMs: WRITE_BEHIND_QUIET_MS });
@@ -207,7 +212,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       });
       // Document events: every node stamps the outbox and sends webhooks; the database shares the work out.
       const outbox = new Outbox(db.sql);
-      pump = new EventPump({ outbox, bus: bus.events, intervalMs: config.events.stampMs, onError: (err) => logger.warn({ err }, 'event outbox') });
+      pump = new EventPump({ outbox, bus: bus.events, intervalMs: config.events.stampMs, slot: backgroundSlot, onError: (err) => logger.warn({ err }, 'event outbox') });
       pump.start();
       stopEventRetention = scheduleRetention(new EventRetention({ sql: db.sql, days: config.events.retentionDays }), config.events.retentionIntervalMs, (err) =>
         logger.warn({ err }, 'event retention'),

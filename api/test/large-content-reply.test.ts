@@ -86,6 +86,7 @@ describe.runIf(availableModes().includes('scaled'))('a document opened from its 
     const a = await group.start({ SNAPSHOT_EVERY: '1' });
     const { token } = await signUp(a);
     const id = await createDocument(a, token, content);
+    await a.services.sequencer.idle(); // the snapshot is stored after the commit
     const rows = await a.services.db.sql.query<{ version: number; body: string; layout: string }>('SELECT "version", "body", "layout" FROM "Snapshot" WHERE "documentId" = $1', [id]);
     expect(rows.map((r) => r.version)).toEqual([1]);
     expect((await decodeBody(rows[0]!.body, rows[0]!.layout)).text).toBe(JSON.stringify(content));
@@ -96,6 +97,7 @@ describe.runIf(availableModes().includes('scaled'))('a document opened from its 
     const at = 1_000;
     const edit = await gql(b, SUBMIT, { input: { documentId: id, baseVersion: 1, delta: { ops: [{ retain: at }, { insert: 'NEW', attributes: { italic: true } }] }, clientId: 'c', clientSeq: 0 } }, token);
     expect(edit.errors).toBeUndefined();
+    await b.services.sequencer.idle();
     const expected = (await gql(a, 'query($id: ID!) { document(id: $id) { contentAt(version: 2) } }', { id }, token)).data!.document.contentAt;
     const c = await group.start();
     for (const node of [a, b, c]) expect((await gql(node, query, { id }, token)).data!.document).toEqual({ version: 2, content: expected });

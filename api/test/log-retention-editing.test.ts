@@ -48,6 +48,7 @@ describe.each(availableModes())('log retention under concurrent editing (%s)', (
   };
   /** Every op of the document looks 40 days old, then a pass cuts (30 days): at the newest snapshot. */
   const cutNow = async (id: string) => {
+    await server.services.sequencer.idle(); // a cut lands on a snapshot, stored after its commit
     await server.services.db.sql.query(`UPDATE "Operation" SET "createdAt" = $2::timestamptz AT TIME ZONE 'UTC' WHERE "documentId" = $1`, [id, new Date(Date.now() - 40 * DAY).toISOString()]);
     return new LogRetention({ sql: server.services.db.sql, days: 30, onCut: (documentId) => server.services.sequencer.forget(documentId) }).trim(id);
   };

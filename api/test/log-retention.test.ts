@@ -25,13 +25,15 @@ describe.each(availableModes())('log retention (%s)', (mode) => {
   const state = async (id: string) => (await gql(server, DOC_STATE, { id }, owner.token)).data!.document as { version: number; content: unknown };
   const submit = (id: string, token: string, baseVersion: number, ops: unknown[], clientId: string, clientSeq: number) =>
     gql(server, SUBMIT, { input: { documentId: id, baseVersion, delta: { ops }, clientId, clientSeq } }, token);
-  /** Makes versions 1..upTo look `days` old. */
-  const age = (id: string, upTo: number, days: number) =>
-    server.services.db.sql.query(`UPDATE "Operation" SET "createdAt" = $3::timestamptz AT TIME ZONE 'UTC' WHERE "documentId" = $1 AND "version" <= $2`, [
+  /** Makes versions 1..upTo look `days` old, once the snapshots under way are stored (after their commits: a cut lands on one). */
+  const age = async (id: string, upTo: number, days: number) => {
+    await server.services.sequencer.idle();
+    await server.services.db.sql.query(`UPDATE "Operation" SET "createdAt" = $3::timestamptz AT TIME ZONE 'UTC' WHERE "documentId" = $1 AND "version" <= $2`, [
       id,
       upTo,
       new Date(Date.now() - days * DAY).toISOString(),
     ]);
+  };
   const retention = (days = 30) =>
     new LogRetention({ sql: server.services.db.sql, days, onCut: (documentId) => server.services.sequencer.forget(documentId) });
 

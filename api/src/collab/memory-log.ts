@@ -98,6 +98,11 @@ export class MemoryOperationLog implements OperationLog {
     return committed;
   }
 
+  async storeSnapshot(documentId: string, snapshot: Snapshot): Promise<void> {
+    const doc = this.docs.get(documentId);
+    if (doc && !doc.snapshots.some((s) => s.version === snapshot.version)) doc.snapshots.push(snapshot);
+  }
+
   async appendLocked(documentId: string, knownVersion: number, build: (missed: CommittedOp[]) => Promise<AppendRequest | null>): Promise<CommittedOp[] | null> {
     // The lock is held across `build`, as a transaction holds a row lock across a round trip.
     const turn = (this.locks.get(documentId) ?? Promise.resolve()).then(async () => {

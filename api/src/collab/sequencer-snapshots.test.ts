@@ -8,6 +8,7 @@ import { MemoryOperationLog } from './memory-log.ts';
 import { Sequencer } from './sequencer.ts';
 import { storedSnapshot } from './document-head.ts';
 import { opsBytes } from './content-bytes.ts';
+import type { CommittedOp, NewOp, Snapshot } from './types.ts';
 
 async function typeInto(initial: string, keystrokes: number) {
   const log = new MemoryOperationLog();
@@ -20,6 +21,7 @@ async function typeInto(initial: string, keystrokes: number) {
   for (let at = 0; at < initial.length; at += 5) seed.insert(initial.slice(at, at + 5), at % 50 === 0 ? { bold: true } : undefined);
   await submit(seed);
   for (let k = 0; k < keystrokes; k++) await submit(new Delta().retain(1 + k).insert('k'));
+  await sequencer.idle(); // snapshots are stored after their commits
   const snapshots: number[] = [];
   for (let v = version; v > 0; ) {
     const snapshot = await log.latestSnapshot('d', v);
@@ -31,6 +33,35 @@ async function typeInto(initial: string, keystrokes: number) {
 }
 
 describe('Sequencer snapshots', () => {
+  it('acknowledges a commit without waiting for its snapshot, which idle() waits for', async () => {
+    // A snapshot write that takes until released, however the log is asked for it.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    class SlowSnapshotsLog extends MemoryOperationLog {
+      override async append(documentId: string, ops: NewOp[], snapshot?: Snapshot): Promise<CommittedOp[]> {
+        if (snapshot) await released;
+        return super.append(documentId, ops, snapshot);
+      }
+      override async storeSnapshot(documentId: string, snapshot: Snapshot): Promise<void> {
+        await released;
+        return super.storeSnapshot(documentId, snapshot);
+      }
+    }
+    const log = new SlowSnapshotsLog();
+    log.createDocument('d');
+    const sequencer = new Sequencer({ log, snapshotEvery: 1, publish: async () => {} });
+    const committed = await sequencer.submit({ documentId: 'd', baseVersion: 0, delta: new Delta().insert('a'), clientId: 'c', clientSeq: 0, authorId: null });
+    expect(committed.version).toBe(1);
+    expect(await log.latestSnapshot('d', 1)).toBeNull();
+    let idle = false;
+    const idled = sequencer.idle().then(() => (idle = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(idle).toBe(false);
+    release();
+    await idled;
+    expect((await log.latestSnapshot('d', 1))?.content.ops).toEqual([{ insert: 'a' }]);
+  });
+
   it('snapshots a small document every snapshotEvery versions', async () => {
     const { snapshots } = await typeInto('x'.repeat(1_000), 35);
     expect(snapshots).toEqual([10, 20, 30]);
@@ -57,6 +88,7 @@ describe('Sequencer snapshots', () => {
       await sequencer.submit({ documentId: 'd', baseVersion: version, delta: new Delta().retain(length).concat(paste), clientId: 'c', clientSeq: k, authorId: null });
       version += 1;
       length += paste.length();
+      await sequencer.idle();
       const latest = await log.latestSnapshot('d', version);
       if (latest?.version === version) snapshots.push(version);
     }
@@ -82,6 +114,7 @@ describe('Sequencer snapshots', () => {
     log.createDocument('d');
     const sequencer = new Sequencer({ log, snapshotEvery: 1, publish: async () => {} });
     await sequencer.submit({ documentId: 'd', baseVersion: 0, delta: new Delta().insert('héllo “x”\n'), clientId: 'c', clientSeq: 0, authorId: null });
+    await sequencer.idle();
     const snapshot = (await log.latestSnapshot('d', 1))!;
     // As the database log reads one back: with the bytes it decompressed.
     const utf8 = Buffer.from(snapshot.stored!.text);

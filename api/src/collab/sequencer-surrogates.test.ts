@@ -83,9 +83,9 @@ describe('Sequencer and surrogate pairs', () => {
     // Snapshots are JSON text (lone halves escaped), which stores what jsonb refused.
     class RecordingLog extends MemoryOperationLog {
       snapshots: number[] = [];
-      override async append(documentId: string, ops: NewOp[], snapshot?: Snapshot): Promise<CommittedOp[]> {
-        if (snapshot) this.snapshots.push(snapshot.version);
-        return super.append(documentId, ops, snapshot);
+      override async storeSnapshot(documentId: string, snapshot: Snapshot): Promise<void> {
+        this.snapshots.push(snapshot.version);
+        return super.storeSnapshot(documentId, snapshot);
       }
     }
     const log = new RecordingLog();
@@ -98,6 +98,7 @@ describe('Sequencer and surrogate pairs', () => {
     expect(isStorable((await sequencer.head('d')).content)).toBe(false);
     for (let v = 2; v < 7; v++) await expect(submit(v, new Delta().insert('n'))).resolves.toMatchObject({ version: v + 1 });
     expect(await state()).toMatchObject({ ops: 7 });
+    await sequencer.idle(); // snapshots are stored after their commits
     expect(log.snapshots).toEqual([4, 6]);
     // A node that loads from the snapshot sees the halves as they are.
     const fresh = new Sequencer({ log, snapshotEvery: 2, publish: async () => {} });
@@ -105,20 +106,17 @@ describe('Sequencer and surrogate pairs', () => {
     expect((await log.latestSnapshot('d', 7))?.content.ops).toEqual([{ insert: `nnnn\uD83Dx\uDE00` }]);
   });
 
-  it('commits the ops without the snapshot when an append with one fails for another reason', async () => {
+  it('commits the ops whatever becomes of their snapshot (stored after the commit)', async () => {
     class NoSnapshotsLog extends MemoryOperationLog {
-      override async append(documentId: string, ops: NewOp[], snapshot?: Snapshot): Promise<CommittedOp[]> {
-        if (snapshot) throw Object.assign(new Error('value too long'), { code: '54000' });
-        return super.append(documentId, ops, snapshot);
-      }
-      async appendMany(requests: readonly AppendRequest[]) {
-        return Promise.allSettled(requests.map((r) => this.append(r.documentId, r.ops, r.snapshot)));
+      override async storeSnapshot(): Promise<void> {
+        throw Object.assign(new Error('value too long'), { code: '54000' });
       }
     }
-    const { submit, state, errors } = setup({ snapshotEvery: 1, log: new NoSnapshotsLog() });
+    const { submit, state, errors, sequencer } = setup({ snapshotEvery: 1, log: new NoSnapshotsLog() });
     await expect(submit(0, new Delta().insert('a'))).resolves.toMatchObject({ version: 1 });
     await expect(submit(1, new Delta().insert('b'))).resolves.toMatchObject({ version: 2 });
     expect(await state()).toEqual({ ops: 2, content: [{ insert: 'ba' }] });
+    await sequencer.idle();
     expect(errors).toEqual(['snapshot', 'snapshot']);
   });
 });

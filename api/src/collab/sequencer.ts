@@ -21,7 +21,7 @@ import { rebase } from '../../../protocol/rebase.ts';
 import { basedBefore, isReplayOf, keyReused, sameAuthor } from './replay.ts';
 import { snapshotRequired, submissionBelowFloor } from './retention.ts';
 import { holdsSurrogates, splitsSurrogatePair } from './surrogate-pairs.ts';
-import { AppendConflict, type AppendRequest, type CollabMetrics, type CommittedOp, type NewOp, type OperationLog, type Snapshot, type Submission, type WriteRefusal } from './types.ts';
+import { AppendConflict, type AppendRequest, type CollabMetrics, type CommittedOp, type NewOp, type OperationLog, type Submission, type WriteRefusal } from './types.ts';
 
 export interface SequencerOptions {
   log: OperationLog;
@@ -99,6 +99,8 @@ export class Sequencer {
   private readonly appendLocked: NonNullable<OperationLog['appendLocked']> | null;
   /** Documents another writer wrote lately: until when (Date.now()) their commits take the lock. */
   private readonly shared = new Map<string, number>();
+  /** afterCommit's waiters. */
+  private readonly commitWaiters = new Set<() => void>();
 
   private readonly options: SequencerOptions;
   constructor(options: SequencerOptions) {
@@ -191,7 +193,29 @@ export class Sequencer {
     return composeAll(snapshot?.stored ?? snapshot?.content ?? new Delta(), ops);
   }
 
-  /** Resolves when every submission queued so far is settled (for shutdown). */
+  /**
+   * Resolves a turn after the next commit has answered its submitters and
+   * handed its ops to this node's streams (their socket writes flushed), or
+   * after `maxWaitMs` if none comes. For periodic statements that can wait
+   * a moment (outbox stamping, previews): embedded, the database runs on
+   * this thread one statement at a time, and one started at a random moment
+   * of a hot document's commit cycle sits in front of the next commit; right
+   * after a commit, it runs while the clients read that commit's messages.
+   */
+  afterCommit(maxWaitMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.commitWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, maxWaitMs);
+      timer.unref();
+      this.commitWaiters.add(done);
+    });
+  }
+
+  /** Resolves when every submission queued so far is settled and its snapshot, if any, written (for shutdown). */
   async idle(): Promise<void> {
     while (this.draining.size > 0) await Promise.allSettled([...this.draining]);
   }
@@ -275,8 +299,6 @@ export class Sequencer {
 
   private async commitBatch(documentId: string, batch: Pending[]): Promise<void> {
     let pending = batch;
-    // Off after a locked commit failed with its snapshot (a snapshot is only a cache).
-    let snapshots = true;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > this.maxRetries) {
         const error = new AppError('CONFLICT_RETRY_EXHAUSTED', 'Too many concurrent writers; resubmit the same op', { retryable: true });
@@ -295,15 +317,15 @@ export class Sequencer {
       const head = stale ? await this.heads.refresh(documentId) : await this.heads.get(documentId);
 
       let planned: Planned[] = [];
-      let withSnapshot = false;
+      /** Whether the content after this batch is to be snapshotted (stored after the commit: storeSnapshotLater). */
+      let snapshotDue = false;
       /** Ops of other writers that a locked commit read under the lock. */
       let missed: CommittedOp[] = [];
       const request = async (): Promise<AppendRequest | null> => {
         planned = await this.plan(documentId, head, pending);
         if (planned.length === 0) return null;
-        const snapshot = snapshots && wantsSnapshot(head, planned, this.options.snapshotEvery) ? snapshotAfter(head, planned) : undefined;
-        withSnapshot = snapshot !== undefined;
-        return { documentId, ops: planned.map((p) => p.op), snapshot };
+        snapshotDue = wantsSnapshot(head, planned, this.options.snapshotEvery);
+        return { documentId, ops: planned.map((p) => p.op) };
       };
       let committed: CommittedOp[];
       try {
@@ -334,19 +356,10 @@ export class Sequencer {
         } else {
           const next = await request();
           if (next === null) return;
-          committed = await this.appendWithSnapshot(next);
-          if (this.unsnapshotted.has(next)) withSnapshot = false;
+          committed = await this.append(next);
         }
       } catch (error) {
-        if (!(error instanceof AppendConflict)) {
-          // As appendWithSnapshot does: a snapshot is only a cache, so a
-          // locked commit that failed with one is made again without it.
-          if (!locked || !withSnapshot) throw error;
-          this.options.onBackgroundError?.(error, 'snapshot');
-          snapshots = false;
-          pending = unsettled(planned, pending);
-          continue;
-        }
+        if (!(error instanceof AppendConflict)) throw error;
         if (error.kind === 'version') this.markShared(documentId);
         if (error.kind === 'gone') {
           this.heads.forget(documentId);
@@ -361,10 +374,17 @@ export class Sequencer {
         continue;
       }
 
+      let applied = true;
       for (const op of committed) {
-        if (!head.apply(op)) this.heads.forget(documentId);
+        if (!head.apply(op)) {
+          this.heads.forget(documentId);
+          applied = false;
+        }
       }
-      if (withSnapshot) head.noteSnapshot(committed.at(-1)!.version);
+      // A copy of the blocks array now (cheap), its JSON and the write later:
+      // see storeSnapshotLater.
+      const snapshotContent = snapshotDue && applied ? head.draft() : null;
+      if (snapshotContent) head.noteSnapshot(head.version);
       this.options.metrics?.batchCommitted(planned.map((p) => p.distance));
       // The ops read under the lock go first: this node's streams may not
       // have them yet, and its own would otherwise wait for them (the feed
@@ -384,36 +404,41 @@ export class Sequencer {
       planned.forEach((p, i) => {
         for (const w of p.waiters) w.resolve(committed[i]!);
       });
+      if (snapshotContent) this.storeSnapshotLater(documentId, committed.at(-1)!.version, snapshotContent);
+      if (this.commitWaiters.size > 0) {
+        const waiters = [...this.commitWaiters];
+        this.commitWaiters.clear();
+        setImmediate(() => waiters.forEach((done) => done()));
+      }
       await published;
       return;
     }
   }
 
   /**
-   * A snapshot is only a cache: when an append that carries one fails for
-   * any reason but a conflict (say, content that older versions let in and
-   * the database refuses as jsonb), the ops are appended again without it,
-   * so a document whose snapshots fail still takes edits. If the ops were
-   * the cause, this second try fails as the first did.
+   * Stores the snapshot of a commit after it, off the path of its ack and
+   * its fan-out: a snapshot is only a cache. In the commit's own statement
+   * it held every 100th commit up by its JSON, its compression (a hop to
+   * libuv's pool, milliseconds when the cores are busy) and a bigger
+   * statement: +3-4 ms on those acks, enough to set a hot document's p99.
+   * It starts a turn later, once the commit's replies and stream batches
+   * have left (their socket writes are flushed on the next tick), so the
+   * work overlaps the clients reading them. A failure costs nothing but
+   * the cache (the next snapshot comes at the next interval); idle()
+   * waits for the writes under way.
    */
-  private async appendWithSnapshot(request: AppendRequest): Promise<CommittedOp[]> {
-    try {
-      return await this.append(request);
-    } catch (error) {
-      if (!request.snapshot || error instanceof AppendConflict) throw error;
-      this.options.onBackgroundError?.(error, 'snapshot');
-      this.unsnapshotted.add(request);
-      return this.append({ ...request, snapshot: undefined });
-    }
+  private storeSnapshotLater(documentId: string, version: number, content: ContentDraft): void {
+    const write = nextTurn()
+      .then(() => this.log.storeSnapshot(documentId, storedSnapshot(version, content.toStored())))
+      .catch((error: unknown) => this.options.onBackgroundError?.(error, 'snapshot'))
+      .finally(() => this.draining.delete(write));
+    this.draining.add(write);
   }
-
-  /** Requests whose snapshot appendWithSnapshot dropped (their commit stored none). */
-  private readonly unsnapshotted = new WeakSet<AppendRequest>();
 
   /** log.append, or a place in the next group append while other documents have lanes too. */
   private append(request: AppendRequest): Promise<CommittedOp[]> {
     if (this.groupCommit && this.lanes.size > 1) return this.groupCommit.append(request);
-    return this.log.append(request.documentId, request.ops, request.snapshot);
+    return this.log.append(request.documentId, request.ops);
   }
 
   /**
@@ -638,12 +663,3 @@ function crossesSnapshot(from: number, to: number, every: number): boolean {
   return every > 0 && Math.floor(from / every) < Math.floor(to / every);
 }
 
-/**
- * The snapshot after `planned`, as stored text (JSON keeps whatever the
- * content holds: lone surrogates that older versions let in are escaped,
- * where jsonb refused them). The blocks the planned ops leave alone keep
- * their JSON from earlier snapshots and replies.
- */
-function snapshotAfter(head: DocumentHead, planned: Planned[]): Snapshot {
-  return storedSnapshot(planned.at(-1)!.op.version, draftAfter(head, planned).toStored());
-}

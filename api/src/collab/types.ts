@@ -135,6 +135,11 @@ export interface OperationLog {
    */
   append(documentId: string, ops: NewOp[], snapshot?: Snapshot): Promise<CommittedOp[]>;
   /**
+   * Stores a snapshot of content already committed (the sequencer's, after
+   * the commit): nothing if the document is gone or has one at that version.
+   */
+  storeSnapshot(documentId: string, snapshot: Snapshot): Promise<void>;
+  /**
    * Several documents' appends (one per document) in as few round trips as
    * it can; each settles as append() would have settled it alone.
    * Optional: the sequencer uses it where a statement costs much more than

@@ -47,10 +47,17 @@ export function previewOf(content: { readonly ops: readonly DeltaOp[] }, max = P
 // slow write) from replacing a newer preview. The last SELECT sees the rows
 // as they were before the statement (a CTE's changes are not visible to
 // it): still behind and not written = skipped.
+// A preview is a cache, so its commit does not wait for the WAL to reach
+// the disk (synchronous_commit off for this transaction alone): embedded,
+// that wait was an fsync on the node's thread once a second, in the way of
+// whatever commit came next; the next op's commit syncs the WAL anyway, and
+// a crash before it costs at most a preview the next commit writes again.
+// Ops, snapshots and everything else keep their synced commits.
 const WRITE = `
-  WITH i AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(id text, p text, v integer)),
+  WITH s AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true)),
+  i AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS i(id text, p text, v integer)),
   l AS MATERIALIZED (
-    SELECT d."id" FROM "Document" d JOIN i ON i.id = d."id"
+    SELECT d."id" FROM "Document" d JOIN i ON i.id = d."id" CROSS JOIN s
     WHERE d."previewVersion" < i.v
     ORDER BY d."id"
     FOR UPDATE OF d SKIP LOCKED
@@ -74,6 +81,8 @@ export interface PreviewWriterOptions {
   onError?: (error: unknown) => void;
   /** How long a changed document's preview waits; every preview due then is written together. @default PREVIEW_DELAY_MS */
   delayMs?: number;
+  /** Awaited before each write: when the database can best spare it (embedded: Sequencer.afterCommit). @default at once */
+  slot?: () => Promise<void>;
 }
 
 export class PreviewWriter {
@@ -118,6 +127,7 @@ export class PreviewWriter {
       else this.options.onError?.(head.reason);
     });
     if (rows.length === 0) return;
+    await this.options.slot?.();
     const skipped = await this.options.sql.query<{ id: string }>(WRITE, [JSON.stringify(rows)]);
     for (const { id } of skipped) this.changed(id);
   }

@@ -19,6 +19,8 @@ export interface EventPumpOptions {
   bus: Bus<EventsStamped>;
   /** How often to stamp without being woken, milliseconds: bounds how late a coalesced CHANGED (open 1 s) goes out. */
   intervalMs: number;
+  /** Awaited before each stamping: when the database can best spare it (embedded: Sequencer.afterCommit). @default at once */
+  slot?: () => Promise<void>;
   onError: (error: unknown) => void;
 }
 
@@ -58,6 +60,7 @@ export class EventPump {
 
   private async run(): Promise<void> {
     try {
+      await this.options.slot?.();
       const head = await this.options.outbox.stamp();
       if (head !== this.lastHead) {
         this.lastHead = head;

@@ -162,6 +162,14 @@ const snapshotAppend = (documentId: string, first: number, last: number, ops: st
 const appendOf = (documentId: string, first: number, last: number, ops: string, at: string, snapshot: { version: number; body: string; layout: string } | null) =>
   snapshot ? snapshotAppend(documentId, first, last, ops, at, snapshot) : appendStatement(documentId, first, last, ops, at);
 
+// A snapshot stored after its commit (OperationLog.storeSnapshot): the
+// content at that version never changes, so it is right whenever it lands;
+// a document deleted meanwhile gets none.
+const STORE_SNAPSHOT = `
+  INSERT INTO "Snapshot" ("documentId", "version", "body", "layout")
+  SELECT $1::text, $2::integer, $3::text, $4::text WHERE EXISTS (SELECT 1 FROM "Document" WHERE "id" = $1::text)
+  ON CONFLICT DO NOTHING`;
+
 // The newest snapshot at or before a version, in either form.
 const LATEST_SNAPSHOT = `
   SELECT "version", "body", "layout", CASE WHEN "body" IS NULL THEN "content" END AS "content"
@@ -312,6 +320,11 @@ export class PrismaOperationLog implements OperationLog {
     // The guard matched nothing: the head moved (a lost race), or the document is gone.
     if (moved === 0) throw new AppendConflict((await this.exists(documentId)) ? 'version' : 'gone');
     return committedOps(ops, createdAt);
+  }
+
+  async storeSnapshot(documentId: string, snapshot: Snapshot): Promise<void> {
+    const stored = (await storedOf(snapshot))!;
+    await this.sql.query(STORE_SNAPSHOT, [documentId, stored.version, stored.body, stored.layout]);
   }
 
   async appendLocked(documentId: string, knownVersion: number, build: (missed: CommittedOp[]) => Promise<AppendRequest | null>): Promise<CommittedOp[] | null> {

@@ -61,6 +61,7 @@ describe.each(availableModes())('content validation (%s)', (mode) => {
     const edit = await gql(server, SUBMIT, { input: { documentId: id, baseVersion: before.version, delta: { ops: [{ insert: '.' }] }, clientId: 'healthy', clientSeq: seq++ } }, owner.token);
     expect(edit.errors).toBeUndefined();
     expect(edit.data?.submitOperation.version).toBe(before.version + 1);
+    await server.services.sequencer.idle(); // the snapshot is stored after the commit
     expect((await server.services.log.latestSnapshot(id, MAX_VERSION))?.version).toBe(before.version + 1);
     server.services.sequencer.forget(id);
     expect((await state())?.version).toBe(before.version + 1);

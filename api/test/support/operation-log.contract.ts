@@ -199,6 +199,19 @@ export function operationLogContract(name: string, makeLog: () => Promise<Operat
       expect(await h.log.latestSnapshot('no-such-document', 100)).toBeNull();
     });
 
+    test('stores a snapshot of committed content on its own: the first at a version stays, a missing document gets none', async () => {
+      const doc = await h.createDocument();
+      await h.log.append(doc, [op(doc, 1, 'a'), op(doc, 2, 'b')]);
+      const at2 = new Delta().insert('ab', { italic: true });
+      await h.log.storeSnapshot(doc, { version: 2, content: at2 });
+      await h.log.storeSnapshot(doc, { version: 2, content: new Delta().insert('other') });
+      const s2 = await h.log.latestSnapshot(doc, 2);
+      expect(s2?.version).toBe(2);
+      expect(s2?.content.ops).toEqual(at2.ops);
+      await h.log.storeSnapshot('no-such-document', { version: 1, content: new Delta().insert('x') });
+      expect(await h.log.latestSnapshot('no-such-document', 100)).toBeNull();
+    });
+
     test('finds the op committed for a (clientId, clientSeq)', async () => {
       const doc = await h.createDocument();
       const other = await h.createDocument();
