@@ -125,6 +125,63 @@ describe('ChunkedDocument', () => {
     }
   });
 
+  it('opens a document read back as UTF-8 without decoding it, and decodes only the blocks a change meets', () => {
+    const content = new Delta();
+    for (let i = 0; i < 20_000; i++) content.insert(`wörd ${i} `, i % 2 ? { bold: true } : undefined);
+    const stored = new ChunkedDocument(content, undefined, units).toStored();
+    const utf8 = new TextEncoder().encode(stored.text);
+    const decode = TextDecoder.prototype.decode;
+    let decoded = 0;
+    TextDecoder.prototype.decode = function (this: TextDecoder, input?: AllowSharedBufferSource, options?: TextDecodeOptions) {
+      decoded += input?.byteLength ?? 0;
+      return decode.call(this, input, options);
+    };
+    try {
+      // As a snapshot body is read back: its text is there only if asked for.
+      const doc = ChunkedDocument.fromStored(
+        {
+          get text(): string {
+            throw new Error('the whole text was read');
+          },
+          layout: stored.layout,
+          utf8,
+        },
+        undefined,
+        units,
+      );
+      expect(doc.size).toBe(units(content.ops));
+      expect(doc.storedUtf8()).toBe(utf8);
+      const parts = doc.jsonParts();
+      expect(parts.every((p) => p.utf8 !== undefined)).toBe(true);
+      expect(Buffer.concat(parts.map((p) => p.utf8!)).byteLength).toBe(utf8.byteLength - '{"ops":[]}'.length - (parts.length - 1));
+      expect(decoded).toBe(0);
+      const change = new Delta().retain(doc.length / 2).insert('x', { italic: true });
+      doc.apply(change);
+      expect(decoded).toBeGreaterThan(0);
+      expect(decoded).toBeLessThan(utf8.byteLength / 10);
+      expect(JSON.parse(doc.json()).ops).toEqual(content.compose(change).ops);
+      expect(doc.json()).toBe(JSON.stringify({ ops: doc.toDelta().ops }));
+    } finally {
+      TextDecoder.prototype.decode = decode;
+    }
+  });
+
+  it('reads back a layout without UTF-8 lengths (older snapshots) from its text', () => {
+    const content = new Delta();
+    for (let i = 0; i < 3_000; i++) content.insert(`wörd ${i} `, i % 3 ? { italic: true } : undefined);
+    const stored = new ChunkedDocument(content, undefined, units).toStored();
+    const older = JSON.stringify({ blocks: (JSON.parse(stored.layout) as { blocks: number[][] }).blocks.map((b) => b.slice(0, 5)) });
+    const utf8 = new TextEncoder().encode(stored.text);
+    for (const doc of [ChunkedDocument.fromStored({ text: stored.text, layout: older }, undefined, units), ChunkedDocument.fromStored({ text: stored.text, layout: older, utf8 }, undefined, units)]) {
+      expect(doc.size).toBe(units(content.ops));
+      expect(doc.json()).toBe(stored.text);
+      const change = new Delta().retain(1_000).delete(3);
+      doc.apply(change);
+      expect(doc.toDelta().ops).toEqual(content.compose(change).ops);
+      expect(doc.toStored().layout).not.toBe(older);
+    }
+  });
+
   it('gives its JSON in parts, and a change leaves all but its own block\'s parts the same objects', () => {
     const content = new Delta();
     for (let i = 0; i < 5_000; i++) content.insert(`word ${i} `, i % 2 ? { bold: true } : undefined);

@@ -91,7 +91,10 @@ const CLOSE = ']}';
 
 /** Text of a stored block and where its edge ops are in it. */
 interface RawBlock {
+  /** Its JSON (decoded from `utf8` on first read when the document was read back from its UTF-8 alone). */
   readonly text: string;
+  /** text.length, known without `text`. */
+  readonly textLength: number;
   readonly firstEnd: number;
   readonly lastStart: number;
   /** The UTF-8 of `text`, when the document was read back with its UTF-8. */
@@ -99,6 +102,36 @@ interface RawBlock {
   /** The stored document it comes from and its place there: neighbours in one stored text never merge (it is canonical). */
   readonly origin: object;
   readonly index: number;
+}
+
+const blockDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A stored block known by its UTF-8 alone: its text is decoded (and checked
+ * against its layout) only when something reads it, a change in it or a
+ * merge with a changed neighbour. Opening a 5 MB document read back as
+ * UTF-8 decodes none of its 11 MB (a reply sends the bytes as they are).
+ */
+function lazyRawBlock(utf8: Uint8Array, textLength: number, firstEnd: number, lastStart: number, origin: object, index: number): RawBlock {
+  let text: string | undefined;
+  return {
+    get text() {
+      if (text === undefined) {
+        const decoded = blockDecoder.decode(utf8);
+        const single = firstEnd === textLength && lastStart === 0;
+        // Written with its layout by StoredWriter: a mismatch is a damaged snapshot, not input.
+        if (decoded.length !== textLength || !(single || (decoded[firstEnd] === ',' && decoded[lastStart - 1] === ','))) throw new Error('stored document block does not match its layout');
+        text = decoded;
+      }
+      return text;
+    },
+    textLength,
+    firstEnd,
+    lastStart,
+    utf8,
+    origin,
+    index,
+  };
 }
 
 /** A piece of a document's JSON: some of its ops' JSON, joined by commas (ChunkedDocument.jsonParts). */
@@ -111,6 +144,8 @@ export interface JSONPart {
 /** A block's ops as canonical JSON (neighbouring ops in it merged as toDelta() merges them). */
 interface BlockJSON extends JSONPart {
   readonly text: string;
+  /** text.length, known without reading `text` (a stored block's may not be decoded yet). */
+  readonly textLength: number;
   readonly firstEnd: number;
   readonly lastStart: number;
   /** Quill length and measure of the canonical ops. */
@@ -144,7 +179,7 @@ export class ChunkedDocument {
   /** toStored() of the document as it is (null: not made since the last change). */
   private stored: StoredDocument | null = null;
   /** jsonParts() of the document as it is, and the layout that goes with them. */
-  private parts: { parts: readonly JSONPart[]; layout: string } | null = null;
+  private parts: { parts: readonly JSONPart[]; layout: () => string } | null = null;
 
   /**
    * `chunk`: ops per chunk, `block`: chunks per block (tests make them tiny
@@ -266,12 +301,12 @@ export class ChunkedDocument {
   toStored(): StoredDocument {
     if (!this.stored) {
       const { parts, layout } = this.written();
-      this.stored = { text: OPEN + parts.map((p) => p.text).join(',') + CLOSE, layout };
+      this.stored = { text: OPEN + parts.map((p) => p.text).join(',') + CLOSE, layout: layout() };
     }
     return this.stored;
   }
 
-  private written(): { parts: readonly JSONPart[]; layout: string } {
+  private written(): { parts: readonly JSONPart[]; layout: () => string } {
     if (this.parts) return this.parts;
     const out = new StoredWriter(this.measure);
     let previous: RawBlock | null = null;
@@ -528,18 +563,22 @@ export class ChunkedDocument {
   private jsonOf(b: Block): BlockJSON {
     if (b.json) return b.json;
     if (b.raw) {
-      const { text, firstEnd, lastStart, utf8 } = b.raw;
+      const raw = b.raw;
+      const { textLength, firstEnd, lastStart, utf8 } = raw;
       let first: DeltaOp | undefined;
       let last: DeltaOp | undefined;
       b.json = {
-        text,
+        get text() {
+          return raw.text;
+        },
+        textLength,
         utf8,
         firstEnd,
         lastStart,
         length: b.length,
         size: b.size,
-        first: () => (first ??= JSON.parse(text.slice(0, firstEnd)) as DeltaOp),
-        last: () => (last ??= JSON.parse(text.slice(lastStart)) as DeltaOp),
+        first: () => (first ??= JSON.parse(raw.text.slice(0, firstEnd)) as DeltaOp),
+        last: () => (last ??= JSON.parse(raw.text.slice(lastStart)) as DeltaOp),
       };
       return b.json;
     }
@@ -559,6 +598,7 @@ export class ChunkedDocument {
     const last = ops[ops.length - 1]!;
     b.json = {
       text,
+      textLength: text.length,
       firstEnd: ops.length === 1 ? text.length : JSON.stringify(first).length,
       lastStart: ops.length === 1 ? 0 : text.length - JSON.stringify(last).length,
       length: b.length,
@@ -583,23 +623,80 @@ function rawOps(raw: RawBlock): DeltaOp[] {
   return ops;
 }
 
-/** The blocks of a stored document, as text; null when its layout does not fit its text. */
-function rawBlocks(stored: StoredDocument): Block[] | null {
-  const { text } = stored;
+/** The layout's entries, if it is a list of blocks of 5 or 6 non-negative integers. */
+function layoutEntries(stored: StoredDocument): Layout['blocks'] | null {
   let layout: Layout;
   try {
     layout = JSON.parse(stored.layout) as Layout;
   } catch {
     return null;
   }
-  if (!Array.isArray(layout?.blocks) || !text.startsWith(OPEN) || !text.endsWith(CLOSE)) return null;
+  if (!Array.isArray(layout?.blocks)) return null;
+  for (const entry of layout.blocks) if (!Array.isArray(entry) || (entry.length !== 5 && entry.length !== 6) || !entry.every((n) => Number.isSafeInteger(n) && n! >= 0)) return null;
+  return layout.blocks;
+}
+
+/**
+ * The bytes of the UTF-8 a layout describes (OPEN, the blocks with commas
+ * between them, CLOSE), when it has every block's UTF-8 length; else null.
+ * What a reader of a stored body can expect it to inflate to.
+ */
+export function storedUtf8Length(layout: string): number | null {
+  const entries = layoutEntries({ text: '', layout });
+  if (!entries || entries.length === 0 || entries.some((e) => e.length !== 6)) return null;
+  let n = OPEN.length + CLOSE.length + entries.length - 1;
+  for (const e of entries) n += e[5]!;
+  return n;
+}
+
+const COMMA_BYTE = 0x2c;
+const OPEN_BYTES = new TextEncoder().encode(OPEN);
+const CLOSE_BYTES = new TextEncoder().encode(CLOSE);
+
+/**
+ * The blocks of a stored document read back with its UTF-8, from the bytes
+ * alone (each block decoded when read: lazyRawBlock); null unless every
+ * block has its UTF-8 length and they fit the bytes.
+ */
+function lazyRawBlocks(utf8: Uint8Array, entries: Layout['blocks']): Block[] | null {
+  if (entries.length === 0 || entries.some((e) => e.length !== 6)) return null;
+  if (utf8.byteLength < OPEN_BYTES.length + CLOSE_BYTES.length) return null;
+  for (let i = 0; i < OPEN_BYTES.length; i++) if (utf8[i] !== OPEN_BYTES[i]) return null;
+  for (let i = 0; i < CLOSE_BYTES.length; i++) if (utf8[utf8.byteLength - CLOSE_BYTES.length + i] !== CLOSE_BYTES[i]) return null;
+  const origin = {};
+  const blocks: Block[] = [];
+  let at = OPEN_BYTES.length;
+  for (const [index, [jsonLength, firstEnd, lastStart, length, size, bytes]] of entries.entries()) {
+    if (index > 0) {
+      if (utf8[at] !== COMMA_BYTE) return null;
+      at += 1;
+    }
+    const end = at + bytes!;
+    if (jsonLength === 0 || bytes === 0 || end > utf8.byteLength - CLOSE_BYTES.length) return null;
+    const single = firstEnd === jsonLength && lastStart === 0;
+    if (!single && !(firstEnd > 0 && firstEnd < lastStart && lastStart < jsonLength)) return null;
+    blocks.push({ chunks: null, lengths: null, raw: lazyRawBlock(utf8.subarray(at, end), jsonLength, firstEnd, lastStart, origin, index), length, size, json: null });
+    at = end;
+  }
+  return at === utf8.byteLength - CLOSE_BYTES.length ? blocks : null;
+}
+
+/** The blocks of a stored document, as text; null when its layout does not fit its text. */
+function rawBlocks(stored: StoredDocument): Block[] | null {
+  const entries = layoutEntries(stored);
+  if (!entries) return null;
+  // Read back with its UTF-8 and the layout says where each block's bytes are: nothing is decoded now.
+  const lazy = stored.utf8 ? lazyRawBlocks(stored.utf8, entries) : null;
+  if (lazy) return lazy;
+  const { text } = stored;
+  const layout = { blocks: entries };
+  if (!text.startsWith(OPEN) || !text.endsWith(CLOSE)) return null;
   const origin = {};
   const blocks: Block[] = [];
   let at = OPEN.length;
   // Where the block's bytes start in stored.utf8 (undefined: not all blocks have their UTF-8 length, or no UTF-8).
   let byteAt: number | undefined = stored.utf8 ? OPEN.length : undefined;
   for (const [index, entry] of layout.blocks.entries()) {
-    if (!Array.isArray(entry) || (entry.length !== 5 && entry.length !== 6) || !entry.every((n) => Number.isSafeInteger(n) && n! >= 0)) return null;
     const [jsonLength, firstEnd, lastStart, length, size, bytes] = entry;
     if (index > 0) {
       if (text[at] !== ',') return null;
@@ -613,7 +710,7 @@ function rawBlocks(stored: StoredDocument): Block[] | null {
     if (!single && !(firstEnd > 0 && firstEnd < lastStart && lastStart < jsonLength && text[at + firstEnd] === ',' && text[at + lastStart - 1] === ',')) return null;
     const utf8 = byteAt !== undefined && bytes !== undefined ? stored.utf8!.subarray(byteAt, byteAt + bytes) : undefined;
     byteAt = byteAt !== undefined && bytes !== undefined ? byteAt + bytes : undefined;
-    blocks.push({ chunks: null, lengths: null, raw: { text: text.slice(at, end), firstEnd, lastStart, utf8, origin, index }, length, size, json: null });
+    blocks.push({ chunks: null, lengths: null, raw: { text: text.slice(at, end), textLength: jsonLength, firstEnd, lastStart, utf8, origin, index }, length, size, json: null });
     at = end;
   }
   if (at !== text.length - CLOSE.length) return null;
@@ -629,7 +726,8 @@ function rawBlocks(stored: StoredDocument): Block[] | null {
  */
 class StoredWriter {
   private readonly parts: JSONPart[] = [];
-  private readonly layout: Layout['blocks'] = [];
+  /** Per part, its layout entry without the UTF-8 length (counted only if the layout is asked for: a reply needs none). */
+  private readonly entries: Array<[number, number, number, number, number]> = [];
   /** The stored block being made: its JSON before its last op, and the last op, which the next block may merge with. */
   private head: string[] = [];
   private firstEnd: number | null = null;
@@ -662,12 +760,12 @@ class StoredWriter {
       this.flush();
       return this.begin(block);
     }
-    this.whole = null;
+    this.unwrap();
     this.length += block.length;
     this.size += block.size;
     if (this.measure) this.mergedSize = (this.mergedSize ?? this.measure([this.last!])) + this.measure([block.first()]);
     this.last = merged;
-    if (block.firstEnd === block.text.length) {
+    if (block.firstEnd === block.textLength) {
       // A block of one op: it all went into the merged op, which the next block may merge with again.
       this.lastText = null;
       return;
@@ -682,18 +780,28 @@ class StoredWriter {
     this.lastText = block.text.slice(block.lastStart);
   }
 
-  finish(): { parts: JSONPart[]; layout: string } {
+  finish(): { parts: JSONPart[]; layout: () => string } {
     if (this.lastOf !== null) this.flush();
-    return { parts: this.parts, layout: JSON.stringify({ blocks: this.layout } satisfies Layout) };
+    const { parts, entries } = this;
+    let layout: string | undefined;
+    return { parts, layout: () => (layout ??= JSON.stringify({ blocks: entries.map((e, k) => [...e, utf8Length(parts[k]!)]) } satisfies Layout)) };
   }
 
   private begin(block: BlockJSON): void {
+    // Its text is read only if the next block merges into it (unwrap): a stored block's may not be decoded yet.
     this.whole = block;
     this.length = block.length;
     this.size = block.size;
     this.last = null;
     this.lastOf = block;
-    if (block.firstEnd === block.text.length) {
+  }
+
+  /** The block begun is no longer one block's JSON unchanged: its head and last op's text, to merge into. */
+  private unwrap(): void {
+    const block = this.whole;
+    if (!block) return;
+    this.whole = null;
+    if (block.firstEnd === block.textLength) {
       this.head = [];
       this.firstEnd = null;
       this.lastText = block.text;
@@ -713,23 +821,24 @@ class StoredWriter {
 
   private flush(): void {
     this.settleMerged();
-    let text: string;
+    let textLength: number;
     let firstEnd: number;
     let lastStart: number;
     let part: JSONPart;
     if (this.whole) {
-      ({ text, firstEnd, lastStart } = this.whole);
+      ({ textLength, firstEnd, lastStart } = this.whole);
       part = this.whole; // the block's own: the same object while the block stays
     } else {
       const lastText = this.lastText ?? JSON.stringify(this.last ?? this.lastOf!.last());
       const head = this.head.join(',');
-      text = head ? `${head},${lastText}` : lastText;
+      const text = head ? `${head},${lastText}` : lastText;
+      textLength = text.length;
       lastStart = text.length - lastText.length;
       firstEnd = this.firstEnd ?? text.length;
       part = { text };
     }
     this.parts.push(part);
-    this.layout.push([text.length, firstEnd, lastStart, this.length, this.size, utf8Length(part)]);
+    this.entries.push([textLength, firstEnd, lastStart, this.length, this.size]);
     this.last = null;
     this.lastOf = null;
     this.whole = null;
