@@ -6,7 +6,7 @@ import { ChunkedDocument } from './chunked-document.ts';
 import { Delta, type DeltaOp } from './delta.ts';
 
 const attributes = fc.option(fc.record({ bold: fc.option(fc.constant(true), { nil: null }), color: fc.constantFrom('red', 'blue') }, { requiredKeys: [] }), { nil: undefined });
-const text = fc.constantFrom('a', 'bc', 'def', '\n', 'xyz\n', '😀', 'a😀b', 'long text without a break');
+const text = fc.constantFrom('a', 'bc', 'def', '\n', 'xyz\n', '😀', 'a😀b', 'long text without a break', '\ud83d', '\ude00', 'q"\\');
 const step = fc.record({ at: fc.double({ min: 0, max: 1, noNaN: true }), kind: fc.integer({ min: 0, max: 2 }), size: fc.integer({ min: 1, max: 6 }), attributes, text, embed: fc.boolean() });
 
 /** A change at a relative position of `doc`: insert (text or embed), delete, or format. */
@@ -195,6 +195,24 @@ describe('ChunkedDocument', () => {
       const kept = after.filter((p) => before.includes(p)).length;
       expect(kept).toBeGreaterThan(after.length - 3);
       expect(kept).toBeLessThan(after.length);
+    }
+  });
+
+  it('writes ops that merge into one as JSON.stringify does, a surrogate pair they join included', () => {
+    const long = 'z'.repeat(1_500);
+    for (const [x, y] of [
+      [`${long}\ud83d`, `\ude00${long}`],
+      [`a"\\${long}`, `\n${long}\u0001`],
+      ['\ud83d', '\ude00'],
+    ]) {
+      // Chunks of one op, blocks of two chunks: x and y meet in one block (chunk = 2) or across two (block = 2).
+      const ops: DeltaOp[] = [{ insert: 'p', attributes: { bold: true } }, { insert: x! }, { insert: y! }, { insert: 'q', attributes: { bold: true } }, { insert: 'r', attributes: { italic: true } }, { insert: '\n' }];
+      const expected = ops.reduce((d, op) => d.insert(op.insert as string, op.attributes), new Delta());
+      for (const [chunk, block] of [[8, 32], [1, 2]]) {
+        const doc = new ChunkedDocument(new Delta(ops.map((op) => ({ ...op }))), chunk, units, 4_096, block);
+        expect(doc.json()).toBe(JSON.stringify({ ops: expected.ops }));
+        expect(ChunkedDocument.fromStored(doc.toStored(), chunk, units, 4_096, block).size).toBe(units(expected.ops));
+      }
     }
   });
 

@@ -582,28 +582,48 @@ export class ChunkedDocument {
       };
       return b.json;
     }
+    // The ops merged as toDelta() merges them, and their JSON beside them (OpenJSON where ops merge).
     let ops: DeltaOp[] = [];
+    let texts: Array<string | OpenJSON> | null = [];
     let kept = 0;
     for (const chunk of b.chunks!) {
       kept += chunk.length;
       for (const op of chunk) {
-        if (pushOp(ops, op)) continue;
+        const count = ops.length;
+        const before = ops[count - 1];
+        if (pushOp(ops, op)) {
+          if (texts === null) continue;
+          if (ops.length === count + 1 && ops[count] === op) texts.push(opJSON(op));
+          else if (ops.length === count && before !== undefined) {
+            const t = texts[count - 1]!;
+            const open = typeof t === 'string' ? new OpenJSON(t) : t;
+            texts[count - 1] = open.join(before, opJSON(op), op, ops[count - 1]!) ? open : JSON.stringify(ops[count - 1]);
+          }
+          else texts = null; // moved around a delete (never in a document): JSON.stringify below
+          continue;
+        }
         const d = new Delta(ops);
         d.push(op);
         ops = d.ops;
+        texts = null;
       }
     }
-    const text = JSON.stringify(ops).slice(1, -1);
+    const strings = texts?.map(String);
+    const text = strings ? strings.join(',') : JSON.stringify(ops).slice(1, -1);
     const first = ops[0]!;
     const last = ops[ops.length - 1]!;
+    const { measure } = this;
+    let size: number | undefined;
     b.json = {
       text,
       textLength: text.length,
-      firstEnd: ops.length === 1 ? text.length : JSON.stringify(first).length,
-      lastStart: ops.length === 1 ? 0 : text.length - JSON.stringify(last).length,
+      firstEnd: ops.length === 1 ? text.length : strings ? strings[0]!.length : JSON.stringify(first).length,
+      lastStart: ops.length === 1 ? 0 : text.length - (strings ? strings[strings.length - 1]!.length : JSON.stringify(last).length),
       length: b.length,
-      // Measured again only where ops merged (the pieces of a run, ops that met at a chunk boundary).
-      size: ops.length === kept ? b.size : this.measure ? this.measure(ops) : 0,
+      // Measured again only where ops merged (the pieces of a run, ops that met at a chunk boundary), and only for a layout.
+      get size() {
+        return (size ??= ops.length === kept ? b.size : measure ? measure(ops) : 0);
+      },
       first: () => first,
       last: () => last,
     };
@@ -726,23 +746,29 @@ function rawBlocks(stored: StoredDocument): Block[] | null {
  */
 class StoredWriter {
   private readonly parts: JSONPart[] = [];
-  /** Per part, its layout entry without the UTF-8 length (counted only if the layout is asked for: a reply needs none). */
-  private readonly entries: Array<[number, number, number, number, number]> = [];
+  /**
+   * Per part, its layout entry but for its measure and UTF-8 length, which
+   * are counted only if the layout is asked for (a snapshot): a reply needs
+   * neither, and measuring a long run (a 5 MB plain document is one op)
+   * costs as much as writing it.
+   */
+  private readonly entries: Array<[number, number, number, number]> = [];
+  private readonly sizes: Array<() => number> = [];
   /** The stored block being made: its JSON before its last op, and the last op, which the next block may merge with. */
   private head: string[] = [];
   private firstEnd: number | null = null;
   /** The last op (null: not read yet; `lastOf` has it) and the block it was read from. */
   private last: DeltaOp | null = null;
   private lastOf: BlockJSON | null = null;
-  /**
-   * While `last` is ops merged into one: the measure of those ops (what
-   * `size` counts for it). Measured as one op only once it is complete: a
-   * long run over many blocks would otherwise be measured again per block.
-   */
-  private mergedSize: number | null = null;
-  private lastText: string | null = null;
+  /** The JSON of `last` (set once the block begun is unwrapped). */
+  private lastText: string | OpenJSON | null = null;
   private length = 0;
-  private size = 0;
+  /** The blocks in the part being made (their sizes add up to its size but for merged ops)... */
+  private blocks: BlockJSON[] = [];
+  /** ...and each merged op with the ops it was made of, which the blocks' sizes count apart. */
+  private merges: Array<[DeltaOp, DeltaOp[]]> = [];
+  /** While `last` is ops merged into one: those ops. */
+  private merging: DeltaOp[] | null = null;
   /** The block being made is one block's JSON, unchanged. */
   private whole: BlockJSON | null = null;
 
@@ -755,23 +781,29 @@ class StoredWriter {
   add(block: BlockJSON, adjacent: boolean): void {
     if (this.lastOf === null) return this.begin(block);
     // Read only where it may merge: a stored block's edge ops are parsed on demand.
-    const merged = adjacent ? null : mergeOps((this.last ??= this.lastOf.last()), block.first());
+    if (adjacent) {
+      this.flush();
+      return this.begin(block);
+    }
+    const last = (this.last ??= this.lastOf.last());
+    const first = block.first();
+    const merged = mergeOps(last, first);
     if (!merged) {
       this.flush();
       return this.begin(block);
     }
     this.unwrap();
     this.length += block.length;
-    this.size += block.size;
-    if (this.measure) this.mergedSize = (this.mergedSize ?? this.measure([this.last!])) + this.measure([block.first()]);
+    this.blocks.push(block);
+    (this.merging ??= [last]).push(first);
+    const firstText = block.firstEnd === block.textLength ? block.text : block.text.slice(0, block.firstEnd);
+    const open = this.lastText instanceof OpenJSON ? this.lastText : new OpenJSON(this.lastText!);
+    this.lastText = open.join(last, firstText, first, merged) ? open : JSON.stringify(merged);
     this.last = merged;
-    if (block.firstEnd === block.textLength) {
-      // A block of one op: it all went into the merged op, which the next block may merge with again.
-      this.lastText = null;
-      return;
-    }
+    // A block of one op: it all went into the merged op, which the next block may merge with again.
+    if (block.firstEnd === block.textLength) return;
     this.settleMerged();
-    const mergedText = JSON.stringify(merged);
+    const mergedText = String(this.lastText);
     this.firstEnd ??= mergedText.length;
     this.head.push(mergedText);
     if (block.lastStart > block.firstEnd + 1) this.head.push(block.text.slice(block.firstEnd + 1, block.lastStart - 1));
@@ -782,16 +814,18 @@ class StoredWriter {
 
   finish(): { parts: JSONPart[]; layout: () => string } {
     if (this.lastOf !== null) this.flush();
-    const { parts, entries } = this;
+    const { parts, entries, sizes } = this;
     let layout: string | undefined;
-    return { parts, layout: () => (layout ??= JSON.stringify({ blocks: entries.map((e, k) => [...e, utf8Length(parts[k]!)]) } satisfies Layout)) };
+    return { parts, layout: () => (layout ??= JSON.stringify({ blocks: entries.map((e, k) => [...e, sizes[k]!(), utf8Length(parts[k]!)]) } satisfies Layout)) };
   }
 
   private begin(block: BlockJSON): void {
     // Its text is read only if the next block merges into it (unwrap): a stored block's may not be decoded yet.
     this.whole = block;
     this.length = block.length;
-    this.size = block.size;
+    this.blocks = [block];
+    this.merges = [];
+    this.merging = null;
     this.last = null;
     this.lastOf = block;
   }
@@ -812,11 +846,11 @@ class StoredWriter {
     }
   }
 
-  /** `size` counts the merged `last` as one op, now that nothing more merges into it. */
+  /** The merged `last` is complete: its size is counted as one op's (when the layout is made). */
   private settleMerged(): void {
-    if (this.mergedSize === null || !this.measure) return;
-    this.size += this.measure([this.last!]) - this.mergedSize;
-    this.mergedSize = null;
+    if (this.merging === null) return;
+    this.merges.push([this.last!, this.merging]);
+    this.merging = null;
   }
 
   private flush(): void {
@@ -829,7 +863,7 @@ class StoredWriter {
       ({ textLength, firstEnd, lastStart } = this.whole);
       part = this.whole; // the block's own: the same object while the block stays
     } else {
-      const lastText = this.lastText ?? JSON.stringify(this.last ?? this.lastOf!.last());
+      const lastText = this.lastText !== null ? String(this.lastText) : JSON.stringify(this.last ?? this.lastOf!.last());
       const head = this.head.join(',');
       const text = head ? `${head},${lastText}` : lastText;
       textLength = text.length;
@@ -838,11 +872,80 @@ class StoredWriter {
       part = { text };
     }
     this.parts.push(part);
-    this.entries.push([textLength, firstEnd, lastStart, this.length, this.size]);
+    this.entries.push([textLength, firstEnd, lastStart, this.length]);
+    const { blocks, merges, measure } = this;
+    this.sizes.push(() => {
+      let n = 0;
+      for (const b of blocks) n += b.size;
+      if (measure) for (const [op, from] of merges) n += measure([op]) - measure(from);
+      return n;
+    });
     this.last = null;
     this.lastOf = null;
     this.whole = null;
   }
+}
+
+const INSERT_HEAD = '{"insert":"';
+
+/** The end of an op's JSON after its text, as JSON.stringify writes an op whose keys are `insert` then `attributes`. */
+const textTail = (op: DeltaOp): string => (op.attributes ? `","attributes":${JSON.stringify(op.attributes)}}` : '"}');
+
+/**
+ * The JSON of a text op that the next ops may merge into (pushOp: their
+ * text joined, the last one's attributes), kept open (without its tail)
+ * so that each join appends their escaped text: nothing is escaped again,
+ * and what it holds is never copied (a long run's ~1,200 pieces, joined
+ * per version, were ~60 ms of JSON.stringify for a 5 MB run).
+ */
+class OpenJSON {
+  private text: string;
+  private open: string | null = null;
+  private tail = '';
+  /** The last UTF-16 unit of the text joined so far (reading it from the joined string would flatten it: a copy per join). */
+  private lastUnit = -1;
+  constructor(text: string) {
+    this.text = text;
+  }
+
+  /**
+   * Appends `b` (its JSON `bText`) to this op `a`, which makes `merged`;
+   * false where the result might not be what JSON.stringify(merged) gives
+   * (a surrogate pair cut between them, each half escaped alone; JSON not
+   * in `insert`, `attributes` order): the caller writes it then.
+   */
+  join(a: DeltaOp, bText: string, b: DeltaOp, merged: DeltaOp): boolean {
+    const x = a.insert;
+    const y = b.insert;
+    if (typeof x !== 'string' || typeof y !== 'string' || x.length === 0 || y.length === 0 || merged.attributes !== b.attributes || Object.keys(merged)[0] !== 'insert') return false;
+    if (this.lastUnit < 0) this.lastUnit = x.charCodeAt(x.length - 1);
+    if (isHighSurrogate(this.lastUnit) && (y.charCodeAt(0) & 0xfc00) === 0xdc00) return false;
+    const bTail = textTail(b);
+    if (!bText.startsWith(INSERT_HEAD) || !bText.endsWith(bTail)) return false;
+    if (this.open === null) {
+      const aTail = textTail(a);
+      if (!this.text.startsWith(INSERT_HEAD) || !this.text.endsWith(aTail)) return false;
+      this.open = this.text.slice(0, this.text.length - aTail.length);
+    }
+    this.open += bText.slice(INSERT_HEAD.length, bText.length - bTail.length);
+    this.tail = bTail;
+    this.lastUnit = y.charCodeAt(y.length - 1);
+    return true;
+  }
+
+  toString(): string {
+    return this.open === null ? this.text : this.open + this.tail;
+  }
+}
+
+/** Text ops at least this long keep their JSON (WeakMap by op): a long run's pieces are escaped once, not per version. */
+const KEEP_JSON_UNITS = 1_024;
+const opJSONs = new WeakMap<DeltaOp, string>();
+function opJSON(op: DeltaOp): string {
+  if (typeof op.insert !== 'string' || op.insert.length < KEEP_JSON_UNITS) return JSON.stringify(op);
+  let text = opJSONs.get(op);
+  if (text === undefined) opJSONs.set(op, (text = JSON.stringify(op)));
+  return text;
 }
 
 /** UTF-8 bytes of a part's text, counted once per part (a part that stays from one version to the next keeps its count). */
