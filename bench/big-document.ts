@@ -379,7 +379,11 @@ const oursCrowd = new Map<string, { p99: number; cpu: number; peak: number }>();
 const vmHwm = (pid: number) => Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 const threadNanos = (pid: number) => {
   const out = new Map<string, [string, number]>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {}
+  for (const tid of tids) {
     try {
       out.set(tid, [readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(), Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])]);
     } catch {}

@@ -216,6 +216,33 @@ describe('ChunkedDocument', () => {
     }
   });
 
+  it('reads a stored long run back in pieces cut in its JSON, escapes and surrogate pairs kept whole', () => {
+    const unit = fc.constantFrom('a', 'b', '\n', '"', '\\', '😀', '\ud83d', '\ude00', 'é', '\u0001');
+    fc.assert(
+      fc.property(
+        fc.array(unit, { minLength: 1, maxLength: 300 }),
+        fc.option(fc.constantFrom({ bold: true }, { link: 'https://example.com/"x"' }), { nil: undefined }),
+        fc.constantFrom(2, 3, 7),
+        fc.constantFrom(1, 8),
+        fc.array(step, { maxLength: 5 }),
+        (units16, attributes, piece, chunk, steps) => {
+          let expected = new Delta().insert(units16.join(''), attributes);
+          const stored = new ChunkedDocument(expected, chunk, units, piece).toStored();
+          const read = ChunkedDocument.fromStored(stored, chunk, units, piece);
+          for (const s of steps) {
+            const change = changeAt(expected.length(), s);
+            expected = expected.compose(change);
+            read.apply(change);
+          }
+          expect(read.toDelta().ops).toEqual(expected.ops);
+          expect(read.json()).toBe(JSON.stringify({ ops: read.toDelta().ops }));
+          expect(ChunkedDocument.fromStored(read.toStored(), chunk, units, piece).size).toBe(units(expected.ops));
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
   it('parses the whole text when a stored layout does not fit it', () => {
     const doc = new ChunkedDocument(new Delta().insert('a', { bold: true }).insert('b\n'), 1, units);
     const { text } = doc.toStored();
