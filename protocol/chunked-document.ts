@@ -598,8 +598,7 @@ export class ChunkedDocument {
             const t = texts[count - 1]!;
             const open = typeof t === 'string' ? new OpenJSON(t) : t;
             texts[count - 1] = open.join(before, opJSON(op), op, ops[count - 1]!) ? open : JSON.stringify(ops[count - 1]);
-          }
-          else texts = null; // moved around a delete (never in a document): JSON.stringify below
+          } else texts = null; // moved around a delete (never in a document): JSON.stringify below
           continue;
         }
         const d = new Delta(ops);
