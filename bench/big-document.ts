@@ -6,6 +6,7 @@
 //   BENCH_CPU_PROF=<dir> node bench/big-document.ts ...   (each node's CPU profile; then
 //     node bench/profile-windows.ts <dir> for where each timed open's time went)
 //   --only open,server,client,crowd: the parts to run (of ours)
+//   BENCH_THREADS=1: each cold open's CPU per node thread (main, V8's helpers, libuv's pool)
 //
 // 1. cold open: a fresh node (after a warm-up on the small document and on
 //    a 0.6 MB formatted one, so the JIT, the schema and the code paths of
