@@ -3,7 +3,10 @@
 // plain run, and a 5 KB one beside them. Not a test: prints tables.
 //   node bench/big-document.ts [--mode embedded|scaled] [--mb 5] [--keys 300] [--clients 100] [--opens 1]
 //     [--systems ours,sharedb] [--sharedb-keys 30]
-//   BENCH_CPU_PROF=<dir> node bench/big-document.ts ...   (each node's CPU profile)
+//   BENCH_CPU_PROF=<dir> node bench/big-document.ts ...   (each node's CPU profile; then
+//     node bench/profile-windows.ts <dir> for where each timed open's time went)
+//   --only open,server,client,crowd: the parts to run (of ours)
+//   BENCH_THREADS=1: each cold open's CPU per node thread (main, V8's helpers, libuv's pool)
 //
 // 1. cold open: a fresh node (after a warm-up on the small document and on
 //    a 0.6 MB formatted one, so the JIT, the schema and the code paths of
@@ -40,11 +43,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { constants as zlibConstants, gunzipSync, inflateSync } from 'node:zlib';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { cpuSecondsOf, startOurNode } from './lib/processes.ts';
+import { cpuNanosOf, cpuSecondsOf, startOurNode } from './lib/processes.ts';
+import { writeFileSync } from 'node:fs';
 import { Samples } from './lib/stats.ts';
 import { graphqlAt } from './lib/graphql.ts';
 import { TRACES_DIR, prng } from './lib/edits.ts';
@@ -188,8 +192,24 @@ if (mode === 'scaled') {
   env = { ...env, DATABASE_URL: db.url, REDIS_URL: services.redisUrl, REDIS_PREFIX: uniquePrefix('big') };
 }
 let profileCount = 0;
-const startNode = () =>
-  startOurNode({ env, nodeArgs: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `big-${process.pid}-${profileCount++}.cpuprofile`] : [] });
+/** The profile the current node writes (without its extension), when profiling. */
+let profileName: string | null = null;
+/**
+ * When each timed request of the current node ran (µs of CLOCK_MONOTONIC,
+ * the clock of V8's profile timestamps), written beside its profile as
+ * <name>.windows.json: a profile covers the node's whole life, and these
+ * say which samples were the cold open.
+ */
+const profileWindows: Array<{ label: string; start: number; end: number }> = [];
+const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
+const startNode = () => {
+  profileName = profileDir ? `big-${process.pid}-${profileCount++}` : null;
+  profileWindows.length = 0;
+  return startOurNode({ env, nodeArgs: profileName ? ['--cpu-prof', '--cpu-prof-dir', profileDir!, '--cpu-prof-name', `${profileName}.cpuprofile`] : [] });
+};
+const saveWindows = () => {
+  if (profileName && profileWindows.length > 0) writeFileSync(path.join(profileDir!, `${profileName}.windows.json`), JSON.stringify(profileWindows, null, 1));
+};
 
 const bigBytes = Math.round(MB * 1_000_000);
 const formatted = formattedContent(bigBytes);
@@ -358,6 +378,19 @@ const oursOpen = new Map<string, number>();
 const oursKeystroke = new Map<string, { server: number; client: number }>();
 const oursCrowd = new Map<string, { p99: number; cpu: number; peak: number }>();
 const vmHwm = (pid: number) => Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+const threadNanos = (pid: number) => {
+  const out = new Map<string, [string, number]>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {}
+  for (const tid of tids) {
+    try {
+      out.set(tid, [readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(), Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])]);
+    } catch {}
+  }
+  return out;
+};
 const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // --- 1. cold open -----------------------------------------------------------
@@ -367,9 +400,12 @@ async function warmUp(url: string): Promise<void> {
   for (const id of [ids[2]!, ids[3]!]) for (let i = 0; i < 3; i++) (await openAndEdit(url, id, true)).socket.terminate();
 }
 
-const OPEN_HEADER = '| document | open | reply first byte | reply last byte | node CPU for the query | client JSON.parse | socket + stream + one edit acked | editable (total) | reply MB |';
+const OPEN_HEADER = '| document | open | reply first byte | reply last byte | node CPU for the query (all threads) | of it the main thread | client JSON.parse | socket + stream + one edit acked | editable (total) | reply MB |';
 /** Each run's cells of each row (document, cold/warm), for the medians of --opens. */
 const openRuns = new Map<string, number[][]>();
+
+/** Longer than PREVIEW_DELAY_MS (documents/preview.ts) and the preview's write. */
+const PREVIEW_SETTLE_MS = 1_500;
 
 async function coldOpen(run: number): Promise<void> {
   node = await startNode();
@@ -377,22 +413,33 @@ async function coldOpen(run: number): Promise<void> {
   await sleepMs(200);
   if (run === 0) {
     console.log(`1. Opening a document: a fresh node (warmed up on the small one and a 0.6 MB one), then the same again; ms${OPENS > 1 ? `; ${OPENS} nodes, then the medians` : ''}`);
-    console.log('   reply = `document { version content }` over HTTP; first byte ≈ the server building it; CPU = the node\'s over the query (10 ms ticks)\n');
+    console.log('   reply = `document { version content }` over HTTP; first byte ≈ the server building it; CPU = the node\'s over the query (schedstat: all threads, and the main thread alone)\n');
     console.log(OPEN_HEADER);
-    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   }
   for (const [k, doc] of measured.entries()) {
     for (const which of ['cold', 'warm']) {
-      const cpu0 = cpuSecondsOf(node.pid);
+      // The edits before (the warm-up's, the previous document's) write their previews a second
+      // later (documents/preview.ts), with a commit and an fsync: not this open's work.
+      await sleepMs(PREVIEW_SETTLE_MS);
+      const threads0 = threadNanos(node.pid);
+      const [cpu0, main0, t0] = [cpuNanosOf(node.pid), cpuNanosOf(node.pid, 'main'), monotonicMicros()];
       const fetched = await postTimed(node.url, HEAD, { id: ids[k]! });
-      const cpuMs = (cpuSecondsOf(node.pid) - cpu0) * 1000;
+      const cpuMs = (cpuNanosOf(node.pid) - cpu0) / 1e6;
+      const mainMs = (cpuNanosOf(node.pid, 'main') - main0) / 1e6;
+      if (process.env.BENCH_THREADS) {
+        const by = new Map<string, number>();
+        for (const [tid, [name, ns]] of threadNanos(node.pid)) by.set(name, (by.get(name) ?? 0) + (ns - (threads0.get(tid)?.[1] ?? 0)) / 1e6);
+        console.log(`  threads ${doc.name} ${which}: ${[...by].filter(([, ms]) => ms > 0.5).map(([n, ms]) => `${n} ${ms.toFixed(1)}`).join(', ')}`);
+      }
+      profileWindows.push({ label: `${doc.name} ${which}`, start: t0, end: monotonicMicros() });
       const p0 = performance.now();
       const reply = JSON.parse(replyText(fetched).toString('utf8')) as { data: { document: { version: number; content: { ops: DeltaOp[] } } } };
       const parseMs = performance.now() - p0;
       const length = new Delta(reply.data.document.content.ops).length();
       const edit = await editOnce(node.url, ids[k]!, reply.data.document.version, Math.floor(length / 2));
       edit.socket.terminate();
-      const cells = [fetched.firstByteMs, fetched.lastByteMs, cpuMs, parseMs, edit.ms, fetched.lastByteMs + parseMs + edit.ms, fetched.body.length / 1e6];
+      const cells = [fetched.firstByteMs, fetched.lastByteMs, cpuMs, mainMs, parseMs, edit.ms, fetched.lastByteMs + parseMs + edit.ms, fetched.body.length / 1e6];
       const key = `${doc.name} | ${which}`;
       if (which === 'cold' && run === 0) oursOpen.set(doc.name, cpuMs);
       openRuns.set(key, [...(openRuns.get(key) ?? []), cells]);
@@ -400,16 +447,17 @@ async function coldOpen(run: number): Promise<void> {
     }
   }
   await node.stop();
+  saveWindows();
   dropKeptConnections();
 }
 
-const openRow = (c: number[]) => `${fmt(c[0]!)} | ${fmt(c[1]!)} | ${fmt(c[2]!, 0)} | ${fmt(c[3]!)} | ${fmt(c[4]!)} | ${fmt(c[5]!)} | ${fmt(c[6]!, 2)}`;
+const openRow = (c: number[]) => `${fmt(c[0]!)} | ${fmt(c[1]!)} | ${fmt(c[2]!, 0)} | ${fmt(c[3]!, 0)} | ${fmt(c[4]!)} | ${fmt(c[5]!)} | ${fmt(c[6]!)} | ${fmt(c[7]!, 2)}`;
 
 /** The median of each cell over the runs of --opens. */
 function openMedians(): void {
   console.log(`\nMedians over ${OPENS} nodes:\n`);
   console.log(OPEN_HEADER);
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const [key, runs] of openRuns) {
     const median = runs[0]!.map((_, i) => {
       const column = runs.map((r) => r[i]!).sort((a, b) => a - b);

@@ -6,7 +6,7 @@ import { ChunkedDocument } from './chunked-document.ts';
 import { Delta, type DeltaOp } from './delta.ts';
 
 const attributes = fc.option(fc.record({ bold: fc.option(fc.constant(true), { nil: null }), color: fc.constantFrom('red', 'blue') }, { requiredKeys: [] }), { nil: undefined });
-const text = fc.constantFrom('a', 'bc', 'def', '\n', 'xyz\n', '😀', 'a😀b', 'long text without a break');
+const text = fc.constantFrom('a', 'bc', 'def', '\n', 'xyz\n', '😀', 'a😀b', 'long text without a break', '\ud83d', '\ude00', 'q"\\');
 const step = fc.record({ at: fc.double({ min: 0, max: 1, noNaN: true }), kind: fc.integer({ min: 0, max: 2 }), size: fc.integer({ min: 1, max: 6 }), attributes, text, embed: fc.boolean() });
 
 /** A change at a relative position of `doc`: insert (text or embed), delete, or format. */
@@ -125,6 +125,63 @@ describe('ChunkedDocument', () => {
     }
   });
 
+  it('opens a document read back as UTF-8 without decoding it, and decodes only the blocks a change meets', () => {
+    const content = new Delta();
+    for (let i = 0; i < 20_000; i++) content.insert(`wörd ${i} `, i % 2 ? { bold: true } : undefined);
+    const stored = new ChunkedDocument(content, undefined, units).toStored();
+    const utf8 = new TextEncoder().encode(stored.text);
+    const decode = TextDecoder.prototype.decode;
+    let decoded = 0;
+    TextDecoder.prototype.decode = function (this: TextDecoder, input?: AllowSharedBufferSource, options?: TextDecodeOptions) {
+      decoded += input?.byteLength ?? 0;
+      return decode.call(this, input, options);
+    };
+    try {
+      // As a snapshot body is read back: its text is there only if asked for.
+      const doc = ChunkedDocument.fromStored(
+        {
+          get text(): string {
+            throw new Error('the whole text was read');
+          },
+          layout: stored.layout,
+          utf8,
+        },
+        undefined,
+        units,
+      );
+      expect(doc.size).toBe(units(content.ops));
+      expect(doc.storedUtf8()).toBe(utf8);
+      const parts = doc.jsonParts();
+      expect(parts.every((p) => p.utf8 !== undefined)).toBe(true);
+      expect(Buffer.concat(parts.map((p) => p.utf8!)).byteLength).toBe(utf8.byteLength - '{"ops":[]}'.length - (parts.length - 1));
+      expect(decoded).toBe(0);
+      const change = new Delta().retain(doc.length / 2).insert('x', { italic: true });
+      doc.apply(change);
+      expect(decoded).toBeGreaterThan(0);
+      expect(decoded).toBeLessThan(utf8.byteLength / 10);
+      expect(JSON.parse(doc.json()).ops).toEqual(content.compose(change).ops);
+      expect(doc.json()).toBe(JSON.stringify({ ops: doc.toDelta().ops }));
+    } finally {
+      TextDecoder.prototype.decode = decode;
+    }
+  });
+
+  it('reads back a layout without UTF-8 lengths (older snapshots) from its text', () => {
+    const content = new Delta();
+    for (let i = 0; i < 3_000; i++) content.insert(`wörd ${i} `, i % 3 ? { italic: true } : undefined);
+    const stored = new ChunkedDocument(content, undefined, units).toStored();
+    const older = JSON.stringify({ blocks: (JSON.parse(stored.layout) as { blocks: number[][] }).blocks.map((b) => b.slice(0, 5)) });
+    const utf8 = new TextEncoder().encode(stored.text);
+    for (const doc of [ChunkedDocument.fromStored({ text: stored.text, layout: older }, undefined, units), ChunkedDocument.fromStored({ text: stored.text, layout: older, utf8 }, undefined, units)]) {
+      expect(doc.size).toBe(units(content.ops));
+      expect(doc.json()).toBe(stored.text);
+      const change = new Delta().retain(1_000).delete(3);
+      doc.apply(change);
+      expect(doc.toDelta().ops).toEqual(content.compose(change).ops);
+      expect(doc.toStored().layout).not.toBe(older);
+    }
+  });
+
   it('gives its JSON in parts, and a change leaves all but its own block\'s parts the same objects', () => {
     const content = new Delta();
     for (let i = 0; i < 5_000; i++) content.insert(`word ${i} `, i % 2 ? { bold: true } : undefined);
@@ -139,6 +196,51 @@ describe('ChunkedDocument', () => {
       expect(kept).toBeGreaterThan(after.length - 3);
       expect(kept).toBeLessThan(after.length);
     }
+  });
+
+  it('writes ops that merge into one as JSON.stringify does, a surrogate pair they join included', () => {
+    const long = 'z'.repeat(1_500);
+    for (const [x, y] of [
+      [`${long}\ud83d`, `\ude00${long}`],
+      [`a"\\${long}`, `\n${long}\u0001`],
+      ['\ud83d', '\ude00'],
+    ]) {
+      // Chunks of one op, blocks of two chunks: x and y meet in one block (chunk = 2) or across two (block = 2).
+      const ops: DeltaOp[] = [{ insert: 'p', attributes: { bold: true } }, { insert: x! }, { insert: y! }, { insert: 'q', attributes: { bold: true } }, { insert: 'r', attributes: { italic: true } }, { insert: '\n' }];
+      const expected = ops.reduce((d, op) => d.insert(op.insert as string, op.attributes), new Delta());
+      for (const [chunk, block] of [[8, 32], [1, 2]]) {
+        const doc = new ChunkedDocument(new Delta(ops.map((op) => ({ ...op }))), chunk, units, 4_096, block);
+        expect(doc.json()).toBe(JSON.stringify({ ops: expected.ops }));
+        expect(ChunkedDocument.fromStored(doc.toStored(), chunk, units, 4_096, block).size).toBe(units(expected.ops));
+      }
+    }
+  });
+
+  it('reads a stored long run back in pieces cut in its JSON, escapes and surrogate pairs kept whole', () => {
+    const unit = fc.constantFrom('a', 'b', '\n', '"', '\\', '😀', '\ud83d', '\ude00', 'é', '\u0001');
+    fc.assert(
+      fc.property(
+        fc.array(unit, { minLength: 1, maxLength: 300 }),
+        fc.option(fc.constantFrom({ bold: true }, { link: 'https://example.com/"x"' }), { nil: undefined }),
+        fc.constantFrom(2, 3, 7),
+        fc.constantFrom(1, 8),
+        fc.array(step, { maxLength: 5 }),
+        (units16, attributes, piece, chunk, steps) => {
+          let expected = new Delta().insert(units16.join(''), attributes);
+          const stored = new ChunkedDocument(expected, chunk, units, piece).toStored();
+          const read = ChunkedDocument.fromStored(stored, chunk, units, piece);
+          for (const s of steps) {
+            const change = changeAt(expected.length(), s);
+            expected = expected.compose(change);
+            read.apply(change);
+          }
+          expect(read.toDelta().ops).toEqual(expected.ops);
+          expect(read.json()).toBe(JSON.stringify({ ops: read.toDelta().ops }));
+          expect(ChunkedDocument.fromStored(read.toStored(), chunk, units, piece).size).toBe(units(expected.ops));
+        },
+      ),
+      { numRuns: 400 },
+    );
   });
 
   it('parses the whole text when a stored layout does not fit it', () => {
