@@ -7,7 +7,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from './database.ts';
 
-describe('embedded first start', () => {
+// A first start runs initdb (in a child process) before the open: ~40 s on two busy cores.
+describe('embedded first start', { timeout: 180_000 }, () => {
   let db: Database | undefined;
   let dir: string | undefined;
   afterEach(async () => {
