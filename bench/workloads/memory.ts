@@ -14,6 +14,8 @@ export interface MemoryReading {
   heap: number;
   /** V8 heap in use alone, after a full GC: what a leak in JavaScript grows. */
   heapUsed: number;
+  /** What V8 holds for its heap, used or not (pages it keeps after a GC count in RSS). */
+  heapTotal: number;
   /** Memory V8 knows is held outside its heap (buffers, PGlite's WebAssembly memory), after a full GC. */
   external: number;
 }
@@ -30,6 +32,7 @@ async function steadyMemory(target: Target): Promise<MemoryReading> {
     rss: readings.sort((a, b) => a - b)[1]!,
     heap: usage ? usage.heapUsed + usage.external : NaN,
     heapUsed: usage?.heapUsed ?? NaN,
+    heapTotal: usage?.heapTotal ?? NaN,
     external: usage?.external ?? NaN,
   };
 }
@@ -86,7 +89,7 @@ export interface SteadyResult {
   start: MemoryReading;
   end: MemoryReading;
   /** Readings taken along the window (SteadyOptions.readEveryMs): seconds into it, MiB. */
-  along: Array<{ s: number; rssMiB: number; heapUsedMiB: number; externalMiB: number }>;
+  along: Array<{ s: number; rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; externalMiB: number }>;
   load: LoadResult;
 }
 
@@ -115,12 +118,12 @@ export async function steadyLoad(target: Target, options: SteadyOptions): Promis
       else if (elapsed >= options.measureMs) end = steadyMemory(target);
       else if (elapsed >= nextRead) {
         nextRead += options.readEveryMs!;
-        readings.push(steadyMemory(target).then((m) => along.push({ s: Math.round(elapsed / 1000), rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), externalMiB: mib(m.external) })));
+        readings.push(steadyMemory(target).then((m) => along.push({ s: Math.round(elapsed / 1000), rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external) })));
       }
     },
   });
   await Promise.all(readings);
-  const missing: MemoryReading = { rss: NaN, heap: NaN, heapUsed: NaN, external: NaN };
+  const missing: MemoryReading = { rss: NaN, heap: NaN, heapUsed: NaN, heapTotal: NaN, external: NaN };
   const first = await (start ?? Promise.resolve(missing));
   const last = await (end ?? Promise.resolve(missing));
   return { startRss: first.rss, endRss: last.rss, growthBytes: last.rss - first.rss, start: first, end: last, along, load };
