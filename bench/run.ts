@@ -1,4 +1,4 @@
-// npm run bench [-- --quick | --tiny] [-- --only hot,nodes,many,trace,cold,memory,steady,fair,docs] [-- --modes embedded,scaled] [-- --repeat N] [-- --compare-race] [-- --connections 5000,19500] [-- --writers 1 --watchers 100]
+// npm run bench [-- --quick | --tiny] [-- --only hot,nodes,many,trace,cold,memory,steady,fair,docs] [-- --modes embedded,scaled] [-- --repeat N] [-- --compare-race] [-- --connections 5000,19500] [-- --writers 1 --watchers 100] [-- --steady-seconds 600]
 //
 // Runs every workload against our product and against ShareDB, one after
 // the other (alternating which goes first), each on a freshly started
@@ -24,7 +24,7 @@ import { documentsPerNode, searchLargest, TARGETS, type DocumentsResult, type Se
 import { editLoad } from './workloads/edit-load.ts';
 import { fairness } from './workloads/fairness.ts';
 import { hotThroughNodes, type NodesResult } from './workloads/hot-nodes.ts';
-import { idleConnections, steadyLoad } from './workloads/memory.ts';
+import { idleConnections, steadyLoad, type SteadyResult } from './workloads/memory.ts';
 import { typeTrace } from './workloads/trace.ts';
 
 export const WORKLOADS = ['hot', 'nodes', 'many', 'trace', 'cold', 'memory', 'steady', 'fair', 'docs'] as const;
@@ -50,6 +50,8 @@ export interface BenchOptions {
   writers?: readonly number[];
   /** `hot`: only these watcher counts (e.g. 100 or 0), in place of the size's own. */
   watchers?: readonly number[];
+  /** `steady`: the window's length, seconds, in place of the size's own (e.g. 600 for a 10-minute soak). */
+  steadySeconds?: number;
   log?: (line: string) => void;
 }
 
@@ -216,12 +218,20 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
   }
 
   if (wants('steady')) {
-    const measureMs = options.tiny ? 1_000 : options.quick ? 10_000 : 120_000;
+    const measureMs = options.steadySeconds !== undefined ? options.steadySeconds * 1000 : options.tiny ? 1_000 : options.quick ? 10_000 : 120_000;
+    const soak = measureMs >= 300_000;
     const label = `steady load ${measureMs / 1000} s: hot document, 8 writers + 20 watchers (${MODE_LABEL[primary]})`;
-    const r = await pair(label, primary, (t) => steadyLoad(t, { documents: 1, writersPerDocument: 8, watchers: 20, warmupMs: timing.warmupMs, measureMs, sampleEveryMs: 5_000 }), { gcOnSignal: true });
+    // A soak (5 min or more) also reads memory every minute, to show a trend in the log.
+    const r = await pair(label, primary, (t) => steadyLoad(t, { documents: 1, writersPerDocument: 8, watchers: 20, warmupMs: timing.warmupMs, measureMs, ...(soak && { readEveryMs: 60_000 }) }), { gcOnSignal: true });
     if (r) {
-      rows.push({ workload: label, metric: 'RSS growth', better: 'lower', unit: 'MiB', ours: r.ours.growthBytes / 2 ** 20, sharedb: r.sharedb.growthBytes / 2 ** 20 });
-      rows.push({ workload: label, metric: 'RSS at end', better: 'lower', unit: 'MiB', ours: r.ours.endRss / 2 ** 20, sharedb: r.sharedb.endRss / 2 ** 20 });
+      const mib = (b: number) => b / 2 ** 20;
+      rows.push({ workload: label, metric: 'RSS growth', better: 'lower', unit: 'MiB', ours: mib(r.ours.growthBytes), sharedb: mib(r.sharedb.growthBytes) });
+      rows.push({ workload: label, metric: 'RSS at end', better: 'lower', unit: 'MiB', ours: mib(r.ours.endRss), sharedb: mib(r.sharedb.endRss) });
+      rows.push({ workload: label, metric: 'heap used after GC, after warm-up', better: 'lower', unit: 'MiB', ours: mib(r.ours.start.heapUsed), sharedb: mib(r.sharedb.start.heapUsed) });
+      rows.push({ workload: label, metric: 'heap used after GC, at end', better: 'lower', unit: 'MiB', ours: mib(r.ours.end.heapUsed), sharedb: mib(r.sharedb.end.heapUsed) });
+      const growth = (x: SteadyResult) => ((x.end.heapUsed - x.start.heapUsed) / x.start.heapUsed) * 100;
+      rows.push({ workload: label, metric: 'heap used growth', better: 'lower', unit: '%', ours: growth(r.ours), sharedb: growth(r.sharedb) });
+      rows.push({ workload: label, metric: 'external memory after GC, at end (ours: mostly PGlite)', better: 'lower', unit: 'MiB', ours: mib(r.ours.end.external), sharedb: mib(r.sharedb.end.external) });
       rows.push({ workload: label, metric: 'committed', better: 'higher', unit: 'ops/s', ours: r.ours.load.opsPerSec, sharedb: r.sharedb.load.opsPerSec });
     }
   }
@@ -379,6 +389,8 @@ function parseArgs(argv: string[]): BenchOptions & { write: boolean } {
   if (!Number.isSafeInteger(repeat) || repeat < 1) throw new Error('--repeat: a positive integer');
   const connections = value('--connections')?.split(',').map(Number);
   for (const c of connections ?? []) if (!Number.isSafeInteger(c) || c < 1) throw new Error('--connections: positive integers, e.g. 5000,19500');
+  const steadySeconds = value('--steady-seconds') === undefined ? undefined : Number(value('--steady-seconds'));
+  if (steadySeconds !== undefined && (!Number.isSafeInteger(steadySeconds) || steadySeconds < 1)) throw new Error('--steady-seconds: a positive integer, e.g. 600');
   const counts = (name: string, min: number) => {
     const list = value(name)?.split(',').map(Number);
     for (const n of list ?? []) if (!Number.isSafeInteger(n) || n < min) throw new Error(`${name}: integers of at least ${min}, e.g. 1,8`);
@@ -386,7 +398,7 @@ function parseArgs(argv: string[]): BenchOptions & { write: boolean } {
   };
   const writers = counts('--writers', 1);
   const watchers = counts('--watchers', 0);
-  const partial = quick || tiny || value('--only') !== undefined || modes !== null || connections !== undefined || writers !== undefined || watchers !== undefined;
+  const partial = quick || tiny || value('--only') !== undefined || modes !== null || connections !== undefined || writers !== undefined || watchers !== undefined || steadySeconds !== undefined;
   return {
     quick,
     tiny,
@@ -397,6 +409,7 @@ function parseArgs(argv: string[]): BenchOptions & { write: boolean } {
     ...(connections && { connections }),
     ...(writers && { writers }),
     ...(watchers && { watchers }),
+    ...(steadySeconds !== undefined && { steadySeconds }),
     write: !partial && !argv.includes('--no-write'),
   };
 }

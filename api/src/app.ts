@@ -114,6 +114,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         databaseUrl: config.databaseUrl,
         dataDir: config.dataDir,
         embeddedFsync: config.embeddedFsync,
+        embeddedSharedBuffersMb: config.embeddedSharedBuffersMb,
         poolSize: config.databasePoolSize,
         onPoolError: (err) => logger.warn({ err }, 'database connection lost'),
       });

@@ -12,6 +12,8 @@ describe('config', () => {
     const config = loadConfig({ DATA_DIR: dir });
     expect(config).toMatchObject({ port: 4000, mode: 'embedded', snapshotEvery: 100, env: 'development', embeddedFsync: true });
     expect(loadConfig({ DATA_DIR: dir, EMBEDDED_FSYNC: 'off' }).embeddedFsync).toBe(false);
+    expect(config.embeddedSharedBuffersMb).toBe(16);
+    expect(loadConfig({ DATA_DIR: dir, EMBEDDED_SHARED_BUFFERS_MB: '64' }).embeddedSharedBuffersMb).toBe(64);
     expect(config.authSecret.length).toBeGreaterThanOrEqual(32);
     expect(readFileSync(path.join(dir, 'auth-secret'), 'utf8').trim()).toBe(config.authSecret);
     expect(loadConfig({ DATA_DIR: dir }).authSecret).toBe(config.authSecret);
@@ -38,6 +40,10 @@ describe('config', () => {
     [{ DATABASE_URL: 'postgres://x/db', AUTH_SECRET: 'x'.repeat(40), REDIS_CLUSTER_NODES: 'h:7001', REDIS_URL: 'redis://h' }, /^Invalid setting REDIS_CLUSTER_NODES:/],
     [{ AUTH_SECRET: 'short' }, /^Invalid setting AUTH_SECRET:/],
     [{ EMBEDDED_FSYNC: 'maybe' }, /^Invalid setting EMBEDDED_FSYNC:/],
+    [{ EMBEDDED_SHARED_BUFFERS_MB: '0' }, /^Invalid setting EMBEDDED_SHARED_BUFFERS_MB:/],
+    [{ EMBEDDED_SHARED_BUFFERS_MB: '2048' }, /^Invalid setting EMBEDDED_SHARED_BUFFERS_MB:/],
+    [{ EMBEDDED_SHARED_BUFFERS_MB: '16MB' }, /^Invalid setting EMBEDDED_SHARED_BUFFERS_MB:/],
+    [{ EMBEDDED_SHARED_BUFFERS_MB: '1.5' }, /^Invalid setting EMBEDDED_SHARED_BUFFERS_MB:/],
     [{ LOG_RETENTION_DAYS: '0' }, /^Invalid setting LOG_RETENTION_DAYS:/],
     [{ LOG_RETENTION_DAYS: '1.5' }, /^Invalid setting LOG_RETENTION_DAYS:/],
     [{ LOG_RETENTION_DAYS: 'forever' }, /^Invalid setting LOG_RETENTION_DAYS:/],

@@ -31,6 +31,8 @@ const schema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
   /** Embedded mode: sync every commit to disk before acknowledging it (on), or leave that to the OS (off: faster; an OS crash or power loss can then lose the last acknowledged ops, a killed process cannot). @default on */
   EMBEDDED_FSYNC: z.enum(['on', 'off']).default('on'),
+  /** Embedded mode: PostgreSQL's page cache (shared_buffers) inside the node, MiB. PGlite allocates and zeroes it at start, so all of it is resident memory at once; a page it misses is read from the OS's file cache, one system call. Raise it for a database much larger than the pages its live documents use. @default 16 */
+  EMBEDDED_SHARED_BUFFERS_MB: int(1, 1024).default(16),
   /** Connections per node to PostgreSQL. @default 10 */
   DATABASE_POOL_SIZE: int(1, 1000).default(10),
   /** Redis URL for fan-out; unset = in-process pub/sub. @default unset */
@@ -205,6 +207,8 @@ export interface Config {
   databasePoolSize: number;
   /** Embedded mode syncs every commit to disk before acknowledging it. */
   embeddedFsync: boolean;
+  /** Embedded mode: PostgreSQL's shared_buffers, MiB. */
+  embeddedSharedBuffersMb: number;
   redisUrl: string | undefined;
   /** Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES); unset for a single Redis (redisUrl) or none. */
   redisClusterNodes: Array<{ host: string; port: number }> | undefined;
@@ -311,8 +315,14 @@ function parse<T extends z.ZodType>(shape: T, env: Record<string, string | undef
 
 /** Just the database settings (for `npm run db:migrate`, which needs no secrets). */
 export function loadDatabaseConfig(env: Record<string, string | undefined> = process.env) {
-  const e = parse(schema.pick({ DATA_DIR: true, DATABASE_URL: true, DATABASE_POOL_SIZE: true, EMBEDDED_FSYNC: true }), env);
-  return { dataDir: path.resolve(e.DATA_DIR), databaseUrl: e.DATABASE_URL, databasePoolSize: e.DATABASE_POOL_SIZE, embeddedFsync: e.EMBEDDED_FSYNC === 'on' };
+  const e = parse(schema.pick({ DATA_DIR: true, DATABASE_URL: true, DATABASE_POOL_SIZE: true, EMBEDDED_FSYNC: true, EMBEDDED_SHARED_BUFFERS_MB: true }), env);
+  return {
+    dataDir: path.resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    embeddedFsync: e.EMBEDDED_FSYNC === 'on',
+    embeddedSharedBuffersMb: e.EMBEDDED_SHARED_BUFFERS_MB,
+  };
 }
 
 /**
@@ -359,6 +369,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     embeddedFsync: e.EMBEDDED_FSYNC === 'on',
+    embeddedSharedBuffersMb: e.EMBEDDED_SHARED_BUFFERS_MB,
     redisUrl: e.REDIS_URL,
     redisClusterNodes: e.REDIS_CLUSTER_NODES,
     mode: e.DATABASE_URL ? 'scaled' : 'embedded',

@@ -9,7 +9,7 @@ export interface Row {
   metric: string;
   /** Which way is better. */
   better: 'higher' | 'lower';
-  unit: 'ops/s' | 'edits/s' | 'ms' | 's' | 'µs' | 'KiB' | 'MiB' | 'count';
+  unit: 'ops/s' | 'edits/s' | 'ms' | 's' | 'µs' | 'KiB' | 'MiB' | 'count' | '%';
   ours: number;
   sharedb: number;
   /** Marks the row the closing ratio is taken from. */
@@ -36,6 +36,7 @@ function format(value: number, unit: Row['unit']): string {
       return value.toFixed(2);
     case 'KiB':
     case 'MiB':
+    case '%':
       return value.toFixed(1);
   }
 }

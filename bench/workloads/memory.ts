@@ -8,10 +8,16 @@ import { mapLimit, range, sleep, waitFor } from '../lib/stats.ts';
 import type { Target, Watcher } from '../lib/targets.ts';
 import { editLoad, type LoadOptions, type LoadResult } from './edit-load.ts';
 
-interface MemoryReading {
+export interface MemoryReading {
   rss: number;
   /** V8 heap in use + memory held outside it (buffers, WASM), after a full GC. */
   heap: number;
+  /** V8 heap in use alone, after a full GC: what a leak in JavaScript grows. */
+  heapUsed: number;
+  /** What V8 holds for its heap, used or not (pages it keeps after a GC count in RSS). */
+  heapTotal: number;
+  /** Memory V8 knows is held outside its heap (buffers, PGlite's WebAssembly memory), after a full GC. */
+  external: number;
 }
 
 /** After a full GC: the median of three RSS readings 200 ms apart, and the heap. */
@@ -22,7 +28,13 @@ async function steadyMemory(target: Target): Promise<MemoryReading> {
     readings.push(target.server.rss());
     await sleep(200);
   }
-  return { rss: readings.sort((a, b) => a - b)[1]!, heap: usage ? usage.heapUsed + usage.external : NaN };
+  return {
+    rss: readings.sort((a, b) => a - b)[1]!,
+    heap: usage ? usage.heapUsed + usage.external : NaN,
+    heapUsed: usage?.heapUsed ?? NaN,
+    heapTotal: usage?.heapTotal ?? NaN,
+    external: usage?.external ?? NaN,
+  };
 }
 
 export interface IdleResult {
@@ -73,23 +85,46 @@ export interface SteadyResult {
   startRss: number;
   endRss: number;
   growthBytes: number;
+  /** After a full GC, right after the warm-up and at the end of the window. */
+  start: MemoryReading;
+  end: MemoryReading;
+  /** Readings taken along the window (SteadyOptions.readEveryMs): seconds into it, MiB. */
+  along: Array<{ s: number; rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; externalMiB: number }>;
   load: LoadResult;
 }
 
-/** RSS (after a full GC) at the start and at the end of a steady hot-document load (`measureMs` long). */
-export async function steadyLoad(target: Target, options: Omit<LoadOptions, 'onSample'>): Promise<SteadyResult> {
-  const gcThenRss = () => steadyMemory(target).then((m) => m.rss);
-  let start: Promise<number> | null = null;
-  let end: Promise<number> | null = null;
+export interface SteadyOptions extends Omit<LoadOptions, 'onSample' | 'sampleEveryMs'> {
+  /** Also read memory (after a full GC) this often along the window, ms: a soak's trend. @default none */
+  readEveryMs?: number;
+}
+
+/**
+ * Memory (after a full GC) right after the warm-up and at the end of a
+ * steady hot-document load (`measureMs` long), and along it if asked.
+ */
+export async function steadyLoad(target: Target, options: SteadyOptions): Promise<SteadyResult> {
+  const mib = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
+  const along: SteadyResult['along'] = [];
+  const readings: Array<Promise<unknown>> = [];
+  let start: Promise<MemoryReading> | null = null;
+  let end: Promise<MemoryReading> | null = null;
+  let nextRead = options.readEveryMs ?? Infinity;
   const load = await editLoad(target, {
     ...options,
+    sampleEveryMs: Math.min(5_000, options.readEveryMs ?? 5_000),
     onSample: (elapsed) => {
-      // One collection at each end of the window; the load keeps running meanwhile.
-      if (elapsed === 0) start = gcThenRss();
-      else if (elapsed >= options.measureMs) end = gcThenRss();
+      // The load keeps running meanwhile.
+      if (elapsed === 0) start = steadyMemory(target);
+      else if (elapsed >= options.measureMs) end = steadyMemory(target);
+      else if (elapsed >= nextRead) {
+        nextRead += options.readEveryMs!;
+        readings.push(steadyMemory(target).then((m) => along.push({ s: Math.round(elapsed / 1000), rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), externalMiB: mib(m.external) })));
+      }
     },
   });
-  const startRss = await (start ?? Promise.resolve(NaN));
-  const endRss = await (end ?? Promise.resolve(NaN));
-  return { startRss, endRss, growthBytes: endRss - startRss, load };
+  await Promise.all(readings);
+  const missing: MemoryReading = { rss: NaN, heap: NaN, heapUsed: NaN, heapTotal: NaN, external: NaN };
+  const first = await (start ?? Promise.resolve(missing));
+  const last = await (end ?? Promise.resolve(missing));
+  return { startRss: first.rss, endRss: last.rss, growthBytes: last.rss - first.rss, start: first, end: last, along, load };
 }

@@ -9,7 +9,8 @@ import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pgl
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { checkDurable, durableStartParams, syncThroughToDisk, syncTree } from './pglite-durability.ts';
+import { createCluster, hasCluster } from './pglite-cluster.ts';
+import { checkDurable, durableStartParams, syncPath, syncThroughToDisk, syncTree } from './pglite-durability.ts';
 import { PrismaClient } from './generated/client.ts';
 
 /** Plain SQL on whatever connection the runner picks. */
@@ -82,6 +83,13 @@ export interface DatabaseOptions {
    * @default true
    */
   embeddedFsync?: boolean | undefined;
+  /**
+   * PGlite only: PostgreSQL's page cache (shared_buffers), MiB. PGlite
+   * allocates and zeroes it at start, so it is resident memory whether used
+   * or not; pages it misses come from the OS's file cache.
+   * @default 16
+   */
+  embeddedSharedBuffersMb?: number | undefined;
   /** Most pooled PostgreSQL connections (shared by Prisma and `sql`). @default 10 */
   poolSize?: number | undefined;
   /**
@@ -94,7 +102,7 @@ export interface DatabaseOptions {
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
-  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPGlite(opts.dataDir, opts.embeddedFsync ?? true);
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPGlite(opts.dataDir, opts.embeddedFsync ?? true, opts.embeddedSharedBuffersMb ?? 16);
 }
 
 /** Runs `close` once; later calls share the first call's promise. */
@@ -103,15 +111,29 @@ function once(close: () => Promise<void>): () => Promise<void> {
   return () => (closing ??= close());
 }
 
-async function openPGlite(dataDir: string, fsync: boolean): Promise<Database> {
+/**
+ * PostgreSQL's memory inside PGlite, whose WebAssembly memory only grows:
+ * shared_buffers is allocated and zeroed at start (PGlite's shared memory
+ * is plain memory), so its whole size counts in the node's RSS from then on.
+ */
+export function memoryStartParams(sharedBuffersMb: number): string[] {
+  return ['-c', `shared_buffers=${sharedBuffersMb}MB`];
+}
+
+async function openPGlite(dataDir: string, fsync: boolean, sharedBuffersMb: number): Promise<Database> {
   const dir = path.resolve(dataDir, 'pglite');
-  await mkdir(dir, { recursive: true });
-  const db = await PGlite.create({ dataDir: dir, ...(fsync ? { startParams: durableStartParams() } : {}) });
+  await mkdir(path.dirname(dir), { recursive: true });
+  const startParams = [...(fsync ? durableStartParams() : PGlite.defaultStartParams), ...memoryStartParams(sharedBuffersMb)];
+  const created = !(await hasCluster(dir));
+  if (created) await createCluster(dir, startParams);
+  const db = await PGlite.create({ dataDir: dir, startParams });
   if (fsync) {
     try {
       syncThroughToDisk(db);
       await checkDurable(db);
       await syncTree(dir);
+      // The new cluster's name in its parent, too.
+      if (created) syncPath(path.dirname(dir));
     } catch (error) {
       await db.close();
       throw error;

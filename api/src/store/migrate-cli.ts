@@ -12,7 +12,7 @@ try {
   console.error(err instanceof ConfigError ? err.message : err);
   process.exit(1);
 }
-const db = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, embeddedFsync: settings.embeddedFsync, poolSize: 1 });
+const db = await openDatabase({ databaseUrl: settings.databaseUrl, dataDir: settings.dataDir, embeddedFsync: settings.embeddedFsync, embeddedSharedBuffersMb: settings.embeddedSharedBuffersMb, poolSize: 1 });
 try {
   const target = db.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${settings.dataDir}`;
   const applied = await applyMigrations(db.sql, MIGRATIONS_DIR, (msg) => console.log(msg));

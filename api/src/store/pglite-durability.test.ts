@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { seedEmptyPGlite } from '../../test/support/pglite-template.ts';
 import { openDatabase, type Database } from './database.ts';
 
 describe('embedded durability', () => {
@@ -20,6 +21,7 @@ describe('embedded durability', () => {
 
   const open = async (embeddedFsync?: boolean) => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'collab-durable-'));
+    await seedEmptyPGlite(dir);
     db = await openDatabase({ dataDir: dir, embeddedFsync });
     await db.sql.exec('CREATE TABLE t (v TEXT)');
     return db;

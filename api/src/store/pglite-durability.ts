@@ -37,7 +37,7 @@ export function syncThroughToDisk(db: PGlite): void {
   nodefs.stream_ops.fsync = (stream: { nfd?: number; node: unknown }) => {
     try {
       if (stream.nfd !== undefined) fs.fsyncSync(stream.nfd);
-      else fsyncPath(nodefs.realPath(stream.node)); // NODEFS opens no descriptor for a directory
+      else syncPath(nodefs.realPath(stream.node)); // NODEFS opens no descriptor for a directory
     } catch {
       throw new FS.ErrnoError(EIO);
     }
@@ -62,12 +62,13 @@ export async function syncTree(dir: string): Promise<void> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const child = path.join(dir, entry.name);
     if (entry.isDirectory()) await syncTree(child);
-    else if (entry.isFile()) fsyncPath(child);
+    else if (entry.isFile()) syncPath(child);
   }
-  fsyncPath(dir);
+  syncPath(dir);
 }
 
-function fsyncPath(file: string): void {
+/** fsyncs one file or directory (a directory: the names in it). */
+export function syncPath(file: string): void {
   const fd = fs.openSync(file, 'r');
   try {
     fs.fsyncSync(fd);

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { openDatabase, type Database } from '../../src/store/database.ts';
 import { applyMigrations, MIGRATIONS_DIR } from '../../src/store/migrate.ts';
+import { seedEmptyPGlite } from './pglite-template.ts';
 
 export interface TempDatabase {
   db: Database;
@@ -25,6 +26,9 @@ let warned = false;
 export async function openTempPGlite(): Promise<TempDatabase> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'collab-store-'));
   try {
+    // An empty cluster copied in: a first start (initdb in a child process,
+    // then the open) is tested where it is the subject, pglite-cluster.test.ts.
+    await seedEmptyPGlite(dir);
     const db = await openDatabase({ dataDir: dir });
     return {
       db,
