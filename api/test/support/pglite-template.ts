@@ -5,8 +5,8 @@
 // load 13), and embedded servers are started by most test files.
 // The copy is a clean, closed cluster with no schema: the app still applies
 // every migration on it at start. Creating from nothing stays tested where it
-// is the subject: the store tests open a fresh PGlite (test-databases.ts),
-// and the embedded crash test starts its api process on an empty DATA_DIR.
+// is the subject: pglite-cluster.test.ts, and the embedded crash test, which
+// starts its api process on an empty DATA_DIR.
 // Test support only: the app itself never imports this.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
