@@ -10,20 +10,7 @@
 // CPU profile).
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { summarise } from './profile.ts';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-  endTime: number;
-}
+import { forEachSample, frameName, parentsOf, summarise, type CpuProfile } from './profile.ts';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -35,16 +22,10 @@ if (!dir) throw new Error('usage: node bench/profile-windows.ts <dir> [--match t
 const match = arg('--match', '');
 const top = Number(arg('--top', '25'));
 
-const frameName = (f: ProfileNode['callFrame']) => {
-  const where = f.url.startsWith('wasm://') ? 'wasm' : f.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(api|protocol)\//, '$1/');
-  return `${f.functionName || '(anonymous)'} ${where}${f.url ? `:${f.lineNumber + 1}` : ''}`;
-};
-
 /** Total time (ms) per function inside the window: each sample counts once for every distinct function on its stack. */
 function totals(profile: CpuProfile, startUs: number, endUs: number): Array<[string, number]> {
-  const parent = new Map<number, number>();
+  const parent = parentsOf(profile);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const stacks = new Map<number, string[]>();
   const stackOf = (id: number): string[] => {
     let names = stacks.get(id);
@@ -56,14 +37,9 @@ function totals(profile: CpuProfile, startUs: number, endUs: number): Array<[str
     return names;
   };
   const sums = new Map<string, number>();
-  let t = profile.startTime;
-  profile.samples.forEach((id, i) => {
-    const delta = profile.timeDeltas[i] ?? 0;
-    t += delta;
-    if (t < startUs || t > endUs) return;
-    const name = byId.get(id)!.callFrame.functionName;
-    if (name === '(idle)') return;
-    for (const f of stackOf(id)) sums.set(f, (sums.get(f) ?? 0) + delta / 1000);
+  forEachSample(profile, { startUs, endUs }, (id, ms) => {
+    if (byId.get(id)!.callFrame.functionName === '(idle)') return;
+    for (const f of stackOf(id)) sums.set(f, (sums.get(f) ?? 0) + ms);
   });
   return [...sums].sort((a, b) => b[1] - a[1]);
 }

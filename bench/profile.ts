@@ -15,13 +15,13 @@ import { editLoad } from './workloads/edit-load.ts';
 import { documentsPerNode } from './workloads/documents-per-node.ts';
 import { fairness } from './workloads/fairness.ts';
 
-interface ProfileNode {
+export interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
   children?: number[];
 }
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -77,10 +77,33 @@ export function layerOf(url: string, name: string): string {
  * frames are charged to the layer of the JavaScript that called them
  * (PGlite's Postgres and Prisma's query compiler are both WASM).
  */
-export function summarise(profile: CpuProfile, window?: { startUs: number; endUs: number }) {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+/** A function's name and where it is (package path, or api/ or protocol/ path), as tables print it. */
+export function frameName(f: ProfileNode['callFrame']): string {
+  const where = f.url.startsWith('wasm://') ? 'wasm' : f.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(api|protocol)\//, '$1/');
+  return `${f.functionName || '(anonymous)'} ${where}${f.url ? `:${f.lineNumber + 1}` : ''}`;
+}
+
+/** Each node's parent id. */
+export function parentsOf(profile: CpuProfile): Map<number, number> {
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  return parent;
+}
+
+/** Calls `fn` with each sample's node id and duration (ms), for the samples inside `window` (monotonic µs), or all. */
+export function forEachSample(profile: CpuProfile, window: { startUs: number; endUs: number } | undefined, fn: (id: number, ms: number) => void): void {
+  let t = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    t += delta;
+    if (window && (t < window.startUs || t > window.endUs)) return;
+    fn(id, delta / 1000);
+  });
+}
+
+export function summarise(profile: CpuProfile, window?: { startUs: number; endUs: number }) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = parentsOf(profile);
   const layerCache = new Map<number, string>();
   const layerOfNode = (id: number): string => {
     const cached = layerCache.get(id);
@@ -99,23 +122,15 @@ export function summarise(profile: CpuProfile, window?: { startUs: number; endUs
     return layer;
   };
   const self = new Map<number, number>();
-  let t = profile.startTime;
-  profile.samples.forEach((id, i) => {
-    const delta = profile.timeDeltas[i] ?? 0;
-    t += delta;
-    if (window && (t < window.startUs || t > window.endUs)) return;
-    self.set(id, (self.get(id) ?? 0) + delta / 1000);
-  });
+  forEachSample(profile, window, (id, ms) => self.set(id, (self.get(id) ?? 0) + ms));
   const layers = new Map<string, number>();
   const functions = new Map<string, { ms: number; layer: string }>();
   let total = 0;
   for (const [id, ms] of self) {
-    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
     const layer = layerOfNode(id);
     total += ms;
     layers.set(layer, (layers.get(layer) ?? 0) + ms);
-    const where = url.startsWith('wasm://') ? 'wasm' : url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/api\//, 'api/');
-    const key = `${functionName || '(anonymous)'} ${where}${url ? `:${lineNumber + 1}` : ''}`;
+    const key = frameName(byId.get(id)!.callFrame);
     const f = functions.get(key) ?? { ms: 0, layer };
     f.ms += ms;
     functions.set(key, f);
