@@ -142,6 +142,7 @@ describe.runIf(availableModes().includes('scaled'))('compressed replies of a doc
     const a = await group.start({ SNAPSHOT_EVERY: '1' });
     const { token } = await signUp(a);
     const id = await createDocument(a, token, content);
+    await a.services.sequencer.idle(); // the snapshot is stored after the commit
     const b = await group.start();
     expect((await post(b, { query: OPEN, variables: { id } }, token, 'deflate')).headers['content-encoding']).toBeUndefined(); // the first reader
     const packed = await post(b, { query: OPEN, variables: { id } }, token, 'deflate');

@@ -38,6 +38,7 @@ describe.skipIf(!chromiumAvailable)('log retention in the browser', { timeout: 1
 
     // Every op looks 40 days old; a 30-day pass cuts at the newest snapshot, past Bob's version.
     const { services } = suite.server;
+    await services.sequencer.idle(); // snapshots are stored after their commits
     await services.db.sql.query(`UPDATE "Operation" SET "createdAt" = $2::timestamptz AT TIME ZONE 'UTC' WHERE "documentId" = $1`, [id, new Date(Date.now() - 40 * DAY).toISOString()]);
     const floor = await new LogRetention({ sql: services.db.sql, days: 30, onCut: (documentId) => services.sequencer.forget(documentId) }).trim(id);
     expect(floor).toBeGreaterThan(bobVersion);
