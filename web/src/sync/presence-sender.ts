@@ -12,6 +12,7 @@
 import type { ChunkedDocument } from '../../../protocol/chunked-document.ts';
 import type { Delta } from '../../../protocol/delta.ts';
 import type { OtClient } from './ot-client.ts';
+import { moveSelection } from './presence-tracker.ts';
 import { Timer, type Scheduler } from './scheduler.ts';
 import type { SyncTransport } from './transport.ts';
 
@@ -88,9 +89,8 @@ export class PresenceSender {
       this.told = null;
       return;
     }
-    const length = this.options.server.length;
-    const start = Math.min(length, delta.transformPosition(told.start));
-    this.told = { version, start, end: Math.max(start, Math.min(length, delta.transformPosition(told.end))) };
+    const [start, end] = moveSelection(delta, told.start, told.end, this.options.server.length);
+    this.told = { version, start, end };
   }
 
   /** Sends the selection as soon as the throttle allows. */

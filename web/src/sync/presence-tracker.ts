@@ -42,6 +42,17 @@ interface Shown {
  */
 export type PlacePositions = (version: number, positions: [number, number]) => [number, number] | 'ahead' | 'unknown';
 
+/**
+ * A selection [start, end) moved through `change`, as every receiver moves
+ * the ones it shows (and a sender works out where they have its own):
+ * an insert at a position goes before it; clamped to `length`, the
+ * document's length after the change.
+ */
+export function moveSelection(change: Delta, start: number, end: number, length: number): [number, number] {
+  const from = Math.min(length, change.transformPosition(start));
+  return [from, Math.max(from, Math.min(length, change.transformPosition(end)))];
+}
+
 export class PresenceTracker {
   private readonly shown = new Map<string, Shown>();
   private readonly waiting = new Map<string, { wire: WirePresence; expiresAt: number }>();
@@ -81,10 +92,7 @@ export class PresenceTracker {
   /** `change` was applied to the local document (now `length` long). */
   transform(change: Delta, length: number): void {
     if (this.shown.size === 0) return;
-    for (const p of this.shown.values()) {
-      p.start = Math.min(length, change.transformPosition(p.start));
-      p.end = Math.max(p.start, Math.min(length, change.transformPosition(p.end)));
-    }
+    for (const p of this.shown.values()) [p.start, p.end] = moveSelection(change, p.start, p.end, length);
     this.cached = null;
   }
 
