@@ -153,6 +153,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         groupAppends: true,
         // One PGlite has one node: nobody to share a document with.
         lockedCommits: db.kind === 'postgres' && config.sharedWrites === 'lock',
+        // The same: every commit to a PGlite goes through this sequencer.
+        soleWriter: db.kind === 'pglite',
         metrics: metrics.collab,
         onBackgroundError: (err, context) => logger.warn({ err, context }, 'background step failed'),
       });

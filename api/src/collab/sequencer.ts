@@ -58,6 +58,13 @@ export interface SequencerOptions {
    */
   lockedCommits?: boolean;
   /**
+   * This sequencer is the only writer of the log (embedded: one PGlite, one
+   * node): its cached heads are the log's heads, since every commit reaches
+   * them before it is acknowledged, so head() reads no log to refresh them.
+   * @default false
+   */
+  soleWriter?: boolean;
+  /**
    * How long after this node last saw another writer's commit of a document
    * (or lost a race on it) its commits still take the lock, milliseconds.
    * A document written through this node alone never takes it.
@@ -142,9 +149,13 @@ export class Sequencer {
     return (await this.heads.get(documentId)).version;
   }
 
-  /** The head as the log has it now (refreshed from the log): one object per version, its content and JSON made on first read. */
+  /**
+   * The head as the log has it now (refreshed from the log, unless this is
+   * its sole writer): one object per version, its content and JSON made on
+   * first read.
+   */
   async head(documentId: string): Promise<HeadContent> {
-    return (await this.heads.refresh(documentId)).read();
+    return (await (this.options.soleWriter ? this.heads.get(documentId) : this.heads.refresh(documentId))).read();
   }
 
   /**
@@ -381,6 +392,10 @@ export class Sequencer {
           applied = false;
         }
       }
+      // Dropped from the cache and loaded again while this commit was in
+      // flight, the cached head may predate it: it is read again on next use
+      // (a sole writer's head() would otherwise trail until the next commit).
+      if (this.heads.peek(documentId) !== head) this.heads.forget(documentId);
       // A copy of the blocks array now (cheap), its JSON and the write later:
       // see storeSnapshotLater.
       const snapshotContent = snapshotDue && applied ? head.draft() : null;
