@@ -70,7 +70,7 @@ export class MemoryOperationLog implements OperationLog {
     return this.docs.get(documentId)?.byClient.get(key(clientId, clientSeq)) ?? null;
   }
 
-  async append(documentId: string, ops: NewOp[], snapshot?: Snapshot): Promise<CommittedOp[]> {
+  async append(documentId: string, ops: NewOp[]): Promise<CommittedOp[]> {
     // A malformed batch is the caller's bug, not a conflict: refused as the database log refuses it.
     const first = ops[0];
     if (first === undefined) throw new RangeError('append needs at least one op');
@@ -94,7 +94,6 @@ export class MemoryOperationLog implements OperationLog {
       doc.ops.push(op);
       doc.byClient.set(key(op.clientId, op.clientSeq), op);
     }
-    if (snapshot && !doc.snapshots.some((s) => s.version === snapshot.version)) doc.snapshots.push(snapshot);
     return committed;
   }
 
@@ -108,7 +107,7 @@ export class MemoryOperationLog implements OperationLog {
     const turn = (this.locks.get(documentId) ?? Promise.resolve()).then(async () => {
       if (!this.docs.has(documentId)) throw new AppendConflict('gone');
       const request = await build(await this.readOps(documentId, knownVersion));
-      return request && this.append(documentId, request.ops, request.snapshot);
+      return request && this.append(documentId, request.ops);
     });
     const tail = turn.catch(() => {});
     this.locks.set(documentId, tail);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryOperationLog } from './memory-log.ts';
 import { Delta } from '../../../protocol/delta.ts';
 import { Sequencer } from './sequencer.ts';
-import { AppendConflict, type NewOp, type Snapshot, type WriteRefusal } from './types.ts';
+import { AppendConflict, type NewOp, type WriteRefusal } from './types.ts';
 
 /** A log that knows, like the database's, who may no longer write. */
 class GuardedLog extends MemoryOperationLog {
@@ -15,10 +15,10 @@ class GuardedLog extends MemoryOperationLog {
     super();
     this.refusals = refusals;
   }
-  override async append(documentId: string, ops: NewOp[], snapshot?: Snapshot) {
+  override async append(documentId: string, ops: NewOp[]) {
     const refused = this.refusals.filter((r) => ops.some((op) => op.authorId === r.authorId && (op.sessionId ?? null) === r.sessionId));
     if (refused.length > 0) throw new AppendConflict('access', refused);
-    return super.append(documentId, ops, snapshot);
+    return super.append(documentId, ops);
   }
 }
 

@@ -12,7 +12,7 @@ class GroupingLog extends MemoryOperationLog {
   groups: number[] = [];
   async appendMany(requests: readonly AppendRequest[]): Promise<Array<PromiseSettledResult<CommittedOp[]>>> {
     this.groups.push(requests.length);
-    return Promise.allSettled(requests.map((r) => this.append(r.documentId, r.ops, r.snapshot)));
+    return Promise.allSettled(requests.map((r) => this.append(r.documentId, r.ops)));
   }
 }
 

@@ -129,11 +129,11 @@ export interface OperationLog {
   /** The op committed for this (clientId, clientSeq), if any. */
   findByClient(documentId: string, clientId: string, clientSeq: number): Promise<CommittedOp | null>;
   /**
-   * Appends `ops` (consecutive versions) and, optionally, a snapshot, in one
-   * transaction: all or nothing. Throws AppendConflict when a key is taken
-   * or the document is gone.
+   * Appends `ops` (consecutive versions) in one transaction: all or
+   * nothing. Throws AppendConflict when a key is taken or the document is
+   * gone. Snapshots are stored apart, after their commit (storeSnapshot).
    */
-  append(documentId: string, ops: NewOp[], snapshot?: Snapshot): Promise<CommittedOp[]>;
+  append(documentId: string, ops: NewOp[]): Promise<CommittedOp[]>;
   /**
    * Stores a snapshot of content already committed (the sequencer's, after
    * the commit): nothing if the document is gone or has one at that version.
@@ -172,7 +172,6 @@ export interface DroppedClient {
 export interface AppendRequest {
   documentId: string;
   ops: NewOp[];
-  snapshot?: Snapshot | undefined;
 }
 
 /** A live feed of events on one topic; buffered from the moment it exists. */

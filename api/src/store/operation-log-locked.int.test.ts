@@ -30,7 +30,7 @@ describe.skipIf(!url)(`PrismaOperationLog.appendLocked on PostgreSQL${SKIPPED_WI
     clientSeq: version,
     authorId: null,
   });
-  const request = (documentId: string, ops: NewOp[], snapshot?: AppendRequest['snapshot']): AppendRequest => ({ documentId, ops, snapshot });
+  const request = (documentId: string, ops: NewOp[]): AppendRequest => ({ documentId, ops });
   /** Whether a backend of this database waits for a lock in `fn`. */
   const waitsForLock = async (fn: string) =>
     (
@@ -122,17 +122,6 @@ describe.skipIf(!url)(`PrismaOperationLog.appendLocked on PostgreSQL${SKIPPED_WI
     const doc = await createDocument();
     expect(await log.appendLocked(doc, 0, async () => null)).toBeNull();
     expect(await log.appendLocked(doc, 0, async () => request(doc, [op(doc, 1)]))).toHaveLength(1);
-  });
-
-  test('stores the snapshot with the batch', async () => {
-    const doc = await createDocument();
-    // Text that needs quoting as an SQL literal, in a snapshot stored as text.
-    const content = new Delta().insert("it's \\ 'quoted'\n", { bold: true });
-    await log.appendLocked(doc, 0, async () => request(doc, [op(doc, 1, 'c', 'hello')], { version: 1, content }));
-    const snapshot = await log.latestSnapshot(doc, 10);
-    expect(snapshot?.version).toBe(1);
-    expect(snapshot?.content.ops).toEqual(content.ops);
-    expect(snapshot?.stored?.text).toBe(JSON.stringify({ ops: content.ops }));
   });
 
   test('takes values that need quoting as they are (they travel as SQL literals)', async () => {

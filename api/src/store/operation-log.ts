@@ -136,31 +136,16 @@ const committedOps = (ops: NewOp[], createdAt: Date): CommittedOp[] =>
 // "collab_append" function (prisma/migrations/*_append_function, with the
 // access check of *_append_checks_write_access) moves the head from
 // first - 1 to last, guarded on the previous head, and only then inserts the
-// ops whose authors may write (all of them, or it raises) and the snapshot,
-// if any, so the log can have no gaps. It returns 1 when the head moved; 0
+// ops whose authors may write (all of them, or it raises), so the log can
+// have no gaps. Its snapshot parameters stay NULL: snapshots are stored
+// after their commit (STORE_SNAPSHOT); the function keeps them for nodes of
+// an older version during a rolling upgrade. It returns 1 when the head moved; 0
 // means a lost race or a deleted document. Sent over the simple query
 // protocol with its values as literals (SqlRunner.script): one commit is one
 // statement run once, so parse, bind and describe as separate steps were
 // pure overhead (~0.2 ms of this thread per PGlite commit).
 const appendStatement = (documentId: string, first: number, last: number, ops: string, at: string) =>
   `SELECT "collab_append"(${sqlLiteral(documentId)}, ${sqlLiteral(first)}, ${sqlLiteral(last)}, ${sqlLiteral(ops)}::jsonb, ${sqlLiteral(at)}::timestamptz, NULL, NULL) AS moved`;
-
-// The same with a snapshot, still one statement: collab_append takes a jsonb
-// snapshot (older nodes pass one), and snapshots are now a compressed body
-// (20261207100000_snapshot_body), stored beside it only if the head moved.
-// MATERIALIZED: collab_append runs exactly once, before the insert reads it.
-const snapshotAppend = (documentId: string, first: number, last: number, ops: string, at: string, snapshot: { version: number; body: string; layout: string }) => `
-  WITH a AS MATERIALIZED (SELECT "collab_append"(${sqlLiteral(documentId)}, ${sqlLiteral(first)}, ${sqlLiteral(last)}, ${sqlLiteral(ops)}::jsonb, ${sqlLiteral(at)}::timestamptz, NULL, NULL) AS moved),
-  s AS (
-    INSERT INTO "Snapshot" ("documentId", "version", "body", "layout", "createdAt")
-    SELECT ${sqlLiteral(documentId)}, ${sqlLiteral(snapshot.version)}::integer, ${sqlLiteral(snapshot.body)}::text, ${sqlLiteral(snapshot.layout)}::text, ${sqlLiteral(at)}::timestamptz AT TIME ZONE 'UTC' FROM a WHERE a.moved = 1
-    ON CONFLICT DO NOTHING
-  )
-  SELECT moved FROM a`;
-
-/** One batch's append statement, with its snapshot when it has one. */
-const appendOf = (documentId: string, first: number, last: number, ops: string, at: string, snapshot: { version: number; body: string; layout: string } | null) =>
-  snapshot ? snapshotAppend(documentId, first, last, ops, at, snapshot) : appendStatement(documentId, first, last, ops, at);
 
 // A snapshot stored after its commit (OperationLog.storeSnapshot): the
 // content at that version never changes, so it is right whenever it lands;
@@ -228,12 +213,10 @@ const LOCK_TIMEOUT = '10s';
 const lockScript = (documentId: string, knownVersion: number) => `BEGIN; SET LOCAL lock_timeout = '${LOCK_TIMEOUT}';
   SELECT "version", "delta", "clientId", "clientSeq", "authorId", "tokenId", "runId", "requestHash", "createdAt"
   FROM "collab_lock_head"(${sqlLiteral(documentId)}, ${sqlLiteral(knownVersion)})`;
-const appendScript = (documentId: string, first: number, last: number, ops: string, at: string, snapshot: { version: number; body: string; layout: string } | null) =>
-  `${appendOf(documentId, first, last, ops, at, snapshot)}; COMMIT`;
+const appendScript = (documentId: string, first: number, last: number, ops: string, at: string) => `${appendStatement(documentId, first, last, ops, at)}; COMMIT`;
 
 /** A snapshot as the log stores it: a body and its layout (storedContent makes them from a delta when the snapshot has none). */
-async function storedOf(snapshot: Snapshot | undefined): Promise<{ version: number; body: string; layout: string } | null> {
-  if (!snapshot) return null;
+async function storedOf(snapshot: Snapshot): Promise<{ version: number; body: string; layout: string }> {
   const stored: StoredDocument = snapshot.stored ?? storedContent(snapshot.content);
   return { version: snapshot.version, body: await encodeBody(stored.text), layout: stored.layout };
 }
@@ -304,15 +287,14 @@ export class PrismaOperationLog implements OperationLog {
     return row && toCommitted(documentId, row);
   }
 
-  async append(documentId: string, ops: NewOp[], snapshot?: Snapshot): Promise<CommittedOp[]> {
+  async append(documentId: string, ops: NewOp[]): Promise<CommittedOp[]> {
     const [first, last] = checkBatch(documentId, ops);
 
     // One timestamp for the batch: the ops became durable together.
     const createdAt = new Date();
-    const stored = await storedOf(snapshot);
     let moved: number;
     try {
-      const [result] = await this.sql.script(appendOf(documentId, first.version, last.version, JSON.stringify(opRows(ops)), createdAt.toISOString(), stored));
+      const [result] = await this.sql.script(appendStatement(documentId, first.version, last.version, JSON.stringify(opRows(ops)), createdAt.toISOString()));
       moved = Number(result?.[0]?.moved ?? 0);
     } catch (err) {
       throw conflictOf(err) ?? err;
@@ -323,7 +305,7 @@ export class PrismaOperationLog implements OperationLog {
   }
 
   async storeSnapshot(documentId: string, snapshot: Snapshot): Promise<void> {
-    const stored = (await storedOf(snapshot))!;
+    const stored = await storedOf(snapshot);
     await this.sql.query(STORE_SNAPSHOT, [documentId, stored.version, stored.body, stored.layout]);
   }
 
@@ -344,7 +326,7 @@ export class PrismaOperationLog implements OperationLog {
         const [first, last] = checkBatch(documentId, request.ops);
         const createdAt = new Date();
         const [moved] = await conn.script(
-          appendScript(documentId, first.version, last.version, JSON.stringify(opRows(request.ops)), createdAt.toISOString(), await storedOf(request.snapshot)),
+          appendScript(documentId, first.version, last.version, JSON.stringify(opRows(request.ops)), createdAt.toISOString()),
         );
         // Under the lock the head is where collab_lock_head left it: 0 means
         // a batch that does not follow the ops it was handed (a bug), and
@@ -369,15 +351,13 @@ export class PrismaOperationLog implements OperationLog {
   }
 
   async appendMany(requests: readonly AppendRequest[]): Promise<Array<PromiseSettledResult<CommittedOp[]>>> {
-    const alone = (r: AppendRequest) => this.append(r.documentId, r.ops, r.snapshot);
-    // A snapshot is rare (one commit in SNAPSHOT_EVERY): those go alone.
-    const together = requests.filter((r) => !r.snapshot);
-    if (together.length < 2 || new Set(together.map((r) => r.documentId)).size !== together.length) {
+    const alone = (r: AppendRequest) => this.append(r.documentId, r.ops);
+    if (requests.length < 2 || new Set(requests.map((r) => r.documentId)).size !== requests.length) {
       return Promise.allSettled(requests.map(alone));
     }
     const invalid = new Map<AppendRequest, unknown>();
     const batches: Array<{ doc: string; first: number; last: number; ops: unknown[] }> = [];
-    for (const r of together) {
+    for (const r of requests) {
       try {
         const [first, last] = checkBatch(r.documentId, r.ops);
         batches.push({ doc: r.documentId, first: first.version, last: last.version, ops: opRows(r.ops) });
@@ -403,7 +383,6 @@ export class PrismaOperationLog implements OperationLog {
     }
     return Promise.allSettled(
       requests.map(async (r) => {
-        if (r.snapshot) return alone(r);
         if (invalid.has(r)) throw invalid.get(r);
         if (!moved.has(r.documentId)) throw new AppendConflict((await this.exists(r.documentId)) ? 'version' : 'gone');
         return committedOps(r.ops, createdAt);

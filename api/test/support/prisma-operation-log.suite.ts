@@ -90,34 +90,31 @@ export function prismaOperationLogSuite(open: () => Promise<TempDatabase>): void
 
     test('appendMany commits several documents in one call, each settling as its own append would', async () => {
       const log = new PrismaOperationLog(temp.db.prisma, temp.db.sql);
-      const [fresh, stale, gone, withSnapshot, malformed] = [await createDocument(), await createDocument(), await createDocument(), await createDocument(), await createDocument()];
+      const [fresh, stale, gone, malformed] = [await createDocument(), await createDocument(), await createDocument(), await createDocument()];
       await log.append(stale, [newOp(stale, 1)]);
       await temp.db.prisma.document.delete({ where: { id: gone } });
       const results = await log.appendMany([
         { documentId: fresh, ops: [newOp(fresh, 1), newOp(fresh, 2)] },
         { documentId: stale, ops: [newOp(stale, 1)] },
         { documentId: gone, ops: [newOp(gone, 1)] },
-        { documentId: withSnapshot, ops: [newOp(withSnapshot, 1)], snapshot: { version: 1, content: new Delta().insert('v1') } },
         { documentId: malformed, ops: [newOp(malformed, 1), newOp(malformed, 3)] },
       ]);
       expect(results.map((r) => (r.status === 'fulfilled' ? r.value.map((op) => op.version) : r.reason))).toEqual([
         [1, 2],
         new AppendConflict('version'),
         new AppendConflict('gone'),
-        [1],
         expect.any(RangeError),
       ]);
       expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ kind: 'version' });
       expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ kind: 'gone' });
       expect((await log.readOps(fresh, 0)).map((op) => op.delta.ops)).toEqual([[{ insert: 'v1' }], [{ insert: 'v2' }]]);
       expect((await log.readOps(stale, 0)).map((op) => op.version)).toEqual([1]);
-      expect((await log.latestSnapshot(withSnapshot, 1))?.content.ops).toEqual([{ insert: 'v1' }]);
       expect(await log.readOps(malformed, 0)).toEqual([]);
       const heads = await temp.db.prisma.document.findMany({ where: { id: { in: [fresh, stale, malformed] } }, select: { id: true, version: true } });
       expect(Object.fromEntries(heads.map((h) => [h.id, h.version]))).toEqual({ [fresh]: 2, [stale]: 1, [malformed]: 0 });
     });
 
-    test('keeps quotes, backslashes and any text exactly, alone, in appendMany and with a snapshot (values travel as SQL literals)', async () => {
+    test('keeps quotes, backslashes and any text exactly, alone, in appendMany (values travel as SQL literals) and in a snapshot', async () => {
       const log = new PrismaOperationLog(temp.db.prisma, temp.db.sql);
       const awkward = `it's a "quote" \\ back\\slash \\' \\n $1 $$ --; é 😀 \u2028`;
       const opOf = (doc: string, version: number, text: string): NewOp => ({ ...newOp(doc, version), delta: new Delta().insert(text, { link: `https://x/?q='\\'` }), clientId: `c'\\${version}` });
@@ -129,7 +126,8 @@ export function prismaOperationLogSuite(open: () => Promise<TempDatabase>): void
       ]);
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
       const content = new Delta().insert(awkward).insert('\n');
-      await log.append(snap, [opOf(snap, 1, awkward)], { version: 1, content });
+      await log.append(snap, [opOf(snap, 1, awkward)]);
+      await log.storeSnapshot(snap, { version: 1, content });
       for (const [doc, text] of [[alone, awkward], [many1, awkward], [many2, awkward + '2'], [snap, awkward]] as const) {
         const [op] = await log.readOps(doc, 0);
         expect(op?.delta.ops).toEqual(opOf(doc, 1, text).delta.ops);
@@ -192,7 +190,8 @@ export function prismaOperationLogSuite(open: () => Promise<TempDatabase>): void
       const doc = await createDocument();
       const content = new Delta().insert('v1');
       await temp.db.prisma.snapshot.create({ data: { documentId: doc, version: 1, content: { ops: [{ insert: 'v1' }] } } });
-      await log.append(doc, [newOp(doc, 1)], { version: 1, content });
+      await log.append(doc, [newOp(doc, 1)]);
+      await log.storeSnapshot(doc, { version: 1, content });
       expect((await log.latestSnapshot(doc, 1))?.content.ops).toEqual(content.ops);
     });
 
@@ -208,7 +207,8 @@ export function prismaOperationLogSuite(open: () => Promise<TempDatabase>): void
       expect(read?.stored).toBeUndefined();
       // A new one: its JSON (with lone surrogate halves, which jsonb refused) as a compressed body, and its layout; no jsonb.
       const content = new Delta().insert('new \uD83D half', { italic: true }).insert('\n');
-      await log.append(doc, [newOp(doc, 2)], { version: 2, content });
+      await log.append(doc, [newOp(doc, 2)]);
+      await log.storeSnapshot(doc, { version: 2, content });
       const [row] = await temp.db.sql.query<{ content: unknown; body: string; layout: string }>(
         'SELECT "content", "body", "layout" FROM "Snapshot" WHERE "documentId" = $1 AND "version" = 2',
         [doc],
