@@ -1,5 +1,5 @@
 // Where our server's time goes under load:
-//   node bench/profile.ts [--mode embedded|scaled] [--writers 32] [--watchers 100] [--seconds 10] [--top 40] [--system ours|sharedb]
+//   node bench/profile.ts [--mode embedded|scaled] [--writers 32] [--watchers 100] [--documents 1] [--seconds 10] [--top 40] [--system ours|sharedb]
 //   node bench/profile.ts --workload fair [--agents 20] [--shared 5] [--kb 400] [--mode …] [--seconds 10]
 //   node bench/profile.ts --workload docs [--documents 12] [--mode …] [--seconds 10]   (documents per node: 3 typists + 2 watchers each)
 // Starts the server with `node --cpu-prof`, runs the hot-document load (or the fairness workload),
@@ -168,11 +168,11 @@ async function main(): Promise<void> {
     ? await fairness(target, { soloAgents: Number(arg('--agents', '20')), sharedAgents: Number(arg('--shared', '5')), blockChars: Number(arg('--kb', '400')) * 1000, keystrokeMs: 150, warmupMs: 2_000, measureMs: seconds * 1000 })
     : workload === 'docs'
       ? await documentsPerNode(target, { documents: Number(arg('--documents', '12')), warmupMs: 2_000, measureMs: seconds * 1000 })
-      : await editLoad(target, { documents: 1, writersPerDocument: writers, watchers, warmupMs: 2_000, measureMs: seconds * 1000 });
+      : await editLoad(target, { documents: Number(arg('--documents', '1')), writersPerDocument: writers, watchers, warmupMs: 2_000, measureMs: seconds * 1000 });
   if (system === 'ours') console.log(await commitFigures(target.server.url));
   await target.dispose();
   const { window, ...result } = load;
-  console.log(`${system} ${mode}, ${fair ? 'fairness' : workload === 'docs' ? 'documents per node' : `${writers} writers + ${watchers} watchers`}: ${JSON.stringify(result)}`);
+  console.log(`${system} ${mode}, ${fair ? 'fairness' : workload === 'docs' ? 'documents per node' : `${arg('--documents', '1')} × ${writers} writers + ${watchers} watchers`}: ${JSON.stringify(result)}`);
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no profile written in ${dir}`);
   const { total, layers, functions } = summarise(JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile, window);
