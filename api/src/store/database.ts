@@ -121,12 +121,14 @@ export function memoryStartParams(sharedBuffersMb: number): string[] {
 
 async function openPGlite(dataDir: string, fsync: boolean, sharedBuffersMb: number): Promise<Database> {
   // Loaded here, not with this module: a node on PostgreSQL never needs them (~11 MiB of its RSS).
-  const [{ PGlite }, { PrismaPGlite }, { createCluster, hasCluster }, { checkDurable, durableStartParams, syncPath, syncThroughToDisk, syncTree }] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('pglite-prisma-adapter'),
-    import('./pglite-cluster.ts'),
-    import('./pglite-durability.ts'),
-  ]);
+  const [{ PGlite }, { PrismaPGlite }, { createCluster, hasCluster }, { checkDurable, durableStartParams, syncPath, syncThroughToDisk, syncTree }, { keepColumnParsers }] =
+    await Promise.all([
+      import('@electric-sql/pglite'),
+      import('pglite-prisma-adapter'),
+      import('./pglite-cluster.ts'),
+      import('./pglite-durability.ts'),
+      import('./pglite-parsers.ts'),
+    ]);
   const dir = path.resolve(dataDir, 'pglite');
   await mkdir(path.dirname(dir), { recursive: true });
   const startParams = [...(fsync ? durableStartParams() : PGlite.defaultStartParams), ...memoryStartParams(sharedBuffersMb)];
@@ -145,6 +147,8 @@ async function openPGlite(dataDir: string, fsync: boolean, sharedBuffersMb: numb
       throw error;
     }
   }
+  // Each statement's result copied PGlite's whole parser table (pglite-parsers.ts).
+  await keepColumnParsers(db);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
 
   const session = (q: PGlite | PGliteTransaction): SqlSession => ({
