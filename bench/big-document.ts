@@ -317,8 +317,10 @@ function editOnce(url: string, documentId: string, version: number, index: numbe
     socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
     socket.on('message', (raw) => {
       const message = JSON.parse(String(raw)) as { type: string; id?: string; payload?: { data?: Record<string, any> | null; errors?: unknown } };
-      if (message.type === 'next' && message.id === 'edit') phases.set(clientId, `edit answered (stream: ${phases.get(clientId)})`);
-      else if (message.type === 'next' && message.id === 'ops' && !phases.get(clientId)!.startsWith('edit')) phases.set(clientId, 'stream live');
+      // A client done (its edit back on the stream) has no phase left, and the others' edits go on arriving.
+      const phase = phases.get(clientId);
+      if (message.type === 'next' && message.id === 'edit' && phase !== undefined) phases.set(clientId, `edit answered (stream: ${phase})`);
+      else if (message.type === 'next' && message.id === 'ops' && phase !== undefined && !phase.startsWith('edit')) phases.set(clientId, 'stream live');
       if (message.type === 'connection_ack') {
         phases.set(clientId, 'subscribing');
         socket.send(
