@@ -595,9 +595,7 @@ export class ChunkedDocument {
           if (texts === null) continue;
           if (ops.length === count + 1 && ops[count] === op) texts.push(opJSON(op));
           else if (ops.length === count && before !== undefined) {
-            const t = texts[count - 1]!;
-            const open = typeof t === 'string' ? new OpenJSON(t) : t;
-            texts[count - 1] = open.join(before, opJSON(op), op, ops[count - 1]!) ? open : JSON.stringify(ops[count - 1]);
+            texts[count - 1] = OpenJSON.merge(texts[count - 1]!, before, opJSON(op), op, ops[count - 1]!);
           } else texts = null; // moved around a delete (never in a document): JSON.stringify below
           continue;
         }
@@ -708,15 +706,13 @@ function rawBlocks(stored: StoredDocument): Block[] | null {
   const lazy = stored.utf8 ? lazyRawBlocks(stored.utf8, entries) : null;
   if (lazy) return lazy;
   const { text } = stored;
-  const layout = { blocks: entries };
   if (!text.startsWith(OPEN) || !text.endsWith(CLOSE)) return null;
   const origin = {};
   const blocks: Block[] = [];
   let at = OPEN.length;
   // Where the block's bytes start in stored.utf8 (undefined: not all blocks have their UTF-8 length, or no UTF-8).
   let byteAt: number | undefined = stored.utf8 ? OPEN.length : undefined;
-  for (const [index, entry] of layout.blocks.entries()) {
-    const [jsonLength, firstEnd, lastStart, length, size, bytes] = entry;
+  for (const [index, [jsonLength, firstEnd, lastStart, length, size, bytes]] of entries.entries()) {
     if (index > 0) {
       if (text[at] !== ',') return null;
       at += 1;
@@ -796,8 +792,7 @@ class StoredWriter {
     this.blocks.push(block);
     (this.merging ??= [last]).push(first);
     const firstText = block.firstEnd === block.textLength ? block.text : block.text.slice(0, block.firstEnd);
-    const open = this.lastText instanceof OpenJSON ? this.lastText : new OpenJSON(this.lastText!);
-    this.lastText = open.join(last, firstText, first, merged) ? open : JSON.stringify(merged);
+    this.lastText = OpenJSON.merge(this.lastText!, last, firstText, first, merged);
     this.last = merged;
     // A block of one op: it all went into the merged op, which the next block may merge with again.
     if (block.firstEnd === block.textLength) return;
@@ -905,6 +900,12 @@ class OpenJSON {
   private lastUnit = -1;
   constructor(text: string) {
     this.text = text;
+  }
+
+  /** The JSON of `merged`, the op `a` (its JSON `aText`) makes with `b` (`bText`): appended where join() can, else written anew. */
+  static merge(aText: string | OpenJSON, a: DeltaOp, bText: string, b: DeltaOp, merged: DeltaOp): string | OpenJSON {
+    const open = typeof aText === 'string' ? new OpenJSON(aText) : aText;
+    return open.join(a, bText, b, merged) ? open : JSON.stringify(merged);
   }
 
   /**
