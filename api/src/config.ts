@@ -31,7 +31,7 @@ const schema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
   /** Embedded mode: sync every commit to disk before acknowledging it (on), or leave that to the OS (off: faster; an OS crash or power loss can then lose the last acknowledged ops, a killed process cannot). @default on */
   EMBEDDED_FSYNC: z.enum(['on', 'off']).default('on'),
-  /** Embedded mode: PostgreSQL's page cache (shared_buffers) inside the node, MiB. PGlite allocates and zeroes it at start, so all of it is resident memory at once; a page it misses is read from the OS's file cache, one system call. Raise it for a database much larger than the pages its live documents use. @default 16 */
+  /** Embedded mode: PostgreSQL's page cache (shared_buffers) inside the node, MiB. PGlite allocates and zeroes it at start, so all of it is resident memory at once; a page it misses is read from the OS's file cache, one system call. Raise it for a database much larger than the pages its live documents use. @default 128 */
   EMBEDDED_SHARED_BUFFERS_MB: int(1, 1024).default(128),
   /** Connections per node to PostgreSQL. @default 10 */
   DATABASE_POOL_SIZE: int(1, 1000).default(10),
