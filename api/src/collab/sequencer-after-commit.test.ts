@@ -1,7 +1,7 @@
 // Sequencer.afterCommit: the moment after a commit, for periodic statements
 // that should not sit in front of the next commit (embedded PGlite runs
 // one statement at a time on the node's thread).
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Delta } from '../../../protocol/delta.ts';
 import { MemoryOperationLog } from './memory-log.ts';
 import { Sequencer } from './sequencer.ts';
@@ -24,10 +24,19 @@ describe('Sequencer.afterCommit', () => {
     expect(order).toEqual(['ack', 'slot after 1']);
   });
 
-  it('resolves after maxWaitMs when no commit comes', async () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('resolves after maxWaitMs when no commit comes, not before', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const { sequencer } = setup();
-    const started = performance.now();
-    await sequencer.afterCommit(5);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(4);
+    let resolved = false;
+    const slot = sequencer.afterCommit(50).then(() => (resolved = true));
+    await vi.advanceTimersByTimeAsync(49);
+    expect(resolved).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await slot;
+    expect(resolved).toBe(true);
   });
 });
