@@ -10,10 +10,12 @@
 // whose characters are all deleted is detached (null) for good: nothing
 // typed later, even at the same place, brings it back.
 //
-// Positions at the extremes of priority commute with the rebase rule
-// (rebase.ts): a client that applies its own pending op first and the
-// rebased remote op second gets the same range as the server that applies
-// the log in order (tested in anchor.test.ts).
+// The rule is applied to the log, in its order. A client's own order of
+// edits can give another range: an insert it typed just inside an edge
+// whose character someone else deleted meanwhile lands, in the log, at the
+// edge, where it stays outside (anchor.test.ts). So a client holds a range
+// at its server version, moves it over the server's ops, and shows it
+// moved over its pending edits (web/src/team/placements.ts).
 import type { Delta } from './delta.ts';
 
 export interface AnchorRange {

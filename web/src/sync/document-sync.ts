@@ -22,6 +22,7 @@ import { OtClient } from './ot-client.ts';
 import { MemoryPendingStore, type PendingStore, type PersistedState } from './pending-store.ts';
 import { PendingWriter } from './pending-writer.ts';
 import { PresenceSender } from './presence-sender.ts';
+import { RecentOps } from './recent-ops.ts';
 import { carryOver } from './reload.ts';
 import type { RemotePresence } from './presence-tracker.ts';
 import { RemotePresences } from './remote-presences.ts';
@@ -86,7 +87,7 @@ export interface DocumentSyncOptions {
   presenceThrottleMs?: number;
   /** While the selection only follows our own typing (receivers move it themselves), at most one update per this many milliseconds. @default 1000 */
   presenceFollowMs?: number;
-  /** Server ops kept to place late presence. @default 500 */
+  /** Server ops kept to place what was sent at an older version (presence, threads, suggestions). @default 500 */
   recentOps?: number;
   /**
    * After an ack, hold the next op this many milliseconds at least (and
@@ -185,6 +186,8 @@ export class DocumentSync {
   private readonly listeners = new Set<() => void>();
   private readonly contentListeners = new Set<(change: ContentChange) => void>();
   private snapshot: SyncSnapshot | null = null;
+  /** The last server ops, to place what was sent at an older version. */
+  private readonly recent: RecentOps;
 
   private constructor(options: DocumentSyncOptions, store: PendingStore, start: PersistedState, stored: boolean, storageFailed: boolean) {
     this.options = options;
@@ -203,6 +206,7 @@ export class DocumentSync {
     this.docLength = this.doc.length();
     this.inflightEdits = start.pendingEdits.inflight;
     this.bufferEdits = start.pendingEdits.buffer;
+    const recent = (this.recent = new RecentOps(options.recentOps ?? 500, ot.version));
 
     const changed = () => this.changed();
     const connection = (this.connection = new Connection(
@@ -266,7 +270,7 @@ export class DocumentSync {
       ot,
       presenceId: options.presenceId ?? ot.clientId,
       ttlMs: options.presenceTtlMs ?? 30_000,
-      recentOps: options.recentOps ?? 500,
+      recent,
       contentLength: () => this.docLength,
       changed,
     });
@@ -295,6 +299,22 @@ export class DocumentSync {
   /** Local edits the server has not acknowledged, as one change of `serverContent` (null: none). */
   get pendingDelta(): Delta | null {
     return this.ot.pendingDelta();
+  }
+
+  /** The same edits as the ops they go out as, in order: the op in flight, then the buffer. */
+  get unacknowledged(): Delta[] {
+    const { pending, buffered } = this.ot;
+    return [...(pending ? [pending.delta] : []), ...(buffered ? [buffered] : [])];
+  }
+
+  /** The server version `serverContent` is at (getSnapshot().version, without building a snapshot). */
+  get version(): number {
+    return this.ot.version;
+  }
+
+  /** The server's ops after `version` up to `this.version`, oldest first; null once they are no longer kept. */
+  committedSince(version: number): Delta[] | null {
+    return version > this.ot.version ? null : this.recent.since(version);
   }
 
   getSnapshot = (): SyncSnapshot => {
@@ -409,7 +429,7 @@ export class DocumentSync {
     const inflightSeq = this.ot.pending?.clientSeq;
     const { apply, send } = this.ot.receive({ version: wire.version, delta, clientId: wire.clientId, clientSeq: wire.clientSeq });
     this.server.apply(delta);
-    this.presences.recordOp(wire.version, delta);
+    this.recent.push(wire.version, delta);
     this.ownPresence.serverOp(wire.version, delta);
     if (wire.clientId === this.ot.clientId && wire.clientSeq === inflightSeq) {
       // Our ack. A buffer that remote deletions reduced to nothing is not
@@ -528,6 +548,7 @@ export class DocumentSync {
     this.bufferEdits = 0;
     if (send) this.inflightSince = this.scheduler.now();
     // Presence was placed by versions of the old line of ops: start afresh.
+    this.recent.restart(version);
     this.presences.clear();
     this.ownPresence.forget();
     this.doc = null;

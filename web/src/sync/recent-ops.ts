@@ -1,5 +1,6 @@
-// The last few server ops, kept to bring late presence (a selection sent at
-// an older version) up to date.
+// The last few server ops, kept to bring what was placed at an older
+// version up to date: late presence (a selection sent then), threads and
+// suggestions (web/src/team/placements.ts).
 import type { Delta } from '../../../protocol/delta.ts';
 
 export class RecentOps {
@@ -21,6 +22,12 @@ export class RecentOps {
       this.deltas.shift();
       this.first++;
     }
+  }
+
+  /** The engine starts again at `headVersion` (a reload): the ops before it were another line's, or are unknown. */
+  restart(headVersion: number): void {
+    this.deltas.length = 0;
+    this.first = headVersion + 1;
   }
 
   /** Deltas of the ops after `version`, oldest first; null if some are no longer kept. */

@@ -6,7 +6,7 @@
 import type { Delta } from '../../../protocol/delta.ts';
 import type { OtClient } from './ot-client.ts';
 import { PresenceTracker, type PlacePositions, type RemotePresence } from './presence-tracker.ts';
-import { RecentOps } from './recent-ops.ts';
+import type { RecentOps } from './recent-ops.ts';
 import { Timer, type Scheduler } from './scheduler.ts';
 import type { WirePresence } from './transport.ts';
 
@@ -17,8 +17,8 @@ export interface RemotePresencesOptions {
   presenceId: string;
   /** A presence not refreshed for this long disappears, milliseconds. */
   ttlMs: number;
-  /** Server ops kept to place late presence. */
-  recentOps: number;
+  /** The last server ops (the engine records them), to place late presence. */
+  recent: RecentOps;
   /** Length of the local content now. */
   contentLength(): number;
   /** What is shown changed (by expiry). */
@@ -29,24 +29,17 @@ const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n
 
 export class RemotePresences {
   private readonly tracker = new PresenceTracker();
-  private readonly recent: RecentOps;
   private readonly expiry: Timer;
 
   private readonly options: RemotePresencesOptions;
   constructor(options: RemotePresencesOptions) {
     this.options = options;
-    this.recent = new RecentOps(options.recentOps, options.ot.version);
     this.expiry = new Timer(options.scheduler);
   }
 
   /** What to show, stable between changes. */
   list(): readonly RemotePresence[] {
     return this.tracker.list();
-  }
-
-  /** Server op `version` was applied (kept to place presences sent before it). */
-  recordOp(version: number, delta: Delta): void {
-    this.recent.push(version, delta);
   }
 
   /** Returns whether what is shown changed (expiry reports its own changes). */
@@ -88,7 +81,7 @@ export class RemotePresences {
   private readonly place: PlacePositions = (version, [start, end]) => {
     const { ot } = this.options;
     if (version > ot.version) return 'ahead';
-    const since = this.recent.since(version);
+    const since = this.options.recent.since(version);
     if (!since) return 'unknown';
     let a = start;
     let b = end;

@@ -125,7 +125,7 @@ function Margin({ quill, sync, draft, documentId, canEdit, placementsRef }: { qu
   const placements = useMemo(
     () =>
       new Placements(
-        { version: () => sync.getSnapshot().version, onTop: () => [sync.pendingDelta, draft.pending] },
+        { version: () => sync.version, committedSince: (version) => sync.committedSince(version), onTop: () => [...sync.unacknowledged, draft.pending] },
         () => {
           rereadThreads();
           rereadSuggestions();
@@ -148,12 +148,9 @@ function Margin({ quill, sync, draft, documentId, canEdit, placementsRef }: { qu
     redraw();
   }, [placements, suggestionList, redraw]);
 
-  // Everything the editor shows moves the placed items; the engine's version decides when waiting ones land.
+  // Everything the editor shows moves the placed items (worked out at the next draw); the engine's version decides when waiting ones land.
   useEffect(() => {
-    const onText = (delta: Delta) => {
-      placements.moved(fromEditor(delta));
-      redraw();
-    };
+    const onText = () => redraw();
     quill.on('text-change', onText);
     const stopSync = sync.subscribe(() => {
       if (placements.place()) redraw();
@@ -196,8 +193,9 @@ function Margin({ quill, sync, draft, documentId, canEdit, placementsRef }: { qu
     const onClick = () => {
       const at = quill.getSelection()?.index;
       if (at === undefined) return;
-      for (const [id, range] of placements.threads) if (range && at >= range.index && at <= range.index + range.length) return setFocused(id);
-      for (const [id, delta] of placements.suggestions) {
+      const shown = placements.shown();
+      for (const [id, range] of shown.threads) if (range && at >= range.index && at <= range.index + range.length) return setFocused(id);
+      for (const [id, delta] of shown.suggestions) {
         const m = suggestionMarks(delta);
         if ([...m.deletes, ...m.formats].some((r) => at >= r.index && at <= r.index + r.length) || m.inserts.some((i) => i.index === at)) return setFocused(id);
       }
@@ -207,6 +205,7 @@ function Margin({ quill, sync, draft, documentId, canEdit, placementsRef }: { qu
   }, [quill, placements]);
 
   // What to show, from the placements (read at every render: they move outside React).
+  const shown = placements.shown();
   const threadById = new Map((threadList ?? []).map((t) => [t.id, t]));
   const suggestionById = new Map((suggestionList ?? []).map((s) => [s.id, s]));
   const threads: ThreadView[] = [];
@@ -214,7 +213,7 @@ function Margin({ quill, sync, draft, documentId, canEdit, placementsRef }: { qu
   const marks: OverlayMark[] = [];
   const inserts: OverlayInsert[] = [];
   const wants = new Map<string, number>(); // card id -> text position it lines up with
-  for (const [id, range] of placements.threads) {
+  for (const [id, range] of shown.threads) {
     const t = threadById.get(id);
     if (!t || !range || t.status !== 'OPEN') continue;
     threads.push(t);
@@ -222,8 +221,8 @@ function Margin({ quill, sync, draft, documentId, canEdit, placementsRef }: { qu
     wants.set(id, range.index);
   }
   // The text around each suggestion, for its redline (only read when there is one: it copies the document).
-  const content = placements.suggestions.size > 0 ? quill.getContents() : new Delta();
-  for (const [id, delta] of placements.suggestions) {
+  const content = shown.suggestions.size > 0 ? quill.getContents() : new Delta();
+  for (const [id, delta] of shown.suggestions) {
     const s = suggestionById.get(id);
     const m = suggestionMarks(delta);
     for (const r of m.deletes) marks.push({ owner: id, kind: 'delete', range: r });

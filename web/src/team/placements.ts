@@ -1,13 +1,21 @@
 // Threads and suggestions placed on the text the editor shows. The server
 // answers each at its head version; the editor may be behind it (the op
-// stream has not got there yet: the item waits), at it (placed, then moved
-// over the editor's own unacknowledged edits and the suggestion being
-// typed), or past it (the answer is stale: read again). Once placed, an
-// item moves with every change the editor shows, by the rules the server
-// uses (protocol/anchor.ts for anchors; protocol/rebase.ts, the committed
-// change winning ties, for suggestions), so it stays on its text between
-// reads without a read per op.
-import { transformAnchor, type AnchorRange } from '../../../protocol/anchor.ts';
+// stream has not got there yet: the item waits), at it or past it (moved
+// over the server's ops since, while they are still kept; else the answer
+// is stale: read again).
+//
+// Placed items are held at the editor's server version and moved only over
+// the server's ops, in log order, by the rules the server uses
+// (protocol/anchor.ts for anchors; protocol/rebase.ts, the committed change
+// winning ties, for suggestions), so they stay on their text between reads
+// without a read per op. What is shown is that, moved over the edits on
+// top (our unacknowledged edits, then a suggestion being typed), worked
+// out when asked. Moving them over the changes in the order the editor
+// showed them would not do: with an insert of ours next to an edge whose
+// character someone deletes at the same moment, our order and the log's
+// can put the insert on different sides of the edge (anchor.test.ts), and
+// the editor would keep a range the server does not have.
+import { AnchorMover, transformAnchorThrough, type AnchorRange } from '../../../protocol/anchor.ts';
 import { transformOverCommitted } from '../../../protocol/rebase.ts';
 import { Delta, isNoop } from '../sync/index.ts';
 
@@ -22,26 +30,35 @@ export interface ServerSuggestion {
   delta: { ops: Array<Record<string, unknown>> };
 }
 
-/** What the editor shows, relative to the server: its version, the edits on top (unacknowledged, then a draft). */
+/** What the editor shows, relative to the server. */
 export interface EditorState {
+  /** The server version its content is built on. */
   version(): number;
-  /** Changes applied on top of the server's content at version(), in order. */
+  /** The server's ops after `version` up to version(), oldest first; null once they are no longer kept. */
+  committedSince(version: number): Delta[] | null;
+  /** Changes shown on top of the server's content at version(), in order (unacknowledged edits, then a draft). */
   onTop(): Array<Delta | null>;
+}
+
+/** Placed items in the editor's positions: anchors (null: detached) and suggestions (changes of the editor's content). */
+export interface Shown {
+  threads: Map<string, AnchorRange | null>;
+  suggestions: Map<string, Delta>;
 }
 
 type Waiting<T> = { version: number; value: T };
 
 export class Placements {
-  /** Placed anchors (null: detached), in the editor's positions. */
-  readonly threads = new Map<string, AnchorRange | null>();
-  /** Placed suggestions: changes of the editor's content. */
-  readonly suggestions = new Map<string, Delta>();
+  /** Placed items at `at`, a server version: anchors (null: detached) and suggestions. */
+  private readonly threads = new Map<string, AnchorRange | null>();
+  private readonly suggestions = new Map<string, Delta>();
+  private at: number | null = null;
   private readonly waitingThreads = new Map<string, Waiting<AnchorRange>>();
   private readonly waitingSuggestions = new Map<string, Waiting<Delta>>();
   private readonly editor: EditorState;
   private readonly stale: () => void;
 
-  /** `stale`: an answer is older than the editor: read the lists again. */
+  /** `stale`: an answer is too old to place: read the lists again. */
   constructor(editor: EditorState, stale: () => void) {
     this.editor = editor;
     this.stale = stale;
@@ -76,31 +93,32 @@ export class Placements {
 
   /** Places what waits for the editor's version, if it is there now. Returns whether anything was placed. */
   place(): boolean {
+    this.catchUp();
     const version = this.editor.version();
     let placed = false;
     let stale = false;
     for (const [id, w] of this.waitingThreads) {
       if (w.version > version) continue;
-      if (w.version < version) {
+      const since = this.editor.committedSince(w.version);
+      if (!since) {
         stale = true;
         continue;
       }
-      let range: AnchorRange | null = w.value;
-      for (const change of this.editor.onTop()) if (change) range = transformAnchor(range, change);
-      this.threads.set(id, range);
+      this.threads.set(id, transformAnchorThrough(w.value, since));
       this.waitingThreads.delete(id);
       placed = true;
     }
     for (const [id, w] of this.waitingSuggestions) {
       if (w.version > version) continue;
-      if (w.version < version) {
+      const since = this.editor.committedSince(w.version);
+      if (!since) {
         stale = true;
         continue;
       }
-      let delta = w.value;
-      // The editor's own edits go first, as they will when the server commits them.
-      for (const change of this.editor.onTop()) if (change) delta = transformOverCommitted(change, delta);
-      this.suggestions.set(id, delta);
+      const delta = since.reduce((moved, op) => transformOverCommitted(op, moved), w.value);
+      // Its text is gone: the server calls it OUTDATED on the next read.
+      if (isNoop(delta)) this.suggestions.delete(id);
+      else this.suggestions.set(id, delta);
       this.waitingSuggestions.delete(id);
       placed = true;
     }
@@ -108,14 +126,43 @@ export class Placements {
     return placed;
   }
 
-  /** The editor showed `change` (anyone's edit, or a draft coming or going). */
-  moved(change: Delta): void {
-    for (const [id, range] of this.threads) this.threads.set(id, transformAnchor(range, change));
+  /** The placed items where the editor shows them now. */
+  shown(): Shown {
+    this.catchUp();
+    const onTop = this.editor.onTop().filter((change): change is Delta => change !== null);
+    const mover = new AnchorMover(onTop);
+    const threads = new Map<string, AnchorRange | null>();
+    for (const [id, range] of this.threads) threads.set(id, mover.move(range));
+    const suggestions = new Map<string, Delta>();
     for (const [id, delta] of this.suggestions) {
-      const next = transformOverCommitted(change, delta);
-      // Its text is gone: the server will call it OUTDATED on the next read.
-      if (isNoop(next)) this.suggestions.delete(id);
-      else this.suggestions.set(id, next);
+      // The editor's own edits go first, as they will when the server commits them.
+      const moved = onTop.reduce((d, change) => transformOverCommitted(change, d), delta);
+      if (!isNoop(moved)) suggestions.set(id, moved);
+    }
+    return { threads, suggestions };
+  }
+
+  /** Moves the placed items over the server's ops since `at`, to the editor's version. */
+  private catchUp(): void {
+    const version = this.editor.version();
+    if (this.at === version) return;
+    const since = this.at !== null && this.at < version ? this.editor.committedSince(this.at) : null;
+    const lost = this.at !== null && !since;
+    this.at = version;
+    if (lost) {
+      // The ops between are no longer kept (or the editor started again elsewhere): ask again.
+      if (this.threads.size + this.suggestions.size === 0) return;
+      this.threads.clear();
+      this.suggestions.clear();
+      return this.stale();
+    }
+    if (!since || since.length === 0) return;
+    const mover = new AnchorMover(since);
+    for (const [id, range] of this.threads) this.threads.set(id, mover.move(range));
+    for (const [id, delta] of this.suggestions) {
+      const moved = since.reduce((d, op) => transformOverCommitted(op, d), delta);
+      if (isNoop(moved)) this.suggestions.delete(id);
+      else this.suggestions.set(id, moved);
     }
   }
 }
