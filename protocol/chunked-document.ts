@@ -48,6 +48,21 @@ const BLOCK = 32;
  */
 const PIECE = 4_096;
 
+/**
+ * measure(after) - measure(before), measuring only the ops between the
+ * longest common head and tail of the two (by identity: ops are never
+ * changed in place, so the ops a change did not touch are the same objects).
+ */
+function changedMeasure(measure: OpsMeasure, before: readonly DeltaOp[], after: readonly DeltaOp[]): number {
+  let head = 0;
+  const most = Math.min(before.length, after.length);
+  while (head < most && before[head] === after[head]) head++;
+  let tail = 0;
+  while (tail < most - head && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail++;
+  if (head === 0 && tail === 0) return measure(after) - measure(before);
+  return measure(after.slice(head, after.length - tail)) - measure(before.slice(head, before.length - tail));
+}
+
 /** Whether a UTF-16 unit is the first half of a surrogate pair. */
 const isHighSurrogate = (unit: number): boolean => unit >= 0xd800 && unit <= 0xdbff;
 
@@ -403,7 +418,7 @@ export class ChunkedDocument {
     const composed = applyChangeOps(region, ops, offset);
     if (composed === region) return; // plain retains
     const updated = this.cut(composed);
-    let sizeChange = this.measure ? this.measure(updated) - this.measure(region) : 0;
+    let sizeChange = this.measure ? changedMeasure(this.measure, region, updated) : 0;
 
     // The blocks' new chunks: the region's replaced by the updated ops.
     const newChunks = chunks.slice();

@@ -6,18 +6,11 @@
 import { insertBytes } from '../../../protocol/delta-validation.ts';
 import type { DeltaOp } from './types.ts';
 
-// Ops are never changed in place (quill-delta and ChunkedDocument copy), so
-// an op's size can be remembered: a document's head measures the region
-// each change rewrites, mostly ops it has measured before.
-const sizes = new WeakMap<DeltaOp, number>();
-
+// Not remembered per op: a document's head measures only the ops a change
+// rewrote (ChunkedDocument), and a table of every op in memory cost more in
+// lookups and in the collector's weak-table work than measuring again.
 export function opBytes(op: DeltaOp): number {
-  let size = sizes.get(op);
-  if (size === undefined) {
-    size = insertBytes(op) + (op.attributes ? Buffer.byteLength(JSON.stringify(op.attributes), 'utf8') : 0);
-    sizes.set(op, size);
-  }
-  return size;
+  return insertBytes(op) + (op.attributes ? Buffer.byteLength(JSON.stringify(op.attributes), 'utf8') : 0);
 }
 
 /** Bytes of a list of ops (a document's content, or a change). */
