@@ -152,8 +152,12 @@ function Margin({ quill, sync, draft, documentId, canEdit, placementsRef }: { qu
   useEffect(() => {
     const onText = () => redraw();
     quill.on('text-change', onText);
+    let version = sync.version;
     const stopSync = sync.subscribe(() => {
-      if (placements.place()) redraw();
+      const placed = placements.place();
+      // Our ack changes no text, but can move an item to where the server has it (placements.ts).
+      if (placed || sync.version !== version) redraw();
+      version = sync.version;
     });
     const stopContent = sync.onContent((change) => {
       if (change.kind === 'reset') {
