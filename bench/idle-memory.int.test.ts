@@ -16,7 +16,7 @@ const BOUND_KIB = 9;
 
 describe('idle connections', () => {
   it(`cost the node at most ${BOUND_KIB} KiB of heap each (from ${FROM} to ${TO} sockets, one document subscription each)`, async () => {
-    const target = await launch('ours', 'embedded', null, { gcOnSignal: true });
+    const target = await launch('ours', 'embedded', null, { gcOnSignal: true, keepBytecode: true });
     try {
       const [from, to] = await idleConnections(target, [FROM, TO]);
       const perSocket = (to!.heapPerConnection * TO - from!.heapPerConnection * FROM) / (TO - FROM);

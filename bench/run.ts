@@ -207,7 +207,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
   if (wants('memory')) {
     const counts = options.connections ? [...options.connections] : (options.tiny ? [20] : options.quick ? [500] : [1_000, 5_000]);
     const label = `idle connections, one document subscription each (${MODE_LABEL[primary]})`;
-    const r = await pair(label, primary, (t) => idleConnections(t, counts), { gcOnSignal: true });
+    const r = await pair(label, primary, (t) => idleConnections(t, counts), { gcOnSignal: true, keepBytecode: true });
     if (r) {
       counts.forEach((count, i) => {
         const at = count.toLocaleString('en-US');

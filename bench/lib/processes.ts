@@ -32,15 +32,7 @@ export interface StartOptions {
   env: Record<string, string>;
   /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir', dir]. */
   nodeArgs?: string[];
-  /**
-   * Preload bench/lib/gc-on-signal.mjs (memory measurements), and keep
-   * compiled bytecode: V8 otherwise drops a function's bytecode (and the
-   * literals it holds) after it has sat unused through a few natural GCs,
-   * so a reading depended on how many happened before it. One such literal
-   * in our server is Prisma's query compiler, a 4.6 MB base64 string; its
-   * release between two readings took 3.8 MB off their difference in about
-   * one run in four. Both servers get the flag.
-   */
+  /** Preload bench/lib/gc-on-signal.mjs (memory measurements). */
   gcOnSignal?: boolean;
 }
 
@@ -120,7 +112,7 @@ function withoutServiceUrls(env: NodeJS.ProcessEnv): Record<string, string | und
 }
 
 async function start(script: string, ready: RegExp, what: string, options: StartOptions): Promise<ServerProcess> {
-  const gcArgs = options.gcOnSignal ? ['--expose-gc', '--no-flush-bytecode', '--import', './bench/lib/gc-on-signal.mjs'] : [];
+  const gcArgs = options.gcOnSignal ? ['--expose-gc', '--import', './bench/lib/gc-on-signal.mjs'] : [];
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...gcArgs, script], {
     cwd: ROOT,
     // The bench's own DATABASE_URL/REDIS_URL (CI exports them) must not turn
