@@ -214,6 +214,14 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
         rows.push({ workload: label, metric: `RSS per connection at ${at}`, better: 'lower', unit: 'KiB', ours: r.ours[i]!.bytesPerConnection / 1024, sharedb: r.sharedb[i]!.bytesPerConnection / 1024 });
         rows.push({ workload: label, metric: `heap per connection at ${at}`, better: 'lower', unit: 'KiB', ours: r.ours[i]!.heapPerConnection / 1024, sharedb: r.sharedb[i]!.heapPerConnection / 1024 });
       });
+      // Each connection more, from the first count to the last: without what the node grows by once, nor
+      // memory it happens to free after the baseline (a scaled node's external memory falls by 4-6 MB).
+      if (counts.length > 1) {
+        const [a, b] = [0, counts.length - 1];
+        const marginal = (rs: typeof r.ours) => (rs[b]!.heapPerConnection * counts[b]! - rs[a]!.heapPerConnection * counts[a]!) / (counts[b]! - counts[a]!) / 1024;
+        const span = `${counts[a]!.toLocaleString('en-US')} to ${counts[b]!.toLocaleString('en-US')}`;
+        rows.push({ workload: label, metric: `heap per connection more, ${span}`, better: 'lower', unit: 'KiB', ours: marginal(r.ours), sharedb: marginal(r.sharedb) });
+      }
     }
   }
 
