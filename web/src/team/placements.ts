@@ -6,8 +6,8 @@
 //
 // Placed items are held at the editor's server version and moved only over
 // the server's ops, in log order, by the rules the server uses
-// (protocol/anchor.ts for anchors; protocol/rebase.ts, the committed change
-// winning ties, for suggestions), so they stay on their text between reads
+// (protocol/anchor.ts for anchors; protocol/suggestion.ts, the rebase rule
+// with the committed change winning ties, for suggestions), so they stay on their text between reads
 // without a read per op. What is shown is that, moved over the edits on
 // top (our unacknowledged edits, then a suggestion being typed), worked
 // out when asked. Moving them over the changes in the order the editor
@@ -16,7 +16,7 @@
 // can put the insert on different sides of the edge (anchor.test.ts), and
 // the editor would keep a range the server does not have.
 import { AnchorMover, transformAnchorThrough, type AnchorRange } from '../../../protocol/anchor.ts';
-import { transformOverCommitted } from '../../../protocol/rebase.ts';
+import { SuggestionMover } from '../../../protocol/suggestion.ts';
 import { Delta, isNoop } from '../sync/index.ts';
 
 export interface ServerThread {
@@ -115,7 +115,7 @@ export class Placements {
         stale = true;
         continue;
       }
-      const delta = since.reduce((moved, op) => transformOverCommitted(op, moved), w.value);
+      const delta = moved(new SuggestionMover(since), w.value);
       // Its text is gone: the server calls it OUTDATED on the next read.
       if (isNoop(delta)) this.suggestions.delete(id);
       else this.suggestions.set(id, delta);
@@ -133,11 +133,12 @@ export class Placements {
     const mover = new AnchorMover(onTop);
     const threads = new Map<string, AnchorRange | null>();
     for (const [id, range] of this.threads) threads.set(id, mover.move(range));
+    // The editor's own edits go first, as they will when the server commits them.
+    const suggestionMover = new SuggestionMover(onTop);
     const suggestions = new Map<string, Delta>();
     for (const [id, delta] of this.suggestions) {
-      // The editor's own edits go first, as they will when the server commits them.
-      const moved = onTop.reduce((d, change) => transformOverCommitted(change, d), delta);
-      if (!isNoop(moved)) suggestions.set(id, moved);
+      const shownDelta = moved(suggestionMover, delta);
+      if (!isNoop(shownDelta)) suggestions.set(id, shownDelta);
     }
     return { threads, suggestions };
   }
@@ -159,10 +160,14 @@ export class Placements {
     if (!since || since.length === 0) return;
     const mover = new AnchorMover(since);
     for (const [id, range] of this.threads) this.threads.set(id, mover.move(range));
+    const suggestionMover = new SuggestionMover(since);
     for (const [id, delta] of this.suggestions) {
-      const moved = since.reduce((d, op) => transformOverCommitted(op, d), delta);
-      if (isNoop(moved)) this.suggestions.delete(id);
-      else this.suggestions.set(id, moved);
+      const next = moved(suggestionMover, delta);
+      if (isNoop(next)) this.suggestions.delete(id);
+      else this.suggestions.set(id, next);
     }
   }
 }
+
+/** `delta` moved over the mover's changes by the server's suggestion rule (OUTDATED is the server's to judge: it has the original). */
+const moved = (mover: SuggestionMover, delta: Delta): Delta => mover.move(delta, delta).delta;
