@@ -36,7 +36,8 @@ import { connectRedis, type RedisConnections } from './pubsub/redis-connections.
 import type { Services } from './services.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { applyMigrations, MIGRATIONS_DIR } from './store/migrate.ts';
-import { LogRetention, scheduleRetention } from './store/log-retention.ts';
+import { LogRetention, schedulePasses } from './store/log-retention.ts';
+import { EmbeddedVacuum, upkeepStatement } from './store/pglite-vacuum.ts';
 import { PrismaOperationLog } from './store/operation-log.ts';
 import { WriteBehind } from './store/write-behind.ts';
 import { EventPump } from './events/event-pump.ts';
@@ -70,6 +71,8 @@ const WRITE_BEHIND_QUIET_MS = 50;
 const BACKGROUND_SLOT_MAX_WAIT_MS = 20;
 /** ...and at the latest this long after a read left them (ms), however busy the node: a slice at a time. */
 const WRITE_BEHIND_MAX_WAIT_MS = 10_000;
+/** An embedded vacuum pass longer than this (ms, slot waits included) is logged at info, not debug. */
+const VACUUM_PASS_NOTICE_MS = 100;
 /** Pending connections the kernel may queue for the node (see listen below). */
 const LISTEN_BACKLOG = 4_096;
 
@@ -105,6 +108,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   let converter: Converter | undefined;
   let stopRetention: (() => Promise<void>) | undefined;
   let stopEventRetention: (() => Promise<void>) | undefined;
+  let stopVacuum: (() => Promise<void>) | undefined;
   let pump: EventPump | undefined;
   let worker: DeliveryWorker | undefined;
 
@@ -217,7 +221,19 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       const outbox = new Outbox(db.sql);
       pump = new EventPump({ outbox, bus: bus.events, intervalMs: config.events.stampMs, slot: backgroundSlot, onError: (err) => logger.warn({ err }, 'event outbox') });
       pump.start();
-      stopEventRetention = scheduleRetention(new EventRetention({ sql: db.sql, days: config.events.retentionDays }), config.events.retentionIntervalMs, (err) =>
+      // PGlite never starts autovacuum: without this, transaction IDs are never frozen and wrap around.
+      if (db.kind === 'pglite') {
+        const vacuum = new EmbeddedVacuum({ sql: db.sql, slot: backgroundSlot });
+        const pass = async () => {
+          const started = performance.now();
+          const done = await vacuum.runOnce();
+          const ms = Math.round(performance.now() - started);
+          // Each statement holds the node's thread: a long pass is worth knowing of.
+          if (done.length > 0) logger[ms > VACUUM_PASS_NOTICE_MS ? 'info' : 'debug']({ upkeep: done.map(upkeepStatement), ms }, 'embedded vacuum');
+        };
+        stopVacuum = schedulePasses({ runOnce: pass }, config.embeddedVacuumIntervalMs, (err) => logger.warn({ err }, 'embedded vacuum'));
+      }
+      stopEventRetention = schedulePasses(new EventRetention({ sql: db.sql, days: config.events.retentionDays }), config.events.retentionIntervalMs, (err) =>
         logger.warn({ err }, 'event retention'),
       );
       worker = new DeliveryWorker({
@@ -323,7 +339,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         const seqr = sequencer;
         // This node forgets its cached head of a cut document, so it answers from the log as every other node will.
         const retention = new LogRetention({ sql: db.sql, days: config.logRetention.days, onCut: (documentId) => seqr.forget(documentId) });
-        stopRetention = scheduleRetention(retention, config.logRetention.intervalMs, (err) => logger.warn({ err }, 'log retention'));
+        stopRetention = schedulePasses(retention, config.logRetention.intervalMs, (err) => logger.warn({ err }, 'log retention'));
       }
       return { url, port, services, ...(metricsUrl && { metricsUrl }) };
     },
@@ -336,6 +352,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       stopRetention = undefined;
       await stopEventRetention?.();
       stopEventRetention = undefined;
+      await stopVacuum?.();
+      stopVacuum = undefined;
       // 2. Let queued submissions commit (their HTTP replies are in flight).
       await sequencer?.idle();
       await previews?.flush();

@@ -14,6 +14,8 @@ describe('config', () => {
     expect(loadConfig({ DATA_DIR: dir, EMBEDDED_FSYNC: 'off' }).embeddedFsync).toBe(false);
     expect(config.embeddedSharedBuffersMb).toBe(128);
     expect(loadConfig({ DATA_DIR: dir, EMBEDDED_SHARED_BUFFERS_MB: '64' }).embeddedSharedBuffersMb).toBe(64);
+    expect(config.embeddedVacuumIntervalMs).toBe(60_000);
+    expect(loadConfig({ DATA_DIR: dir, EMBEDDED_VACUUM_INTERVAL_MS: '5000' }).embeddedVacuumIntervalMs).toBe(5_000);
     expect(config.authSecret.length).toBeGreaterThanOrEqual(32);
     expect(readFileSync(path.join(dir, 'auth-secret'), 'utf8').trim()).toBe(config.authSecret);
     expect(loadConfig({ DATA_DIR: dir }).authSecret).toBe(config.authSecret);
@@ -44,6 +46,8 @@ describe('config', () => {
     [{ EMBEDDED_SHARED_BUFFERS_MB: '2048' }, /^Invalid setting EMBEDDED_SHARED_BUFFERS_MB:/],
     [{ EMBEDDED_SHARED_BUFFERS_MB: '16MB' }, /^Invalid setting EMBEDDED_SHARED_BUFFERS_MB:/],
     [{ EMBEDDED_SHARED_BUFFERS_MB: '1.5' }, /^Invalid setting EMBEDDED_SHARED_BUFFERS_MB:/],
+    [{ EMBEDDED_VACUUM_INTERVAL_MS: '10' }, /^Invalid setting EMBEDDED_VACUUM_INTERVAL_MS:/],
+    [{ EMBEDDED_VACUUM_INTERVAL_MS: 'hourly' }, /^Invalid setting EMBEDDED_VACUUM_INTERVAL_MS:/],
     [{ LOG_RETENTION_DAYS: '0' }, /^Invalid setting LOG_RETENTION_DAYS:/],
     [{ LOG_RETENTION_DAYS: '1.5' }, /^Invalid setting LOG_RETENTION_DAYS:/],
     [{ LOG_RETENTION_DAYS: 'forever' }, /^Invalid setting LOG_RETENTION_DAYS:/],

@@ -33,6 +33,8 @@ const schema = z.object({
   EMBEDDED_FSYNC: z.enum(['on', 'off']).default('on'),
   /** Embedded mode: PostgreSQL's page cache (shared_buffers) inside the node, MiB. PGlite allocates and zeroes it at start, so all of it is resident memory at once; a page it misses is read from the OS's file cache, one system call. Raise it for a database much larger than the pages its live documents use. @default 128 */
   EMBEDDED_SHARED_BUFFERS_MB: int(1, 1024).default(128),
+  /** Embedded mode: how often the node does autovacuum's work, which PGlite never starts (vacuum, freeze, analyze the tables that need it; store/pglite-vacuum.ts), milliseconds. @default 60000 */
+  EMBEDDED_VACUUM_INTERVAL_MS: int(1_000, 86_400_000).default(60_000),
   /** Connections per node to PostgreSQL. @default 10 */
   DATABASE_POOL_SIZE: int(1, 1000).default(10),
   /** Redis URL for fan-out; unset = in-process pub/sub. @default unset */
@@ -209,6 +211,8 @@ export interface Config {
   embeddedFsync: boolean;
   /** Embedded mode: PostgreSQL's shared_buffers, MiB. */
   embeddedSharedBuffersMb: number;
+  /** Embedded mode: ms between the node's autovacuum passes. */
+  embeddedVacuumIntervalMs: number;
   redisUrl: string | undefined;
   /** Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES); unset for a single Redis (redisUrl) or none. */
   redisClusterNodes: Array<{ host: string; port: number }> | undefined;
@@ -370,6 +374,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databasePoolSize: e.DATABASE_POOL_SIZE,
     embeddedFsync: e.EMBEDDED_FSYNC === 'on',
     embeddedSharedBuffersMb: e.EMBEDDED_SHARED_BUFFERS_MB,
+    embeddedVacuumIntervalMs: e.EMBEDDED_VACUUM_INTERVAL_MS,
     redisUrl: e.REDIS_URL,
     redisClusterNodes: e.REDIS_CLUSTER_NODES,
     mode: e.DATABASE_URL ? 'scaled' : 'embedded',

@@ -173,11 +173,11 @@ async function pinNamedVersions(tx: SqlSession, documentId: string, from: number
 const utc = (date: Date) => date.toISOString().replace('T', ' ').replace('Z', '');
 
 /** Runs a pass every `intervalMs` on this node; returns the stopper (which waits for a pass under way). A pass never overlaps the previous one. */
-export function scheduleRetention(retention: { runOnce(): Promise<unknown> }, intervalMs: number, onError: (error: unknown) => void): () => Promise<void> {
+export function schedulePasses(pass: { runOnce(): Promise<unknown> }, intervalMs: number, onError: (error: unknown) => void): () => Promise<void> {
   let running: Promise<void> | null = null;
   const timer = setInterval(() => {
     if (running) return;
-    running = retention
+    running = pass
       .runOnce()
       .then(() => {}, onError)
       .finally(() => {
