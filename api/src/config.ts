@@ -151,7 +151,7 @@ const schema = z.object({
   MAX_SUBSCRIPTIONS_PER_SOCKET: int(1, 10_000).default(50),
   /** An anonymous WebSocket (no token at connect, no refresh cookie) is closed with 4008 at the first of its checks, this many milliseconds apart, that finds no operation in progress. @default 30000 */
   ANONYMOUS_SOCKET_IDLE_MS: int(100, 3_600_000).default(30_000),
-  /** Rate limits on (on) or all off (off: only for tests and benchmarks). @default on */
+  /** Rate limits on (on) or all off (off: only for load tools and benchmarks; the tests keep them on). @default on */
   RATE_LIMITS: z.enum(['on', 'off']).default('on'),
   /** signUp + logIn attempts per client address per minute (generous: offices share one address). @default 100 */
   RATE_LIMIT_AUTH_PER_IP: int(1, 1_000_000).default(100),

@@ -3,7 +3,7 @@
 // COMMENTER allowed), bad input refused with nothing changed, anchors that
 // move with the text and detach when it is deleted, a demotion that ends
 // the thread stream, and (scaled) threads streaming to another node.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Delta } from '../../protocol/delta.ts';
 import { AppendConflict } from '../src/collab/types.ts';
 import { Comments } from '../src/comments/threads.ts';
@@ -90,8 +90,13 @@ describe.each(availableModes())('comment threads (%s)', (mode) => {
 
   beforeAll(async () => {
     server = await startServer(mode);
-    const users = await Promise.all(['owner', 'editor', 'commenter', 'viewer', 'stranger'].map((n) => signUp(server, n)));
-    [owner, editor, commenter, viewer, stranger] = users as [User, User, User, User, User];
+    const users = await Promise.all(['viewer', 'stranger'].map((n) => signUp(server, n)));
+    [viewer, stranger] = users as [User, User];
+  });
+  // The ones who write comments, create and share: a person's budgets for those
+  // (RATE_LIMIT_COMMENT_*, _CREATE_*, _SHARE_*) are for a person, not for a whole suite.
+  beforeEach(async () => {
+    [owner, editor, commenter] = (await Promise.all(['owner', 'editor', 'commenter'].map((n) => signUp(server, n)))) as [User, User, User];
   });
   afterAll(async () => {
     await server?.stop();
@@ -365,18 +370,22 @@ describe.each(availableModes())('comment threads (%s)', (mode) => {
 
   it('settles deletes, replies, edits and resolves racing for a thread\'s last comments: typed answers, and no thread left without comments', async () => {
     const d = await newDocument();
+    // Two pairs take turns: each person's three comment writes a round stay inside one person's budget.
+    const [commenter2, editor2] = (await Promise.all(['commenter', 'editor'].map((n) => signUp(server, n)))) as [User, User];
+    for (const [who, role] of [[commenter2, 'COMMENTER'], [editor2, 'EDITOR']] as const) expect((await gql(server, SHARE, { id: d, e: who.email, r: role }, owner.token)).data?.shareDocument).toEqual({ role });
     const answers: Array<{ status: number; errors?: Array<{ extensions?: { code?: string } }> }> = [];
     for (let i = 0; i < 15; i++) {
-      const t = await opened(commenter.token, d, 1, 0, 5, `race ${i}`);
+      const [author, other] = i % 2 === 0 ? [commenter, editor] : [commenter2, editor2];
+      const t = await opened(author.token, d, 1, 0, 5, `race ${i}`);
       const c = t.comments[0]!.id;
       // A second comment, deleted at the same moment by its author: together they are the last two.
-      const second = (await gql(server, REPLY, { t: t.id, b: 'second' }, editor.token)).data?.replyToThread.id;
+      const second = (await gql(server, REPLY, { t: t.id, b: 'second' }, other.token)).data?.replyToThread.id;
       answers.push(
         ...(await Promise.all([
-          gql(server, DELETE, { c }, commenter.token),
-          gql(server, DELETE, { c: second }, editor.token),
-          gql(server, REPLY, { t: t.id, b: 'late reply' }, editor.token),
-          gql(server, EDIT, { c, b: 'late edit' }, commenter.token),
+          gql(server, DELETE, { c }, author.token),
+          gql(server, DELETE, { c: second }, other.token),
+          gql(server, REPLY, { t: t.id, b: 'late reply' }, other.token),
+          gql(server, EDIT, { c, b: 'late edit' }, author.token),
           gql(server, RESOLVE, { t: t.id }, owner.token),
         ])),
       );
@@ -528,7 +537,7 @@ describe('comment writes are rate limited per user', () => {
   });
 
   it('answers RATE_LIMITED beyond the budget, and the refused write changes nothing', async () => {
-    server = await startServer('embedded', { RATE_LIMITS: 'on', RATE_LIMIT_COMMENT_PER_USER_RATE: '1', RATE_LIMIT_COMMENT_PER_USER_BURST: '0' });
+    server = await startServer('embedded', { RATE_LIMIT_COMMENT_PER_USER_RATE: '1', RATE_LIMIT_COMMENT_PER_USER_BURST: '0' });
     const alice = await signUp(server, 'alice');
     const d = await createDocument(server, alice.token, { ops: [{ insert: 'Hello\n' }] });
     const results = [];

@@ -107,8 +107,6 @@ async function startNode(env: Record<string, string>, options: AppOptions): Prom
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     NODE_ENV: 'test',
-    // Suites sign up many users from 127.0.0.1; rate-limit tests turn them on.
-    RATE_LIMITS: 'off',
     ...env,
   });
   const app = buildApp(config, options);

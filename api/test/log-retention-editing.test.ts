@@ -14,6 +14,7 @@ import { availableModes, createDocument, DOC_STATE, gql, signUp, startServer, ty
 import { waitFor } from './wait-for.ts';
 
 const DAY = 86_400_000;
+const SHARE = 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }';
 
 interface Editor {
   name: string;
@@ -24,19 +25,27 @@ interface Editor {
 
 describe.each(availableModes())('log retention under concurrent editing (%s)', (mode) => {
   let server: TestServer;
-  let token: string;
+  /** Three people, one per editor: a person's socket budget (RATE_LIMIT_SOCKETS_PER_USER) is for one person. */
+  let people: Array<{ token: string; email: string }>;
 
   beforeAll(async () => {
     // Snapshots every 3 versions: a cut lands close to the head.
     server = await startServer(mode, { SNAPSHOT_EVERY: '3' });
-    ({ token } = await signUp(server, 'writer'));
+    people = await Promise.all(['writer', 'second', 'third'].map((n) => signUp(server, n)));
   }, 180_000);
   afterAll(async () => {
     await server?.stop();
   });
 
-  const open = async (id: string, name: string): Promise<Editor> => {
-    const socket = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+  const token = () => people[0]!.token;
+  /** A document made by the first person, which the others may edit. */
+  const newDocument = async (text: string) => {
+    const id = await createDocument(server, token(), { ops: [{ insert: text }] });
+    for (const who of people.slice(1)) expect((await gql(server, SHARE, { id, e: who.email, r: 'EDITOR' }, token())).data?.shareDocument).toEqual({ role: 'EDITOR' });
+    return id;
+  };
+  const open = async (id: string, name: string, who: number): Promise<Editor> => {
+    const socket = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${people[who]!.token}` }, retryAttempts: 0 });
     const sync = await DocumentSync.open({ documentId: id, transport: createGraphqlWsTransport(socket), backoff: { baseMs: 20, maxMs: 200 } });
     return { name, sync, socket, online: true };
   };
@@ -52,7 +61,7 @@ describe.each(availableModes())('log retention under concurrent editing (%s)', (
     await server.services.db.sql.query(`UPDATE "Operation" SET "createdAt" = $2::timestamptz AT TIME ZONE 'UTC' WHERE "documentId" = $1`, [id, new Date(Date.now() - 40 * DAY).toISOString()]);
     return new LogRetention({ sql: server.services.db.sql, days: 30, onCut: (documentId) => server.services.sequencer.forget(documentId) }).trim(id);
   };
-  const head = async (id: string) => (await gql(server, DOC_STATE, { id }, token)).data!.document as { version: number; content: { ops: Array<{ insert: string }> } };
+  const head = async (id: string) => (await gql(server, DOC_STATE, { id }, token())).data!.document as { version: number; content: { ops: Array<{ insert: string }> } };
   /** Waits until every editor is online, has nothing pending and stands at the server's head. */
   const settled = async (id: string, editors: Editor[]) => {
     const done = async () => {
@@ -74,8 +83,8 @@ describe.each(availableModes())('log retention under concurrent editing (%s)', (
   const text = (content: { ops: Array<{ insert?: unknown }> }) => content.ops.map((o) => (typeof o.insert === 'string' ? o.insert : '')).join('');
 
   it('a client offline across a cut comes back with its edits: reloaded from the snapshot, its text carried over and committed', async () => {
-    const id = await createDocument(server, token, { ops: [{ insert: 'shared notes\n' }] });
-    const [a, b] = [await open(id, 'a'), await open(id, 'b')];
+    const id = await newDocument('shared notes\n');
+    const [a, b] = [await open(id, 'a', 0), await open(id, 'b', 1)];
     try {
       await settled(id, [a, b]);
       a.sync.setNetworkOnline(false);
@@ -128,8 +137,8 @@ describe.each(availableModes())('log retention under concurrent editing (%s)', (
     await fc.assert(
       fc.asyncProperty(fc.array(action, { minLength: 5, maxLength: 30 }), async (actions) => {
         run++;
-        const id = await createDocument(server, token, { ops: [{ insert: '\n' }] });
-        const editors = [await open(id, 'e0'), await open(id, 'e1'), await open(id, 'e2')];
+        const id = await newDocument('\n');
+        const editors = [await open(id, 'e0', 0), await open(id, 'e1', 1), await open(id, 'e2', 2)];
         for (const e of editors) e.sync.onContent((change) => void (change.kind === 'reset' && reloads++));
         const typed: string[] = [];
         const cuts: Array<Promise<number | null>> = [];

@@ -6,7 +6,7 @@
 // that commits once, editDocument(asSuggestion), and the live stream (ended
 // by a demotion; scaled: across nodes).
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Delta } from '../../protocol/delta.ts';
 import { transformOverCommitted } from '../../protocol/rebase.ts';
 import { reach } from '../../protocol/suggestion.ts';
@@ -91,8 +91,13 @@ describe.each(availableModes())('suggestions (%s)', (mode) => {
 
   beforeAll(async () => {
     server = await startServer(mode, { MAX_DELTA_INSERT_BYTES: '1000' });
-    const users = await Promise.all(['owner', 'editor', 'commenter', 'viewer', 'stranger'].map((n) => signUp(server, n)));
-    [owner, editor, commenter, viewer, stranger] = users as [User, User, User, User, User];
+    const users = await Promise.all(['viewer', 'stranger'].map((n) => signUp(server, n)));
+    [viewer, stranger] = users as [User, User];
+  });
+  // The ones who suggest, accept, create and share: a person's budgets for those
+  // (RATE_LIMIT_COMMENT_*, _CREATE_*, _SHARE_*) are for a person, not for a whole suite.
+  beforeEach(async () => {
+    [owner, editor, commenter] = (await Promise.all(['owner', 'editor', 'commenter'].map((n) => signUp(server, n)))) as [User, User, User];
   });
   afterAll(async () => {
     await server?.stop();
@@ -376,7 +381,7 @@ describe('suggestions within the response budget and the rate limit', () => {
   });
 
   it('counts deltas against MAX_RESPONSE_BYTES, and shares the comment writes\' budget per user: refusals change nothing', async () => {
-    server = await startServer('embedded', { MAX_DOCUMENT_BYTES: '20000', MAX_RESPONSE_BYTES: '25000', RATE_LIMITS: 'on', RATE_LIMIT_COMMENT_PER_USER_RATE: '1', RATE_LIMIT_COMMENT_PER_USER_BURST: '2' });
+    server = await startServer('embedded', { MAX_DOCUMENT_BYTES: '20000', MAX_RESPONSE_BYTES: '25000', RATE_LIMIT_COMMENT_PER_USER_RATE: '1', RATE_LIMIT_COMMENT_PER_USER_BURST: '2' });
     const alice = await signUp(server, 'alice');
     const d = await createDocument(server, alice.token, { ops: [{ insert: 'Hello\n' }] });
     const make = (n: number) => gql(server, SUGGEST, { input: { documentId: d, baseVersion: 1, delta: { ops: [{ insert: 'x'.repeat(9_000) }] }, clientId: 'big', clientSeq: n } }, alice.token);

@@ -198,7 +198,7 @@ describe.each(availableModes())('API tokens (%s)', (mode) => {
 describe('API token rate limits', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer('embedded', { RATE_LIMITS: 'on', RATE_LIMIT_SUBMIT_PER_TOKEN_RATE: '2', RATE_LIMIT_SUBMIT_PER_TOKEN_BURST: '0' });
+    server = await startServer('embedded', { RATE_LIMIT_SUBMIT_PER_TOKEN_RATE: '2', RATE_LIMIT_SUBMIT_PER_TOKEN_BURST: '0' });
   });
   afterAll(() => server.stop());
 

@@ -31,7 +31,7 @@ afterEach(async () => {
 /** `env`: DATABASE_URL and where Redis is (REDIS_URL or REDIS_CLUSTER_NODES). */
 async function cluster(count: number, env: Record<string, string>, extra: Record<string, string> = {}, stops = cleanups): Promise<NodeProcess[]> {
   // One user drives many clients from 127.0.0.1 here: per-user and per-IP rate limits would throttle the load itself.
-  const shared = { ...env, AUTH_SECRET: randomBytes(32).toString('hex'), REDIS_PREFIX: `it-${randomBytes(4).toString('hex')}:`, RATE_LIMITS: 'off', ...extra };
+  const shared = { ...env, AUTH_SECRET: randomBytes(32).toString('hex'), REDIS_PREFIX: `it-${randomBytes(4).toString('hex')}:`, ...extra };
   // All at once: start-up is most of these tests' time on a loaded machine,
   // and the migrations take an advisory lock, so one node applies them and
   // the others wait and find them done (store/migrate.ts).

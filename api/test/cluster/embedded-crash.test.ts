@@ -24,7 +24,7 @@ afterEach(async () => {
 
 async function embeddedNode(dataDir: string): Promise<NodeProcess> {
   // Empty service URLs mean unset: this node is embedded even where CI exports them.
-  const node = await startNode({ DATA_DIR: dataDir, DATABASE_URL: '', REDIS_URL: '', RATE_LIMITS: 'off' });
+  const node = await startNode({ DATA_DIR: dataDir, DATABASE_URL: '', REDIS_URL: '' });
   cleanups.push(() => node.kill());
   return node;
 }

@@ -55,7 +55,7 @@ describe.skipIf(modes.length === 0).each(modes.length ? modes : (['scaled'] as c
   ])('loses no acknowledged op when a node dies holding the document’s lock mid-commit (%s)', async (_, endConnection) => {
     const db = await tempPostgres(databaseUrl!);
     cleanups.push(() => db.drop());
-    const env = { ...redisEnv(mode), AUTH_SECRET: randomBytes(32).toString('hex'), REDIS_PREFIX: `it-${randomBytes(4).toString('hex')}:`, RATE_LIMITS: 'off' };
+    const env = { ...redisEnv(mode), AUTH_SECRET: randomBytes(32).toString('hex'), REDIS_PREFIX: `it-${randomBytes(4).toString('hex')}:` };
     const nodes = new Map<string, NodeProcess>();
     await Promise.all(
       ['node-a', 'node-b'].map(async (name) => {

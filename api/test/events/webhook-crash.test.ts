@@ -22,7 +22,6 @@ async function embeddedNode(dataDir: string): Promise<NodeProcess> {
     DATA_DIR: dataDir,
     DATABASE_URL: '',
     REDIS_URL: '',
-    RATE_LIMITS: 'off',
     WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
     EVENTS_STAMP_MS: '20',
     WEBHOOK_POLL_MS: '50',

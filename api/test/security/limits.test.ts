@@ -136,7 +136,6 @@ describe.each(availableModes())('rate limits (%s)', (mode) => {
 
   beforeAll(async () => {
     server = await startServer(mode, {
-      RATE_LIMITS: 'on',
       RATE_LIMIT_AUTH_PER_IP: '6',
       RATE_LIMIT_AUTH_FAILURES_PER_ACCOUNT_IP: '2',
       RATE_LIMIT_SUBMIT_PER_USER_RATE: '3',

@@ -99,7 +99,7 @@ describe.each(availableModes())('operation tokens and the per-user socket budget
   let id: string;
 
   beforeAll(async () => {
-    server = await startServer(mode, { RATE_LIMITS: 'on', RATE_LIMIT_SOCKETS_PER_USER: '2' });
+    server = await startServer(mode, { RATE_LIMIT_SOCKETS_PER_USER: '2' });
     owner = await signUp(server, 'owner');
     id = await createDocument(server, owner.token, { ops: [{ insert: 'Hello\n' }] });
   });

@@ -23,7 +23,7 @@ describe.each(availableModes())('rate shaping with the default budgets (%s)', (m
 
   beforeAll(async () => {
     // Defaults, except that the address comes from X-Forwarded-For so that one test can speak from several.
-    server = await startServer(mode, { RATE_LIMITS: 'on', TRUST_PROXY: 'true' });
+    server = await startServer(mode, { TRUST_PROXY: 'true' });
     owner = await signUp(server, 'owner');
   });
   afterAll(async () => {
@@ -86,7 +86,6 @@ describe.each(availableModes())('small budgets (%s)', (mode) => {
 
   beforeAll(async () => {
     server = await startServer(mode, {
-      RATE_LIMITS: 'on',
       RATE_LIMIT_SUBMIT_PER_USER_RATE: '5',
       RATE_LIMIT_SUBMIT_PER_USER_BURST: '3',
       RATE_LIMIT_CREATE_PER_USER_RATE: '2',
