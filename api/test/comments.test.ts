@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Delta } from '../../protocol/delta.ts';
 import { AppendConflict } from '../src/collab/types.ts';
 import { Comments } from '../src/comments/threads.ts';
-import { availableModes, codeOf, createDocument, gql, signUp, startNodeGroup, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.ts';
+import { availableModes, codeOf, createDocument, gql, hasScaled, signUp, startServer, SUBMIT, subscribe, suiteNodeGroup, type TestServer, wsClient } from './harness.ts';
 import { prng, randomEdit } from './random-edits.ts';
 import { slowRequest } from './support/slow-request.ts';
 import { waitFor } from './wait-for.ts';
@@ -550,14 +550,10 @@ describe('comment writes are rate limited per user', () => {
   });
 });
 
-describe.runIf(availableModes().includes('scaled'))('comment threads across nodes', () => {
-  let group: Awaited<ReturnType<typeof startNodeGroup>>;
-  afterAll(async () => {
-    await group?.stop();
-  });
+describe.runIf(hasScaled())('comment threads across nodes', () => {
+  const group = suiteNodeGroup();
 
   it('streams every change of a thread made on one node to a watcher on the other, until a demotion there ends it', async () => {
-    group = await startNodeGroup();
     const a = await group.start();
     const b = await group.start();
     const alice = await signUp(a, 'alice');

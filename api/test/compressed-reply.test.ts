@@ -11,7 +11,7 @@ import { getNamedType, isInterfaceType, isObjectType, type GraphQLNamedType } fr
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSchema } from '../src/schema/index.ts';
 import { adler32, adler32Combine } from '../src/schema/compressed-reply.ts';
-import { availableModes, createDocument, gql, signUp, startNodeGroup, startServer, SUBMIT, type TestServer } from './harness.ts';
+import { createDocument, gql, hasScaled, signUp, startServer, SUBMIT, suiteNodeGroup, type TestServer } from './harness.ts';
 
 /** A POST over node:http (fetch would inflate the body itself): status, headers and the body's bytes as sent. */
 function post(server: TestServer, body: object, token: string, acceptEncoding?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
@@ -131,14 +131,10 @@ describe('compressed document replies', () => {
   });
 });
 
-describe.runIf(availableModes().includes('scaled'))('compressed replies of a document read from its snapshot', () => {
-  let group: Awaited<ReturnType<typeof startNodeGroup>>;
-  afterAll(async () => {
-    await group?.stop();
-  });
+describe.runIf(hasScaled())('compressed replies of a document read from its snapshot', () => {
+  const group = suiteNodeGroup();
 
   it('inflate to the plain reply on a node that loads the document from the stored text', async () => {
-    group = await startNodeGroup();
     const a = await group.start({ SNAPSHOT_EVERY: '1' });
     const { token } = await signUp(a);
     const id = await createDocument(a, token, content);

@@ -4,7 +4,7 @@
 // nothing. A rename read after a later one is left out, never shown twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { titlesTopic } from '../src/pubsub/channels.ts';
-import { availableModes, codeOf, createDocument, gql, signUp, startNodeGroup, startServer, subscribe, wsClient, type TestServer } from './harness.ts';
+import { availableModes, codeOf, createDocument, gql, hasScaled, signUp, startServer, subscribe, suiteNodeGroup, type TestServer, wsClient } from './harness.ts';
 
 const RENAME = 'mutation($id: ID!, $t: String!) { renameDocument(id: $id, title: $t) { title } }';
 const WATCH = 'subscription($d: ID!) { documentRenamed(documentId: $d) { id title myRole } }';
@@ -114,14 +114,10 @@ describe.each(availableModes())('document rename, live (%s)', (mode) => {
   });
 });
 
-describe.runIf(availableModes().includes('scaled'))('document rename, live across nodes', () => {
-  let group: Awaited<ReturnType<typeof startNodeGroup>>;
-  afterAll(async () => {
-    await group?.stop();
-  });
+describe.runIf(hasScaled())('document rename, live across nodes', () => {
+  const group = suiteNodeGroup();
 
   it('reaches a watcher on another node', async () => {
-    group = await startNodeGroup();
     const a = await group.start();
     const b = await group.start();
     const { id, client, stream, rename } = await setup(a, b);

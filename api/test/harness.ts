@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { afterAll } from 'vitest';
 import { buildApp, type AppOptions } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import type { RedisTarget } from '../src/pubsub/redis-connections.ts';
@@ -94,6 +95,21 @@ export async function startNodeGroup(mode: 'scaled' | 'cluster' = 'scaled'): Pro
       await pgdb.drop();
     },
   };
+}
+
+/** Whether this run has PostgreSQL and Redis: for suites that only make sense across scaled nodes. */
+export const hasScaled = () => availableModes().includes('scaled');
+
+/**
+ * Nodes of one scaled deployment for the calling suite (startNodeGroup):
+ * made when a test first starts a node, all stopped after the suite.
+ */
+export function suiteNodeGroup(): { start(env?: Record<string, string>, options?: AppOptions): Promise<TestServer> } {
+  let group: ReturnType<typeof startNodeGroup> | undefined;
+  afterAll(async () => {
+    await (await group)?.stop();
+  });
+  return { start: async (env, options) => (await (group ??= startNodeGroup())).start(env, options) };
 }
 
 /** One node on port 0 with its own DATA_DIR (removed by `stop`); `env` says where its database and Redis are. */

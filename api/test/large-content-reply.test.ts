@@ -8,7 +8,7 @@
 // same, and takes edits on it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBody } from '../src/store/snapshot-body.ts';
-import { availableModes, createDocument, gql, signUp, startNodeGroup, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.ts';
+import { createDocument, gql, hasScaled, signUp, startServer, SUBMIT, subscribe, suiteNodeGroup, type TestServer, wsClient } from './harness.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -74,14 +74,10 @@ describe('large content replies as bytes', () => {
   });
 });
 
-describe.runIf(availableModes().includes('scaled'))('a document opened from its snapshot', () => {
-  let group: Awaited<ReturnType<typeof startNodeGroup>>;
-  afterAll(async () => {
-    await group?.stop();
-  });
+describe.runIf(hasScaled())('a document opened from its snapshot', () => {
+  const group = suiteNodeGroup();
 
   it('reads back exactly on a node that loads it from the stored text, and takes edits there', async () => {
-    group = await startNodeGroup();
     // Every commit snapshotted: node b loads the head from the snapshot alone.
     const a = await group.start({ SNAPSHOT_EVERY: '1' });
     const { token } = await signUp(a);

@@ -12,7 +12,7 @@ import { transformOverCommitted } from '../../protocol/rebase.ts';
 import { reach } from '../../protocol/suggestion.ts';
 import { Suggestions } from '../src/suggestions/suggestions.ts';
 import { prng, randomEdit } from './random-edits.ts';
-import { availableModes, codeOf, createDocument, gql, signUp, startNodeGroup, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.ts';
+import { availableModes, codeOf, createDocument, gql, hasScaled, signUp, startServer, SUBMIT, subscribe, suiteNodeGroup, type TestServer, wsClient } from './harness.ts';
 
 const SUGGESTION = 'id status version delta author { id } acceptedVersion acceptedBy { id } createdAt';
 const SUGGEST = `mutation($input: SuggestInput!) { suggest(input: $input) { ${SUGGESTION} } }`;
@@ -399,14 +399,10 @@ describe('suggestions within the response budget and the rate limit', () => {
   });
 });
 
-describe.runIf(availableModes().includes('scaled'))('suggestions across nodes', () => {
-  let group: Awaited<ReturnType<typeof startNodeGroup>>;
-  afterAll(async () => {
-    await group?.stop();
-  });
+describe.runIf(hasScaled())('suggestions across nodes', () => {
+  const group = suiteNodeGroup();
 
   it('streams a suggestion made and accepted on one node to a watcher on the other', async () => {
-    group = await startNodeGroup();
     const a = await group.start();
     const b = await group.start();
     const alice = await signUp(a, 'alice');
