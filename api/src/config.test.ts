@@ -12,7 +12,7 @@ describe('config', () => {
     const config = loadConfig({ DATA_DIR: dir });
     expect(config).toMatchObject({ port: 4000, mode: 'embedded', snapshotEvery: 100, env: 'development', embeddedFsync: true });
     expect(loadConfig({ DATA_DIR: dir, EMBEDDED_FSYNC: 'off' }).embeddedFsync).toBe(false);
-    expect(config.embeddedSharedBuffersMb).toBe(128);
+    expect(config.embeddedSharedBuffersMb).toBe(32);
     expect(loadConfig({ DATA_DIR: dir, EMBEDDED_SHARED_BUFFERS_MB: '64' }).embeddedSharedBuffersMb).toBe(64);
     expect(config.embeddedVacuumIntervalMs).toBe(60_000);
     expect(loadConfig({ DATA_DIR: dir, EMBEDDED_VACUUM_INTERVAL_MS: '5000' }).embeddedVacuumIntervalMs).toBe(5_000);

@@ -31,8 +31,8 @@ const schema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
   /** Embedded mode: sync every commit to disk before acknowledging it (on), or leave that to the OS (off: faster; an OS crash or power loss can then lose the last acknowledged ops, a killed process cannot). @default on */
   EMBEDDED_FSYNC: z.enum(['on', 'off']).default('on'),
-  /** Embedded mode: PostgreSQL's page cache (shared_buffers) inside the node, MiB. PGlite allocates and zeroes it at start, so all of it is resident memory at once; a page it misses is read from the OS's file cache, one system call. Raise it for a database much larger than the pages its live documents use. @default 128 */
-  EMBEDDED_SHARED_BUFFERS_MB: int(1, 1024).default(128),
+  /** Embedded mode: PostgreSQL's page cache (shared_buffers) inside the node, MiB. PGlite allocates and zeroes it at start, so all of it is resident memory at once; a page it misses is read from the OS's file cache, one system call. Raise it for a database much larger than the pages its live documents use. @default 32 */
+  EMBEDDED_SHARED_BUFFERS_MB: int(1, 1024).default(32),
   /** Embedded mode: how often the node does autovacuum's work, which PGlite never starts (vacuum, freeze, analyze the tables that need it; store/pglite-vacuum.ts), milliseconds. @default 60000 */
   EMBEDDED_VACUUM_INTERVAL_MS: int(1_000, 86_400_000).default(60_000),
   /** Connections per node to PostgreSQL. @default 10 */

@@ -82,11 +82,10 @@ export interface DatabaseOptions {
   /**
    * PGlite only: PostgreSQL's page cache (shared_buffers), MiB. PGlite
    * allocates and zeroes it at start, so it is resident memory whether used
-   * or not; pages it misses come from the OS's file cache. 128 (PGlite's
-   * own): at 16 an idle node holds ~118 MiB less, but 1,000 idle sockets
-   * took ~4.7 MB more of V8's heap (bench/README, "Embedded memory"), a
-   * cause not found yet.
-   * @default 128
+   * or not; pages it misses come from the OS's file cache. PGlite's own
+   * is 128: at 32 an idle node holds ~116 MiB less, at no cost the bench
+   * could measure (bench/README, "Idle connections: where the bytes went").
+   * @default 32
    */
   embeddedSharedBuffersMb?: number | undefined;
   /** Most pooled PostgreSQL connections (shared by Prisma and `sql`). @default 10 */
@@ -101,7 +100,7 @@ export interface DatabaseOptions {
 }
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
-  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPGlite(opts.dataDir, opts.embeddedFsync ?? true, opts.embeddedSharedBuffersMb ?? 128);
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts) : openPGlite(opts.dataDir, opts.embeddedFsync ?? true, opts.embeddedSharedBuffersMb ?? 32);
 }
 
 /** Runs `close` once; later calls share the first call's promise. */
