@@ -76,6 +76,27 @@ describe('Placements', () => {
     expect(placements.shown().threads.get('t')).toEqual({ index: 4, length: 1 });
   });
 
+  it("drops a suggestion as the server makes it OUTDATED: a replacement whose deleted text is gone, though its insert is left", () => {
+    const { editor, placements } = setup(1);
+    editor.log = [new Delta().insert('Hello world\n')];
+    // "world" -> "there", and a bold "Hello".
+    const replace = new Delta().retain(6).delete(5).insert('there');
+    const bold = new Delta().retain(5, { bold: true });
+    placements.setSuggestions([
+      { id: 'replace', version: 1, delta: { ops: replace.ops as never } },
+      { id: 'bold', version: 1, delta: { ops: bold.ops as never } },
+    ]);
+    // Someone deletes "world": the replacement is only an insert now, and the server calls it OUTDATED.
+    const deleteWorld = new Delta().retain(6).delete(5);
+    expect(moveSuggestion(replace, replace, [deleteWorld])).toEqual({ delta: new Delta().retain(6).insert('there'), outdated: true });
+    editor.log.push(deleteWorld);
+    editor.version = 2;
+    expect([...placements.shown().suggestions.keys()]).toEqual(['bold']);
+    // The same from our own edit not yet committed: shown as the server will have it.
+    editor.onTop = [new Delta().delete(5)];
+    expect(placements.shown().suggestions.size).toBe(0);
+  });
+
   it('forgets what a new answer no longer lists, and keeps an old place until the new one lands', () => {
     const { editor, placements } = setup(1);
     placements.setThreads([

@@ -17,7 +17,7 @@
 // the editor would keep a range the server does not have.
 import { AnchorMover, transformAnchorThrough, type AnchorRange } from '../../../protocol/anchor.ts';
 import { SuggestionMover } from '../../../protocol/suggestion.ts';
-import { Delta, isNoop } from '../sync/index.ts';
+import { Delta } from '../sync/index.ts';
 
 export interface ServerThread {
   id: string;
@@ -116,8 +116,8 @@ export class Placements {
         continue;
       }
       const delta = moved(new SuggestionMover(since), w.value);
-      // Its text is gone: the server calls it OUTDATED on the next read.
-      if (isNoop(delta)) this.suggestions.delete(id);
+      // OUTDATED by the server's rule: it says so on the next read.
+      if (delta === null) this.suggestions.delete(id);
       else this.suggestions.set(id, delta);
       this.waitingSuggestions.delete(id);
       placed = true;
@@ -138,7 +138,7 @@ export class Placements {
     const suggestions = new Map<string, Delta>();
     for (const [id, delta] of this.suggestions) {
       const shownDelta = moved(suggestionMover, delta);
-      if (!isNoop(shownDelta)) suggestions.set(id, shownDelta);
+      if (shownDelta !== null) suggestions.set(id, shownDelta);
     }
     return { threads, suggestions };
   }
@@ -163,11 +163,21 @@ export class Placements {
     const suggestionMover = new SuggestionMover(since);
     for (const [id, delta] of this.suggestions) {
       const next = moved(suggestionMover, delta);
-      if (isNoop(next)) this.suggestions.delete(id);
+      if (next === null) this.suggestions.delete(id);
       else this.suggestions.set(id, next);
     }
   }
 }
 
-/** `delta` moved over the mover's changes by the server's suggestion rule (OUTDATED is the server's to judge: it has the original). */
-const moved = (mover: SuggestionMover, delta: Delta): Delta => mover.move(delta, delta).delta;
+/**
+ * `delta` moved over the mover's changes by the server's suggestion rule,
+ * or null when the server would call it OUTDATED. The server judges against
+ * the delta as first suggested, which a client never sees; judged against an
+ * OPEN suggestion's current delta it comes out the same, since moving a
+ * delta never adds to what it deletes or formats (so the first has some
+ * exactly when the current one has).
+ */
+const moved = (mover: SuggestionMover, delta: Delta): Delta | null => {
+  const next = mover.move(delta, delta);
+  return next.outdated ? null : next.delta;
+};
