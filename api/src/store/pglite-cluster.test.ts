@@ -33,7 +33,7 @@ describe('embedded first start', { timeout: 180_000 }, () => {
     // Opened again, it is the same cluster.
     db = await openDatabase({ dataDir: dir });
     expect(await db.sql.query('SELECT v FROM t')).toEqual([{ v: '1' }]);
-    expect(await db.sql.query('SHOW shared_buffers')).toEqual([{ shared_buffers: '128MB' }]);
+    expect(await db.sql.query('SHOW shared_buffers')).toEqual([{ shared_buffers: '32MB' }]); // the default
   });
 
   it('refuses a place that holds files but no cluster, and leaves them alone', async () => {
