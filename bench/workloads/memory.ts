@@ -18,6 +18,10 @@ export interface MemoryReading {
   heapTotal: number;
   /** Memory V8 knows is held outside its heap (buffers, PGlite's WebAssembly memory), after a full GC. */
   external: number;
+  /** The part of `external` in ArrayBuffers and Buffers (not WebAssembly memory), after a full GC. */
+  arrayBuffers: number;
+  /** The part of `heapUsed` that is compiled code and its metadata (gc-on-signal.mjs). */
+  code: number;
 }
 
 /** After a full GC: the median of three RSS readings 200 ms apart, and the heap. */
@@ -34,6 +38,8 @@ async function steadyMemory(target: Target): Promise<MemoryReading> {
     heapUsed: usage?.heapUsed ?? NaN,
     heapTotal: usage?.heapTotal ?? NaN,
     external: usage?.external ?? NaN,
+    arrayBuffers: usage?.arrayBuffers ?? NaN,
+    code: (usage as (NodeJS.MemoryUsage & { code?: number }) | null)?.code ?? NaN,
   };
 }
 
@@ -43,6 +49,14 @@ export interface IdleResult {
   bytesPerConnection: number;
   /** Heap (used + external) growth per connection: steadier than RSS, which keeps freed pages. */
   heapPerConnection: number;
+  /**
+   * V8's heap used + ArrayBuffers, less compiled code, growth per
+   * connection: the data JavaScript keeps per socket. Leaves out code (V8
+   * compiles as it goes, not per socket) and the rest of `external`, which
+   * embedded is mostly PGlite's WebAssembly memory: PostgreSQL's, growing
+   * in steps of its own (±3 MB between two readings of one idle node).
+   */
+  jsPerConnection: number;
 }
 
 /** Opens connections up to each count in turn (one subscription each) and reports RSS growth per connection. */
@@ -72,7 +86,12 @@ export async function idleConnections(target: Target, counts: number[]): Promise
       if (!(await waitFor(() => seen.every((v) => v >= version), 60_000))) throw new Error(`not all ${count} connections received the op`);
       await sleep(3_000);
       const now = await steadyMemory(target);
-      results.push({ connections: count, bytesPerConnection: (now.rss - base.rss) / count, heapPerConnection: (now.heap - base.heap) / count });
+      results.push({
+        connections: count,
+        bytesPerConnection: (now.rss - base.rss) / count,
+        heapPerConnection: (now.heap - base.heap) / count,
+        jsPerConnection: (now.heapUsed - now.code + now.arrayBuffers - (base.heapUsed - base.code + base.arrayBuffers)) / count,
+      });
     }
     return results;
   } finally {
@@ -123,7 +142,7 @@ export async function steadyLoad(target: Target, options: SteadyOptions): Promis
     },
   });
   await Promise.all(readings);
-  const missing: MemoryReading = { rss: NaN, heap: NaN, heapUsed: NaN, heapTotal: NaN, external: NaN };
+  const missing: MemoryReading = { rss: NaN, heap: NaN, heapUsed: NaN, heapTotal: NaN, external: NaN, arrayBuffers: NaN, code: NaN };
   const first = await (start ?? Promise.resolve(missing));
   const last = await (end ?? Promise.resolve(missing));
   return { startRss: first.rss, endRss: last.rss, growthBytes: last.rss - first.rss, start: first, end: last, along, load };
