@@ -2,7 +2,8 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { ExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { markShared, ownUtf8, SharedPayloads } from './shared-payloads.ts';
+import { markShared, SharedPayloads } from './shared-payloads.ts';
+import { utf8Bytes } from './utf8-bytes.ts';
 
 /** What graphql-ws does with a `next` message: stringify it whole, stand-in and all. */
 const messageFor = (payloads: SharedPayloads, id: string, result: ExecutionResult) =>
@@ -27,7 +28,7 @@ describe('shared payloads', () => {
 
   it("keeps a cached result's bytes in a buffer of their own, not in a slab of Node's pool", () => {
     expect(Buffer.from('{}').buffer.byteLength).toBeGreaterThan(2); // the pool: what the kept bytes must not be
-    const bytes = ownUtf8('{"ops":"é"}');
+    const bytes = utf8Bytes('{"ops":"é"}');
     expect(bytes.toString()).toBe('{"ops":"é"}');
     expect(bytes.buffer.byteLength).toBe(bytes.length);
   });

@@ -20,13 +20,13 @@
 // encoded it again (~4 % of a busy node).
 //
 // Those bytes live as long as their result is cached (up to 512 per
-// server), so they get a buffer of their own. A small Buffer.from is a
-// slice of Node's shared 64 KiB pool (8 KiB before Node 22), and a slice
-// kept alive keeps its whole slab: between two commits the messages for
-// every socket fill a slab or more, so each kept payload held ~64 KiB
-// (12.5 MiB of a node after the steady load, bench/README).
+// server), so they get a buffer of their own (utf8-bytes.ts): as a slice of
+// Node's Buffer pool, each kept the 64 KiB slab that the messages for every
+// socket between two commits filled around it (12.5 MiB of a node after the
+// steady load, bench/README).
 import { randomUUID } from 'node:crypto';
 import type { ExecutionResult, FormattedExecutionResult } from 'graphql';
+import { utf8Bytes } from './utf8-bytes.ts';
 
 /** Results (without errors) that go to several subscribers unchanged. */
 const shared = new WeakSet<ExecutionResult>();
@@ -61,7 +61,7 @@ export class SharedPayloads {
         toJSON: () => {
           if (json === null) {
             // What graphql-ws would send: the result without `errors` (it has none).
-            json = ownUtf8(JSON.stringify(result));
+            json = utf8Bytes(JSON.stringify(result));
             this.serialisedOnce();
           }
           this.waiting = json;
@@ -88,11 +88,4 @@ export class SharedPayloads {
     out[out.length - 1] = 125; // }
     return out;
   }
-}
-
-const encoder = new TextEncoder();
-/** UTF-8 of `text` in a buffer exactly its size, not a slice of Node's pool (see the top of this file). */
-export function ownUtf8(text: string): Buffer {
-  const bytes = encoder.encode(text);
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
