@@ -11,7 +11,7 @@
 // planted leak of ~12 KB per socket reads 19.3. The bench's
 // idle-connections row gives the heap figure at 5,000.
 import { describe, expect, it } from 'vitest';
-import { idleConnections } from './workloads/memory.ts';
+import { addedPerConnection, idleConnections } from './workloads/memory.ts';
 import { launch } from './lib/targets.ts';
 
 const FROM = 500;
@@ -24,7 +24,7 @@ describe('idle connections', () => {
     const target = await launch('ours', 'embedded', null, { gcOnSignal: true, keepBytecode: true });
     try {
       const [from, to] = await idleConnections(target, [FROM, TO]);
-      const perSocket = (to!.jsPerConnection * TO - from!.jsPerConnection * FROM) / (TO - FROM);
+      const perSocket = addedPerConnection(from!, to!, 'jsPerConnection');
       expect(perSocket / 1024).toBeLessThan(BOUND_KIB);
     } finally {
       await target.dispose();

@@ -24,7 +24,7 @@ import { documentsPerNode, searchLargest, TARGETS, type DocumentsResult, type Se
 import { editLoad } from './workloads/edit-load.ts';
 import { fairness } from './workloads/fairness.ts';
 import { hotThroughNodes, type NodesResult } from './workloads/hot-nodes.ts';
-import { idleConnections, steadyLoad, type SteadyResult } from './workloads/memory.ts';
+import { addedPerConnection, idleConnections, steadyLoad, type SteadyResult } from './workloads/memory.ts';
 import { typeTrace } from './workloads/trace.ts';
 
 export const WORKLOADS = ['hot', 'nodes', 'many', 'trace', 'cold', 'memory', 'steady', 'fair', 'docs'] as const;
@@ -214,13 +214,11 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
         rows.push({ workload: label, metric: `RSS per connection at ${at}`, better: 'lower', unit: 'KiB', ours: r.ours[i]!.bytesPerConnection / 1024, sharedb: r.sharedb[i]!.bytesPerConnection / 1024 });
         rows.push({ workload: label, metric: `heap per connection at ${at}`, better: 'lower', unit: 'KiB', ours: r.ours[i]!.heapPerConnection / 1024, sharedb: r.sharedb[i]!.heapPerConnection / 1024 });
       });
-      // Each connection more, from the first count to the last: without what the node grows by once, nor
-      // memory it happens to free after the baseline (a scaled node's external memory falls by 4-6 MB).
+      // Each connection more, from the first count to the last (a scaled node's external memory falls by 4-6 MB after the baseline).
       if (counts.length > 1) {
-        const [a, b] = [0, counts.length - 1];
-        const marginal = (rs: typeof r.ours) => (rs[b]!.heapPerConnection * counts[b]! - rs[a]!.heapPerConnection * counts[a]!) / (counts[b]! - counts[a]!) / 1024;
-        const span = `${counts[a]!.toLocaleString('en-US')} to ${counts[b]!.toLocaleString('en-US')}`;
-        rows.push({ workload: label, metric: `heap per connection more, ${span}`, better: 'lower', unit: 'KiB', ours: marginal(r.ours), sharedb: marginal(r.sharedb) });
+        const added = (rs: typeof r.ours) => addedPerConnection(rs[0]!, rs.at(-1)!, 'heapPerConnection') / 1024;
+        const span = `${counts[0]!.toLocaleString('en-US')} to ${counts.at(-1)!.toLocaleString('en-US')}`;
+        rows.push({ workload: label, metric: `heap per connection more, ${span}`, better: 'lower', unit: 'KiB', ours: added(r.ours), sharedb: added(r.sharedb) });
       }
     }
   }

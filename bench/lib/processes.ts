@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/** What gc-on-signal.mjs reports after a full GC: process.memoryUsage(), and the part of heapUsed that is compiled code. */
+export type ServerMemory = NodeJS.MemoryUsage & { code: number };
+
 export interface ServerProcess {
   /** http://127.0.0.1:port */
   url: string;
@@ -21,7 +24,7 @@ export interface ServerProcess {
   /** CPU time its threads (or its main thread: JavaScript, where requests are served) have run so far, ns (from /proc: fine enough for one request; see cpuNanosOf). */
   cpuNanos(threads?: 'all' | 'main'): number;
   /** A full GC in the server (needs StartOptions.gcOnSignal); resolves with its memory usage right after (null without gcOnSignal). */
-  collect(): Promise<NodeJS.MemoryUsage | null>;
+  collect(): Promise<ServerMemory | null>;
   /** SIGTERM and wait for the exit (a --cpu-prof profile is written then). */
   stop(): Promise<void>;
   /** Rejects if the process exits before stop() is called. */
@@ -133,11 +136,11 @@ async function start(script: string, ready: RegExp, what: string, options: Start
   if (process.env.BENCH_SERVER_LOGS) for (const s of [child.stdout, child.stderr]) s?.on('data', (d: Buffer) => process.stderr.write(`[${what} ${child.pid}] ${d}`));
   // The last lines it wrote to stderr, for the error if it dies.
   const tail: string[] = [];
-  const memoryWaiters: Array<(usage: NodeJS.MemoryUsage) => void> = [];
+  const memoryWaiters: Array<(usage: ServerMemory) => void> = [];
   if (child.stderr) {
     createInterface({ input: child.stderr }).on('line', (line) => {
       if (line.startsWith('BENCH_MEMORY ')) {
-        const usage = JSON.parse(line.slice('BENCH_MEMORY '.length)) as NodeJS.MemoryUsage;
+        const usage = JSON.parse(line.slice('BENCH_MEMORY '.length)) as ServerMemory;
         for (const resolve of memoryWaiters.splice(0)) resolve(usage);
       } else if (tail.push(line) > 20) tail.shift();
     });
@@ -157,7 +160,7 @@ async function start(script: string, ready: RegExp, what: string, options: Start
     cpuNanos: (threads) => cpuNanosOf(pid, threads),
     async collect() {
       if (!options.gcOnSignal) return null;
-      const usage = new Promise<NodeJS.MemoryUsage>((resolve) => memoryWaiters.push(resolve));
+      const usage = new Promise<ServerMemory>((resolve) => memoryWaiters.push(resolve));
       child.kill('SIGUSR2');
       return Promise.race([usage, died]);
     },

@@ -39,7 +39,7 @@ async function steadyMemory(target: Target): Promise<MemoryReading> {
     heapTotal: usage?.heapTotal ?? NaN,
     external: usage?.external ?? NaN,
     arrayBuffers: usage?.arrayBuffers ?? NaN,
-    code: (usage as (NodeJS.MemoryUsage & { code?: number }) | null)?.code ?? NaN,
+    code: usage?.code ?? NaN,
   };
 }
 
@@ -57,6 +57,14 @@ export interface IdleResult {
    * in steps of its own (±3 MB between two readings of one idle node).
    */
   jsPerConnection: number;
+}
+
+/**
+ * `field` per connection added from `from`'s count to `to`'s: without what
+ * the node grows by once, nor memory it happens to free after the baseline.
+ */
+export function addedPerConnection(from: IdleResult, to: IdleResult, field: 'heapPerConnection' | 'jsPerConnection'): number {
+  return (to[field] * to.connections - from[field] * from.connections) / (to.connections - from.connections);
 }
 
 /** Opens connections up to each count in turn (one subscription each) and reports RSS growth per connection. */
