@@ -10,10 +10,18 @@
 //   subscriber (shared-payloads.ts).
 // The upgrade is ours too (WebSocketServer in noServer mode), which is how
 // the adapter holds each connection's TCP socket without reaching into ws.
+// What an idle socket keeps is the node's memory at scale, so two more:
+// - graphql-ws gets each message parsed, not as text: its handler stays
+//   pending for as long as a subscription runs and would keep the text
+//   (~300 bytes per subscribed socket) besides the parsed message it keeps
+//   anyway. Its parser takes either (parseMessage: `data: unknown`).
+// - The wait for connection_init is a timer here, dropped once the message
+//   arrives; graphql-ws's own would stay referenced by the socket's closure
+//   until the socket closes (~200 bytes each).
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import { CloseCode, handleProtocols, makeServer, MessageType, type ServerOptions } from 'graphql-ws';
 import { WebSocketServer, type RawData, type VerifyClientCallbackAsync, type WebSocket } from 'ws';
 import { SharedPayloads } from './shared-payloads.ts';
 
@@ -59,10 +67,13 @@ export function serveGraphQLOverWebSockets<P extends Record<string, unknown> | u
   options: SocketServerOptions<P, E>,
 ): SocketServer {
   const payloads = new SharedPayloads(options.onSharedPayload);
+  const { connectionInitWaitTimeout = DEFAULT_INIT_WAIT_MS, jsonMessageReviver, ...graphqlOptions } = options.graphql;
   const protocol = makeServer<P, AcceptedSocket & E>({
-    ...options.graphql,
+    ...graphqlOptions,
+    connectionInitWaitTimeout: 0, // ours: ProtocolSocket.initWait
     onNext: (_ctx, _id, _payload, _args, result) => payloads.standInFor(result),
   } as ServerOptions<P, AcceptedSocket & E>);
+  const reader: MessageReader = { reviver: jsonMessageReviver ?? undefined };
   const wss = new WebSocketServer({
     noServer: true,
     path: options.path,
@@ -104,8 +115,11 @@ export function serveGraphQLOverWebSockets<P extends Record<string, unknown> | u
   function connect(socket: WebSocket, request: IncomingMessage, tcp: Socket): void {
     socket.on('error', options.onSocketError);
     const extra = { socket, request, messageBytes: 0 } as AcceptedSocket & E;
-    const connection = new ProtocolSocket(socket, tcp, payloads, extra, options.onInternalError);
+    const connection = new ProtocolSocket(socket, tcp, payloads, extra, options.onInternalError, reader);
     (socket as SocketWithConnection)[CONNECTION] = connection;
+    if (connectionInitWaitTimeout > 0 && Number.isFinite(connectionInitWaitTimeout)) {
+      connection.initWait = setTimeout(initTimedOut, connectionInitWaitTimeout, connection);
+    }
     connection.closed = protocol.opened(connection, extra);
     socket.on('pong', onPong);
     socket.on('close', onClose);
@@ -120,6 +134,14 @@ export function serveGraphQLOverWebSockets<P extends Record<string, unknown> | u
       await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
     },
   };
+}
+
+/** graphql-ws's default: a socket has 3 s to send connection_init. */
+const DEFAULT_INIT_WAIT_MS = 3_000;
+
+/** How messages are parsed for graphql-ws (its jsonMessageReviver, if given). */
+interface MessageReader {
+  reviver: ((this: unknown, key: string, value: unknown) => unknown) | undefined;
 }
 
 const CONNECTION = Symbol('graphql-ws connection');
@@ -137,19 +159,23 @@ const KeepAlive = { New: 0, Answered: 1, Pinged: 2 } as const;
 class ProtocolSocket {
   corked = false;
   keepAlive: (typeof KeepAlive)[keyof typeof KeepAlive] = KeepAlive.New;
-  handle: ((data: string) => Promise<void>) | null = null;
+  handle: ((data: unknown) => Promise<void>) | null = null;
   closed: ((code?: number, reason?: string) => Promise<void>) | null = null;
+  /** Until connection_init arrives (or the socket closes). */
+  initWait: NodeJS.Timeout | null = null;
   readonly socket: WebSocket;
   readonly tcp: Socket;
   readonly payloads: SharedPayloads;
   readonly extra: AcceptedSocket;
   readonly onInternalError: (error: unknown) => void;
-  constructor(socket: WebSocket, tcp: Socket, payloads: SharedPayloads, extra: AcceptedSocket, onInternalError: (error: unknown) => void) {
+  readonly reader: MessageReader;
+  constructor(socket: WebSocket, tcp: Socket, payloads: SharedPayloads, extra: AcceptedSocket, onInternalError: (error: unknown) => void, reader: MessageReader) {
     this.socket = socket;
     this.tcp = tcp;
     this.payloads = payloads;
     this.extra = extra;
     this.onInternalError = onInternalError;
+    this.reader = reader;
   }
 
   get protocol(): string {
@@ -176,9 +202,33 @@ class ProtocolSocket {
     this.socket.close(code, reason);
   }
 
+  // graphql-ws types the handler's argument as text; its parser takes a parsed message too.
   onMessage(handle: (data: string) => Promise<void>): void {
-    this.handle = handle;
+    this.handle = handle as (data: unknown) => Promise<void>;
     this.socket.on('message', onMessage);
+  }
+
+  stopInitWait(): void {
+    if (this.initWait === null) return;
+    clearTimeout(this.initWait);
+    this.initWait = null;
+  }
+}
+
+function initTimedOut(connection: ProtocolSocket): void {
+  connection.initWait = null;
+  connection.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+}
+
+/**
+ * The message parsed, or its text when it is not JSON: graphql-ws then
+ * refuses it as it refuses any text it cannot parse (4400).
+ */
+function parsed(text: string, reader: MessageReader): unknown {
+  try {
+    return JSON.parse(text, reader.reviver);
+  } catch {
+    return text;
   }
 }
 
@@ -196,7 +246,9 @@ function onMessage(this: WebSocket, data: RawData): void {
   try {
     const text = String(data);
     connection.extra.messageBytes = Buffer.isBuffer(data) ? data.length : Buffer.byteLength(text);
-    connection.handle(text).catch((error: unknown) => failed(connection, error));
+    const message = parsed(text, connection.reader);
+    if (connection.initWait !== null && (message as { type?: unknown } | null)?.type === MessageType.ConnectionInit) connection.stopInitWait();
+    connection.handle(message).catch((error: unknown) => failed(connection, error));
   } catch (error) {
     failed(connection, error);
   }
@@ -216,5 +268,6 @@ function onClose(this: WebSocket, code: number, reason: Buffer): void {
   const connection = connectionOfSocket(this);
   if (!connection) return;
   connection.handle = null;
+  connection.stopInitWait();
   void connection.closed?.(code, String(reason));
 }

@@ -52,3 +52,59 @@ describe('idle anonymous sockets', () => {
     await busyClient.dispose();
   });
 });
+
+/** A raw graphql-ws socket, open, and its close code when it closes. */
+async function opened(server: TestServer) {
+  const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws');
+  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  return { socket, closed };
+}
+
+// The socket adapter parses messages for graphql-ws and keeps the wait for
+// connection_init itself (socket-server.ts): the protocol's answers to a
+// socket that never says hello, or says something unreadable, are graphql-ws's.
+describe('sockets that break the protocol', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startServer('embedded');
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('closes a socket that sends no connection_init in time (4408); one that did stays open', async () => {
+    const owner = await signUp(server, 'owner');
+    const silent = await opened(server);
+    const greeted = await acknowledged(server, { authorization: `Bearer ${owner.token}` });
+    expect(await silent.closed).toBe(4408);
+    // The greeted socket opened after the silent one, so its wait (had it kept one) has run out too.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(greeted.socket.readyState).toBe(WebSocket.OPEN);
+    const pong = new Promise((resolve) => greeted.socket.on('message', (data) => JSON.parse(String(data)).type === 'pong' && resolve(true)));
+    greeted.socket.send(JSON.stringify({ type: 'ping' }));
+    expect(await pong).toBe(true);
+    greeted.socket.close();
+  });
+
+  it.each([
+    ['text that is not JSON', '{"type": "connection_init"'],
+    ['JSON that is not a message', '[1, 2]'],
+    ['a message of no known type', '{"type": "hello"}'],
+    ['a subscribe without an id', '{"type": "subscribe", "payload": {"query": "{ __typename }"}}'],
+  ])('closes a socket that sends %s (4400) before or after connection_init, and answers nothing else', async (_name, message) => {
+    for (const init of [false, true]) {
+      const owner = await signUp(server, 'owner');
+      const { socket, closed } = init ? await acknowledged(server, { authorization: `Bearer ${owner.token}` }) : await opened(server);
+      const replies: string[] = [];
+      socket.on('message', (data) => replies.push(String(data)));
+      socket.send(message);
+      expect(await closed).toBe(4400);
+      expect(replies).toEqual([]);
+    }
+  });
+});
