@@ -28,13 +28,24 @@ interface GraphQLReply<T> {
 }
 
 function post<T>(url: string, token: string | null, query: string, variables: Record<string, unknown>): Promise<GraphQLReply<T>> {
-  const body = JSON.stringify({ query, variables });
+  return postOnce<T>(url, token, JSON.stringify({ query, variables }), false);
+}
+
+/**
+ * One POST. A kept-alive socket the server closes for idleness just as a
+ * request goes out on it fails that request with ECONNRESET ("socket hang
+ * up") before the server has read it: such a request, and only such,
+ * goes again once on a new connection of its own (what Node's docs suggest,
+ * see `request.reusedSocket`; the agent's other idle sockets may be as stale). The bench's pauses (memory readings, warm-ups)
+ * leave its sockets idle for about the server's 5 s keep-alive timeout.
+ */
+function postOnce<T>(url: string, token: string | null, body: string, again: boolean): Promise<GraphQLReply<T>> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       url + '/graphql',
       {
         method: 'POST',
-        agent,
+        agent: again ? false : agent,
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(token && { authorization: `Bearer ${token}` }) },
       },
       (res) => {
@@ -50,7 +61,10 @@ function post<T>(url: string, token: string | null, query: string, variables: Re
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (!again && req.reusedSocket && error.code === 'ECONNRESET') postOnce<T>(url, token, body, true).then(resolve, reject);
+      else reject(error);
+    });
     req.end(body);
   });
 }
