@@ -7,8 +7,9 @@
 // and the ArrayBuffers (jsPerConnection), not compiled code (V8 compiles as
 // it goes, more or less with the machine's load) nor PGlite's WebAssembly
 // memory (PostgreSQL's, growing in steps of its own): with them it read
-// 7.3-8.5 KiB here and once 9.1 in CI; without, 6.7-7.5 in six runs. A
-// planted leak of ~12 KB per socket reads 19.3. The bench's
+// 7.3-8.5 KiB here and once 9.1 in CI; without, 6.7-7.5 in six runs, and
+// 5.8-7.1 in four since graphql-ws gets messages parsed (socket-server.ts).
+// A planted leak of ~12 KB per socket reads 19.3. The bench's
 // idle-connections row gives the heap figure at 5,000.
 import { describe, expect, it } from 'vitest';
 import { addedPerConnection, idleConnections } from './workloads/memory.ts';
