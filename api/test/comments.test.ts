@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Delta } from '../../protocol/delta.ts';
 import { AppendConflict } from '../src/collab/types.ts';
 import { Comments } from '../src/comments/threads.ts';
-import { availableModes, codeOf, createDocument, gql, hasScaled, signUp, startServer, SUBMIT, subscribe, suiteNodeGroup, type TestServer, wsClient } from './harness.ts';
+import { availableModes, codeOf, createDocument, gql, hasScaled, SHARE, share, signUp, startServer, SUBMIT, subscribe, suiteNodeGroup, type TestServer, wsClient } from './harness.ts';
 import { prng, randomEdit } from './random-edits.ts';
 import { slowRequest } from './support/slow-request.ts';
 import { waitFor } from './wait-for.ts';
@@ -21,7 +21,6 @@ const EDIT = 'mutation($c: ID!, $b: String!) { editComment(commentId: $c, body: 
 const DELETE = 'mutation($c: ID!) { deleteComment(commentId: $c) }';
 const THREADS = `query($d: ID!, $s: ThreadStatus) { document(id: $d) { threads(status: $s) { ${THREAD} } } }`;
 const WATCH = `subscription($d: ID!) { documentThreads(documentId: $d) { ${THREAD} } }`;
-const SHARE = 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }';
 
 type User = { token: string; email: string; userId: string };
 
@@ -150,7 +149,7 @@ describe.each(availableModes())('comment threads (%s)', (mode) => {
     }
     // Half a character (Quill counts UTF-16 code units) is no range.
     const emoji = await createDocument(server, owner.token, { ops: [{ insert: 'a😀b\n' }] });
-    await gql(server, SHARE, { id: emoji, e: commenter.email, r: 'COMMENTER' }, owner.token);
+    await share(server, owner.token, emoji, commenter.email, 'COMMENTER');
     for (const [i, l] of [[1, 1], [2, 1], [0, 2], [2, 2]]) await rejects(emoji, 'BAD_USER_INPUT', () => open(commenter.token, emoji, 1, i!, l!));
     expect((await opened(commenter.token, emoji, 1, 1, 2)).quote).toBe('😀');
     // The whole text, up to the last newline, is a valid range; 10,000 characters a valid body.
@@ -502,10 +501,10 @@ describe.each(availableModes())('comment threads (%s)', (mode) => {
 
     // An editor demoted to COMMENTER: the next op is refused, a comment is fine.
     const demoted = await signUp(server, 'demoted-editor');
-    await gql(server, SHARE, { id: d, e: demoted.email, r: 'EDITOR' }, owner.token);
+    await share(server, owner.token, d, demoted.email, 'EDITOR');
     const ok = await gql(server, SUBMIT, input(2), demoted.token);
     expect(ok.data?.submitOperation.version).toBe(2);
-    await gql(server, SHARE, { id: d, e: demoted.email, r: 'COMMENTER' }, owner.token);
+    await share(server, owner.token, d, demoted.email, 'COMMENTER');
     await rejects(d, 'FORBIDDEN', () => gql(server, SUBMIT, { input: { ...input(3).input, baseVersion: 2 } }, demoted.token));
     expect((await open(demoted.token, d, 2, 0, 1)).data?.openThread.quote).toBe('x');
   });
@@ -559,7 +558,7 @@ describe.runIf(hasScaled())('comment threads across nodes', () => {
     const alice = await signUp(a, 'alice');
     const bob = await signUp(a, 'bob');
     const d = await createDocument(a, alice.token, { ops: [{ insert: 'Hello world\n' }] });
-    await gql(a, SHARE, { id: d, e: bob.email, r: 'COMMENTER' }, alice.token);
+    await share(a, alice.token, d, bob.email, 'COMMENTER');
     const client = wsClient(b, bob.token);
     const stream = subscribe<{ documentThreads: Thread }>(client, WATCH, { d });
     try {

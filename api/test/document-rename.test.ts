@@ -4,11 +4,10 @@
 // nothing. A rename read after a later one is left out, never shown twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { titlesTopic } from '../src/pubsub/channels.ts';
-import { availableModes, codeOf, createDocument, gql, hasScaled, signUp, startServer, subscribe, suiteNodeGroup, type TestServer, wsClient } from './harness.ts';
+import { availableModes, codeOf, createDocument, gql, hasScaled, SHARE, signUp, startServer, subscribe, suiteNodeGroup, type TestServer, wsClient } from './harness.ts';
 
 const RENAME = 'mutation($id: ID!, $t: String!) { renameDocument(id: $id, title: $t) { title } }';
 const WATCH = 'subscription($d: ID!) { documentRenamed(documentId: $d) { id title myRole } }';
-const SHARE = 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }';
 const REMOVE = 'mutation($id: ID!, $u: ID!) { removeMember(documentId: $id, userId: $u) }';
 
 type Renamed = { documentRenamed: { id: string; title: string; myRole: string } };

@@ -7,11 +7,10 @@ import { once } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Delta } from '../../web/src/sync/ot-client.ts';
 import { logIn, startBot, type Bot } from '../../examples/bot.ts';
-import { availableModes, createDocument, DOC_STATE, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, wsClient, type TestServer } from './harness.ts';
+import { availableModes, createDocument, DOC_STATE, gql, OPS_SUBSCRIPTION, share, signUp, startServer, subscribe, wsClient, type TestServer } from './harness.ts';
 import { prng, randomEdit } from './random-edits.ts';
 import { SyncClient } from './sync-client.ts';
 
-const SHARE = 'mutation($id: ID!, $e: String!) { shareDocument(id: $id, email: $e, role: EDITOR) { role } }';
 
 /** Resolves once `predicate` holds, checked after every change the bot sees. */
 function until(bot: Bot, predicate: (bot: Bot) => boolean): Promise<void> {
@@ -46,7 +45,7 @@ describe.each(availableModes())('example bot (%s)', (mode) => {
     const owner = await signUp(server, 'owner');
     const editor = await signUp(server, 'bot');
     const id = await createDocument(server, owner.token, { ops: [{ insert: 'Notes\n' }] });
-    await gql(server, SHARE, { id, e: editor.email }, owner.token);
+    await share(server, owner.token, id, editor.email, 'EDITOR');
     return { owner, editor, id };
   }
 

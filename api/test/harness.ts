@@ -179,6 +179,15 @@ export async function createDocument(server: TestServer, token: string, content?
   return res.data.createDocument.id;
 }
 
+/** shareDocument's mutation, for tests that read its answer (variables id, e: the email, r: the role). */
+export const SHARE = 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }';
+
+/** Gives `email` `role` on document `id` (as the owner `token`); throws unless it worked. */
+export async function share(server: Pick<TestServer, 'url'>, token: string, id: string, email: string, role: 'OWNER' | 'EDITOR' | 'COMMENTER' | 'VIEWER'): Promise<void> {
+  const res = await gql(server, SHARE, { id, e: email, r: role }, token);
+  if (res.data?.shareDocument?.role !== role) throw new Error(`shareDocument failed: ${JSON.stringify(res.errors)}`);
+}
+
 /** How many shared stream payloads a node has serialised: one per shared batch, however many subscribers get it. */
 export async function sharedSerialisations(server: TestServer): Promise<number> {
   const metric = await server.services.metrics.registry.getSingleMetric('collab_shared_payloads_serialised_total')?.get();

@@ -10,11 +10,10 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGraphqlWsTransport, Delta, DocumentSync } from '../../web/src/sync/index.ts';
 import { LogRetention } from '../src/store/log-retention.ts';
-import { availableModes, createDocument, DOC_STATE, gql, signUp, startServer, type TestServer } from './harness.ts';
+import { availableModes, createDocument, DOC_STATE, gql, SHARE, signUp, startServer, type TestServer } from './harness.ts';
 import { waitFor } from './wait-for.ts';
 
 const DAY = 86_400_000;
-const SHARE = 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }';
 
 interface Editor {
   name: string;

@@ -3,9 +3,8 @@
 // belongs to the author who used it first, server-made ops are told apart by their
 // clientId, and the WebSocket carries queries and mutations too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { availableModes, createDocument, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.ts';
+import { availableModes, createDocument, gql, OPS_SUBSCRIPTION, share, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from './harness.ts';
 
-const SHARE = 'mutation($id: ID!, $e: String!) { shareDocument(id: $id, email: $e, role: EDITOR) { role } }';
 
 describe.each(availableModes())('client protocol (%s)', (mode) => {
   let server: TestServer;
@@ -20,7 +19,7 @@ describe.each(availableModes())('client protocol (%s)', (mode) => {
     const ann = await signUp(server, 'ann');
     const bob = await signUp(server, 'bob');
     const id = await createDocument(server, ann.token, { ops: [{ insert: content }] });
-    await gql(server, SHARE, { id, e: bob.email }, ann.token);
+    await share(server, ann.token, id, bob.email, 'EDITOR');
     return { ann, bob, id };
   }
   const input = (id: string, clientId: string, clientSeq: number, text: string, baseVersion = 1) => ({

@@ -12,7 +12,7 @@ import { transformOverCommitted } from '../../protocol/rebase.ts';
 import { reach } from '../../protocol/suggestion.ts';
 import { Suggestions } from '../src/suggestions/suggestions.ts';
 import { prng, randomEdit } from './random-edits.ts';
-import { availableModes, codeOf, createDocument, gql, hasScaled, signUp, startServer, SUBMIT, subscribe, suiteNodeGroup, type TestServer, wsClient } from './harness.ts';
+import { availableModes, codeOf, createDocument, gql, hasScaled, SHARE, share, signUp, startServer, SUBMIT, subscribe, suiteNodeGroup, type TestServer, wsClient } from './harness.ts';
 
 const SUGGESTION = 'id status version delta author { id } acceptedVersion acceptedBy { id } createdAt';
 const SUGGEST = `mutation($input: SuggestInput!) { suggest(input: $input) { ${SUGGESTION} } }`;
@@ -20,7 +20,6 @@ const ACCEPT = 'mutation($s: ID!) { acceptSuggestion(suggestionId: $s) { version
 const REJECT = `mutation($s: ID!) { rejectSuggestion(suggestionId: $s) { ${SUGGESTION} } }`;
 const LIST = `query($d: ID!, $s: SuggestionStatus) { document(id: $d) { suggestions(status: $s) { ${SUGGESTION} } } }`;
 const WATCH = `subscription($d: ID!) { documentSuggestions(documentId: $d) { ${SUGGESTION} } }`;
-const SHARE = 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }';
 const CONTENT = 'query($d: ID!) { document(id: $d) { version content } }';
 const EDIT = 'mutation($input: EditDocumentInput!) { editDocument(input: $input) { version delta clientId clientSeq author { id } } }';
 
@@ -124,7 +123,7 @@ describe.each(availableModes())('suggestions (%s)', (mode) => {
     await rejects(d, { code: 'FORBIDDEN' }, () => accept(commenter.token, s.id));
     // Another commenter may not reject it; its author may withdraw it.
     const other = await signUp(server, 'other-commenter');
-    await gql(server, SHARE, { id: d, e: other.email, r: 'COMMENTER' }, owner.token);
+    await share(server, owner.token, d, other.email, 'COMMENTER');
     await rejects(d, { code: 'FORBIDDEN' }, () => gql(server, REJECT, { s: s.id }, other.token));
     expect(codeOf(await gql(server, LIST, { d }, viewer.token))).toBe('FORBIDDEN');
     expect((await gql(server, LIST, { d }, stranger.token)).data?.document).toBeNull();
@@ -355,7 +354,7 @@ describe.each(availableModes())('suggestions (%s)', (mode) => {
       await client.dispose();
     }
     const demoted = await signUp(server, 'demoted');
-    await gql(server, SHARE, { id: d, e: demoted.email, r: 'COMMENTER' }, owner.token);
+    await share(server, owner.token, d, demoted.email, 'COMMENTER');
     const client = wsClient(server, demoted.token);
     const stream = subscribe<{ documentSuggestions: Suggestion }>(client, WATCH, { d });
     try {
@@ -364,7 +363,7 @@ describe.each(availableModes())('suggestions (%s)', (mode) => {
       await accept(editor.token, s.id);
       const events = (await stream.take(base + 2)).slice(base).map((r) => (r as { data: { documentSuggestions: Suggestion } }).data.documentSuggestions);
       expect(events.map((e) => [e.id, e.status])).toEqual([[s.id, 'OPEN'], [s.id, 'ACCEPTED']]);
-      await gql(server, SHARE, { id: d, e: demoted.email, r: 'VIEWER' }, owner.token);
+      await share(server, owner.token, d, demoted.email, 'VIEWER');
       await stream.ended();
       expect(stream.results.at(-1)?.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     } finally {
@@ -408,7 +407,7 @@ describe.runIf(hasScaled())('suggestions across nodes', () => {
     const alice = await signUp(a, 'alice');
     const bob = await signUp(a, 'bob');
     const d = await createDocument(a, alice.token, { ops: [{ insert: 'Hello world\n' }] });
-    await gql(a, SHARE, { id: d, e: bob.email, r: 'COMMENTER' }, alice.token);
+    await share(a, alice.token, d, bob.email, 'COMMENTER');
     const client = wsClient(b, bob.token);
     const stream = subscribe<{ documentSuggestions: Suggestion }>(client, WATCH, { d });
     const make = async () => (await gql<{ suggest: Suggestion }>(a, SUGGEST, { input: { documentId: d, baseVersion: 1, delta: { ops: [{ insert: 'x' }] }, clientId: 'a', clientSeq: ++seq } }, alice.token)).data!.suggest;

@@ -6,13 +6,12 @@
 // is BAD_USER_INPUT (IDEMPOTENCY_KEY_REUSED) and changes nothing; the
 // editor's own resubmission through B gets the first commit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeOf, createDocument, DOC_STATE, gql, signUp, startNodeGroup, SUBMIT, type GraphQLResponse, type TestServer } from '../harness.ts';
+import { codeOf, createDocument, DOC_STATE, gql, share, signUp, startNodeGroup, SUBMIT, type GraphQLResponse, type TestServer } from '../harness.ts';
 
 const databaseUrl = process.env.DATABASE_URL;
 const redisUrl = process.env.REDIS_URL;
 if (!databaseUrl || !redisUrl) console.warn('[tests] DATABASE_URL and REDIS_URL not both set: idempotency across nodes is SKIPPED.');
 
-const SHARE = 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }';
 
 describe.skipIf(!databaseUrl || !redisUrl)('idempotency keys across nodes', () => {
   let stop: () => Promise<void> = async () => {};
@@ -37,7 +36,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('idempotency keys across nodes', () =
     const ann = await signUp(a, 'ann');
     const bob = await signUp(a, 'bob');
     const id = await createDocument(a, ann.token, { ops: [{ insert: 'ab\n' }] });
-    await gql(a, SHARE, { id, e: bob.email, r: 'EDITOR' }, ann.token);
+    await share(a, ann.token, id, bob.email, 'EDITOR');
     const submit = (node: TestServer, token: string, baseVersion: number, text: string) =>
       gql(node, SUBMIT, { input: { documentId: id, baseVersion, delta: { ops: [{ insert: text }] }, clientId: 'x', clientSeq: 8 } }, token);
     // Node B holds the head at version 1 before Bob's op.

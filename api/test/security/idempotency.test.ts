@@ -5,9 +5,8 @@
 // BAD_USER_INPUT (reason IDEMPOTENCY_KEY_REUSED), status < 500, and the
 // document is unchanged, instead of the other op passed off as their commit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { availableModes, codeOf, createDocument, DOC_STATE, gql, signUp, startServer, SUBMIT, type GraphQLResponse, type TestServer } from '../harness.ts';
+import { availableModes, codeOf, createDocument, DOC_STATE, gql, share, signUp, startServer, SUBMIT, type GraphQLResponse, type TestServer } from '../harness.ts';
 
-const SHARE = 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }';
 type User = { token: string; userId: string; email: string };
 
 describe.each(availableModes())('idempotency keys (%s)', (mode) => {
@@ -35,7 +34,7 @@ describe.each(availableModes())('idempotency keys (%s)', (mode) => {
 
   async function sharedDocument(): Promise<string> {
     const id = await createDocument(server, ann.token, { ops: [{ insert: 'ab\n' }] });
-    await gql(server, SHARE, { id, e: bob.email, r: 'EDITOR' }, ann.token);
+    await share(server, ann.token, id, bob.email, 'EDITOR');
     return id;
   }
 

@@ -2,9 +2,8 @@
 // member's (or a deleted document's) live streams. Each rejection: its code,
 // and that membership and document are unchanged.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { availableModes, codeOf, createDocument, DOC_STATE, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from '../harness.ts';
+import { availableModes, codeOf, createDocument, DOC_STATE, gql, OPS_SUBSCRIPTION, SHARE, share, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from '../harness.ts';
 
-const SHARE = 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }';
 const REMOVE = 'mutation($id: ID!, $u: ID!) { removeMember(documentId: $id, userId: $u) }';
 const PRESENCE = 'subscription($id: ID!) { documentPresence(documentId: $id) { clientId } }';
 type User = { token: string; userId: string; email: string };
@@ -25,8 +24,8 @@ describe.each(availableModes())('members (%s)', (mode) => {
   /** A document owned by `owner`, with editor (EDITOR) and viewer (VIEWER). */
   async function sharedDocument(): Promise<string> {
     const id = await createDocument(server, owner.token, { ops: [{ insert: 'Hello\n' }] });
-    await gql(server, SHARE, { id, e: editor.email, r: 'EDITOR' }, owner.token);
-    await gql(server, SHARE, { id, e: viewer.email, r: 'VIEWER' }, owner.token);
+    await share(server, owner.token, id, editor.email, 'EDITOR');
+    await share(server, owner.token, id, viewer.email, 'VIEWER');
     return id;
   }
 
@@ -101,7 +100,7 @@ describe.each(availableModes())('members (%s)', (mode) => {
     const ids = await Promise.all(
       Array.from({ length: 10 }, async () => {
         const id = await createDocument(server, owner.token);
-        await gql(server, SHARE, { id, e: coOwner.email, r: 'OWNER' }, owner.token);
+        await share(server, owner.token, id, coOwner.email, 'OWNER');
         return id;
       }),
     );
@@ -120,8 +119,8 @@ describe.each(availableModes())('members (%s)', (mode) => {
   it('refuses removeMember and shareDocument from an owner who was demoted meanwhile (FORBIDDEN), changing nothing', async () => {
     const coOwner = await signUp(server);
     const id = await sharedDocument();
-    await gql(server, SHARE, { id, e: coOwner.email, r: 'OWNER' }, owner.token);
-    await gql(server, SHARE, { id, e: coOwner.email, r: 'VIEWER' }, owner.token);
+    await share(server, owner.token, id, coOwner.email, 'OWNER');
+    await share(server, owner.token, id, coOwner.email, 'VIEWER');
     const before = await members(id);
     expect(codeOf(await gql(server, REMOVE, { id, u: owner.userId }, coOwner.token))).toBe('FORBIDDEN');
     expect(codeOf(await gql(server, SHARE, { id, e: owner.email, r: 'VIEWER' }, coOwner.token))).toBe('FORBIDDEN');

@@ -8,12 +8,11 @@
 // `retryAfterMs`, and changes nothing.
 import { setTimeout as wait } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { availableModes, codeOf, createDocument, DOC_STATE, gql, signUp, startServer, SUBMIT, type TestServer } from '../harness.ts';
+import { availableModes, codeOf, createDocument, DOC_STATE, gql, SHARE, signUp, startServer, SUBMIT, type TestServer } from '../harness.ts';
 import { RETRY_MARGIN_MS } from '../../src/limits/rate-limits.ts';
 
 type User = { token: string; userId: string; email: string };
 const LOG_IN = 'mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { accessToken } }';
-const SHARE = 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }';
 const CREATE = 'mutation { createDocument(title: "budget") { id } }';
 const from = (address: string) => ({ 'x-forwarded-for': address });
 

@@ -5,9 +5,8 @@
 // versions already left holding half a pair keeps taking edits and loads.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Delta } from '../../../protocol/delta.ts';
-import { availableModes, codeOf, createDocument, DOC_STATE, gql, signUp, startServer, SUBMIT, type TestServer } from '../harness.ts';
+import { availableModes, codeOf, createDocument, DOC_STATE, gql, share, signUp, startServer, SUBMIT, type TestServer } from '../harness.ts';
 
-const SHARE = 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }';
 const EMOJI = '\u{1F600}';
 type User = { token: string; userId: string; email: string };
 
@@ -32,7 +31,7 @@ describe.each(availableModes())('surrogate pairs in documents (%s)', (mode) => {
 
   it('refuses an insert, delete or format inside a pair, changing nothing; the document goes on taking edits and snapshots', async () => {
     const id = await createDocument(server, ann.token, { ops: [{ insert: `a${EMOJI}b\n` }] });
-    await gql(server, SHARE, { id, e: bob.email, r: 'EDITOR' }, ann.token);
+    await share(server, ann.token, id, bob.email, 'EDITOR');
     const before = await state(id);
     for (const ops of [
       [{ retain: 2 }, { insert: 'x' }],

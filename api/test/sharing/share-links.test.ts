@@ -2,13 +2,12 @@
 // it signed in; revoking it ends exactly the access it gave, streams
 // included. Every refusal: its code, and that nothing changed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { availableModes, codeOf, createDocument, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from '../harness.ts';
+import { availableModes, codeOf, createDocument, gql, OPS_SUBSCRIPTION, SHARE, share, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from '../harness.ts';
 
 const CREATE = 'mutation($id: ID!, $r: Role!) { createShareLink(documentId: $id, role: $r) { secret link { id role createdBy { id } } } }';
 const REVOKE = 'mutation($id: ID!) { revokeShareLink(id: $id) }';
 const JOIN = 'mutation($s: String!) { joinDocument(secret: $s) { id myRole } }';
 const LINKS = 'query($id: ID!) { document(id: $id) { shareLinks { id role } } }';
-const SHARE = 'mutation($id: ID!, $e: String!, $r: Role!) { shareDocument(id: $id, email: $e, role: $r) { role } }';
 type User = { token: string; userId: string; email: string };
 
 describe.each(availableModes())('share links (%s)', (mode) => {
@@ -57,7 +56,7 @@ describe.each(availableModes())('share links (%s)', (mode) => {
     const id = await createDocument(server, owner.token);
     const editorLink = await link(id, 'EDITOR');
     const viewer = await newUser();
-    await gql(server, SHARE, { id, e: viewer.email, r: 'VIEWER' }, owner.token);
+    await share(server, owner.token, id, viewer.email, 'VIEWER');
     await new Promise((resolve) => setTimeout(resolve, 1_100)); // the owner's share budget
     const viewerLink = await link(id, 'VIEWER');
     expect((await gql(server, JOIN, { s: viewerLink.secret }, owner.token)).data?.joinDocument.myRole).toBe('OWNER');
@@ -97,7 +96,7 @@ describe.each(availableModes())('share links (%s)', (mode) => {
     const made = await link(id, 'VIEWER');
     const [editor, stranger] = await Promise.all([newUser(), newUser()]);
     await new Promise((resolve) => setTimeout(resolve, 1_100));
-    await gql(server, SHARE, { id, e: editor.email, r: 'EDITOR' }, owner.token);
+    await share(server, owner.token, id, editor.email, 'EDITOR');
     const before = await members(id);
     const linksBefore = (await gql(server, LINKS, { id }, owner.token)).data?.document.shareLinks;
 
