@@ -213,6 +213,9 @@ export async function runBench(options: BenchOptions): Promise<BenchOutput> {
         const at = count.toLocaleString('en-US');
         rows.push({ workload: label, metric: `RSS per connection at ${at}`, better: 'lower', unit: 'KiB', ours: r.ours[i]!.bytesPerConnection / 1024, sharedb: r.sharedb[i]!.bytesPerConnection / 1024 });
         rows.push({ workload: label, metric: `heap per connection at ${at}`, better: 'lower', unit: 'KiB', ours: r.ours[i]!.heapPerConnection / 1024, sharedb: r.sharedb[i]!.heapPerConnection / 1024 });
+        // What the sockets keep, without V8's `external` (WebAssembly memory and
+        // other native allocations that move by MBs whatever the sockets) nor compiled code.
+        rows.push({ workload: label, metric: `JS heap + buffers per connection at ${at}`, better: 'lower', unit: 'KiB', ours: r.ours[i]!.jsPerConnection / 1024, sharedb: r.sharedb[i]!.jsPerConnection / 1024 });
       });
       // Each connection more, from the first count to the last (a scaled node's external memory falls by 4-6 MB after the baseline).
       if (counts.length > 1) {
