@@ -8,14 +8,20 @@ import { CLOSE_CODES } from '../../src/http/socket-guard.ts';
 import { createDocument, gql, OPS_SUBSCRIPTION, signUp, startServer, subscribe, SUBMIT, wsClient, type TestServer } from '../harness.ts';
 import { headersOf } from './socket-helpers.ts';
 
-/** A raw graphql-ws socket that has been acknowledged, and its close code when it closes. */
-async function acknowledged(server: TestServer, payload: Record<string, unknown> = {}) {
+/** A raw graphql-ws socket, open, and its close code when it closes. */
+async function opened(server: TestServer) {
   const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws');
   const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
   await new Promise((resolve, reject) => {
     socket.once('open', resolve);
     socket.once('error', reject);
   });
+  return { socket, closed };
+}
+
+/** A raw graphql-ws socket that has been acknowledged, and its close code when it closes. */
+async function acknowledged(server: TestServer, payload: Record<string, unknown> = {}) {
+  const { socket, closed } = await opened(server);
   const ack = new Promise<void>((resolve) => socket.on('message', (data) => JSON.parse(String(data)).type === 'connection_ack' && resolve()));
   socket.send(JSON.stringify({ type: 'connection_init', payload }));
   await ack;
@@ -52,17 +58,6 @@ describe('idle anonymous sockets', () => {
     await busyClient.dispose();
   });
 });
-
-/** A raw graphql-ws socket, open, and its close code when it closes. */
-async function opened(server: TestServer) {
-  const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws');
-  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
-  await new Promise((resolve, reject) => {
-    socket.once('open', resolve);
-    socket.once('error', reject);
-  });
-  return { socket, closed };
-}
 
 // The socket adapter parses messages for graphql-ws and keeps the wait for
 // connection_init itself (socket-server.ts): the protocol's answers to a
