@@ -34,10 +34,11 @@ function post<T>(url: string, token: string | null, query: string, variables: Re
 /**
  * One POST. A kept-alive socket the server closes for idleness just as a
  * request goes out on it fails that request with ECONNRESET ("socket hang
- * up") before the server has read it: such a request, and only such,
- * goes again once on a new connection of its own (what Node's docs suggest,
- * see `request.reusedSocket`; the agent's other idle sockets may be as stale). The bench's pauses (memory readings, warm-ups)
- * leave its sockets idle for about the server's 5 s keep-alive timeout.
+ * up") before the server has read it: such a request, and only such, goes
+ * again once on a new connection of its own (what Node's docs suggest, see
+ * `request.reusedSocket`; the agent's other idle sockets may be as stale).
+ * The bench's pauses (memory readings, warm-ups) leave its sockets idle for
+ * about the server's 5 s keep-alive timeout.
  */
 function postOnce<T>(url: string, token: string | null, body: string, again: boolean): Promise<GraphQLReply<T>> {
   return new Promise((resolve, reject) => {

@@ -67,6 +67,9 @@ export function addedPerConnection(from: IdleResult, to: IdleResult, field: 'hea
   return (to[field] * to.connections - from[field] * from.connections) / (to.connections - from.connections);
 }
 
+/** V8's heap used less compiled code, plus ArrayBuffers: what jsPerConnection counts. */
+const jsBytes = (m: MemoryReading) => m.heapUsed - m.code + m.arrayBuffers;
+
 /** Opens connections up to each count in turn (one subscription each) and reports RSS growth per connection. */
 export async function idleConnections(target: Target, counts: number[]): Promise<IdleResult[]> {
   const doc = await target.createDocument(initialContent());
@@ -98,7 +101,7 @@ export async function idleConnections(target: Target, counts: number[]): Promise
         connections: count,
         bytesPerConnection: (now.rss - base.rss) / count,
         heapPerConnection: (now.heap - base.heap) / count,
-        jsPerConnection: (now.heapUsed - now.code + now.arrayBuffers - (base.heapUsed - base.code + base.arrayBuffers)) / count,
+        jsPerConnection: (jsBytes(now) - jsBytes(base)) / count,
       });
     }
     return results;

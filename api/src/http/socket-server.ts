@@ -73,7 +73,7 @@ export function serveGraphQLOverWebSockets<P extends Record<string, unknown> | u
     connectionInitWaitTimeout: 0, // ours: ProtocolSocket.initWait
     onNext: (_ctx, _id, _payload, _args, result) => payloads.standInFor(result),
   } as ServerOptions<P, AcceptedSocket & E>);
-  const reader: MessageReader = { reviver: jsonMessageReviver ?? undefined };
+  const parse = (text: string) => parsed(text, jsonMessageReviver ?? undefined);
   const wss = new WebSocketServer({
     noServer: true,
     path: options.path,
@@ -115,7 +115,7 @@ export function serveGraphQLOverWebSockets<P extends Record<string, unknown> | u
   function connect(socket: WebSocket, request: IncomingMessage, tcp: Socket): void {
     socket.on('error', options.onSocketError);
     const extra = { socket, request, messageBytes: 0 } as AcceptedSocket & E;
-    const connection = new ProtocolSocket(socket, tcp, payloads, extra, options.onInternalError, reader);
+    const connection = new ProtocolSocket(socket, tcp, payloads, extra, options.onInternalError, parse);
     (socket as SocketWithConnection)[CONNECTION] = connection;
     if (connectionInitWaitTimeout > 0 && Number.isFinite(connectionInitWaitTimeout)) {
       connection.initWait = setTimeout(initTimedOut, connectionInitWaitTimeout, connection);
@@ -138,11 +138,6 @@ export function serveGraphQLOverWebSockets<P extends Record<string, unknown> | u
 
 /** graphql-ws's default: a socket has 3 s to send connection_init. */
 const DEFAULT_INIT_WAIT_MS = 3_000;
-
-/** How messages are parsed for graphql-ws (its jsonMessageReviver, if given). */
-interface MessageReader {
-  reviver: ((this: unknown, key: string, value: unknown) => unknown) | undefined;
-}
 
 const CONNECTION = Symbol('graphql-ws connection');
 type SocketWithConnection = WebSocket & { [CONNECTION]?: ProtocolSocket };
@@ -168,14 +163,15 @@ class ProtocolSocket {
   readonly payloads: SharedPayloads;
   readonly extra: AcceptedSocket;
   readonly onInternalError: (error: unknown) => void;
-  readonly reader: MessageReader;
-  constructor(socket: WebSocket, tcp: Socket, payloads: SharedPayloads, extra: AcceptedSocket, onInternalError: (error: unknown) => void, reader: MessageReader) {
+  /** A message's text as graphql-ws gets it (one function per server). */
+  readonly parse: (text: string) => unknown;
+  constructor(socket: WebSocket, tcp: Socket, payloads: SharedPayloads, extra: AcceptedSocket, onInternalError: (error: unknown) => void, parse: (text: string) => unknown) {
     this.socket = socket;
     this.tcp = tcp;
     this.payloads = payloads;
     this.extra = extra;
     this.onInternalError = onInternalError;
-    this.reader = reader;
+    this.parse = parse;
   }
 
   get protocol(): string {
@@ -224,9 +220,9 @@ function initTimedOut(connection: ProtocolSocket): void {
  * The message parsed, or its text when it is not JSON: graphql-ws then
  * refuses it as it refuses any text it cannot parse (4400).
  */
-function parsed(text: string, reader: MessageReader): unknown {
+function parsed(text: string, reviver: ((this: unknown, key: string, value: unknown) => unknown) | undefined): unknown {
   try {
-    return JSON.parse(text, reader.reviver);
+    return JSON.parse(text, reviver);
   } catch {
     return text;
   }
@@ -246,7 +242,7 @@ function onMessage(this: WebSocket, data: RawData): void {
   try {
     const text = String(data);
     connection.extra.messageBytes = Buffer.isBuffer(data) ? data.length : Buffer.byteLength(text);
-    const message = parsed(text, connection.reader);
+    const message = connection.parse(text);
     if (connection.initWait !== null && (message as { type?: unknown } | null)?.type === MessageType.ConnectionInit) connection.stopInitWait();
     connection.handle(message).catch((error: unknown) => failed(connection, error));
   } catch (error) {
