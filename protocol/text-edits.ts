@@ -90,31 +90,34 @@ export function plainText(doc: Delta): string {
 export function editsToDelta(doc: Delta, edits: readonly TextEdit[], limits: TextEditLimits = DEFAULT_TEXT_EDIT_LIMITS): Delta {
   if (edits.length === 0) throw badInput('edits must hold at least one edit', { reason: 'EMPTY_EDIT' });
   if (edits.length > limits.maxEdits) throw badInput(`At most ${limits.maxEdits} edits in one request`, { limit: 'textEdits', max: limits.maxEdits });
-  // The document as the edits so far left it (applyChange: only the ops a
-  // step spans are rebuilt, not the whole document) and its length; its
-  // plain text only when a search needs it, within the search budget.
-  let current = doc;
+  // The document's length as the edits so far left it; the document itself
+  // (applyChange of the change so far: only the ops it spans are rebuilt)
+  // only when a replaceText needs it, and its plain text then within the
+  // search budget. Positional edits need the length alone: rebuilding a
+  // large document after each of them was most of an agent's 400 KB edit.
+  let current: Delta | null = doc;
   let length = doc.length();
   let change = new Delta();
   let searched = 0;
   const maxSearch = limits.maxSearchChars ?? MAX_SEARCH_CHARS;
+  const document = () => (current ??= applyChange(doc, change));
   const search = () => {
     searched += length;
     if (searched > maxSearch) throw badInput(`The replaceText edits would search more than ${maxSearch} characters in all`, { limit: 'searchChars', max: maxSearch });
-    return plainText(current);
+    return plainText(document());
   };
   edits.forEach((edit, i) => {
-    const step = editDelta(current, length, search, edit, i, limits);
+    const step = editDelta(document, length, search, edit, i, limits);
     change = change.compose(step);
     if (change.ops.length > limits.maxOps) throw badInput(`The edits make a delta of more than ${limits.maxOps} ops`, { limit: 'deltaOps', max: limits.maxOps });
-    current = applyChange(current, step);
+    current = null;
     length += step.changeLength();
   });
   return change;
 }
 
-/** One edit's delta against `doc` (of `length` characters). */
-function editDelta(doc: Delta, length: number, text: () => string, edit: TextEdit, i: number, limits: TextEditLimits): Delta {
+/** One edit's delta against the document (of `length` characters; `doc()` makes it, for replaceText). */
+function editDelta(doc: () => Delta, length: number, text: () => string, edit: TextEdit, i: number, limits: TextEditLimits): Delta {
   const given = (['insertText', 'deleteText', 'formatText', 'replaceText'] as const).filter((k) => edit[k] !== undefined && edit[k] !== null);
   if (given.length !== 1) throw refuse('EDIT_SHAPE', i, 'give exactly one of insertText, deleteText, formatText, replaceText');
   if (edit.insertText) {
@@ -137,7 +140,7 @@ function editDelta(doc: Delta, length: number, text: () => string, edit: TextEdi
   const { find, replace, all } = edit.replaceText!;
   if (find.length === 0) throw refuse('EMPTY_EDIT', i, 'replaceText.find must not be empty');
   const haystack = text();
-  const formats = formatsAt(doc);
+  const formats = formatsAt(doc());
   const out = new Delta();
   let from = 0;
   let matches = 0;
