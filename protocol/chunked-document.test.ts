@@ -2,7 +2,7 @@
 // changes, the same delta op for op, and the same length.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ChunkedDocument } from './chunked-document.ts';
+import { ChunkedDocument, storedDocumentUtf8 } from './chunked-document.ts';
 import { Delta, type DeltaOp } from './delta.ts';
 
 const attributes = fc.option(fc.record({ bold: fc.option(fc.constant(true), { nil: null }), color: fc.constantFrom('red', 'blue') }, { requiredKeys: [] }), { nil: undefined });
@@ -159,11 +159,40 @@ describe('ChunkedDocument', () => {
       doc.apply(change);
       expect(decoded).toBeGreaterThan(0);
       expect(decoded).toBeLessThan(utf8.byteLength / 10);
+      // Stored again (a snapshot): its UTF-8 is the untouched blocks' bytes
+      // and the changed ones encoded; only blocks at the change's seams are read.
+      const before = decoded;
+      const bytes = storedDocumentUtf8(doc.toStored());
+      expect(decoded - before).toBeLessThan(utf8.byteLength / 10);
       expect(JSON.parse(doc.json()).ops).toEqual(content.compose(change).ops);
       expect(doc.json()).toBe(JSON.stringify({ ops: doc.toDelta().ops }));
+      expect(bytes).toEqual(new TextEncoder().encode(doc.json()));
     } finally {
       TextDecoder.prototype.decode = decode;
     }
+  });
+
+  it('stores the UTF-8 of its JSON, joined from blocks read back as bytes and blocks changed since', () => {
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 0, maxLength: 40 }), fc.integer({ min: 1, max: 80 }), fc.constantFrom(2, 3, 32), (steps, initial, block) => {
+        let content = new Delta();
+        for (let i = 0; i < initial; i++) content.insert(i % 7 === 0 ? '\n' : i % 5 === 0 ? 'x😀\ud83dz' : 'ab"', i % 3 === 0 ? { bold: true } : undefined);
+        const first = new ChunkedDocument(content, undefined, units, undefined, block).toStored();
+        const utf8 = new TextEncoder().encode(first.text);
+        expect(storedDocumentUtf8(first)).toEqual(utf8);
+        const doc = ChunkedDocument.fromStored({ text: first.text, layout: first.layout, utf8 }, undefined, units, undefined, block);
+        for (const s of steps) {
+          const change = changeAt(doc.length, s);
+          content = content.compose(change);
+          doc.apply(change);
+        }
+        const stored = doc.toStored();
+        expect(stored.text).toBe(doc.json());
+        expect(JSON.parse(stored.text).ops).toEqual(content.ops);
+        expect(storedDocumentUtf8(stored)).toEqual(new TextEncoder().encode(stored.text));
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('reads back a layout without UTF-8 lengths (older snapshots) from its text', () => {

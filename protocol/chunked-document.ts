@@ -21,6 +21,7 @@
 // read needs their ops, so opening a 5 MB document parses and measures
 // nothing, and its JSON is the stored text itself until the first change.
 import { applyChangeOps, Delta, insertLength, pushOp, type DeltaOp } from './delta.ts';
+import { utf8Bytes } from './text.ts';
 
 /**
  * Ops per chunk: a change costs ~(ops / chunk) length reads + one chunk
@@ -89,6 +90,17 @@ export interface StoredDocument {
   layout: string;
   /** The UTF-8 of `text`, when whoever read it back had it (storedUtf8()). */
   utf8?: Uint8Array;
+  /**
+   * The UTF-8 of `text` joined from its blocks' bytes where they are at
+   * hand (toStored(): blocks read back with their UTF-8 are copied, not
+   * decoded and encoded again); made on each call, not kept.
+   */
+  joinUtf8?: () => Uint8Array;
+}
+
+/** A stored document's UTF-8: as read back, joined from its blocks, or encoded. */
+export function storedDocumentUtf8(stored: StoredDocument): Uint8Array {
+  return stored.utf8 ?? stored.joinUtf8?.() ?? new TextEncoder().encode(stored.text);
 }
 
 /**
@@ -316,7 +328,15 @@ export class ChunkedDocument {
   toStored(): StoredDocument {
     if (!this.stored) {
       const { parts, layout } = this.written();
-      this.stored = { text: OPEN + parts.map((p) => p.text).join(',') + CLOSE, layout: layout() };
+      // The text only if read: joining it decodes every block read back as bytes.
+      let text: string | undefined;
+      this.stored = {
+        get text() {
+          return (text ??= OPEN + parts.map((p) => p.text).join(',') + CLOSE);
+        },
+        layout: layout(),
+        joinUtf8: () => joinedUtf8(parts),
+      };
     }
     return this.stored;
   }
@@ -685,6 +705,24 @@ const COMMA_BYTE = 0x2c;
 const OPEN_BYTES = new TextEncoder().encode(OPEN);
 const CLOSE_BYTES = new TextEncoder().encode(CLOSE);
 
+/** `{"ops":[` + the parts joined by commas + `]}` as UTF-8; a part's own bytes where it has them. Parts are whole JSON values, so no surrogate pair is split between two. */
+function joinedUtf8(parts: readonly JSONPart[]): Uint8Array {
+  const encoder = new TextEncoder();
+  const pieces = parts.map((p) => p.utf8 ?? encoder.encode(p.text));
+  let size = OPEN_BYTES.length + CLOSE_BYTES.length + Math.max(0, pieces.length - 1);
+  for (const piece of pieces) size += piece.byteLength;
+  const out = new Uint8Array(size);
+  out.set(OPEN_BYTES, 0);
+  let at = OPEN_BYTES.length;
+  pieces.forEach((piece, i) => {
+    if (i > 0) out[at++] = COMMA_BYTE;
+    out.set(piece, at);
+    at += piece.byteLength;
+  });
+  out.set(CLOSE_BYTES, at);
+  return out;
+}
+
 /**
  * The blocks of a stored document read back with its UTF-8, from the bytes
  * alone (each block decoded when read: lazyRawBlock); null unless every
@@ -968,18 +1006,8 @@ const utf8Lengths = new WeakMap<JSONPart, number>();
 function utf8Length(part: JSONPart): number {
   let n = utf8Lengths.get(part) ?? part.utf8?.byteLength;
   if (n === undefined) {
-    const text = part.text;
-    n = text.length;
-    for (let i = 0; i < text.length; i++) {
-      const unit = text.charCodeAt(i);
-      if (unit < 0x80) continue;
-      // 2 bytes below U+0800, 3 for the rest of the BMP, 4 a pair (2 units: 2 + 2); a lone surrogate is written as U+FFFD (3).
-      if (unit < 0x800) n += 1;
-      else if (isHighSurrogate(unit) && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-        n += 2;
-        i += 1;
-      } else n += 2;
-    }
+    // Native in Node (the server, which stores layouts); a lone surrogate counts as U+FFFD's 3 bytes, as it is written.
+    n = utf8Bytes(part.text);
     utf8Lengths.set(part, n);
   }
   return n;

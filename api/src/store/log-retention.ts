@@ -22,6 +22,7 @@
 //   kept in DroppedClient (one row per client, not per op), so a client that
 //   comes back with an op from before the cut learns whether it was
 //   committed (collab/retention.ts).
+import { storedDocumentUtf8 } from '../../../protocol/chunked-document.ts';
 import { Delta, type DeltaOp } from '../../../protocol/delta.ts';
 import { composeAll, storedContent } from '../collab/document-head.ts';
 import { decodeBody, encodeBody } from './snapshot-body.ts';
@@ -163,7 +164,7 @@ async function pinNamedVersions(tx: SqlSession, documentId: string, from: number
     await tx.query(`INSERT INTO "Snapshot" ("documentId", "version", "body", "layout") VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
       documentId,
       version,
-      await encodeBody(stored.text),
+      await encodeBody(storedDocumentUtf8(stored)),
       stored.layout,
     ]);
   }

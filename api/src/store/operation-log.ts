@@ -16,7 +16,7 @@
 // The rare paths (exists, findByClient) stay on Prisma. Snapshots are
 // plain SQL too: one is megabytes of text for a large document, which
 // Prisma would copy through its own result handling.
-import type { StoredDocument } from '../../../protocol/chunked-document.ts';
+import { storedDocumentUtf8, type StoredDocument } from '../../../protocol/chunked-document.ts';
 import { Delta, type DeltaOp } from '../../../protocol/delta.ts';
 import { storedContent, storedSnapshot } from '../collab/document-head.ts';
 import { decodeBody, encodeBody } from './snapshot-body.ts';
@@ -218,7 +218,7 @@ const appendScript = (documentId: string, first: number, last: number, ops: stri
 /** A snapshot as the log stores it: a body and its layout (storedContent makes them from a delta when the snapshot has none). */
 async function storedOf(snapshot: Snapshot): Promise<{ version: number; body: string; layout: string }> {
   const stored: StoredDocument = snapshot.stored ?? storedContent(snapshot.content);
-  return { version: snapshot.version, body: await encodeBody(stored.text), layout: stored.layout };
+  return { version: snapshot.version, body: await encodeBody(storedDocumentUtf8(stored)), layout: stored.layout };
 }
 
 type OpRow = Pick<OperationRow, 'version' | 'delta' | 'clientId' | 'clientSeq' | 'authorId' | 'tokenId' | 'runId' | 'requestHash' | 'createdAt'>;

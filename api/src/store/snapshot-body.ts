@@ -16,9 +16,9 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 /** zlib's smallest output chunk. */
 const MIN_CHUNK = 64;
 
-/** The body to store for a JSON text. */
-export async function encodeBody(text: string): Promise<string> {
-  const utf8 = encoder.encode(text);
+/** The body to store for a JSON text (or its UTF-8: storedDocumentUtf8). */
+export async function encodeBody(json: string | Uint8Array): Promise<string> {
+  const utf8 = typeof json === 'string' ? encoder.encode(json) : json;
   const packed = await compress(utf8, {
     params: { [constants.BROTLI_PARAM_QUALITY]: 4, [constants.BROTLI_PARAM_SIZE_HINT]: utf8.byteLength, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT },
   });
