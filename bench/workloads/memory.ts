@@ -67,6 +67,29 @@ export function addedPerConnection(from: IdleResult, to: IdleResult, field: 'hea
   return (to[field] * to.connections - from[field] * from.connections) / (to.connections - from.connections);
 }
 
+/**
+ * Per count, each field's median over runs of idleConnections on fresh
+ * nodes. One node's figure is steady (readings after full GCs agree within
+ * 0.3 MB) but moves between nodes: 6.2, 7.1 and 9.6 KiB per socket at
+ * 5,000 in three runs on one machine, so one run could pass or fail item 3.
+ */
+export function medianOfRuns(runs: readonly IdleResult[][]): IdleResult[] {
+  if (runs.length === 0) throw new RangeError('medianOfRuns: no runs');
+  const counts = runs[0]!.map((r) => r.connections);
+  if (runs.some((run) => run.length !== counts.length || run.some((r, i) => r.connections !== counts[i]))) throw new RangeError('medianOfRuns: runs at different counts');
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  return counts.map((connections, i) => ({
+    connections,
+    bytesPerConnection: median(runs.map((run) => run[i]!.bytesPerConnection)),
+    heapPerConnection: median(runs.map((run) => run[i]!.heapPerConnection)),
+    jsPerConnection: median(runs.map((run) => run[i]!.jsPerConnection)),
+  }));
+}
+
 /** V8's heap used less compiled code, plus ArrayBuffers: what jsPerConnection counts. */
 const jsBytes = (m: MemoryReading) => m.heapUsed - m.code + m.arrayBuffers;
 
