@@ -100,7 +100,7 @@ export interface StoredDocument {
 
 /** A stored document's UTF-8: as read back, joined from its blocks, or encoded. */
 export function storedDocumentUtf8(stored: StoredDocument): Uint8Array {
-  return stored.utf8 ?? stored.joinUtf8?.() ?? new TextEncoder().encode(stored.text);
+  return stored.utf8 ?? stored.joinUtf8?.() ?? encoder.encode(stored.text);
 }
 
 /**
@@ -702,12 +702,12 @@ export function storedUtf8Length(layout: string): number | null {
 }
 
 const COMMA_BYTE = 0x2c;
-const OPEN_BYTES = new TextEncoder().encode(OPEN);
-const CLOSE_BYTES = new TextEncoder().encode(CLOSE);
+const encoder = new TextEncoder();
+const OPEN_BYTES = encoder.encode(OPEN);
+const CLOSE_BYTES = encoder.encode(CLOSE);
 
 /** `{"ops":[` + the parts joined by commas + `]}` as UTF-8; a part's own bytes where it has them. Parts are whole JSON values, so no surrogate pair is split between two. */
 function joinedUtf8(parts: readonly JSONPart[]): Uint8Array {
-  const encoder = new TextEncoder();
   const pieces = parts.map((p) => p.utf8 ?? encoder.encode(p.text));
   let size = OPEN_BYTES.length + CLOSE_BYTES.length + Math.max(0, pieces.length - 1);
   for (const piece of pieces) size += piece.byteLength;
