@@ -144,6 +144,8 @@ describe.skipIf(!chromiumAvailable)('web client in Chromium', { timeout: 60_000 
 
     await ann.context.setOffline(true);
     await ann.page.locator('[data-testid="connection"][data-status="offline"]').waitFor();
+    // The wait below really waits: nothing holds this text yet.
+    await expect(pendingSaved(ann.page, 'offline.', 300)).rejects.toThrow(/saved in IndexedDB/);
     await ann.page.locator('[data-testid="editor"] .ql-editor').click();
     await ann.page.keyboard.press('Control+End');
     await ann.page.keyboard.type(' Kept offline.');

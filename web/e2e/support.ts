@@ -134,18 +134,31 @@ export const editorText = (page: Page): Promise<string> =>
 export const cursorNames = (page: Page): Promise<string[]> =>
   page.locator('[data-testid="editor"] .ql-cursor .ql-cursor-name').evaluateAll((els) => els.map((el) => el.textContent ?? '').sort());
 
-/** Waits until the page's pending edits, holding `text`, are in IndexedDB (safe from a reload). */
-export const pendingSaved = (page: Page, text: string): Promise<unknown> =>
-  page.waitForFunction(
-    (wanted) =>
-      new Promise<boolean>((resolve) => {
-        const open = indexedDB.open('collab-sync');
-        open.onsuccess = () => {
-          const read = open.result.transaction('pending').objectStore('pending').getAll();
-          read.onsuccess = () => resolve(JSON.stringify(read.result).includes(wanted));
-          read.onerror = () => resolve(false);
-        };
-        open.onerror = () => resolve(false);
-      }),
-    text,
-  );
+/**
+ * Waits until the page's pending edits, holding `text`, are in IndexedDB
+ * (safe from a reload). Polled from here: Playwright's waitForFunction
+ * takes a returned promise for a truthy answer and would not wait at all.
+ */
+export async function pendingSaved(page: Page, text: string, timeoutMs = 15_000): Promise<void> {
+  const saved = () =>
+    page.evaluate(
+      (wanted) =>
+        new Promise<boolean>((resolve) => {
+          const open = indexedDB.open('collab-sync');
+          // Not made by the app yet: leave it to the app to make.
+          open.onupgradeneeded = () => open.transaction?.abort();
+          open.onsuccess = () => {
+            if (!open.result.objectStoreNames.contains('pending')) return resolve(false);
+            const read = open.result.transaction('pending').objectStore('pending').getAll();
+            read.onsuccess = () => {
+              open.result.close();
+              resolve(JSON.stringify(read.result).includes(wanted));
+            };
+            read.onerror = () => resolve(false);
+          };
+          open.onerror = () => resolve(false);
+        }),
+      text,
+    );
+  await expect.poll(saved, { timeout: timeoutMs, interval: 50, message: `pending edits holding ${JSON.stringify(text)} saved in IndexedDB` }).toBe(true);
+}
