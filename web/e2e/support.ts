@@ -148,12 +148,15 @@ export async function pendingSaved(page: Page, text: string, timeoutMs = 15_000)
           // Not made by the app yet: leave it to the app to make.
           open.onupgradeneeded = () => open.transaction?.abort();
           open.onsuccess = () => {
-            if (!open.result.objectStoreNames.contains('pending')) return resolve(false);
-            const read = open.result.transaction('pending').objectStore('pending').getAll();
-            read.onsuccess = () => {
-              open.result.close();
-              resolve(JSON.stringify(read.result).includes(wanted));
-            };
+            const db = open.result;
+            if (!db.objectStoreNames.contains('pending')) {
+              db.close();
+              return resolve(false);
+            }
+            const read = db.transaction('pending').objectStore('pending').getAll();
+            // Closes once the read's transaction is done, whichever way it ends: one connection per poll, never kept.
+            db.close();
+            read.onsuccess = () => resolve(JSON.stringify(read.result).includes(wanted));
             read.onerror = () => resolve(false);
           };
           open.onerror = () => resolve(false);
