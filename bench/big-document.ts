@@ -595,6 +595,7 @@ async function crowd(): Promise<void> {
     await sleepMs(300);
     const rssBefore = node.rss();
     const cpu0 = cpuSecondsOf(node.pid);
+    const t0 = monotonicMicros();
     // A crowd that has not finished after 3 minutes says where its clients are, then gives up.
     const watchdog = setTimeout(() => {
       const where = new Map<string, number>();
@@ -603,6 +604,8 @@ async function crowd(): Promise<void> {
     }, 180_000);
     const results = await Promise.all(Array.from({ length: CLIENTS }, () => openAndEdit(node.url, ids[k]!, false, lengths[k]))).finally(() => clearTimeout(watchdog));
     const cpu = cpuSecondsOf(node.pid) - cpu0;
+    profileWindows.push({ label: `${docs[k]!.name} crowd`, start: t0, end: monotonicMicros() });
+    saveWindows();
     const peak = vmHwm(node.pid);
     oursCrowd.set(docs[k]!.name, { p99: 0, cpu, peak });
     const editable = new Samples();
