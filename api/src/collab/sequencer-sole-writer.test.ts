@@ -65,3 +65,26 @@ describe('Sequencer.head', () => {
     expect((await sequencer.head('d')).version).toBe(2);
   });
 });
+
+describe('Sequencer.recentOps', () => {
+  it("gives the ops after a version from the cached head as the sole writer, and null when its window no longer holds them", async () => {
+    const log = new CountingLog();
+    log.createDocument('d');
+    const sequencer = new Sequencer({ log, snapshotEvery: 0, publish: async () => {}, soleWriter: true, recentWindow: 2 });
+    // The window keeps 2 to 4 ops: after 6 commits, versions 4 to 6.
+    for (let v = 0; v < 6; v++) await submit(sequencer, v, String(v), v + 1);
+    expect(sequencer.recentOps('d', 4)?.map((o) => o.version)).toEqual([5, 6]);
+    expect(sequencer.recentOps('d', 6)).toEqual([]);
+    expect(sequencer.recentOps('d', 2)).toBeNull();
+    expect(sequencer.recentOps('unknown', 0)).toBeNull();
+  });
+
+  it('is null when other writers may append: their ops are in the log, not in this head', async () => {
+    const log = new CountingLog();
+    log.createDocument('d');
+    const sequencer = new Sequencer({ log, snapshotEvery: 0, publish: async () => {} });
+    await submit(sequencer, 0, 'a', 1);
+    await log.append('d', [op(2, 'elsewhere')]);
+    expect(sequencer.recentOps('d', 1)).toBeNull();
+  });
+});

@@ -159,6 +159,18 @@ export class Sequencer {
   }
 
   /**
+   * The ops after `afterVersion` from the cached head's window, when this
+   * node is the log's only writer (its cached heads are the log's heads:
+   * a commit reaches the head in the same turn as this node's streams and
+   * the bus) and the window still holds them all; else null (stream.ts
+   * then reads the log).
+   */
+  recentOps(documentId: string, afterVersion: number): CommittedOp[] | null {
+    if (!this.options.soleWriter) return null;
+    return this.heads.peek(documentId)?.opsAfter(afterVersion) ?? null;
+  }
+
+  /**
    * The start of the head as this node has it (at least `units` of it),
    * without building the whole content: ChunkedDocument.opening. For the
    * document previews written after this node's commits, so it reads no

@@ -6,7 +6,7 @@ import { MemoryOperationLog } from './memory-log.ts';
 import { Delta } from '../../../protocol/delta.ts';
 import { operationBatches, operationStream } from './stream.ts';
 import { createSubscriptionQueue } from './subscription-queue.ts';
-import type { CommittedOp } from './types.ts';
+import type { CommittedOp, OperationLog } from './types.ts';
 
 async function setup(committed: number) {
   const log = new MemoryOperationLog();
@@ -113,5 +113,60 @@ describe('operationBatches', () => {
     }
     expect(many).toEqual(one);
     expect(sizes).toEqual([3, 3, 3, 1]);
+  });
+});
+
+describe("the catch-up from the node's recent ops", () => {
+  /** A log that fails every read: the catch-up must not touch it. */
+  const unreadable = (log: OperationLog): OperationLog =>
+    Object.assign(Object.create(log) as OperationLog, {
+      readOps: () => Promise.reject(new Error('the log was read')),
+    });
+
+  it('comes from memory without reading the log, in pages, and drops what the live feed repeats', async () => {
+    const { ops, commit, live } = await setup(5);
+    const log = new MemoryOperationLog();
+    const asked: number[] = [];
+    const recent = {
+      recentOps: (documentId: string, after: number) => {
+        asked.push(after);
+        return documentId === 'd' ? ops.slice(after) : null;
+      },
+    };
+    const stream = operationBatches({ log: unreadable(log), recent, documentId: 'd', afterVersion: 1, subscribe: async () => live, pageSize: 3 });
+    const versions = (batch: CommittedOp[] | undefined) => batch?.map((op) => op.version);
+    expect(versions((await stream.next()).value)).toEqual([2, 3, 4]);
+    expect(versions((await stream.next()).value)).toEqual([5]);
+    expect(asked).toEqual([1]);
+    await commit(1);
+    live.push(ops[4]!); // published while the catch-up was taken
+    live.push(ops[5]!);
+    expect(versions((await stream.next()).value)).toEqual([6]);
+  });
+
+  it('asks only once the live subscription is confirmed (an op committed in between is in one or the other)', async () => {
+    const { ops, live } = await setup(2);
+    let confirmed = false;
+    const stream = operationStream({
+      log: new MemoryOperationLog(),
+      recent: { recentOps: (_d, after) => (expect(confirmed).toBe(true), ops.slice(after)) },
+      documentId: 'd',
+      afterVersion: 0,
+      subscribe: async () => {
+        await new Promise((r) => setTimeout(r, 5));
+        confirmed = true;
+        return live;
+      },
+    });
+    expect(await take(stream, 2)).toEqual([1, 2]);
+  });
+
+  it('reads the log when the node does not hold them all', async () => {
+    const { live, ops } = await setup(3);
+    const log = new MemoryOperationLog();
+    log.createDocument('d');
+    for (const op of ops) await log.append('d', [op]);
+    const stream = operationStream({ log, recent: { recentOps: () => null }, documentId: 'd', afterVersion: 0, subscribe: async () => live });
+    expect(await take(stream, 3)).toEqual([1, 2, 3]);
   });
 });
