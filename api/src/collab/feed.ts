@@ -6,7 +6,7 @@
 // A feed only ever pushes ops into its subscribers' queues; ordering,
 // duplicates and gaps are the streams' business (stream.ts), so an op that
 // arrives twice (poll + transport after recovery) or out of order is fine.
-import { createSubscriptionQueue, type SubscriptionQueue } from './subscription-queue.ts';
+import { createSubscriptionQueue, type QueueOwner, type SubscriptionQueue } from './subscription-queue.ts';
 import type { BusSubscription, CommittedOp, OperationLog } from './types.ts';
 
 /** Whether the transport currently delivers, and news when that changes. */
@@ -49,7 +49,7 @@ export interface FeedOptions {
 /** Own commits remembered per document until their transport copy returns (a down transport returns none). */
 const MAX_LOCAL = 10_000;
 
-class DocumentFeed {
+class DocumentFeed implements QueueOwner<CommittedOp> {
   readonly queues = new Set<SubscriptionQueue<CommittedOp>>();
   /** Highest version seen from the transport, the log or this node's own commits. */
   lastSeen = 0;
@@ -60,9 +60,18 @@ class DocumentFeed {
 
   readonly documentId: string;
   private readonly hooks: Pick<FeedOptions, 'onOpSeen' | 'onFanOut'>;
-  constructor(documentId: string, hooks: Pick<FeedOptions, 'onOpSeen' | 'onFanOut'>) {
+  /** Called when the last queue closes. */
+  private readonly unused: (feed: DocumentFeed) => void;
+  constructor(documentId: string, hooks: Pick<FeedOptions, 'onOpSeen' | 'onFanOut'>, unused: (feed: DocumentFeed) => void) {
     this.documentId = documentId;
     this.hooks = hooks;
+    this.unused = unused;
+  }
+
+  /** A subscriber's queue closed (the feed is each queue's owner: no closure per subscriber). */
+  queueClosed(queue: SubscriptionQueue<CommittedOp>): void {
+    this.queues.delete(queue);
+    if (this.queues.size === 0) this.unused(this);
   }
 
   push(op: CommittedOp): void {
@@ -117,7 +126,7 @@ export class OperationFeed {
   async subscribe(documentId: string): Promise<BusSubscription<CommittedOp>> {
     let entry = this.docs.get(documentId);
     if (!entry) {
-      const feed = new DocumentFeed(documentId, this.options);
+      const feed = new DocumentFeed(documentId, this.options, this.closeFeed);
       entry = { feed, ready: this.open(feed) };
       this.docs.set(documentId, entry);
     }
@@ -128,10 +137,7 @@ export class OperationFeed {
       if (this.docs.get(documentId)?.feed === feed) this.docs.delete(documentId);
       throw error;
     }
-    const queue = createSubscriptionQueue<CommittedOp>(() => {
-      feed.queues.delete(queue);
-      if (feed.queues.size === 0) this.close(feed);
-    });
+    const queue = createSubscriptionQueue<CommittedOp>(feed);
     feed.queues.add(queue);
     return queue;
   }
@@ -185,6 +191,9 @@ export class OperationFeed {
     })();
     this.schedule();
   }
+
+  /** Closes a document's feed once nobody follows it (one function for all feeds). */
+  private readonly closeFeed = (feed: DocumentFeed): void => this.close(feed);
 
   private close(feed: DocumentFeed): void {
     feed.closed = true;

@@ -22,9 +22,9 @@ async function setup(committed: number) {
   await commit(committed);
   let closed = false;
   const live = createSubscriptionQueue<CommittedOp>(() => (closed = true));
-  const open = (afterVersion: number) => operationStream({ log, documentId: 'd', afterVersion, subscribe: async () => live });
+  const open = (afterVersion: number) => operationStream({ log, documentId: 'd', afterVersion, live: { subscribe: async () => live } });
   const openBatches = (afterVersion: number, pageSize?: number) =>
-    operationBatches({ log, documentId: 'd', afterVersion, subscribe: async () => live, ...(pageSize !== undefined && { pageSize }) });
+    operationBatches({ log, documentId: 'd', afterVersion, live: { subscribe: async () => live }, ...(pageSize !== undefined && { pageSize }) });
   return { ops, commit, live, open, openBatches, closed: () => closed };
 }
 
@@ -133,7 +133,7 @@ describe("the catch-up from the node's recent ops", () => {
         return documentId === 'd' ? ops.slice(after) : null;
       },
     };
-    const stream = operationBatches({ log: unreadable(log), recent, documentId: 'd', afterVersion: 1, subscribe: async () => live, pageSize: 3 });
+    const stream = operationBatches({ log: unreadable(log), recent, documentId: 'd', afterVersion: 1, live: { subscribe: async () => live }, pageSize: 3 });
     const versions = (batch: CommittedOp[] | undefined) => batch?.map((op) => op.version);
     expect(versions((await stream.next()).value)).toEqual([2, 3, 4]);
     expect(versions((await stream.next()).value)).toEqual([5]);
@@ -152,10 +152,12 @@ describe("the catch-up from the node's recent ops", () => {
       recent: { recentOps: (_d, after) => (expect(confirmed).toBe(true), ops.slice(after)) },
       documentId: 'd',
       afterVersion: 0,
-      subscribe: async () => {
-        await new Promise((r) => setTimeout(r, 5));
-        confirmed = true;
-        return live;
+      live: {
+        subscribe: async () => {
+          await new Promise((r) => setTimeout(r, 5));
+          confirmed = true;
+          return live;
+        },
       },
     });
     expect(await take(stream, 2)).toEqual([1, 2]);
@@ -166,7 +168,7 @@ describe("the catch-up from the node's recent ops", () => {
     const log = new MemoryOperationLog();
     log.createDocument('d');
     for (const op of ops) await log.append('d', [op]);
-    const stream = operationStream({ log, recent: { recentOps: () => null }, documentId: 'd', afterVersion: 0, subscribe: async () => live });
+    const stream = operationStream({ log, recent: { recentOps: () => null }, documentId: 'd', afterVersion: 0, live: { subscribe: async () => live } });
     expect(await take(stream, 3)).toEqual([1, 2, 3]);
   });
 });

@@ -11,6 +11,12 @@ import { opsBytes } from './content-bytes.ts';
 import { requireKept } from './retention.ts';
 import type { BusSubscription, CommittedOp, OperationLog } from './types.ts';
 
+/** A node's live ops by document (the feed). */
+export interface LiveOps {
+  /** A confirmed subscription to the document's committed ops. */
+  subscribe(documentId: string): Promise<BusSubscription<CommittedOp>>;
+}
+
 /** What a node holds in memory of a document's newest ops (the sequencer). */
 export interface RecentOps {
   /**
@@ -30,8 +36,8 @@ export interface StreamOptions {
    * confirmed, as the log would be.
    */
   recent?: RecentOps;
-  /** Opens a confirmed subscription to the document's committed ops. */
-  subscribe: () => Promise<BusSubscription<CommittedOp>>;
+  /** Where the document's live ops come from (the feed): an object, not a closure per stream. */
+  live: LiveOps;
   documentId: string;
   afterVersion: number;
   /** Ops read from the log per query. */
@@ -121,7 +127,7 @@ class OperationBatches implements AsyncIterableIterator<CommittedOp[]> {
 
   /** Subscribe FIRST (confirmed), then the catch-up reads the log: see the top of this file. */
   private async open(): Promise<void> {
-    const live = await this.options.subscribe();
+    const live = await this.options.live.subscribe(this.options.documentId);
     this.live = live;
     this.arrivals = live[Symbol.asyncIterator]();
     if (this.ended) return live.close();

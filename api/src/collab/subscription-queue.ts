@@ -8,11 +8,16 @@ export interface SubscriptionQueue<T> extends BusSubscription<T> {
   push(event: T): void;
 }
 
+/** Told when one of its queues closes: an owner of many queues passes itself instead of a closure per queue. */
+export interface QueueOwner<T> {
+  queueClosed(queue: SubscriptionQueue<T>): void;
+}
+
 /**
  * `limit` bounds memory for a consumer that stops reading: past it, events
  * are dropped. Streams notice the version gap and read the log instead.
  */
-export function createSubscriptionQueue<T>(onClose: () => void, limit = 10_000): SubscriptionQueue<T> {
+export function createSubscriptionQueue<T>(onClose: (() => void) | QueueOwner<T>, limit = 10_000): SubscriptionQueue<T> {
   return new Queue<T>(onClose, limit);
 }
 
@@ -24,9 +29,9 @@ class Queue<T> implements SubscriptionQueue<T>, AsyncIterator<T> {
   private buffer: T[] | null = null;
   private waiting: ((result: IteratorResult<T>) => void) | null = null;
   private closed = false;
-  private readonly onClose: () => void;
+  private readonly onClose: (() => void) | QueueOwner<T>;
   private readonly limit: number;
-  constructor(onClose: () => void, limit: number) {
+  constructor(onClose: (() => void) | QueueOwner<T>, limit: number) {
     this.onClose = onClose;
     this.limit = limit;
   }
@@ -46,7 +51,8 @@ class Queue<T> implements SubscriptionQueue<T>, AsyncIterator<T> {
     if (this.closed) return;
     this.closed = true;
     this.buffer = null;
-    this.onClose();
+    if (typeof this.onClose === 'function') this.onClose();
+    else this.onClose.queueClosed(this);
     this.waiting?.({ value: undefined, done: true });
     this.waiting = null;
   }

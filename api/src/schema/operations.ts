@@ -123,21 +123,10 @@ function subscribeExact<T>(ctx: Context, args: { documentId: string | number; af
     if (args.afterVersion < head.version) await requireKept(log, documentId, args.afterVersion);
     // Half the response budget per batch: with one op (at most a request body) over it, a batch still fits.
     const maxBatchBytes = Math.floor(ctx.services.config.security.maxResponseBytes / 2);
-    return open(streamOptions(log, feed, sequencer, documentId, args.afterVersion, maxBatchBytes));
+    return open({ log, live: feed, recent: sequencer, documentId, afterVersion: args.afterVersion, maxBatchBytes });
   });
 }
 
-/** In a function of its own: the `subscribe` closure, which every open stream keeps, then holds the feed and the id alone. */
-function streamOptions(
-  log: StreamOptions['log'],
-  feed: Context['services']['feed'],
-  recent: StreamOptions['recent'],
-  documentId: string,
-  afterVersion: number,
-  maxBatchBytes: number,
-): StreamOptions {
-  return { log, recent, documentId, afterVersion, subscribe: () => feed.subscribe(documentId), maxBatchBytes };
-}
 
 builder.subscriptionField('documentOperations', (t) =>
   t.field({
