@@ -17,6 +17,9 @@ import type { AccessWatch, SessionWatcher } from './access-watch.ts';
 
 export type AccessEnd = 'TOKEN_EXPIRED' | 'SESSION_REVOKED';
 
+/** Told once when a lease's access ends: a function, or an object that holds one lease (no closure for it). */
+export type AccessEndHandler = ((reason: AccessEnd) => void) | { accessEnded(reason: AccessEnd): void };
+
 export interface AccessLease {
   /** Why access ended, or null while it holds. */
   readonly ended: AccessEnd | null;
@@ -37,8 +40,8 @@ class Lease implements AccessLease, SessionWatcher {
   slot = 0;
   readonly access: AccessWatch;
   readonly sessionId: string;
-  readonly onEnd: (reason: AccessEnd) => void;
-  constructor(access: AccessWatch, sessionId: string, onEnd: (reason: AccessEnd) => void) {
+  readonly onEnd: AccessEndHandler;
+  constructor(access: AccessWatch, sessionId: string, onEnd: AccessEndHandler) {
     this.access = access;
     this.sessionId = sessionId;
     this.onEnd = onEnd;
@@ -53,7 +56,8 @@ class Lease implements AccessLease, SessionWatcher {
     this.ended = reason;
     wheel.remove(this);
     this.access.removeSessionWatcher(this.sessionId, this);
-    this.onEnd(reason);
+    if (typeof this.onEnd === 'function') this.onEnd(reason);
+    else this.onEnd.accessEnded(reason);
   }
 
   release(): void {
@@ -127,7 +131,7 @@ const wheel = new ExpiryWheel();
  * reading whether the session is live, so that a revocation committed in
  * between is either seen by the read or delivered here (see AccessWatch).
  */
-export function holdAccess(access: AccessWatch, sessionId: string, expiresAt: Date, onEnd: (reason: AccessEnd) => void): AccessLease {
+export function holdAccess(access: AccessWatch, sessionId: string, expiresAt: Date, onEnd: AccessEndHandler): AccessLease {
   const lease = new Lease(access, sessionId, onEnd);
   access.addSessionWatcher(sessionId, lease);
   if (expiresAt.getTime() <= Date.now()) lease.end('TOKEN_EXPIRED');

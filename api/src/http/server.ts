@@ -7,7 +7,7 @@ import type { Services } from '../services.ts';
 import { createGraphQL, createSocketExecution } from './graphql.ts';
 import { SharedStreamResults } from './shared-stream-results.ts';
 import type { Viewer } from '../documents/documents.ts';
-import { beforeSubscribe, onConnect, verifyUpgrade } from './socket-guard.ts';
+import { beforeSubscribe, onConnect, releaseSocket, verifyUpgrade } from './socket-guard.ts';
 import type { SocketExtra } from './socket-context.ts';
 import { endOperation, guardOperation, operationViewer } from './operation-auth.ts';
 import { payloadTooLarge, preReadBody, readBodyWithin, type PreReadBody } from './body-limit.ts';
@@ -144,7 +144,7 @@ export function createHttpServer(services: Services, checks: { ready: () => Prom
           return false;
         }
       },
-      onClose: (ctx) => ctx.extra.release?.(),
+      onClose: (ctx) => releaseSocket(ctx),
       // An operation signed in by its own token ends with that token's access (operation-auth.ts).
       onOperation: (ctx, id, _payload, _args, result) => guardOperation(ctx, id, result),
       // Refused after it was signed in (or its stream failed): its access lease goes.

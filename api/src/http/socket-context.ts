@@ -17,8 +17,8 @@ export interface OperationGrant {
 export type SocketExtra = {
   viewer?: Viewer | null;
   ip?: string;
-  /** Stops the expiry timer, the revocation watch, the idle check and every operation's lease. */
-  release?: () => void;
+  /** What the socket holds once accepted (its access lease, or an anonymous socket's idle check); releaseSocket (socket-guard.ts) stops it and every operation's lease. */
+  held?: { release(): void };
   /** Access of the operations signed in on their own, by operation id (operation-auth.ts). */
   operations?: Map<string, OperationGrant>;
   /** Users who signed in operations on this socket: each counted once against socketsPerUser. */

@@ -6,7 +6,7 @@
 // per socket. Operations signed in on their own: operation-auth.ts.
 import { GraphQLError } from 'graphql';
 import type { VerifyClientCallbackAsync } from 'ws';
-import { holdAccess } from '../auth/access-lease.ts';
+import { holdAccess, type AccessEnd, type AccessLease } from '../auth/access-lease.ts';
 import { readCookie, REFRESH_COOKIE } from '../auth/refresh-cookie.ts';
 import type { Viewer } from '../documents/documents.ts';
 import { AppError } from '../errors.ts';
@@ -99,11 +99,7 @@ export async function onConnect(services: Services, ctx: Ctx): Promise<boolean> 
   (ctx as { connectionParams?: unknown }).connectionParams = undefined;
   if (!viewer) {
     // Anonymous: every document operation will say UNAUTHENTICATED.
-    const stopIdleCheck = closeWhenIdle(ctx, services.config.security.anonymousSocketIdleMs);
-    ctx.extra.release = () => {
-      stopIdleCheck();
-      endOperations(ctx);
-    };
+    ctx.extra.held = { release: closeWhenIdle(ctx, services.config.security.anonymousSocketIdleMs) };
     return true;
   }
 
@@ -116,16 +112,40 @@ export async function onConnect(services: Services, ctx: Ctx): Promise<boolean> 
     throw error;
   }
 
-  const socket = ctx.extra.socket;
-  const revoked = viewer.token ? 'API token revoked' : 'Session revoked';
-  const lease = holdAccess(services.access, viewer.sessionId, viewer.expiresAt, (reason) =>
-    reason === 'TOKEN_EXPIRED' ? socket.close(CLOSE_CODES.TOKEN_EXPIRED, 'Access token expired') : socket.close(CLOSE_CODES.SESSION_REVOKED, revoked),
-  );
-  ctx.extra.release = () => {
-    lease.release();
-    endOperations(ctx);
-  };
+  ctx.extra.held = new SocketAccess(services, viewer, ctx.extra.socket);
   return true;
+}
+
+/** Stops what a socket held (releases nothing for a socket that was never accepted). For graphql-ws's onClose. */
+export function releaseSocket(ctx: Ctx): void {
+  if (!ctx.extra.held) return;
+  ctx.extra.held.release();
+  endOperations(ctx);
+}
+
+/**
+ * A signed-in socket's access: a lease that closes the socket when its
+ * access token expires or its session (or API token) is revoked. An object
+ * that is its lease's handler, not closures: every idle socket holds one.
+ */
+class SocketAccess {
+  private readonly socket: Ctx['extra']['socket'];
+  private readonly token: boolean;
+  private readonly lease: AccessLease;
+  constructor(services: Services, viewer: AuthenticatedViewer, socket: Ctx['extra']['socket']) {
+    this.socket = socket;
+    this.token = Boolean(viewer.token);
+    this.lease = holdAccess(services.access, viewer.sessionId, viewer.expiresAt, this);
+  }
+
+  accessEnded(reason: AccessEnd): void {
+    if (reason === 'TOKEN_EXPIRED') this.socket.close(CLOSE_CODES.TOKEN_EXPIRED, 'Access token expired');
+    else this.socket.close(CLOSE_CODES.SESSION_REVOKED, this.token ? 'API token revoked' : 'Session revoked');
+  }
+
+  release(): void {
+    this.lease.release();
+  }
 }
 
 /**
