@@ -40,7 +40,7 @@ export interface StreamOptions {
   live: LiveOps;
   documentId: string;
   afterVersion: number;
-  /** Ops read from the log per query. */
+  /** Ops read from the log per query, and most ops in one batch. @default 500 */
   pageSize?: number;
   /**
    * Most bytes of ops (content-bytes.ts) in one batch, so that a batch fits
@@ -125,7 +125,11 @@ class OperationBatches implements AsyncIterableIterator<CommittedOp[]> {
     }
   }
 
-  /** Subscribe FIRST (confirmed), then the catch-up reads the log: see the top of this file. */
+  private get pageSize(): number {
+    return this.options.pageSize ?? 500;
+  }
+
+  /** Subscribe FIRST (confirmed), then the catch-up: from `recent` when it holds it all, else read from the log (see the top of this file). */
   private async open(): Promise<void> {
     const live = await this.options.live.subscribe(this.options.documentId);
     this.live = live;
@@ -134,7 +138,7 @@ class OperationBatches implements AsyncIterableIterator<CommittedOp[]> {
     const held = this.options.recent?.recentOps(this.options.documentId, this.last);
     // Else (or if they do not start right after, which cannot happen) the catch-up reads the log.
     if (!held || (held.length > 0 && held[0]!.version !== this.last + 1)) return;
-    const pageSize = this.options.pageSize ?? 500;
+    const pageSize = this.pageSize;
     for (let at = 0; at < held.length; at += pageSize) this.cut(held.slice(at, at + pageSize));
     if (held.length > 0) this.last = held.at(-1)!.version;
     this.fillUpTo = null;
@@ -143,7 +147,8 @@ class OperationBatches implements AsyncIterableIterator<CommittedOp[]> {
   /** Reads one page of (last, fillUpTo] from the log, each op once. */
   private async readPage(): Promise<void> {
     const upTo = this.fillUpTo!;
-    const { log, documentId, pageSize = 500 } = this.options;
+    const { log, documentId } = this.options;
+    const pageSize = this.pageSize;
     if (this.last >= upTo) {
       this.fillUpTo = null;
       return;
@@ -168,7 +173,7 @@ class OperationBatches implements AsyncIterableIterator<CommittedOp[]> {
   /** Goes through the last arrival's ops until they are done or a gap must be read first. */
   private process(): void {
     const ops = this.pending!;
-    const pageSize = this.options.pageSize ?? 500;
+    const pageSize = this.pageSize;
     let batch: CommittedOp[] = [];
     while (this.pendingAt < ops.length) {
       const op = ops[this.pendingAt]!;

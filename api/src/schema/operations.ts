@@ -127,7 +127,6 @@ function subscribeExact<T>(ctx: Context, args: { documentId: string | number; af
   });
 }
 
-
 builder.subscriptionField('documentOperations', (t) =>
   t.field({
     type: OperationRef,
