@@ -4,7 +4,9 @@
 // - across documents (this file), while several lanes commit at once their
 //   appends wait one more turn and reach the log as one statement
 //   (OperationLog.appendMany), so embedded PGlite, which runs in this thread
-//   and fsyncs per transaction, pays one fsync for all of them.
+//   and fsyncs per transaction, pays one fsync for all of them. While the
+//   log says it is not ready (embedded, on a slow disk: a WAL sync under
+//   way off the thread), the group waits and keeps collecting.
 // Each request still succeeds or fails on its own.
 import type { AppendRequest, CommittedOp, OperationLog } from './types.ts';
 
@@ -12,10 +14,12 @@ type Waiting = { request: AppendRequest; resolve: (ops: CommittedOp[]) => void; 
 
 export class GroupCommit {
   private readonly appendMany: NonNullable<OperationLog['appendMany']>;
+  private readonly ready: () => Promise<void>;
   private waiting: Waiting[] = [];
 
-  constructor(appendMany: NonNullable<OperationLog['appendMany']>) {
+  constructor(appendMany: NonNullable<OperationLog['appendMany']>, ready: () => Promise<void> = () => Promise.resolve()) {
     this.appendMany = appendMany;
+    this.ready = ready;
   }
 
   /** Appends `request` with whatever else arrives in this turn. */
@@ -25,7 +29,8 @@ export class GroupCommit {
       if (this.waiting.length > 1) return;
       // Lanes woken in this turn reach this point one after another; the
       // next turn appends everything they brought.
-      setImmediate(() => {
+      setImmediate(async () => {
+        await this.ready().catch(() => {});
         const group = this.waiting;
         this.waiting = [];
         this.appendMany(group.map((g) => g.request)).then(

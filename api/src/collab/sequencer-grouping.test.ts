@@ -16,8 +16,19 @@ class GroupingLog extends MemoryOperationLog {
   }
 }
 
-function setup(groupAppends: boolean) {
-  const log = new GroupingLog();
+/** A GroupingLog that is not ready for the next group until `open()` (as an embedded log while a WAL sync is under way). */
+class BusyLog extends GroupingLog {
+  private opened!: () => void;
+  private readonly gate = new Promise<void>((resolve) => (this.opened = resolve));
+  ready(): Promise<void> {
+    return this.gate;
+  }
+  open(): void {
+    this.opened();
+  }
+}
+
+function setup(groupAppends: boolean, log: GroupingLog = new GroupingLog()) {
   const docs = ['a', 'b', 'c', 'd', 'e'];
   for (const id of docs) log.createDocument(id);
   const sequencer = new Sequencer({ log, snapshotEvery: 0, publish: async () => {}, groupAppends });
@@ -41,6 +52,18 @@ describe('Sequencer with groupAppends', () => {
     const settled = await Promise.allSettled(docs.map((id) => submit(id, id)));
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
     expect((settled[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('while the log is not ready, batches of later turns join the group that waits', async () => {
+    const { log, docs, submit } = setup(true, new BusyLog());
+    const committed = [submit(docs[0]!, 'first'), submit(docs[1]!, 'first')];
+    for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+    committed.push(...docs.slice(2).map((id) => submit(id, id)));
+    for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(log.groups).toEqual([]);
+    (log as BusyLog).open();
+    await Promise.all(committed);
+    expect(log.groups).toEqual([docs.length]);
   });
 
   it('appends one document at a time without it', async () => {

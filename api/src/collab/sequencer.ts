@@ -115,7 +115,7 @@ export class Sequencer {
     this.log = options.log;
     this.maxRetries = options.maxRetries ?? 16;
     this.maxBatch = options.maxBatch ?? 256;
-    this.groupCommit = options.groupAppends && options.log.appendMany ? new GroupCommit(options.log.appendMany.bind(options.log)) : null;
+    this.groupCommit = options.groupAppends && options.log.appendMany ? new GroupCommit(options.log.appendMany.bind(options.log), options.log.ready?.bind(options.log)) : null;
     this.appendLocked = options.lockedCommits && options.log.appendLocked ? options.log.appendLocked.bind(options.log) : null;
     this.heads = new HeadCache(options.log, {
       maxDocuments: options.cachedDocuments ?? 10_000,

@@ -147,6 +147,8 @@ export interface OperationLog {
    * other's documents must not deadlock: take documents in id order.
    */
   appendMany?(requests: readonly AppendRequest[]): Promise<Array<PromiseSettledResult<CommittedOp[]>>>;
+  /** Resolves when the log would take the next append without waiting (embedded: no WAL sync under way); group commit collects until then. */
+  ready?(): Promise<void>;
   /**
    * An append that cannot lose a race: takes the document's write lock,
    * reads the ops committed after `knownVersion` (by other writers: those

@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite';
 import type pg from 'pg';
+import type { WalSyncs } from './pglite-durability.ts';
 import { PrismaClient } from './generated/client.ts';
 
 /** Plain SQL on whatever connection the runner picks. */
@@ -54,6 +55,8 @@ export interface SqlRunner extends SqlSession {
    * parse, bind and describe steps (PGlite runs each in this thread).
    */
   script(sql: string): Promise<Array<Record<string, unknown>[]>>;
+  /** Resolves once no commit's WAL sync is under way (embedded, pglite-durability.ts). */
+  settled?(): Promise<void>;
   /** Runs `fn` on one connection that nothing else uses until it settles. */
   withConnection<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T>;
 }
@@ -134,9 +137,10 @@ async function openPGlite(dataDir: string, fsync: boolean, sharedBuffersMb: numb
   const created = !(await hasCluster(dir));
   if (created) await createCluster(dir, startParams);
   const db = await PGlite.create({ dataDir: dir, startParams });
+  let wal: WalSyncs | null = null;
   if (fsync) {
     try {
-      syncThroughToDisk(db);
+      wal = syncThroughToDisk(db);
       await checkDurable(db);
       await syncTree(dir);
       // The new cluster's name in its parent, too.
@@ -170,9 +174,14 @@ async function openPGlite(dataDir: string, fsync: boolean, sharedBuffersMb: numb
   // session, so it cannot keep two in-process callers apart. Queue them
   // instead, making withConnection exclusive as it is with a pool.
   let queue: Promise<unknown> = Promise.resolve();
+  // The op log's commits: their WAL syncs run off this thread, shared by the
+  // commits that arrive meanwhile; the script still resolves only once its
+  // commit is on disk (pglite-durability.ts).
+  const durableScript: SqlRunner['script'] = wal ? (text) => wal.deferred(() => connection.script(text)) : connection.script;
   const sql: SqlRunner = {
     ...root,
-    script: connection.script,
+    script: durableScript,
+    ...(wal && { settled: () => wal.flush() }),
     withConnection: (fn) => {
       const run = queue.then(() => fn(connection));
       queue = run.catch(() => {});
@@ -192,6 +201,7 @@ async function openPGlite(dataDir: string, fsync: boolean, sharedBuffersMb: numb
         await prisma.$disconnect();
       } finally {
         await db.close();
+        await wal?.dispose();
       }
     }),
   };

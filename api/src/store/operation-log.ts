@@ -350,6 +350,10 @@ export class PrismaOperationLog implements OperationLog {
     return outcome.ops;
   }
 
+  ready(): Promise<void> {
+    return this.sql.settled?.() ?? Promise.resolve();
+  }
+
   async appendMany(requests: readonly AppendRequest[]): Promise<Array<PromiseSettledResult<CommittedOp[]>>> {
     const alone = (r: AppendRequest) => this.append(r.documentId, r.ops);
     if (requests.length < 2 || new Set(requests.map((r) => r.documentId)).size !== requests.length) {

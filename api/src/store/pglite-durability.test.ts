@@ -6,9 +6,11 @@ import fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { seedEmptyPGlite } from '../../test/support/pglite-template.ts';
 import { openDatabase, type Database } from './database.ts';
+import { durableStartParams, syncThroughToDisk, type SlowSpells, type WalSyncs } from './pglite-durability.ts';
 
 describe('embedded durability', () => {
   let db: Database | undefined;
@@ -58,5 +60,120 @@ describe('embedded durability', () => {
     await sql.query('INSERT INTO t VALUES ($1)', ['x']);
     await sql.exec('CHECKPOINT');
     expect(fsync).not.toHaveBeenCalled();
+  });
+});
+
+// A slow disk: its syncs are real, each followed by a wait. The WAL syncs a
+// commit leaves for later are held until the test lets them run, so it can
+// look at what waits for them.
+describe('commits on a slow disk', () => {
+  let db: PGlite | undefined;
+  let wal: WalSyncs | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await db?.close().catch(() => {}); // after a failed sync nothing may run, closing included
+    await wal?.dispose();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const open = async (spells: SlowSpells) => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'collab-slow-disk-'));
+    await seedEmptyPGlite(dir);
+    db = await PGlite.create({ dataDir: path.join(dir, 'pglite'), startParams: durableStartParams() });
+    wal = syncThroughToDisk(db, spells);
+    await db.exec('CREATE TABLE t (v TEXT)');
+    const pg = db;
+    const walSyncs = wal;
+    return { pg, wal: walSyncs, commit: (value: string) => walSyncs.deferred(() => pg.exec(`INSERT INTO t VALUES ('${value}')`)) };
+  };
+  const sleepInThread = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  const slowDisk = () => {
+    const sync = fs.fsyncSync.bind(fs);
+    return vi.spyOn(fs, 'fsyncSync').mockImplementation((fd) => {
+      sync(fd);
+      sleepInThread(5);
+    });
+  };
+  const isWalSegment = (fd: number) => /\/pg_wal\/[0-9A-F]{24}$/.test(fs.readlinkSync(`/proc/self/fd/${fd}`));
+  const holdSyncsOffThread = () => {
+    const run = fs.fsync.bind(fs);
+    const held: Array<{ fd: number; done: (error: NodeJS.ErrnoException | null) => void }> = [];
+    const spy = vi.spyOn(fs, 'fsync').mockImplementation(((fd: number, done: (error: NodeJS.ErrnoException | null) => void) => void held.push({ fd, done })) as typeof fs.fsync);
+    return {
+      held,
+      spy,
+      release: () => held.splice(0).forEach(({ fd, done }) => run(fd, done)),
+      fail: () => held.splice(0).forEach(({ done }) => done(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }))),
+    };
+  };
+  const watch = (promise: Promise<unknown>) => {
+    const state = { settled: false };
+    promise.then(
+      () => (state.settled = true),
+      () => (state.settled = true),
+    );
+    return state;
+  };
+  const aWhile = () => new Promise((resolve) => setTimeout(resolve, 50));
+
+  it('after a slow WAL sync, commits sync off the thread, and neither they nor reads finish before the sync', async () => {
+    const { pg, wal, commit } = await open({ overMs: 1, inARow: 2, lastsMs: 60_000 });
+    const inThread = slowDisk();
+    await commit('one'); // synced in the thread, slowly
+    expect(inThread.mock.calls.some(([fd]) => isWalSegment(fd))).toBe(true);
+    expect(wal.slow).toBe(false); // one slow sync is a hiccup
+    await commit('one again'); // the second in a row: a slow spell starts
+    expect(wal.slow).toBe(true);
+
+    inThread.mockClear();
+    const offThread = holdSyncsOffThread();
+    const two = commit('two');
+    const twoState = watch(two);
+    await vi.waitFor(() => expect(offThread.held).toHaveLength(1));
+    expect(isWalSegment(offThread.held[0]!.fd)).toBe(true);
+    expect(inThread.mock.calls.filter(([fd]) => isWalSegment(fd))).toEqual([]);
+
+    const read = pg.query<{ n: number }>('SELECT count(*)::int AS n FROM t');
+    const readState = watch(read);
+    await aWhile();
+    expect(twoState.settled).toBe(false);
+    expect(readState.settled).toBe(false);
+
+    offThread.release();
+    await two;
+    expect((await read).rows).toEqual([{ n: 3 }]);
+  });
+
+  it('commits that arrive while a sync is under way share the next one', async () => {
+    const { commit } = await open({ overMs: -1, inARow: 1, lastsMs: 60_000 }); // every sync starts a spell
+    await commit('one');
+    const offThread = holdSyncsOffThread();
+    const first = commit('two');
+    await vi.waitFor(() => expect(offThread.held).toHaveLength(1));
+    const more = [commit('a'), commit('b'), commit('c')];
+    const moreState = more.map(watch);
+    await aWhile();
+    expect(offThread.held).toHaveLength(1); // one sync at a time
+
+    offThread.release();
+    await first;
+    await vi.waitFor(() => expect(offThread.held).toHaveLength(1));
+    expect(moreState.some((s) => s.settled)).toBe(false);
+    offThread.release();
+    await Promise.all(more);
+    expect(offThread.spy).toHaveBeenCalledTimes(2);
+  });
+
+  it('a failed sync fails its commit and every statement after it', async () => {
+    const { pg, commit } = await open({ overMs: -1, inARow: 1, lastsMs: 60_000 });
+    await commit('one');
+    const offThread = holdSyncsOffThread();
+    const two = commit('two');
+    await vi.waitFor(() => expect(offThread.held).toHaveLength(1));
+    offThread.fail();
+    await expect(two).rejects.toThrow(/WAL sync failed/);
+    await expect(pg.query('SELECT 1')).rejects.toThrow(/WAL sync failed/);
+    await expect(commit('three')).rejects.toThrow(/WAL sync failed/);
   });
 });
