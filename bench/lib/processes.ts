@@ -117,7 +117,7 @@ function withoutServiceUrls(env: NodeJS.ProcessEnv): Record<string, string | und
 async function start(script: string, ready: RegExp, what: string, options: StartOptions): Promise<ServerProcess> {
   const gcArgs = options.gcOnSignal ? ['--expose-gc', '--import', './bench/lib/gc-on-signal.mjs'] : [];
   // A slower disk for the node's own fsyncs (embedded PGlite's; slow-disk.mjs).
-  const diskArgs = process.env.BENCH_FSYNC_DELAY_MS ? ['--import', './bench/lib/slow-disk.mjs'] : [];
+  const diskArgs = Number(process.env.BENCH_FSYNC_DELAY_MS) > 0 ? ['--import', './bench/lib/slow-disk.mjs'] : [];
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...gcArgs, ...diskArgs, script], {
     cwd: ROOT,
     // The bench's own DATABASE_URL/REDIS_URL (CI exports them) must not turn
