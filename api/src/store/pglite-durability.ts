@@ -48,8 +48,8 @@ const EIO = 29;
 
 /**
  * Gives PGlite's NODEFS streams a real fsync (files by their descriptor,
- * directories by path), and lets WAL syncs inside `wal.deferred` wait for
- * wal.flush() (see the top of this file).
+ * directories by path); in a slow spell, the WAL syncs of statements inside
+ * `wal.deferred` wait for wal.flush() (see the top of this file).
  */
 export function syncThroughToDisk(db: PGlite, spells: SlowSpells = {}): WalSyncs {
   const FS = db.Module.FS as unknown as EmscriptenFs;
@@ -90,6 +90,8 @@ export function syncThroughToDisk(db: PGlite, spells: SlowSpells = {}): WalSyncs
 }
 
 const WAL_SEGMENT = /[/\\]pg_wal[/\\][0-9A-F]{24}$/;
+
+/** When WAL syncs count as slow (the defaults are the node's; tests set their own). */
 export interface SlowSpells {
   /** A commit's WAL sync slower than this (ms) is slow. @default 1 */
   overMs?: number;
