@@ -22,7 +22,7 @@ export class GroupCommit {
     this.ready = ready;
   }
 
-  /** Appends `request` with whatever else arrives in this turn. */
+  /** Appends `request` with whatever else arrives in this turn, or until the log is ready. */
   append(request: AppendRequest): Promise<CommittedOp[]> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ request, resolve, reject });
@@ -30,6 +30,7 @@ export class GroupCommit {
       // Lanes woken in this turn reach this point one after another; the
       // next turn appends everything they brought.
       setImmediate(async () => {
+        // A log that cannot get ready fails the append itself, each request on its own.
         await this.ready().catch(() => {});
         const group = this.waiting;
         this.waiting = [];

@@ -55,13 +55,14 @@ describe('Sequencer with groupAppends', () => {
   });
 
   it('while the log is not ready, batches of later turns join the group that waits', async () => {
-    const { log, docs, submit } = setup(true, new BusyLog());
+    const busy = new BusyLog();
+    const { log, docs, submit } = setup(true, busy);
     const committed = [submit(docs[0]!, 'first'), submit(docs[1]!, 'first')];
     for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
     committed.push(...docs.slice(2).map((id) => submit(id, id)));
     for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
     expect(log.groups).toEqual([]);
-    (log as BusyLog).open();
+    busy.open();
     await Promise.all(committed);
     expect(log.groups).toEqual([docs.length]);
   });

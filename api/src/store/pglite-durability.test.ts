@@ -130,7 +130,7 @@ describe('commits on a slow disk', () => {
     const offThread = holdSyncsOffThread();
     const two = commit('two');
     const twoState = watch(two);
-    await vi.waitFor(() => expect(offThread.held).toHaveLength(1));
+    await vi.waitFor(() => expect(offThread.held).toHaveLength(1), { timeout: 10_000 });
     expect(isWalSegment(offThread.held[0]!.fd)).toBe(true);
     expect(inThread.mock.calls.filter(([fd]) => isWalSegment(fd))).toEqual([]);
 
@@ -150,7 +150,7 @@ describe('commits on a slow disk', () => {
     await commit('one');
     const offThread = holdSyncsOffThread();
     const first = commit('two');
-    await vi.waitFor(() => expect(offThread.held).toHaveLength(1));
+    await vi.waitFor(() => expect(offThread.held).toHaveLength(1), { timeout: 10_000 });
     const more = [commit('a'), commit('b'), commit('c')];
     const moreState = more.map(watch);
     await aWhile();
@@ -158,7 +158,7 @@ describe('commits on a slow disk', () => {
 
     offThread.release();
     await first;
-    await vi.waitFor(() => expect(offThread.held).toHaveLength(1));
+    await vi.waitFor(() => expect(offThread.held).toHaveLength(1), { timeout: 10_000 });
     expect(moreState.some((s) => s.settled)).toBe(false);
     offThread.release();
     await Promise.all(more);
@@ -170,7 +170,7 @@ describe('commits on a slow disk', () => {
     await commit('one');
     const offThread = holdSyncsOffThread();
     const two = commit('two');
-    await vi.waitFor(() => expect(offThread.held).toHaveLength(1));
+    await vi.waitFor(() => expect(offThread.held).toHaveLength(1), { timeout: 10_000 });
     offThread.fail();
     await expect(two).rejects.toThrow(/WAL sync failed/);
     await expect(pg.query('SELECT 1')).rejects.toThrow(/WAL sync failed/);

@@ -74,17 +74,7 @@ export function syncThroughToDisk(db: PGlite, spells: SlowSpells = {}): WalSyncs
   const target = db as unknown as Record<'execProtocolRaw' | 'execProtocolRawStream', (message: Uint8Array, options?: unknown) => Promise<unknown>>;
   for (const name of ['execProtocolRaw', 'execProtocolRawStream'] as const) {
     const run = target[name].bind(db);
-    target[name] = async (message, options) => {
-      // Others wait for the deferred syncs; a commit waits only after a failed one.
-      const deferred = wal.inDeferred();
-      if (wal.pending && (!deferred || wal.broken)) await wal.flush();
-      wal.deferring = deferred;
-      try {
-        return run(message, options);
-      } finally {
-        wal.deferring = false;
-      }
-    };
+    target[name] = (message, options) => wal.statement(() => run(message, options));
   }
   return wal;
 }
@@ -108,7 +98,7 @@ export interface SlowSpells {
  * descriptor wrote it.
  */
 export class WalSyncs {
-  /** True while a statement inside `deferred` runs: its WAL syncs may wait. */
+  /** True while a statement inside `deferred` runs: its WAL syncs may wait (read by the fsync hook). */
   deferring = false;
   /** Until when (performance.now()) WAL syncs are slow: commits' syncs wait for flush(). */
   private slowUntil = 0;
@@ -146,13 +136,20 @@ export class WalSyncs {
     return this.dirty.size > 0 || this.inFlight !== null || this.failed !== null;
   }
 
-  /** True once a deferred sync failed: nothing may run any more. */
-  get broken(): boolean {
-    return this.failed !== null;
-  }
-
-  inDeferred(): boolean {
-    return this.scope.getStore() === true;
+  /**
+   * Runs one statement (`run` executes it before its first await): others
+   * first wait for the deferred syncs; one inside `deferred` goes ahead,
+   * unless a sync failed, and may leave its WAL sync to flush().
+   */
+  async statement<T>(run: () => Promise<T>): Promise<T> {
+    const deferred = this.scope.getStore() === true;
+    if (this.pending && (!deferred || this.failed)) await this.flush();
+    this.deferring = deferred;
+    try {
+      return run();
+    } finally {
+      this.deferring = false;
+    }
   }
 
   /** True while WAL syncs are slow, so commits inside `deferred` leave theirs to flush(). */
