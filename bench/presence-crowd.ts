@@ -2,15 +2,17 @@
 // and watching everyone else's. What it costs the node (its own CPU, from
 // /proc, and RSS) and how long a cursor move takes to reach the others.
 // Not a test: prints a table.
-//   node bench/presence-crowd.ts [clients=1000] [seconds=15] [--stream documentPresence|documentPresenceBatches]
+//   node bench/presence-crowd.ts [clients=1000] [seconds=15] [--stream documentPresence|documentPresenceBatches] [--scaled]
 //   BENCH_CPU_PROF=/tmp/prof node bench/presence-crowd.ts ...   (the node's CPU profile)
 //
 // Every client is its own graphql-ws socket speaking the protocol by hand,
 // so that 1,000 of them fit beside the node on two cores: most drop what
 // they receive unread; 20 probes parse it and time each move from the
-// moment its sender sent it. One embedded node, rate limits off (1,000
-// clients of 100 accounts are far beyond the per-user presence budget,
-// which is not what is measured).
+// moment its sender sent it. One embedded node (--scaled: one node on
+// PostgreSQL and Redis, whose presence store is Redis), rate limits off
+// (1,000 clients of 100 accounts are far beyond the per-user presence
+// budget, which is not what is measured).
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +21,7 @@ import WebSocket from 'ws';
 import { cpuSecondsOf, startOurNode } from './lib/processes.ts';
 import { Samples, sleep } from './lib/stats.ts';
 import { graphqlAt } from './lib/graphql.ts';
+import { createTempDatabase, probeServices, uniquePrefix } from './lib/services.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -26,15 +29,26 @@ const flag = (name: string) => {
   return i >= 0 ? args.splice(i, 2)[1] : undefined;
 };
 const stream = flag('--stream') ?? 'documentPresenceBatches';
+const scaledAt = args.indexOf('--scaled');
+const scaled = scaledAt >= 0 && args.splice(scaledAt, 1).length > 0;
 const [clients = 1000, seconds = 15] = args.map(Number);
 const PROBES = Math.min(20, clients);
 const ACCOUNTS = Math.max(1, Math.ceil(clients / 10));
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-presence-'));
+const services = scaled ? await probeServices() : null;
+if (scaled && !services) throw new Error('--scaled needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)');
+const db = services && (await createTempDatabase(services.databaseUrl, 'presence'));
 // BENCH_CPU_PROF=<dir>: the node writes a CPU profile there when it stops.
 const profileDir = process.env.BENCH_CPU_PROF;
 const node = await startOurNode({
-  env: { DATA_DIR: dataDir, RATE_LIMITS: 'off', LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+  env: {
+    DATA_DIR: dataDir,
+    RATE_LIMITS: 'off',
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+    ...(db && { DATABASE_URL: db.url, REDIS_URL: services!.redisUrl, REDIS_PREFIX: uniquePrefix('presence'), AUTH_SECRET: randomBytes(32).toString('hex') }),
+  },
   nodeArgs: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
 });
 const wsUrl = `${node.url.replace('http', 'ws')}/graphql`;
@@ -131,7 +145,7 @@ try {
   for (const stop of timers) stop();
 
   const row = (name: string, value: string) => console.log(`| ${name} | ${value} |`);
-  console.log(`\n${clients} clients in one document, each moving once a second, ${elapsed.toFixed(1)} s, stream ${stream} (embedded node, rate limits off)\n`);
+  console.log(`\n${clients} clients in one document, each moving once a second, ${elapsed.toFixed(1)} s, stream ${stream} (${scaled ? 'scaled' : 'embedded'} node, rate limits off)\n`);
   console.log('| metric | value |\n|---|---|');
   row('node CPU (share of one core)', `${(cpu * 100).toFixed(1)} %`);
   row('node CPU per cursor move (µs)', ((cpu * 1e6) / (moves / elapsed)).toFixed(0));
@@ -142,5 +156,6 @@ try {
   for (const client of crowd) client.socket.terminate();
 } finally {
   await node.stop();
+  await db?.drop();
   await rm(dataDir, { recursive: true, force: true });
 }

@@ -2,12 +2,24 @@
 // (user, clientId) scored by expiry time and a hash of their states.
 // Removing (a socket closed) and sweeping (expired) are Lua scripts, so
 // that of several nodes removing one entry exactly one gets it back and
-// announces the leave. The keys themselves expire when a document goes
-// quiet. A node that dies takes its sockets' entries with it only by TTL:
-// the next sweep of a node watching the document announces them.
+// announces the leave. Writing (every cursor move) is a script too: as
+// MULTI, ZADD, HSET, two PEXPIREs and EXEC it cost the node ~48 µs of CPU
+// a move in ioredis, as one script call ~11 µs (bench/README, "Presence in
+// Redis"). Scripts go by their SHA (EVALSHA; ioredis sends the text only
+// when Redis does not know it yet). The keys themselves expire when a
+// document goes quiet. A node that dies takes its sockets' entries with it
+// only by TTL: the next sweep of a node watching the document announces them.
 import type { Cluster, Redis } from 'ioredis';
 import { presenceKey, type PresenceState, type PresenceStore } from '../collab/presence.ts';
 import { decodePresence } from './codec.ts';
+
+// KEYS: expiries, states. ARGV: entry key, expiry time, state, the keys' TTL (ms).
+const PUT = `
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return 1`;
 
 // KEYS: expiries, states. ARGV: entry key, owner ('' = any). Returns the removed state or nil.
 const REMOVE = `
@@ -36,13 +48,25 @@ return out`;
 /** Entries removed per document per sweep; the rest go on the next one. */
 const SWEEP_BATCH = 1_000;
 
+/** The scripts, as commands defined on the client (defineCommand); each takes the two keys first. */
+interface PresenceScripts {
+  presencePut(expiries: string, states: string, key: string, expiresAt: number, state: string, ttlMs: number): Promise<unknown>;
+  presenceRemove(expiries: string, states: string, key: string, owner: string): Promise<string | null>;
+  presenceSweep(expiries: string, states: string, now: number, most: number): Promise<string[]>;
+}
+
 export class RedisPresenceStore implements PresenceStore {
   private readonly redis: Redis | Cluster;
+  private readonly scripts: PresenceScripts;
   private readonly prefix: string;
   /** `redis`: one Redis or a cluster; each command's keys share the {documentId} hash tag, so one slot serves it. */
   constructor(redis: Redis | Cluster, prefix: string) {
     this.redis = redis;
     this.prefix = prefix;
+    redis.defineCommand('presencePut', { numberOfKeys: 2, lua: PUT });
+    redis.defineCommand('presenceRemove', { numberOfKeys: 2, lua: REMOVE });
+    redis.defineCommand('presenceSweep', { numberOfKeys: 2, lua: SWEEP });
+    this.scripts = redis as unknown as PresenceScripts;
   }
 
   private keys(documentId: string) {
@@ -56,13 +80,7 @@ export class RedisPresenceStore implements PresenceStore {
     // Every entry lives ttl, so the latest put sets the keys' expiry; they
     // outlive their last entry by a minute so that a sweep can still find and announce it.
     const ttl = Math.max(1, expiresAt - Date.now()) + 60_000;
-    await this.redis
-      .multi()
-      .zadd(expiries, expiresAt, key)
-      .hset(states, key, JSON.stringify(state))
-      .pexpire(expiries, ttl)
-      .pexpire(states, ttl)
-      .exec();
+    await this.scripts.presencePut(expiries, states, key, expiresAt, JSON.stringify(state), ttl);
   }
 
   async list(documentId: string, now: number): Promise<PresenceState[]> {
@@ -76,13 +94,13 @@ export class RedisPresenceStore implements PresenceStore {
 
   async remove(documentId: string, key: string, owner?: string): Promise<PresenceState | null> {
     const { expiries, states } = this.keys(documentId);
-    const removed = (await this.redis.eval(REMOVE, 2, expiries, states, key, owner ?? '')) as string | null;
+    const removed = await this.scripts.presenceRemove(expiries, states, key, owner ?? '');
     return removed ? decodePresence(JSON.parse(removed)) : null;
   }
 
   async sweep(documentId: string, now: number): Promise<PresenceState[]> {
     const { expiries, states } = this.keys(documentId);
-    const removed = (await this.redis.eval(SWEEP, 2, expiries, states, now, SWEEP_BATCH)) as string[];
+    const removed = await this.scripts.presenceSweep(expiries, states, now, SWEEP_BATCH);
     return removed.map((v) => decodePresence(JSON.parse(v)));
   }
 
