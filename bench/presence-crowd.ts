@@ -12,7 +12,6 @@
 // PostgreSQL and Redis, whose presence store is Redis), rate limits off
 // (1,000 clients of 100 accounts are far beyond the per-user presence
 // budget, which is not what is measured).
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +20,7 @@ import WebSocket from 'ws';
 import { cpuSecondsOf, startOurNode } from './lib/processes.ts';
 import { Samples, sleep } from './lib/stats.ts';
 import { graphqlAt } from './lib/graphql.ts';
-import { createTempDatabase, probeServices, uniquePrefix } from './lib/services.ts';
+import { createTempDatabase, probeServices, scaledNodeEnv } from './lib/services.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -29,9 +28,8 @@ const flag = (name: string) => {
   return i >= 0 ? args.splice(i, 2)[1] : undefined;
 };
 const stream = flag('--stream') ?? 'documentPresenceBatches';
-const scaledAt = args.indexOf('--scaled');
-const scaled = scaledAt >= 0 && args.splice(scaledAt, 1).length > 0;
-const [clients = 1000, seconds = 15] = args.map(Number);
+const scaled = args.includes('--scaled');
+const [clients = 1000, seconds = 15] = args.filter((a) => a !== '--scaled').map(Number);
 const PROBES = Math.min(20, clients);
 const ACCOUNTS = Math.max(1, Math.ceil(clients / 10));
 
@@ -47,7 +45,7 @@ const node = await startOurNode({
     RATE_LIMITS: 'off',
     LOG_LEVEL: 'warn',
     NODE_ENV: 'production',
-    ...(db && { DATABASE_URL: db.url, REDIS_URL: services!.redisUrl, REDIS_PREFIX: uniquePrefix('presence'), AUTH_SECRET: randomBytes(32).toString('hex') }),
+    ...(db && scaledNodeEnv(db, services!, 'presence')),
   },
   nodeArgs: profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
 });

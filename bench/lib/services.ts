@@ -71,3 +71,11 @@ export async function createTempDatabase(serverUrl: string, label: string): Prom
 
 /** A Redis key/channel prefix of this run's own. */
 export const uniquePrefix = (label: string) => `bench-${label}-${randomBytes(4).toString('hex')}:`;
+
+/** The settings that make one of our nodes scaled on `db` and the services' Redis, under a key prefix of its own (several nodes given the same object share it all). */
+export const scaledNodeEnv = (db: TempDatabase, services: Services, label: string): Record<string, string> => ({
+  DATABASE_URL: db.url,
+  REDIS_URL: services.redisUrl,
+  REDIS_PREFIX: uniquePrefix(label),
+  AUTH_SECRET: randomBytes(32).toString('hex'),
+});

@@ -12,7 +12,7 @@ import { seedEmptyPGlite } from '../../api/test/support/pglite-template.ts';
 import type { DeltaOp } from '../../web/src/sync/index.ts';
 import { dropKeptConnections, OursApi, type Writer } from './ours.ts';
 import { ROOT, startOurNode, startShareDbServer, type ServerProcess } from './processes.ts';
-import { createTempDatabase, uniquePrefix, type Services, type TempDatabase } from './services.ts';
+import { createTempDatabase, scaledNodeEnv, uniquePrefix, type Services, type TempDatabase } from './services.ts';
 import { ShareDbApi } from './sharedb.ts';
 
 export type SystemName = 'ours' | 'sharedb';
@@ -103,7 +103,7 @@ async function launchOurs(mode: Mode, services: Services | null, options: Launch
   const env: Record<string, string> = {
     ...SERVER_ENV,
     DATA_DIR: dataDir,
-    ...(db && { DATABASE_URL: db.url, REDIS_URL: services!.redisUrl, REDIS_PREFIX: uniquePrefix('ours'), AUTH_SECRET: randomBytes(32).toString('hex') }),
+    ...(db && scaledNodeEnv(db, services!, 'ours')),
   };
   if ((options.nodes ?? 1) > 1 && !db) throw new Error('several nodes need the scaled mode');
   if (options.metricsToken) env.METRICS_TOKEN = options.metricsToken;
