@@ -15,10 +15,10 @@
 // that arrive meanwhile share the next transaction anyway. On a disk whose
 // syncs take longer (many cloud volumes; or a slow spell) the thread would
 // stand still for every commit. So once three commits in a row took over
-// 1 ms to sync their WAL, the op log's commits (SqlRunner.script) let their WAL syncs wait
-// (WalSyncs): Postgres is told the sync is done, Node syncs the segment off
-// the thread, and the script resolves, so the ack goes out, only after
-// that. Commits that arrive meanwhile wait for the sync and share the next
+// 1 ms to sync their WAL, the op log's commits (SqlRunner.script) let
+// their WAL syncs wait (WalSyncs): Postgres is told the sync is done, Node
+// syncs the segment off the thread, and the script resolves, so the ack
+// goes out, only after that. Commits that arrive meanwhile wait for the sync and share the next
 // one (group commit). Until it is done nothing else may read what the
 // commit wrote: every other statement waits for it first. Any other sync
 // Postgres asks for (data files, pg_control) first syncs the waiting WAL in
