@@ -29,13 +29,15 @@ describe.skipIf(!url)(`appendMany on PostgreSQL${SKIPPED_WITHOUT_URL}`, () => {
     const [a, b] = [(await temp.db.prisma.document.create({ data: { title: 'a' } })).id, (await temp.db.prisma.document.create({ data: { title: 'b' } })).id];
     // Every error the log's statements meet, as the database reported it.
     const errors: unknown[] = [];
+    const noted = <T>(statement: Promise<T>) =>
+      statement.catch((error: unknown) => {
+        errors.push(error);
+        throw error;
+      });
     const sql: SqlRunner = {
       ...temp.db.sql,
-      script: (text) =>
-        temp.db.sql.script(text).catch((error: unknown) => {
-          errors.push(error);
-          throw error;
-        }),
+      script: (text) => noted(temp.db.sql.script(text)),
+      prepared: (statement, params) => noted(temp.db.sql.prepared(statement, params)),
     };
     const log = new PrismaOperationLog(temp.db.prisma, sql);
 

@@ -32,7 +32,7 @@ import {
   type Snapshot,
   type WriteRefusal,
 } from '../collab/types.ts';
-import { sqlLiteral, type SqlRunner } from './database.ts';
+import { sqlLiteral, type PreparedStatement, type SqlRunner } from './database.ts';
 import type { Prisma, PrismaClient, Operation as OperationRow } from './generated/client.ts';
 
 /** Deltas are stored as the JSON `{ "ops": [...] }`, Quill's own wire form. */
@@ -140,10 +140,15 @@ const committedOps = (ops: NewOp[], createdAt: Date): CommittedOp[] =>
 // have no gaps. Its snapshot parameters stay NULL: snapshots are stored
 // after their commit (STORE_SNAPSHOT); the function keeps them for nodes of
 // an older version during a rolling upgrade. It returns 1 when the head moved; 0
-// means a lost race or a deleted document. Sent over the simple query
-// protocol with its values as literals (SqlRunner.script): one commit is one
-// statement run once, so parse, bind and describe as separate steps were
-// pure overhead (~0.2 ms of this thread per PGlite commit).
+// means a lost race or a deleted document. A prepared statement
+// (SqlRunner.prepared): every commit runs the same text, so the database
+// parses and plans it once per connection.
+const APPEND: PreparedStatement = {
+  name: 'collab_append_one',
+  text: 'SELECT "collab_append"($1::text, $2::integer, $3::integer, $4::jsonb, $5::timestamptz, NULL, NULL) AS moved',
+};
+// The same inside appendLocked's transaction, which holds a lock across two
+// round trips and sends each as one simple-query script (values as literals).
 const appendStatement = (documentId: string, first: number, last: number, ops: string, at: string) =>
   `SELECT "collab_append"(${sqlLiteral(documentId)}, ${sqlLiteral(first)}, ${sqlLiteral(last)}, ${sqlLiteral(ops)}::jsonb, ${sqlLiteral(at)}::timestamptz, NULL, NULL) AS moved`;
 
@@ -161,7 +166,7 @@ const LATEST_SNAPSHOT = `
   FROM "Snapshot" WHERE "documentId" = $1 AND "version" <= $2
   ORDER BY "version" DESC LIMIT 1`;
 
-// appendMany: collab_append for several documents in one statement (one
+// APPEND_MANY: collab_append for several documents in one statement (one
 // request per document): a JSON array of { doc, first, last, ops } and the
 // commit time. Returns, per document, whether its head moved. A raise in
 // any of them (a taken key, a refused author, a value jsonb refuses) aborts
@@ -181,10 +186,13 @@ const LATEST_SNAPSHOT = `
 // while the group runs may be taken in the other order. PostgreSQL then
 // fails one of the two after deadlock_timeout: a failed group is appended
 // one document at a time below, a failed stamping is done again later.
-const appendMany = (batches: string, at: string) => `
-  SELECT i.doc AS id, "collab_append"(i.doc, i.first, i.last, i.ops, ${sqlLiteral(at)}::timestamptz, NULL, NULL) AS moved
-  FROM jsonb_to_recordset(${sqlLiteral(batches)}::jsonb) AS i(doc text, first int, last int, ops jsonb)
-  ORDER BY i.doc COLLATE "C"`;
+// Prepared, as APPEND is.
+const APPEND_MANY: PreparedStatement = {
+  name: 'collab_append_many',
+  text: `SELECT i.doc AS id, "collab_append"(i.doc, i.first, i.last, i.ops, $2::timestamptz, NULL, NULL) AS moved
+  FROM jsonb_to_recordset($1::jsonb) AS i(doc text, first int, last int, ops jsonb)
+  ORDER BY i.doc COLLATE "C"`,
+};
 
 // createdAt is stored as UTC without a time zone (as Prisma stores DateTime);
 // reading it AT TIME ZONE 'UTC' gives an absolute time both drivers parse right.
@@ -294,8 +302,8 @@ export class PrismaOperationLog implements OperationLog {
     const createdAt = new Date();
     let moved: number;
     try {
-      const [result] = await this.sql.script(appendStatement(documentId, first.version, last.version, JSON.stringify(opRows(ops)), createdAt.toISOString()));
-      moved = Number(result?.[0]?.moved ?? 0);
+      const [result] = await this.sql.prepared(APPEND, [documentId, first.version, last.version, JSON.stringify(opRows(ops)), createdAt.toISOString()]);
+      moved = Number(result?.moved ?? 0);
     } catch (err) {
       throw conflictOf(err) ?? err;
     }
@@ -369,13 +377,13 @@ export class PrismaOperationLog implements OperationLog {
         invalid.set(r, error);
       }
     }
-    // Document id order (see appendMany above; ids are ASCII, so this is COLLATE "C" order).
+    // Document id order (see APPEND_MANY above; ids are ASCII, so this is COLLATE "C" order).
     batches.sort((a, b) => (a.doc < b.doc ? -1 : a.doc > b.doc ? 1 : 0));
     const createdAt = new Date();
     let moved: Set<string>;
     try {
-      const [result] = await this.sql.script(appendMany(JSON.stringify(batches), createdAt.toISOString()));
-      moved = new Set((result ?? []).filter((row) => Number(row.moved) === 1).map((row) => String(row.id)));
+      const rows = await this.sql.prepared(APPEND_MANY, [JSON.stringify(batches), createdAt.toISOString()]);
+      moved = new Set(rows.filter((row) => Number(row.moved) === 1).map((row) => String(row.id)));
     } catch {
       // Nothing was written (one statement). The cause may be any one
       // request: a taken key, a refused author, a value the database will
