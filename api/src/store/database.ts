@@ -71,9 +71,9 @@ export interface SqlRunner extends SqlSession {
   /**
    * Runs a prepared statement with `params`; its rows. For the op log's
    * commits, the same two statements many times a second: parsing and
-   * planning them each time was ~90 µs of each commit, in PGlite (this
-   * thread) and in PostgreSQL alike. Embedded, a commit's WAL sync is
-   * handled as script's is.
+   * planning them each time cost 60-90 µs of CPU per commit, in PGlite
+   * (this thread) and in PostgreSQL alike (bench/README). Embedded, a
+   * commit's WAL sync is handled as script's is.
    */
   prepared(statement: PreparedStatement, params: readonly (string | number | null)[]): Promise<Record<string, unknown>[]>;
   /** Resolves once no commit's WAL sync is under way (embedded, pglite-durability.ts). */
