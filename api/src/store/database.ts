@@ -32,8 +32,11 @@ export interface SqlConnection extends SqlSession {
   transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
 }
 
-/** What PreparedStatement names may be (they go into PREPARE and EXECUTE as they are). */
-const SQL_NAME = /^[a-z_][a-z0-9_]*$/;
+/** `name` when it may name a prepared statement (it goes into PREPARE and EXECUTE as it is). */
+function statementName(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new RangeError(`prepared: ${JSON.stringify(name)} is not a plain SQL name`);
+  return name;
+}
 
 /**
  * A value as an SQL literal, for SqlConnection.script: strings quoted (the
@@ -206,8 +209,7 @@ async function openPGlite(dataDir: string, fsync: boolean, sharedBuffersMb: numb
   const prepare = ({ name, text }: PreparedStatement) => {
     let done = preparing.get(name);
     if (!done) {
-      if (!SQL_NAME.test(name)) throw new RangeError(`prepared: ${JSON.stringify(name)} is not a plain SQL name`);
-      done = db.exec(`PREPARE ${name} AS ${text}`);
+      done = db.exec(`PREPARE ${statementName(name)} AS ${text}`);
       // A failed PREPARE is tried again by the next call.
       done.catch(() => preparing.delete(name));
       preparing.set(name, done);
@@ -276,7 +278,7 @@ async function openPostgres(connectionString: string, opts: DatabaseOptions): Pr
     ...session(pool),
     script: (text) => script(pool, text),
     // pg keeps a named statement prepared on each connection that has run it.
-    prepared: async ({ name, text }, params) => (await pool.query({ name, text, values: [...params] })).rows as Record<string, unknown>[],
+    prepared: async ({ name, text }, params) => (await pool.query({ name: statementName(name), text, values: [...params] })).rows as Record<string, unknown>[],
     withConnection: async (fn) => {
       const client = await pool.connect();
       const conn: SqlConnection = {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { seedEmptyPGlite } from '../../test/support/pglite-template.ts';
-import { openDatabase, type Database } from './database.ts';
+import { openDatabase, type Database, type PreparedStatement } from './database.ts';
 import { durableStartParams, syncThroughToDisk, type SlowSpells, type WalSyncs } from './pglite-durability.ts';
 
 describe('embedded durability', () => {
@@ -51,6 +51,41 @@ describe('embedded durability', () => {
     const fsync = vi.spyOn(fs, 'fsyncSync');
     await sql.exec('CHECKPOINT');
     expect(fsync.mock.calls.length).toBeGreaterThan(1);
+  });
+
+  // The op log's commits are prepared statements (SqlRunner.prepared): in a
+  // slow spell their WAL sync goes off the thread like script's, and the
+  // call resolves only once it is done. Node's syncs are made slow in the
+  // thread and held when off it, so the test can look at what waits for them.
+  it('in a slow spell, a prepared commit resolves only after its sync, done off the thread', async () => {
+    const { sql } = await open();
+    const insert: PreparedStatement = { name: 'test_insert', text: 'INSERT INTO t (v) VALUES ($1::text)' };
+    const sync = fs.fsyncSync.bind(fs);
+    vi.spyOn(fs, 'fsyncSync').mockImplementation((fd) => {
+      sync(fd);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    });
+    const runOffThread = fs.fsync.bind(fs);
+    const held: Array<() => void> = [];
+    vi.spyOn(fs, 'fsync').mockImplementation(((fd: number, done: (error: NodeJS.ErrnoException | null) => void) =>
+      void held.push(() => runOffThread(fd, done))) as typeof fs.fsync);
+
+    // Slow syncs in a row start a spell (the node's defaults: three over
+    // 1 ms, for a second); one that ends first starts again the same way.
+    let commit: Promise<unknown> | undefined;
+    let settled = false;
+    for (let i = 0; i < 20 && held.length === 0; i++) {
+      settled = false;
+      commit = sql.prepared(insert, [`commit ${i}`]).finally(() => (settled = true));
+      await vi.waitFor(() => expect(settled || held.length > 0).toBe(true), { timeout: 10_000 });
+    }
+    expect(held).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(settled).toBe(false);
+
+    held.splice(0).forEach((run) => run());
+    await commit;
+    expect(settled).toBe(true);
   });
 
   it('leaves syncing to the OS with EMBEDDED_FSYNC=off (PGlite as it comes)', async () => {
