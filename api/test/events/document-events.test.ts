@@ -5,7 +5,7 @@
 // member stops at UNSHARED, a token limited to one document sees only it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableModes, codeOf, createDocument, gql, signUp, SUBMIT, subscribe, startServer, wsClient, type TestServer } from '../harness.ts';
-import { createToken } from '../agents/agent-helpers.ts';
+import { createToken, edit } from '../agents/agent-helpers.ts';
 import { EventRetention } from '../../src/events/event-retention.ts';
 
 /** An embedded node starts in 3-9 s of CPU: far longer on a loaded two-core machine (api/test/cluster/processes.ts). */
@@ -220,6 +220,28 @@ describe.each(availableModes())('documentEvents (%s)', (mode) => {
     const stream = subscribe<{ documentEvents: Event }>(client, EVENTS, { after: '0' });
     const seen = await until(stream, (es) => es.filter((e) => e.kind === 'RENAMED').length === 2);
     expect(seen.every((e) => e.documentId === one)).toBe(true);
+    stream.dispose();
+    await client.dispose();
+  });
+
+  it("names an agent's API token and run as the actor of the CHANGED range its one-op edit made", async () => {
+    const ann = await signUp(server, 'ann');
+    const id = await createDocument(server, ann.token); // version 0: the edit below is the range's only op
+    const { secret } = await createToken(server, ann.token, { name: 'helper' });
+    const res = await edit(server, secret, { documentId: id, edits: [{ insertText: { index: 0, text: 'Hi' } }], runId: 'run-7' });
+    expect(res.data?.editDocument).toMatchObject({ version: 1, actor: { kind: 'TOKEN', tokenName: 'helper', runId: 'run-7' } });
+
+    const client = wsClient(server, ann.token);
+    const stream = subscribe<{ documentEvents: { kind: string; documentId: string; fromVersion: number | null; toVersion: number | null; actor: unknown } }>(
+      client,
+      `subscription($after: ID) { documentEvents(after: $after) { kind documentId fromVersion toVersion actor { kind tokenName runId user { id } } } }`,
+      { after: '0' },
+    );
+    const results = await stream.take(2); // CREATED, then the CHANGED range once it is stamped
+    expect(results.map((r) => r.data?.documentEvents)).toEqual([
+      expect.objectContaining({ kind: 'CREATED', documentId: id }),
+      { kind: 'CHANGED', documentId: id, fromVersion: 1, toVersion: 1, actor: { kind: 'TOKEN', tokenName: 'helper', runId: 'run-7', user: { id: ann.userId } } },
+    ]);
     stream.dispose();
     await client.dispose();
   });
