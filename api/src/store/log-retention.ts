@@ -146,7 +146,7 @@ async function trimIn(tx: SqlSession, documentId: string, cutoff: Date): Promise
 async function pinNamedVersions(tx: SqlSession, documentId: string, from: number, to: number): Promise<void> {
   const names = await tx.query<{ version: number }>(UNPINNED_NAMES, [documentId, from, to]);
   for (const { version } of names) {
-    // Either form (20261207100000_snapshot_text): text and its layout, or older jsonb.
+    // Either form (20261207100000_snapshot_body): text and its layout, or older jsonb.
     const [snap] = await tx.query<{ version: number; body: string | null; layout: string | null; content: { ops: DeltaOp[] } | null }>(
       `SELECT "version", "body", "layout", CASE WHEN "body" IS NULL THEN "content" END AS "content"
        FROM "Snapshot" WHERE "documentId" = $1 AND "version" <= $2 ORDER BY "version" DESC LIMIT 1`,
