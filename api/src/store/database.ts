@@ -205,15 +205,18 @@ async function openPGlite(dataDir: string, fsync: boolean, sharedBuffersMb: numb
   // PGlite's extended protocol runs parse, bind and describe as separate
   // steps, each a call into Postgres from this thread, so prepared
   // statements are SQL's own PREPARE and EXECUTE, one simple query each.
-  const preparing = new Map<string, Promise<unknown>>();
+  const preparing = new Map<string, { text: string; done: Promise<unknown> }>();
   const prepare = ({ name, text }: PreparedStatement) => {
-    let done = preparing.get(name);
-    if (!done) {
-      done = db.exec(`PREPARE ${statementName(name)} AS ${text}`);
-      // A failed PREPARE is tried again by the next call.
-      done.catch(() => preparing.delete(name));
-      preparing.set(name, done);
+    const known = preparing.get(name);
+    if (known) {
+      // As pg refuses it: one name, one statement.
+      if (known.text !== text) throw new RangeError(`prepared: ${JSON.stringify(name)} already names another statement`);
+      return known.done;
     }
+    const done = db.exec(`PREPARE ${statementName(name)} AS ${text}`);
+    // A failed PREPARE is tried again by the next call.
+    done.catch(() => preparing.delete(name));
+    preparing.set(name, { text, done });
     return done;
   };
   const sql: SqlRunner = {
@@ -221,7 +224,9 @@ async function openPGlite(dataDir: string, fsync: boolean, sharedBuffersMb: numb
     script: durableScript,
     prepared: async (statement, params) => {
       await prepare(statement);
-      const [rows] = await durableScript(`EXECUTE ${statement.name}(${params.map(sqlLiteral).join(', ')})`);
+      // EXECUTE takes no parentheses without parameters.
+      const values = params.length > 0 ? `(${params.map(sqlLiteral).join(', ')})` : '';
+      const [rows] = await durableScript(`EXECUTE ${statement.name}${values}`);
       return rows ?? [];
     },
     ...(wal && { settled: () => wal.flush() }),

@@ -41,6 +41,13 @@ function preparedSuite(open: () => Promise<TempDatabase>, { embedded }: { embedd
     expect(await db.sql.query('SELECT v FROM t')).toEqual([{ v: 'kept' }]);
   });
 
+  it('refuses a name already used for another statement', async () => {
+    const db = await opened();
+    expect(await db.sql.prepared({ name: 'test_one', text: 'SELECT 1 AS n' }, [])).toEqual([{ n: 1 }]);
+    await expect(db.sql.prepared({ name: 'test_one', text: 'SELECT 2 AS n' }, [])).rejects.toThrow();
+    expect(await db.sql.prepared({ name: 'test_one', text: 'SELECT 1 AS n' }, [])).toEqual([{ n: 1 }]);
+  });
+
   it('prepares again after a PREPARE that failed', async () => {
     const db = await opened();
     const count: PreparedStatement = { name: 'test_count', text: 'SELECT count(*)::int AS n FROM later WHERE v <> $1::text' };
