@@ -15,16 +15,16 @@
 // that arrive meanwhile share the next transaction anyway. On a disk whose
 // syncs take longer (many cloud volumes; or a slow spell) the thread would
 // stand still for every commit. So once three commits in a row took over
-// 1 ms to sync their WAL, the op log's commits (SqlRunner.script) let
-// their WAL syncs wait (WalSyncs): Postgres is told the sync is done, Node
-// syncs the segment off the thread, and the script resolves, so the ack
-// goes out, only after that. Commits that arrive meanwhile wait for the sync and share the next
-// one (group commit). Until it is done nothing else may read what the
-// commit wrote: every other statement waits for it first. Any other sync
-// Postgres asks for (data files, pg_control) first syncs the waiting WAL in
-// the thread, so syncs still reach the disk in Postgres's order. A second
-// later the next commit syncs in the thread again, to see whether the disk
-// got faster.
+// 1 ms to sync their WAL, the op log's commits (SqlRunner.prepared and
+// SqlRunner.script) let their WAL syncs wait (WalSyncs): Postgres is told
+// the sync is done, Node syncs the segment off the thread, and the call
+// resolves, so the ack goes out, only after that. Commits that arrive
+// meanwhile wait for the sync and share the next one (group commit). Until
+// it is done nothing else may read what the commit wrote: every other
+// statement waits for it first. Any other sync Postgres asks for (data
+// files, pg_control) first syncs the waiting WAL in the thread, so syncs
+// still reach the disk in Postgres's order. A second later the next commit
+// syncs in the thread again, to see whether the disk got faster.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
