@@ -5,7 +5,9 @@
 //   mutation's answer is two messages (`next`, `complete`) and a busy
 //   document streams several batches in a row; the first message of a tick
 //   corks the connection and the end of the tick uncorks it, so they leave
-//   in one system call. The frames are unchanged.
+//   in one system call. The frames are unchanged. (graphql-ws sends the
+//   `complete` once the `next` is sent; send() says so at once unless the
+//   socket is backed up, or the `complete` would go a tick later, alone.)
 // - A shared op-stream batch goes out as bytes serialised once for every
 //   subscriber (shared-payloads.ts).
 // The upgrade is ours too (WebSocketServer in noServer mode), which is how
@@ -136,6 +138,8 @@ export function serveGraphQLOverWebSockets<P extends Record<string, unknown> | u
   };
 }
 
+const TEXT = { binary: false } as const;
+
 /** graphql-ws's default: a socket has 3 s to send connection_init. */
 const DEFAULT_INIT_WAIT_MS = 3_000;
 
@@ -190,7 +194,14 @@ class ProtocolSocket {
     }
     return new Promise<void>((resolve, reject) => {
       // Bytes would go out as a binary frame unless told: graphql-ws speaks text.
-      socket.send(message, { binary: false }, (error) => (error ? reject(error) : resolve()));
+      socket.send(message, TEXT, (error) => (error ? reject(error) : resolve()));
+      // graphql-ws waits for this before its next message. While the socket
+      // takes more (its write() would say true), that is now: a mutation's
+      // `complete` then leaves in the same write as its `next`, not in a
+      // write of its own a tick later. A socket backed up behind a slow
+      // reader resolves once its bytes are out, as before, which paces its
+      // streams (they gather ops into batches meanwhile).
+      if (!tcp.writableNeedDrain) resolve();
     });
   }
 
