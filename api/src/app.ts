@@ -178,6 +178,13 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         maxWaitMs: WRITE_BEHIND_MAX_WAIT_MS,
         now: activity.now,
       });
+      const presenceBatches = new PresenceBatches({
+        windowMs: PRESENCE_BATCH_MS,
+        sendsPerSecond: PRESENCE_SENDS_PER_SECOND,
+        maxWindowMs: PRESENCE_BATCH_MAX_MS,
+        subscribe: (documentId) => bus.presence.subscribe(presenceTopic(documentId)),
+      });
+      stopPresenceBatches = () => presenceBatches.dispose();
       feed = new OperationFeed({
         log,
         subscribe: (documentId) => bus.ops.subscribe(operationsTopic(documentId)),
@@ -186,7 +193,11 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         pollIntervalMs: config.fallbackPollMs,
         // Other nodes' commits keep this node's cached heads current.
         onOpSeen: (op) => seq.observe(op),
-        onFanOut: (op, subscribers) => metrics.collab.fannedOut(Date.now() - op.createdAt.getTime(), subscribers),
+        onFanOut: (op, subscribers) => {
+          metrics.collab.fannedOut(Date.now() - op.createdAt.getTime(), subscribers);
+          // Cursors waiting for their window go with the ops that moved them: one socket write each.
+          presenceBatches.opsHandedOut(op.documentId);
+        },
         onError: (err, context) => logger.warn({ err, context }, 'op feed'),
       });
       const presence = new PresenceRegistry({
@@ -196,13 +207,6 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         onError: (err, context) => logger.warn({ err, context }, 'presence'),
       });
       presenceRegistry = presence;
-      const presenceBatches = new PresenceBatches({
-        windowMs: PRESENCE_BATCH_MS,
-        sendsPerSecond: PRESENCE_SENDS_PER_SECOND,
-        maxWindowMs: PRESENCE_BATCH_MAX_MS,
-        subscribe: (documentId) => bus.presence.subscribe(presenceTopic(documentId)),
-      });
-      stopPresenceBatches = () => presenceBatches.dispose();
       const tokens = createAccessTokens(config.authSecret, config.accessTokenTtl);
       const documents = new Documents(db.prisma, log, sequencer, presence, {
         audit,

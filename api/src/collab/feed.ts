@@ -41,7 +41,7 @@ export interface FeedOptions {
    * next submission here does not start from a stale head.
    */
   onOpSeen?: (op: CommittedOp) => void;
-  /** Told about each op handed to this node's subscribers, with how many (metrics). */
+  /** Told about each op handed to this node's subscribers (in the same turn), with how many: metrics, and the presence that goes with it. */
   onFanOut?: (op: CommittedOp, subscribers: number) => void;
   onError?: (error: unknown, context: string) => void;
 }

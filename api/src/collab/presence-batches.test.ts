@@ -122,6 +122,54 @@ describe('PresenceBatches', () => {
     expect(taken(leaves)).toEqual([]);
   });
 
+  it('sends a waiting batch with the document\'s ops, in the same turn, but never sooner than a window after the last one', async () => {
+    const [watcher, other] = await Promise.all([batches.watch('d'), batches.watch('e')]);
+    batches.opsHandedOut('d'); // nothing waiting: nothing goes
+    expect(taken(watcher)).toEqual([]);
+
+    await publish(state('a', 1));
+    batches.opsHandedOut('e'); // another document's ops: d's batch waits
+    expect(taken(watcher)).toEqual([]);
+    batches.opsHandedOut('d');
+    expect(taken(watcher).map((b) => b.entries.map((e) => e.index))).toEqual([[1]]);
+    expect(taken(other)).toEqual([]);
+
+    // Within a window of that batch, ops do not hurry the next: its timer sends it.
+    vi.advanceTimersByTime(10);
+    await publish(state('a', 2));
+    vi.advanceTimersByTime(WINDOW_MS - 20);
+    batches.opsHandedOut('d');
+    expect(taken(watcher)).toEqual([]);
+    vi.advanceTimersByTime(20);
+    expect(taken(watcher).map((b) => b.entries.map((e) => e.index))).toEqual([[2]]);
+
+    // A window after it, they do, and the timer has nothing left to send.
+    vi.advanceTimersByTime(WINDOW_MS + 5);
+    await publish(state('a', 3));
+    vi.advanceTimersByTime(1);
+    batches.opsHandedOut('d');
+    expect(taken(watcher).map((b) => b.entries.map((e) => e.index))).toEqual([[3]]);
+    vi.advanceTimersByTime(10 * WINDOW_MS);
+    expect(taken(watcher)).toEqual([]);
+  });
+
+  it('keeps a crowd\'s wider window when its ops go out', async () => {
+    const crowd = new PresenceBatches({ windowMs: WINDOW_MS, sendsPerSecond: 100, maxWindowMs: 3 * WINDOW_MS, subscribe: (documentId) => bus.subscribe(`presence:${documentId}`) });
+    const watchers = await Promise.all(Array.from({ length: 10 }, () => crowd.watch('d'))); // a window of 100 ms
+    await publish(state('a', 1));
+    crowd.opsHandedOut('d');
+    expect(watchers.map((w) => taken(w).length)).toEqual(Array(10).fill(1));
+    vi.advanceTimersByTime(1);
+    await publish(state('a', 2));
+    vi.advanceTimersByTime(WINDOW_MS);
+    crowd.opsHandedOut('d'); // more than the base window, less than the crowd's
+    expect(taken(watchers[0]!)).toEqual([]);
+    vi.advanceTimersByTime(100 - WINDOW_MS - 1);
+    crowd.opsHandedOut('d');
+    expect(watchers.map((w) => taken(w).length)).toEqual(Array(10).fill(1));
+    crowd.dispose();
+  });
+
   it('widens the window for a crowd, so its sends a second stay within budget, up to the longest window', async () => {
     const crowd = new PresenceBatches({ windowMs: WINDOW_MS, sendsPerSecond: 100, maxWindowMs: 3 * WINDOW_MS, subscribe: (documentId) => bus.subscribe(`presence:${documentId}`) });
     expect(crowd.windowFor(1)).toBe(WINDOW_MS);

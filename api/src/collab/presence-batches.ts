@@ -5,6 +5,12 @@
 // many watch it there, keeps only each client's latest state for a short
 // window, and hands every watcher the same batch: n messages per window,
 // each batch executed and serialised once (shared-stream-results.ts).
+//
+// A batch waiting when the document's ops go out on this node goes with
+// them (opsHandedOut), in the same turn: a watcher's socket then takes
+// both in one write instead of two (socket writes are most of what a
+// document with a few typists costs the node), and a cursor arrives with
+// the text that moved it. Batches still go at most once per window.
 import { presenceKey, type PresenceState } from './presence.ts';
 import { createSubscriptionQueue, type SubscriptionQueue } from './subscription-queue.ts';
 import type { BusSubscription } from './types.ts';
@@ -38,6 +44,8 @@ interface Hub {
   watchers: Set<SubscriptionQueue<PresenceBatch>>;
   pending: Map<string, PresenceState>;
   timer: NodeJS.Timeout | null;
+  /** When the last batch went out (-Infinity: none yet). */
+  flushedAt: number;
 }
 
 export class PresenceBatches {
@@ -71,13 +79,26 @@ export class PresenceBatches {
     return queue;
   }
 
+  /**
+   * Ops of `documentId` are being handed to this node's streams now: the
+   * batch waiting for its window goes out in the same turn, unless the
+   * last one went out less than a window ago (then it waits, as before).
+   */
+  opsHandedOut(documentId: string): void {
+    const hub = this.hubs.get(documentId);
+    if (hub?.timer == null) return; // nothing waiting
+    if (performance.now() - hub.flushedAt < this.windowFor(hub.watchers.size)) return;
+    clearTimeout(hub.timer);
+    this.flush(documentId, hub);
+  }
+
   /** Closes every document's subscription (the node is stopping). */
   dispose(): void {
     for (const hub of this.hubs.values()) for (const watcher of hub.watchers) watcher.close();
   }
 
   private open(documentId: string): Hub {
-    const hub: Hub = { source: this.options.subscribe(documentId), watchers: new Set(), pending: new Map(), timer: null };
+    const hub: Hub = { source: this.options.subscribe(documentId), watchers: new Set(), pending: new Map(), timer: null, flushedAt: -Infinity };
     this.hubs.set(documentId, hub);
     hub.source.then(
       (source) => void this.pump(documentId, hub, source),
@@ -103,6 +124,7 @@ export class PresenceBatches {
 
   private flush(documentId: string, hub: Hub): void {
     hub.timer = null;
+    hub.flushedAt = performance.now();
     const batch: PresenceBatch = { documentId, batchId: this.nextBatchId++, entries: [...hub.pending.values()] };
     hub.pending.clear();
     for (const watcher of hub.watchers) watcher.push(batch);
