@@ -30,6 +30,12 @@ const root = {
   },
 };
 
+/** A Writable's own write methods (what a stream implementation provides). */
+interface StreamImpl {
+  _write(chunk: unknown, ...rest: unknown[]): void;
+  _writev(chunks: Array<{ chunk: unknown }>, ...rest: unknown[]): void;
+}
+
 /** Each write the server's end of a connection makes: the messages it carried. */
 type Writes = string[][];
 
@@ -39,7 +45,7 @@ async function serve(): Promise<{ port: number; writes: Writes; close(): Promise
   // Count the system-call writes of every accepted connection: a stream's
   // _write / _writev is called once per write to the handle.
   server.on('connection', (tcp: Socket) => {
-    const impl = tcp as Socket & { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
+    const impl = tcp as unknown as StreamImpl;
     const write = impl._write.bind(tcp);
     const writev = impl._writev.bind(tcp);
     const messages = (chunks: unknown[]) => chunks.map((c) => String(c).match(/"type":"(\w+)"/)?.[1] ?? 'frame').filter((t) => t !== 'frame');
