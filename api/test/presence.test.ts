@@ -8,7 +8,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { availableModes, codeOf, createDocument, gql, sharedSerialisations, signUp, startNodeGroup, startServer, subscribe, wsClient, type Mode, type TestServer } from './harness.ts';
+import { availableModes, codeOf, createDocument, gql, sharedSerialisations, signUp, startNodeGroup, startServer, subscribe, SUBMIT, wsClient, type Mode, type TestServer } from './harness.ts';
 
 const UPDATE = 'mutation($id: ID!, $c: String!, $i: Int!) { updatePresence(documentId: $id, version: 1, index: $i, length: 0, clientId: $c) }';
 const FIELDS = 'clientId index left user { id }';
@@ -236,6 +236,45 @@ describe.each(availableModes())('presence batches (%s)', (mode) => {
     for (const w of watchers.slice(1)) expect(w.batches()).toEqual(watchers[0]!.batches());
     expect((await sharedSerialisations(b)) - serialisedBefore).toBe(live.length);
     await Promise.all(watchers.map((w) => w.close()));
+  });
+
+  it('sends a waiting batch with the op that follows it: the watcher reads both at once', async () => {
+    const { a, b } = nodes;
+    const { owner, viewer, id } = await sharedDocument(a);
+    // One socket with both streams, as the web client has.
+    const client = wsClient(b, viewer.token);
+    let opJustArrived = false;
+    let version = 1;
+    const ops = subscribe(client, 'subscription($id: ID!) { documentOperationBatches(documentId: $id, afterVersion: 1) { version } }', { id });
+    const together: number[] = [];
+    const presence = subscribe<{ documentPresenceBatches: Presence[] }>(client, BATCHES, { id });
+    await presence.take(1);
+    // Told synchronously, message by message, as each socket read is parsed:
+    // a presence batch seen while the op's flag is up came in the same read.
+    client.on('message', (message) => {
+      if (message.type !== 'next') return;
+      const data = (message.payload as Result).data;
+      if (data?.documentOperationBatches) {
+        opJustArrived = true;
+        queueMicrotask(() => (opJustArrived = false));
+      }
+      for (const p of (data?.documentPresenceBatches as Presence[] | undefined) ?? []) if (opJustArrived && p.clientId === 'typist') together.push(p.index);
+    });
+    // A batch goes early only a window after the last one, and a slow commit
+    // can outlast the window: a few rounds, a window apart, of a cursor move
+    // and then an edit.
+    for (let round = 0; round < 10 && together.length === 0; round++) {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      expect((await gql(a, UPDATE, { id, c: 'typist', i: round }, owner.token)).data?.updatePresence).toBe(true);
+      const input = { documentId: id, baseVersion: version, delta: { ops: [{ insert: 'x' }] }, clientId: 'typist', clientSeq: round };
+      expect((await gql(a, SUBMIT, { input }, owner.token)).errors).toBeUndefined();
+      version++;
+      await ops.take(round + 1);
+    }
+    expect(together.length).toBeGreaterThan(0);
+    ops.dispose();
+    presence.dispose();
+    await client.dispose();
   });
 
   it('refuses a stranger with NOT_FOUND and ends the stream of a viewer who is removed', async () => {
