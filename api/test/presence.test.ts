@@ -244,7 +244,6 @@ describe.each(availableModes())('presence batches (%s)', (mode) => {
     // One socket with both streams, as the web client has.
     const client = wsClient(b, viewer.token);
     let opJustArrived = false;
-    let version = 1;
     const ops = subscribe(client, 'subscription($id: ID!) { documentOperationBatches(documentId: $id, afterVersion: 1) { version } }', { id });
     const together: number[] = [];
     const presence = subscribe<{ documentPresenceBatches: Presence[] }>(client, BATCHES, { id });
@@ -266,9 +265,8 @@ describe.each(availableModes())('presence batches (%s)', (mode) => {
     for (let round = 0; round < 10 && together.length === 0; round++) {
       await new Promise((resolve) => setTimeout(resolve, 60));
       expect((await gql(a, UPDATE, { id, c: 'typist', i: round }, owner.token)).data?.updatePresence).toBe(true);
-      const input = { documentId: id, baseVersion: version, delta: { ops: [{ insert: 'x' }] }, clientId: 'typist', clientSeq: round };
+      const input = { documentId: id, baseVersion: 1 + round, delta: { ops: [{ insert: 'x' }] }, clientId: 'typist', clientSeq: round };
       expect((await gql(a, SUBMIT, { input }, owner.token)).errors).toBeUndefined();
-      version++;
       await ops.take(round + 1);
     }
     expect(together.length).toBeGreaterThan(0);

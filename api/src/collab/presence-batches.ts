@@ -8,9 +8,8 @@
 //
 // A batch waiting when the document's ops go out on this node goes with
 // them (opsHandedOut), in the same turn: a watcher's socket then takes
-// both in one write instead of two (socket writes are most of what a
-// document with a few typists costs the node), and a cursor arrives with
-// the text that moved it. Batches still go at most once per window.
+// both in one write instead of two, and a cursor arrives with the text
+// that moved it. Batches still go at most once per window.
 import { presenceKey, type PresenceState } from './presence.ts';
 import { createSubscriptionQueue, type SubscriptionQueue } from './subscription-queue.ts';
 import type { BusSubscription } from './types.ts';
