@@ -283,6 +283,8 @@ export interface Writer {
   content(): Array<{ insert?: unknown }>;
   /** Moves the caret (a collapsed selection) and sends it as presence, as the client does; nothing is sent by a writer opened without presence. */
   setCursor(index: number): void;
+  /** Calls `listener` with every remote change as it reaches the local content (what moves a caret in an editor). */
+  onRemoteEdit(listener: (change: Delta) => void): void;
   close(): Promise<void>;
 }
 
@@ -343,6 +345,12 @@ export class OursWriter implements Writer {
 
   content(): Array<{ insert?: unknown }> {
     return this.sync.content.ops;
+  }
+
+  onRemoteEdit(listener: (change: Delta) => void): void {
+    this.sync.onContent((change) => {
+      if (change.kind === 'remote') listener(change.delta);
+    });
   }
 
   setCursor(index: number): void {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import richText from 'rich-text';
 import client, { type Doc, type LocalPresence } from 'sharedb/lib/client/index.js';
 import WebSocket from 'ws';
-import type { DeltaOp } from '../../web/src/sync/index.ts';
+import { Delta, type DeltaOp } from '../../web/src/sync/index.ts';
 import type { Writer } from './ours.ts';
 
 client.types.register(richText.type);
@@ -135,6 +135,13 @@ export class ShareDbWriter implements Writer {
   editAcked(ops: DeltaOp[]): Promise<number> {
     // ShareDB calls every composed op's callback when the op that carries them is acknowledged.
     return new Promise((resolve, reject) => this.doc.submitOp(ops, (error) => (error ? reject(error) : resolve(this.doc.version ?? 0))));
+  }
+
+  onRemoteEdit(listener: (change: Delta) => void): void {
+    // ShareDB's 'op' event: `source` is false for another client's op, transformed over what is pending here.
+    this.doc.on('op', (op: unknown, source: unknown) => {
+      if (!source) listener(new Delta(op as DeltaOp[]));
+    });
   }
 
   setCursor(index: number): void {

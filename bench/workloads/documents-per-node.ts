@@ -5,7 +5,13 @@
 // Every typist is the real client (ours: DocumentSync; ShareDB: its Doc),
 // opened with presence: it sees the others' cursors and sends its own
 // after each keystroke (ours through the engine's 100 ms throttle, as in
-// the editor; ShareDB's client sends each one). Keystrokes go out on a
+// the editor; ShareDB's client sends each one). A typist types at its
+// caret, as a person does: the first keystroke a quarter, half or three
+// quarters into the text, each later one right after the one before,
+// with the caret moved by the others' edits as the editor moves it (until
+// 2026-12-08 every keystroke went to that fraction of the text's current
+// length: a jump of a character or so at most keystrokes, which the
+// engine rightly sent as news). Keystrokes go out on a
 // jittered schedule, 150-250 ms apart per typist, not after the previous
 // ack: a keystroke typed while an op is in flight is composed into the
 // next one, as the editor does, and a slow server shows in the latencies
@@ -128,17 +134,24 @@ export async function documentsPerNode(target: Target, options: DocumentsOptions
       loopDelay.enable();
     });
 
-    // Each typist types at its own place (a quarter, half, three quarters
-    // into the text), starting at a random moment of its first gap so that
-    // keystrokes are spread over time, not in waves.
+    // Each typist starts at its own place (a quarter, half, three quarters
+    // into the text), at a random moment of its first gap so that
+    // keystrokes are spread over time, not in waves; then types on at its
+    // caret, which the others' edits move as the editor moves it.
     const loops = typists.map(async (typist, i) => {
       const doc = i % docs.length;
       const slot = Math.floor(i / docs.length);
+      let caret: number | null = null;
+      typist.onRemoteEdit((change) => {
+        if (caret !== null) caret = change.transformPosition(caret, true);
+      });
       let next = performance.now() + rand() * maxGap;
       for (let k = 0; next < end && !stopped; k++) {
         await sleep(Math.max(0, next - performance.now()));
         const at = performance.now();
-        const index = Math.max(0, Math.min(typist.length() - 1, Math.floor((typist.length() * (slot + 1)) / (typistsPer + 1))));
+        // Before the document's last newline, which every edit keeps.
+        const index = Math.max(0, Math.min(typist.length() - 1, caret ?? Math.floor((typist.length() * (slot + 1)) / (typistsPer + 1))));
+        caret = index + 1;
         const entry = { doc, at, ackedAt: NaN, version: NaN };
         typist
           .editAcked([{ retain: index }, { insert: LETTERS[(k + i) % LETTERS.length]! }])
