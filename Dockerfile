@@ -15,4 +15,7 @@ RUN npm run prisma:generate && npm run build:web && npm prune --omit=dev --no-au
 EXPOSE 4000
 # SIGTERM -> graceful stop: /readyz 503, in-flight commits finish, sockets closed with 1012.
 STOPSIGNAL SIGTERM
-CMD ["node", "api/src/main.ts"]
+# Node's flags as `npm start` gives them (package.json): V8's young generation
+# capped at 2 x 32 MiB instead of Node 24's 2 x 64, ~60 MiB less resident
+# under load at no cost measured in throughput (bench/README, "Memory").
+CMD ["node", "--max-semi-space-size=32", "api/src/main.ts"]

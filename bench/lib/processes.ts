@@ -1,6 +1,6 @@
 // The servers under test, started as their users start them: one Node
 // process each, on a free port, talking over real HTTP and WebSockets.
-// Ours is `npm start`'s entry point (node api/src/main.ts);
+// Ours is `npm start`'s entry point with its flags (node api/src/main.ts);
 // ShareDB is bench/sharedb-server.ts, started the same way, so both sides
 // pay the same process, loader and loopback costs.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -176,10 +176,16 @@ async function start(script: string, ready: RegExp, what: string, options: Start
   };
 }
 
+/** Node's own flags in `npm start` (package.json), which the bench's node runs with as users run it. */
+export function startFlags(): string[] {
+  const start = (JSON.parse(readFileSync(new URL('package.json', `file://${ROOT}`), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  return start.split(/\s+/).filter((word) => word.startsWith('--'));
+}
+
 /** Our api node; `env` picks the mode (DATA_DIR only = embedded; DATABASE_URL + REDIS_URL = scaled). */
 export function startOurNode(options: StartOptions): Promise<ServerProcess> {
   // main.ts prints the URL on stdout whatever LOG_LEVEL says.
-  return start('api/src/main.ts', /web client\s+(http:\/\/\S+?)\/?$/, 'api node', options);
+  return start('api/src/main.ts', /web client\s+(http:\/\/\S+?)\/?$/, 'api node', { ...options, nodeArgs: [...startFlags(), ...(options.nodeArgs ?? [])] });
 }
 
 /** bench/sharedb-server.ts; env SHAREDB_DB = memory | a PostgreSQL URL, SHAREDB_REDIS = a Redis URL or unset. */
