@@ -5,6 +5,7 @@
 // pay the same process, loader and loopback costs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -178,7 +179,7 @@ async function start(script: string, ready: RegExp, what: string, options: Start
 
 /** Node's own flags in `npm start` (package.json), which the bench's node runs with as users run it. */
 export function startFlags(): string[] {
-  const start = (JSON.parse(readFileSync(new URL('package.json', `file://${ROOT}`), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
   return start.split(/\s+/).filter((word) => word.startsWith('--'));
 }
 
